@@ -1,0 +1,91 @@
+// The one reverse walk, shared by `vjp`/`grad` and by `backward()`: visit the recorded nodes
+// from the output back to the leaves in reverse creation order (a node is always created after
+// its parents, so that order is topological), pulling each cotangent through its rules.
+import { AnomalyError, NotDifferentiableError, formatShape } from '../errors.js';
+import { anomalyEnabled, firstNonFinite } from '../core/anomaly.js';
+import { contiguousData, type Node, type Tensor } from '../core/tensor.js';
+import { valueOf, withinBackward } from '../core/trace.js';
+import type { RuleContext } from '../core/primitive.js';
+
+export interface BackpropOptions {
+  /** Run the rules on the tensors as recorded (so the walk is itself recorded): createGraph. */
+  readonly recordBackward: boolean;
+  /** Drop the saved tensors of every visited node afterwards. */
+  readonly release: boolean;
+  /** The operation named in errors (`backward`, `vjp`). */
+  readonly caller: string;
+}
+
+/** Every node reachable from `root`, latest first. */
+function reachable(root: Node): Node[] {
+  const seen = new Set<Node>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    for (const p of node.parents) {
+      if (p !== null && !seen.has(p)) {
+        seen.add(p);
+        stack.push(p);
+      }
+    }
+  }
+  return [...seen].sort((a, b) => b.id - a.id);
+}
+
+/** Pulls `cotangent` (for `root`) back to every reachable leaf; returns the leaves' cotangents. */
+export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): Map<Node, Tensor> {
+  const order = reachable(root);
+  for (const node of order) {
+    if (node.released) {
+      throw new NotDifferentiableError(
+        `${opts.caller}: the graph through ${node.prim?.name ?? 'a leaf'} ${formatShape(node.shape)} was already released by an earlier backward(); pass { retainGraph: true } to the first backward() to go through it again`,
+      );
+    }
+  }
+  const cotangents = new Map<Node, Tensor>([[root, cotangent]]);
+  const leaves = new Map<Node, Tensor>();
+  withinBackward(() => {
+    for (const node of order) {
+      const g = cotangents.get(node);
+      if (g === undefined) continue;
+      cotangents.delete(node);
+      const prim = node.prim;
+      if (prim === null) {
+        leaves.set(node, g);
+        continue;
+      }
+      const ctx: RuleContext<unknown> = opts.recordBackward
+        ? { inputs: node.inputs!, out: node.out!, params: node.params }
+        : { inputs: node.primals!, out: node.outPrimal!, params: node.params };
+      node.parents.forEach((parent, i) => {
+        if (parent === null) return;
+        const gi = prim.vjp[i]!(g, ctx);
+        if (anomalyEnabled()) checkCotangent(node, i, gi);
+        const previous = cotangents.get(parent);
+        cotangents.set(parent, previous === undefined ? gi : previous.add(gi));
+      });
+    }
+  });
+  if (opts.release) for (const node of order) release(node);
+  return leaves;
+}
+
+function release(node: Node): void {
+  if (node.prim === null) return;
+  node.inputs = null;
+  node.primals = null;
+  node.out = null;
+  node.outPrimal = null;
+  node.released = true;
+}
+
+function checkCotangent(node: Node, input: number, g: Tensor): void {
+  const data = contiguousData(valueOf(g));
+  const bad = firstNonFinite(data);
+  if (bad < 0) return;
+  const shapes = (node.primals ?? []).map((x) => formatShape(x.shape)).join(', ');
+  throw new AnomalyError(
+    `backward of ${node.prim!.name} (inputs ${shapes}) produced ${data[bad]} in the cotangent of input ${input} at flat index ${bad}` +
+      `\n  the ${node.prim!.name} was created at ${node.stack ?? '(unknown: enable anomaly mode before the forward pass)'}`,
+  );
+}

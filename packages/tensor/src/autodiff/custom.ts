@@ -1,0 +1,90 @@
+// User-defined operations with their own derivative rules. A custom op becomes a primitive
+// like any built-in one, so it works in both modes and under any nesting.
+import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { bind } from '../core/trace.js';
+import { definePrimitive, type JvpRule, type RuleContext, type VjpRule } from '../core/primitive.js';
+import { Tensor } from '../core/tensor.js';
+import { describe } from '../ops/operand.js';
+import { shapesEqual } from '../shape.js';
+import { grad } from './transforms.js';
+import { zeros } from '../creation.js';
+
+export interface CustomOpDefinition {
+  /** A name for errors and graph exports. */
+  name?: string;
+  /** The forward computation on untraced tensors. */
+  forward: (...inputs: Tensor[]) => Tensor;
+  /**
+   * Cotangents of the inputs (null for an input that has no derivative) from the output
+   * cotangent `g`; written with tensor operations and linear in `g`.
+   */
+  vjp: (g: Tensor, inputs: readonly Tensor[], out: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Optional: the output tangent from the input tangents (linear in them; null tangents are
+   * zero). Without it, forward mode derives J·t from `vjp` by transposing it: J·t is the gradient
+   * with respect to u of ⟨vjp(u), t⟩.
+   */
+  jvp?: (tangents: readonly (Tensor | null)[], inputs: readonly Tensor[], out: Tensor) => Tensor;
+}
+
+/**
+ * Defines an operation with its own derivative rules.
+ *
+ * @example
+ * const clippedIdentity = customOp({
+ *   forward: (x) => x,
+ *   vjp: (g) => [g.clamp(-1, 1)],
+ * });
+ */
+export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tensor {
+  if (typeof def?.forward !== 'function' || typeof def.vjp !== 'function') {
+    throw new ArgumentError('customOp: the definition needs forward and vjp functions');
+  }
+  const name = def.name ?? 'customOp';
+  const arities = new Map<number, ReturnType<typeof makePrimitive>>();
+  return (...inputs: Tensor[]) => {
+    inputs.forEach((x, i) => {
+      if (!(x instanceof Tensor)) throw new ArgumentError(`${name}: expected a Tensor for input ${i}, got ${describe(x)}`);
+    });
+    let prim = arities.get(inputs.length);
+    if (!prim) arities.set(inputs.length, (prim = makePrimitive(name, def, inputs.length)));
+    return bind(prim, inputs, undefined);
+  };
+}
+
+function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
+  const userVjp = (g: Tensor, ctx: RuleContext<undefined>, i: number): Tensor => {
+    const cts = def.vjp(g, ctx.inputs, ctx.out);
+    if (!Array.isArray(cts) || cts.length !== arity) {
+      throw new ArgumentError(`${name}: vjp must return an array of ${arity} cotangents, got ${describe(cts)}`);
+    }
+    const ct = cts[i] ?? zeros(ctx.inputs[i]!.shape, { dtype: ctx.inputs[i]!.dtype });
+    if (!(ct instanceof Tensor) || !shapesEqual(ct.shape, ctx.inputs[i]!.shape)) {
+      throw new ShapeError(`${name}: vjp returned a cotangent of shape ${ct instanceof Tensor ? formatShape(ct.shape) : describe(ct)} for input ${i} of shape ${formatShape(ctx.inputs[i]!.shape)}`);
+    }
+    return ct.astype(ctx.inputs[i]!.dtype);
+  };
+  const vjp: VjpRule<undefined>[] = Array.from({ length: arity }, (_, i) => (g, ctx) => userVjp(g, ctx, i));
+  const jvp: JvpRule<undefined>[] = Array.from({ length: arity }, (_, i) => (dx, ctx) => {
+    if (def.jvp) {
+      const tangents = ctx.inputs.map((_, j) => (j === i ? dx : null));
+      const out = def.jvp(tangents, ctx.inputs, ctx.out);
+      if (!(out instanceof Tensor) || !shapesEqual(out.shape, ctx.out.shape)) {
+        throw new ShapeError(`${name}: jvp must return a tensor of the output's shape ${formatShape(ctx.out.shape)}`);
+      }
+      return out.astype(ctx.out.dtype);
+    }
+    // J_i·dx = ∇_u ⟨vjp_i(u), dx⟩ because vjp_i is linear in u; any u works, zeros is cheapest.
+    return grad((u: Tensor) => userVjp(u, ctx, i).mul(dx).sum())(zeros(ctx.out.shape, { dtype: ctx.out.dtype }));
+  });
+  return definePrimitive<undefined>({
+    name,
+    impl: (inputs) => {
+      const out = def.forward(...inputs);
+      if (!(out instanceof Tensor)) throw new ArgumentError(`${name}: forward must return a Tensor, got ${describe(out)}`);
+      return out;
+    },
+    vjp,
+    jvp,
+  });
+}

@@ -1,0 +1,188 @@
+// gradcheck: compares reverse- and forward-mode derivatives with central finite differences
+// in float64, checks the VJP against the JVP by inner products, and repeats all of it for the
+// derivatives themselves (second order). The counterpart of PyTorch's gradcheck/gradgradcheck.
+import { ArgumentError, JacobiError, TraceError } from '../errors.js';
+import { Tensor, contiguousData, fromArray } from '../core/tensor.js';
+import { noGrad, valueOf } from '../core/trace.js';
+import { allocate } from '../dtype.js';
+import { concat } from '../ops/layout.js';
+import { rng as makeRng, type Rng } from '../random.js';
+import { jvp, vjp, type TensorFunction } from './transforms.js';
+
+export interface GradcheckOptions {
+  /** Finite-difference step; default 1e-6. */
+  eps?: number;
+  /** Absolute tolerance; default 1e-5. */
+  atol?: number;
+  /** Relative tolerance; default 1e-3. */
+  rtol?: number;
+  /** Also check the derivatives of the derivatives; default true. */
+  secondOrder?: boolean;
+  /** Throw a `GradcheckError` with the report instead of returning a failing one. */
+  throwOnFailure?: boolean;
+  /** Seed of the random directions of the inner-product checks; default 0. */
+  seed?: number;
+}
+
+/** One compared value: which check, which input and element, and both numbers. */
+export interface GradcheckMismatch {
+  readonly check: string;
+  readonly input: number;
+  /** Flat index into the compared Jacobian: output element × input element (or -1). */
+  readonly outputIndex: number;
+  readonly inputIndex: number;
+  readonly analytic: number;
+  readonly numeric: number;
+  /** |analytic − numeric| / (atol + rtol·|numeric|): above 1 fails. */
+  readonly score: number;
+}
+
+export interface GradcheckReport {
+  readonly ok: boolean;
+  /** The names of the checks that ran. */
+  readonly checks: readonly string[];
+  /** The worst-scoring comparison over all checks (null if nothing was compared). */
+  readonly worst: GradcheckMismatch | null;
+}
+
+/** Thrown by `gradcheck` with `throwOnFailure`; carries the report. */
+export class GradcheckError extends JacobiError {
+  constructor(readonly report: GradcheckReport) {
+    const w = report.worst!;
+    super(
+      `gradcheck: ${w.check} derivative of input ${w.input} differs from the reference at output element ${w.outputIndex}, input element ${w.inputIndex}: analytic ${w.analytic}, numeric ${w.numeric}`,
+    );
+  }
+}
+
+interface Settings {
+  eps: number;
+  atol: number;
+  rtol: number;
+  random: Rng;
+}
+
+class Tracker {
+  worst: GradcheckMismatch | null = null;
+  readonly checks: string[] = [];
+  constructor(private readonly s: Settings) {}
+  compare(check: string, input: number, outputIndex: number, inputIndex: number, analytic: number, numeric: number): void {
+    const diff = Math.abs(analytic - numeric);
+    const score = Number.isNaN(diff) ? (Number.isNaN(analytic) && Number.isNaN(numeric) ? 0 : Infinity) : diff / (this.s.atol + this.s.rtol * Math.abs(numeric));
+    if (this.worst === null || score > this.worst.score) this.worst = { check, input, outputIndex, inputIndex, analytic, numeric, score };
+  }
+}
+
+function toFloat64(x: Tensor): Tensor {
+  const v = valueOf(x);
+  const data = allocate('float64', v.size);
+  data.set(contiguousData(v));
+  return fromArray(data, v.shape, 'float64');
+}
+
+function basis(x: Tensor, i: number): Tensor {
+  const data = allocate('float64', x.size);
+  data[i] = 1;
+  return fromArray(data, x.shape, 'float64');
+}
+
+function randomLike(x: { shape: readonly number[]; size: number }, r: Rng): Tensor {
+  const data = allocate('float64', x.size);
+  for (let i = 0; i < data.length; i++) data[i] = 2 * r.uniform() - 1;
+  return fromArray(data, x.shape, 'float64');
+}
+
+function zerosLike(x: Tensor): Tensor {
+  return fromArray(allocate('float64', x.size), x.shape, 'float64');
+}
+
+function values(t: Tensor): Float64Array {
+  return Float64Array.from(contiguousData(valueOf(t)));
+}
+
+function evaluate(f: TensorFunction, xs: readonly Tensor[]): Tensor {
+  const out = noGrad(() => f(...xs));
+  if (!(out instanceof Tensor)) throw new TraceError('gradcheck: the function must return a Tensor');
+  return out.astype('float64');
+}
+
+/** Central differences: column j of the Jacobian w.r.t. input i is (f(x+εe_j) − f(x−εe_j)) / 2ε. */
+function numericColumns(f: TensorFunction, xs: readonly Tensor[], i: number, eps: number): Float64Array[] {
+  const x = xs[i]!;
+  const base = values(x);
+  const columns: Float64Array[] = [];
+  for (let j = 0; j < x.size; j++) {
+    const shifted = (delta: number) => {
+      const data = Float64Array.from(base);
+      data[j]! += delta;
+      const args = [...xs];
+      args[i] = fromArray(data, x.shape, 'float64');
+      return values(evaluate(f, args));
+    };
+    const plus = shifted(eps);
+    const minus = shifted(-eps);
+    columns.push(plus.map((p, k) => (p - minus[k]!) / (2 * eps)));
+  }
+  return columns;
+}
+
+function checkFirstOrder(name: string, f: TensorFunction, xs: readonly Tensor[], s: Settings, t: Tracker): void {
+  const out = evaluate(f, xs);
+  const f64: TensorFunction = (...args) => f(...args).astype('float64');
+  t.checks.push(`${name}: reverse`, `${name}: forward`, `${name}: vjp-jvp duality`);
+  const [, pullback] = vjp(f64, ...xs);
+  const rows = Array.from({ length: out.size }, (_, r) => pullback(basis(out, r)).map(values));
+  xs.forEach((x, i) => {
+    const numeric = numericColumns(f64, xs, i, s.eps);
+    for (let j = 0; j < x.size; j++) {
+      const tangents = xs.map((y, k) => (k === i ? basis(y, j) : zerosLike(y)));
+      const forward = values(jvp(f64, xs, tangents)[1]);
+      for (let r = 0; r < out.size; r++) {
+        t.compare(`${name}: reverse`, i, r, j, rows[r]![i]![j]!, numeric[j]![r]!);
+        t.compare(`${name}: forward`, i, r, j, forward[r]!, numeric[j]![r]!);
+      }
+    }
+  });
+  // ⟨u, J v⟩ = ⟨Jᵀu, v⟩ for random u, v: the two modes agree as linear maps.
+  const u = randomLike(out, s.random);
+  const vs = xs.map((x) => randomLike(x, s.random));
+  const jv = values(jvp(f64, xs, vs)[1]);
+  const jtu = pullback(u).map(values);
+  const uv = values(u).reduce((acc, ui, k) => acc + ui * jv[k]!, 0);
+  const tv = jtu.reduce((acc, g, i) => acc + g.reduce((a, gj, j) => a + gj * values(vs[i]!)[j]!, 0), 0);
+  t.compare(`${name}: vjp-jvp duality`, -1, -1, -1, tv, uv);
+}
+
+/**
+ * Checks the derivatives of `f` at `inputs` (cast to float64) against central finite
+ * differences, in reverse and forward mode, and their duality; with `secondOrder` (default)
+ * also the derivatives of the VJP (reverse-over-reverse, forward-over-reverse) and of the JVP
+ * (forward-over-forward).
+ *
+ * @example
+ * gradcheck((x) => x.tanh().sum(), [randn([3])]).ok // true
+ */
+export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  if (typeof f !== 'function') throw new ArgumentError('gradcheck: expected a function');
+  if (!Array.isArray(inputs) || inputs.some((x) => !(x instanceof Tensor))) {
+    throw new ArgumentError('gradcheck: inputs must be an array of tensors');
+  }
+  const s: Settings = { eps: opts.eps ?? 1e-6, atol: opts.atol ?? 1e-5, rtol: opts.rtol ?? 1e-3, random: makeRng(opts.seed ?? 0) };
+  const xs = inputs.map(toFloat64);
+  const tracker = new Tracker(s);
+  checkFirstOrder('first order', f, xs, s, tracker);
+  if (opts.secondOrder ?? true) {
+    const out = evaluate(f, xs);
+    const u = randomLike(out, s.random);
+    const vs = xs.map((x) => randomLike(x, s.random));
+    const flatCat = (ts: Tensor[]) => concat(ts.map((g) => g.reshape([-1])), 0);
+    const vjpOf: TensorFunction = (...args) => flatCat(vjp((...a: Tensor[]) => f(...a).astype('float64'), ...args)[1](u));
+    const jvpOf: TensorFunction = (...args) => jvp((...a: Tensor[]) => f(...a).astype('float64'), args, vs)[1];
+    checkFirstOrder('second order (of the vjp)', vjpOf, xs, s, tracker);
+    checkFirstOrder('second order (of the jvp)', jvpOf, xs, s, tracker);
+  }
+  const worst = tracker.worst;
+  const report: GradcheckReport = { ok: worst === null || worst.score <= 1, checks: tracker.checks, worst };
+  if (!report.ok && opts.throwOnFailure) throw new GradcheckError(report);
+  return report;
+}

@@ -1,0 +1,210 @@
+// The functional transforms, JAX style. vjp and jvp open a fresh interpreter level; grad,
+// valueAndGrad, jacobian and hessian are written with vjp and jvp only.
+import { ArgumentError, NonScalarOutputError, ShapeError, TraceError, formatShape } from '../errors.js';
+import { closeLevel, newNode, openLevel } from '../core/trace.js';
+import { concat } from '../ops/layout.js';
+import { Tensor, fromArray } from '../core/tensor.js';
+import { allocate } from '../dtype.js';
+import { describe, scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
+import { shapesEqual } from '../shape.js';
+import { backprop } from './backprop.js';
+
+/** A function of tensors that returns a tensor: what every transform takes. */
+export type TensorFunction = (...args: Tensor[]) => Tensor;
+
+function asTensor(op: string, x: unknown, i: number): Tensor {
+  return toTensor(op, `argument ${i}`, x, 'float32');
+}
+
+function checkResult(op: string, out: unknown): Tensor {
+  if (!(out instanceof Tensor)) throw new TraceError(`${op}: the function must return a Tensor, got ${describe(out)}`);
+  return out;
+}
+
+/**
+ * Evaluates `f` at `primals` and returns its value with the pullback v ↦ vᵀJ, which maps a
+ * cotangent of the output's shape to one cotangent per primal.
+ *
+ * @example
+ * const [y, pullback] = vjp((x) => x.mul(x), tensor([1, 2]));
+ * pullback(tensor([1, 1]))[0].toArray(); // [2, 4]
+ */
+export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cotangent: TensorLike) => Tensor[]] {
+  const inputs = primals.map((x, i) => asTensor('vjp', x, i));
+  const level = openLevel('reverse');
+  let out: Tensor;
+  const leaves = inputs.map((p) => {
+    const node = newNode(level, null, undefined, p, [], null, null, null);
+    return { node, tracer: new Tensor(p._view, { kind: 'reverse', level, primal: p, node }) };
+  });
+  try {
+    out = checkResult('vjp', f(...leaves.map((l) => l.tracer)));
+  } finally {
+    closeLevel(level);
+  }
+  const trace = out._trace !== null && out._trace.level === level && out._trace.kind === 'reverse' ? out._trace : null;
+  const value = trace !== null ? trace.primal : out;
+  const pullback = (cotangent: TensorLike): Tensor[] => {
+    const g = cotangentFor('vjp', value, cotangent);
+    const zerosFor = (p: Tensor) => fromArray(allocate(p.dtype, p.size), p.shape, p.dtype);
+    if (trace === null) return inputs.map(zerosFor);
+    const cts = backprop(trace.node, g, { recordBackward: false, release: false, caller: 'vjp' });
+    return leaves.map((l, i) => cts.get(l.node) ?? zerosFor(inputs[i]!));
+  };
+  return [value, pullback];
+}
+
+function cotangentFor(op: string, out: Tensor, cotangent: TensorLike): Tensor {
+  if (typeof cotangent === 'number') {
+    if (out.size !== 1) throw new ShapeError(`${op}: a number cotangent needs a one-element output, the output has shape ${formatShape(out.shape)}`);
+    return scalarTensor(cotangent, out.dtype).reshape(out.shape);
+  }
+  if (!(cotangent instanceof Tensor)) throw new ArgumentError(`${op}: the cotangent must be a Tensor or a number, got ${describe(cotangent)}`);
+  if (!shapesEqual(cotangent.shape, out.shape)) {
+    throw new ShapeError(`${op}: the cotangent has shape ${formatShape(cotangent.shape)}, expected the output's shape ${formatShape(out.shape)}`);
+  }
+  return cotangent.astype(out.dtype);
+}
+
+/**
+ * Evaluates `f` at `primals` and pushes `tangents` forward in the same pass:
+ * returns `[f(x), J·t]` (true forward mode; no reverse sweep).
+ *
+ * @example
+ * const [y, dy] = jvp((x) => x.sin(), [tensor(0)], [tensor(1)]); // dy = cos 0 = 1
+ */
+export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents: readonly TensorLike[]): [Tensor, Tensor] {
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new ArgumentError('jvp: primals and tangents must be arrays');
+  if (primals.length !== tangents.length) {
+    throw new ArgumentError(`jvp: ${primals.length} primals but ${tangents.length} tangents (expected one tangent per primal)`);
+  }
+  const xs = primals.map((x, i) => asTensor('jvp', x, i));
+  const ts = tangents.map((t, i) => {
+    const x = xs[i]!;
+    const tangent = typeof t === 'number' ? scalarTensor(t, x.dtype).broadcastTo(x.shape) : toTensor('jvp', `tangent ${i}`, t, x.dtype);
+    if (!shapesEqual(tangent.shape, x.shape)) {
+      throw new ShapeError(`jvp: tangent ${i} has shape ${formatShape(tangent.shape)}, expected the primal's shape ${formatShape(x.shape)}`);
+    }
+    return tangent.astype(x.dtype);
+  });
+  const level = openLevel('forward');
+  let out: Tensor;
+  try {
+    const tracers = xs.map((x, i) => new Tensor(x._view, { kind: 'forward', level, primal: x, tangent: ts[i]! }));
+    out = checkResult('jvp', f(...tracers));
+  } finally {
+    closeLevel(level);
+  }
+  const trace = out._trace !== null && out._trace.level === level && out._trace.kind === 'forward' ? out._trace : null;
+  if (trace === null) return [out, fromArray(allocate(out.dtype, out.size), out.shape, out.dtype)];
+  return [trace.primal, trace.tangent];
+}
+
+export interface GradOptions {
+  /** Differentiate with respect to these arguments; the result is then an array. */
+  argnums?: readonly number[];
+}
+
+function checkArgnums(op: string, argnums: readonly number[], arity: number): void {
+  for (const i of argnums) {
+    if (!Number.isInteger(i) || i < 0 || i >= arity) {
+      throw new ArgumentError(`${op}: argnum ${i} is out of range for a call with ${arity} arguments`);
+    }
+  }
+}
+
+/** vjp with respect to some of the arguments only (the others are constants). */
+function valueAndCotangents(op: string, f: TensorFunction, args: readonly TensorLike[], argnums: readonly number[]): [Tensor, Tensor[]] {
+  checkArgnums(op, argnums, args.length);
+  const fixed = args.map((x, i) => asTensor(op, x, i));
+  const wrt = (...vars: Tensor[]) => {
+    const all = [...fixed];
+    argnums.forEach((a, j) => (all[a] = vars[j]!));
+    return f(...all);
+  };
+  const [value, pullback] = vjp(wrt, ...argnums.map((a) => fixed[a]!));
+  if (value.size !== 1) {
+    throw new NonScalarOutputError(`${op}: the function must return a tensor with exactly one element, got shape ${formatShape(value.shape)}`);
+  }
+  return [value, pullback(1)];
+}
+
+/**
+ * The gradient of a function with one-element output, with respect to argument 0
+ * (or to each of `opts.argnums`, as an array). Nest it freely: `grad(grad(f))`.
+ *
+ * @example
+ * grad((x) => x.pow(3).sum())(tensor([2])).toArray(); // [12]
+ */
+export function grad(f: TensorFunction, opts: GradOptions & { argnums: readonly number[] }): (...args: TensorLike[]) => Tensor[];
+export function grad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => Tensor;
+export function grad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => Tensor | Tensor[] {
+  return (...args) => {
+    const [, gs] = valueAndCotangents('grad', f, args, opts?.argnums ?? [0]);
+    return opts?.argnums ? gs : gs[0]!;
+  };
+}
+
+/** Like `grad`, but returns `[value, gradient]` from one evaluation. */
+export function valueAndGrad(f: TensorFunction, opts: GradOptions & { argnums: readonly number[] }): (...args: TensorLike[]) => [Tensor, Tensor[]];
+export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor];
+export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor | Tensor[]] {
+  return (...args) => {
+    const [value, gs] = valueAndCotangents('valueAndGrad', f, args, opts?.argnums ?? [0]);
+    return [value, opts?.argnums ? gs : gs[0]!];
+  };
+}
+
+export interface JacobianOptions {
+  /** `'reverse'` (default): one vjp per output element; `'forward'`: one jvp per input element. */
+  mode?: 'forward' | 'reverse';
+}
+
+/** The i-th standard basis tensor of a shape (a one-hot tensor). */
+function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Tensor {
+  const data = allocate(dtype, shape.reduce((a, b) => a * b, 1));
+  data[i] = 1;
+  return fromArray(data, shape, dtype);
+}
+
+/**
+ * The Jacobian of a function of one tensor, of shape `[...out.shape, ...in.shape]`.
+ * It is differentiable, so `jacobian(grad(f))` is a Hessian.
+ *
+ * @example
+ * jacobian((x) => x.matmul(W))(x) // equals Wᵀ for a vector x
+ */
+export function jacobian(f: (x: Tensor) => Tensor, opts: JacobianOptions = {}): (x: TensorLike) => Tensor {
+  const mode = opts.mode ?? 'reverse';
+  if (mode !== 'forward' && mode !== 'reverse') throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${String(mode)}`);
+  return (x0) => {
+    const x = asTensor('jacobian', x0, 0);
+    if (mode === 'forward') {
+      const columns: Tensor[] = [];
+      let outShape: readonly number[] = [];
+      for (let j = 0; j < x.size; j++) {
+        const [out, column] = jvp(f, [x], [basis(x.shape, x.dtype, j)]);
+        outShape = out.shape;
+        columns.push(column.reshape([-1]));
+      }
+      if (columns.length === 0) {
+        const out = f(x);
+        return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
+      }
+      return concat(columns.map((c) => c.reshape([-1, 1])), 1).reshape([...outShape, ...x.shape]);
+    }
+    const [out, pullback] = vjp(f, x);
+    const rows: Tensor[] = [];
+    for (let i = 0; i < out.size; i++) rows.push(pullback(basis(out.shape, out.dtype, i))[0]!.reshape([1, -1]));
+    if (rows.length === 0) return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
+    return concat(rows, 0).reshape([...out.shape, ...x.shape]);
+  };
+}
+
+/**
+ * The Hessian of a function of one tensor with one-element output, shape
+ * `[...in.shape, ...in.shape]`, computed forward-over-reverse.
+ */
+export function hessian(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
+  return jacobian(grad(f), { mode: 'forward' });
+}

@@ -1,0 +1,47 @@
+// The kernel interface: typed arrays in, typed arrays out. Kernels know nothing of Tensor or
+// autodiff; every backend (the portable TypeScript one, a WebAssembly one) implements this.
+import type { TypedArray } from '../dtype.js';
+
+/**
+ * A read or write window onto a flat array: element `(i0, i1, ...)` of the logical shape
+ * (passed beside the view) lives at `offset + i0*strides[0] + i1*strides[1] + ...`.
+ * A stride of 0 repeats an element (broadcasting); a permuted stride order is a transpose.
+ */
+export interface StridedView {
+  readonly data: TypedArray;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'sin' | 'cos';
+
+export type BinaryKernel =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum'
+  | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
+
+export type ReduceKernel = 'sum' | 'max';
+
+/** The operations every backend provides. All outputs are contiguous row-major arrays. */
+export interface Backend {
+  readonly name: string;
+  /** `out[i] = op(x[i])` over contiguous arrays of equal length (`out` may be `x`). */
+  unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void;
+  /** `out = op(a, b)` where `a` and `b` are viewed over `shape` (broadcast by zero strides). */
+  binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void;
+  /** `out = cond != 0 ? a : b`, all three viewed over `shape`. */
+  where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void;
+  /** Copies `src` into `dst`, both viewed over `shape` (materialises views, scatters, casts). */
+  copy(src: StridedView, dst: StridedView, shape: readonly number[]): void;
+  /**
+   * Reduces contiguous `x` of `shape` over the sorted, distinct `axes` into `out`, whose
+   * row-major layout is `shape` without those axes.
+   */
+  reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void;
+  /**
+   * Batched matrix product: for each index of `batchShape`, `out[b] = a[b] (m×k) · b[b] (k×n)`.
+   * `a` has strides `[...batchStrides, rowStride, colStride]` over `[...batchShape, m, k]`, and
+   * likewise `b` over `[...batchShape, k, n]`, so transposed and broadcast operands need no copy.
+   * `out` is contiguous `[...batchShape, m, n]`.
+   */
+  matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void;
+}

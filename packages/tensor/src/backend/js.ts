@@ -1,0 +1,255 @@
+// The portable reference kernels in plain TypeScript: every other backend is tested against these.
+import type { TypedArray } from '../dtype.js';
+import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
+
+type Scalar2 = (a: number, b: number) => number;
+
+const UNARY: Record<UnaryKernel, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  tanh: Math.tanh,
+  // NOTE: split by sign so that exp never overflows: both branches are exact to rounding.
+  sigmoid: (x) => {
+    if (x >= 0) return 1 / (1 + Math.exp(-x));
+    const e = Math.exp(x);
+    return e / (1 + e);
+  },
+  sin: Math.sin,
+  cos: Math.cos,
+};
+
+const BINARY: Record<BinaryKernel, Scalar2> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  // NOTE: NaN propagates, as in NumPy's maximum (Math.max does too).
+  maximum: Math.max,
+  greater: (a, b) => (a > b ? 1 : 0),
+  greaterEqual: (a, b) => (a >= b ? 1 : 0),
+  less: (a, b) => (a < b ? 1 : 0),
+  lessEqual: (a, b) => (a <= b ? 1 : 0),
+  equal: (a, b) => (a === b ? 1 : 0),
+  notEqual: (a, b) => (a !== b ? 1 : 0),
+};
+
+function isContiguous(view: StridedView, shape: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d]! !== 1 && view.strides[d]! !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
+}
+
+function isScalarView(view: StridedView): boolean {
+  return view.strides.every((s) => s === 0);
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Visits every element of `shape` in row-major order, calling `body(offsets)` once per run of
+ * the last axis with the start offset of each view; views advance by their own strides.
+ * This one odometer serves every strided kernel.
+ */
+function forEachRow(
+  shape: readonly number[],
+  views: readonly StridedView[],
+  body: (starts: Int32Array | number[], rowLength: number, outStart: number) => void,
+): void {
+  const ndim = shape.length;
+  const size = sizeOf(shape);
+  if (size === 0) return;
+  if (ndim === 0) {
+    body(views.map((v) => v.offset), 1, 0);
+    return;
+  }
+  const rowLength = shape[ndim - 1]!;
+  const index = new Array<number>(ndim - 1).fill(0);
+  const starts = views.map((v) => v.offset);
+  for (let outStart = 0; outStart < size; outStart += rowLength) {
+    body(starts, rowLength, outStart);
+    for (let d = ndim - 2; d >= 0; d--) {
+      index[d]!++;
+      for (let v = 0; v < views.length; v++) starts[v]! += views[v]!.strides[d]!;
+      if (index[d]! < shape[d]!) break;
+      for (let v = 0; v < views.length; v++) starts[v]! -= views[v]!.strides[d]! * shape[d]!;
+      index[d] = 0;
+    }
+  }
+}
+
+function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+  const f = BINARY[op];
+  const size = out.length;
+  const ad = a.data;
+  const bd = b.data;
+  const aContiguous = isContiguous(a, shape);
+  const bContiguous = isContiguous(b, shape);
+  if (aContiguous && bContiguous) {
+    const ao = a.offset;
+    const bo = b.offset;
+    if (op === 'add') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! + bd[bo + i]!;
+    else if (op === 'mul') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! * bd[bo + i]!;
+    else if (op === 'sub') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! - bd[bo + i]!;
+    else for (let i = 0; i < size; i++) out[i] = f(ad[ao + i]!, bd[bo + i]!);
+    return;
+  }
+  if (aContiguous && isScalarView(b)) {
+    const s = bd[b.offset]!;
+    const ao = a.offset;
+    for (let i = 0; i < size; i++) out[i] = f(ad[ao + i]!, s);
+    return;
+  }
+  if (isScalarView(a) && bContiguous) {
+    const s = ad[a.offset]!;
+    const bo = b.offset;
+    for (let i = 0; i < size; i++) out[i] = f(s, bd[bo + i]!);
+    return;
+  }
+  const last = shape.length - 1;
+  const as = last >= 0 ? a.strides[last]! : 0;
+  const bs = last >= 0 ? b.strides[last]! : 0;
+  forEachRow(shape, [a, b], (starts, n, o) => {
+    let ai = starts[0]!;
+    let bi = starts[1]!;
+    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = f(ad[ai]!, bd[bi]!);
+  });
+}
+
+function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+  const last = shape.length - 1;
+  const cs = last >= 0 ? cond.strides[last]! : 0;
+  const as = last >= 0 ? a.strides[last]! : 0;
+  const bs = last >= 0 ? b.strides[last]! : 0;
+  const cd = cond.data;
+  const ad = a.data;
+  const bd = b.data;
+  forEachRow(shape, [cond, a, b], (starts, n, o) => {
+    let ci = starts[0]!;
+    let ai = starts[1]!;
+    let bi = starts[2]!;
+    for (let j = 0; j < n; j++, ci += cs, ai += as, bi += bs) out[o + j] = cd[ci]! !== 0 ? ad[ai]! : bd[bi]!;
+  });
+}
+
+function copy(src: StridedView, dst: StridedView, shape: readonly number[]): void {
+  const last = shape.length - 1;
+  const ss = last >= 0 ? src.strides[last]! : 0;
+  const ds = last >= 0 ? dst.strides[last]! : 0;
+  const sd = src.data;
+  const dd = dst.data;
+  forEachRow(shape, [src, dst], (starts, n) => {
+    let si = starts[0]!;
+    let di = starts[1]!;
+    for (let j = 0; j < n; j++, si += ss, di += ds) dd[di] = sd[si]!;
+  });
+}
+
+function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
+  const f = UNARY[op];
+  const n = x.length;
+  if (op === 'neg') for (let i = 0; i < n; i++) out[i] = -x[i]!;
+  else for (let i = 0; i < n; i++) out[i] = f(x[i]!);
+}
+
+function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
+  // The output is viewed over the input's shape with stride 0 on reduced axes, so one
+  // row-major pass over the input accumulates every element into its output slot.
+  const ndim = shape.length;
+  const outStrides = new Array<number>(ndim).fill(0);
+  let stride = 1;
+  for (let d = ndim - 1; d >= 0; d--) {
+    if (axes.includes(d)) continue;
+    outStrides[d] = stride;
+    stride *= shape[d]!;
+  }
+  out.fill(op === 'sum' ? 0 : -Infinity);
+  if (x.length === 0) return;
+  const lastReduced = ndim > 0 && axes.includes(ndim - 1);
+  const isMax = op === 'max';
+  forEachRow(shape, [{ data: x, offset: 0, strides: contiguousStrides(shape) }, { data: out, offset: 0, strides: outStrides }], (starts, n) => {
+    const xi = starts[0]!;
+    const oi = starts[1]!;
+    if (lastReduced) {
+      // NOTE: accumulate a row in a float64 local: a float32 running sum would lose digits.
+      let acc = out[oi]!;
+      if (isMax) {
+        for (let j = 0; j < n; j++) {
+          const v = x[xi + j]!;
+          if (v > acc || v !== v) acc = v;
+          if (acc !== acc) break;
+        }
+      } else for (let j = 0; j < n; j++) acc += x[xi + j]!;
+      out[oi] = acc;
+    } else if (isMax) {
+      for (let j = 0; j < n; j++) {
+        const v = x[xi + j]!;
+        const o = out[oi + j]!;
+        if (v > o || v !== v) out[oi + j] = v;
+      }
+    } else for (let j = 0; j < n; j++) out[oi + j] = out[oi + j]! + x[xi + j]!;
+  });
+}
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d]!;
+  }
+  return strides;
+}
+
+function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
+  const nb = batchShape.length;
+  const aRow = a.strides[nb]!;
+  const aCol = a.strides[nb + 1]!;
+  const bRow = b.strides[nb]!;
+  const bCol = b.strides[nb + 1]!;
+  const ad = a.data;
+  const bd = b.data;
+  const batches = sizeOf(batchShape);
+  const batchA = { data: ad, offset: a.offset, strides: a.strides.slice(0, nb) };
+  const batchB = { data: bd, offset: b.offset, strides: b.strides.slice(0, nb) };
+  const acc = new Float64Array(n);
+  let batch = 0;
+  const oneMatrix = (ao: number, bo: number): void => {
+    const oo = batch++ * m * n;
+    for (let i = 0; i < m; i++) {
+      acc.fill(0);
+      const ai = ao + i * aRow;
+      // i-p-j order: the inner loop walks a row of b, which is contiguous when bCol == 1.
+      for (let p = 0; p < k; p++) {
+        const av = ad[ai + p * aCol]!;
+        let bi = bo + p * bRow;
+        for (let j = 0; j < n; j++, bi += bCol) acc[j]! += av * bd[bi]!;
+      }
+      for (let j = 0; j < n; j++) out[oo + i * n + j] = acc[j]!;
+    }
+  };
+  if (batches === 0 || m === 0 || n === 0) return;
+  if (nb === 0) {
+    oneMatrix(a.offset, b.offset);
+    return;
+  }
+  // Walk the batch index with the same odometer, one "row" per batch element.
+  const rowShape = [...batchShape, 1];
+  forEachRow(rowShape, [{ ...batchA, strides: [...batchA.strides, 0] }, { ...batchB, strides: [...batchB.strides, 0] }], (starts) => {
+    oneMatrix(starts[0]!, starts[1]!);
+  });
+}
+
+/** The portable TypeScript backend: the reference for every other backend. */
+export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul };

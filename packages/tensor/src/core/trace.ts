@@ -1,0 +1,196 @@
+// The interpreter stack. Every operation goes through `bind`, which finds the highest active
+// level among its inputs and lets that level's interpreter process it:
+//   - level 0 evaluates: it calls the primitive's kernel;
+//   - a forward level (jvp) evaluates on the primals one level down and pushes the tangents
+//     through the primitive's JVP rules, which are themselves operations one level down;
+//   - a reverse level (vjp, grad, requiresGrad) evaluates one level down and records a node.
+// Because each level only ever calls operations on values of lower levels, nested transforms
+// compose (grad of grad, jvp of grad, ...) and never confuse their perturbations: a tensor
+// that is a constant at level L simply has no trace at L.
+// Level 1 is the imperative reverse level of `requiresGrad` tensors (PyTorch style); every
+// functional transform opens a fresh level above all that exist.
+import { AnomalyError, formatShape } from '../errors.js';
+import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
+import type { Primitive, RuleContext } from './primitive.js';
+import { Tensor, contiguousData, type Node, type Trace } from './tensor.js';
+
+export const IMPERATIVE_LEVEL = 1;
+
+interface Level {
+  readonly id: number;
+  readonly kind: 'forward' | 'reverse';
+  active: boolean;
+}
+
+const levels = new Map<number, Level>([[IMPERATIVE_LEVEL, { id: IMPERATIVE_LEVEL, kind: 'reverse', active: true }]]);
+let nextLevel = IMPERATIVE_LEVEL + 1;
+let nextNodeId = 0;
+let noGradDepth = 0;
+let inBackward = 0;
+
+function isActive(level: number): boolean {
+  if (level === IMPERATIVE_LEVEL) return noGradDepth === 0;
+  return levels.get(level)?.active === true;
+}
+
+/** Opens a new interpreter level above every existing one. */
+export function openLevel(kind: 'forward' | 'reverse'): number {
+  const id = nextLevel++;
+  levels.set(id, { id, kind, active: true });
+  return id;
+}
+
+export function closeLevel(id: number): void {
+  levels.delete(id);
+}
+
+/** The tensor as seen by the active levels: traces of finished transforms are looked through. */
+export function effective(x: Tensor): Tensor {
+  let t = x;
+  while (t._trace !== null && !isActive(t._trace.level)) t = t._trace.primal;
+  return t;
+}
+
+/** The tensor one level below `level` (itself if it is a constant at `level`). */
+export function lowerTo(x: Tensor, level: number): Tensor {
+  const t = effective(x);
+  return t._trace !== null && t._trace.level === level ? t._trace.primal : t;
+}
+
+/** The trace of `x` at `level`, if it is traced there. */
+export function traceAt(x: Tensor, level: number): Trace | null {
+  const t = effective(x);
+  return t._trace !== null && t._trace.level === level ? t._trace : null;
+}
+
+/** The untraced tensor that holds the value (the level-0 view). */
+export function valueOf(x: Tensor): Tensor {
+  let t = x;
+  while (t._trace !== null) t = t._trace.primal;
+  return t;
+}
+
+export function newNode(
+  level: number,
+  prim: Primitive | null,
+  params: unknown,
+  out: Tensor,
+  parents: readonly (Node | null)[],
+  inputs: readonly Tensor[] | null,
+  primals: readonly Tensor[] | null,
+  outPrimal: Tensor | null,
+): Node {
+  return {
+    id: nextNodeId++,
+    level,
+    prim,
+    params,
+    shape: out.shape,
+    dtype: out.dtype,
+    parents,
+    inputs,
+    primals,
+    out: null,
+    outPrimal,
+    grad: null,
+    stack: anomalyEnabled() ? userCallSite() : null,
+    released: false,
+  };
+}
+
+/** Applies a primitive to tensors at whatever levels they live; the one entry to every op. */
+export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
+  let top = 0;
+  for (const x of inputs) {
+    if (x._trace !== null) {
+      const t = effective(x);
+      if (t._trace !== null && t._trace.level > top) top = t._trace.level;
+    }
+  }
+  if (top === 0) return evaluate(prim, inputs, params);
+  const level = levels.get(top)!;
+  return level.kind === 'forward' ? processForward(prim, inputs, params, top) : processReverse(prim, inputs, params, top);
+}
+
+function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
+  const plain = inputs.some((x) => x._trace !== null) ? inputs.map(valueOf) : inputs;
+  const out = prim.impl(plain, params);
+  if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
+  return out;
+}
+
+function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Tensor): void {
+  const bad = firstNonFinite(contiguousData(out));
+  if (bad < 0) return;
+  const value = contiguousData(out)[bad];
+  const shapes = inputs.map((x) => formatShape(x.shape)).join(', ');
+  throw new AnomalyError(
+    `${prim.name} produced ${value} at flat index ${bad} of its output ${formatShape(out.shape)} (inputs ${shapes})\n  created at ${userCallSite()}`,
+  );
+}
+
+function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
+  const primals = inputs.map((x) => lowerTo(x, level));
+  const outPrimal = bind(prim, primals, params);
+  if (prim.nonDifferentiable) return outPrimal;
+  const ctx: RuleContext<P> = { inputs: primals, out: outPrimal, params };
+  let tangent: Tensor | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    const trace = traceAt(inputs[i]!, level);
+    const rule = prim.jvp[i];
+    if (trace === null || trace.kind !== 'forward' || !rule) continue;
+    const contribution = rule(trace.tangent, ctx);
+    tangent = tangent === null ? contribution : bind(addPrimitive(), [tangent, contribution], undefined);
+  }
+  if (tangent === null) return outPrimal;
+  return new Tensor(outPrimal._view, { kind: 'forward', level, primal: outPrimal, tangent });
+}
+
+function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
+  const seen = inputs.map(effective);
+  const primals = seen.map((x) => lowerTo(x, level));
+  const outPrimal = bind(prim, primals, params);
+  if (prim.nonDifferentiable) return outPrimal;
+  const parents = seen.map((x, i) => {
+    const t = x._trace;
+    return t !== null && t.level === level && t.kind === 'reverse' && prim.vjp[i] ? t.node : null;
+  });
+  if (parents.every((p) => p === null)) return outPrimal;
+  const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen, primals, outPrimal);
+  const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
+  node.out = out;
+  return out;
+}
+
+// The tangent sum needs `add` without importing the ops layer (which imports this module).
+let addPrim: Primitive<undefined> | null = null;
+export function registerAddPrimitive(prim: Primitive<undefined>): void {
+  addPrim = prim;
+}
+function addPrimitive(): Primitive<undefined> {
+  return addPrim!;
+}
+
+/** Runs `fn` with the imperative graph off: nothing computed inside records `requiresGrad` history. */
+export function noGrad<T>(fn: () => T): T {
+  noGradDepth++;
+  try {
+    return fn();
+  } finally {
+    noGradDepth--;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return noGradDepth === 0;
+}
+
+/** Marks a backward pass in progress: anomaly checks then look at cotangents, not at values. */
+export function withinBackward<T>(fn: () => T): T {
+  inBackward++;
+  try {
+    return fn();
+  } finally {
+    inBackward--;
+  }
+}

@@ -1,0 +1,44 @@
+// @jacobi/tensor: the public surface. Everything a user needs is re-exported from here.
+import './methods.js';
+import { registerAddPrimitive } from './core/trace.js';
+import { addPrim } from './prims/elementwise.js';
+
+registerAddPrimitive(addPrim);
+
+export { Tensor } from './core/tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export {
+  JacobiError, ShapeError, AxisError, DTypeError, ArgumentError, NonScalarOutputError,
+  NotDifferentiableError, TraceError, AnomalyError,
+} from './errors.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, eye, arange, rand, randn } from './creation.js';
+export type { NestedArray, TensorOptions, RandomOptions } from './creation.js';
+export { rng } from './random.js';
+export type { Rng } from './random.js';
+export type { TensorLike } from './ops/operand.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, clamp, neg, exp, log, sqrt, abs, sign, tanh, sigmoid,
+  relu, sin, cos, reciprocal, square, greater, greaterEqual, less, lessEqual, equal, notEqual, where,
+} from './ops/arithmetic.js';
+export { matmul } from './ops/matmul.js';
+export {
+  reshape, transpose, broadcastTo, squeeze, expandDims, unsqueeze, flatten, slice, index, concat, stack,
+  astype, stopGradient,
+} from './ops/layout.js';
+export type { IndexSpec } from './ops/layout.js';
+export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
+export type { Axes } from './ops/reduce.js';
+export { broadcastShapes } from './shape.js';
+export { toArray, formatTensor } from './format.js';
+export { noGrad, isGradEnabled } from './core/trace.js';
+export { detectAnomaly, setDetectAnomaly } from './core/anomaly.js';
+export { vjp, jvp, grad, valueAndGrad, jacobian, hessian } from './autodiff/transforms.js';
+export type { TensorFunction, GradOptions, JacobianOptions } from './autodiff/transforms.js';
+export type { BackwardOptions } from './autodiff/imperative.js';
+export { customOp } from './autodiff/custom.js';
+export type { CustomOpDefinition } from './autodiff/custom.js';
+export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
+export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
+export { toDot, toMermaid } from './autodiff/graph-export.js';
+export { setBackend, getBackend, registerBackend } from './backend/registry.js';
+export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel } from './backend/backend.js';

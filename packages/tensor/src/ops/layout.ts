@@ -1,0 +1,212 @@
+// Shape and layout operations: reshape, transpose, broadcast, slicing and indexing, concat,
+// stack, squeeze, expandDims, casts and stopGradient. Most are views; none needs a rule here.
+import { bind, valueOf } from '../core/trace.js';
+import type { Tensor } from '../core/tensor.js';
+import type { DType } from '../dtype.js';
+import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
+import { broadcastPrim, concatPrim, reshapePrim, slicePrim, transposePrim } from '../prims/layout.js';
+import { canBroadcastTo, checkShape, inferReshape, normalizeAxes, normalizeAxis, normalizePermutation, shapesEqual } from '../shape.js';
+import { castTo, checkDType, expectTensor } from './operand.js';
+
+/**
+ * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
+ *
+ * @example
+ * reshape(arange(6), [2, -1]).shape // [2, 3]
+ */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  expectTensor('reshape', 'x', x);
+  if (!Array.isArray(shape)) throw new ArgumentError(`reshape: expected an array of sizes, got ${typeof shape}`);
+  const target = inferReshape('reshape', x.shape, shape);
+  return shapesEqual(target, x.shape) ? x : bind(reshapePrim, [x], { shape: target });
+}
+
+/** Permutes the axes (NumPy semantics); without `axes` it reverses them. A view. */
+export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  const perm = normalizePermutation('transpose', axes, expectTensor('transpose', 'x', x).ndim);
+  if (perm.every((p, i) => p === i)) return x;
+  return bind(transposePrim, [x], { perm });
+}
+
+/** A view of `x` repeated along new leading axes and along axes of size 1 (NumPy rules). */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  expectTensor('broadcastTo', 'x', x);
+  checkShape('broadcastTo', shape);
+  if (!canBroadcastTo(x.shape, shape)) {
+    throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  }
+  return shapesEqual(x.shape, shape) ? x : bind(broadcastPrim, [x], { shape: [...shape] });
+}
+
+/** Removes axes of size 1 (all of them when `axis` is omitted). */
+export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
+  expectTensor('squeeze', 'x', x);
+  const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axis, x.ndim);
+  for (const a of axes) {
+    if (x.shape[a] !== 1) throw new AxisError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);
+  }
+  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/** Inserts an axis of size 1 at `axis` (which may be -1 for the end). Alias: `unsqueeze`. */
+export function expandDims(x: Tensor, axis: number): Tensor {
+  expectTensor('expandDims', 'x', x);
+  const a = normalizeAxis('expandDims', axis, x.ndim + 1);
+  const shape = [...x.shape];
+  shape.splice(a, 0, 1);
+  return reshape(x, shape);
+}
+/** Inserts an axis of size 1 (PyTorch's name for `expandDims`). */
+export const unsqueeze = expandDims;
+
+/** All elements as one axis. */
+export function flatten(x: Tensor): Tensor {
+  return reshape(x, [-1]);
+}
+
+/**
+ * Elements `start, start+step, ...` before `stop` along one axis, with Python's rules for
+ * negative and out-of-range bounds; `step` may be negative. A view.
+ *
+ * @example
+ * slice(tensor([0, 1, 2, 3, 4]), 0, 1, 4).toArray() // [1, 2, 3]
+ */
+export function slice(x: Tensor, axis: number, start?: number, stop?: number, step = 1): Tensor {
+  expectTensor('slice', 'x', x);
+  const a = normalizeAxis('slice', axis, x.ndim);
+  const specs: IndexSpec[] = x.shape.map(() => null);
+  specs[a] = [start ?? null, stop ?? null, step];
+  return index(x, ...specs);
+}
+
+/**
+ * One entry per leading axis: a number picks one position (and drops the axis), `null` or
+ * `':'` keeps the whole axis, a string `'start:stop:step'` or a triple `[start, stop, step]`
+ * takes a range (omitted or null parts default as in Python).
+ */
+export type IndexSpec = number | null | string | readonly [number | null, number | null, number?];
+
+/**
+ * NumPy-style basic indexing. A view.
+ *
+ * @example
+ * x.index(0, '1:3')   // like x[0, 1:3]
+ * x.index(null, -1)   // like x[:, -1]
+ */
+export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
+  expectTensor('index', 'x', x);
+  if (specs.length > x.ndim) {
+    throw new AxisError(`index: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
+  }
+  const starts: number[] = [];
+  const steps: number[] = [];
+  const shape: number[] = [];
+  const dropped: number[] = [];
+  x.shape.forEach((size, d) => {
+    const spec = d < specs.length ? specs[d]! : null;
+    if (typeof spec === 'number') {
+      if (!Number.isInteger(spec) || spec < -size || spec >= size) {
+        throw new AxisError(`index: index ${spec} is out of range for axis ${d} of size ${size} in ${formatShape(x.shape)}`);
+      }
+      starts.push(spec < 0 ? spec + size : spec);
+      steps.push(1);
+      shape.push(1);
+      dropped.push(d);
+      return;
+    }
+    const [start, stop, step] = parseRange(spec, d);
+    const [s, n, st] = resolveRange(start, stop, step, size, d);
+    starts.push(s);
+    steps.push(st);
+    shape.push(n);
+  });
+  const unchanged = shape.every((n, d) => n === x.shape[d] && steps[d] === 1 && starts[d] === 0);
+  const view = unchanged ? x : bind(slicePrim, [x], { starts, steps, shape });
+  return dropped.length === 0 ? view : reshape(view, shape.filter((_, d) => !dropped.includes(d)));
+}
+
+function parseRange(spec: IndexSpec | undefined, axis: number): [number | null, number | null, number] {
+  if (spec === null || spec === undefined || spec === ':') return [null, null, 1];
+  if (typeof spec === 'string') {
+    const parts = spec.split(':').map((p) => p.trim());
+    if (parts.length < 2 || parts.length > 3) throw new ArgumentError(`index: cannot parse '${spec}' for axis ${axis} (expected 'start:stop' or 'start:stop:step')`);
+    const nums = parts.map((p) => {
+      if (p === '') return null;
+      const v = Number(p);
+      if (!Number.isInteger(v)) throw new ArgumentError(`index: '${p}' in '${spec}' for axis ${axis} is not an integer`);
+      return v;
+    });
+    return [nums[0]!, nums[1]!, nums[2] ?? 1];
+  }
+  if (Array.isArray(spec)) {
+    const [start, stop, step] = spec as readonly [number | null, number | null, number?];
+    for (const v of [start, stop, step]) {
+      if (v !== null && v !== undefined && !Number.isInteger(v)) throw new ArgumentError(`index: range bound ${v} for axis ${axis} is not an integer`);
+    }
+    return [start ?? null, stop ?? null, step ?? 1];
+  }
+  throw new ArgumentError(`index: invalid index ${String(spec)} for axis ${axis}`);
+}
+
+/** Python's slice.indices: clamps bounds and returns [first, count, step]. */
+function resolveRange(start: number | null, stop: number | null, step: number, size: number, axis: number): [number, number, number] {
+  if (step === 0) throw new ArgumentError(`index: slice step cannot be zero (axis ${axis})`);
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  let first: number;
+  let last: number;
+  if (step > 0) {
+    first = start === null ? 0 : clamp(start < 0 ? start + size : start, 0, size);
+    last = stop === null ? size : clamp(stop < 0 ? stop + size : stop, 0, size);
+    const count = Math.max(0, Math.ceil((last - first) / step));
+    return [count === 0 ? 0 : first, count, step];
+  }
+  first = start === null ? size - 1 : clamp(start < 0 ? start + size : start, -1, size - 1);
+  last = stop === null ? -1 : clamp(stop < 0 ? stop + size : stop, -1, size - 1);
+  const count = Math.max(0, Math.ceil((last - first) / step));
+  return [count === 0 ? 0 : first, count, step];
+}
+
+/** Joins tensors of equal shape except along `axis` (default 0). */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('concat: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => expectTensor('concat', `tensor ${i}`, t));
+  const first = tensors[0]!;
+  const a = normalizeAxis('concat', axis, first.ndim);
+  const dtype: DType = tensors.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  for (let i = 1; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    if (t.ndim !== first.ndim || t.shape.some((d: number, j: number) => j !== a && d !== first.shape[j])) {
+      throw new ShapeError(`concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
+    }
+  }
+  if (tensors.length === 1) return first;
+  const cast = tensors.map((t) => castTo(t, dtype));
+  return bind(concatPrim(cast.length), cast, { axis: a });
+}
+
+/** Stacks tensors of one shape along a new axis (default 0). */
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('stack: expected a non-empty array of tensors');
+  tensors.forEach((t, i) => expectTensor('stack', `tensor ${i}`, t));
+  const shape = tensors[0]!.shape;
+  tensors.forEach((t, i) => {
+    if (!shapesEqual(t.shape, shape)) throw new ShapeError(`stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
+  });
+  const a = normalizeAxis('stack', axis, shape.length + 1);
+  return concat(tensors.map((t) => expandDims(t, a)), a);
+}
+
+/** The same values in another dtype (differentiable). */
+export function astype(x: Tensor, dtype: DType): Tensor {
+  expectTensor('astype', 'x', x);
+  return castTo(x, checkDType('astype', dtype));
+}
+
+/**
+ * The same value with no derivative at any level: every transform treats it as a constant.
+ * Shares storage with `x`.
+ */
+export function stopGradient(x: Tensor): Tensor {
+  expectTensor('stopGradient', 'x', x);
+  return x._trace === null ? x : valueOf(x);
+}

@@ -1,0 +1,61 @@
+// Turning the operands of an op into tensors: numbers adopt the other operand's dtype (weak
+// typing), float32 meets float64 as float64, and binary operands are broadcast explicitly.
+import { allocate, promoteTypes, type DType } from '../dtype.js';
+import { ArgumentError, DTypeError } from '../errors.js';
+import { bind } from '../core/trace.js';
+import { Tensor, fromArray } from '../core/tensor.js';
+import { broadcastPrim, castPrim } from '../prims/layout.js';
+import { broadcastShapes, shapesEqual } from '../shape.js';
+
+/** A tensor, or a JavaScript number that takes the dtype of the tensor it meets. */
+export type TensorLike = Tensor | number;
+
+export function scalarTensor(value: number, dtype: DType): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return fromArray(data, [], dtype);
+}
+
+/** Checks that `x` is a Tensor (numbers are not accepted here). */
+export function expectTensor(op: string, name: string, x: unknown): Tensor {
+  if (x instanceof Tensor) return x;
+  throw new ArgumentError(`${op}: expected a Tensor for ${name}, got ${describe(x)}`);
+}
+
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array (wrap it with tensor())';
+  return typeof x === 'object' ? (x.constructor?.name ?? 'object') : `${typeof x} ${String(x)}`;
+}
+
+export function toTensor(op: string, name: string, x: unknown, dtype: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') return scalarTensor(x, dtype);
+  throw new ArgumentError(`${op}: expected a Tensor or a number for ${name}, got ${describe(x)}`);
+}
+
+export function castTo(x: Tensor, dtype: DType): Tensor {
+  return x.dtype === dtype ? x : bind(castPrim, [x], { dtype });
+}
+
+export function broadcastTo(op: string, x: Tensor, shape: readonly number[]): Tensor {
+  return shapesEqual(x.shape, shape) ? x : bind(broadcastPrim, [x], { shape });
+}
+
+/** Both operands as tensors of one dtype and one (broadcast) shape. */
+export function binaryOperands(op: string, x: unknown, y: unknown): [Tensor, Tensor] {
+  const dtype: DType =
+    x instanceof Tensor && y instanceof Tensor ? promoteTypes(x.dtype, y.dtype)
+    : x instanceof Tensor ? x.dtype
+    : y instanceof Tensor ? y.dtype
+    : 'float32';
+  const a = castTo(toTensor(op, 'the first operand', x, dtype), dtype);
+  const b = castTo(toTensor(op, 'the second operand', y, dtype), dtype);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  return [broadcastTo(op, a, shape), broadcastTo(op, b, shape)];
+}
+
+export function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === 'float32' || dtype === 'float64') return dtype;
+  throw new DTypeError(`${op}: unsupported dtype ${JSON.stringify(dtype)} (expected 'float32' or 'float64')`);
+}

@@ -1,0 +1,158 @@
+// Primitives that move elements without arithmetic. All are linear, so each JVP is the op
+// itself applied to the tangent and each VJP is the op's transpose. Reshape (of contiguous
+// data), transpose, broadcast and slice are views: they copy nothing.
+import { allocate, type DType } from '../dtype.js';
+import { activeBackend } from '../backend/registry.js';
+import { bind } from '../core/trace.js';
+import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { Tensor, contiguousData, fromArray, isContiguousView } from '../core/tensor.js';
+import { broadcastedAxes, contiguousStrides, invertPermutation, shapeSize } from '../shape.js';
+
+export const reshapePrim: Primitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
+  name: 'reshape',
+  impl: ([x], { shape }) => {
+    const v = x!._view;
+    if (isContiguousView(v)) return new Tensor({ data: v.data, offset: v.offset, strides: contiguousStrides(shape), shape, dtype: v.dtype });
+    return fromArray(contiguousData(x!), shape, v.dtype);
+  },
+  vjp: [(g, { inputs }) => g.reshape(inputs[0]!.shape)],
+  jvp: [(dx, { params }) => dx.reshape(params.shape)],
+});
+
+export const transposePrim: Primitive<{ perm: readonly number[] }> = definePrimitive<{ perm: readonly number[] }>({
+  name: 'transpose',
+  impl: ([x], { perm }) => {
+    const v = x!._view;
+    return new Tensor({
+      data: v.data,
+      offset: v.offset,
+      shape: perm.map((p) => v.shape[p]!),
+      strides: perm.map((p) => v.strides[p]!),
+      dtype: v.dtype,
+    });
+  },
+  vjp: [(g, { params }) => g.transpose(invertPermutation(params.perm))],
+  jvp: [(dx, { params }) => dx.transpose(params.perm)],
+});
+
+// Broadcasting is undone here and only here: the VJP sums the cotangent over the stretched axes.
+export const broadcastPrim: Primitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
+  name: 'broadcastTo',
+  impl: ([x], { shape }) => {
+    const v = x!._view;
+    const lead = shape.length - v.shape.length;
+    const strides = shape.map((d, i) => (i < lead || v.shape[i - lead] !== d ? 0 : v.strides[i - lead]!));
+    return new Tensor({ data: v.data, offset: v.offset, strides, shape, dtype: v.dtype });
+  },
+  vjp: [(g, { inputs }) => sumToShape(g, inputs[0]!.shape)],
+  jvp: [(dx, { params }) => dx.broadcastTo(params.shape)],
+});
+
+/** Sums `g` over the axes that broadcasting added to reach `shape` (the transpose of broadcastTo). */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  const axes = broadcastedAxes(shape, g.shape);
+  if (axes.length === 0) return g;
+  return g.sum(axes, true).reshape(shape);
+}
+
+/** Per-axis `start` and `step` (any non-zero integer) of a strided window; its shape is the output's. */
+export interface SliceParams {
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+  readonly shape: readonly number[];
+}
+
+function sliceView(v: Tensor['_view'], { starts, steps, shape }: SliceParams) {
+  let offset = v.offset;
+  for (let d = 0; d < starts.length; d++) offset += starts[d]! * v.strides[d]!;
+  return { data: v.data, offset, strides: v.strides.map((s, d) => s * steps[d]!), shape, dtype: v.dtype };
+}
+
+export const slicePrim: Primitive<SliceParams> = definePrimitive<SliceParams>({
+  name: 'slice',
+  impl: ([x], params) => new Tensor(sliceView(x!._view, params)),
+  vjp: [(g, { inputs, params }) => bind(unslicePrim, [g], { ...params, inputShape: inputs[0]!.shape })],
+  jvp: [(dx, { params }) => bind(slicePrim, [dx], params)],
+});
+
+/** The transpose of slice: zeros of `inputShape` with `g` written into the window. */
+export const unslicePrim: Primitive<SliceParams & { readonly inputShape: readonly number[] }> = definePrimitive<
+  SliceParams & { readonly inputShape: readonly number[] }
+>({
+  name: 'unslice',
+  impl: ([g], params) => {
+    const out = allocate(g!.dtype, shapeSize(params.inputShape));
+    const full = { data: out, offset: 0, strides: contiguousStrides(params.inputShape), shape: params.inputShape, dtype: g!.dtype };
+    activeBackend().copy(g!._view, sliceView(full, params), params.shape);
+    return fromArray(out, params.inputShape, g!.dtype);
+  },
+  vjp: [(g, { params }) => bind(slicePrim, [g], { starts: params.starts, steps: params.steps, shape: params.shape })],
+  jvp: [(dx, { params }) => bind(unslicePrim, [dx], params)],
+});
+
+/** The window of `out` that input `i` of a concat along `axis` fills. */
+function concatWindow(out: readonly number[], axis: number, start: number, length: number): SliceParams {
+  return {
+    starts: out.map((_, d) => (d === axis ? start : 0)),
+    steps: out.map(() => 1),
+    shape: out.map((s, d) => (d === axis ? length : s)),
+  };
+}
+
+function concatOffsets(inputs: readonly Tensor[], axis: number): number[] {
+  const offsets = [0];
+  for (const x of inputs) offsets.push(offsets[offsets.length - 1]! + x.shape[axis]!);
+  return offsets;
+}
+
+// Input i of a concat lands in one window of the output, so its VJP slices that window out
+// and its JVP places the tangent there (zeros elsewhere); contributions add up to the concat.
+const concatRules = {
+  vjp: (i: number) => (g: Tensor, ctx: { inputs: readonly Tensor[]; params: { axis: number } }) => {
+    const offsets = concatOffsets(ctx.inputs, ctx.params.axis);
+    return bind(slicePrim, [g], concatWindow(g.shape, ctx.params.axis, offsets[i]!, ctx.inputs[i]!.shape[ctx.params.axis]!));
+  },
+  jvp: (i: number) => (dx: Tensor, ctx: { inputs: readonly Tensor[]; out: Tensor; params: { axis: number } }) => {
+    const offsets = concatOffsets(ctx.inputs, ctx.params.axis);
+    const window = concatWindow(ctx.out.shape, ctx.params.axis, offsets[i]!, dx.shape[ctx.params.axis]!);
+    return bind(unslicePrim, [dx], { ...window, inputShape: ctx.out.shape });
+  },
+};
+
+/** Concat has one input per operand, so its rule lists are built for the arity at hand. */
+export function concatPrim(arity: number): Primitive<{ axis: number }> {
+  let prim = concatPrims.get(arity);
+  if (!prim) {
+    prim = definePrimitive<{ axis: number }>({
+      name: 'concat',
+      impl: (inputs, { axis }) => {
+        const first = inputs[0]!;
+        const offsets = concatOffsets(inputs, axis);
+        const shape = first.shape.map((s, d) => (d === axis ? offsets[inputs.length]! : s));
+        const out = allocate(first.dtype, shapeSize(shape));
+        const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype: first.dtype };
+        inputs.forEach((x, i) => {
+          const window = concatWindow(shape, axis, offsets[i]!, x.shape[axis]!);
+          activeBackend().copy(x._view, sliceView(full, window), window.shape);
+        });
+        return fromArray(out, shape, first.dtype);
+      },
+      vjp: Array.from({ length: arity }, (_, i) => concatRules.vjp(i)),
+      jvp: Array.from({ length: arity }, (_, i) => concatRules.jvp(i)),
+    });
+    concatPrims.set(arity, prim);
+  }
+  return prim;
+}
+const concatPrims = new Map<number, Primitive<{ axis: number }>>();
+
+export const castPrim: Primitive<{ dtype: DType }> = definePrimitive<{ dtype: DType }>({
+  name: 'cast',
+  impl: ([x], { dtype }) => {
+    const out = allocate(dtype, x!.size);
+    activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(x!.shape) }, x!.shape);
+    return fromArray(out, x!.shape, dtype);
+  },
+  vjp: [(g, { inputs }) => g.astype(inputs[0]!.dtype)],
+  jvp: [(dx, { params }) => dx.astype(params.dtype)],
+});

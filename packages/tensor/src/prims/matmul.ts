@@ -1,0 +1,35 @@
+// Batched matrix product of [...batch, m, k] by [...batch, k, n] with equal batch dimensions
+// (the matmul wrapper broadcasts them first). Transposed or broadcast operands reach the
+// kernel as strides, never as copies.
+import { allocate } from '../dtype.js';
+import { activeBackend } from '../backend/registry.js';
+import { bind } from '../core/trace.js';
+import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { fromArray, type Tensor } from '../core/tensor.js';
+import { shapeSize } from '../shape.js';
+import { transposePrim } from './layout.js';
+
+/** Swaps the last two axes (a view). */
+function matrixTranspose(x: Tensor): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const n = perm.length;
+  [perm[n - 2], perm[n - 1]] = [perm[n - 1]!, perm[n - 2]!];
+  return bind(transposePrim, [x], { perm });
+}
+
+// Bilinear: d(AB) = dA·B + A·dB; the VJPs are G·Bᵀ and Aᵀ·G.
+export const matmulPrim: Primitive<undefined> = definePrimitive<undefined>({
+  name: 'matmul',
+  impl: ([a, b]) => {
+    const batchShape = a!.shape.slice(0, -2);
+    const m = a!.shape[a!.ndim - 2]!;
+    const k = a!.shape[a!.ndim - 1]!;
+    const n = b!.shape[b!.ndim - 1]!;
+    const shape = [...batchShape, m, n];
+    const out = allocate(a!.dtype, shapeSize(shape));
+    activeBackend().matmul(a!._view, b!._view, batchShape, m, k, n, out);
+    return fromArray(out, shape, a!.dtype);
+  },
+  vjp: [(g, { inputs }) => bind(matmulPrim, [g, matrixTranspose(inputs[1]!)], undefined), (g, { inputs }) => bind(matmulPrim, [matrixTranspose(inputs[0]!), g], undefined)],
+  jvp: [(da, { inputs }) => bind(matmulPrim, [da, inputs[1]!], undefined), (db, { inputs }) => bind(matmulPrim, [inputs[0]!, db], undefined)],
+});

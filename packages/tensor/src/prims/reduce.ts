@@ -1,0 +1,47 @@
+// Reductions over a sorted list of axes. `sum` is linear; `max` routes the cotangent to the
+// elements that attain the maximum.
+import { allocate } from '../dtype.js';
+import { activeBackend } from '../backend/registry.js';
+import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
+import { reducedShape, shapeSize } from '../shape.js';
+
+export interface ReduceParams {
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+
+function reduceImpl(kernel: 'sum' | 'max') {
+  return ([x]: readonly Tensor[], { axes, keepdims }: ReduceParams): Tensor => {
+    const shape = reducedShape(x!.shape, axes, keepdims);
+    const out = allocate(x!.dtype, shapeSize(shape));
+    activeBackend().reduce(kernel, contiguousData(x!), x!.shape, axes, out);
+    return fromArray(out, shape, x!.dtype);
+  };
+}
+
+/** `g` (of the reduced shape) stretched back over the input's shape. */
+function expandBack(g: Tensor, x: Tensor, { axes }: ReduceParams): Tensor {
+  return g.reshape(reducedShape(x.shape, axes, true)).broadcastTo(x.shape);
+}
+
+export const sumPrim: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
+  name: 'sum',
+  impl: reduceImpl('sum'),
+  vjp: [(g, { inputs, params }) => expandBack(g, inputs[0]!, params)],
+  jvp: [(dx, { params }) => dx.sum(params.axes, params.keepdims)],
+});
+
+// NOTE: ties share the cotangent equally (as NumPy-style amax does in JAX and PyTorch), so the
+// rule is the same in both modes and the max of a constant row has derivative 1/count per entry.
+function maxWeights(x: Tensor, out: Tensor, params: ReduceParams): Tensor {
+  const mask = x.equal(expandBack(out, x, params));
+  return mask.div(mask.sum(params.axes, true));
+}
+
+export const maxPrim: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
+  name: 'max',
+  impl: reduceImpl('max'),
+  vjp: [(g, { inputs, out, params }) => expandBack(g, inputs[0]!, params).mul(maxWeights(inputs[0]!, out, params))],
+  jvp: [(dx, { inputs, out, params }) => dx.mul(maxWeights(inputs[0]!, out, params)).sum(params.axes, params.keepdims)],
+});
