@@ -92,9 +92,10 @@ export const divPrim: Primitive<undefined> = definePrimitive<undefined>({
   jvp: [(dx, { inputs }) => dx.div(inputs[1]!), (dy, { inputs, out }) => dy.mul(out).div(inputs[1]!).neg()],
 });
 
-// ∂(x^y)/∂x = y·x^(y−1). NOTE: for y = 0 this is 0·x^(−1), NaN at x = 0, so y = 0 is special-cased.
+// ∂(x^y)/∂x = y·x^(y−1). NOTE: at x = y = 0 this is 0·∞ = NaN; only that point is replaced (by
+// 0, the limit along y = 0), so the rule stays differentiable in y everywhere else.
 function powDx(x: Tensor, y: Tensor): Tensor {
-  return y.equal(0).where(0, y.mul(x.pow(y.sub(1))));
+  return x.equal(0).mul(y.equal(0)).where(0, y.mul(x.pow(y.sub(1))));
 }
 // ∂(x^y)/∂y = x^y·log x. NOTE: at x = 0 this is 0·(−∞); the limit for y > 0 is 0, as JAX defines it.
 function powDy(x: Tensor, out: Tensor): Tensor {
