@@ -1,0 +1,197 @@
+// PyTorch-style autodiff: requiresGrad leaves, backward(), .grad, noGrad, detach, graphs.
+import { describe, expect, it } from 'vitest';
+import * as J from '../src/index.js';
+import { tensor } from '../src/index.js';
+import { expectClose } from './support.js';
+
+describe('backward()', () => {
+  it('fills .grad on leaves and accumulates across calls', () => {
+    const w = tensor([1, 2, 3], { requiresGrad: true });
+    expect(w.requiresGrad).toBe(true);
+    expect(w.isLeaf).toBe(true);
+    expect(w.grad).toBeNull();
+    w.mul(w).sum().backward();
+    expect(w.grad!.toArray()).toEqual([2, 4, 6]);
+    w.mul(3).sum().backward();
+    expect(w.grad!.toArray()).toEqual([5, 7, 9]);
+    w.grad = null;
+    expect(w.grad).toBeNull();
+    const y = w.mul(2);
+    expect(y.requiresGrad).toBe(true);
+    expect(y.isLeaf).toBe(false);
+    expect(y.grad).toBeNull();
+  });
+  it('takes a cotangent for non-scalar outputs', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.mul(w).backward({ gradient: tensor([1, 10]) });
+    expect(w.grad!.toArray()).toEqual([2, 40]);
+  });
+  it('releases the graph unless retainGraph', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const loss = w.exp().sum();
+    loss.backward({ retainGraph: true });
+    loss.backward();
+    expectClose(w.grad!, [2 * Math.E, 2 * Math.exp(2)], 1e-6);
+    expect(() => loss.backward()).toThrow(J.NotDifferentiableError);
+    expect(() => loss.backward()).toThrow(/released/);
+  });
+  it('createGraph makes .grad differentiable (double backward)', () => {
+    const x = tensor([2], { requiresGrad: true, dtype: 'float64' });
+    x.pow(3).sum().backward({ createGraph: true });
+    const g = x.grad!;
+    expect(g.toArray()).toEqual([12]);
+    expect(g.requiresGrad).toBe(true);
+    x.grad = null;
+    g.sum().backward();
+    expect(x.grad!.toArray()).toEqual([12]); // d/dx 3x² = 6x
+  });
+  it('a failed backward changes no .grad', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.sum().backward();
+    expect(() => w.mul(w).backward()).toThrow(J.NonScalarOutputError);
+    expect(() => w.mul(w).backward({ gradient: tensor([1, 2, 3]) })).toThrow(J.ShapeError);
+    expect(w.grad!.toArray()).toEqual([1, 1]);
+  });
+  it('backward on a tensor that does not require grad is an error', () => {
+    expect(() => tensor([1]).sum().backward()).toThrow(/does not require grad/);
+  });
+});
+
+describe('noGrad, detach, assign', () => {
+  it('noGrad records nothing', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const y = J.noGrad(() => w.mul(2));
+    expect(y.requiresGrad).toBe(false);
+    expect(J.isGradEnabled()).toBe(true);
+    expect(J.noGrad(() => J.isGradEnabled())).toBe(false);
+  });
+  it('detach cuts the graph but shares values', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const d = w.mul(2).detach();
+    expect(d.requiresGrad).toBe(false);
+    expect(d.toArray()).toEqual([2, 4]);
+    w.mul(w.detach()).sum().backward();
+    expect(w.grad!.toArray()).toEqual([1, 2]);
+  });
+  it('requiresGrad can be switched on leaves only', () => {
+    const t = tensor([1]);
+    t.requiresGrad = true;
+    expect(t.requiresGrad).toBe(true);
+    expect(() => {
+      t.mul(2).requiresGrad = false;
+    }).toThrow(J.ArgumentError);
+  });
+  it('assign replaces a leaf in place; recorded graphs keep the old values', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const loss = w.mul(w).sum();
+    J.noGrad(() => w.assign(tensor([10, 20])));
+    expect(w.toArray()).toEqual([10, 20]);
+    loss.backward();
+    expect(w.grad!.toArray()).toEqual([2, 4]);
+    expect(() => w.assign(tensor([1]))).toThrow(J.ShapeError);
+    expect(w.toArray()).toEqual([10, 20]);
+  });
+  it('.grad assignment checks shape and dtype', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    expect(() => (w.grad = tensor([1]))).toThrow(J.ShapeError);
+    expect(() => (w.grad = tensor([1, 2], { dtype: 'float64' }))).toThrow(J.DTypeError);
+    w.grad = tensor([5, 5]);
+    w.sum().backward();
+    expect(w.grad!.toArray()).toEqual([6, 6]);
+  });
+  it('functional transforms compose with requiresGrad tensors', () => {
+    const w = tensor([3], { requiresGrad: true, dtype: 'float64' });
+    const gx = J.grad((x: J.Tensor) => x.mul(w).square().sum())(tensor([2], { dtype: 'float64' }));
+    expect(gx.toArray()).toEqual([36]); // 2·x·w² at x = 2, w = 3
+    gx.sum().backward(); // d/dw (2 x w²) = 4 x w = 24
+    expect(w.grad!.toArray()).toEqual([24]);
+  });
+});
+
+describe('stopGradient and customOp', () => {
+  it('stopGradient is a constant to every transform', () => {
+    const g = J.grad((x: J.Tensor) => x.mul(J.stopGradient(x)).sum())(tensor([3]));
+    expect(g.toArray()).toEqual([3]);
+    const [, t] = J.jvp((x: J.Tensor) => J.stopGradient(x).mul(x), [tensor([3])], [tensor([1])]);
+    expect(t.toArray()).toEqual([3]);
+  });
+  it('a customOp uses its own rules in both modes and nests', () => {
+    // cube with hand-written rules: d(x³) = 3x²·dx
+    const cube = J.customOp({
+      name: 'cube',
+      forward: (x) => x.mul(x).mul(x),
+      vjp: (g, [x]) => [g.mul(x!.square().mul(3))],
+    });
+    const x = tensor([2], { dtype: 'float64' });
+    expect(cube(x).toArray()).toEqual([8]);
+    expect(J.grad((y: J.Tensor) => cube(y).sum())(x).toArray()).toEqual([12]);
+    expect(J.jvp(cube, [x], [tensor([1], { dtype: 'float64' })])[1].toArray()).toEqual([12]);
+    expect(J.grad(J.grad((y: J.Tensor) => cube(y).sum()))(x).toArray()).toEqual([12]); // 6x
+    expect(J.gradcheck((y) => cube(y), [tensor([0.5, -1.2])]).ok).toBe(true);
+    const w = tensor([2], { requiresGrad: true });
+    cube(w).sum().backward();
+    expect(w.grad!.toArray()).toEqual([12]);
+  });
+  it('a customOp with an explicit jvp uses it in forward mode', () => {
+    const clipGrad = J.customOp({
+      forward: (x) => x.mul(1),
+      vjp: (g) => [g.clamp(-1, 1)],
+      jvp: ([dx]) => dx!.clamp(-1, 1),
+    });
+    expect(J.grad((y: J.Tensor) => clipGrad(y).mul(5).sum())(tensor([1])).toArray()).toEqual([1]);
+    expect(J.jvp(clipGrad, [tensor([1])], [tensor([7])])[1].toArray()).toEqual([1]);
+  });
+});
+
+describe('anomaly mode and graph export', () => {
+  it('names the operation, the shapes and the call site of a NaN in the forward pass', () => {
+    expect(() => J.detectAnomaly(() => tensor([-1, 1]).log())).toThrow(J.AnomalyError);
+    try {
+      J.detectAnomaly(() => tensor([-1, 1]).log());
+    } catch (e) {
+      expect(String(e)).toMatch(/log produced NaN/);
+      expect(String(e)).toMatch(/\[2\]/);
+      expect(String(e)).toMatch(/imperative\.test\.ts/);
+    }
+    expect(() => tensor([-1]).log()).not.toThrow();
+  });
+  it('names the operation whose backward produced Infinity', () => {
+    const x = tensor([0], { requiresGrad: true });
+    let message = '';
+    J.detectAnomaly(() => {
+      const y = x.sqrt();
+      try {
+        y.sum().backward();
+      } catch (e) {
+        message = String(e);
+      }
+    });
+    expect(message).toMatch(/backward of sqrt/);
+    expect(message).toMatch(/imperative\.test\.ts/);
+    expect(x.grad).toBeNull();
+  });
+  it('renders the graph as DOT and Mermaid, with gradients after backward', () => {
+    const w = tensor([[1, 2]], { requiresGrad: true });
+    const loss = w.matmul(tensor([[1], [1]])).tanh().sum();
+    const dot = J.toDot(loss);
+    expect(dot).toMatch(/^digraph/);
+    expect(dot).toMatch(/matmul \[1,1\] float32/);
+    expect(dot).toMatch(/tanh/);
+    expect(dot).toMatch(/leaf \[1,2\] float32/);
+    loss.backward();
+    expect(J.toDot(loss)).toMatch(/leaf \[1,2\] float32 grad=/);
+    const mermaid = J.toMermaid(loss);
+    expect(mermaid).toMatch(/^flowchart LR/);
+    expect(mermaid).toMatch(/-->/);
+  });
+});
+
+describe('gradcheck catches a wrong rule', () => {
+  it('reports the worst element of a wrong derivative', () => {
+    const wrong = J.customOp({ forward: (x) => x.sin(), vjp: (g, [x]) => [g.mul(x!.sin())] });
+    const report = J.gradcheck((x) => wrong(x), [tensor([0.3, 1.1])]);
+    expect(report.ok).toBe(false);
+    expect(report.worst!.check).toMatch(/reverse|forward/);
+    expect(() => J.gradcheck((x) => wrong(x), [tensor([0.3, 1.1])], { throwOnFailure: true })).toThrow(J.GradcheckError);
+  });
+});
