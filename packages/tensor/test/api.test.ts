@@ -1,0 +1,35 @@
+// The built package, imported by name and by path from plain Node, as a user would.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+function runNode(source: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', source], { cwd: root, encoding: 'utf8' });
+}
+
+describe('the built @jacobi/tensor', () => {
+  it('imports by name from the workspace root and computes a gradient', () => {
+    const out = runNode(`
+      import { tensor, grad, jvp } from '@jacobi/tensor';
+      const g = grad((x) => x.mul(x).sum())(tensor([1, 2, 3]));
+      const [, t] = jvp((x) => x.sin(), [tensor(0)], [tensor(1)]);
+      console.log(JSON.stringify([g.toArray(), t.item()]));
+    `);
+    expect(JSON.parse(out)).toEqual([[2, 4, 6], 1]);
+  });
+  it('imports by path', () => {
+    const out = runNode(`
+      import { tensor } from './packages/tensor/dist/index.js';
+      const w = tensor([1, 2], { requiresGrad: true });
+      w.mul(w).sum().backward();
+      console.log(JSON.stringify(w.grad.toArray()));
+    `);
+    expect(JSON.parse(out)).toEqual([2, 4]);
+  });
+  it('ships type declarations', async () => {
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${root}packages/tensor/dist/index.d.ts`)).toBe(true);
+  });
+});
