@@ -1,9 +1,6 @@
 // @jacobi/tensor: the public surface. Everything a user needs is re-exported from here.
+// Installs the Tensor methods (which the derivative rules use) before anything runs.
 import './methods.js';
-import { registerAddPrimitive } from './core/trace.js';
-import { addPrim } from './prims/elementwise.js';
-
-registerAddPrimitive(addPrim);
 
 export { Tensor } from './core/tensor.js';
 export type { DType, TypedArray } from './dtype.js';

@@ -140,7 +140,7 @@ function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     const rule = prim.jvp[i];
     if (trace === null || trace.kind !== 'forward' || !rule) continue;
     const contribution = rule(trace.tangent, ctx);
-    tangent = tangent === null ? contribution : bind(addPrimitive(), [tangent, contribution], undefined);
+    tangent = tangent === null ? contribution : tangent.add(contribution);
   }
   if (tangent === null) return outPrimal;
   return new Tensor(outPrimal._view, { kind: 'forward', level, primal: outPrimal, tangent });
@@ -160,15 +160,6 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;
   return out;
-}
-
-// The tangent sum needs `add` without importing the ops layer (which imports this module).
-let addPrim: Primitive<undefined> | null = null;
-export function registerAddPrimitive(prim: Primitive<undefined>): void {
-  addPrim = prim;
-}
-function addPrimitive(): Primitive<undefined> {
-  return addPrim!;
 }
 
 /** Runs `fn` with the imperative graph off: nothing computed inside records `requiresGrad` history. */
