@@ -2,9 +2,13 @@
 import { ArgumentError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js.js';
+import { createWasmBackend } from './wasm/index.js';
 
 const backends = new Map<string, Backend>([['js', jsBackend]]);
+// Built on first use: compiling the WebAssembly module costs a few milliseconds.
+const factories = new Map<string, () => Backend>([['wasm', () => createWasmBackend()]]);
 let active: Backend = jsBackend;
+let activeName = 'js';
 
 /** The backend that runs kernels now. */
 export function activeBackend(): Backend {
@@ -17,21 +21,36 @@ export function registerBackend(backend: Backend): void {
 }
 
 /**
- * Switches the kernels every later operation runs on, by name (`'js'`) or by object.
+ * Switches the kernels every later operation runs on, by name (`'js'`, the portable
+ * TypeScript kernels; `'wasm'`, WebAssembly SIMD) or by object.
  * Results agree across backends to rounding; autodiff does not depend on the choice.
  */
 export function setBackend(backend: string | Backend): void {
   if (typeof backend !== 'string') {
     registerBackend(backend);
     active = backend;
+    activeName = backend.name;
     return;
   }
-  const found = backends.get(backend);
-  if (!found) throw new ArgumentError(`setBackend: unknown backend '${backend}' (available: ${[...backends.keys()].join(', ')})`);
+  let found = backends.get(backend);
+  const factory = factories.get(backend);
+  if (!found && factory) {
+    try {
+      found = factory();
+    } catch (e) {
+      throw new ArgumentError(`setBackend: the '${backend}' backend is not available here (${e instanceof Error ? e.message : String(e)})`);
+    }
+    backends.set(backend, found);
+  }
+  if (!found) {
+    const names = [...new Set([...backends.keys(), ...factories.keys()])].join(', ');
+    throw new ArgumentError(`setBackend: unknown backend '${backend}' (available: ${names})`);
+  }
   active = found;
+  activeName = backend;
 }
 
 /** The name of the active backend. */
 export function getBackend(): string {
-  return active.name;
+  return activeName;
 }

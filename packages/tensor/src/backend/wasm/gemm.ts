@@ -1,0 +1,114 @@
+// The blocked GEMM driver (BLIS loop order: columns NC, depth KC, rows MC, then the WASM
+// macro-kernel). Operands are staged into the arena once per call and packed by WASM.
+import type { DType, TypedArray } from '../../dtype.js';
+import type { StridedView } from '../backend.js';
+import type { Arena } from './arena.js';
+import { nrOf, type GemmShape } from './matmul-kernels.js';
+import { stage } from './stage.js';
+
+type I32Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
+
+/** The exports and geometry of one element type's GEMM. */
+export interface GemmKernels {
+  readonly dtype: DType;
+  readonly shape: GemmShape;
+  readonly packA: I32Fn7;
+  readonly packB: I32Fn7;
+  readonly macro: I32Fn7;
+  /** Depth block: one B micro-panel (KC × NR) must stay in L1 across the row sweep. */
+  readonly kc: number;
+  /** Row block: the packed A block (MC × KC) should live in L2. */
+  readonly mc: number;
+  /** Column block: the packed B block (KC × NC) should live in L2/L3. */
+  readonly nc: number;
+}
+
+const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
+
+/**
+ * `out[batch] = a[batch] · b[batch]` as in `Backend.matmul`. Rows/columns are padded to the
+ * register tile inside a scratch C, so the macro-kernel only ever sees whole tiles.
+ */
+export function gemm(
+  arena: Arena,
+  kern: GemmKernels,
+  a: StridedView,
+  b: StridedView,
+  batchShape: readonly number[],
+  m: number,
+  k: number,
+  n: number,
+  out: TypedArray,
+): void {
+  const nb = batchShape.length;
+  const batches = batchShape.reduce((x, y) => x * y, 1);
+  if (batches === 0 || m === 0 || n === 0) return;
+  if (k === 0) {
+    out.fill(0, 0, batches * m * n);
+    return;
+  }
+  const { shape: g, dtype } = kern;
+  const es = g.esize;
+  const mr = g.mr;
+  const nr = nrOf(g);
+  // Blocks must be whole tiles: a C block starts on a tile boundary of the padded C.
+  const kcMax = Math.min(roundUp(kern.kc, g.unroll), roundUp(k, g.unroll));
+  const mcMax = Math.min(roundUp(kern.mc, mr), roundUp(m, mr));
+  const ncMax = Math.min(roundUp(kern.nc, nr), roundUp(n, nr));
+  const ldc = roundUp(n, nr);
+  const mPad = roundUp(m, mr);
+
+  arena.reset();
+  const sa = stage(arena, a, [...batchShape, m, k], dtype);
+  const sb = stage(arena, b, [...batchShape, k, n], dtype);
+  const ap = arena.alloc(mcMax * kcMax * es);
+  const bp = arena.alloc(ncMax * kcMax * es);
+  const cp = arena.alloc(mPad * ldc * es);
+  const aRow = sa.strides[nb]!;
+  const aCol = sa.strides[nb + 1]!;
+  const bRow = sb.strides[nb]!;
+  const bCol = sb.strides[nb + 1]!;
+  // A single B block per batch can be reused when consecutive batches share B (stride 0).
+  const singleB = ncMax >= n && kcMax >= k;
+  let packedB = -1;
+
+  const index = new Array<number>(nb).fill(0);
+  let aOff = sa.offset;
+  let bOff = sb.offset;
+  for (let batch = 0; batch < batches; batch++) {
+    const mem = arena.view(dtype);
+    mem.fill(0, cp / es, cp / es + mPad * ldc);
+    for (let jc = 0; jc < n; jc += ncMax) {
+      const nc = Math.min(ncMax, n - jc);
+      for (let pc = 0; pc < k; pc += kcMax) {
+        const kc = Math.min(kcMax, k - pc);
+        const kcPad = roundUp(kc, g.unroll);
+        if (!(singleB && packedB === bOff)) {
+          kern.packB(sb.ptr + (bOff + pc * bRow + jc * bCol) * es, bCol, bRow, nc, kc, bp, kcPad);
+          packedB = singleB ? bOff : -1;
+        }
+        for (let ic = 0; ic < m; ic += mcMax) {
+          const mc = Math.min(mcMax, m - ic);
+          kern.packA(sa.ptr + (aOff + ic * aRow + pc * aCol) * es, aRow, aCol, mc, kc, ap, kcPad);
+          kern.macro(ap, bp, cp + (ic * ldc + jc) * es, roundUp(mc, mr), roundUp(nc, nr), kcPad, ldc * es);
+        }
+      }
+    }
+    // Copy the valid m × n corner of the padded C out (one block copy when nothing is padded).
+    const c0 = cp / es;
+    const o0 = batch * m * n;
+    if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
+    else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
+
+    // Advance the batch odometer (row-major over batchShape).
+    for (let d = nb - 1; d >= 0; d--) {
+      index[d]!++;
+      aOff += sa.strides[d]!;
+      bOff += sb.strides[d]!;
+      if (index[d]! < batchShape[d]!) break;
+      aOff -= sa.strides[d]! * batchShape[d]!;
+      bOff -= sb.strides[d]! * batchShape[d]!;
+      index[d] = 0;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+// The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
+// copied out. Cases without a SIMD kernel (strided binary, where, copy, ...) use the JS kernels.
+import { dtypeOfArray, type DType, type TypedArray } from '../../dtype.js';
+import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from '../backend.js';
+import { jsBackend } from '../js.js';
+import { Arena } from './arena.js';
+import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
+import { gemm, type GemmKernels } from './gemm.js';
+import { SIMD_BINARY, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
+import { buildKernelModule, GEMM_F32, GEMM_F64 } from './module.js';
+import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
+
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /**
+   * Use relaxed-SIMD fused multiply-add in matmul where the engine supports it. Off by
+   * default: relaxed_madd may round once or twice depending on the hardware, so results
+   * would differ between machines; plain mul + add is bit-reproducible everywhere.
+   */
+  readonly relaxedSimd?: boolean;
+  /** The backend for cases without a WASM kernel; defaults to the JS backend. */
+  readonly fallback?: Backend;
+}
+
+type Fn = (...args: number[]) => void;
+
+// Elements per staged chunk of an elementwise kernel: three float32 buffers of 64 KiB stay in
+// L2 between the copy in, the kernel, and the copy out.
+const CHUNK = 16384;
+
+/** Whether this engine validates a module using f32x4.relaxed_madd. */
+export function supportsRelaxedSimd(): boolean {
+  const api = wasmApi();
+  if (!api) return false;
+  const mod = new ModuleBuilder(0);
+  const f = new FunctionBuilder([T.v128], [T.v128]);
+  f.get(0).get(0).get(0).simd(SIMD.f32x4RelaxedMadd);
+  mod.add('f', f);
+  try {
+    return api.validate(mod.bytes());
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `view` over `shape` is row-major contiguous (size-1 axes may have any stride). */
+function isContiguous(view: StridedView, shape: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && view.strides[d] !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
+}
+
+const isScalarView = (view: StridedView): boolean => view.strides.every((s) => s === 0);
+const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
+
+/**
+ * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
+ * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
+ * float64 exp/log/tanh/sigmoid/sin/cos and everything strided delegate to `fallback`.
+ *
+ * @example
+ * const wasm = createWasmBackend();
+ * wasm.matmul(aView, bView, [], m, k, n, out);
+ */
+export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
+  const fallback = options.fallback ?? jsBackend;
+  const fma = options.relaxedSimd === true && supportsRelaxedSimd();
+  const ex = instantiate(buildKernelModule(fma));
+  const arena = new Arena(ex['memory'] as WasmMemory);
+  const fn = (name: string): Fn => ex[name] as Fn;
+  const gemmOf: Record<DType, GemmKernels> = {
+    float32: { dtype: 'float32', shape: GEMM_F32, packA: fn('pack_a_f32'), packB: fn('pack_b_f32'), macro: fn('macro_f32'), kc: 256, mc: 128, nc: 4096 },
+    float64: { dtype: 'float64', shape: GEMM_F64, packA: fn('pack_a_f64'), packB: fn('pack_b_f64'), macro: fn('macro_f64'), kc: 256, mc: 64, nc: 4096 },
+  };
+  const unarySet: Record<DType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
+  const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
+
+  /**
+   * Runs a map kernel over `n` elements in chunks of at most CHUNK: `run(ptrs, nvec, i, len)`
+   * stages elements `i..i+len` of its inputs at `ptrs[0..inputs-1]` and calls the kernel, whose
+   * result lands at `ptrs[inputs]`. Buffers are padded to whole vectors; the padding lanes'
+   * results are never copied out.
+   */
+  function mapChunks(dtype: DType, n: number, out: TypedArray, inputs: number, run: (ptrs: number[], nvec: number, i: number, len: number) => void): void {
+    const es = dtype === 'float64' ? 8 : 4;
+    arena.reset();
+    const cap = Math.min(CHUNK, n);
+    const ptrs = Array.from({ length: inputs + 1 }, () => arena.alloc(Math.ceil((cap * es) / 16) * 16));
+    const outPtr = ptrs[inputs]!;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      run(ptrs, Math.ceil((len * es) / 16), i, len);
+      out.set(arena.view(dtype).subarray(outPtr / es, outPtr / es + len), i);
+    }
+  }
+
+  function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
+    const dtype = dtypeOfArray(x);
+    if (dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) return fallback.unary(op, x, out);
+    const kernel = fn(`un_${op}_${tagOf(dtype)}`);
+    const es = dtype === 'float64' ? 8 : 4;
+    mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
+      arena.view(dtype).set(x.subarray(i, i + len), px! / es);
+      kernel(px!, po!, nvec);
+    });
+  }
+
+  function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+    const dtype = dtypeOfArray(out);
+    const same = dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
+    const aC = isContiguous(a, shape);
+    const bC = isContiguous(b, shape);
+    const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
+    if (!same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
+    const kernel = fn(`bin_${op}_${mode}_${tagOf(dtype)}`);
+    const es = dtype === 'float64' ? 8 : 4;
+    const n = out.length;
+    if (mode === 'vv') {
+      mapChunks(dtype, n, out, 2, ([pa, pb, po], nvec, i, len) => {
+        const mem = arena.view(dtype);
+        mem.set(a.data.subarray(a.offset + i, a.offset + i + len), pa! / es);
+        mem.set(b.data.subarray(b.offset + i, b.offset + i + len), pb! / es);
+        kernel(pa!, pb!, po!, nvec);
+      });
+    } else {
+      // The scalar is passed by value; the vector operand is staged.
+      const [vec, s] = mode === 'vs' ? [a, b.data[b.offset]!] : [b, a.data[a.offset]!];
+      mapChunks(dtype, n, out, 1, ([pv, po], nvec, i, len) => {
+        arena.view(dtype).set(vec.data.subarray(vec.offset + i, vec.offset + i + len), pv! / es);
+        kernel(pv!, s, po!, nvec);
+      });
+    }
+  }
+
+  function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
+    const dtype = dtypeOfArray(x);
+    const nd = shape.length;
+    const first = nd - axes.length;
+    // SIMD only for reductions over a trailing run of axes: each output is one contiguous row.
+    const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
+    if (dtypeOfArray(out) !== dtype || !trailing) return fallback.reduce(op, x, shape, axes, out);
+    let rows = 1;
+    let len = 1;
+    for (let d = 0; d < nd; d++) {
+      if (d < first) rows *= shape[d]!;
+      else len *= shape[d]!;
+    }
+    if (rows === 0) return;
+    if (len === 0) {
+      out.fill(op === 'sum' ? 0 : -Infinity);
+      return;
+    }
+    const kernel = fn(`red_${op}_${tagOf(dtype)}`);
+    const es = dtype === 'float64' ? 8 : 4;
+    arena.reset();
+    const rowsPer = Math.max(1, Math.floor(CHUNK / len));
+    const seg = Math.min(len, CHUNK); // a row longer than CHUNK is reduced in segments
+    const px = arena.alloc(Math.min(rowsPer * len, rows * len, CHUNK) * es);
+    const pd = arena.alloc(rowsPer * 8);
+    if (len <= CHUNK) {
+      for (let r = 0; r < rows; r += rowsPer) {
+        const nr = Math.min(rowsPer, rows - r);
+        arena.view(dtype).set(x.subarray(r * len, (r + nr) * len), px / es);
+        kernel(px, nr, len, pd);
+        const res = arena.view('float64');
+        for (let i = 0; i < nr; i++) out[r + i] = res[pd / 8 + i]!;
+      }
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      for (let j = 0; j < len; j += seg) {
+        const sl = Math.min(seg, len - j);
+        arena.view(dtype).set(x.subarray(r * len + j, r * len + j + sl), px / es);
+        kernel(px, 1, sl, pd);
+        const part = arena.view('float64')[pd / 8]!;
+        // Math.max propagates NaN, like the kernel itself.
+        acc = op === 'sum' ? acc + part : Math.max(acc, part);
+      }
+      out[r] = acc;
+    }
+  }
+
+  function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
+    const dtype = dtypeOfArray(out);
+    if (dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
+      return fallback.matmul(a, b, batchShape, m, k, n, out);
+    }
+    gemm(arena, gemmOf[dtype], a, b, batchShape, m, k, n, out);
+  }
+
+  return {
+    name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
+    unary,
+    binary,
+    reduce,
+    matmul,
+    where: (cond, a, b, shape, out) => fallback.where(cond, a, b, shape, out),
+    copy: (src, dst, shape) => fallback.copy(src, dst, shape),
+  };
+}

@@ -1,0 +1,167 @@
+// WASM code generation for the elementwise kernels (binary, unary) and last-axis reductions.
+// Map loops process whole vectors only: the driver pads buffers, so there is no scalar tail.
+import { FunctionBuilder, OP, SIMD, T, type ModuleBuilder, type SimdOp } from './emitter.js';
+import { emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math-f32.js';
+
+/** How the operands of a map are passed: vectors `a`, `b`, or a scalar splatted across lanes. */
+export type MapMode = 'v' | 'vv' | 'vs' | 'sv';
+
+/** Pushes the result vector; `inputs` are the v128 locals holding the operands. */
+export type VectorBody = (f: FunctionBuilder, inputs: readonly number[]) => void;
+
+/**
+ * Emits `name(x, [b | scalar,] out, nvec)`: for `i < nvec`, out vector i = body(inputs i).
+ * Scalars arrive as an f32/f64 parameter and are splatted once, outside the loop.
+ */
+export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MapMode, body: VectorBody): void {
+  const scalarT = esize === 4 ? T.f32 : T.f64;
+  const params =
+    mode === 'v' ? [T.i32, T.i32, T.i32] : mode === 'vv' ? [T.i32, T.i32, T.i32, T.i32] : [T.i32, scalarT, T.i32, T.i32];
+  const f = new FunctionBuilder(params, []);
+  const out = params.length - 2;
+  const nvec = params.length - 1;
+  const i = f.local(T.i32);
+  const xa = f.local(T.v128);
+  const xb = f.local(T.v128);
+  const splat = esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat;
+  if (mode === 'vs' || mode === 'sv') f.get(1).simd(splat).set(mode === 'vs' ? xb : xa);
+  f.block().loop();
+  f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
+  const addr = (param: number): void => {
+    f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+  };
+  if (mode !== 'sv') {
+    addr(0);
+    f.vmem(SIMD.load, 0, 0).set(xa);
+  }
+  if (mode === 'vv' || mode === 'sv') {
+    addr(mode === 'vv' ? 1 : 0);
+    f.vmem(SIMD.load, 0, 0).set(xb);
+  }
+  addr(out);
+  body(f, mode === 'v' ? [xa] : [xa, xb]);
+  f.vmem(SIMD.store, 0, 0);
+  f.get(i).i32(1).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  mod.add(name, f);
+}
+
+/** The binary ops with an exact SIMD instruction (same rounding as the scalar JS kernel). */
+export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum'] as const;
+export type SimdBinary = (typeof SIMD_BINARY)[number];
+
+const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
+  add: [SIMD.f32x4Add, SIMD.f64x2Add],
+  sub: [SIMD.f32x4Sub, SIMD.f64x2Sub],
+  mul: [SIMD.f32x4Mul, SIMD.f64x2Mul],
+  div: [SIMD.f32x4Div, SIMD.f64x2Div],
+  // NOTE: f32x4.max propagates NaN and orders -0 < +0, exactly like Math.max.
+  maximum: [SIMD.f32x4Max, SIMD.f64x2Max],
+};
+
+/** Unary ops vectorised per dtype: exact ones for both, approximations for float32 only. */
+export const SIMD_UNARY_F64 = ['neg', 'abs', 'sqrt'] as const;
+export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 'tanh'] as const;
+
+/** Emits every map kernel, named `bin_{op}_{mode}_{f32|f64}` and `un_{op}_{f32|f64}`. */
+export function emitMapKernels(mod: ModuleBuilder): void {
+  for (const [t, esize, idx] of [['f32', 4, 0], ['f64', 8, 1]] as const) {
+    for (const op of SIMD_BINARY) {
+      const code = BINARY_OPS[op][idx];
+      for (const mode of ['vv', 'vs', 'sv'] as const) {
+        emitMap(mod, `bin_${op}_${mode}_${t}`, esize, mode, (f, [a, b]) => {
+          f.get(a!).get(b!).simd(code);
+        });
+      }
+    }
+    const exact = {
+      neg: esize === 4 ? SIMD.f32x4Neg : SIMD.f64x2Neg,
+      abs: esize === 4 ? SIMD.f32x4Abs : SIMD.f64x2Abs,
+      sqrt: esize === 4 ? SIMD.f32x4Sqrt : SIMD.f64x2Sqrt,
+    };
+    for (const op of SIMD_UNARY_F64) emitMap(mod, `un_${op}_${t}`, esize, 'v', (f, [x]) => void f.get(x!).simd(exact[op]));
+  }
+  emitMap(mod, 'un_exp_f32', 4, 'v', (f, [x]) => emitExpF32(f, x!));
+  emitMap(mod, 'un_log_f32', 4, 'v', (f, [x]) => emitLogF32(f, x!));
+  emitMap(mod, 'un_sigmoid_f32', 4, 'v', (f, [x]) => emitSigmoidF32(f, x!));
+  emitMap(mod, 'un_tanh_f32', 4, 'v', (f, [x]) => emitTanhF32(f, x!));
+  for (const op of ['sum', 'max'] as const) {
+    emitReduceRows(mod, `red_${op}_f32`, 4, op);
+    emitReduceRows(mod, `red_${op}_f64`, 8, op);
+  }
+}
+
+/**
+ * `name(src, rows, len, dst)`: `dst[r]` (a float64) = sum or max of row `r` of a contiguous
+ * `rows × len` block. float32 sums accumulate in f64x2, like the JS kernel's float64 local: a
+ * float32 running sum of a long row would lose about log2(len) bits. Max propagates NaN.
+ */
+function emitReduceRows(mod: ModuleBuilder, name: string, esize: 4 | 8, op: 'sum' | 'max'): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32], []);
+  const [src, rows, len, dst] = [0, 1, 2, 3];
+  const r = f.local(T.i32);
+  const p = f.local(T.i32);
+  const vEnd = f.local(T.i32);
+  const end = f.local(T.i32);
+  const acc0 = f.local(T.v128);
+  const acc1 = f.local(T.v128);
+  const v = f.local(T.v128);
+  const s = f.local(T.f64);
+  const f32 = esize === 4;
+  const isSum = op === 'sum';
+  const vAdd = SIMD.f64x2Add;
+  const init = (): void => {
+    if (isSum) f.v128Splat(0, 2);
+    else f.v128Splat(-Infinity, f32 ? 4 : 2);
+  };
+
+  f.get(src).set(p);
+  f.block().loop();
+  f.get(r).get(rows).op(OP.i32GeU).brIf(1);
+  f.get(p).get(len).i32(esize).op(OP.i32Mul, OP.i32Add).set(end);
+  // Vector part: whole vectors of the row (rows are not vector-aligned; loads need not be).
+  f.get(p).get(len).i32(f32 ? -4 : -2).op(OP.i32And).i32(esize).op(OP.i32Mul, OP.i32Add).set(vEnd);
+  init();
+  f.set(acc0);
+  init();
+  f.set(acc1);
+  f.block().loop();
+  f.get(p).get(vEnd).op(OP.i32Eq).brIf(1);
+  f.get(p).vmem(SIMD.load, 0, 0).set(v);
+  if (isSum && f32) {
+    // Widen both halves: promote_low on v, then on v with its high half shuffled down.
+    f.get(acc0).get(v).simd(SIMD.f64x2PromoteLowF32x4, vAdd).set(acc0);
+    f.get(acc1).get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
+    f.simd(SIMD.f64x2PromoteLowF32x4, vAdd).set(acc1);
+  } else if (isSum) {
+    f.get(acc0).get(v).simd(vAdd).set(acc0);
+  } else {
+    f.get(acc0).get(v).simd(f32 ? SIMD.f32x4Max : SIMD.f64x2Max).set(acc0);
+  }
+  f.get(p).i32(16).op(OP.i32Add).set(p);
+  f.br(0).end().end();
+  // Combine lanes into the scalar s.
+  if (isSum) {
+    f.get(acc0).get(acc1).simd(vAdd).tee(acc0).lane(SIMD.f64x2ExtractLane, 0);
+    f.get(acc0).lane(SIMD.f64x2ExtractLane, 1).op(OP.f64Add).set(s);
+  } else if (f32) {
+    f.get(acc0).lane(SIMD.f32x4ExtractLane, 0).get(acc0).lane(SIMD.f32x4ExtractLane, 1).op(OP.f32Max);
+    f.get(acc0).lane(SIMD.f32x4ExtractLane, 2).get(acc0).lane(SIMD.f32x4ExtractLane, 3).op(OP.f32Max);
+    f.op(OP.f32Max, OP.f64PromoteF32).set(s);
+  } else {
+    f.get(acc0).lane(SIMD.f64x2ExtractLane, 0).get(acc0).lane(SIMD.f64x2ExtractLane, 1).op(OP.f64Max).set(s);
+  }
+  // Scalar tail of the row.
+  f.block().loop();
+  f.get(p).get(end).op(OP.i32Eq).brIf(1);
+  f.get(s).get(p);
+  if (f32) f.mem(OP.f32Load, 0, 2).op(OP.f64PromoteF32);
+  else f.mem(OP.f64Load, 0, 3);
+  f.op(isSum ? OP.f64Add : OP.f64Max).set(s);
+  f.get(p).i32(esize).op(OP.i32Add).set(p);
+  f.br(0).end().end();
+  f.get(dst).get(r).i32(3).op(OP.i32Shl, OP.i32Add).get(s).mem(OP.f64Store, 0, 3);
+  f.get(r).i32(1).op(OP.i32Add).set(r);
+  f.br(0).end().end();
+  mod.add(name, f);
+}

@@ -1,0 +1,146 @@
+// Vectorised float32 exp, log, sigmoid and tanh as f32x4 code. float64 never comes here: those
+// kernels stay on Math.* so float64 results are exactly the reference's.
+// Error bounds (ulp vs float32(Math.*)) were measured over 2^22 samples; the tests enforce them.
+import { SIMD, T, type FunctionBuilder } from './emitter.js';
+
+// ln 2 split so that n * LN2_HI is exact for |n| < 2^9: LN2_HI has 9 significant bits
+// (Cody–Waite); LN2_LO carries the rest, so the reduced argument keeps full precision.
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440054690583e-4;
+
+function splat(f: FunctionBuilder, value: number): FunctionBuilder {
+  return f.v128Splat(value, 4);
+}
+
+/** Horner evaluation of `coeffs[0] + coeffs[1]·t + ...` with t in local `t`. */
+function horner(f: FunctionBuilder, t: number, coeffs: readonly number[]): void {
+  splat(f, coeffs[coeffs.length - 1]!);
+  for (let i = coeffs.length - 2; i >= 0; i--) f.get(t).simd(SIMD.f32x4Mul).v128Splat(coeffs[i]!, 4).simd(SIMD.f32x4Add);
+}
+
+/**
+ * Pushes exp(x) for the v128 local `x`. x = n·ln2 + r with n = round(x/ln2), |r| ≤ ln2/2;
+ * e^r by its degree-7 Taylor polynomial (truncation < 5e-9 relative); 2^n applied as two
+ * exponent-field multiplies 2^(n/2)·2^(n - n/2), so results that overflow become +inf and
+ * those in the subnormal range round once, correctly, instead of flushing.
+ * Max error vs float32(Math.exp(x)): 1 ulp, subnormal results included (2^22 samples).
+ */
+export function emitExpF32(f: FunctionBuilder, x: number): void {
+  const xc = f.local(T.v128);
+  const n = f.local(T.v128);
+  const r = f.local(T.v128);
+  const ni = f.local(T.v128);
+  const half = f.local(T.v128);
+  // Beyond [-104, 89] the result is 0 or +inf anyway; min/max keep NaN as NaN.
+  f.get(x).v128Splat(89, 4).simd(SIMD.f32x4Min).v128Splat(-104, 4).simd(SIMD.f32x4Max).set(xc);
+  f.get(xc).v128Splat(Math.LOG2E, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Nearest).set(n);
+  f.get(xc).get(n).v128Splat(LN2_HI, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Sub);
+  f.get(n).v128Splat(LN2_LO, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Sub).set(r);
+  horner(f, r, [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040]);
+  f.get(n).simd(SIMD.i32x4TruncSatF32x4S).tee(ni).i32(1).simd(SIMD.i32x4ShrS).set(half);
+  // Scale factors 2^k built directly as bit patterns (k + 127) << 23; |k| ≤ 75 keeps them normal.
+  f.get(half).v128I32(127).simd(SIMD.i32x4Add).i32(23).simd(SIMD.i32x4Shl, SIMD.f32x4Mul);
+  f.get(ni).get(half).simd(SIMD.i32x4Sub).v128I32(127).simd(SIMD.i32x4Add).i32(23).simd(SIMD.i32x4Shl, SIMD.f32x4Mul);
+}
+
+/**
+ * Pushes log(x). x = m·2^e with m in [√½, √2) (subnormals pre-scaled by 2^23), and
+ * log m = 2·atanh(t), t = (m-1)/(m+1), |t| ≤ 0.172, by its odd series to t^9 (truncation
+ * < 3e-10). e·ln2 uses the split constant. 0 → -inf, x < 0 → NaN, +inf → +inf, NaN → NaN.
+ * Max error vs float32(Math.log(x)): 3 ulp (2^22 samples of all positive floats, subnormals too).
+ */
+export function emitLogF32(f: FunctionBuilder, x: number): void {
+  const sub = f.local(T.v128);
+  const xs = f.local(T.v128);
+  const e = f.local(T.v128);
+  const m = f.local(T.v128);
+  const big = f.local(T.v128);
+  const t = f.local(T.v128);
+  const t2 = f.local(T.v128);
+  const ef = f.local(T.v128);
+  const res = f.local(T.v128);
+  f.get(x).v128Splat(2 ** -126, 4).simd(SIMD.f32x4Lt).set(sub);
+  f.get(x).v128Splat(2 ** 23, 4).simd(SIMD.f32x4Mul).get(x).get(sub).simd(SIMD.bitselect).set(xs);
+  // Biased exponent minus 127, minus 23 more where the input was pre-scaled.
+  f.get(xs).i32(23).simd(SIMD.i32x4ShrS).v128I32(127).simd(SIMD.i32x4Sub);
+  f.get(sub).v128I32(-23).simd(SIMD.and, SIMD.i32x4Add).set(e);
+  f.get(xs).v128I32(0x007fffff).simd(SIMD.and).v128I32(0x3f800000).simd(SIMD.or).set(m);
+  f.get(m).v128Splat(Math.SQRT2, 4).simd(SIMD.f32x4Gt).set(big);
+  f.get(m).v128Splat(0.5, 4).simd(SIMD.f32x4Mul).get(m).get(big).simd(SIMD.bitselect).set(m);
+  f.get(e).get(big).simd(SIMD.i32x4Sub, SIMD.f32x4ConvertI32x4S).set(ef); // mask is -1: e + 1
+  // m - 1 is exact (Sterbenz), so t keeps full relative precision near x = 1.
+  f.get(m).v128Splat(1, 4).simd(SIMD.f32x4Sub).get(m).v128Splat(1, 4).simd(SIMD.f32x4Add, SIMD.f32x4Div).set(t);
+  f.get(t).get(t).simd(SIMD.f32x4Mul).set(t2);
+  f.get(t).get(t).simd(SIMD.f32x4Add);
+  horner(f, t2, [1, 1 / 3, 1 / 5, 1 / 7, 1 / 9]);
+  f.simd(SIMD.f32x4Mul);
+  f.get(ef).v128Splat(LN2_LO, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Add);
+  f.get(ef).v128Splat(LN2_HI, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Add).set(res);
+  const special = (value: number, mask: () => void): void => {
+    splat(f, value).get(res);
+    mask();
+    f.simd(SIMD.bitselect).set(res);
+  };
+  special(-Infinity, () => void f.get(x).v128Splat(0, 4).simd(SIMD.f32x4Eq));
+  special(NaN, () => void f.get(x).v128Splat(0, 4).simd(SIMD.f32x4Lt));
+  special(Infinity, () => void f.get(x).v128Splat(Infinity, 4).simd(SIMD.f32x4Eq));
+  f.get(x).get(res).get(x).get(x).simd(SIMD.f32x4Ne, SIMD.bitselect);
+}
+
+/**
+ * Pushes sigmoid(x) = num / (1 + e) with e = exp(-|x|) and num = 1 (x ≥ 0) or e (x < 0): the
+ * exponent never overflows, and tiny results for very negative x stay relative-accurate.
+ * Max error vs float32 of the JS kernel's float64 formula: 2 ulp (2^22 samples in [-110, 110]).
+ */
+export function emitSigmoidF32(f: FunctionBuilder, x: number): void {
+  const nx = f.local(T.v128);
+  const e = f.local(T.v128);
+  f.get(x).simd(SIMD.f32x4Abs, SIMD.f32x4Neg).set(nx);
+  emitExpF32(f, nx);
+  f.set(e);
+  f.get(e).v128Splat(1, 4).get(x).v128Splat(0, 4).simd(SIMD.f32x4Lt, SIMD.bitselect);
+  f.get(e).v128Splat(1, 4).simd(SIMD.f32x4Add, SIMD.f32x4Div);
+}
+
+/** Taylor coefficients of tanh (odd powers 1, 3, 5, ...) from tanh' = 1 - tanh². */
+function tanhSeries(terms: number): number[] {
+  const a = new Array<number>(2 * terms + 1).fill(0);
+  a[1] = 1;
+  for (let d = 1; d + 1 < a.length; d++) {
+    let conv = 0;
+    for (let i = 0; i <= d; i++) conv += a[i]! * a[d - i]!;
+    a[d + 1] = -conv / (d + 1);
+  }
+  return a.filter((_, i) => i % 2 === 1);
+}
+
+// Below this |x| the series is used: 1 - 2/(e^2x + 1) would cancel digits near 0.
+const TANH_SERIES_MAX = 0.55;
+// 11 odd terms: the first omitted one is below 1e-9 relative at |x| = 0.55.
+const TANH_COEFFS = tanhSeries(11);
+
+/**
+ * Pushes tanh(x): the odd Taylor series for |x| < 0.55, else sign(x)·(1 - 2/(e^{2|x|} + 1)),
+ * which saturates to ±1 once e^{2|x|} overflows. Max error vs float32(Math.tanh(x)): 1 ulp
+ * measured (2^22 log-uniform samples); the tests allow 2.
+ */
+export function emitTanhF32(f: FunctionBuilder, x: number): void {
+  const ax = f.local(T.v128);
+  const x2 = f.local(T.v128);
+  const small = f.local(T.v128);
+  const twoAx = f.local(T.v128);
+  f.get(x).simd(SIMD.f32x4Abs).set(ax);
+  f.get(x).get(x).simd(SIMD.f32x4Mul).set(x2);
+  horner(f, x2, TANH_COEFFS);
+  f.get(x).simd(SIMD.f32x4Mul).set(small);
+  f.get(ax).get(ax).simd(SIMD.f32x4Add).set(twoAx);
+  f.v128Splat(1, 4);
+  f.v128Splat(2, 4);
+  emitExpF32(f, twoAx);
+  f.v128Splat(1, 4).simd(SIMD.f32x4Add, SIMD.f32x4Div, SIMD.f32x4Sub);
+  // Copy the sign bit of x onto the large-|x| branch, then choose per lane.
+  f.get(x).v128I32(0x7fffffff).simd(SIMD.bitselect);
+  f.set(twoAx);
+  f.get(small).get(twoAx).get(ax).v128Splat(TANH_SERIES_MAX, 4).simd(SIMD.f32x4Lt, SIMD.bitselect);
+
+}

@@ -1,0 +1,173 @@
+// WASM code generation for the blocked GEMM: a panel packer and a register-tiled macro-kernel
+// (MR rows × NR columns of accumulators in v128 locals), parametrised by element type.
+import { FunctionBuilder, OP, SIMD, T, type ModuleBuilder } from './emitter.js';
+
+/** The register tile and element type of one GEMM variant. */
+export interface GemmShape {
+  /** Bytes per element: 4 (f32x4) or 8 (f64x2). */
+  readonly esize: 4 | 8;
+  /** Rows of the register tile (rows of an A micro-panel). */
+  readonly mr: number;
+  /** v128 vectors per tile row; NR = nrVecs * lanes columns (columns of a B micro-panel). */
+  readonly nrVecs: number;
+  /** k-steps unrolled per loop trip; packed depths are padded with zeros to a multiple of it. */
+  readonly unroll: number;
+}
+
+export const lanesOf = (g: GemmShape): number => 16 / g.esize;
+export const nrOf = (g: GemmShape): number => g.nrVecs * lanesOf(g);
+
+/**
+ * `pack(src, si, sp, rows, depth, dst, depthPad)`: copies the `rows × depth` strided block
+ * (element `(i, p)` at `src + (i*si + p*sp)*esize`, strides in elements, possibly 0 or negative)
+ * into panels of `r` rows: panel `q` holds rows `q*r..q*r+r-1` as `depthPad` groups of `r`
+ * consecutive elements. Rows past `rows` and depths past `depth` are zero, so the
+ * micro-kernel never needs edge cases: padding contributes exact zeros to the sums.
+ */
+export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: number): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [src, si, sp, rows, depth, dst, depthPad] = [0, 1, 2, 3, 4, 5, 6];
+  const i = f.local(T.i32);
+  const s = f.local(T.i32);
+  const d = f.local(T.i32);
+  const dEnd = f.local(T.i32);
+  const spB = f.local(T.i32);
+  const load = esize === 4 ? OP.f32Load : OP.f64Load;
+  const store = esize === 4 ? OP.f32Store : OP.f64Store;
+  const align = esize === 4 ? 2 : 3;
+  const panelElems = (): void => {
+    f.get(depthPad).i32(r * esize).op(OP.i32Mul); // bytes per panel
+  };
+
+  // Zero the whole padded destination once; the loops then write only real elements.
+  f.get(dst).i32(0);
+  f.get(rows).i32(r - 1).op(OP.i32Add).i32(r).op(OP.i32DivU);
+  panelElems();
+  f.op(OP.i32Mul).memoryFill();
+  f.get(sp).i32(esize).op(OP.i32Mul).set(spB);
+
+  f.block().loop();
+  f.get(i).get(rows).op(OP.i32GeU).brIf(1);
+  // Panel start for row i: (i / r) * panelBytes + (i % r) * esize.
+  f.get(dst).get(i).i32(r).op(OP.i32DivU);
+  panelElems();
+  f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
+  f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
+  f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
+
+  // Fast path: a unit stride along the panel rows and a full panel means every depth step is
+  // r contiguous source elements, copied as whole vectors (the row-major B, transposed A case).
+  // (Only emitted when a panel row is a whole number of vectors.)
+  const vectorPath = (r * esize) % 16 === 0;
+  if (vectorPath) {
+    f.get(si).i32(1).op(OP.i32Eq);
+    f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU, OP.i32And);
+    f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
+  } else f.i32(0);
+  f.if();
+  {
+    f.block().loop();
+    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
+    for (let v = 0; v < (r * esize) / 16; v++) {
+      f.get(d).get(s).vmem(SIMD.load, v * 16, 0).vmem(SIMD.store, v * 16, 0);
+    }
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    f.get(i).i32(r).op(OP.i32Add).set(i);
+  }
+  f.else();
+  {
+    f.block().loop();
+    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
+    f.get(d).get(s).mem(load, 0, align).mem(store, 0, align);
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    f.get(i).i32(1).op(OP.i32Add).set(i);
+  }
+  f.end();
+  f.br(0).end().end();
+  mod.add(name, f);
+}
+
+/**
+ * `macro(ap, bp, cp, mcPad, ncPad, kcPad, ldcBytes)`: `C[mcPad × ncPad] += Ap · Bp` for packed
+ * panels from `emitPack` (A with r = mr, B with r = NR) and a row-major C with row pitch
+ * `ldcBytes`. The column loop is outermost so one B micro-panel (kcPad × NR) stays in L1 while
+ * every A micro-panel streams past it. With `fma`, uses relaxed_madd (one rounding or two,
+ * engine's choice); otherwise a separate mul and add, which is exactly what the tests expect.
+ */
+export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: boolean): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [ap, bp, cp, mcPad, ncPad, kcPad, ldc] = [0, 1, 2, 3, 4, 5, 6];
+  const { esize, mr, nrVecs, unroll } = g;
+  const nr = nrOf(g);
+  const splat = esize === 4 ? SIMD.load32Splat : SIMD.load64Splat;
+  const add = esize === 4 ? SIMD.f32x4Add : SIMD.f64x2Add;
+  const mul = esize === 4 ? SIMD.f32x4Mul : SIMD.f64x2Mul;
+  const madd = esize === 4 ? SIMD.f32x4RelaxedMadd : SIMD.f64x2RelaxedMadd;
+
+  const aPanel = f.local(T.i32);
+  const bPanel = f.local(T.i32);
+  const jr = f.local(T.i32);
+  const ir = f.local(T.i32);
+  const api = f.local(T.i32);
+  const bpj = f.local(T.i32);
+  const ci = f.local(T.i32);
+  const pa = f.local(T.i32);
+  const pb = f.local(T.i32);
+  const pEnd = f.local(T.i32);
+  const acc: number[][] = [];
+  for (let r = 0; r < mr; r++) acc.push(Array.from({ length: nrVecs }, () => f.local(T.v128)));
+  const bv = Array.from({ length: nrVecs }, () => f.local(T.v128));
+  const av = f.local(T.v128);
+
+  f.get(kcPad).i32(mr * esize).op(OP.i32Mul).set(aPanel);
+  f.get(kcPad).i32(nr * esize).op(OP.i32Mul).set(bPanel);
+  f.get(bp).set(bpj);
+  f.i32(0).set(jr);
+  f.block().loop(); // over column panels
+  f.get(jr).get(ncPad).op(OP.i32GeU).brIf(1);
+  f.get(ap).set(api);
+  f.get(cp).get(jr).i32(esize).op(OP.i32Mul, OP.i32Add).set(ci);
+  f.i32(0).set(ir);
+  f.block().loop(); // over row panels
+  f.get(ir).get(mcPad).op(OP.i32GeU).brIf(1);
+
+  for (const row of acc) for (const a of row) f.v128I32(0).set(a);
+  f.get(api).tee(pa).get(aPanel).op(OP.i32Add).set(pEnd);
+  f.get(bpj).set(pb);
+  f.loop(); // over depth, `unroll` steps per trip; kcPad > 0 is a multiple of unroll
+  for (let u = 0; u < unroll; u++) {
+    for (let v = 0; v < nrVecs; v++) f.get(pb).vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize).set(bv[v]!);
+    for (let r = 0; r < mr; r++) {
+      f.get(pa).vmem(splat, (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
+      for (let v = 0; v < nrVecs; v++) {
+        if (fma) f.get(av).get(bv[v]!).get(acc[r]![v]!).simd(madd).set(acc[r]![v]!);
+        else f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(mul, add).set(acc[r]![v]!);
+      }
+    }
+  }
+  f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
+  f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
+  f.end();
+
+  // C tile += accumulators (C was zeroed before the first depth block).
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nrVecs; v++) {
+      f.get(ci);
+      if (r > 0) f.get(ldc).i32(r).op(OP.i32Mul, OP.i32Add);
+      f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
+    }
+  }
+  f.get(api).get(aPanel).op(OP.i32Add).set(api);
+  f.get(ci).get(ldc).i32(mr).op(OP.i32Mul, OP.i32Add).set(ci);
+  f.get(ir).i32(mr).op(OP.i32Add).set(ir);
+  f.br(0).end().end();
+
+  f.get(bpj).get(bPanel).op(OP.i32Add).set(bpj);
+  f.get(jr).i32(nr).op(OP.i32Add).set(jr);
+  f.br(0).end().end();
+  mod.add(name, f);
+}

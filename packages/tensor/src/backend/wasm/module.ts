@@ -1,0 +1,23 @@
+// Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
+// the elementwise, unary and reduction loops. Built at run time: no build step, no binary blob.
+import { ModuleBuilder } from './emitter.js';
+import { emitMapKernels } from './map-kernels.js';
+import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
+
+// Register tiles chosen by measurement on x64 V8: 4×8 f32 (8 accumulators + 2 B vectors + 1
+// splat fit in the 15 allocatable xmm registers; 6×8 and 4×12 measured slower) and 4×4 f64.
+// Unrolling the depth loop measured slower than none (more live ranges for the allocator).
+export const GEMM_F32: GemmShape = { esize: 4, mr: 4, nrVecs: 2, unroll: 1 };
+export const GEMM_F64: GemmShape = { esize: 8, mr: 4, nrVecs: 2, unroll: 1 };
+
+/** Builds the module; `fma` selects relaxed_madd in the macro-kernels (feature-detected). */
+export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: GemmShape = GEMM_F64): Uint8Array {
+  const mod = new ModuleBuilder(16);
+  for (const [tag, g] of [['f32', f32], ['f64', f64]] as const) {
+    emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
+    emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
+    emitMacro(mod, `macro_${tag}`, g, fma);
+  }
+  emitMapKernels(mod);
+  return mod.bytes();
+}

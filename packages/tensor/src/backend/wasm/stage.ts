@@ -1,0 +1,71 @@
+// Copies a strided operand into the arena: the span its strides reach, with one bulk `set`, or
+// (when that span is mostly gaps) a gather into contiguous order.
+import type { DType } from '../../dtype.js';
+import type { StridedView } from '../backend.js';
+import type { Arena } from './arena.js';
+
+/** An operand inside linear memory: element `e` lives at byte `ptr + e * esize`. */
+export interface Staged {
+  readonly ptr: number;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/**
+ * Stages `view` over `shape`. Zero strides (broadcasts) and negative strides are kept, so
+ * the copy is never larger than the data the view really addresses, up to gaps; a view whose
+ * span exceeds 4× its element count (say, a column slice of a wide matrix) is gathered instead.
+ */
+export function stage(arena: Arena, view: StridedView, shape: readonly number[], dtype: DType): Staged {
+  let lo = view.offset;
+  let hi = view.offset;
+  let count = 1;
+  for (let d = 0; d < shape.length; d++) {
+    const extent = (shape[d]! - 1) * view.strides[d]!;
+    if (extent < 0) lo += extent;
+    else hi += extent;
+    count *= shape[d]!;
+  }
+  const es = dtype === 'float64' ? 8 : 4;
+  if (count === 0) return { ptr: arena.alloc(0), offset: 0, strides: view.strides };
+  const span = hi - lo + 1;
+  if (span <= 4 * count + 1024) {
+    const ptr = arena.alloc(span * es);
+    arena.view(dtype).set(view.data.subarray(lo, hi + 1), ptr / es);
+    return { ptr, offset: view.offset - lo, strides: view.strides };
+  }
+  const ptr = arena.alloc(count * es);
+  const mem = arena.view(dtype);
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = shape[d] === 1 ? 0 : s;
+    s *= shape[d]!;
+  }
+  gather(view, shape, mem, ptr / es);
+  return { ptr, offset: 0, strides };
+}
+
+/** Writes the elements of `view` over `shape` in row-major order into `dst` from `at`. */
+function gather(view: StridedView, shape: readonly number[], dst: { [i: number]: number }, at: number): void {
+  const nd = shape.length;
+  const index = new Array<number>(nd).fill(0);
+  const src = view.data;
+  const last = nd - 1;
+  const inner = shape[last]!;
+  const innerStride = view.strides[last]!;
+  let off = view.offset;
+  let w = at;
+  for (;;) {
+    for (let j = 0, o = off; j < inner; j++, o += innerStride) dst[w++] = src[o]!;
+    let d = last - 1;
+    for (; d >= 0; d--) {
+      index[d]!++;
+      off += view.strides[d]!;
+      if (index[d]! < shape[d]!) break;
+      off -= view.strides[d]! * shape[d]!;
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
