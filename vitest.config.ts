@@ -7,13 +7,16 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // test/api.test.ts separately checks the built packages by name in a child Node process.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@jacobi/tensor': here('./packages/tensor/src/index.ts'),
-      '@jacobi/nn': here('./packages/nn/src/index.ts'),
-    },
+    // Exact matches, so that '@jacobi/nn/node' does not resolve inside '@jacobi/nn'.
+    alias: [
+      { find: /^@jacobi\/tensor$/, replacement: here('./packages/tensor/src/index.ts') },
+      { find: /^@jacobi\/nn$/, replacement: here('./packages/nn/src/index.ts') },
+      { find: /^@jacobi\/nn\/node$/, replacement: here('./packages/nn/src/node.ts') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: ['./vitest.setup.ts'],
     testTimeout: 60_000,
   },
 });

@@ -1,0 +1,60 @@
+// Activation functions, usable directly (`relu(x)`) or by name in layer options.
+import { ArgumentError, Tensor } from '@jacobi/tensor';
+
+/** An elementwise (or last-axis, for softmax) function of a tensor. */
+export type Activation = (x: Tensor) => Tensor;
+
+/** x */
+export const identity: Activation = (x) => x;
+/** 1 / (1 + e⁻ˣ) */
+export const sigmoid: Activation = (x) => x.sigmoid();
+/** tanh x */
+export const tanh: Activation = (x) => x.tanh();
+/** max(x, 0) */
+export const relu: Activation = (x) => x.relu();
+
+/** x for x > 0, `slope`·x otherwise (PyTorch's default slope 0.01). */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  if (!Number.isFinite(slope)) throw new ArgumentError(`leakyRelu: slope must be a finite number, got ${slope}`);
+  return x.greater(0).where(x, x.mul(slope));
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/**
+ * GELU, x·Φ(x), in its tanh form ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+ * NOTE: the tanh form (PyTorch's `approximate='tanh'`, used by GPT-2 and BERT) because the tensor
+ * package has no erf; it differs from the exact GELU by less than 5e-4.
+ */
+export function gelu(x: Tensor): Tensor {
+  const inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
+  return x.mul(inner.tanh().add(1)).mul(0.5);
+}
+
+/** softmax over the last axis. */
+export const softmax: Activation = (x) => x.softmax(-1);
+
+/** The activations that layer options accept by name. */
+export const activations = {
+  identity,
+  linear: identity,
+  sigmoid,
+  tanh,
+  relu,
+  leakyRelu: (x: Tensor) => leakyRelu(x),
+  gelu,
+  softmax,
+} as const satisfies Record<string, Activation>;
+
+/** A name accepted wherever an activation is. */
+export type ActivationName = keyof typeof activations;
+
+/** Resolves a function or a name to an activation function. */
+export function resolveActivation(op: string, activation: Activation | ActivationName | undefined): Activation {
+  if (activation === undefined) return identity;
+  if (typeof activation === 'function') return activation;
+  const fn = (activations as Record<string, Activation>)[activation];
+  if (fn === undefined || !Object.hasOwn(activations, activation)) {
+    throw new ArgumentError(`${op}: unknown activation ${JSON.stringify(activation)} (expected a function or one of ${Object.keys(activations).join(', ')})`);
+  }
+  return fn;
+}

@@ -1,0 +1,195 @@
+// The safetensors format, byte level: u64 little-endian header length N, N bytes of JSON
+// {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {str: str}}, then the raw
+// little-endian data. Pure functions on Uint8Array: no Node APIs, so it runs in browsers.
+import { Tensor, tensor } from '@jacobi/tensor';
+import { ModelFileError } from '../errors.js';
+
+// NOTE: declared here rather than through a lib so the package needs neither DOM nor Node types;
+// every browser and Node ≥ 11 has both as globals.
+declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
+declare const TextDecoder: { new (label: string, opts: { fatal: boolean }): { decode(bytes: Uint8Array): string } };
+
+/** The element types jacobi reads (F16 and BF16 are widened to float32) and writes (F32, F64). */
+export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16';
+
+const ITEM_SIZE: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+/** Types of the format that jacobi has no tensor for (named apart from typos in errors). */
+const UNSUPPORTED = new Set(['BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'I32', 'U64', 'I64', 'F8_E4M3', 'F8_E5M2', 'C64']);
+/** The reference implementation refuses headers above 100 MB; so do we. */
+const MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
+
+/** A decoded file: tensors in header order, and the string metadata. */
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Encodes tensors (float32 as F32, float64 as F64) and string metadata as safetensors bytes.
+ * The header is padded with spaces so the data starts 8-byte aligned, as the reference writer does.
+ *
+ * @example
+ * const bytes = encodeSafetensors(new Map([['w', tensor([1, 2])]]), { format: 'jacobi' });
+ */
+export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') throw new ModelFileError(`metadata value for '${k}' must be a string, got ${typeof v}`);
+  }
+  if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
+  const chunks: { data: Float32Array | Float64Array; begin: number }[] = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    if (typeof name !== 'string' || name.length === 0 || name === METADATA_KEY) throw new ModelFileError(`invalid tensor name ${JSON.stringify(name)}`, { tensor: String(name) });
+    if (Object.hasOwn(header, name)) throw new ModelFileError(`tensor '${name}' appears twice`, { tensor: name });
+    if (!(t instanceof Tensor)) throw new ModelFileError(`entry '${name}' is not a Tensor`, { tensor: name });
+    const data = t.data();
+    const bytes = data.byteLength;
+    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    chunks.push({ data, begin: offset });
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  const encoder = new TextEncoder();
+  let headerBytes = encoder.encode(json);
+  const padding = (8 - (headerBytes.length % 8)) % 8;
+  if (padding > 0) headerBytes = encoder.encode((json += ' '.repeat(padding)));
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, headerBytes.length, true);
+  view.setUint32(4, Math.floor(headerBytes.length / 2 ** 32), true);
+  out.set(headerBytes, 8);
+  const base = 8 + headerBytes.length;
+  for (const { data, begin } of chunks) {
+    const at = base + begin;
+    if (data instanceof Float64Array) data.forEach((x, i) => view.setFloat64(at + 8 * i, x, true));
+    else data.forEach((x, i) => view.setFloat32(at + 4 * i, x, true));
+  }
+  return out;
+}
+
+interface Entry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * Decodes safetensors bytes. Everything is validated before any tensor is allocated: the
+ * header length against the file, the JSON, each dtype, shape and offset pair, and that the
+ * tensors tile the data exactly (no overlap, no gap, nothing left over). Errors are
+ * `ModelFileError`s naming `opts.file` and the tensor.
+ */
+export function decodeSafetensors(bytes: Uint8Array, opts: { file?: string } = {}): SafetensorsContents {
+  const file = opts.file;
+  const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { file, tensor });
+  if (!(bytes instanceof Uint8Array)) throw fail('expected the file contents as a Uint8Array');
+  if (bytes.length < 8) throw fail(`not a safetensors file: ${bytes.length} bytes is too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  if (headerLength > bytes.length - 8) throw fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+  if (headerLength > MAX_HEADER_BYTES) throw fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (headerLength === 0) throw fail('empty header: expected a JSON object');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw fail('header must be a JSON object');
+  const dataLength = bytes.length - 8 - headerLength;
+  const metadata = parseMetadata((parsed as Record<string, unknown>)[METADATA_KEY], fail);
+  const entries: Entry[] = [];
+  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name !== METADATA_KEY) entries.push(parseEntry(name, raw, dataLength, fail));
+  }
+  checkTiling(entries, dataLength, fail);
+  // Only now, with every size proven to lie inside the file, is anything allocated.
+  const base = bytes.byteOffset + 8 + headerLength;
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) tensors.set(e.name, readTensor(new DataView(bytes.buffer, base + e.begin, e.end - e.begin), e));
+  return { tensors, metadata };
+}
+
+type Fail = (msg: string, tensor?: string) => ModelFileError;
+
+function parseMetadata(raw: unknown, fail: Fail): Record<string, string> {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(`${METADATA_KEY} must be an object of strings`);
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw fail(`${METADATA_KEY} entry '${k}' must be a string, got ${JSON.stringify(v)}`);
+  }
+  return { ...(raw as Record<string, string>) };
+}
+
+function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail): Entry {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(`tensor '${name}': header entry must be an object`, name);
+  const { dtype, shape, data_offsets: offsets, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw fail(`tensor '${name}': unexpected header field '${extra[0]}'`, name);
+  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
+    const why = typeof dtype === 'string' && UNSUPPORTED.has(dtype) ? 'is not supported (jacobi reads F32, F64, F16 and BF16)' : 'is unknown';
+    throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype)} ${why}`, name);
+  }
+  const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
+    throw fail(`tensor '${name}': data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`, name);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end || end > dataLength) throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] are out of range for ${dataLength} bytes of data`, name);
+  const count = (shape as number[]).reduce((a, b) => a * b, 1);
+  const expected = count * ITEM_SIZE[dtype as SafetensorsDType];
+  if (expected !== end - begin) {
+    throw fail(`tensor '${name}': shape [${shape}] of ${dtype} needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`, name);
+  }
+  return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end };
+}
+
+/** The tensors must tile [0, dataLength) exactly, as the format requires. */
+function checkTiling(entries: readonly Entry[], dataLength: number, fail: Fail): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  let previous: Entry | null = null;
+  for (const e of sorted) {
+    if (e.begin < cursor) throw fail(`tensor '${e.name}': bytes [${e.begin}, ${e.end}) overlap tensor '${previous!.name}' [${previous!.begin}, ${previous!.end})`, e.name);
+    if (e.begin > cursor) throw fail(`tensor '${e.name}': gap of ${e.begin - cursor} bytes before it (data_offsets must not leave holes)`, e.name);
+    cursor = e.end;
+    previous = e;
+  }
+  if (cursor !== dataLength) throw fail(`the tensors cover ${cursor} of ${dataLength} data bytes: ${dataLength - cursor} trailing bytes belong to no tensor`);
+}
+
+function readTensor(view: DataView, e: Entry): Tensor {
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  if (e.dtype === 'F64') {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+    return tensor(out, { shape: e.shape });
+  }
+  const out = new Float32Array(n);
+  if (e.dtype === 'F32') for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+  else if (e.dtype === 'BF16') for (let i = 0; i < n; i++) out[i] = bf16ToNumber(view.getUint16(2 * i, true));
+  else for (let i = 0; i < n; i++) out[i] = f16ToNumber(view.getUint16(2 * i, true));
+  return tensor(out, { shape: e.shape });
+}
+
+const scratch = new DataView(new ArrayBuffer(4));
+/** bfloat16 is the top half of a float32. */
+function bf16ToNumber(bits: number): number {
+  scratch.setUint32(0, bits << 16);
+  return scratch.getFloat32(0);
+}
+
+/** IEEE half precision: 1 sign, 5 exponent (bias 15), 10 fraction bits. */
+function f16ToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
