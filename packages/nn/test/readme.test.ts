@@ -1,4 +1,4 @@
-// Every ```ts block of packages/nn/README.md is run here, verbatim (the first test checks that
+// Every ```ts block of the README's @jacobi/nn section is run here, verbatim (the first test checks that
 // each block's lines appear in this file in order, so the two cannot drift apart).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l)
 
 describe('README examples', () => {
   it('are all in this file', () => {
-    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
     expect(blocks.length).toBe(4);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));

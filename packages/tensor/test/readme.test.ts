@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -15,8 +16,9 @@ describe('README examples', () => {
   blocks.forEach((code, i) => {
     const title = code.split('\n').find((l) => l.trim() !== '' && !l.startsWith('import')) ?? `block ${i}`;
     it(`example ${i + 1}: ${title.slice(0, 60)}`, () => {
-      // The examples are written without type annotations, so they run as plain ES modules.
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+      // Types are stripped by the TypeScript compiler; the rest runs as written, as an ES module.
+      const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', js], { cwd: root, encoding: 'utf8' });
       // Where a line says what it prints (`console.log(...); // value`), check the value.
       const expected = code
         .split('\n')

@@ -10,6 +10,17 @@ const factories = new Map<string, () => Backend>([['wasm', () => createWasmBacke
 let active: Backend = jsBackend;
 let activeName = 'js';
 
+// The default is WebAssembly SIMD where the engine has it (and allows compiling the module
+// synchronously, which a browser's main thread may refuse); the TypeScript kernels otherwise.
+try {
+  const wasm = factories.get('wasm')!();
+  backends.set('wasm', wasm);
+  active = wasm;
+  activeName = 'wasm';
+} catch {
+  // WebAssembly or its SIMD extension is unavailable: stay on the portable kernels.
+}
+
 /** The backend that runs kernels now. */
 export function activeBackend(): Backend {
   return active;
