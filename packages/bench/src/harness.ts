@@ -1,0 +1,221 @@
+// Runs the workloads on every framework, side by side in one process, and collects the figures.
+import os from 'node:os';
+import { jacobiFrameworks, tf, tfjsFrameworks, type Framework, type PeerName, type TfjsInfo } from './frameworks.js';
+import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
+import { runMemory, type MemoryReport } from './memory.js';
+import { FULL_TIMING, QUICK_TIMING, measure, type TimingPolicy } from './timing.js';
+import { caseKey, FULL_SIZES, QUICK_SIZES, type BenchCase, type LossTrace, type Prepared, type Sizes, type Unit } from './workloads/types.js';
+import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
+import { elementwiseCase } from './workloads/elementwise.js';
+import { overheadCases } from './workloads/overhead.js';
+import { float64IrisCase, irisCases, jacobiMlp, mlpCase } from './workloads/training.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** jacobi backends to run (`setBackend` names). */
+  backends: string[];
+  peers: PeerName[];
+  /** Workloads to run ('W1' … 'W6', 'memory'); all when empty. */
+  only: string[];
+  ceiling: boolean;
+  /** Steps of the memory workload (default: 10,000, or 200 with `quick`). */
+  memorySteps?: number;
+  /** Seconds after which the memory workload stops early (null: none). */
+  memoryBudgetS: number | null;
+  /** Replaces the sizes of the mode (tests use tiny ones). */
+  sizes?: Partial<Sizes>;
+  log(line: string): void;
+}
+
+export type CellResult =
+  | { status: 'ok'; medianMs: number; samplesMs: number[]; value: number; losses?: LossTrace }
+  | { status: 'error' | 'unavailable' | 'n/a'; reason: string };
+
+export interface CaseResult {
+  key: string;
+  workload: string;
+  title: string;
+  size: string;
+  dtype: 'float32' | 'float64';
+  unit: Unit;
+  flops?: number;
+  ops?: number;
+  /** Keyed by framework label. */
+  results: Record<string, CellResult>;
+  /** W6: this case's time over its float32 baseline's, per jacobi framework. */
+  float64OverFloat32?: Record<string, number>;
+  baseline?: string;
+}
+
+export interface BenchReport {
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; node: string; platform: string; arch: string; totalMemMB: number };
+  mode: 'quick' | 'full';
+  frameworks: { label: string; kind: 'jacobi' | 'tfjs'; unavailable?: string }[];
+  tfjs: TfjsInfo | null;
+  ceiling: SimdCeiling | null;
+  cases: CaseResult[];
+  memory: (MemoryReport & { framework: string; model: string }) | null;
+  notes: string[];
+  warnings: string[];
+  seconds: number;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The figure in the row's unit from a median time in milliseconds. */
+function valueOf(c: BenchCase, ms: number): number {
+  switch (c.unit) {
+    case 'GFLOP/s': return c.flops! / ms / 1e6;
+    case 'µs/op': return (ms * 1000) / c.ops!;
+    case 'ms':
+    case 'ms/step': return ms;
+  }
+}
+
+export function buildCases(sizes: Sizes): BenchCase[] {
+  return [
+    ...matmulCases(sizes),
+    elementwiseCase(sizes),
+    ...irisCases(sizes),
+    mlpCase(sizes),
+    ...overheadCases(sizes),
+    float64MatmulCase(sizes),
+    float64IrisCase(sizes),
+  ];
+}
+
+async function runCell(c: BenchCase, fw: Framework, policy: TimingPolicy): Promise<CellResult> {
+  if (fw.unavailable) return { status: 'unavailable', reason: fw.unavailable };
+  const setup = fw.kind === 'jacobi' ? c.jacobi : c.tfjs;
+  if (!setup) return { status: 'n/a', reason: c.peerNote ?? 'not implemented for this framework' };
+  let prepared: Prepared | null = null;
+  const tensorsBefore = fw.kind === 'tfjs' ? tf.memory().numTensors : 0;
+  try {
+    await fw.activate();
+    prepared = setup(tf);
+    const p = prepared;
+    const timing = measure(() => p.run(), policy);
+    const losses = p.losses?.();
+    return { status: 'ok', ...timing, value: valueOf(c, timing.medianMs), ...(losses ? { losses } : {}) };
+  } catch (e) {
+    return { status: 'error', reason: errorText(e) };
+  } finally {
+    try {
+      prepared?.dispose?.();
+    } catch {
+      // The cell's own error, if any, is the one worth reporting.
+    }
+    if (fw.kind === 'tfjs' && tf.memory().numTensors > tensorsBefore) {
+      console.warn(`warning: tfjs case ${caseKey(c)} on ${fw.label} left ${tf.memory().numTensors - tensorsBefore} tensors behind`);
+    }
+  }
+}
+
+function describeCell(r: CellResult, c: BenchCase): string {
+  return r.status === 'ok' ? `${r.value.toPrecision(3)} ${c.unit}` : `${r.status}: ${r.reason}`;
+}
+
+export async function runBench(opts: BenchOptions, command = ''): Promise<BenchReport> {
+  const t0 = performance.now();
+  const sizes: Sizes = { ...(opts.quick ? QUICK_SIZES : FULL_SIZES), ...opts.sizes };
+  const wanted = (w: string) => opts.only.length === 0 || opts.only.includes(w);
+  const notes: string[] = [];
+  const warnings: string[] = [];
+
+  const jacobi = jacobiFrameworks(opts.backends);
+  notes.push(...jacobi.notes);
+  if (jacobi.frameworks.length === 0) {
+    notes.push("no requested jacobi backend is available; running 'js'");
+    jacobi.frameworks.push(...jacobiFrameworks(['js']).frameworks);
+  }
+  const peers = opts.peers.length > 0 ? await tfjsFrameworks(opts.peers) : null;
+  const frameworks = [...jacobi.frameworks, ...(peers?.frameworks ?? [])];
+  if (peers) {
+    const w = peers.info.wasm;
+    if (opts.peers.includes('wasm')) {
+      notes.push(w.available
+        ? `tfjs-wasm ${peers.info.version}: SIMD ${w.simd ? 'on' : 'off'}, threads ${w.threads ? `on (${w.threadsCount})` : 'off'}`
+        : `tfjs-wasm unavailable: ${w.error}`);
+    }
+    notes.push(`tfjs ${peers.info.version} in production mode`);
+  }
+  for (const n of notes) opts.log(n);
+
+  let ceiling: SimdCeiling | null = null;
+  if (opts.ceiling) {
+    opts.log('measuring the WASM SIMD ceiling ...');
+    try {
+      ceiling = await measureSimdCeiling(opts.quick ? { targetMs: 40 } : {});
+    } catch (e) {
+      warnings.push(`SIMD ceiling failed: ${errorText(e)}`);
+    }
+  }
+
+  const cases = buildCases(sizes).filter((c) => wanted(c.workload));
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const policy: TimingPolicy = { ...(opts.quick ? QUICK_TIMING : FULL_TIMING), ...c.timing };
+    if (opts.quick && c.timing?.reps === undefined) Object.assign(policy, { warmup: 0, warmupMs: 0, reps: 1 });
+    const row: CaseResult = {
+      key: caseKey(c), workload: c.workload, title: c.title, size: c.size, dtype: c.dtype, unit: c.unit,
+      ...(c.flops === undefined ? {} : { flops: c.flops }),
+      ...(c.ops === undefined ? {} : { ops: c.ops }),
+      ...(c.baseline === undefined ? {} : { baseline: c.baseline }),
+      results: {},
+    };
+    for (const fw of frameworks) {
+      const r = await runCell(c, fw, policy);
+      row.results[fw.label] = r;
+      if (r.status !== 'n/a' && r.status !== 'unavailable') opts.log(`${row.key} [${fw.label}]: ${describeCell(r, c)}`);
+      if (r.status === 'error') warnings.push(`${row.key} on ${fw.label} failed: ${r.reason}`);
+      if (r.status === 'ok' && r.losses && !(r.losses.last < r.losses.first)) {
+        warnings.push(`${row.key} on ${fw.label}: the loss did not decrease (${r.losses.first} -> ${r.losses.last})`);
+      }
+    }
+    results.push(row);
+  }
+  for (const row of results) {
+    const base = results.find((r) => r.key === row.baseline);
+    if (!base) continue;
+    row.float64OverFloat32 = {};
+    for (const fw of jacobi.frameworks) {
+      const [a, b] = [row.results[fw.label], base.results[fw.label]];
+      if (a?.status === 'ok' && b?.status === 'ok') row.float64OverFloat32[fw.label] = a.medianMs / b.medianMs;
+    }
+  }
+
+  let memory: BenchReport['memory'] = null;
+  if (wanted('memory')) {
+    const fw = jacobi.frameworks[0]!;
+    await fw.activate();
+    const steps = opts.memorySteps ?? sizes.memorySteps;
+    opts.log(`memory: ${steps} W4 steps with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`);
+    try {
+      const report = runMemory(() => jacobiMlp(sizes), { steps, budgetS: opts.memoryBudgetS, log: opts.log });
+      memory = { ...report, framework: fw.label, model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}` };
+      if (report.stoppedByBudget) warnings.push(`memory: stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
+    } catch (e) {
+      warnings.push(`memory workload failed: ${errorText(e)}`);
+    }
+  }
+
+  return {
+    date: new Date().toISOString(),
+    command,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version,
+      platform: os.platform(), arch: os.arch(), totalMemMB: Math.round(os.totalmem() / 1024 / 1024),
+    },
+    mode: opts.quick ? 'quick' : 'full',
+    frameworks: frameworks.map((f) => ({ label: f.label, kind: f.kind, ...(f.unavailable ? { unavailable: f.unavailable } : {}) })),
+    tfjs: peers?.info ?? null,
+    ceiling,
+    cases: results,
+    memory,
+    notes,
+    warnings,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

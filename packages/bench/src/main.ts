@@ -1,0 +1,95 @@
+// `pnpm bench`: jacobi against TensorFlow.js, one table, optional JSON (see --help).
+import { writeFileSync } from 'node:fs';
+import { runBench, type BenchOptions } from './harness.js';
+import { formatReport } from './report.js';
+import type { PeerName } from './frameworks.js';
+
+const HELP = `Usage: pnpm bench [options]
+
+Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends) in one
+process: warm-up, repetitions, medians. Prints one table per jacobi backend with
+speedup = peer time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
+
+Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 tanh(a*b+c)
+over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
+MLP step (784-256-128-10, batch 128), W5 per-op overhead (10,000 adds of [4] tensors),
+W6 float64 matmul and iris, memory (10,000 W4 steps: RSS and heap at 1k and 10k).
+
+Options:
+  --quick               every workload once at small sizes (seconds; what CI runs)
+  --json FILE           also write every figure, the machine and the command as JSON
+  --backend LIST        jacobi backends, comma-separated: wasm (default), js; a backend that
+                        setBackend does not accept is skipped with a note
+  --peers LIST          tfjs backends: cpu,wasm (default), or none
+  --only LIST           only these workloads, e.g. W1,W4,memory
+  --no-ceiling          skip the SIMD ceiling measurement
+  --memory-steps N      steps of the memory workload (default 10000; 200 with --quick)
+  --memory-budget S     stop the memory workload after S seconds (default 120; 0: no limit)
+  --help                this text
+`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; json: string | null } | null {
+  const opts: Omit<BenchOptions, 'log'> = { quick: false, backends: ['wasm'], peers: ['cpu', 'wasm'], only: [], ceiling: true, memoryBudgetS: 120 };
+  let json: string | null = null;
+  const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    const count = (v: string): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`${arg} needs a whole number, got '${v}'`);
+      return n;
+    };
+    switch (arg) {
+      case '--help': case '-h': return null;
+      case '--quick': opts.quick = true; break;
+      case '--json': json = value(); break;
+      case '--backend': opts.backends = list(value()); break;
+      case '--peers': {
+        const peers = list(value()).filter((p) => p !== 'none');
+        for (const p of peers) if (p !== 'cpu' && p !== 'wasm') throw new UsageError(`--peers takes cpu, wasm or none, got '${p}'`);
+        opts.peers = peers as PeerName[];
+        break;
+      }
+      case '--only': opts.only = list(value()).map((w) => (w.toLowerCase() === 'memory' ? 'memory' : w.toUpperCase())); break;
+      case '--no-ceiling': opts.ceiling = false; break;
+      case '--memory-steps': opts.memorySteps = count(value()); break;
+      case '--memory-budget': { const s = count(value()); opts.memoryBudgetS = s === 0 ? null : s; break; }
+      default: throw new UsageError(`unknown option '${arg}' (see --help)`);
+    }
+  }
+  if (opts.quick && !argv.includes('--memory-budget')) opts.memoryBudgetS = null;
+  return { opts, json };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2).filter((a) => a !== '--');
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed === null) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const command = ['pnpm bench', ...argv].join(' ');
+  const report = await runBench({ ...parsed.opts, log: (line) => console.error(line) }, command);
+  console.log(formatReport(report));
+  if (parsed.json !== null) {
+    writeFileSync(parsed.json, JSON.stringify(report, null, 2) + '\n');
+    console.log(`JSON written to ${parsed.json}`);
+  }
+}
+
+await main();

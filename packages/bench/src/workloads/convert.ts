@@ -1,0 +1,8 @@
+// Handing jacobi's data to TensorFlow.js, so both frameworks see the same numbers.
+import type { Tensor } from '@jacobi/tensor';
+import type { TF, TfTensor } from '../frameworks.js';
+
+/** A float32 tfjs tensor with the values and shape of `t`. */
+export function toTf(tf: TF, t: Tensor): TfTensor {
+  return tf.tensor(Float32Array.from(t.data()), [...t.shape], 'float32');
+}

@@ -1,0 +1,210 @@
+// W3 (the seed's iris network), W4 (an MNIST-size MLP step) and W6's float64 iris run. The jacobi
+// side uses plain tensor ops, valueAndGrad and assign under noGrad; the tfjs side the same math
+// with tf.train.sgd. Both start from the same data and weights (drawn with jacobi's seeded rng).
+import { noGrad, randn, rng, tensor, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
+import type { BenchCase, LossTrace, Prepared, Sizes } from './types.js';
+import type { TF, TfTensor, TfVariable } from '../frameworks.js';
+import { toTf } from './convert.js';
+
+type DType = 'float32' | 'float64';
+
+function oneHot(labels: readonly number[], classes: number, dtype: DType): Tensor {
+  const data = dtype === 'float32' ? new Float32Array(labels.length * classes) : new Float64Array(labels.length * classes);
+  labels.forEach((label, row) => (data[row * classes + label] = 1));
+  return tensor(data, { shape: [labels.length, classes] });
+}
+
+const randomLabels = (r: Rng, n: number, classes: number): number[] => Array.from({ length: n }, () => r.int(classes));
+
+/** A fresh copy of a tensor (each run trains from the same starting weights). */
+const copy = (t: Tensor): Tensor => tensor(t.data(), { shape: t.shape });
+
+/** One SGD step p ← p − lr·g for every parameter, in place. */
+function sgdStep(params: readonly Tensor[], grads: readonly Tensor[], lr: number): void {
+  noGrad(() => params.forEach((p, i) => p.assign(p.sub(grads[i]!.mul(lr)))));
+}
+
+function tfVariables(tf: TF, init: readonly Tensor[]): TfVariable[] {
+  return init.map((w) => tf.tidy(() => tf.variable(toTf(tf, w))));
+}
+
+/** Runs `minimize`, reading the loss only when asked (a read is a sync point). */
+function tfStep(tf: TF, optimizer: ReturnType<TF['train']['sgd']>, loss: () => TfTensor, vars: TfVariable[], read: boolean): number {
+  const cost = optimizer.minimize(loss as () => ReturnType<TF['scalar']>, read, vars);
+  if (cost === null) return Number.NaN;
+  const value = cost.dataSync()[0]!;
+  cost.dispose();
+  return value;
+}
+
+// ---- W3 / W6: X [150, 4], 4-16-16-3, sigmoid everywhere, no biases (the seed), E = ½‖X₃ − T‖².
+const IRIS_WIDTHS = [4, 16, 16, 3];
+const IRIS_LR = 0.01;
+
+function irisCase(sizes: Sizes, dtype: DType): BenchCase {
+  const steps = sizes.irisSteps;
+  let data: { x: Tensor; t: Tensor; weights: Tensor[] } | null = null;
+  const irisData = () => {
+    if (data) return data;
+    const r = rng(3);
+    const x = randn([150, 4], { rng: r, dtype });
+    const t = oneHot(randomLabels(r, 150, 3), 3, dtype);
+    const weights = IRIS_WIDTHS.slice(1).map((out, i) => randn([IRIS_WIDTHS[i]!, out], { rng: r, dtype }).mul(1 / Math.sqrt(IRIS_WIDTHS[i]!)));
+    return (data = { x, t, weights });
+  };
+  return {
+    workload: dtype === 'float32' ? 'W3' : 'W6',
+    title: 'iris 4-16-16-3 SGD',
+    size: `${steps} steps`,
+    dtype,
+    unit: 'ms',
+    timing: { warmup: 1, minReps: 3, minRepsSlow: 3 },
+    jacobi() {
+      const { x, t, weights } = irisData();
+      const loss = (w1: Tensor, w2: Tensor, w3: Tensor): Tensor =>
+        x.matmul(w1).sigmoid().matmul(w2).sigmoid().matmul(w3).sigmoid().sub(t).square().sum().mul(0.5);
+      const step = valueAndGrad(loss, { argnums: [0, 1, 2] });
+      let trace: LossTrace | undefined;
+      return {
+        run() {
+          const params = weights.map(copy);
+          let first = Number.NaN;
+          let last = Number.NaN;
+          for (let s = 0; s < steps; s++) {
+            const [value, grads] = step(...params);
+            if (s === 0) first = value.item();
+            if (s === steps - 1) last = value.item();
+            sgdStep(params, grads, IRIS_LR);
+          }
+          trace = { first, last };
+        },
+        losses: () => trace,
+      };
+    },
+    tfjs: dtype === 'float32'
+      ? (tf) => {
+          const { x: x0, t: t0, weights } = irisData();
+          const [x, t] = [toTf(tf, x0), toTf(tf, t0)];
+          let trace: LossTrace | undefined;
+          return {
+            run() {
+              const vars = tfVariables(tf, weights);
+              const [w1, w2, w3] = vars as [TfVariable, TfVariable, TfVariable];
+              const optimizer = tf.train.sgd(IRIS_LR);
+              const loss = () => {
+                const x3 = tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(x, w1)), w2)), w3));
+                return tf.mul(tf.sum(tf.square(tf.sub(x3, t))), 0.5);
+              };
+              let first = Number.NaN;
+              let last = Number.NaN;
+              for (let s = 0; s < steps; s++) {
+                const value = tfStep(tf, optimizer, loss, vars, s === 0 || s === steps - 1);
+                if (s === 0) first = value;
+                if (s === steps - 1) last = value;
+              }
+              optimizer.dispose();
+              tf.dispose(vars);
+              trace = { first, last };
+            },
+            losses: () => trace,
+            dispose: () => tf.dispose([x, t]),
+          };
+        }
+      : undefined,
+    peerNote: dtype === 'float64' ? 'no float64 in tfjs' : undefined,
+    baseline: dtype === 'float64' ? `W3 iris 4-16-16-3 SGD ${steps} steps` : undefined,
+  };
+}
+
+export const irisCases = (sizes: Sizes): BenchCase[] => [irisCase(sizes, 'float32')];
+export const float64IrisCase = (sizes: Sizes): BenchCase => irisCase(sizes, 'float64');
+
+// ---- W4: batch × 784-256-128-10 with biases, relu, softmax cross-entropy (batch mean), SGD.
+const MLP_LR = 0.05;
+
+interface MlpData {
+  x: Tensor;
+  t: Tensor;
+  /** W1, b1, W2, b2, W3, b3. */
+  params: Tensor[];
+}
+
+function mlpData(sizes: Sizes): MlpData {
+  const { batch, widths } = sizes.mlp;
+  const r = rng(4);
+  const x = randn([batch, widths[0]!], { rng: r });
+  const t = oneHot(randomLabels(r, batch, widths[widths.length - 1]!), widths[widths.length - 1]!, 'float32');
+  const params = widths.slice(1).flatMap((out, i) => [
+    randn([widths[i]!, out], { rng: r }).mul(Math.sqrt(2 / widths[i]!)),
+    zeros([out]),
+  ]);
+  return { x, t, params };
+}
+
+/** One W4 training step per `run()` with jacobi; also what the memory workload repeats. */
+export function jacobiMlp(sizes: Sizes): Prepared {
+  const { x, t, params: init } = mlpData(sizes);
+  const layers = init.length / 2;
+  const loss = (...ps: Tensor[]): Tensor => {
+    let h = x;
+    for (let l = 0; l < layers; l++) {
+      h = h.matmul(ps[2 * l]!).add(ps[2 * l + 1]!);
+      if (l < layers - 1) h = h.relu();
+    }
+    return t.mul(h.logSoftmax(-1)).sum(-1).mean().neg();
+  };
+  const step = valueAndGrad(loss, { argnums: init.map((_, i) => i) });
+  const params = init.map(copy);
+  let first = Number.NaN;
+  let last = Number.NaN;
+  return {
+    run() {
+      const [value, grads] = step(...params);
+      last = value.item();
+      if (Number.isNaN(first)) first = last;
+      sgdStep(params, grads, MLP_LR);
+    },
+    losses: () => ({ first, last }),
+  };
+}
+
+export function mlpCase(sizes: Sizes): BenchCase {
+  const { batch, widths } = sizes.mlp;
+  return {
+    workload: 'W4',
+    title: `MLP ${widths.join('-')} step`,
+    size: `batch ${batch}`,
+    dtype: 'float32',
+    unit: 'ms/step',
+    timing: { warmup: sizes.mlpWarmup, reps: sizes.mlpSteps },
+    jacobi: () => jacobiMlp(sizes),
+    tfjs(tf) {
+      const { x: x0, t: t0, params } = mlpData(sizes);
+      const [x, t] = [toTf(tf, x0), toTf(tf, t0)];
+      const vars = tfVariables(tf, params);
+      const layers = vars.length / 2;
+      const optimizer = tf.train.sgd(MLP_LR);
+      const loss = () => {
+        let h: TfTensor = x;
+        for (let l = 0; l < layers; l++) {
+          h = tf.add(tf.matMul(h, vars[2 * l]!), vars[2 * l + 1]!);
+          if (l < layers - 1) h = tf.relu(h);
+        }
+        return tf.neg(tf.mean(tf.sum(tf.mul(t, tf.logSoftmax(h, -1)), -1)));
+      };
+      let first = Number.NaN;
+      let last = Number.NaN;
+      return {
+        run() {
+          last = tfStep(tf, optimizer, loss, vars, true);
+          if (Number.isNaN(first)) first = last;
+        },
+        losses: () => ({ first, last }),
+        dispose() {
+          optimizer.dispose();
+          tf.dispose([x, t, ...vars]);
+        },
+      };
+    },
+  };
+}

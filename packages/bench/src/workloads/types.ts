@@ -1,0 +1,83 @@
+// What a workload case is: one size of one workload, with a setup per framework.
+import type { TimingPolicy } from '../timing.js';
+import type { TF } from '../frameworks.js';
+
+export type Unit = 'GFLOP/s' | 'ms' | 'µs/op' | 'ms/step';
+
+/** The loss at the first and the last step of a training run (to check that it decreases). */
+export interface LossTrace {
+  first: number;
+  last: number;
+}
+
+/** A case set up for one framework: `run` is what one timed sample does. */
+export interface Prepared {
+  run(): void;
+  losses?(): LossTrace | undefined;
+  dispose?(): void;
+}
+
+export interface BenchCase {
+  /** 'W1' … 'W6'. */
+  workload: string;
+  title: string;
+  size: string;
+  dtype: 'float32' | 'float64';
+  unit: Unit;
+  /** FLOPs of one run, for GFLOP/s rows. */
+  flops?: number;
+  /** Operations in one run, for µs/op rows. */
+  ops?: number;
+  /** Overrides the mode's timing policy (training steps time single steps). */
+  timing?: Partial<TimingPolicy>;
+  jacobi(): Prepared;
+  /** The same math in TensorFlow.js, run on whichever tfjs backend is active. */
+  tfjs?(tf: TF): Prepared;
+  /** Why the peers have no figure, when `tfjs` is absent. */
+  peerNote?: string;
+  /** The key of the float32 case this one is compared with (W6). */
+  baseline?: string;
+}
+
+/** The sizes of every workload; `--quick` uses tiny ones. */
+export interface Sizes {
+  matmulN: number[];
+  batchMatmul: { batch: number; m: number; k: number; n: number };
+  elementwise: number;
+  irisSteps: number;
+  mlp: { batch: number; widths: number[] };
+  /** Timed steps of W4 (median over them), after `mlpWarmup` untimed ones. */
+  mlpSteps: number;
+  mlpWarmup: number;
+  adds: number;
+  float64MatmulN: number;
+  memorySteps: number;
+}
+
+export const FULL_SIZES: Sizes = {
+  matmulN: [64, 128, 256, 512, 1024],
+  batchMatmul: { batch: 16, m: 128, k: 256, n: 256 },
+  elementwise: 1_000_000,
+  irisSteps: 1000,
+  mlp: { batch: 128, widths: [784, 256, 128, 10] },
+  mlpSteps: 50,
+  mlpWarmup: 5,
+  adds: 10_000,
+  float64MatmulN: 256,
+  memorySteps: 10_000,
+};
+
+export const QUICK_SIZES: Sizes = {
+  matmulN: [32, 64],
+  batchMatmul: { batch: 4, m: 16, k: 32, n: 32 },
+  elementwise: 10_000,
+  irisSteps: 30,
+  mlp: { batch: 16, widths: [784, 64, 32, 10] },
+  mlpSteps: 3,
+  mlpWarmup: 0,
+  adds: 1000,
+  float64MatmulN: 32,
+  memorySteps: 200,
+};
+
+export const caseKey = (c: Pick<BenchCase, 'workload' | 'title' | 'size'>): string => `${c.workload} ${c.title} ${c.size}`;
