@@ -58,32 +58,57 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * Visits every element of `shape` in row-major order, calling `body(offsets)` once per run of
- * the last axis with the start offset of each view; views advance by their own strides.
+ * Merges axes that every view walks as one (size-1 axes dropped; axis d joins d+1 when each
+ * view's stride of d is its stride of d+1 times that axis' size), so that e.g. a [150,16]
+ * tensor plus a broadcast [16] row is two loops, whatever the original rank.
+ */
+function collapse(shape: readonly number[], views: readonly StridedView[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = views.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && views.every((v, i) => outStrides[i]![last] === v.strides[d]! * size)) {
+      outShape[last]! *= size;
+      views.forEach((v, i) => (outStrides[i]![last] = v.strides[d]!));
+    } else {
+      outShape.push(size);
+      views.forEach((v, i) => outStrides[i]!.push(v.strides[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Visits every element of `shape` in row-major order, calling `body` once per run of the
+ * (collapsed) last axis with each view's start offset and stride along that run.
  * This one odometer serves every strided kernel.
  */
 function forEachRow(
   shape: readonly number[],
   views: readonly StridedView[],
-  body: (starts: Int32Array | number[], rowLength: number, outStart: number) => void,
+  body: (starts: number[], rowLength: number, outStart: number, steps: number[]) => void,
 ): void {
-  const ndim = shape.length;
-  const size = sizeOf(shape);
-  if (size === 0) return;
+  if (sizeOf(shape) === 0) return;
+  const c = collapse(shape, views);
+  const ndim = c.shape.length;
+  const starts = views.map((v) => v.offset);
   if (ndim === 0) {
-    body(views.map((v) => v.offset), 1, 0);
+    body(starts, 1, 0, views.map(() => 0));
     return;
   }
-  const rowLength = shape[ndim - 1]!;
+  const rowLength = c.shape[ndim - 1]!;
+  const steps = c.strides.map((st) => st[ndim - 1]!);
+  const size = sizeOf(c.shape);
   const index = new Array<number>(ndim - 1).fill(0);
-  const starts = views.map((v) => v.offset);
   for (let outStart = 0; outStart < size; outStart += rowLength) {
-    body(starts, rowLength, outStart);
+    body(starts, rowLength, outStart, steps);
     for (let d = ndim - 2; d >= 0; d--) {
       index[d]!++;
-      for (let v = 0; v < views.length; v++) starts[v]! += views[v]!.strides[d]!;
-      if (index[d]! < shape[d]!) break;
-      for (let v = 0; v < views.length; v++) starts[v]! -= views[v]!.strides[d]! * shape[d]!;
+      for (let v = 0; v < views.length; v++) starts[v]! += c.strides[v]![d]!;
+      if (index[d]! < c.shape[d]!) break;
+      for (let v = 0; v < views.length; v++) starts[v]! -= c.strides[v]![d]! * c.shape[d]!;
       index[d] = 0;
     }
   }
@@ -117,42 +142,39 @@ function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonl
     for (let i = 0; i < size; i++) out[i] = f(s, bd[bo + i]!);
     return;
   }
-  const last = shape.length - 1;
-  const as = last >= 0 ? a.strides[last]! : 0;
-  const bs = last >= 0 ? b.strides[last]! : 0;
-  forEachRow(shape, [a, b], (starts, n, o) => {
+  // NOTE: the common ops get their own loops: a call through `f` per element is several
+  // times slower than the inlined arithmetic.
+  forEachRow(shape, [a, b], (starts, n, o, [as, bs]) => {
     let ai = starts[0]!;
     let bi = starts[1]!;
-    for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = f(ad[ai]!, bd[bi]!);
+    const end = o + n;
+    if (op === 'add') for (let j = o; j < end; j++, ai += as!, bi += bs!) out[j] = ad[ai]! + bd[bi]!;
+    else if (op === 'mul') for (let j = o; j < end; j++, ai += as!, bi += bs!) out[j] = ad[ai]! * bd[bi]!;
+    else if (op === 'sub') for (let j = o; j < end; j++, ai += as!, bi += bs!) out[j] = ad[ai]! - bd[bi]!;
+    else if (op === 'div') for (let j = o; j < end; j++, ai += as!, bi += bs!) out[j] = ad[ai]! / bd[bi]!;
+    else for (let j = o; j < end; j++, ai += as!, bi += bs!) out[j] = f(ad[ai]!, bd[bi]!);
   });
 }
 
 function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
-  const last = shape.length - 1;
-  const cs = last >= 0 ? cond.strides[last]! : 0;
-  const as = last >= 0 ? a.strides[last]! : 0;
-  const bs = last >= 0 ? b.strides[last]! : 0;
   const cd = cond.data;
   const ad = a.data;
   const bd = b.data;
-  forEachRow(shape, [cond, a, b], (starts, n, o) => {
+  forEachRow(shape, [cond, a, b], (starts, n, o, [cs, as, bs]) => {
     let ci = starts[0]!;
     let ai = starts[1]!;
     let bi = starts[2]!;
-    for (let j = 0; j < n; j++, ci += cs, ai += as, bi += bs) out[o + j] = cd[ci]! !== 0 ? ad[ai]! : bd[bi]!;
+    for (let j = 0; j < n; j++, ci += cs!, ai += as!, bi += bs!) out[o + j] = cd[ci]! !== 0 ? ad[ai]! : bd[bi]!;
   });
 }
 
 function copy(src: StridedView, dst: StridedView, shape: readonly number[]): void {
-  const last = shape.length - 1;
-  const ss = last >= 0 ? src.strides[last]! : 0;
-  const ds = last >= 0 ? dst.strides[last]! : 0;
   const sd = src.data;
   const dd = dst.data;
-  forEachRow(shape, [src, dst], (starts, n) => {
+  forEachRow(shape, [src, dst], (starts, n, _o, [ss, ds]) => {
     let si = starts[0]!;
     let di = starts[1]!;
-    for (let j = 0; j < n; j++, si += ss, di += ds) dd[di] = sd[si]!;
+    for (let j = 0; j < n; j++, si += ss!, di += ds!) dd[di] = sd[si]!;
   });
 }
 
@@ -176,12 +198,12 @@ function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes:
   }
   out.fill(op === 'sum' ? 0 : -Infinity);
   if (x.length === 0) return;
-  const lastReduced = ndim > 0 && axes.includes(ndim - 1);
   const isMax = op === 'max';
-  forEachRow(shape, [{ data: x, offset: 0, strides: contiguousStrides(shape) }, { data: out, offset: 0, strides: outStrides }], (starts, n) => {
+  forEachRow(shape, [{ data: x, offset: 0, strides: contiguousStrides(shape) }, { data: out, offset: 0, strides: outStrides }], (starts, n, _o, steps) => {
     const xi = starts[0]!;
     const oi = starts[1]!;
-    if (lastReduced) {
+    // Along the run the input steps by 1; the output stays put (a reduced run) or steps by 1.
+    if (steps[1] === 0) {
       // NOTE: accumulate a row in a float64 local: a float32 running sum would lose digits.
       let acc = out[oi]!;
       if (isMax) {
@@ -244,10 +266,9 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
     oneMatrix(a.offset, b.offset);
     return;
   }
-  // Walk the batch index with the same odometer, one "row" per batch element.
-  const rowShape = [...batchShape, 1];
-  forEachRow(rowShape, [{ ...batchA, strides: [...batchA.strides, 0] }, { ...batchB, strides: [...batchB.strides, 0] }], (starts) => {
-    oneMatrix(starts[0]!, starts[1]!);
+  // The batch index is walked by the same odometer: each step is one matrix product.
+  forEachRow(batchShape, [batchA, batchB], (starts, count, _o, [sa, sb]) => {
+    for (let j = 0; j < count; j++) oneMatrix(starts[0]! + j * sa!, starts[1]! + j * sb!);
   });
 }
 
