@@ -11,12 +11,14 @@ export class Arena {
   private buffer: ArrayBuffer;
   private f32View: Float32Array;
   private f64View: Float64Array;
+  private i32View: Int32Array;
 
   /** `base`: bytes at the bottom of memory reserved for constants. */
   constructor(private readonly memory: WasmMemory, private readonly base = 1024) {
     this.buffer = memory.buffer;
     this.f32View = new Float32Array(this.buffer);
     this.f64View = new Float64Array(this.buffer);
+    this.i32View = new Int32Array(this.buffer);
     this.top = base;
   }
 
@@ -42,12 +44,24 @@ export class Arena {
 
   /** A view of all of memory with `dtype` elements (index = byte address / element size). */
   view(dtype: DType): TypedArray {
+    this.refresh();
+    return dtype === 'float64' ? this.f64View : this.f32View;
+  }
+
+  /** A view of all of memory as int32 (index = byte address / 4): the thread job tables. */
+  i32(): Int32Array {
+    this.refresh();
+    return this.i32View;
+  }
+
+  private refresh(): void {
+    // Growth detaches a plain memory's old ArrayBuffer; a shared memory's old buffer stays
+    // valid but keeps its old length. Either way `memory.buffer` is a new object: rebuild.
     if (this.buffer !== this.memory.buffer) {
-      // Growth detaches the old ArrayBuffer; every cached view must be rebuilt.
       this.buffer = this.memory.buffer;
       this.f32View = new Float32Array(this.buffer);
       this.f64View = new Float64Array(this.buffer);
+      this.i32View = new Int32Array(this.buffer);
     }
-    return dtype === 'float64' ? this.f64View : this.f32View;
   }
 }

@@ -248,11 +248,15 @@ function pushSection(out: number[], id: number, content: number[]): void {
   for (const b of content) out.push(b);
 }
 
-/** Collects exported functions and one exported memory, and serialises the module. */
+/**
+ * Collects exported functions and one exported memory, and serialises the module. With
+ * `sharedMaxPages` the memory is not defined but imported as `env.memory`, shared with that
+ * maximum (threads require both: a shared memory must declare a maximum), and re-exported.
+ */
 export class ModuleBuilder {
   private readonly functions: { name: string; fn: FunctionBuilder }[] = [];
 
-  constructor(private readonly initialPages: number) {}
+  constructor(private readonly initialPages: number, private readonly sharedMaxPages?: number) {}
 
   /** Adds `fn` exported as `name`; returns its function index. */
   add(name: string, fn: FunctionBuilder): number {
@@ -285,14 +289,28 @@ export class ModuleBuilder {
     }
     pushSection(out, 1, typeSec);
 
+    if (this.sharedMaxPages !== undefined) {
+      // One import: (import "env" "memory" (memory initial max shared)); limits flag 0x03 =
+      // has-maximum | shared. Imports precede the function section and take no function index.
+      const importSec: number[] = [1];
+      pushName(importSec, 'env');
+      pushName(importSec, 'memory');
+      importSec.push(0x02, 0x03);
+      pushU32(importSec, this.initialPages);
+      pushU32(importSec, this.sharedMaxPages);
+      pushSection(out, 2, importSec);
+    }
+
     const funcSec: number[] = [];
     pushU32(funcSec, fnTypes.length);
     for (const t of fnTypes) pushU32(funcSec, t);
     pushSection(out, 3, funcSec);
 
-    const memSec: number[] = [1, 0x00];
-    pushU32(memSec, this.initialPages);
-    pushSection(out, 5, memSec);
+    if (this.sharedMaxPages === undefined) {
+      const memSec: number[] = [1, 0x00];
+      pushU32(memSec, this.initialPages);
+      pushSection(out, 5, memSec);
+    }
 
     const exportSec: number[] = [];
     pushU32(exportSec, this.functions.length + 1);

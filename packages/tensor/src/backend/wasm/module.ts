@@ -1,6 +1,6 @@
 // Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
 // the elementwise, unary and reduction loops. Built at run time: no build step, no binary blob.
-import { ModuleBuilder } from './emitter.js';
+import { FunctionBuilder, ModuleBuilder, T } from './emitter.js';
 import { emitMapKernels } from './map-kernels.js';
 import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 
@@ -10,14 +10,25 @@ import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 export const GEMM_F32: GemmShape = { esize: 4, mr: 4, nrVecs: 2, unroll: 1 };
 export const GEMM_F64: GemmShape = { esize: 8, mr: 4, nrVecs: 2, unroll: 1 };
 
-/** Builds the module; `fma` selects relaxed_madd in the macro-kernels (feature-detected). */
-export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: GemmShape = GEMM_F64): Uint8Array {
-  const mod = new ModuleBuilder(16);
+/** Pages (64 KiB) of a shared memory's declared maximum: the whole 32-bit address space. */
+export const SHARED_MAX_PAGES = 65536;
+
+/**
+ * Builds the module; `fma` selects relaxed_madd in the macro-kernels (feature-detected). With
+ * `sharedMaxPages` the module imports a shared `env.memory` of that maximum instead of owning
+ * one, so that worker threads can instantiate the same bytes over the same memory.
+ */
+export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: GemmShape = GEMM_F64, sharedMaxPages?: number): Uint8Array {
+  const mod = new ModuleBuilder(16, sharedMaxPages);
   for (const [tag, g] of [['f32', f32], ['f64', f64]] as const) {
     emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
     emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
     emitMacro(mod, `macro_${tag}`, g, fma);
   }
   emitMapKernels(mod);
+  // zero(dst, bytes): a C block is zeroed by the thread that then accumulates into it.
+  const zero = new FunctionBuilder([T.i32, T.i32], []);
+  zero.get(0).i32(0).get(1).memoryFill();
+  mod.add('zero', zero);
   return mod.bytes();
 }

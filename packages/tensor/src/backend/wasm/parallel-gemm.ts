@@ -1,0 +1,200 @@
+// The threaded GEMM: the same blocking as `gemm` (identical depth blocks, so every element of C
+// sums the same products in the same order: results are bit-identical), laid out as a job for
+// the thread pool. Phase 1 packs every B block once, in column chunks; phase 2 splits the rows
+// of C into chunks, each packing its own A rows and accumulating into its own rows of C.
+import type { TypedArray } from '../../dtype.js';
+import type { StridedView } from '../backend.js';
+import type { GemmKernels } from './gemm.js';
+import { nrOf } from './matmul-kernels.js';
+import { stage } from './stage.js';
+import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './threads.js';
+
+const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
+const fnIndex = (name: (typeof POOL_FUNCTIONS)[number]): number => POOL_FUNCTIONS.indexOf(name);
+const ZERO = fnIndex('zero');
+
+/**
+ * Rows per phase-2 unit: enough units (about `unitsPerThread` per thread) that a late thread
+ * leaves work to the others, but never more rows than the single-threaded row block.
+ */
+function rowChunk(m: number, mr: number, mcMax: number, batches: number, threads: number, unitsPerThread: number): number {
+  const perBatch = Math.ceil((threads * unitsPerThread) / batches);
+  return Math.min(mcMax, Math.max(mr, roundUp(Math.ceil(m / perBatch), mr)));
+}
+
+/**
+ * `out[batch] = a[batch] · b[batch]` on `pool`, as `gemm` computes it. Returns false, having
+ * done nothing, when the product does not split into at least two row chunks (then the
+ * caller's single-threaded path is as fast) or needs more units than one job can hold.
+ */
+export function parallelGemm(
+  pool: ThreadPool,
+  kern: GemmKernels,
+  a: StridedView,
+  b: StridedView,
+  batchShape: readonly number[],
+  m: number,
+  k: number,
+  n: number,
+  out: TypedArray,
+): boolean {
+  const nb = batchShape.length;
+  const batches = batchShape.reduce((x, y) => x * y, 1);
+  const { shape: g, dtype } = kern;
+  const es = g.esize;
+  const mr = g.mr;
+  const nr = nrOf(g);
+  const threads = pool.readyWorkers() + 1;
+  const kcMax = Math.min(roundUp(kern.kc, g.unroll), roundUp(k, g.unroll));
+  const mcMax = Math.min(roundUp(kern.mc, mr), roundUp(m, mr));
+  const ncMax = Math.min(roundUp(kern.nc, nr), roundUp(n, nr));
+  const ldc = roundUp(n, nr);
+  const mPad = roundUp(m, mr);
+  const h = rowChunk(m, mr, mcMax, batches, threads, 2);
+  const rowUnits = Math.ceil(m / h);
+  if (batches * rowUnits < 2) return false;
+  const kBlocks = Math.ceil(k / kcMax);
+  const nBlocks = Math.ceil(n / ncMax);
+  // Phase-1 column chunks: split a B block across the threads when the batch alone cannot.
+  const bChunk = Math.max(nr, roundUp(Math.ceil(ncMax / threads), nr));
+
+  const arena = pool.arena;
+  arena.reset();
+  const sa = stage(arena, a, [...batchShape, m, k], dtype);
+  const sb = stage(arena, b, [...batchShape, k, n], dtype);
+  const aRow = sa.strides[nb]!;
+  const aCol = sa.strides[nb + 1]!;
+  const bRow = sb.strides[nb]!;
+  const bCol = sb.strides[nb + 1]!;
+
+  // Per-batch operand offsets over the staged strides; batches that share B (stride-0 batch
+  // axes) share its packing.
+  const aOffs = new Array<number>(batches);
+  const bIdx = new Array<number>(batches);
+  const bOffs: number[] = [];
+  {
+    const index = new Array<number>(nb).fill(0);
+    let aOff = sa.offset;
+    let bOff = sb.offset;
+    const bSeen = new Map<number, number>();
+    for (let batch = 0; batch < batches; batch++) {
+      aOffs[batch] = aOff;
+      let bi = bSeen.get(bOff);
+      if (bi === undefined) {
+        bi = bOffs.push(bOff) - 1;
+        bSeen.set(bOff, bi);
+      }
+      bIdx[batch] = bi;
+      for (let d = nb - 1; d >= 0; d--) {
+        index[d]!++;
+        aOff += sa.strides[d]!;
+        bOff += sb.strides[d]!;
+        if (index[d]! < batchShape[d]!) break;
+        aOff -= sa.strides[d]! * batchShape[d]!;
+        bOff -= sb.strides[d]! * batchShape[d]!;
+        index[d] = 0;
+      }
+    }
+  }
+  const phase1 = bOffs.length * nBlocks * kBlocks * Math.ceil(ncMax / bChunk);
+  const total = phase1 + batches * rowUnits;
+  if (total > MAX_UNITS) return false;
+
+  // Packed B: per distinct B, per column block, per depth block, kcPad × ncPad elements.
+  const blockPtr: number[] = [];
+  const bBlock = (bi: number, jb: number, pb: number): number => blockPtr[(bi * nBlocks + jb) * kBlocks + pb]!;
+  for (let bi = 0; bi < bOffs.length; bi++) {
+    for (let jc = 0; jc < n; jc += ncMax) {
+      const ncPad = roundUp(Math.min(ncMax, n - jc), nr);
+      for (let pc = 0; pc < k; pc += kcMax) blockPtr.push(arena.alloc(roundUp(Math.min(kcMax, k - pc), g.unroll) * ncPad * es));
+    }
+  }
+  const cp = arena.alloc(batches * mPad * ldc * es);
+  const apAll = arena.alloc(batches * rowUnits * h * kcMax * es);
+  const recCount = phase1 + batches * rowUnits * (1 + 2 * nBlocks * kBlocks);
+  const tablePtr = arena.alloc(total * 8);
+  const recsPtr = arena.alloc(recCount * RECORD_WORDS * 4);
+
+  const mem = arena.i32();
+  const tbl = tablePtr >> 2;
+  let r = recsPtr >> 2;
+  let rec = 0;
+  let unit = 0;
+  const packA = fnIndex(dtype === 'float64' ? 'pack_a_f64' : 'pack_a_f32');
+  const packB = fnIndex(dtype === 'float64' ? 'pack_b_f64' : 'pack_b_f32');
+  const macro = fnIndex(dtype === 'float64' ? 'macro_f64' : 'macro_f32');
+  const emit = (f: number, x0: number, x1 = 0, x2 = 0, x3 = 0, x4 = 0, x5 = 0, x6 = 0): void => {
+    mem[r] = f;
+    mem[r + 1] = x0;
+    mem[r + 2] = x1;
+    mem[r + 3] = x2;
+    mem[r + 4] = x3;
+    mem[r + 5] = x4;
+    mem[r + 6] = x5;
+    mem[r + 7] = x6;
+    r += RECORD_WORDS;
+    rec++;
+  };
+  const beginUnit = (): void => {
+    mem[tbl + 2 * unit] = rec;
+  };
+  const endUnit = (): void => {
+    mem[tbl + 2 * unit + 1] = rec - mem[tbl + 2 * unit]!;
+    unit++;
+  };
+
+  for (let bi = 0; bi < bOffs.length; bi++) {
+    const bOff = bOffs[bi]!;
+    for (let jc = 0, jb = 0; jc < n; jc += ncMax, jb++) {
+      const nc = Math.min(ncMax, n - jc);
+      for (let pc = 0, pb = 0; pc < k; pc += kcMax, pb++) {
+        const kc = Math.min(kcMax, k - pc);
+        const kcPad = roundUp(kc, g.unroll);
+        // A chunk of whole NR-column panels packs independently into its own panels.
+        for (let j0 = 0; j0 < ncMax; j0 += bChunk) {
+          beginUnit();
+          if (j0 < nc) {
+            const w = Math.min(bChunk, nc - j0);
+            emit(packB, sb.ptr + (bOff + pc * bRow + (jc + j0) * bCol) * es, bCol, bRow, w, kc, bBlock(bi, jb, pb) + (j0 / nr) * kcPad * nr * es, kcPad);
+          }
+          endUnit();
+        }
+      }
+    }
+  }
+  for (let batch = 0; batch < batches; batch++) {
+    const aOff = aOffs[batch]!;
+    const cb = cp + batch * mPad * ldc * es;
+    for (let i0 = 0; i0 < m; i0 += h) {
+      const rows = Math.min(h, m - i0);
+      const ap = apAll + (unit - phase1) * h * kcMax * es;
+      beginUnit();
+      emit(ZERO, cb + i0 * ldc * es, roundUp(rows, mr) * ldc * es);
+      for (let jc = 0, jb = 0; jc < n; jc += ncMax, jb++) {
+        const nc = Math.min(ncMax, n - jc);
+        for (let pc = 0, pb = 0; pc < k; pc += kcMax, pb++) {
+          const kc = Math.min(kcMax, k - pc);
+          const kcPad = roundUp(kc, g.unroll);
+          emit(packA, sa.ptr + (aOff + i0 * aRow + pc * aCol) * es, aRow, aCol, rows, kc, ap, kcPad);
+          emit(macro, ap, bBlock(bIdx[batch]!, jb, pb), cb + (i0 * ldc + jc) * es, roundUp(rows, mr), roundUp(nc, nr), kcPad, ldc * es);
+        }
+      }
+      endUnit();
+    }
+  }
+
+  pool.run(tablePtr, recsPtr, phase1, total);
+
+  const view = arena.view(dtype);
+  const c0 = cp / es;
+  if (ldc === n && mPad === m) out.set(view.subarray(c0, c0 + batches * m * n), 0);
+  else {
+    for (let batch = 0; batch < batches; batch++) {
+      const cb = c0 + batch * mPad * ldc;
+      const o0 = batch * m * n;
+      if (ldc === n) out.set(view.subarray(cb, cb + m * n), o0);
+      else for (let i = 0; i < m; i++) out.set(view.subarray(cb + i * ldc, cb + i * ldc + n), o0 + i * n);
+    }
+  }
+  return true;
+}

@@ -1,0 +1,161 @@
+// The threaded matmul: bit-identical to the single-threaded one (same depth blocking, so each
+// entry sums the same products in the same order), over odd shapes, layouts and broadcasts;
+// and a Node process using it exits by itself (idle workers must not keep it alive).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DType, TypedArray } from '../src/dtype.js';
+import type { StridedView } from '../src/backend/backend.js';
+import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+
+const single = createWasmBackend({ threads: 1 });
+// threadThreshold 1: every non-empty product takes the threaded path.
+const threaded: WasmBackend = createWasmBackend({ threads: 3, threadThreshold: 1 });
+let threads = 1;
+
+beforeAll(async () => {
+  threads = await threaded.threadsReady();
+});
+afterAll(() => threaded.dispose());
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const alloc = (dtype: DType, n: number): TypedArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+
+type Layout = 'contiguous' | 'transposed' | 'reversed';
+
+/** A `[...batch, rows, cols]` view in `layout`; batch axes with `bcast[d]` have stride 0. */
+function view(dtype: DType, batch: number[], bcast: boolean[], rows: number, cols: number, layout: Layout, seed: number): StridedView {
+  const offset = seed % 3;
+  const [rs, cs, start] = layout === 'transposed' ? [1, rows, 0] : layout === 'reversed' ? [-cols, 1, (rows - 1) * cols] : [cols, 1, 0];
+  const strides = new Array<number>(batch.length);
+  let step = rows * cols;
+  for (let d = batch.length - 1; d >= 0; d--) {
+    strides[d] = bcast[d] ? 0 : step;
+    if (!bcast[d]) step *= batch[d]!;
+  }
+  const r = rng(seed);
+  const data = alloc(dtype, offset + step + 1);
+  for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
+  return { data, offset: offset + start, strides: [...strides, rs, cs] };
+}
+
+/** Runs both backends and compares every bit (Object.is also tells -0 from +0). */
+function expectIdentical(dtype: DType, a: StridedView, b: StridedView, batch: number[], m: number, k: number, n: number): void {
+  const size = batch.reduce((x, y) => x * y, 1) * m * n;
+  const want = alloc(dtype, size);
+  const got = alloc(dtype, size).fill(NaN);
+  single.matmul(a, b, batch, m, k, n, want);
+  threaded.matmul(a, b, batch, m, k, n, got);
+  for (let i = 0; i < size; i++) {
+    if (!Object.is(got[i], want[i])) expect.fail(`entry ${i} of ${batch}×${m}×${k}×${n}: threaded ${got[i]} vs single ${want[i]}`);
+  }
+}
+
+const layoutArb = fc.constantFrom<Layout>('contiguous', 'transposed', 'reversed');
+const caseArb = fc.record({
+  dtype: fc.constantFrom<DType>('float32', 'float64'),
+  batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+  bcastA: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+  bcastB: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+  m: fc.integer({ min: 1, max: 70 }),
+  k: fc.integer({ min: 1, max: 300 }),
+  n: fc.integer({ min: 1, max: 70 }),
+  la: layoutArb,
+  lb: layoutArb,
+  seed: fc.nat(),
+});
+
+describe('threaded wasm matmul', () => {
+  it('starts its workers', () => {
+    expect(threads).toBe(3);
+  });
+
+  it('equals the single-threaded result bit for bit on random shapes, layouts and broadcasts', () => {
+    fc.assert(
+      fc.property(caseArb, ({ dtype, batch, bcastA, bcastB, m, k, n, la, lb, seed }) => {
+        const a = view(dtype, batch, bcastA.slice(0, batch.length), m, k, la, seed);
+        const b = view(dtype, batch, bcastB.slice(0, batch.length), k, n, lb, seed + 1);
+        expectIdentical(dtype, a, b, batch, m, k, n);
+      }),
+      { numRuns: 150, seed: 5 },
+    );
+  });
+
+  it('is identical at block boundaries and production sizes (k > 256, n > 4096, m > 128)', () => {
+    const shapes: [number[], number, number, number][] = [
+      [[], 129, 257, 33],
+      [[], 4, 513, 8],
+      [[], 8, 5, 4100],
+      [[], 300, 600, 130],
+      [[2], 131, 260, 67],
+      [[16], 5, 17, 3],
+    ];
+    for (const [batch, m, k, n] of shapes) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const a = view(dtype, batch, batch.map(() => false), m, k, 'contiguous', m + k);
+        const b = view(dtype, batch, batch.map(() => true), k, n, 'transposed', k + n);
+        expectIdentical(dtype, a, b, batch, m, k, n);
+      }
+    }
+  });
+
+  it('keeps working after the shared memory grows, and repeats exactly', () => {
+    // Small first, then large enough to grow the shared memory several times over.
+    for (const size of [8, 64, 700, 32]) {
+      const a = view('float32', [], [], size, size, 'contiguous', size);
+      const b = view('float32', [], [], size, size, 'contiguous', size + 7);
+      expectIdentical('float32', a, b, [], size, size, size);
+      expectIdentical('float32', a, b, [], size, size, size);
+    }
+  });
+
+  it('runs single-threaded with threads: 1 and for products below the threshold', async () => {
+    expect(await single.threadsReady()).toBe(1);
+    const lazy = createWasmBackend({ threads: 2, threadThreshold: 1e12 });
+    const a = view('float32', [], [], 9, 9, 'contiguous', 1);
+    const out = new Float32Array(81);
+    lazy.matmul(a, a, [], 9, 9, 9, out);
+    lazy.dispose();
+    const want = new Float32Array(81);
+    single.matmul(a, a, [], 9, 9, 9, want);
+    expect(out).toEqual(want);
+  });
+});
+
+describe('threaded wasm matmul in a Node process', () => {
+  const root = new URL('../../../', import.meta.url);
+  const dist = new URL('packages/tensor/dist/index.js', root);
+
+  it.runIf(existsSync(dist))('lets the process exit by itself after large matmuls', () => {
+    // The default backend with its default threshold: a 512² product starts the workers; once
+    // they are up (threadsReady), later products run threaded. The child must then exit on its
+    // own. (Under --input-type=module, as here, Node used to hand that flag to eval workers.)
+    const registry = new URL('packages/tensor/dist/backend/registry.js', root);
+    const source = `
+      import os from 'node:os';
+      import { randn } from ${JSON.stringify(dist.href)};
+      import { activeBackend } from ${JSON.stringify(registry.href)};
+      const a = randn([512, 512]);
+      let s = a.matmul(a).toArray()[0][0];
+      const threads = await activeBackend().threadsReady();
+      for (let i = 0; i < 5; i++) s += a.matmul(a).toArray()[0][0];
+      const want = Math.min(8, os.availableParallelism());
+      console.log(Number.isFinite(s) && threads === want ? 'ok' : 'threads ' + threads + ' of ' + want);
+    `;
+    const start = Date.now();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', timeout: 15_000 });
+    expect(out.trim()).toBe('ok');
+    expect(Date.now() - start).toBeLessThan(10_000);
+  });
+});
