@@ -12,7 +12,8 @@ import { gemm, type GemmKernels } from '../src/backend/wasm/gemm.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64 } from '../src/backend/wasm/module.js';
 import { instantiate, type WasmMemory } from '../src/backend/wasm/wasm-api.js';
 
-const wasm = createWasmBackend();
+// Every supported case in WASM, also tiny ones, so that the SIMD tails are what is tested.
+const wasm = createWasmBackend({ smallToFallback: false });
 const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /** A small seeded generator (mulberry32): data stays reproducible from the shrunk seed. */

@@ -35,6 +35,11 @@ export interface WasmBackendOptions {
    * {@link DEFAULT_THREAD_THRESHOLD}, was measured; tests lower it to force threading.
    */
   readonly threadThreshold?: number;
+  /**
+   * Hand arrays smaller than the measured break-even sizes to `fallback` (default true);
+   * false runs every supported case in WASM (the kernel tests use it to reach the SIMD tails).
+   */
+  readonly smallToFallback?: boolean;
 }
 
 /** The backend {@link createWasmBackend} returns: a `Backend` with control of its threads. */
@@ -64,6 +69,15 @@ type Fn = (...args: number[]) => void;
 // Elements per staged chunk of an elementwise kernel: three float32 buffers of 64 KiB stay in
 // L2 between the copy in, the kernel, and the copy out.
 const CHUNK = 16384;
+
+// Below these element counts the JS kernels win: staging into WASM memory and the call cost
+// more than the loop. Measured on a 2-core Xeon (Node 20): add/mul break even near 256-512
+// elements, tanh/exp near 32-64, a full sum near 64-128.
+const SMALL_BINARY = 512;
+const SMALL_CHEAP_UNARY = 512;
+const SMALL_TRANSCENDENTAL = 64;
+const SMALL_REDUCE = 128;
+const CHEAP_UNARY: ReadonlySet<UnaryKernel> = new Set(['neg', 'abs', 'sqrt']);
 
 /** Whether this engine validates a module using f32x4.relaxed_madd. */
 export function supportsRelaxedSimd(): boolean {
@@ -104,6 +118,7 @@ const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
   const fallback = options.fallback ?? jsBackend;
+  const smallToFallback = options.smallToFallback ?? true;
   const fma = options.relaxedSimd === true && supportsRelaxedSimd();
   const ex = instantiate(buildKernelModule(fma));
   const arena = new Arena(ex['memory'] as WasmMemory);
@@ -147,7 +162,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
 
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
     const dtype = dtypeOfArray(x);
-    if (dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) return fallback.unary(op, x, out);
+    const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
+    if (small || dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) return fallback.unary(op, x, out);
     const kernel = fn(`un_${op}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
     mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
@@ -162,7 +178,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const aC = isContiguous(a, shape);
     const bC = isContiguous(b, shape);
     const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
-    if (!same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
+    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
     const kernel = fn(`bin_${op}_${mode}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
     const n = out.length;
@@ -189,7 +205,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const first = nd - axes.length;
     // SIMD only for reductions over a trailing run of axes: each output is one contiguous row.
     const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
-    if (dtypeOfArray(out) !== dtype || !trailing) return fallback.reduce(op, x, shape, axes, out);
+    if ((smallToFallback && x.length < SMALL_REDUCE) || dtypeOfArray(out) !== dtype || !trailing) return fallback.reduce(op, x, shape, axes, out);
     let rows = 1;
     let len = 1;
     for (let d = 0; d < nd; d++) {
