@@ -147,15 +147,23 @@ function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
 }
 
 function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
-  const seen = inputs.map(effective);
-  const primals = seen.map((x) => lowerTo(x, level));
-  const outPrimal = bind(prim, primals, params);
-  if (prim.nonDifferentiable) return outPrimal;
-  const parents = seen.map((x, i) => {
+  const n = inputs.length;
+  const seen = new Array<Tensor>(n);
+  const primals = new Array<Tensor>(n);
+  const parents = new Array<Node | null>(n);
+  let traced = false;
+  for (let i = 0; i < n; i++) {
+    const x = effective(inputs[i]!);
     const t = x._trace;
-    return t !== null && t.level === level && t.kind === 'reverse' && prim.vjp[i] ? t.node : null;
-  });
-  if (parents.every((p) => p === null)) return outPrimal;
+    const here = t !== null && t.level === level;
+    seen[i] = x;
+    primals[i] = here ? t.primal : x;
+    const parent = here && t.kind === 'reverse' && prim.vjp[i] ? t.node : null;
+    parents[i] = parent;
+    if (parent !== null) traced = true;
+  }
+  const outPrimal = bind(prim, primals, params);
+  if (prim.nonDifferentiable || !traced) return outPrimal;
   const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen, primals, outPrimal);
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;
