@@ -179,7 +179,7 @@ const values = (dtype: DType, maxLength: number) =>
   ).map((xs) => (dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs)));
 
 describe('wasm binary', () => {
-  const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'pow', 'greater'] as const;
+  const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'pow', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'] as const;
   it('matches the JS kernel exactly (same-shape, scalar-broadcast and strided cases)', () => {
     fc.assert(
       fc.property(
@@ -338,7 +338,34 @@ describe('wasm reduce', () => {
   });
 });
 
-describe('wasm where and copy (delegated)', () => {
+describe('wasm where', () => {
+  it('matches the JS kernel exactly (vector and scalar branches, NaN and -0 conditions)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DTYPES),
+        fc.constantFrom('vv', 'vs', 'sv'),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (dtype, mode, n, seed) => {
+          const pick = [0, 1, -0, NaN, 2.5];
+          const cond: StridedView = { data: alloc(dtype, n).map((_, i) => pick[(i * 7 + seed) % pick.length]!), offset: 0, strides: [1] };
+          const vector = (salt: number): StridedView => ({ data: randomArray(dtype, n + 1, seed + salt), offset: 1, strides: [1] });
+          const scalar = (salt: number): StridedView => ({ data: randomArray(dtype, 1, seed + salt), offset: 0, strides: [0] });
+          const a = mode === 'sv' ? scalar(1) : vector(1);
+          const b = mode === 'vs' ? scalar(2) : vector(2);
+          const want = alloc(dtype, n);
+          const got = alloc(dtype, n);
+          jsBackend.where(cond, a, b, [n], want);
+          wasm.where(cond, a, b, [n], got);
+          for (let i = 0; i < n; i++) if (!sameValue(got[i]!, want[i]!)) expect.fail(`where ${mode} [${i}]: ${got[i]} vs ${want[i]}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('wasm where (strided) and copy (delegated)', () => {
   it('match the JS kernel', () => {
     const cond = { data: Float32Array.from([1, 0, 1, 0]), offset: 0, strides: [2, 1] };
     const a = { data: Float32Array.from([1, 2, 3, 4]), offset: 0, strides: [2, 1] };

@@ -6,7 +6,7 @@ import { jsBackend } from '../js.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
-import { SIMD_BINARY, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
+import { SIMD_BINARY, SIMD_COMPARISON, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
@@ -128,7 +128,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     float64: { dtype: 'float64', shape: GEMM_F64, packA: fn('pack_a_f64'), packB: fn('pack_b_f64'), macro: fn('macro_f64'), kc: 256, mc: 64, nc: 4096 },
   };
   const unarySet: Record<DType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
-  const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
+  const binarySet: ReadonlySet<string> = new Set([...SIMD_BINARY, ...SIMD_COMPARISON]);
 
   const threads = Math.max(1, Math.floor(options.threads ?? Math.min(MAX_DEFAULT_THREADS, hardwareThreads())));
   const threshold = options.threadThreshold ?? DEFAULT_THREAD_THRESHOLD;
@@ -195,6 +195,35 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       mapChunks(dtype, n, out, 1, ([pv, po], nvec, i, len) => {
         arena.view(dtype).set(vec.data.subarray(vec.offset + i, vec.offset + i + len), pv! / es);
         kernel(pv!, s, po!, nvec);
+      });
+    }
+  }
+
+  function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+    const dtype = dtypeOfArray(out);
+    const same = [cond, a, b].every((v) => dtypeOfArray(v.data) === dtype);
+    const cC = isContiguous(cond, shape);
+    const aC = isContiguous(a, shape);
+    const bC = isContiguous(b, shape);
+    const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
+    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !cC || mode === undefined) return fallback.where(cond, a, b, shape, out);
+    const kernel = fn(`where_${mode}_${tagOf(dtype)}`);
+    const es = dtype === 'float64' ? 8 : 4;
+    const stage = (v: StridedView, at: number, i: number, len: number) => arena.view(dtype).set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+    if (mode === 'vv') {
+      mapChunks(dtype, out.length, out, 3, ([pc, pa, pb, po], nvec, i, len) => {
+        stage(cond, pc!, i, len);
+        stage(a, pa!, i, len);
+        stage(b, pb!, i, len);
+        kernel(pc!, pa!, pb!, po!, nvec);
+      });
+    } else {
+      const [vec, s] = mode === 'vs' ? [a, b.data[b.offset]!] : [b, a.data[a.offset]!];
+      mapChunks(dtype, out.length, out, 2, ([pc, pv, po], nvec, i, len) => {
+        stage(cond, pc!, i, len);
+        stage(vec, pv!, i, len);
+        if (mode === 'vs') kernel(pc!, pv!, s, po!, nvec);
+        else kernel(pc!, s, pv!, po!, nvec);
       });
     }
   }
@@ -269,7 +298,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     binary,
     reduce,
     matmul,
-    where: (cond, a, b, shape, out) => fallback.where(cond, a, b, shape, out),
+    where,
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
     threadsReady: async () => {
       const p = getPool();

@@ -46,6 +46,46 @@ export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: Ma
   mod.add(name, f);
 }
 
+/**
+ * Emits `name(cond, a, b | scalar, out, nvec)`: out = cond != 0 ? a : b, lane by lane, by a
+ * bit select under the mask cond != 0 (NaN counts as true and −0 as false, as in JavaScript).
+ * `mode` says which of a and b is a scalar splatted once outside the loop.
+ */
+function emitWhere(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: 'vv' | 'vs' | 'sv'): void {
+  const scalarT = esize === 4 ? T.f32 : T.f64;
+  const f = new FunctionBuilder([T.i32, mode === 'sv' ? scalarT : T.i32, mode === 'vs' ? scalarT : T.i32, T.i32, T.i32], []);
+  const [cond, pa, pb, out, nvec] = [0, 1, 2, 3, 4];
+  const i = f.local(T.i32);
+  const xa = f.local(T.v128);
+  const xb = f.local(T.v128);
+  const splat = esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat;
+  if (mode === 'sv') f.get(pa).simd(splat).set(xa);
+  if (mode === 'vs') f.get(pb).simd(splat).set(xb);
+  const addr = (param: number): void => {
+    f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+  };
+  f.block().loop();
+  f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
+  if (mode !== 'sv') {
+    addr(pa);
+    f.vmem(SIMD.load, 0, 0).set(xa);
+  }
+  if (mode !== 'vs') {
+    addr(pb);
+    f.vmem(SIMD.load, 0, 0).set(xb);
+  }
+  addr(out);
+  f.get(xa).get(xb);
+  addr(cond);
+  f.vmem(SIMD.load, 0, 0);
+  f.v128Splat(0, esize === 4 ? 4 : 2);
+  f.simd(esize === 4 ? SIMD.f32x4Ne : SIMD.f64x2Ne, SIMD.bitselect);
+  f.vmem(SIMD.store, 0, 0);
+  f.get(i).i32(1).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  mod.add(name, f);
+}
+
 /** The binary ops with an exact SIMD instruction (same rounding as the scalar JS kernel). */
 export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum'] as const;
 export type SimdBinary = (typeof SIMD_BINARY)[number];
@@ -59,11 +99,27 @@ const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
   maximum: [SIMD.f32x4Max, SIMD.f64x2Max],
 };
 
+/**
+ * Comparisons give 1 or 0: the lane mask (all ones or all zeros) ANDed with the bits of 1.0.
+ * NaN compares false except under notEqual, as in JavaScript.
+ */
+export const SIMD_COMPARISON = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'] as const;
+type SimdComparison = (typeof SIMD_COMPARISON)[number];
+
+const COMPARISON_OPS: Record<SimdComparison, readonly [SimdOp, SimdOp]> = {
+  greater: [SIMD.f32x4Gt, SIMD.f64x2Gt],
+  greaterEqual: [SIMD.f32x4Ge, SIMD.f64x2Ge],
+  less: [SIMD.f32x4Lt, SIMD.f64x2Lt],
+  lessEqual: [SIMD.f32x4Le, SIMD.f64x2Le],
+  equal: [SIMD.f32x4Eq, SIMD.f64x2Eq],
+  notEqual: [SIMD.f32x4Ne, SIMD.f64x2Ne],
+};
+
 /** Unary ops vectorised per dtype: exact ones for both, approximations for float32 only. */
 export const SIMD_UNARY_F64 = ['neg', 'abs', 'sqrt'] as const;
 export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 'tanh'] as const;
 
-/** Emits every map kernel, named `bin_{op}_{mode}_{f32|f64}` and `un_{op}_{f32|f64}`. */
+/** Emits every map kernel, named `bin_{op}_{mode}_{f32|f64}`, `where_{mode}_{f32|f64}` and `un_{op}_{f32|f64}`. */
 export function emitMapKernels(mod: ModuleBuilder): void {
   for (const [t, esize, idx] of [['f32', 4, 0], ['f64', 8, 1]] as const) {
     for (const op of SIMD_BINARY) {
@@ -71,6 +127,17 @@ export function emitMapKernels(mod: ModuleBuilder): void {
       for (const mode of ['vv', 'vs', 'sv'] as const) {
         emitMap(mod, `bin_${op}_${mode}_${t}`, esize, mode, (f, [a, b]) => {
           f.get(a!).get(b!).simd(code);
+        });
+      }
+    }
+    for (const mode of ['vv', 'vs', 'sv'] as const) emitWhere(mod, `where_${mode}_${t}`, esize, mode);
+    for (const op of SIMD_COMPARISON) {
+      const code = COMPARISON_OPS[op][idx];
+      for (const mode of ['vv', 'vs', 'sv'] as const) {
+        emitMap(mod, `bin_${op}_${mode}_${t}`, esize, mode, (f, [a, b]) => {
+          f.get(a!).get(b!).simd(code);
+          f.v128Splat(1, esize === 4 ? 4 : 2);
+          f.simd(SIMD.and);
         });
       }
     }
