@@ -127,19 +127,28 @@ function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonl
     if (op === 'add') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! + bd[bo + i]!;
     else if (op === 'mul') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! * bd[bo + i]!;
     else if (op === 'sub') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! - bd[bo + i]!;
+    else if (op === 'div') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! / bd[bo + i]!;
     else for (let i = 0; i < size; i++) out[i] = f(ad[ao + i]!, bd[bo + i]!);
     return;
   }
   if (aContiguous && isScalarView(b)) {
     const s = bd[b.offset]!;
     const ao = a.offset;
-    for (let i = 0; i < size; i++) out[i] = f(ad[ao + i]!, s);
+    if (op === 'add') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! + s;
+    else if (op === 'mul') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! * s;
+    else if (op === 'sub') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! - s;
+    else if (op === 'div') for (let i = 0; i < size; i++) out[i] = ad[ao + i]! / s;
+    else for (let i = 0; i < size; i++) out[i] = f(ad[ao + i]!, s);
     return;
   }
   if (isScalarView(a) && bContiguous) {
     const s = ad[a.offset]!;
     const bo = b.offset;
-    for (let i = 0; i < size; i++) out[i] = f(s, bd[bo + i]!);
+    if (op === 'add') for (let i = 0; i < size; i++) out[i] = s + bd[bo + i]!;
+    else if (op === 'mul') for (let i = 0; i < size; i++) out[i] = s * bd[bo + i]!;
+    else if (op === 'sub') for (let i = 0; i < size; i++) out[i] = s - bd[bo + i]!;
+    else if (op === 'div') for (let i = 0; i < size; i++) out[i] = s / bd[bo + i]!;
+    else for (let i = 0; i < size; i++) out[i] = f(s, bd[bo + i]!);
     return;
   }
   // NOTE: the common ops get their own loops: a call through `f` per element is several
