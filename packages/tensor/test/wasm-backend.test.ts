@@ -11,24 +11,13 @@ import { pushI32, pushU32 } from '../src/backend/wasm/emitter.js';
 import { gemm, type GemmKernels } from '../src/backend/wasm/gemm.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64 } from '../src/backend/wasm/module.js';
 import { instantiate, type WasmMemory } from '../src/backend/wasm/wasm-api.js';
+import { alloc, seededUniform } from './kernel-support.js';
 
 // Every supported case in WASM, also tiny ones, so that the SIMD tails are what is tested.
 const wasm = createWasmBackend({ smallToFallback: false });
 const DTYPES: readonly DType[] = ['float32', 'float64'];
 
-/** A small seeded generator (mulberry32): data stays reproducible from the shrunk seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const alloc = (dtype: DType, n: number): TypedArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+const rng = seededUniform;
 
 function randomArray(dtype: DType, n: number, seed: number): TypedArray {
   const r = rng(seed);

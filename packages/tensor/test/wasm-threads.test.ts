@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DType, TypedArray } from '../src/dtype.js';
 import type { StridedView } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { alloc, seededUniform } from './kernel-support.js';
 
 const single = createWasmBackend({ threads: 1 });
 // threadThreshold 1: every non-empty product takes the threaded path.
@@ -19,18 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => threaded.dispose());
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const alloc = (dtype: DType, n: number): TypedArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+const rng = seededUniform;
 
 type Layout = 'contiguous' | 'transposed' | 'reversed';
 
