@@ -5,12 +5,6 @@ export type DType = 'float32' | 'float64';
 /** The typed array that stores a tensor of either dtype. */
 export type TypedArray = Float32Array | Float64Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'float64'];
-
-export function isDType(value: unknown): value is DType {
-  return value === 'float32' || value === 'float64';
-}
-
 // Small arrays are carved out of shared 64 KiB slabs: a fresh ArrayBuffer per small tensor costs
 // more than the arithmetic on it. A slab lives while any of its arrays does, so a long-lived
 // small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own.
