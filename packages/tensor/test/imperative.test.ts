@@ -91,6 +91,22 @@ describe('noGrad, detach, assign', () => {
     expect(() => w.assign(tensor([1]))).toThrow(J.ShapeError);
     expect(w.toArray()).toEqual([10, 20]);
   });
+  it('a recorded graph keeps the values of plain tensors assigned afterwards', () => {
+    const x = tensor([3, 4]);
+    const w = tensor([1, 1], { requiresGrad: true });
+    const loss = w.mul(x).sum();
+    x.assign(tensor([30, 40]));
+    loss.backward({ retainGraph: true });
+    expect(w.grad!.toArray()).toEqual([3, 4]);
+    const [, pullback] = J.vjp((v: J.Tensor) => v.mul(x), tensor([1, 1]));
+    x.assign(tensor([5, 6]));
+    expect(pullback(tensor([1, 1]))[0]!.toArray()).toEqual([30, 40]);
+    w.grad = null;
+    const leafLoss = w.mul(w).sum();
+    J.noGrad(() => w.assign(tensor([7, 7])));
+    leafLoss.backward({ createGraph: true });
+    expect(w.grad!.toArray()).toEqual([2, 2]);
+  });
   it('.grad assignment checks shape and dtype', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     expect(() => (w.grad = tensor([1]))).toThrow(J.ShapeError);

@@ -146,6 +146,17 @@ function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
   return new Tensor(outPrimal._view, { kind: 'forward', level, primal: outPrimal, tangent });
 }
 
+/**
+ * The tensor as a recorded node may keep it. A leaf can be `assign`ed later, which replaces
+ * its storage in place; the node keeps its own handle on the current storage, so a backward
+ * pass always sees the values the forward pass used.
+ */
+function frozen(x: Tensor): Tensor {
+  const t = x._trace;
+  if (t !== null && !(t.kind === 'reverse' && t.node.prim === null)) return x;
+  return new Tensor(x._view, t);
+}
+
 function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
   const n = inputs.length;
   const seen = new Array<Tensor>(n);
@@ -156,8 +167,8 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     const x = effective(inputs[i]!);
     const t = x._trace;
     const here = t !== null && t.level === level;
-    seen[i] = x;
-    primals[i] = here ? t.primal : x;
+    seen[i] = frozen(x);
+    primals[i] = here ? frozen(t.primal) : seen[i]!;
     const parent = here && t.kind === 'reverse' && prim.vjp[i] ? t.node : null;
     parents[i] = parent;
     if (parent !== null) traced = true;
