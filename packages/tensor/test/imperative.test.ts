@@ -101,6 +101,10 @@ describe('noGrad, detach, assign', () => {
     const [, pullback] = J.vjp((v: J.Tensor) => v.mul(x), tensor([1, 1]));
     x.assign(tensor([5, 6]));
     expect(pullback(tensor([1, 1]))[0]!.toArray()).toEqual([30, 40]);
+    const p = tensor([2, 3]);
+    const [, squarePullback] = J.vjp((v: J.Tensor) => v.mul(v), p);
+    p.assign(tensor([20, 30]));
+    expect(squarePullback(tensor([1, 1]))[0]!.toArray()).toEqual([4, 6]);
     w.grad = null;
     const leafLoss = w.mul(w).sum();
     J.noGrad(() => w.assign(tensor([7, 7])));

@@ -4,7 +4,7 @@
 import { AnomalyError, NotDifferentiableError, formatShape } from '../errors.js';
 import { anomalyEnabled, firstNonFinite } from '../core/anomaly.js';
 import { contiguousData, type Node, type Tensor } from '../core/tensor.js';
-import { valueOf, withinBackward } from '../core/trace.js';
+import { primalsOf, valueOf, withinBackward } from '../core/trace.js';
 import type { RuleContext } from '../core/primitive.js';
 
 export interface BackpropOptions {
@@ -56,7 +56,7 @@ export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): 
       }
       const ctx: RuleContext<unknown> = opts.recordBackward
         ? { inputs: node.inputs!, out: node.out!, params: node.params }
-        : { inputs: node.primals!, out: node.outPrimal!, params: node.params };
+        : { inputs: primalsOf(node), out: node.out!._trace!.primal, params: node.params };
       node.parents.forEach((parent, i) => {
         if (parent === null) return;
         const gi = prim.vjp[i]!(g, ctx);
@@ -73,9 +73,7 @@ export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): 
 function release(node: Node): void {
   if (node.prim === null) return;
   node.inputs = null;
-  node.primals = null;
   node.out = null;
-  node.outPrimal = null;
   node.released = true;
 }
 
@@ -83,7 +81,7 @@ function checkCotangent(node: Node, input: number, g: Tensor): void {
   const data = contiguousData(valueOf(g));
   const bad = firstNonFinite(data);
   if (bad < 0) return;
-  const shapes = (node.primals ?? []).map((x) => formatShape(x.shape)).join(', ');
+  const shapes = (node.inputs ?? []).map((x) => formatShape(x.shape)).join(', ');
   throw new AnomalyError(
     `backward of ${node.prim!.name} (inputs ${shapes}) produced ${data[bad]} in the cotangent of input ${input} at flat index ${bad}` +
       `\n  the ${node.prim!.name} was created at ${node.stack ?? '(unknown: enable anomaly mode before the forward pass)'}`,

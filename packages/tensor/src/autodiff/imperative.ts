@@ -39,7 +39,7 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
   const trace = leafTrace(t);
   if (flag && trace === null) {
     const primal = new Tensor(t._view);
-    const node = newNode(IMPERATIVE_LEVEL, null, undefined, primal, [], null, null, null);
+    const node = newNode(IMPERATIVE_LEVEL, null, undefined, primal, [], null);
     t._trace = { kind: 'reverse', level: IMPERATIVE_LEVEL, primal, node };
   } else if (!flag && trace !== null) {
     t._trace = null;

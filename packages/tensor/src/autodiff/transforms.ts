@@ -1,7 +1,7 @@
 // The functional transforms, JAX style. vjp and jvp open a fresh interpreter level; grad,
 // valueAndGrad, jacobian and hessian are written with vjp and jvp only.
 import { ArgumentError, NonScalarOutputError, ShapeError, TraceError, formatShape } from '../errors.js';
-import { closeLevel, newNode, openLevel } from '../core/trace.js';
+import { closeLevel, frozen, newNode, openLevel } from '../core/trace.js';
 import { concat } from '../ops/layout.js';
 import { Tensor, fromArray } from '../core/tensor.js';
 import { allocate } from '../dtype.js';
@@ -33,8 +33,9 @@ export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cota
   const inputs = primals.map((x, i) => asTensor('vjp', x, i));
   const level = openLevel('reverse');
   let out: Tensor;
-  const leaves = inputs.map((p) => {
-    const node = newNode(level, null, undefined, p, [], null, null, null);
+  const leaves = inputs.map((x) => {
+    const p = frozen(x);
+    const node = newNode(level, null, undefined, p, [], null);
     return { node, tracer: new Tensor(p._view, { kind: 'reverse', level, primal: p, node }) };
   });
   try {

@@ -24,12 +24,13 @@ export interface Node {
   readonly dtype: DType;
   /** The node of each input at this level (null where the input is a constant here). */
   readonly parents: readonly (Node | null)[];
-  /** Inputs as the operation saw them (used when the backward pass is itself recorded). */
+  /**
+   * Inputs as the operation saw them. The rules consume them one level down (`primalsOf`), or
+   * as they are when the backward pass is itself recorded.
+   */
   inputs: readonly Tensor[] | null;
-  /** Inputs one level down: what the derivative rules consume. */
-  primals: readonly Tensor[] | null;
+  /** The output tracer (its trace holds the value one level down). */
   out: Tensor | null;
-  outPrimal: Tensor | null;
   /** Accumulated gradient of an imperative leaf (`tensor.grad`). */
   grad: Tensor | null;
   /** Where the operation was created, captured only in anomaly mode. */

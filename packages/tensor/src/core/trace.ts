@@ -77,8 +77,6 @@ export function newNode(
   out: Tensor,
   parents: readonly (Node | null)[],
   inputs: readonly Tensor[] | null,
-  primals: readonly Tensor[] | null,
-  outPrimal: Tensor | null,
 ): Node {
   return {
     id: nextNodeId++,
@@ -89,13 +87,16 @@ export function newNode(
     dtype: out.dtype,
     parents,
     inputs,
-    primals,
     out: null,
-    outPrimal,
     grad: null,
     stack: anomalyEnabled() ? userCallSite() : null,
     released: false,
   };
+}
+
+/** A recorded node's inputs one level down: what its derivative rules consume. */
+export function primalsOf(node: Node): Tensor[] {
+  return node.inputs!.map((x) => (x._trace !== null && x._trace.level === node.level ? x._trace.primal : x));
 }
 
 /** Applies a primitive to tensors at whatever levels they live; the one entry to every op. */
@@ -151,7 +152,7 @@ function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
  * its storage in place; the node keeps its own handle on the current storage, so a backward
  * pass always sees the values the forward pass used.
  */
-function frozen(x: Tensor): Tensor {
+export function frozen(x: Tensor): Tensor {
   const t = x._trace;
   if (t !== null && !(t.kind === 'reverse' && t.node.prim === null)) return x;
   return new Tensor(x._view, t);
@@ -175,7 +176,7 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
   }
   const outPrimal = bind(prim, primals, params);
   if (prim.nonDifferentiable || !traced) return outPrimal;
-  const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen, primals, outPrimal);
+  const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen);
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;
   return out;
