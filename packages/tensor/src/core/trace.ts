@@ -168,8 +168,10 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     const x = effective(inputs[i]!);
     const t = x._trace;
     const here = t !== null && t.level === level;
+    // A primal one level down is never user-assignable: vjp snapshots its arguments, and an
+    // imperative leaf's assign swaps in a new primal rather than changing the old one.
     seen[i] = frozen(x);
-    primals[i] = here ? frozen(t.primal) : seen[i]!;
+    primals[i] = here ? t.primal : seen[i]!;
     const parent = here && t.kind === 'reverse' && prim.vjp[i] ? t.node : null;
     parents[i] = parent;
     if (parent !== null) traced = true;
