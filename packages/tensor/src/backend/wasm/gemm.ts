@@ -26,6 +26,26 @@ export interface GemmKernels {
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
 
 /**
+ * The block sizes of an m×k by k×n product, shared by the single- and multi-threaded drivers.
+ * Blocks are whole tiles: a C block starts on a tile boundary of the padded C (`mPad × ldc`).
+ */
+export function blockLayout(kern: GemmKernels, m: number, k: number, n: number) {
+  const g = kern.shape;
+  const mr = g.mr;
+  const nr = nrOf(g);
+  return {
+    es: g.esize,
+    mr,
+    nr,
+    kcMax: Math.min(roundUp(kern.kc, g.unroll), roundUp(k, g.unroll)),
+    mcMax: Math.min(roundUp(kern.mc, mr), roundUp(m, mr)),
+    ncMax: Math.min(roundUp(kern.nc, nr), roundUp(n, nr)),
+    ldc: roundUp(n, nr),
+    mPad: roundUp(m, mr),
+  };
+}
+
+/**
  * `out[batch] = a[batch] · b[batch]` as in `Backend.matmul`. Rows/columns are padded to the
  * register tile inside a scratch C, so the macro-kernel only ever sees whole tiles.
  */
@@ -48,15 +68,7 @@ export function gemm(
     return;
   }
   const { shape: g, dtype } = kern;
-  const es = g.esize;
-  const mr = g.mr;
-  const nr = nrOf(g);
-  // Blocks must be whole tiles: a C block starts on a tile boundary of the padded C.
-  const kcMax = Math.min(roundUp(kern.kc, g.unroll), roundUp(k, g.unroll));
-  const mcMax = Math.min(roundUp(kern.mc, mr), roundUp(m, mr));
-  const ncMax = Math.min(roundUp(kern.nc, nr), roundUp(n, nr));
-  const ldc = roundUp(n, nr);
-  const mPad = roundUp(m, mr);
+  const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
 
   arena.reset();
   const sa = stage(arena, a, [...batchShape, m, k], dtype);

@@ -4,8 +4,7 @@
 // of C into chunks, each packing its own A rows and accumulating into its own rows of C.
 import type { TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
-import type { GemmKernels } from './gemm.js';
-import { nrOf } from './matmul-kernels.js';
+import { blockLayout, type GemmKernels } from './gemm.js';
 import { stage } from './stage.js';
 import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './threads.js';
 
@@ -41,15 +40,8 @@ export function parallelGemm(
   const nb = batchShape.length;
   const batches = batchShape.reduce((x, y) => x * y, 1);
   const { shape: g, dtype } = kern;
-  const es = g.esize;
-  const mr = g.mr;
-  const nr = nrOf(g);
+  const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
   const threads = pool.readyWorkers() + 1;
-  const kcMax = Math.min(roundUp(kern.kc, g.unroll), roundUp(k, g.unroll));
-  const mcMax = Math.min(roundUp(kern.mc, mr), roundUp(m, mr));
-  const ncMax = Math.min(roundUp(kern.nc, nr), roundUp(n, nr));
-  const ldc = roundUp(n, nr);
-  const mPad = roundUp(m, mr);
   const h = rowChunk(m, mr, mcMax, batches, threads, 2);
   const rowUnits = Math.ceil(m / h);
   if (batches * rowUnits < 2) return false;
