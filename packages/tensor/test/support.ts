@@ -4,8 +4,11 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { tensor, type NestedArray, type Tensor } from '../src/index.js';
 
-/** fast-check runs per property; PROPERTY_RUNS raises them for a deeper local run. */
-export const RUNS = Number(process.env.PROPERTY_RUNS ?? 12);
+/**
+ * fast-check runs per property: 12 in CI, scaled by PROPERTY_RUNS/100 like the root suite
+ * (`PROPERTY_RUNS=1000` runs ten times as many cases).
+ */
+export const RUNS = Math.max(1, Math.round((12 * Number(process.env.PROPERTY_RUNS ?? 100)) / 100));
 
 export type Domain = 'any' | 'positive' | 'awayFromZero' | 'unit';
 
