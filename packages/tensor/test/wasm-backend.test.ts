@@ -190,7 +190,7 @@ describe('wasm binary', () => {
           const contiguous = (): StridedView => ({ data: data(n), offset: 3, strides: [cols, 1] });
           const scalar = (): StridedView => ({ data: data(1), offset: 1, strides: [0, 0] });
           const a = mode === 'sv' ? scalar() : contiguous();
-          // 'rows': b broadcast along rows (stride [0, 1]) is no SIMD fast path: the fallback runs.
+          // 'rows': b broadcast along rows (stride [0, 1]): staged row by row (SIMD once cols ≥ 16).
           const b = mode === 'vs' ? scalar() : mode === 'rows' ? { data: data(cols), offset: 0, strides: [0, 1] } : contiguous();
           const shape = [rows, cols];
           const want = alloc(dtype, n);

@@ -78,6 +78,8 @@ const SMALL_CHEAP_UNARY = 512;
 const SMALL_TRANSCENDENTAL = 64;
 const SMALL_REDUCE = 128;
 const CHEAP_UNARY: ReadonlySet<UnaryKernel> = new Set(['neg', 'abs', 'sqrt']);
+// A broadcast row shorter than this is staged by too many small copies: the JS loop wins.
+const MIN_REPEATED_ROW = 16;
 
 /** Whether this engine validates a module using f32x4.relaxed_madd. */
 export function supportsRelaxedSimd(): boolean {
@@ -105,6 +107,34 @@ function isContiguous(view: StridedView, shape: readonly number[]): boolean {
 }
 
 const isScalarView = (view: StridedView): boolean => view.strides.every((s) => s === 0);
+
+/**
+ * If `view` over `shape` is one contiguous block of trailing axes repeated along leading
+ * stride-0 axes (a bias broadcast over a batch, or a plain contiguous array), the block's length;
+ * otherwise 0. A scalar view is a block of length 1.
+ */
+function repeatedRow(view: StridedView, shape: readonly number[]): number {
+  let d = shape.length - 1;
+  let block = 1;
+  for (; d >= 0; d--) {
+    if (shape[d] !== 1 && view.strides[d] !== block) break;
+    block *= shape[d]!;
+  }
+  for (; d >= 0; d--) if (shape[d] !== 1 && view.strides[d] !== 0) return 0;
+  return block;
+}
+
+/** Copies elements `i .. i+len` of a repeated-row view into `mem` at element `at`. */
+function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: number, i: number, len: number): void {
+  const src = view.data;
+  let k = 0;
+  while (k < len) {
+    const j = (i + k) % row;
+    const take = Math.min(row - j, len - k);
+    mem.set(src.subarray(view.offset + j, view.offset + j + take), at + k);
+    k += take;
+  }
+}
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
 
 /**
@@ -175,25 +205,27 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(out);
     const same = dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
-    const aC = isContiguous(a, shape);
-    const bC = isContiguous(b, shape);
-    const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
+    const n = out.length;
+    // A scalar operand is passed by value; vectors and repeated rows (a bias over a batch) are
+    // staged, rows only when long enough that copying them row by row beats the JS loop.
+    const aRow = isScalarView(a) ? 0 : repeatedRow(a, shape);
+    const bRow = isScalarView(b) ? 0 : repeatedRow(b, shape);
+    const aOk = aRow === n || aRow >= MIN_REPEATED_ROW;
+    const bOk = bRow === n || bRow >= MIN_REPEATED_ROW;
+    const mode = aOk && bOk ? 'vv' : aOk && isScalarView(b) ? 'vs' : bOk && isScalarView(a) ? 'sv' : undefined;
+    if ((smallToFallback && n < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
     const kernel = fn(`bin_${op}_${mode}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
-    const n = out.length;
     if (mode === 'vv') {
       mapChunks(dtype, n, out, 2, ([pa, pb, po], nvec, i, len) => {
-        const mem = arena.view(dtype);
-        mem.set(a.data.subarray(a.offset + i, a.offset + i + len), pa! / es);
-        mem.set(b.data.subarray(b.offset + i, b.offset + i + len), pb! / es);
+        stageRepeated(arena.view(dtype), pa! / es, a, aRow, i, len);
+        stageRepeated(arena.view(dtype), pb! / es, b, bRow, i, len);
         kernel(pa!, pb!, po!, nvec);
       });
     } else {
-      // The scalar is passed by value; the vector operand is staged.
-      const [vec, s] = mode === 'vs' ? [a, b.data[b.offset]!] : [b, a.data[a.offset]!];
+      const [vec, row, s] = mode === 'vs' ? [a, aRow, b.data[b.offset]!] : [b, bRow, a.data[a.offset]!];
       mapChunks(dtype, n, out, 1, ([pv, po], nvec, i, len) => {
-        arena.view(dtype).set(vec.data.subarray(vec.offset + i, vec.offset + i + len), pv! / es);
+        stageRepeated(arena.view(dtype), pv! / es, vec, row, i, len);
         kernel(pv!, s, po!, nvec);
       });
     }
