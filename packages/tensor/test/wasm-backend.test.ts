@@ -311,6 +311,29 @@ describe('wasm reduce', () => {
     );
   });
 
+  it('sums over leading axes (column sums) bit for bit like the JS kernel', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DTYPES),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (dtype, shape, count, seed) => {
+          const lead = Math.min(count, shape.length - 1);
+          const axes = Array.from({ length: lead }, (_, i) => i);
+          const size = shape.reduce((p, d) => p * d, 1);
+          const x = randomArray(dtype, size, seed);
+          const outSize = size / shape.slice(0, lead).reduce((p, d) => p * d, 1);
+          const want = alloc(dtype, outSize);
+          const got = alloc(dtype, outSize);
+          jsBackend.reduce('sum', x, shape, axes, want);
+          wasm.reduce('sum', x, shape, axes, got);
+          for (let i = 0; i < outSize; i++) if (!sameValue(got[i]!, want[i]!)) expect.fail(`sum ${shape} axes ${axes} [${i}]: ${got[i]} vs ${want[i]}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
   it('reduces rows longer than the staging chunk, and many short rows', () => {
     for (const dtype of DTYPES) {
       for (const shape of [[3, 50_001], [20_000, 3]]) {

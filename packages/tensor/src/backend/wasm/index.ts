@@ -260,13 +260,52 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
   }
 
+  /**
+   * Sums over the first `count` axes: the rows of the flattened [rows, len] block are added
+   * into an accumulator one after another with the vector add kernel, in the same order and
+   * with the same roundings as the JS kernel's loop, so the results are identical.
+   */
+  function columnSums(x: TypedArray, shape: readonly number[], count: number, out: TypedArray): void {
+    const dtype = dtypeOfArray(x);
+    const es = dtype === 'float64' ? 8 : 4;
+    let rows = 1;
+    for (let d = 0; d < count; d++) rows *= shape[d]!;
+    const len = x.length / rows;
+    if (rows === 0 || len === 0) {
+      out.fill(0);
+      return;
+    }
+    const add = fn(`bin_add_vv_${tagOf(dtype)}`);
+    const nvec = Math.ceil((len * es) / 16);
+    arena.reset();
+    // The kernel works in whole vectors: a row may end mid-vector, so reads run up to 16 bytes
+    // past the last row (padding) and the accumulator's extra lanes are never copied out.
+    const px = arena.alloc(x.length * es + 16);
+    const pacc = arena.alloc(nvec * 16);
+    const mem = arena.view(dtype);
+    mem.set(x, px / es);
+    mem.fill(0, pacc / es, pacc / es + (nvec * 16) / es);
+    for (let r = 0; r < rows; r++) add(pacc, px + r * len * es, pacc, nvec);
+    out.set(arena.view(dtype).subarray(pacc / es, pacc / es + len));
+  }
+
   function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(x);
     const nd = shape.length;
     const first = nd - axes.length;
-    // SIMD only for reductions over a trailing run of axes: each output is one contiguous row.
+    // SIMD for reductions over a trailing run of axes (each output is one contiguous row) and
+    // sums over a leading run (column sums, e.g. a bias gradient over the batch).
     const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
-    if ((smallToFallback && x.length < SMALL_REDUCE) || dtypeOfArray(out) !== dtype || !trailing) return fallback.reduce(op, x, shape, axes, out);
+    const leading = op === 'sum' && axes.length > 0 && axes.length < nd && axes.every((ax, i) => ax === i);
+    if ((smallToFallback && x.length < SMALL_REDUCE) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
+      return fallback.reduce(op, x, shape, axes, out);
+    }
+    if (leading && !trailing) {
+      // One output per column: with a single column the JS kernel sums in a float64 local
+      // instead, so that case stays with it (same results either way is the contract).
+      if (out.length === 1) return fallback.reduce(op, x, shape, axes, out);
+      return columnSums(x, shape, axes.length, out);
+    }
     let rows = 1;
     let len = 1;
     for (let d = 0; d < nd; d++) {
