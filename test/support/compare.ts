@@ -47,16 +47,20 @@ function preview(xs: readonly number[]): string {
   return `[${shown.join(', ')}${xs.length > 8 ? `, … (${xs.length} values)` : ''}]`;
 }
 
-/**
- * Throws (with both values and the error) unless `actual` has `expected`'s shape and is within
- * `rtol` of it in the sense of `relativeError`.
- */
-export function assertClose(label: string, actual: Tensor | Nested, expected: Tensor | Nested, rtol: number, floor?: number): void {
+function checkSameShape(label: string, actual: Tensor | Nested, expected: Tensor | Nested): void {
   const sa = shapeOf(actual);
   const se = shapeOf(expected);
   if (sa.length !== se.length || sa.some((d, i) => d !== se[i])) {
     throw new Error(`${label}: shape [${sa.join(', ')}], expected [${se.join(', ')}]`);
   }
+}
+
+/**
+ * Throws (with both values and the error) unless `actual` has `expected`'s shape and is within
+ * `rtol` of it in the sense of `relativeError`.
+ */
+export function assertClose(label: string, actual: Tensor | Nested, expected: Tensor | Nested, rtol: number, floor?: number): void {
+  checkSameShape(label, actual, expected);
   const a = flat(actual);
   const e = flat(expected);
   const err = relativeError(a, e, floor);
@@ -77,11 +81,7 @@ export function assertNumberClose(label: string, actual: number, expected: numbe
  * `errorScales` in seed-reference.ts).
  */
 export function assertWithinScale(label: string, actual: Tensor | Nested, expected: Nested, scale: Nested, rtol: number): void {
-  const sa = shapeOf(actual);
-  const se = shapeOf(expected);
-  if (sa.length !== se.length || sa.some((d, i) => d !== se[i])) {
-    throw new Error(`${label}: shape [${sa.join(', ')}], expected [${se.join(', ')}]`);
-  }
+  checkSameShape(label, actual, expected);
   const a = flat(actual);
   const e = flat(expected);
   const s = flat(scale);

@@ -1,6 +1,7 @@
 // Helpers shared by the kernel tests: a tiny seeded generator (so data is reproducible from a
 // shrunk fast-check seed) and typed-array allocation by dtype.
 import type { DType, TypedArray } from '../src/dtype.js';
+import type { StridedView } from '../src/backend/backend.js';
 
 /** A small seeded generator (mulberry32) of numbers in [0, 1). */
 export function seededUniform(seed: number): () => number {
@@ -15,3 +16,34 @@ export function seededUniform(seed: number): () => number {
 }
 
 export const alloc = (dtype: DType, n: number): TypedArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+
+/** `n` seeded uniform numbers in [-1, 1). */
+export function randomArray(dtype: DType, n: number, seed: number): TypedArray {
+  const r = seededUniform(seed);
+  const out = alloc(dtype, n);
+  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
+  return out;
+}
+
+/** Memory layouts of a matrix operand: row-major, column-major, rows with gaps, rows reversed. */
+export type Layout = 'contiguous' | 'transposed' | 'padded' | 'reversed';
+
+/** A `[...batch, rows, cols]` view in `layout`, with stride-0 batch axes where `bcast[d]`. */
+export function matrixView(dtype: DType, batch: number[], bcast: boolean[], rows: number, cols: number, layout: Layout, seed: number): StridedView {
+  const offset = seed % 5;
+  let rs: number;
+  let cs: number;
+  let start = 0;
+  let span: number;
+  if (layout === 'transposed') [rs, cs, span] = [1, rows, rows * cols];
+  else if (layout === 'padded') [rs, cs, span] = [cols + 3, 1, rows * (cols + 3)];
+  else if (layout === 'reversed') [rs, cs, start, span] = [-cols, 1, (rows - 1) * cols, rows * cols];
+  else [rs, cs, span] = [cols, 1, rows * cols];
+  const strides = new Array<number>(batch.length);
+  let step = span;
+  for (let d = batch.length - 1; d >= 0; d--) {
+    strides[d] = bcast[d] ? 0 : step;
+    if (!bcast[d]) step *= batch[d]!;
+  }
+  return { data: randomArray(dtype, offset + step + 2, seed), offset: offset + start, strides: [...strides, rs, cs] };
+}

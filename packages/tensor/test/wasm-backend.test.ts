@@ -11,7 +11,7 @@ import { pushI32, pushU32 } from '../src/backend/wasm/emitter.js';
 import { gemm, type GemmKernels } from '../src/backend/wasm/gemm.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64 } from '../src/backend/wasm/module.js';
 import { instantiate, type WasmMemory } from '../src/backend/wasm/wasm-api.js';
-import { alloc, seededUniform } from './kernel-support.js';
+import { alloc, matrixView, randomArray, seededUniform, type Layout } from './kernel-support.js';
 
 // Every supported case in WASM, also tiny ones, so that the SIMD tails are what is tested.
 const wasm = createWasmBackend({ smallToFallback: false });
@@ -19,35 +19,7 @@ const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 const rng = seededUniform;
 
-function randomArray(dtype: DType, n: number, seed: number): TypedArray {
-  const r = rng(seed);
-  const out = alloc(dtype, n);
-  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
-  return out;
-}
-
-type Layout = 'contiguous' | 'transposed' | 'padded' | 'reversed';
 const layouts: Layout[] = ['contiguous', 'transposed', 'padded', 'reversed'];
-
-/** A `[...batch, rows, cols]` view in `layout`, with stride-0 batch axes where `bcast[d]`. */
-function matrixView(dtype: DType, batch: number[], bcast: boolean[], rows: number, cols: number, layout: Layout, seed: number): StridedView {
-  const offset = seed % 5;
-  let rs: number;
-  let cs: number;
-  let start = 0;
-  let span: number;
-  if (layout === 'transposed') [rs, cs, span] = [1, rows, rows * cols];
-  else if (layout === 'padded') [rs, cs, span] = [cols + 3, 1, rows * (cols + 3)];
-  else if (layout === 'reversed') [rs, cs, start, span] = [-cols, 1, (rows - 1) * cols, rows * cols];
-  else [rs, cs, span] = [cols, 1, rows * cols];
-  const strides = new Array<number>(batch.length);
-  let step = span;
-  for (let d = batch.length - 1; d >= 0; d--) {
-    strides[d] = bcast[d] ? 0 : step;
-    if (!bcast[d]) step *= batch[d]!;
-  }
-  return { data: randomArray(dtype, offset + step + 2, seed), offset: offset + start, strides: [...strides, rs, cs] };
-}
 
 const absView = (v: StridedView): StridedView => ({ ...v, data: v.data.map(Math.abs) });
 

@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DType, TypedArray } from '../src/dtype.js';
+import type { DType } from '../src/dtype.js';
 import type { StridedView } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
-import { alloc, seededUniform } from './kernel-support.js';
+import { alloc, matrixView, type Layout } from './kernel-support.js';
 
 const single = createWasmBackend({ threads: 1 });
 // threadThreshold 1: every non-empty product takes the threaded path.
@@ -20,25 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => threaded.dispose());
 
-const rng = seededUniform;
 
-type Layout = 'contiguous' | 'transposed' | 'reversed';
-
-/** A `[...batch, rows, cols]` view in `layout`; batch axes with `bcast[d]` have stride 0. */
-function view(dtype: DType, batch: number[], bcast: boolean[], rows: number, cols: number, layout: Layout, seed: number): StridedView {
-  const offset = seed % 3;
-  const [rs, cs, start] = layout === 'transposed' ? [1, rows, 0] : layout === 'reversed' ? [-cols, 1, (rows - 1) * cols] : [cols, 1, 0];
-  const strides = new Array<number>(batch.length);
-  let step = rows * cols;
-  for (let d = batch.length - 1; d >= 0; d--) {
-    strides[d] = bcast[d] ? 0 : step;
-    if (!bcast[d]) step *= batch[d]!;
-  }
-  const r = rng(seed);
-  const data = alloc(dtype, offset + step + 1);
-  for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
-  return { data, offset: offset + start, strides: [...strides, rs, cs] };
-}
+const view = matrixView;
 
 /** Runs both backends and compares every bit (Object.is also tells -0 from +0). */
 function expectIdentical(dtype: DType, a: StridedView, b: StridedView, batch: number[], m: number, k: number, n: number): void {

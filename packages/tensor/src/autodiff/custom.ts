@@ -53,8 +53,15 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
 }
 
 function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
+  // The backward walk asks for each input's cotangent separately with the same g and context;
+  // the user's rule computes all of them at once, so its last answer is reused.
+  let last: { g: Tensor; ctx: RuleContext<undefined>; cts: readonly (Tensor | null)[] } | null = null;
+  const userCotangents = (g: Tensor, ctx: RuleContext<undefined>): readonly (Tensor | null)[] => {
+    if (last === null || last.g !== g || last.ctx !== ctx) last = { g, ctx, cts: def.vjp(g, ctx.inputs, ctx.out) };
+    return last.cts;
+  };
   const userVjp = (g: Tensor, ctx: RuleContext<undefined>, i: number): Tensor => {
-    const cts = def.vjp(g, ctx.inputs, ctx.out);
+    const cts = userCotangents(g, ctx);
     if (!Array.isArray(cts) || cts.length !== arity) {
       throw new ArgumentError(`${name}: vjp must return an array of ${arity} cotangents, got ${describe(cts)}`);
     }

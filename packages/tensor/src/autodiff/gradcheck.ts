@@ -148,8 +148,9 @@ function checkFirstOrder(name: string, f: TensorFunction, xs: readonly Tensor[],
   const vs = xs.map((x) => randomLike(x, s.random));
   const jv = values(jvp(f64, xs, vs)[1]);
   const jtu = pullback(u).map(values);
-  const uv = values(u).reduce((acc, ui, k) => acc + ui * jv[k]!, 0);
-  const tv = jtu.reduce((acc, g, i) => acc + g.reduce((a, gj, j) => a + gj * values(vs[i]!)[j]!, 0), 0);
+  const dot = (p: Float64Array, q: Float64Array) => p.reduce((acc, pk, k) => acc + pk * q[k]!, 0);
+  const uv = dot(values(u), jv);
+  const tv = jtu.reduce((acc, g, i) => acc + dot(g, values(vs[i]!)), 0);
   t.compare(`${name}: vjp-jvp duality`, -1, -1, -1, tv, uv);
 }
 

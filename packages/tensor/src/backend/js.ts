@@ -1,6 +1,8 @@
 // The portable reference kernels in plain TypeScript: every other backend is tested against these.
 import type { TypedArray } from '../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
+import { contiguousStrides, shapeSize } from '../shape.js';
+import { isRowMajor, isScalarView } from './views.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
@@ -38,25 +40,6 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   notEqual: (a, b) => (a !== b ? 1 : 0),
 };
 
-function isContiguous(view: StridedView, shape: readonly number[]): boolean {
-  let expected = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d]! !== 1 && view.strides[d]! !== expected) return false;
-    expected *= shape[d]!;
-  }
-  return true;
-}
-
-function isScalarView(view: StridedView): boolean {
-  return view.strides.every((s) => s === 0);
-}
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 /**
  * Merges axes that every view walks as one (size-1 axes dropped; axis d joins d+1 when each
  * view's stride of d is its stride of d+1 times that axis' size), so that e.g. a [150,16]
@@ -90,7 +73,7 @@ function forEachRow(
   views: readonly StridedView[],
   body: (starts: number[], rowLength: number, outStart: number, steps: number[]) => void,
 ): void {
-  if (sizeOf(shape) === 0) return;
+  if (shapeSize(shape) === 0) return;
   const c = collapse(shape, views);
   const ndim = c.shape.length;
   const starts = views.map((v) => v.offset);
@@ -100,7 +83,7 @@ function forEachRow(
   }
   const rowLength = c.shape[ndim - 1]!;
   const steps = c.strides.map((st) => st[ndim - 1]!);
-  const size = sizeOf(c.shape);
+  const size = shapeSize(c.shape);
   const index = new Array<number>(ndim - 1).fill(0);
   for (let outStart = 0; outStart < size; outStart += rowLength) {
     body(starts, rowLength, outStart, steps);
@@ -119,8 +102,8 @@ function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonl
   const size = out.length;
   const ad = a.data;
   const bd = b.data;
-  const aContiguous = isContiguous(a, shape);
-  const bContiguous = isContiguous(b, shape);
+  const aContiguous = isRowMajor(a, shape);
+  const bContiguous = isRowMajor(b, shape);
   if (aContiguous && bContiguous) {
     const ao = a.offset;
     const bo = b.offset;
@@ -233,16 +216,6 @@ function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes:
   });
 }
 
-function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d]!;
-  }
-  return strides;
-}
-
 function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
   const nb = batchShape.length;
   const aRow = a.strides[nb]!;
@@ -251,7 +224,7 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
   const bCol = b.strides[nb + 1]!;
   const ad = a.data;
   const bd = b.data;
-  const batches = sizeOf(batchShape);
+  const batches = shapeSize(batchShape);
   const batchA = { data: ad, offset: a.offset, strides: a.strides.slice(0, nb) };
   const batchB = { data: bd, offset: b.offset, strides: b.strides.slice(0, nb) };
   const acc = new Float64Array(n);

@@ -4,6 +4,7 @@ import type { DType, TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
+import { isRowMajor } from '../backend/views.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { Primitive } from './primitive.js';
@@ -44,13 +45,7 @@ export type Trace =
   | { readonly kind: 'reverse'; readonly level: number; readonly primal: Tensor; readonly node: Node };
 
 export function isContiguousView(view: View): boolean {
-  const { shape, strides } = view;
-  let expected = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d]! !== 1 && strides[d]! !== expected) return false;
-    expected *= shape[d]!;
-  }
-  return true;
+  return isRowMajor(view, view.shape);
 }
 
 /**

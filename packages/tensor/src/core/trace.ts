@@ -121,9 +121,10 @@ function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): 
 }
 
 function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Tensor): void {
-  const bad = firstNonFinite(contiguousData(out));
+  const data = contiguousData(out);
+  const bad = firstNonFinite(data);
   if (bad < 0) return;
-  const value = contiguousData(out)[bad];
+  const value = data[bad];
   const shapes = inputs.map((x) => formatShape(x.shape)).join(', ');
   throw new AnomalyError(
     `${prim.name} produced ${value} at flat index ${bad} of its output ${formatShape(out.shape)} (inputs ${shapes})\n  created at ${userCallSite()}`,

@@ -5,9 +5,8 @@ import { Tensor } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
 import { ArgumentError } from '../errors.js';
 import * as P from '../prims/elementwise.js';
-import { binaryOperands, broadcastTo, castTo, expectTensor, toTensor, type TensorLike } from './operand.js';
+import { binaryOperands, broadcastIfNeeded, castTo, commonDType, expectTensor, toTensor, type TensorLike } from './operand.js';
 import { broadcastShapes } from '../shape.js';
-import { promoteTypes, type DType } from '../dtype.js';
 
 function binary(prim: Primitive<undefined>, op: string, x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = binaryOperands(op, x, y);
@@ -56,17 +55,13 @@ export const notEqual = (x: TensorLike, y: TensorLike): Tensor => binary(P.notEq
  * where(greater(x, 0), x, 0) // relu
  */
 export function where(condition: TensorLike, x: TensorLike, y: TensorLike): Tensor {
-  const dtype: DType =
-    x instanceof Tensor && y instanceof Tensor ? promoteTypes(x.dtype, y.dtype)
-    : x instanceof Tensor ? x.dtype
-    : y instanceof Tensor ? y.dtype
-    : condition instanceof Tensor ? condition.dtype
-    : 'float32';
+  // The branches decide the dtype; a condition tensor only when both branches are numbers.
+  const dtype = x instanceof Tensor || y instanceof Tensor ? commonDType(x, y) : commonDType(condition);
   const a = castTo(toTensor('where', 'x', x, dtype), dtype);
   const b = castTo(toTensor('where', 'y', y, dtype), dtype);
   const c = toTensor('where', 'condition', condition, dtype);
   const shape = broadcastShapes('where', broadcastShapes('where', c.shape, a.shape), b.shape);
-  return bind(P.wherePrim, [broadcastTo('where', c, shape), broadcastTo('where', a, shape), broadcastTo('where', b, shape)], undefined);
+  return bind(P.wherePrim, [broadcastIfNeeded(c, shape), broadcastIfNeeded(a, shape), broadcastIfNeeded(b, shape)], undefined);
 }
 
 /** −x. */

@@ -5,7 +5,7 @@ import type { Tensor } from '../core/tensor.js';
 import { ShapeError, formatShape } from '../errors.js';
 import { matmulPrim } from '../prims/matmul.js';
 import { matmulBatchShape } from '../shape.js';
-import { broadcastTo, castTo, expectTensor } from './operand.js';
+import { broadcastIfNeeded, castTo, expectTensor } from './operand.js';
 import { promoteTypes } from '../dtype.js';
 
 /**
@@ -29,7 +29,7 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   const m = a.shape[a.ndim - 2]!;
   const k = a.shape[a.ndim - 1]!;
   const n = b.shape[b.ndim - 1]!;
-  const out = bind(matmulPrim, [broadcastTo('matmul', a, [...batch, m, k]), broadcastTo('matmul', b, [...batch, k, n])], undefined);
+  const out = bind(matmulPrim, [broadcastIfNeeded(a, [...batch, m, k]), broadcastIfNeeded(b, [...batch, k, n])], undefined);
   if (a0.ndim > 1 && b0.ndim > 1) return out;
   const shape = [...batch];
   if (a0.ndim > 1) shape.push(m);

@@ -38,21 +38,25 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype ? x : bind(castPrim, [x], { dtype });
 }
 
-export function broadcastTo(op: string, x: Tensor, shape: readonly number[]): Tensor {
+/** `x` broadcast to `shape` (a view), or `x` itself when it already has that shape. */
+export function broadcastIfNeeded(x: Tensor, shape: readonly number[]): Tensor {
   return shapesEqual(x.shape, shape) ? x : bind(broadcastPrim, [x], { shape });
+}
+
+/** The dtype operands compute in: the tensors' promoted dtype; numbers adopt it; float32 if none. */
+export function commonDType(...operands: unknown[]): DType {
+  let dtype: DType | null = null;
+  for (const x of operands) if (x instanceof Tensor) dtype = dtype === null ? x.dtype : promoteTypes(dtype, x.dtype);
+  return dtype ?? 'float32';
 }
 
 /** Both operands as tensors of one dtype and one (broadcast) shape. */
 export function binaryOperands(op: string, x: unknown, y: unknown): [Tensor, Tensor] {
-  const dtype: DType =
-    x instanceof Tensor && y instanceof Tensor ? promoteTypes(x.dtype, y.dtype)
-    : x instanceof Tensor ? x.dtype
-    : y instanceof Tensor ? y.dtype
-    : 'float32';
+  const dtype = commonDType(x, y);
   const a = castTo(toTensor(op, 'the first operand', x, dtype), dtype);
   const b = castTo(toTensor(op, 'the second operand', y, dtype), dtype);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  return [broadcastTo(op, a, shape), broadcastTo(op, b, shape)];
+  return [broadcastIfNeeded(a, shape), broadcastIfNeeded(b, shape)];
 }
 
 export function checkDType(op: string, dtype: unknown): DType {

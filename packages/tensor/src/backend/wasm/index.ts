@@ -3,6 +3,7 @@
 import { dtypeOfArray, type DType, type TypedArray } from '../../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from '../backend.js';
 import { jsBackend } from '../js.js';
+import { isRowMajor, isScalarView } from '../views.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
@@ -95,18 +96,6 @@ export function supportsRelaxedSimd(): boolean {
     return false;
   }
 }
-
-/** Whether `view` over `shape` is row-major contiguous (size-1 axes may have any stride). */
-function isContiguous(view: StridedView, shape: readonly number[]): boolean {
-  let expected = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && view.strides[d] !== expected) return false;
-    expected *= shape[d]!;
-  }
-  return true;
-}
-
-const isScalarView = (view: StridedView): boolean => view.strides.every((s) => s === 0);
 
 /**
  * If `view` over `shape` is one contiguous block of trailing axes repeated along leading
@@ -234,9 +223,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(out);
     const same = [cond, a, b].every((v) => dtypeOfArray(v.data) === dtype);
-    const cC = isContiguous(cond, shape);
-    const aC = isContiguous(a, shape);
-    const bC = isContiguous(b, shape);
+    const cC = isRowMajor(cond, shape);
+    const aC = isRowMajor(a, shape);
+    const bC = isRowMajor(b, shape);
     const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
     if ((smallToFallback && out.length < SMALL_BINARY) || !same || !cC || mode === undefined) return fallback.where(cond, a, b, shape, out);
     const kernel = fn(`where_${mode}_${tagOf(dtype)}`);
