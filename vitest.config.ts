@@ -10,6 +10,7 @@ export default defineConfig({
     // Exact matches, so that '@jacobi/nn/node' does not resolve inside '@jacobi/nn'.
     alias: [
       { find: /^@jacobi\/tensor$/, replacement: here('./packages/tensor/src/index.ts') },
+      { find: /^@jacobi\/tensor\/wasm$/, replacement: here('./packages/tensor/src/wasm.ts') },
       { find: /^@jacobi\/nn$/, replacement: here('./packages/nn/src/index.ts') },
       { find: /^@jacobi\/nn\/node$/, replacement: here('./packages/nn/src/node.ts') },
     ],

@@ -1,4 +1,4 @@
-// Every ```ts block of the README's @jacobi/nn section is run here, verbatim (the first test checks that
+// Every ```ts block of docs/nn.md (the @jacobi/nn guide) is run here, verbatim (the first test checks that
 // each block's lines appear in this file in order, so the two cannot drift apart).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -8,9 +8,9 @@ import { Adam, Dense, Module, SGD, Sequential, decodeModel, encodeModel, halfSqu
 
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('import '));
 
-describe('README examples', () => {
+describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
-    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
     expect(blocks.length).toBe(4);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');

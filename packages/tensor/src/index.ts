@@ -1,7 +1,4 @@
 // @jacobi/tensor: the public surface. Everything a user needs is re-exported from here.
-// Installs the Tensor methods (which the derivative rules use) before anything runs.
-import './methods.js';
-
 export { Tensor } from './core/tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export {

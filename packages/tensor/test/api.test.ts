@@ -28,6 +28,34 @@ describe('the built @jacobi/tensor', () => {
     `);
     expect(JSON.parse(out)).toEqual([2, 4]);
   });
+  it('exports the WebAssembly backend factory from @jacobi/tensor/wasm', () => {
+    const out = runNode(`
+      import { setBackend, getBackend, tensor } from '@jacobi/tensor';
+      import { createWasmBackend } from '@jacobi/tensor/wasm';
+      const wasm = createWasmBackend({ threads: 2 });
+      setBackend(wasm);
+      const threads = await wasm.threadsReady();
+      const y = tensor([[1, 2], [3, 4]]).matmul(tensor([[1], [1]]));
+      console.log(JSON.stringify([getBackend(), threads, y.toArray()]));
+      wasm.dispose();
+    `);
+    expect(JSON.parse(out)).toEqual(['wasm-simd', 2, [[3], [7]]]);
+  });
+  it('compiles no WebAssembly at import: only the first kernel (or getBackend) picks the default', () => {
+    const out = runNode(`
+      let compiled = 0;
+      const Module = WebAssembly.Module;
+      WebAssembly.Module = function (bytes) { compiled++; return new Module(bytes); };
+      const J = await import('@jacobi/tensor');
+      const atImport = compiled;
+      J.setBackend('js');
+      J.tensor([1, 2]).add(1);
+      const afterJs = compiled;
+      J.setBackend('wasm');
+      console.log(JSON.stringify([atImport, afterJs, compiled > 0, J.getBackend()]));
+    `);
+    expect(JSON.parse(out)).toEqual([0, 0, true, 'wasm']);
+  });
   it('ships type declarations', async () => {
     const { existsSync } = await import('node:fs');
     expect(existsSync(`${root}packages/tensor/dist/index.d.ts`)).toBe(true);

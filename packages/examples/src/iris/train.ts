@@ -1,6 +1,7 @@
 // `pnpm iris`: trains the seed's 3-layer network on iris and reports, plots and saves it.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { saveModel } from '@jacobi/nn/node';
 import { activations } from '@jacobi/nn';
 import { IRIS_DEFAULTS, IRIS_OPTIMIZERS, trainIris, type IrisConfig } from './train-iris.js';
@@ -8,6 +9,7 @@ import { irisMetadata } from './model-config.js';
 import { UsageError, parseFlags, runCli, usage, type FlagSpec } from '../lib/cli-args.js';
 import { ProgressBar } from '../lib/progress.js';
 import { lineChartsSvg } from '../lib/svg-plot.js';
+import { scriptCommand } from '../lib/script-command.js';
 
 const activationNames = Object.keys(activations);
 const d = IRIS_DEFAULTS;
@@ -84,7 +86,8 @@ async function main(): Promise<void> {
   await saveModel(modelPath, result.model, { optimizer: result.optimizer, metadata: irisMetadata(config, result.scaler) });
   console.log(`plot:  ${plotPath}`);
   console.log(`model: ${modelPath}`);
-  console.log(`try:   pnpm iris:predict --model ${modelPath} 5.1,3.5,1.4,0.2`);
+  const predictFile = join(dirname(fileURLToPath(import.meta.url)), 'predict.js');
+  console.log(`next:  ${scriptCommand('iris:predict', predictFile, ['--model', modelPath, '5.1,3.5,1.4,0.2'])}`);
 }
 
 void runCli(main);

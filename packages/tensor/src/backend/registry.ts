@@ -7,22 +7,31 @@ import { createWasmBackend } from './wasm/index.js';
 const backends = new Map<string, Backend>([['js', jsBackend]]);
 // Built on first use: compiling the WebAssembly module costs a few milliseconds.
 const factories = new Map<string, () => Backend>([['wasm', () => createWasmBackend()]]);
-let active: Backend = jsBackend;
+// null until the first kernel runs (or setBackend/getBackend is called): importing the
+// package does no work, so a bundle or a program that never computes pays nothing for it.
+let active: Backend | null = null;
 let activeName = 'js';
 
-// The default is WebAssembly SIMD where the engine has it (and allows compiling the module
-// synchronously, which a browser's main thread may refuse); the TypeScript kernels otherwise.
-try {
-  const wasm = factories.get('wasm')!();
-  backends.set('wasm', wasm);
-  active = wasm;
-  activeName = 'wasm';
-} catch {
-  // WebAssembly or its SIMD extension is unavailable: stay on the portable kernels.
+/**
+ * The default: WebAssembly SIMD where the engine has it (and allows compiling the module
+ * synchronously, which a browser's main thread may refuse); the TypeScript kernels otherwise.
+ */
+function chooseDefault(): Backend {
+  try {
+    const wasm = factories.get('wasm')!();
+    backends.set('wasm', wasm);
+    activeName = 'wasm';
+    return wasm;
+  } catch {
+    // WebAssembly or its SIMD extension is unavailable: stay on the portable kernels.
+    activeName = 'js';
+    return jsBackend;
+  }
 }
 
 /** The backend that runs kernels now. */
 export function activeBackend(): Backend {
+  if (active === null) active = chooseDefault();
   return active;
 }
 
@@ -63,5 +72,6 @@ export function setBackend(backend: string | Backend): void {
 
 /** The name of the active backend. */
 export function getBackend(): string {
+  activeBackend();
   return activeName;
 }

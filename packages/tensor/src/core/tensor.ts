@@ -1,5 +1,6 @@
 // The Tensor handle: a strided view of a typed array plus, inside a transform or with
-// requiresGrad, the trace that records how it was computed at one interpreter level.
+// requiresGrad, the trace that records how it was computed at one interpreter level; and every
+// operation as a method with the free function's argument order (x.op(...rest) is op(x, ...rest)).
 import type { DType, TypedArray } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import type { StridedView } from '../backend/backend.js';
@@ -8,6 +9,22 @@ import { isRowMajor } from '../backend/views.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { Primitive } from './primitive.js';
+// NOTE: the methods below call the op modules, which in turn construct Tensors: an import
+// cycle, safe because neither side touches the other while its module is being evaluated
+// (only inside function bodies). Declaring the methods in the class body, rather than
+// installing them on the prototype from a side-effect import, is what keeps them in every
+// bundle: a bundler cannot drop a class's own methods.
+import * as arithmetic from '../ops/arithmetic.js';
+import * as layout from '../ops/layout.js';
+import * as reduce from '../ops/reduce.js';
+import { matmul } from '../ops/matmul.js';
+import type { TensorLike } from '../ops/operand.js';
+import type { Axes } from '../ops/reduce.js';
+import type { IndexSpec } from '../ops/layout.js';
+import type { NestedArray } from '../creation.js';
+import { formatTensor, toArray } from '../format.js';
+import * as imperative from '../autodiff/imperative.js';
+import type { BackwardOptions } from '../autodiff/imperative.js';
 
 /** Storage of a tensor: which elements of `data` it shows, in which order. */
 export interface View extends StridedView {
@@ -98,6 +115,252 @@ export class Tensor {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
     return this._view.data[this._view.offset]!;
+  }
+
+  /** The elements as nested arrays (a number for a 0-d tensor); see {@link toArray}. */
+  toArray(): NestedArray {
+    return toArray(this);
+  }
+  /** NumPy's printed form, e.g. `tensor([1., 2.])`; see {@link formatTensor}. */
+  toString(): string {
+    return formatTensor(this);
+  }
+  /** What Node's `console.log` and `util.inspect` print: the same text as `toString()`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+
+  // Arithmetic (elementwise, broadcasting; numbers take this tensor's dtype).
+  /** x + y; see {@link add}. */
+  add(y: TensorLike): Tensor {
+    return arithmetic.add(this, y);
+  }
+  /** x − y; see {@link sub}. */
+  sub(y: TensorLike): Tensor {
+    return arithmetic.sub(this, y);
+  }
+  /** x · y, elementwise; see {@link mul}. */
+  mul(y: TensorLike): Tensor {
+    return arithmetic.mul(this, y);
+  }
+  /** x / y; see {@link div}. */
+  div(y: TensorLike): Tensor {
+    return arithmetic.div(this, y);
+  }
+  /** x raised to `exponent`; see {@link pow}. */
+  pow(exponent: TensorLike): Tensor {
+    return arithmetic.pow(this, exponent);
+  }
+  /** The elementwise larger of x and y; see {@link maximum}. */
+  maximum(y: TensorLike): Tensor {
+    return arithmetic.maximum(this, y);
+  }
+  /** The elementwise smaller of x and y; see {@link minimum}. */
+  minimum(y: TensorLike): Tensor {
+    return arithmetic.minimum(this, y);
+  }
+  /** x limited to [min, max] (either may be omitted); see {@link clamp}. */
+  clamp(min?: TensorLike, max?: TensorLike): Tensor {
+    return arithmetic.clamp(this, min, max);
+  }
+  /** −x; see {@link neg}. */
+  neg(): Tensor {
+    return arithmetic.neg(this);
+  }
+  /** eˣ; see {@link exp}. */
+  exp(): Tensor {
+    return arithmetic.exp(this);
+  }
+  /** The natural logarithm; see {@link log}. */
+  log(): Tensor {
+    return arithmetic.log(this);
+  }
+  /** √x; see {@link sqrt}. */
+  sqrt(): Tensor {
+    return arithmetic.sqrt(this);
+  }
+  /** |x|; see {@link abs}. */
+  abs(): Tensor {
+    return arithmetic.abs(this);
+  }
+  /** −1, 0 or 1 by the sign of x; see {@link sign}. */
+  sign(): Tensor {
+    return arithmetic.sign(this);
+  }
+  /** The hyperbolic tangent; see {@link tanh}. */
+  tanh(): Tensor {
+    return arithmetic.tanh(this);
+  }
+  /** The logistic function 1/(1+e⁻ˣ); see {@link sigmoid}. */
+  sigmoid(): Tensor {
+    return arithmetic.sigmoid(this);
+  }
+  /** max(x, 0); see {@link relu}. */
+  relu(): Tensor {
+    return arithmetic.relu(this);
+  }
+  /** The sine; see {@link sin}. */
+  sin(): Tensor {
+    return arithmetic.sin(this);
+  }
+  /** The cosine; see {@link cos}. */
+  cos(): Tensor {
+    return arithmetic.cos(this);
+  }
+  /** 1/x; see {@link reciprocal}. */
+  reciprocal(): Tensor {
+    return arithmetic.reciprocal(this);
+  }
+  /** x²; see {@link square}. */
+  square(): Tensor {
+    return arithmetic.square(this);
+  }
+
+  // Comparisons (1 or 0, not differentiable) and selection.
+  /** 1 where x > y, else 0; see {@link greater}. */
+  greater(y: TensorLike): Tensor {
+    return arithmetic.greater(this, y);
+  }
+  /** 1 where x ≥ y, else 0; see {@link greaterEqual}. */
+  greaterEqual(y: TensorLike): Tensor {
+    return arithmetic.greaterEqual(this, y);
+  }
+  /** 1 where x < y, else 0; see {@link less}. */
+  less(y: TensorLike): Tensor {
+    return arithmetic.less(this, y);
+  }
+  /** 1 where x ≤ y, else 0; see {@link lessEqual}. */
+  lessEqual(y: TensorLike): Tensor {
+    return arithmetic.lessEqual(this, y);
+  }
+  /** 1 where x = y, else 0; see {@link equal}. */
+  equal(y: TensorLike): Tensor {
+    return arithmetic.equal(this, y);
+  }
+  /** 1 where x ≠ y, else 0; see {@link notEqual}. */
+  notEqual(y: TensorLike): Tensor {
+    return arithmetic.notEqual(this, y);
+  }
+  /** `where(this, x, y)`: this tensor is the condition; see {@link where}. */
+  where(x: TensorLike, y: TensorLike): Tensor {
+    return arithmetic.where(this, x, y);
+  }
+
+  /** The matrix product with NumPy's rules; see {@link matmul}. */
+  matmul(y: Tensor): Tensor {
+    return matmul(this, y);
+  }
+
+  // Layout (views where possible).
+  /** The axes permuted by `axes` (reversed when omitted); see {@link transpose}. */
+  transpose(axes?: readonly number[]): Tensor {
+    return layout.transpose(this, axes);
+  }
+  /** All axes reversed (the matrix transpose for 2-D). */
+  get T(): Tensor {
+    return layout.transpose(this);
+  }
+  /** The same elements in a new shape (one entry may be -1); see {@link reshape}. */
+  reshape(shape: readonly number[]): Tensor {
+    return layout.reshape(this, shape);
+  }
+  /** A broadcast view of this tensor in `shape`; see {@link broadcastTo}. */
+  broadcastTo(shape: readonly number[]): Tensor {
+    return layout.broadcastTo(this, shape);
+  }
+  /** Axes of size 1 removed (all of them when `axis` is omitted); see {@link squeeze}. */
+  squeeze(axis?: number | readonly number[]): Tensor {
+    return layout.squeeze(this, axis);
+  }
+  /** An axis of size 1 inserted at `axis`; see {@link expandDims}. */
+  expandDims(axis: number): Tensor {
+    return layout.expandDims(this, axis);
+  }
+  /** An axis of size 1 inserted at `axis` (PyTorch's name for `expandDims`). */
+  unsqueeze(axis: number): Tensor {
+    return layout.expandDims(this, axis);
+  }
+  /** All elements as one axis; see {@link flatten}. */
+  flatten(): Tensor {
+    return layout.flatten(this);
+  }
+  /** Elements `start, start+step, …` before `stop` along `axis`; see {@link slice}. */
+  slice(axis: number, start?: number, stop?: number, step?: number): Tensor {
+    return layout.slice(this, axis, start, stop, step);
+  }
+  /** NumPy-style indexing: `x.index(0, '1:3')` is `x[0, 1:3]`; see {@link index}. */
+  index(...specs: IndexSpec[]): Tensor {
+    return layout.index(this, ...specs);
+  }
+  /** The same values in another dtype (differentiable); see {@link astype}. */
+  astype(dtype: DType): Tensor {
+    return layout.astype(this, dtype);
+  }
+  /** The same value cut off from every graph; see {@link stopGradient}. */
+  detach(): Tensor {
+    return layout.stopGradient(this);
+  }
+
+  // Reductions.
+  /** The sum over `axis` (all axes when omitted); see {@link sum}. */
+  sum(axis?: Axes, keepdims?: boolean): Tensor {
+    return reduce.sum(this, axis, keepdims);
+  }
+  /** The mean over `axis` (all axes when omitted); see {@link mean}. */
+  mean(axis?: Axes, keepdims?: boolean): Tensor {
+    return reduce.mean(this, axis, keepdims);
+  }
+  /** The maximum over `axis` (all axes when omitted); see {@link max}. */
+  max(axis?: Axes, keepdims?: boolean): Tensor {
+    return reduce.max(this, axis, keepdims);
+  }
+  /** The minimum over `axis` (all axes when omitted); see {@link min}. */
+  min(axis?: Axes, keepdims?: boolean): Tensor {
+    return reduce.min(this, axis, keepdims);
+  }
+  /** log Σ exp(x) over `axis` (default: the last), stably; see {@link logSumExp}. */
+  logSumExp(axis?: Axes, keepdims?: boolean): Tensor {
+    return reduce.logSumExp(this, axis, keepdims);
+  }
+  /** exp(x) / Σ exp(x) along `axis` (default: the last); see {@link softmax}. */
+  softmax(axis?: number): Tensor {
+    return reduce.softmax(this, axis);
+  }
+  /** x − logSumExp(x) along `axis` (default: the last); see {@link logSoftmax}. */
+  logSoftmax(axis?: number): Tensor {
+    return reduce.logSoftmax(this, axis);
+  }
+  /** The index of the first maximum along `axis` (default: the last); see {@link argmax}. */
+  argmax(axis?: number, keepdims?: boolean): Tensor {
+    return reduce.argmax(this, axis, keepdims);
+  }
+
+  // Imperative autodiff (PyTorch style).
+  /** Reverse mode from this tensor into the `.grad` of every `requiresGrad` leaf it depends on. */
+  backward(options?: BackwardOptions): void {
+    imperative.backward(this, options);
+  }
+  /** Replaces a leaf's contents in place (the shape must match); recorded graphs keep the old values. */
+  assign(value: Tensor): void {
+    imperative.assign(this, value);
+  }
+  /** The accumulated gradient of a `requiresGrad` leaf (null until a backward pass reaches it); assign `null` to clear it. */
+  get grad(): Tensor | null {
+    return imperative.getGrad(this);
+  }
+  set grad(value: Tensor | null) {
+    imperative.setGrad(this, value);
+  }
+  /** Whether this tensor is part of the imperative graph; settable on leaves. */
+  get requiresGrad(): boolean {
+    return imperative.requiresGrad(this);
+  }
+  set requiresGrad(flag: boolean) {
+    imperative.setRequiresGrad(this, flag);
+  }
+  /** True for tensors not computed from a `requiresGrad` tensor, and for the leaves themselves. */
+  get isLeaf(): boolean {
+    return imperative.isLeaf(this);
   }
 }
 

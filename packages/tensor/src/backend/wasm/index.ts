@@ -132,8 +132,11 @@ const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
  * float64 exp/log/tanh/sigmoid/sin/cos and everything strided delegate to `fallback`.
  *
  * @example
- * const wasm = createWasmBackend();
- * wasm.matmul(aView, bView, [], m, k, n, out);
+ * import { setBackend } from '@jacobi/tensor';
+ * import { createWasmBackend } from '@jacobi/tensor/wasm';
+ * const wasm = createWasmBackend({ threads: 4 });
+ * setBackend(wasm);
+ * await wasm.threadsReady(); // 4 where threads can start (Node; a cross-origin-isolated page)
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
   const fallback = options.fallback ?? jsBackend;
