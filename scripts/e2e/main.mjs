@@ -47,7 +47,23 @@ const EXPECT = {
     assert.equal(r.differing, 0, `${r.differing} of ${r.count} entries differ from the single-threaded product`);
   },
 };
-const summarize = { grad: (r) => `grad ${JSON.stringify(r.grad)}`, nn: (r) => `loss ${r.lossBefore.toFixed(3)} -> ${r.lossAfter.toExponential(2)}, backend ${r.backend}`, threads: (r) => `${r.threads} threads, ${r.count} entries bit-identical, ${r.threadedMs.toFixed(0)} ms vs ${r.singleMs.toFixed(0)} ms on one` };
+// The line each passing page check prints.
+const summarize = {
+  grad: (r) => `grad ${JSON.stringify(r.grad)}`,
+  nn: (r) => `loss ${r.lossBefore.toFixed(3)} -> ${r.lossAfter.toExponential(2)}, backend ${r.backend}`,
+  threads: (r) => `${r.threads} threads, ${r.count} entries (float32, float64) bit-identical, ${r.threadedMs.toFixed(0)} ms vs ${r.singleMs.toFixed(0)} ms on one`,
+};
+
+// Opens the page a server serves, checks what it shows, closes the server; returns the summary.
+async function pageShowsExpected(browser, page, server) {
+  try {
+    const result = await pageResult(browser, server.url);
+    EXPECT[page](result);
+    return summarize[page](result);
+  } finally {
+    await server.close();
+  }
+}
 
 const BUNDLERS = { vite: buildWithVite, esbuild: buildWithEsbuild };
 const PAGES = ['grad', 'nn', 'threads'];
@@ -88,29 +104,17 @@ try {
         if (page !== 'threads') (sizes[page] ??= {})[bundler] = gzipOfJs(out);
       });
       if (!built) continue;
-      await check(`chromium, ${bundler} build: ${page} page${page === 'threads' ? ' (cross-origin isolated)' : ''}`, async () => {
-        const server = await serveFolder(out, { isolated: page === 'threads' });
-        try {
-          const result = await pageResult(browser, server.url);
-          EXPECT[page](result);
-          return summarize[page](result);
-        } finally {
-          await server.close();
-        }
-      });
+      const isolated = page === 'threads';
+      await check(`chromium, ${bundler} build: ${page} page${isolated ? ' (cross-origin isolated)' : ''}`, async () =>
+        pageShowsExpected(browser, page, await serveFolder(out, { isolated })),
+      );
     }
   }
 
   await check('chromium, vite dev server: nn page', async () => {
     const server = await viteDevServer({ root: `${app}/pages/nn`, configFile: false, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } });
     await server.listen();
-    try {
-      const result = await pageResult(browser, server.resolvedUrls.local[0]);
-      EXPECT.nn(result);
-      return summarize.nn(result);
-    } finally {
-      await server.close();
-    }
+    return pageShowsExpected(browser, 'nn', { url: server.resolvedUrls.local[0], close: () => server.close() });
   });
 } finally {
   await browser?.close();
