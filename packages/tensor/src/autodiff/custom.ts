@@ -2,7 +2,7 @@
 // like any built-in one, so it works in both modes and under any nesting.
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { bind } from '../core/trace.js';
-import { definePrimitive, type JvpRule, type RuleContext, type VjpRule } from '../core/primitive.js';
+import type { JvpRule, Primitive, RuleContext, VjpRule } from '../core/primitive.js';
 import { Tensor } from '../core/tensor.js';
 import { describe } from '../ops/operand.js';
 import { shapesEqual } from '../shape.js';
@@ -84,7 +84,8 @@ function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
     // J_i·dx = ∇_u ⟨vjp_i(u), dx⟩ because vjp_i is linear in u; any u works, zeros is cheapest.
     return grad((u: Tensor) => userVjp(u, ctx, i).mul(dx).sum())(zeros(ctx.out.shape, { dtype: ctx.out.dtype }));
   });
-  return definePrimitive<undefined>({
+  // A user's forward function has no shape rule: its output is known only once it has run.
+  const prim: Primitive<undefined> = {
     name,
     impl: (inputs) => {
       const out = def.forward(...inputs);
@@ -93,5 +94,6 @@ function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
     },
     vjp,
     jvp,
-  });
+  };
+  return prim;
 }

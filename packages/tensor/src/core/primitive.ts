@@ -1,6 +1,13 @@
 // What a primitive is: its kernel call and, per input, its derivative rules. The interpreters
 // only ever call `impl`, `jvp[i]` and `vjp[i]`; they never name a primitive.
+import type { DType } from '../dtype.js';
 import type { Tensor } from './tensor.js';
+
+/** What is known of a tensor before it is computed: its shape and dtype. */
+export interface AbstractValue {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
 
 /** What a derivative rule sees: the inputs and output one level down, and the params. */
 export interface RuleContext<P> {
@@ -28,7 +35,29 @@ export interface Primitive<P = unknown> {
   readonly nonDifferentiable?: boolean;
 }
 
-/** Defines a primitive; a typed identity that keeps `P` attached to the rules. */
-export function definePrimitive<P>(prim: Primitive<P>): Primitive<P> {
-  return prim;
+/** The output shape and dtype of a primitive from its inputs' (validated arguments assumed). */
+export type ShapeRule<P> = (inputs: readonly AbstractValue[], params: P) => AbstractValue;
+
+/**
+ * A primitive as it is written in `prims/`: its shape rule next to its kernel call and its
+ * rules. `impl` receives the output's shape and dtype from `shape`, so no kernel recomputes it.
+ */
+export interface PrimitiveDefinition<P> {
+  readonly name: string;
+  readonly shape: ShapeRule<P>;
+  impl(inputs: readonly Tensor[], params: P, out: AbstractValue): Tensor;
+  readonly vjp: readonly VjpRule<P>[];
+  readonly jvp: readonly JvpRule<P>[];
+  readonly nonDifferentiable?: boolean;
+}
+
+/** A primitive of the library: one that knows its output's shape before it runs. */
+export interface ShapedPrimitive<P = unknown> extends Primitive<P> {
+  readonly shape: ShapeRule<P>;
+}
+
+/** Defines a primitive from its shape rule, kernel call and derivative rules. */
+export function definePrimitive<P>(def: PrimitiveDefinition<P>): ShapedPrimitive<P> {
+  const { shape, impl } = def;
+  return { ...def, impl: (inputs, params) => impl(inputs, params, shape(inputs, params)) };
 }

@@ -1,32 +1,70 @@
-// Elementwise primitives. Each writes its one derivative f'(x) once; the VJP (g·f') and the
-// JVP (dx·f') both come from it. Rules use Tensor methods, i.e. differentiable operations.
+// Elementwise primitives. Each writes its derivative once, f'(x) for a unary op and one partial
+// per operand for a binary one; the VJP and the JVP both come from it. Rules use Tensor
+// methods, i.e. differentiable operations.
 import { allocate } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { definePrimitive, type AbstractValue, type RuleContext, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 
+/** Elementwise primitives keep their (already broadcast and cast) first operand's shape and dtype. */
+const sameAsFirst: ShapeRule<undefined> = ([x]) => ({ shape: x!.shape, dtype: x!.dtype });
+
 function unaryImpl(kernel: UnaryKernel) {
-  return ([x]: readonly Tensor[]): Tensor => {
-    const out = allocate(x!.dtype, x!.size);
+  return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
+    const out = allocate(dtype, x!.size);
     activeBackend().unary(kernel, contiguousData(x!), out);
-    return fromArray(out, x!.shape, x!.dtype);
+    return fromArray(out, shape, dtype);
   };
 }
 
-/** An elementwise primitive from its kernel and its derivative `f'(x)` (given x and f(x)). */
-function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tensor): Primitive<undefined> {
+/**
+ * An elementwise primitive from its kernel and its derivative `f'(x)` (given x and f(x)).
+ * The Jacobian is diagonal, so the VJP (g·f') and the JVP (dx·f') are the same product.
+ */
+function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tensor): ShapedPrimitive<undefined> {
+  const times = (t: Tensor, { inputs, out }: RuleContext<undefined>) => t.mul(derivative(inputs[0]!, out));
+  return definePrimitive<undefined>({ name: kernel, shape: sameAsFirst, impl: unaryImpl(kernel), vjp: [times], jvp: [times] });
+}
+
+/**
+ * One partial derivative of a binary elementwise op, as the product `t · ∂out/∂input` for a
+ * cotangent or tangent `t` of the output's shape (written as a product, not as the partial
+ * itself, so that `1` and `−1` cost no multiplication).
+ */
+type Partial = (t: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
+
+function binaryImpl(kernel: BinaryKernel) {
+  return ([a, b]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
+    const out = allocate(dtype, a!.size);
+    activeBackend().binary(kernel, a!._view, b!._view, shape, out);
+    return fromArray(out, shape, dtype);
+  };
+}
+
+/**
+ * A binary elementwise primitive from its kernel and its two partial derivatives, each written
+ * once: both the VJP and the JVP of input i apply partial i (the Jacobian in each operand is
+ * diagonal, so it is its own transpose).
+ */
+function binary(kernel: BinaryKernel, dx: Partial, dy: Partial): ShapedPrimitive<undefined> {
+  const rule =
+    (partial: Partial) =>
+    (t: Tensor, { inputs, out }: RuleContext<undefined>) =>
+      partial(t, inputs[0]!, inputs[1]!, out);
   return definePrimitive<undefined>({
     name: kernel,
-    impl: unaryImpl(kernel),
-    vjp: [(g, { inputs, out }) => g.mul(derivative(inputs[0]!, out))],
-    jvp: [(dx, { inputs, out }) => dx.mul(derivative(inputs[0]!, out))],
+    shape: sameAsFirst,
+    impl: binaryImpl(kernel),
+    vjp: [rule(dx), rule(dy)],
+    jvp: [rule(dx), rule(dy)],
   });
 }
 
 // A linear op's JVP is the op itself, and so is its VJP when it is its own transpose.
-export const negPrim: Primitive<undefined> = definePrimitive<undefined>({
+export const negPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'neg',
+  shape: sameAsFirst,
   impl: unaryImpl('neg'),
   vjp: [(g) => g.neg()],
   jvp: [(dx) => dx.neg()],
@@ -48,49 +86,22 @@ export const sinPrim = unary('sin', (x) => x.cos());
 // d/dx cos x = −sin x
 export const cosPrim = unary('cos', (x) => x.sin().neg());
 // sign is piecewise constant: its derivative is zero wherever it exists.
-export const signPrim: Primitive<undefined> = definePrimitive<undefined>({
+export const signPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'sign',
+  shape: sameAsFirst,
   impl: unaryImpl('sign'),
   vjp: [null],
   jvp: [null],
   nonDifferentiable: true,
 });
 
-/** Binary kernels run on operands already broadcast to one shape and cast to one dtype. */
-function binaryImpl(kernel: BinaryKernel) {
-  return ([a, b]: readonly Tensor[]): Tensor => {
-    const out = allocate(a!.dtype, a!.size);
-    activeBackend().binary(kernel, a!._view, b!._view, a!.shape, out);
-    return fromArray(out, a!.shape, a!.dtype);
-  };
-}
-
-export const addPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'add',
-  impl: binaryImpl('add'),
-  vjp: [(g) => g, (g) => g],
-  jvp: [(dx) => dx, (dy) => dy],
-});
-export const subPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'sub',
-  impl: binaryImpl('sub'),
-  vjp: [(g) => g, (g) => g.neg()],
-  jvp: [(dx) => dx, (dy) => dy.neg()],
-});
+// d(x + y) = dx + dy;  d(x − y) = dx − dy
+export const addPrim = binary('add', (t) => t, (t) => t);
+export const subPrim = binary('sub', (t) => t, (t) => t.neg());
 // Bilinear: d(xy) = dx·y + x·dy.
-export const mulPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'mul',
-  impl: binaryImpl('mul'),
-  vjp: [(g, { inputs }) => g.mul(inputs[1]!), (g, { inputs }) => g.mul(inputs[0]!)],
-  jvp: [(dx, { inputs }) => dx.mul(inputs[1]!), (dy, { inputs }) => inputs[0]!.mul(dy)],
-});
+export const mulPrim = binary('mul', (t, _x, y) => t.mul(y), (t, x) => t.mul(x));
 // d(x/y) = dx/y − dy·(x/y)/y
-export const divPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'div',
-  impl: binaryImpl('div'),
-  vjp: [(g, { inputs }) => g.div(inputs[1]!), (g, { inputs, out }) => g.mul(out).div(inputs[1]!).neg()],
-  jvp: [(dx, { inputs }) => dx.div(inputs[1]!), (dy, { inputs, out }) => dy.mul(out).div(inputs[1]!).neg()],
-});
+export const divPrim = binary('div', (t, _x, y) => t.div(y), (t, _x, y, out) => t.mul(out).div(y).neg());
 
 // ∂(x^y)/∂x = y·x^(y−1). NOTE: at x = y = 0 this is 0·∞ = NaN; only that point is replaced (by
 // 0, the limit along y = 0), so the rule stays differentiable in y everywhere else.
@@ -101,28 +112,25 @@ function powDx(x: Tensor, y: Tensor): Tensor {
 function powDy(x: Tensor, out: Tensor): Tensor {
   return x.equal(0).where(0, out.mul(x.log()));
 }
-export const powPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'pow',
-  impl: binaryImpl('pow'),
-  vjp: [(g, { inputs }) => g.mul(powDx(inputs[0]!, inputs[1]!)), (g, { inputs, out }) => g.mul(powDy(inputs[0]!, out))],
-  jvp: [(dx, { inputs }) => dx.mul(powDx(inputs[0]!, inputs[1]!)), (dy, { inputs, out }) => dy.mul(powDy(inputs[0]!, out))],
-});
+export const powPrim = binary('pow', (t, x, y) => t.mul(powDx(x, y)), (t, x, _y, out) => t.mul(powDy(x, out)));
 
 // The larger input gets the gradient. NOTE: on ties each side gets half, so that
 // maximum(x, x) = x has derivative 1 (and minimum, its mirror, too).
 function maxShare(x: Tensor, y: Tensor): Tensor {
   return x.greater(y).add(x.equal(y).mul(0.5));
 }
-export const maximumPrim: Primitive<undefined> = definePrimitive<undefined>({
-  name: 'maximum',
-  impl: binaryImpl('maximum'),
-  vjp: [(g, { inputs }) => g.mul(maxShare(inputs[0]!, inputs[1]!)), (g, { inputs }) => g.mul(maxShare(inputs[1]!, inputs[0]!))],
-  jvp: [(dx, { inputs }) => dx.mul(maxShare(inputs[0]!, inputs[1]!)), (dy, { inputs }) => dy.mul(maxShare(inputs[1]!, inputs[0]!))],
-});
+export const maximumPrim = binary('maximum', (t, x, y) => t.mul(maxShare(x, y)), (t, x, y) => t.mul(maxShare(y, x)));
 
 /** Comparisons give 1 or 0 in the operands' dtype; they are constants to every transform. */
-function comparison(kernel: BinaryKernel): Primitive<undefined> {
-  return definePrimitive<undefined>({ name: kernel, impl: binaryImpl(kernel), vjp: [null, null], jvp: [null, null], nonDifferentiable: true });
+function comparison(kernel: BinaryKernel): ShapedPrimitive<undefined> {
+  return definePrimitive<undefined>({
+    name: kernel,
+    shape: sameAsFirst,
+    impl: binaryImpl(kernel),
+    vjp: [null, null],
+    jvp: [null, null],
+    nonDifferentiable: true,
+  });
 }
 export const greaterPrim = comparison('greater');
 export const greaterEqualPrim = comparison('greaterEqual');
@@ -132,12 +140,13 @@ export const equalPrim = comparison('equal');
 export const notEqualPrim = comparison('notEqual');
 
 // where(c, x, y) is linear in x and y; the condition is never differentiated.
-export const wherePrim: Primitive<undefined> = definePrimitive<undefined>({
+export const wherePrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'where',
-  impl: ([c, x, y]: readonly Tensor[]): Tensor => {
-    const out = allocate(x!.dtype, x!.size);
-    activeBackend().where(c!._view, x!._view, y!._view, x!.shape, out);
-    return fromArray(out, x!.shape, x!.dtype);
+  shape: ([, x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+  impl: ([c, x, y], _params, { shape, dtype }) => {
+    const out = allocate(dtype, x!.size);
+    activeBackend().where(c!._view, x!._view, y!._view, shape, out);
+    return fromArray(out, shape, dtype);
   },
   vjp: [null, (g, { inputs }) => inputs[0]!.where(g, 0), (g, { inputs }) => inputs[0]!.where(0, g)],
   jvp: [null, (dx, { inputs }) => inputs[0]!.where(dx, 0), (dy, { inputs }) => inputs[0]!.where(0, dy)],

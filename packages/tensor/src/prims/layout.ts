@@ -4,13 +4,14 @@
 import { allocate, type DType } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
-import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { Tensor, contiguousData, fromArray, isContiguousView } from '../core/tensor.js';
 import { broadcastedAxes, contiguousStrides, invertPermutation, shapeSize } from '../shape.js';
 
-export const reshapePrim: Primitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
+export const reshapePrim: ShapedPrimitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
   name: 'reshape',
-  impl: ([x], { shape }) => {
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  impl: ([x], _params, { shape }) => {
     const v = x!._view;
     if (isContiguousView(v)) return new Tensor({ data: v.data, offset: v.offset, strides: contiguousStrides(shape), shape, dtype: v.dtype });
     return fromArray(contiguousData(x!), shape, v.dtype);
@@ -19,26 +20,22 @@ export const reshapePrim: Primitive<{ shape: readonly number[] }> = definePrimit
   jvp: [(dx, { params }) => dx.reshape(params.shape)],
 });
 
-export const transposePrim: Primitive<{ perm: readonly number[] }> = definePrimitive<{ perm: readonly number[] }>({
+export const transposePrim: ShapedPrimitive<{ perm: readonly number[] }> = definePrimitive<{ perm: readonly number[] }>({
   name: 'transpose',
-  impl: ([x], { perm }) => {
+  shape: ([x], { perm }) => ({ shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype }),
+  impl: ([x], { perm }, { shape }) => {
     const v = x!._view;
-    return new Tensor({
-      data: v.data,
-      offset: v.offset,
-      shape: perm.map((p) => v.shape[p]!),
-      strides: perm.map((p) => v.strides[p]!),
-      dtype: v.dtype,
-    });
+    return new Tensor({ data: v.data, offset: v.offset, shape, strides: perm.map((p) => v.strides[p]!), dtype: v.dtype });
   },
   vjp: [(g, { params }) => g.transpose(invertPermutation(params.perm))],
   jvp: [(dx, { params }) => dx.transpose(params.perm)],
 });
 
 // Broadcasting is undone here and only here: the VJP sums the cotangent over the stretched axes.
-export const broadcastPrim: Primitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
+export const broadcastPrim: ShapedPrimitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
   name: 'broadcastTo',
-  impl: ([x], { shape }) => {
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
+  impl: ([x], _params, { shape }) => {
     const v = x!._view;
     const lead = shape.length - v.shape.length;
     const strides = shape.map((d, i) => (i < lead || v.shape[i - lead] !== d ? 0 : v.strides[i - lead]!));
@@ -68,23 +65,25 @@ function sliceView(v: Tensor['_view'], { starts, steps, shape }: SliceParams) {
   return { data: v.data, offset, strides: v.strides.map((s, d) => s * steps[d]!), shape, dtype: v.dtype };
 }
 
-export const slicePrim: Primitive<SliceParams> = definePrimitive<SliceParams>({
+export const slicePrim: ShapedPrimitive<SliceParams> = definePrimitive<SliceParams>({
   name: 'slice',
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   impl: ([x], params) => new Tensor(sliceView(x!._view, params)),
   vjp: [(g, { inputs, params }) => bind(unslicePrim, [g], { ...params, inputShape: inputs[0]!.shape })],
   jvp: [(dx, { params }) => bind(slicePrim, [dx], params)],
 });
 
 /** The transpose of slice: zeros of `inputShape` with `g` written into the window. */
-export const unslicePrim: Primitive<SliceParams & { readonly inputShape: readonly number[] }> = definePrimitive<
+export const unslicePrim: ShapedPrimitive<SliceParams & { readonly inputShape: readonly number[] }> = definePrimitive<
   SliceParams & { readonly inputShape: readonly number[] }
 >({
   name: 'unslice',
-  impl: ([g], params) => {
-    const out = allocate(g!.dtype, shapeSize(params.inputShape));
-    const full = { data: out, offset: 0, strides: contiguousStrides(params.inputShape), shape: params.inputShape, dtype: g!.dtype };
+  shape: ([g], { inputShape }) => ({ shape: inputShape, dtype: g!.dtype }),
+  impl: ([g], params, { shape, dtype }) => {
+    const out = allocate(dtype, shapeSize(shape));
+    const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype };
     activeBackend().copy(g!._view, sliceView(full, params), params.shape);
-    return fromArray(out, params.inputShape, g!.dtype);
+    return fromArray(out, shape, dtype);
   },
   vjp: [(g, { params }) => bind(slicePrim, [g], { starts: params.starts, steps: params.steps, shape: params.shape })],
   jvp: [(dx, { params }) => bind(unslicePrim, [dx], params)],
@@ -99,7 +98,7 @@ function concatWindow(out: readonly number[], axis: number, start: number, lengt
   };
 }
 
-function concatOffsets(inputs: readonly Tensor[], axis: number): number[] {
+function concatOffsets(inputs: readonly { readonly shape: readonly number[] }[], axis: number): number[] {
   const offsets = [0];
   for (const x of inputs) offsets.push(offsets[offsets.length - 1]! + x.shape[axis]!);
   return offsets;
@@ -120,22 +119,24 @@ const concatRules = {
 };
 
 /** Concat has one input per operand, so its rule lists are built for the arity at hand. */
-export function concatPrim(arity: number): Primitive<{ axis: number }> {
+export function concatPrim(arity: number): ShapedPrimitive<{ axis: number }> {
   let prim = concatPrims.get(arity);
   if (!prim) {
     prim = definePrimitive<{ axis: number }>({
       name: 'concat',
-      impl: (inputs, { axis }) => {
-        const first = inputs[0]!;
+      shape: (inputs, { axis }) => {
+        const length = concatOffsets(inputs, axis)[inputs.length]!;
+        return { shape: inputs[0]!.shape.map((s, d) => (d === axis ? length : s)), dtype: inputs[0]!.dtype };
+      },
+      impl: (inputs, { axis }, { shape, dtype }) => {
         const offsets = concatOffsets(inputs, axis);
-        const shape = first.shape.map((s, d) => (d === axis ? offsets[inputs.length]! : s));
-        const out = allocate(first.dtype, shapeSize(shape));
-        const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype: first.dtype };
+        const out = allocate(dtype, shapeSize(shape));
+        const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype };
         inputs.forEach((x, i) => {
           const window = concatWindow(shape, axis, offsets[i]!, x.shape[axis]!);
           activeBackend().copy(x._view, sliceView(full, window), window.shape);
         });
-        return fromArray(out, shape, first.dtype);
+        return fromArray(out, shape, dtype);
       },
       vjp: Array.from({ length: arity }, (_, i) => concatRules.vjp(i)),
       jvp: Array.from({ length: arity }, (_, i) => concatRules.jvp(i)),
@@ -144,14 +145,15 @@ export function concatPrim(arity: number): Primitive<{ axis: number }> {
   }
   return prim;
 }
-const concatPrims = new Map<number, Primitive<{ axis: number }>>();
+const concatPrims = new Map<number, ShapedPrimitive<{ axis: number }>>();
 
-export const castPrim: Primitive<{ dtype: DType }> = definePrimitive<{ dtype: DType }>({
+export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dtype: DType }>({
   name: 'cast',
-  impl: ([x], { dtype }) => {
-    const out = allocate(dtype, x!.size);
-    activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(x!.shape) }, x!.shape);
-    return fromArray(out, x!.shape, dtype);
+  shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
+  impl: ([x], _params, { shape, dtype }) => {
+    const out = allocate(dtype, shapeSize(shape));
+    activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(shape) }, shape);
+    return fromArray(out, shape, dtype);
   },
   vjp: [(g, { inputs }) => g.astype(inputs[0]!.dtype)],
   jvp: [(dx, { params }) => dx.astype(params.dtype)],

@@ -4,7 +4,7 @@
 import { allocate } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
-import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { fromArray, type Tensor } from '../core/tensor.js';
 import { shapeSize } from '../shape.js';
 import { transposePrim } from './layout.js';
@@ -18,17 +18,16 @@ function matrixTranspose(x: Tensor): Tensor {
 }
 
 // Bilinear: d(AB) = dA·B + A·dB; the VJPs are G·Bᵀ and Aᵀ·G.
-export const matmulPrim: Primitive<undefined> = definePrimitive<undefined>({
+export const matmulPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'matmul',
-  impl: ([a, b]) => {
-    const batchShape = a!.shape.slice(0, -2);
-    const m = a!.shape[a!.ndim - 2]!;
+  shape: ([a, b]) => ({ shape: [...a!.shape.slice(0, -1), b!.shape[b!.shape.length - 1]!], dtype: a!.dtype }),
+  impl: ([a, b], _params, { shape, dtype }) => {
+    const batchShape = shape.slice(0, -2);
+    const [m, n] = shape.slice(-2) as [number, number];
     const k = a!.shape[a!.ndim - 1]!;
-    const n = b!.shape[b!.ndim - 1]!;
-    const shape = [...batchShape, m, n];
-    const out = allocate(a!.dtype, shapeSize(shape));
+    const out = allocate(dtype, shapeSize(shape));
     activeBackend().matmul(a!._view, b!._view, batchShape, m, k, n, out);
-    return fromArray(out, shape, a!.dtype);
+    return fromArray(out, shape, dtype);
   },
   vjp: [(g, { inputs }) => bind(matmulPrim, [g, matrixTranspose(inputs[1]!)], undefined), (g, { inputs }) => bind(matmulPrim, [matrixTranspose(inputs[0]!), g], undefined)],
   jvp: [(da, { inputs }) => bind(matmulPrim, [da, inputs[1]!], undefined), (db, { inputs }) => bind(matmulPrim, [inputs[0]!, db], undefined)],

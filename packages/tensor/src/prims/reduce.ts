@@ -2,7 +2,7 @@
 // elements that attain the maximum.
 import { allocate } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type Primitive } from '../core/primitive.js';
+import { definePrimitive, type AbstractValue, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { reducedShape, shapeSize } from '../shape.js';
 
@@ -11,12 +11,13 @@ export interface ReduceParams {
   readonly keepdims: boolean;
 }
 
+const reduced: ShapeRule<ReduceParams> = ([x], { axes, keepdims }) => ({ shape: reducedShape(x!.shape, axes, keepdims), dtype: x!.dtype });
+
 function reduceImpl(kernel: 'sum' | 'max') {
-  return ([x]: readonly Tensor[], { axes, keepdims }: ReduceParams): Tensor => {
-    const shape = reducedShape(x!.shape, axes, keepdims);
-    const out = allocate(x!.dtype, shapeSize(shape));
+  return ([x]: readonly Tensor[], { axes }: ReduceParams, { shape, dtype }: AbstractValue): Tensor => {
+    const out = allocate(dtype, shapeSize(shape));
     activeBackend().reduce(kernel, contiguousData(x!), x!.shape, axes, out);
-    return fromArray(out, shape, x!.dtype);
+    return fromArray(out, shape, dtype);
   };
 }
 
@@ -25,8 +26,9 @@ function expandBack(g: Tensor, x: Tensor, { axes }: ReduceParams): Tensor {
   return g.reshape(reducedShape(x.shape, axes, true)).broadcastTo(x.shape);
 }
 
-export const sumPrim: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
+export const sumPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReduceParams>({
   name: 'sum',
+  shape: reduced,
   impl: reduceImpl('sum'),
   vjp: [(g, { inputs, params }) => expandBack(g, inputs[0]!, params)],
   jvp: [(dx, { params }) => dx.sum(params.axes, params.keepdims)],
@@ -39,8 +41,9 @@ function maxWeights(x: Tensor, out: Tensor, params: ReduceParams): Tensor {
   return mask.div(mask.sum(params.axes, true));
 }
 
-export const maxPrim: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
+export const maxPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReduceParams>({
   name: 'max',
+  shape: reduced,
   impl: reduceImpl('max'),
   vjp: [(g, { inputs, out, params }) => expandBack(g, inputs[0]!, params).mul(maxWeights(inputs[0]!, out, params))],
   jvp: [(dx, { inputs, out, params }) => dx.mul(maxWeights(inputs[0]!, out, params)).sum(params.axes, params.keepdims)],

@@ -1,0 +1,56 @@
+// THE list of primitives: every operation the interpreters can bind, by name. Everything else
+// in the library is a composite of these. Test tables are keyed by `PrimitiveName`, so a
+// primitive without a test row is a compile error.
+import type { AbstractValue } from '../core/primitive.js';
+import * as elementwise from './elementwise.js';
+import * as layout from './layout.js';
+import { matmulPrim } from './matmul.js';
+import { maxPrim, sumPrim } from './reduce.js';
+
+/** What every entry has, whatever its params: a name and a shape rule. */
+interface Registered {
+  readonly name: string;
+  readonly shape: (inputs: readonly AbstractValue[], params: never) => AbstractValue;
+}
+/** A primitive, or for `concat` (one input per operand) the family of its arities. */
+export type RegisteredPrimitive = Registered | ((arity: number) => Registered);
+
+/** Every primitive, keyed by its `name`. */
+export const PRIMITIVES = {
+  neg: elementwise.negPrim,
+  exp: elementwise.expPrim,
+  log: elementwise.logPrim,
+  sqrt: elementwise.sqrtPrim,
+  abs: elementwise.absPrim,
+  sign: elementwise.signPrim,
+  tanh: elementwise.tanhPrim,
+  sigmoid: elementwise.sigmoidPrim,
+  sin: elementwise.sinPrim,
+  cos: elementwise.cosPrim,
+  add: elementwise.addPrim,
+  sub: elementwise.subPrim,
+  mul: elementwise.mulPrim,
+  div: elementwise.divPrim,
+  pow: elementwise.powPrim,
+  maximum: elementwise.maximumPrim,
+  greater: elementwise.greaterPrim,
+  greaterEqual: elementwise.greaterEqualPrim,
+  less: elementwise.lessPrim,
+  lessEqual: elementwise.lessEqualPrim,
+  equal: elementwise.equalPrim,
+  notEqual: elementwise.notEqualPrim,
+  where: elementwise.wherePrim,
+  reshape: layout.reshapePrim,
+  transpose: layout.transposePrim,
+  broadcastTo: layout.broadcastPrim,
+  slice: layout.slicePrim,
+  unslice: layout.unslicePrim,
+  concat: layout.concatPrim,
+  cast: layout.castPrim,
+  matmul: matmulPrim,
+  sum: sumPrim,
+  max: maxPrim,
+} as const satisfies Record<string, RegisteredPrimitive>;
+
+/** The name of a primitive. */
+export type PrimitiveName = keyof typeof PRIMITIVES;

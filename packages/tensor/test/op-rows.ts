@@ -1,0 +1,197 @@
+// The op table: one row per primitive, keyed by the registry (a primitive without a row is a
+// compile error), and one per public composite. op-table.test.ts runs the rows; op-registry.test.ts
+// checks that every public op appears in some row.
+import fc from 'fast-check';
+import * as J from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import type { PrimitiveName } from '../src/prims/registry.js';
+import { broadcastPairArb, shapeArb, tensorArb, type Domain } from './support.js';
+
+export interface OpSpec {
+  name: string;
+  /** The public functions this row exercises (checked against the exports). */
+  ops: readonly string[];
+  /** Input tensors for one case. */
+  inputs: fc.Arbitrary<Tensor[]>;
+  fn: (...xs: Tensor[]) => Tensor;
+  /** Smooth on its domain: check second derivatives too. */
+  smooth: boolean;
+  /** Finite-difference step, where the op rounds through float32 (its ulp swamps 1e-6 steps). */
+  eps?: number;
+}
+
+const unary = (name: string, fn: (x: Tensor) => Tensor, domain: Domain, smooth = true): OpSpec => ({
+  name,
+  ops: [name.split(' ')[0]!],
+  inputs: shapeArb().chain((s) => tensorArb(s, domain)).map((x) => [x]),
+  fn: fn as OpSpec['fn'],
+  smooth,
+});
+
+const binary = (name: string, fn: (x: Tensor, y: Tensor) => Tensor, dx: Domain, dy: Domain, smooth = true): OpSpec => ({
+  name,
+  ops: [name.split(' ')[0]!],
+  inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, dx), tensorArb(b, dy))),
+  fn: fn as OpSpec['fn'],
+  smooth,
+});
+
+/** A tensor with distinct entries (spaced ≥ 0.1 apart) so max/min/maximum have no ties. */
+const distinctArb = (shape: readonly number[]) => {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return fc.shuffledSubarray(Array.from({ length: 40 }, (_, i) => i / 10 - 2), { minLength: size, maxLength: size }).map((v) =>
+    J.tensor(Float64Array.from(v), { shape, dtype: 'float64' }),
+  );
+};
+
+const matrixShapes = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }));
+
+// Rows shared by several primitives (a layout primitive is best tested with its composites).
+const maximumMinimum: OpSpec = {
+  name: 'maximum / minimum (no ties)',
+  ops: ['maximum', 'minimum'],
+  inputs: shapeArb().chain((s) => fc.tuple(distinctArb(s), distinctArb(s))).filter(([a, b]) => a.sub(b).abs().min().item() > 0.05),
+  fn: (x, y) => J.maximum(x, y).add(J.minimum(x, y).mul(2)),
+  smooth: false,
+};
+const whereRow: OpSpec = {
+  name: 'where (constant condition)',
+  ops: ['where'],
+  inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, 'awayFromZero'), tensorArb(b, 'any'))),
+  fn: (x, y) => J.where(J.greater(x.detach(), 0), x.mul(x), y),
+  smooth: true,
+};
+const matmul2d: OpSpec = {
+  name: 'matmul 2-D',
+  ops: ['matmul'],
+  inputs: matrixShapes.chain(([m, k, n]) => fc.tuple(tensorArb([m, k], 'any'), tensorArb([k, n], 'any'))),
+  fn: J.matmul,
+  smooth: true,
+};
+const transposeRow: OpSpec = {
+  name: 'transpose / .T',
+  ops: ['transpose'],
+  inputs: shapeArb(3).chain((s) => tensorArb(s, 'any')).map((x) => [x]),
+  fn: (x) => J.transpose(x).mul(J.transpose(x)).add(x.T),
+  smooth: true,
+};
+const reshapeRow: OpSpec = {
+  name: 'reshape / flatten / squeeze / expandDims / unsqueeze',
+  ops: ['reshape', 'flatten', 'squeeze', 'expandDims', 'unsqueeze'],
+  inputs: shapeArb().chain((s) => tensorArb(s, 'any')).map((x) => [x]),
+  fn: (x) => J.unsqueeze(J.expandDims(J.squeeze(J.reshape(x, [-1, 1])), 0), -1).sum(-1).mul(J.flatten(x).exp()),
+  smooth: true,
+};
+const broadcastRow: OpSpec = {
+  name: 'broadcastTo',
+  ops: ['broadcastTo'],
+  inputs: shapeArb(2).chain((s) => tensorArb(s, 'any')).map((x) => [x]),
+  fn: (x) => J.broadcastTo(x, [2, ...x.shape]).mul(J.broadcastTo(x, [2, ...x.shape]).sin()),
+  smooth: true,
+};
+// Second order runs the VJP of slice's VJP, i.e. unslice in both modes.
+const sliceRow: OpSpec = {
+  name: 'slice / index (steps, negative steps, dropped axes)',
+  ops: ['slice', 'index'],
+  inputs: fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 })).chain(([a, b]) => tensorArb([a, b], 'any')).map((x) => [x]),
+  fn: (x) => J.slice(x, 0, 1).sum(0).mul(J.index(x, '::-1', 0).sum()).add(J.index(x, -1, '::2').square().sum()),
+  smooth: true,
+};
+const concatRow: OpSpec = {
+  name: 'concat / stack',
+  ops: ['concat', 'stack'],
+  inputs: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([a, b]) =>
+    fc.tuple(tensorArb([a, b], 'any'), tensorArb([a, 2], 'any'), tensorArb([a, b], 'any')),
+  ),
+  fn: (x, y, z) => J.concat([x, y, x.mul(z)], 1).square().sum(0).add(J.stack([x, z], 1).sum([0, 2]).sum()),
+  smooth: true,
+};
+const astypeRow: OpSpec = {
+  ...unary('astype float64→float32→float64', (x) => x.astype('float32').astype('float64').mul(x), 'any'),
+  eps: 1e-2,
+};
+const sumRow = unary('sum (all, axis, keepdims)', (x) => x.sum().add(x.ndim > 0 ? J.sum(x.square(), 0, true).sum() : 0), 'any');
+const maxMin: OpSpec = {
+  name: 'max / min over axes (no ties)',
+  ops: ['max', 'min'],
+  inputs: shapeArb().filter((s) => s.length > 0).chain((s) => distinctArb(s)).map((x) => [x]),
+  fn: (x) => J.max(x, -1).add(J.min(x, -1).mul(3)).sum().add(J.max(x)),
+  smooth: false,
+};
+
+/**
+ * A primitive whose output is a constant to autodiff (comparisons, sign): no row for gradcheck,
+ * but a property that both modes treat it as one (d/dx [c(x)·x] = c(x)).
+ */
+export interface ConstantSpec {
+  name: string;
+  ops: readonly string[];
+  constant: (x: Tensor) => Tensor;
+}
+const constant = (name: string, c: (x: Tensor) => Tensor): ConstantSpec => ({ name, ops: [name], constant: c });
+
+/** One row per primitive: the compiler rejects a primitive without one. */
+export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSpec } = {
+  neg: unary('neg', J.neg, 'any'),
+  exp: unary('exp', J.exp, 'any'),
+  log: unary('log', J.log, 'positive'),
+  sqrt: unary('sqrt', J.sqrt, 'positive'),
+  abs: unary('abs', J.abs, 'awayFromZero', false),
+  sign: constant('sign', J.sign),
+  tanh: unary('tanh', J.tanh, 'any'),
+  sigmoid: unary('sigmoid', J.sigmoid, 'any'),
+  sin: unary('sin', J.sin, 'any'),
+  cos: unary('cos', J.cos, 'any'),
+  add: binary('add', J.add, 'any', 'any'),
+  sub: binary('sub', J.sub, 'any', 'any'),
+  mul: binary('mul', J.mul, 'any', 'any'),
+  div: binary('div', J.div, 'any', 'awayFromZero'),
+  pow: binary('pow', J.pow, 'positive', 'any'),
+  maximum: maximumMinimum,
+  greater: constant('greater', (x) => J.greater(x, 0.1)),
+  greaterEqual: constant('greaterEqual', (x) => J.greaterEqual(x, 0.1)),
+  less: constant('less', (x) => J.less(x, 0.1)),
+  lessEqual: constant('lessEqual', (x) => J.lessEqual(x, 0.1)),
+  equal: constant('equal', (x) => J.equal(x, x.detach())),
+  notEqual: constant('notEqual', (x) => J.notEqual(x, 0.1)),
+  where: whereRow,
+  reshape: reshapeRow,
+  transpose: transposeRow,
+  broadcastTo: broadcastRow,
+  slice: sliceRow,
+  unslice: sliceRow,
+  concat: concatRow,
+  cast: astypeRow,
+  matmul: matmul2d,
+  sum: sumRow,
+  max: maxMin,
+};
+
+/** The public composites (and extra cases of primitives), each a row. */
+export const compositeRows: readonly OpSpec[] = [
+  unary('relu', J.relu, 'awayFromZero', false),
+  unary('reciprocal', J.reciprocal, 'awayFromZero'),
+  unary('square', J.square, 'any'),
+  // Bounds off the 3-decimal grid of the generated values, so no input sits on a kink.
+  unary('clamp', (x) => J.clamp(x, -0.4567, 0.4567), 'awayFromZero', false),
+  unary('pow (number exponent)', (x) => J.pow(x, 3), 'any'),
+  {
+    name: 'matmul vector·matrix and matrix·vector',
+    ops: ['matmul'],
+    inputs: matrixShapes.chain(([m, k]) => fc.tuple(tensorArb([k], 'any'), tensorArb([k, m], 'any'), tensorArb([m, k], 'any'))),
+    fn: (v, a, b) => J.matmul(v, a).sum().add(J.matmul(b, v).mul(J.matmul(v, v)).sum()),
+    smooth: true,
+  },
+  {
+    name: 'matmul batched with broadcast batch dimensions',
+    ops: ['matmul'],
+    inputs: matrixShapes.chain(([m, k, n]) => fc.tuple(tensorArb([2, 1, m, k], 'any'), tensorArb([3, k, n], 'any'))),
+    fn: J.matmul,
+    smooth: true,
+  },
+  unary('mean', (x) => (x.ndim > 0 ? J.mean(x.exp(), -1) : J.mean(x)), 'any'),
+  unary('logSumExp', (x) => (x.ndim > 0 ? J.logSumExp(x, -1) : J.logSumExp(x.reshape([1]))), 'any'),
+  unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
+  unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
+];
+
