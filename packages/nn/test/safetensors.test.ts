@@ -86,7 +86,7 @@ describe('safetensors validation', () => {
     it(`rejects ${what} with a ModelFileError naming the file`, () => {
       expect(() => decodeSafetensors(bytes, { file: 'model.safetensors' })).toThrow(ModelFileError);
       expect(() => decodeSafetensors(bytes, { file: 'model.safetensors' })).toThrow(message);
-      expect(() => decodeSafetensors(bytes, { file: 'model.safetensors' })).toThrow(/^model\.safetensors: /);
+      expect(() => decodeSafetensors(bytes, { file: 'model.safetensors' })).toThrow(/^decodeSafetensors: model\.safetensors: /);
     });
   }
   it('names the tensor in the error', () => {
