@@ -41,14 +41,14 @@ export function checkTensor(op: string, name: string, value: unknown, minRank = 
 /** Throws unless `value` is a finite number ≥ `min` (and < `below`, if given). */
 export function checkNumber(op: string, name: string, value: unknown, min = -Infinity, below?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (below !== undefined && value >= below)) {
-    throw new ArgumentError(`${op}: ${name} must be a finite number ${numberRange(min, below)}, got ${describeValue(value)}`);
+    throw new ArgumentError(`${op}: ${name} must be a finite number${numberRange(min, below)}, got ${describeValue(value)}`);
   }
   return value;
 }
 
 function numberRange(min: number, below: number | undefined): string {
-  if (below !== undefined) return `in [${min}, ${below})`;
-  return min === -Infinity ? '' : `≥ ${min}`;
+  if (below !== undefined) return ` in [${min}, ${below})`;
+  return min === -Infinity ? '' : ` ≥ ${min}`;
 }
 
 /** Throws unless `value` is an integer in [min, max]. */

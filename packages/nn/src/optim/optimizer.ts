@@ -91,10 +91,10 @@ export abstract class Optimizer {
     this.#schema = schema;
     const given = checkOptions(type, options);
     const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    for (const key of Object.keys(schema.rules)) values[key] = ownCopy(given[key] === undefined ? defaults[key] : given[key]);
+    for (const key of Object.keys(schema.rules)) values[key] = given[key] === undefined ? defaults[key] : given[key];
     const problem = this.#problem(values);
     if (problem !== null) throw new ArgumentError(`${type}: ${problem}`);
-    Object.assign(this.#hyper, values);
+    for (const [key, value] of Object.entries(values)) this.#hyper[key] = ownCopy(value);
     this.params = Object.freeze([...params]);
     this.steps = params.map(() => 0);
     this.buffers = new Map(slots.map((s) => [s, params.map(() => null)]));
@@ -115,10 +115,9 @@ export abstract class Optimizer {
 
   /** Sets a hyper-parameter after checking it with the constructor's rules (for the setters). */
   protected setHyperValue(key: string, value: unknown): void {
-    const candidate = { ...this.#hyper, [key]: ownCopy(value) };
-    const problem = this.#problem(candidate);
+    const problem = this.#problem({ ...this.#hyper, [key]: value });
     if (problem !== null) throw new ArgumentError(`${this.type}.${key}: ${problem}`);
-    this.#hyper[key] = candidate[key];
+    this.#hyper[key] = ownCopy(value);
   }
 
   /** The hyper-parameters, as recorded in a saved state (a fresh copy). */
@@ -201,7 +200,7 @@ export abstract class Optimizer {
     if (type !== this.type) throw fail(`was saved by ${typeof type === 'string' ? type : describeValue(type)}, cannot load into ${this.type}`);
     const n = this.params.length;
     if (!Array.isArray(steps) || steps.length !== n || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-      throw fail(`steps must be ${n} non-negative integers, got ${Array.isArray(steps) && steps.length <= 16 ? JSON.stringify(steps) : describeValue(steps)}`);
+      throw fail(`steps must be ${n} non-negative integers, got ${describeValue(steps)}`);
     }
     const values = this.#readHyper(hyper, fail);
     if (!(buffers instanceof Map)) throw fail(`buffers must be a Map of tensors, got ${describeValue(buffers)}`);
@@ -234,15 +233,16 @@ export abstract class Optimizer {
     for (const key of Object.keys(this.#schema.rules)) {
       if (!Object.hasOwn(hyper, key)) throw fail(`${this.type} hyper-parameter ${key} is missing`);
       const v = (hyper as Record<string, unknown>)[key];
-      values[key] = ownCopy(v);
+      values[key] = v;
     }
     const problem = this.#problem(values);
     if (problem !== null) throw fail(`${this.type} ${problem}`);
+    for (const key of Object.keys(values)) values[key] = ownCopy(values[key]);
     return values;
   }
 }
 
-/** Arrays are copied so that a caller keeping the original cannot change a checked value. */
+/** Checked arrays are copied so that a caller keeping the original cannot change a checked value. */
 function ownCopy(v: unknown): unknown {
   return Array.isArray(v) ? [...(v as unknown[])] : v;
 }
