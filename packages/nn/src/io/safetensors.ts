@@ -135,18 +135,23 @@ export function decodeTensors(op: string, bytes: unknown, file: string | undefin
   if (headerLength > MAX_HEADER_BYTES) throw fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (headerLength === 0) throw fail('empty header: expected a JSON object');
   let text: string;
-  let parsed: unknown;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (e) {
+    throw fail(`header is not valid UTF-8 (${e instanceof Error ? e.message : describeValue(e)})`);
+  }
+  // Counted before JSON.parse builds an object per entry: that tree is what would take the memory.
+  const maxTensors = maxTensorCount(bytes.length);
+  const keys = topLevelKeys(text, maxTensors + 1);
+  if (keys === null) throw fail(`the header lists more than ${maxTensors} tensors, the most a ${bytes.length}-byte file may hold`);
+  let parsed: unknown;
+  try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw fail(`header is not valid UTF-8 JSON (${e instanceof Error ? e.message : describeValue(e)})`);
+    throw fail(`header is not valid JSON (${e instanceof Error ? e.message : describeValue(e)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw fail('header must be a JSON object');
   const header = parsed as Record<string, unknown>;
-  const keys = topLevelKeys(text);
-  const maxTensors = maxTensorCount(bytes.length);
-  if (keys.length > maxTensors + 1) throw fail(`the header lists ${keys.length} entries; a ${bytes.length}-byte file may hold at most ${maxTensors} tensors`);
   const seen = new Set<string>();
   for (const k of keys) {
     if (seen.has(k)) throw fail(`key ${describeValue(k)} appears twice in the header`, k);
@@ -178,11 +183,12 @@ function maxTensorCount(fileBytes: number): number {
 }
 
 /**
- * The keys of the top-level object of the valid JSON `text`, in the order written (and with
- * duplicates, which JSON.parse silently merges). JSON.parse cannot be used for the order: it
- * moves integer-like keys (`"0"`, `"1"`) to the front.
+ * The keys of the top-level object of `text`, in the order written (and with duplicates, which
+ * JSON.parse silently merges), or null when there are more than `limit`. JSON.parse cannot give
+ * the order: it moves integer-like keys (`"0"`, `"1"`) to the front. On text that is not valid
+ * JSON the result is meaningless but the scan still ends; JSON.parse then rejects the text.
  */
-function topLevelKeys(text: string): string[] {
+function topLevelKeys(text: string, limit: number): string[] | null {
   const keys: string[] = [];
   let depth = 0;
   let expectKey = false;
@@ -191,7 +197,7 @@ function topLevelKeys(text: string): string[] {
     if (c === 0x22 /* " */) {
       let j = i + 1;
       let escaped = false;
-      while (text.charCodeAt(j) !== 0x22) {
+      while (j < text.length && text.charCodeAt(j) !== 0x22) {
         if (text.charCodeAt(j) === 0x5c /* \ */) {
           escaped = true;
           j++;
@@ -199,7 +205,8 @@ function topLevelKeys(text: string): string[] {
         j++;
       }
       if (depth === 1 && expectKey) {
-        keys.push(escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j));
+        if (keys.length === limit) return null;
+        keys.push(escaped ? parseKey(text.slice(i, j + 1)) : text.slice(i + 1, j));
         expectKey = false;
       }
       i = j;
@@ -213,6 +220,15 @@ function topLevelKeys(text: string): string[] {
     }
   }
   return keys;
+}
+
+/** A JSON string literal's value ('' for a broken one: JSON.parse of the whole text rejects it). */
+function parseKey(literal: string): string {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return '';
+  }
 }
 
 type Fail = (msg: string, tensor?: string) => ModelFileError;
