@@ -86,7 +86,7 @@ try {
   });
   if (!installed) throw new Error('nothing to test without the installed packages');
 
-  const examples = [['README.md', '## A first taste'], ['packages/tensor/README.md', '## Example']];
+  const examples = [['README.md', '## A first taste'], ['packages/tensor/README.md', '## Example'], ['packages/nn/README.md', '## Example']];
   for (const [readme, heading] of examples) {
     await check(`node: ${readme} "${heading.slice(3)}"`, () => {
       const problems = checkReadmeExample(`${root}${readme}`, heading, app);

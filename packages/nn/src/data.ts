@@ -1,24 +1,30 @@
 // Data helpers: one-hot targets, a seeded (optionally stratified) split, feature
 // standardisation and a seeded mini-batch iterator. All work on whole tensors row by row.
 import { ArgumentError, ShapeError, Tensor, tensor, type DType, type Rng } from '@jacobi/tensor';
+import { checkBoolean, checkDType, checkInteger, checkNumber, checkOptions, checkRng, checkShape, checkTensor, describeValue } from './validate.js';
 
+/** Throws unless `labels` holds integers in [0, numClasses) (any non-negative integer without it). */
 function checkLabels(op: string, labels: ArrayLike<number>, numClasses?: number): void {
   for (let i = 0; i < labels.length; i++) {
-    const v = labels[i]!;
-    if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
+    const v: unknown = labels[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
       const range = numClasses === undefined ? 'a non-negative integer' : `an integer in [0, ${numClasses})`;
-      throw new ArgumentError(`${op}: label ${i} is ${v}, expected ${range}`);
+      throw new ArgumentError(`${op}: label ${i} is ${describeValue(v)}, expected ${range}`);
     }
   }
 }
 
-function labelArray(op: string, labels: Tensor | readonly number[]): number[] {
+/** The labels as a checked array of non-negative integers (checked before anything is copied). */
+function labelArray(op: string, labels: unknown, numClasses?: number): number[] {
   if (labels instanceof Tensor) {
     if (labels.ndim !== 1) throw new ShapeError(`${op}: labels must be one-dimensional, got shape [${labels.shape}]`);
-    return Array.from(labels.data());
+    const values = Array.from(labels.data());
+    checkLabels(op, values, numClasses);
+    return values;
   }
-  if (!Array.isArray(labels)) throw new ArgumentError(`${op}: labels must be an array of numbers or a 1-D Tensor`);
-  return [...labels];
+  if (!Array.isArray(labels)) throw new ArgumentError(`${op}: labels must be an array of class indices or a 1-D Tensor, got ${describeValue(labels)}`);
+  checkLabels(op, labels as unknown as ArrayLike<number>, numClasses);
+  return [...(labels as number[])];
 }
 
 /**
@@ -28,12 +34,19 @@ function labelArray(op: string, labels: Tensor | readonly number[]): number[] {
  * oneHot([0, 2], 3).toArray(); // [[1, 0, 0], [0, 0, 1]]
  */
 export function oneHot(labels: Tensor | readonly number[], numClasses: number, opts: { dtype?: DType } = {}): Tensor {
-  if (!Number.isInteger(numClasses) || numClasses <= 0) throw new ArgumentError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
-  const ls = labelArray('oneHot', labels);
-  checkLabels('oneHot', ls, numClasses);
-  const data = opts.dtype === 'float64' ? new Float64Array(ls.length * numClasses) : new Float32Array(ls.length * numClasses);
-  ls.forEach((l, i) => (data[i * numClasses + l] = 1));
-  return tensor(data, { shape: [ls.length, numClasses] });
+  const op = 'oneHot';
+  const dtype = checkOptions(op, opts).dtype;
+  return oneHotRows(op, labels, numClasses, dtype === undefined ? 'float32' : checkDType(op, 'opts.dtype', dtype));
+}
+
+/** `oneHot` for the functions built on it: `op` names the function the user called. */
+export function oneHotRows(op: string, labels: unknown, numClasses: unknown, dtype: DType): Tensor {
+  const classes = checkInteger(op, 'numClasses', numClasses, 1);
+  const ls = labelArray(op, labels, classes);
+  const shape = checkShape(op, 'the one-hot shape [labels, numClasses]', [ls.length, classes]);
+  const data = dtype === 'float64' ? new Float64Array(ls.length * classes) : new Float32Array(ls.length * classes);
+  ls.forEach((l, i) => (data[i * classes + l] = 1));
+  return tensor(data, { shape });
 }
 
 /**
@@ -41,23 +54,43 @@ export function oneHot(labels: Tensor | readonly number[], numClasses: number, o
  * NOTE: @jacobi/tensor has no gather op yet, so this copies on the host and is not differentiable.
  */
 export function takeRows(x: Tensor, indices: readonly number[]): Tensor {
-  if (!(x instanceof Tensor) || x.ndim === 0) throw new ArgumentError('takeRows: expected a Tensor of rank ≥ 1');
-  const n = x.shape[0]!;
-  const rowSize = x.size / Math.max(1, n);
-  const src = x.data();
-  const out = x.dtype === 'float64' ? new Float64Array(indices.length * rowSize) : new Float32Array(indices.length * rowSize);
-  indices.forEach((r, i) => {
-    if (!Number.isInteger(r) || r < 0 || r >= n) throw new ArgumentError(`takeRows: row index ${r} is out of range for ${n} rows`);
-    out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-  });
-  return tensor(out, { shape: [indices.length, ...x.shape.slice(1)] });
+  return gatherRows('takeRows', x, indices);
 }
 
-/** Fisher–Yates shuffle of `0 .. n-1` driven by `r`. */
+function gatherRows(op: string, x: unknown, indices: unknown): Tensor {
+  const t = checkTensor(op, 'x', x, 1);
+  if (!Array.isArray(indices)) throw new ArgumentError(`${op}: indices must be an array of row indices, got ${describeValue(indices)}`);
+  const n = t.shape[0]!;
+  for (let i = 0; i < indices.length; i++) {
+    const r: unknown = indices[i];
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= n) throw new ArgumentError(`${op}: row index ${i} is ${describeValue(r)}, out of range for ${n} rows`);
+  }
+  const shape = checkShape(op, 'the result shape', [indices.length, ...t.shape.slice(1)]);
+  const rowSize = t.size / Math.max(1, n);
+  const src = t.data();
+  const out = t.dtype === 'float64' ? new Float64Array(indices.length * rowSize) : new Float32Array(indices.length * rowSize);
+  (indices as number[]).forEach((r, i) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+  return tensor(out, { shape });
+}
+
+/**
+ * A uniformly random order of `0 .. n-1` (Fisher–Yates) drawn from `r`.
+ *
+ * @example
+ * permutation(4, rng(0)); // e.g. [2, 0, 3, 1]
+ */
 export function permutation(n: number, r: Rng): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = r.int(i + 1);
+  return shuffled('permutation', n, r);
+}
+
+function shuffled(op: string, n: unknown, r: unknown): number[] {
+  const count = checkInteger(op, 'n', n, 0);
+  const g = checkRng(op, 'r', r);
+  const p = Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j: unknown = g.int(i + 1);
+    // NOTE: any object with int() is accepted as a generator, so its answers are checked too.
+    if (typeof j !== 'number' || !Number.isInteger(j) || j < 0 || j > i) throw new ArgumentError(`${op}: the generator's int(${i + 1}) returned ${describeValue(j)}, expected an integer in [0, ${i}]`);
     [p[i], p[j]] = [p[j]!, p[i]!];
   }
   return p;
@@ -91,21 +124,27 @@ export interface Split<Y> {
  */
 export function trainTestSplit<Y extends Tensor | readonly number[]>(x: Tensor, y: Y, opts: SplitOptions): Split<Y> {
   const op = 'trainTestSplit';
-  if (!(x instanceof Tensor) || x.ndim === 0) throw new ArgumentError(`${op}: x must be a Tensor of rank ≥ 1`);
-  const n = x.shape[0]!;
-  const yRows = y instanceof Tensor ? y.shape[0] : (y as readonly number[]).length;
+  const n = checkTensor(op, 'x', x, 1).shape[0]!;
+  if (!(y instanceof Tensor) && !Array.isArray(y)) throw new ArgumentError(`${op}: y must be a Tensor or an array, got ${describeValue(y)}`);
+  const yRows = y instanceof Tensor ? checkTensor(op, 'y', y, 1).shape[0] : y.length;
   if (yRows !== n) throw new ShapeError(`${op}: x has ${n} rows but y has ${yRows}`);
-  if (opts?.rng === undefined) throw new ArgumentError(`${op}: opts.rng is required (pass rng(seed))`);
-  const testSize = opts.testSize ?? 0.25;
+  const o = checkOptions(op, opts);
+  if (o.rng === undefined) throw new ArgumentError(`${op}: opts.rng is required (pass rng(seed))`);
+  const r = checkRng(op, 'opts.rng', o.rng);
+  const testSize = o.testSize === undefined ? 0.25 : checkNumber(op, 'opts.testSize', o.testSize, 0);
   const share = testSize >= 1 ? testSize / n : testSize;
   if (!(share > 0 && share < 1) || (testSize >= 1 && !Number.isInteger(testSize))) {
-    throw new ArgumentError(`${op}: testSize must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${testSize}`);
+    throw new ArgumentError(`${op}: opts.testSize must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${describeValue(testSize)}`);
   }
-  const order = permutation(n, opts.rng);
+  const stratify = o.stratify ?? false;
+  if (typeof stratify !== 'boolean' && !(stratify instanceof Tensor) && !Array.isArray(stratify)) {
+    throw new ArgumentError(`${op}: opts.stratify must be a boolean, a Tensor or an array of labels, got ${describeValue(stratify)}`);
+  }
+  const labels = stratify === false ? null : stratify === true ? stratifyLabels(y) : labelArray(op, stratify);
+  if (labels !== null && labels.length !== n) throw new ShapeError(`${op}: ${labels.length} stratify labels for ${n} rows`);
+  const order = shuffled(op, n, r);
   let test: number[];
-  if (opts.stratify) {
-    const labels = opts.stratify === true ? stratifyLabels(y) : labelArray(op, opts.stratify);
-    if (labels.length !== n) throw new ShapeError(`${op}: ${labels.length} stratify labels for ${n} rows`);
+  if (labels !== null) {
     const byClass = new Map<number, number[]>();
     for (const i of order) {
       const l = labels[i]!;
@@ -122,9 +161,9 @@ export function trainTestSplit<Y extends Tensor | readonly number[]>(x: Tensor, 
   const inTest = new Set(test);
   const trainIndex = order.filter((i) => !inTest.has(i));
   const testIndex = order.filter((i) => inTest.has(i));
-  if (trainIndex.length === 0 || testIndex.length === 0) throw new ArgumentError(`${op}: testSize ${testSize} leaves an empty part for ${n} rows`);
-  const pick = (idx: number[]): Y => (y instanceof Tensor ? takeRows(y, idx) : idx.map((i) => (y as readonly number[])[i]!)) as Y;
-  return { xTrain: takeRows(x, trainIndex), xTest: takeRows(x, testIndex), yTrain: pick(trainIndex), yTest: pick(testIndex), trainIndex, testIndex };
+  if (trainIndex.length === 0 || testIndex.length === 0) throw new ArgumentError(`${op}: opts.testSize ${testSize} leaves an empty part for ${n} rows`);
+  const pick = (idx: number[]): Y => (y instanceof Tensor ? gatherRows(op, y, idx) : idx.map((i) => (y as readonly number[])[i]!)) as Y;
+  return { xTrain: gatherRows(op, x, trainIndex), xTest: gatherRows(op, x, testIndex), yTrain: pick(trainIndex), yTest: pick(testIndex), trainIndex, testIndex };
 }
 
 function stratifyLabels(y: Tensor | readonly number[]): number[] {
@@ -154,7 +193,8 @@ export class Standardizer {
 
   /** Fits the column statistics of a `[rows, features]` tensor. */
   static fit(x: Tensor): Standardizer {
-    if (!(x instanceof Tensor) || x.ndim !== 2 || x.shape[0] === 0) throw new ShapeError(`Standardizer.fit: expected a non-empty [rows, features] tensor, got ${x instanceof Tensor ? `[${x.shape}]` : typeof x}`);
+    checkTensor('Standardizer.fit', 'x', x);
+    if (x.ndim !== 2 || x.shape[0] === 0) throw new ShapeError(`Standardizer.fit: x must be a non-empty [rows, features] tensor, got shape [${x.shape}]`);
     const mean = x.mean(0).detach();
     const variance = x.sub(mean).square().mean(0);
     const std = variance.greater(0).where(variance.sqrt(), 1).detach();
@@ -163,16 +203,23 @@ export class Standardizer {
 
   /** Restores a fitted standardiser from its statistics (as saved with a model). */
   static fromStatistics(mean: readonly number[], std: readonly number[]): Standardizer {
-    if (mean.length !== std.length || mean.length === 0) throw new ArgumentError(`Standardizer.fromStatistics: mean and std must be non-empty and of one length, got ${mean.length} and ${std.length}`);
-    if (std.some((s) => !(s > 0))) throw new ArgumentError('Standardizer.fromStatistics: every std must be positive');
+    const op = 'Standardizer.fromStatistics';
+    if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== std.length || mean.length === 0) {
+      throw new ArgumentError(`${op}: mean and std must be non-empty arrays of one length, got ${describeValue(mean)} and ${describeValue(std)}`);
+    }
+    for (let i = 0; i < mean.length; i++) {
+      checkNumber(op, `mean[${i}]`, mean[i]);
+      if (!(checkNumber(op, `std[${i}]`, std[i]) > 0)) throw new ArgumentError(`${op}: std[${i}] must be positive, got ${describeValue(std[i])}`);
+    }
     return new Standardizer(tensor([...mean]), tensor([...std]));
   }
 
   /** (x − mean) / std, for `[rows, features]` or `[..., features]` input. */
   transform(x: Tensor): Tensor {
     const features = this.mean.shape[0]!;
-    if (!(x instanceof Tensor) || x.ndim === 0 || x.shape[x.ndim - 1] !== features) {
-      throw new ShapeError(`Standardizer.transform: expected [..., ${features}] input, got ${x instanceof Tensor ? `[${x.shape}]` : typeof x}`);
+    checkTensor('Standardizer.transform', 'x', x);
+    if (x.ndim === 0 || x.shape[x.ndim - 1] !== features) {
+      throw new ShapeError(`Standardizer.transform: x must have shape [..., ${features}], got [${x.shape}]`);
     }
     return x.sub(this.mean).div(this.std);
   }
@@ -194,21 +241,36 @@ export interface BatchOptions {
  * @example
  * for (const [xb, yb] of miniBatches(x, y, { batchSize: 16, rng: r })) { ... }
  */
-export function* miniBatches(x: Tensor, y: Tensor, opts: BatchOptions): Generator<[Tensor, Tensor]> {
-  const op = 'miniBatches';
-  if (!(x instanceof Tensor) || !(y instanceof Tensor) || x.ndim === 0 || y.ndim === 0) throw new ArgumentError(`${op}: x and y must be Tensors of rank ≥ 1`);
+export function miniBatches(x: Tensor, y: Tensor, opts: BatchOptions): Generator<[Tensor, Tensor]> {
+  return batchesOf('miniBatches', x, y, opts);
+}
+
+/**
+ * `miniBatches` for the functions built on it. Everything is checked and the order drawn
+ * now, when it is called, not when the first batch is taken: a bad argument throws here.
+ */
+export function batchesOf(op: string, x: unknown, y: unknown, opts: unknown): Generator<[Tensor, Tensor]> {
+  const xs = checkTensor(op, 'x', x, 1);
+  const ys = checkTensor(op, 'y', y, 1);
+  const n = xs.shape[0]!;
+  if (ys.shape[0] !== n) throw new ShapeError(`${op}: x has ${n} rows but y has ${ys.shape[0]}`);
+  const o = checkOptions(op, opts);
+  const size = checkInteger(op, 'opts.batchSize', o.batchSize, 1);
+  const dropLast = o.dropLast === undefined ? false : checkBoolean(op, 'opts.dropLast', o.dropLast);
+  const order = o.rng === undefined ? null : shuffled(op, n, o.rng);
+  return batches(op, xs, ys, size, order, dropLast);
+}
+
+function* batches(op: string, x: Tensor, y: Tensor, size: number, order: number[] | null, dropLast: boolean): Generator<[Tensor, Tensor]> {
   const n = x.shape[0]!;
-  if (y.shape[0] !== n) throw new ShapeError(`${op}: x has ${n} rows but y has ${y.shape[0]}`);
-  const size = opts?.batchSize;
-  if (!Number.isInteger(size) || size <= 0) throw new ArgumentError(`${op}: batchSize must be a positive integer, got ${size}`);
-  const order = opts.rng ? permutation(n, opts.rng) : Array.from({ length: n }, (_, i) => i);
-  if (!opts.rng && size >= n) {
-    yield [x, y];
+  if (order === null && size >= n) {
+    if (!dropLast || size === n) yield [x, y];
     return;
   }
+  const rows = order ?? Array.from({ length: n }, (_, i) => i);
   for (let start = 0; start < n; start += size) {
-    const rows = order.slice(start, start + size);
-    if (opts.dropLast && rows.length < size) return;
-    yield [takeRows(x, rows), takeRows(y, rows)];
+    const chunk = rows.slice(start, start + size);
+    if (dropLast && chunk.length < size) return;
+    yield [gatherRows(op, x, chunk), gatherRows(op, y, chunk)];
   }
 }

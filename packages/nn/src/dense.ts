@@ -1,6 +1,7 @@
 // The fully connected layer of the seed: Y = f(X W + b) with row-vector inputs.
 import { ArgumentError, ShapeError, Tensor, type DType, type Rng } from '@jacobi/tensor';
-import { Module } from './module.js';
+import { Module, methodName } from './module.js';
+import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkShape, checkTensor, describeValue, inContext } from './validate.js';
 import { resolveActivation, type Activation, type ActivationName } from './activations.js';
 import { defaultRng, resolveInitializer, type Initializer, type InitializerName } from './init.js';
 
@@ -38,30 +39,45 @@ export class Dense extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: DenseOptions = {}) {
     super();
-    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`Dense: ${name} must be a positive integer, got ${v}`);
-    }
+    const op = 'Dense';
+    checkInteger(op, 'inFeatures', inFeatures, 1);
+    checkInteger(op, 'outFeatures', outFeatures, 1);
+    const o = checkOptions(op, opts);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.activation = resolveActivation('Dense', opts.activation);
-    const r = opts.rng ?? defaultRng();
-    const dtype = opts.dtype ?? 'float32';
-    this.weight = resolveInitializer('Dense', opts.init ?? 'glorotUniform')([inFeatures, outFeatures], { rng: r, dtype }).detach();
-    this.weight.requiresGrad = true;
-    if (opts.bias ?? true) {
-      this.bias = resolveInitializer('Dense', opts.biasInit ?? 'zeros')([outFeatures], { rng: r, dtype }).detach();
-      this.bias.requiresGrad = true;
-    } else {
-      this.bias = null;
-    }
+    this.activation = resolveActivation(op, o.activation as DenseOptions['activation']);
+    const weightInit = resolveInitializer(op, (o.init ?? 'glorotUniform') as Initializer | InitializerName);
+    const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
+    const biasInit = bias ? resolveInitializer(op, (o.biasInit ?? 'zeros') as Initializer | InitializerName) : null;
+    const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
+    checkShape(op, 'the weight shape [inFeatures, outFeatures]', [inFeatures, outFeatures]);
+    this.weight = parameterFrom(op, 'init', weightInit, [inFeatures, outFeatures], r, dtype);
+    this.bias = biasInit === null ? null : parameterFrom(op, 'biasInit', biasInit, [outFeatures], r, dtype);
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new ArgumentError('Dense.forward: expected a Tensor input');
+    const op = methodName(this, 'forward');
+    checkTensor(op, 'x', x);
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new ShapeError(`Dense.forward: input of shape [${x.shape}] does not fit a layer with ${this.inFeatures} input features (expected [..., ${this.inFeatures}])`);
+      throw new ShapeError(`${op}: input of shape [${x.shape}] does not fit a layer with ${this.inFeatures} input features (expected [..., ${this.inFeatures}])`);
     }
-    const y = x.matmul(this.weight);
-    return this.activation(this.bias === null ? y : y.add(this.bias));
+    return inContext(op, () => {
+      const y = x.matmul(this.weight);
+      const out: unknown = this.activation(this.bias === null ? y : y.add(this.bias));
+      if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the activation returned ${describeValue(out)}, expected a Tensor`);
+      return out;
+    });
   }
+}
+
+/** A fresh requiresGrad leaf from an initialiser, which must return exactly `shape` in `dtype`. */
+function parameterFrom(op: string, option: string, init: Initializer, shape: number[], r: Rng, dtype: DType): Tensor {
+  const value: unknown = inContext(op, () => init(shape, { rng: r, dtype }));
+  if (!(value instanceof Tensor) || value.shape.join() !== shape.join() || value.ndim !== shape.length || value.dtype !== dtype) {
+    throw new ArgumentError(`${op}: opts.${option} returned ${describeValue(value)}, expected a ${dtype} Tensor of shape [${shape}]`);
+  }
+  const p = value.detach();
+  p.requiresGrad = true;
+  return p;
 }

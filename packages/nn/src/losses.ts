@@ -1,7 +1,8 @@
 // Loss functions. Each is a composite of tensor ops, so both autodiff styles differentiate it
 // and its gradient needs no rule of its own.
 import { ArgumentError, ShapeError, Tensor, stack, zerosLike } from '@jacobi/tensor';
-import { oneHot } from './data.js';
+import { oneHotRows } from './data.js';
+import { checkBoolean, checkChoice, checkOptions, checkTensor, describeValue } from './validate.js';
 
 /** How per-element losses become the result: PyTorch's `reduction`. */
 export type Reduction = 'sum' | 'mean' | 'none';
@@ -10,17 +11,24 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 
-function reduce(op: string, losses: Tensor, reduction: Reduction): Tensor {
-  if (reduction === 'sum') return losses.sum();
-  if (reduction === 'mean') return losses.mean();
-  if (reduction === 'none') return losses;
-  throw new ArgumentError(`${op}: reduction must be 'sum', 'mean' or 'none', got ${JSON.stringify(reduction)}`);
+const REDUCTIONS: readonly Reduction[] = ['sum', 'mean', 'none'];
+
+/** The checked reduction option (`fallback` when not given). */
+function reductionOf(op: string, opts: Readonly<Record<string, unknown>>, fallback: Reduction): Reduction {
+  return opts.reduction === undefined ? fallback : checkChoice(op, 'opts.reduction', opts.reduction, REDUCTIONS);
 }
 
-function sameShape(op: string, pred: Tensor, target: Tensor): void {
-  if (!(pred instanceof Tensor) || !(target instanceof Tensor)) throw new ArgumentError(`${op}: expected Tensors for the prediction and the target`);
-  if (pred.shape.join() !== target.shape.join() || pred.ndim !== target.ndim) {
-    throw new ShapeError(`${op}: prediction of shape [${pred.shape}] and target of shape [${target.shape}] must have the same shape`);
+function reduce(losses: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'sum') return losses.sum();
+  if (reduction === 'mean') return losses.mean();
+  return losses;
+}
+
+function sameShape(op: string, pred: unknown, target: unknown, names = ['pred', 'target']): void {
+  const p = checkTensor(op, names[0]!, pred);
+  const t = checkTensor(op, names[1]!, target);
+  if (p.shape.join() !== t.shape.join() || p.ndim !== t.ndim) {
+    throw new ShapeError(`${op}: ${names[0]} of shape [${p.shape}] and ${names[1]} of shape [${t.shape}] must have the same shape`);
   }
 }
 
@@ -29,14 +37,18 @@ function sameShape(op: string, pred: Tensor, target: Tensor): void {
  * with respect to `pred` is `pred − target`. `reduction: 'mean'` divides by the element count.
  */
 export function halfSquaredError(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  sameShape('halfSquaredError', pred, target);
-  return reduce('halfSquaredError', pred.sub(target).square().mul(0.5), opts.reduction ?? 'sum');
+  const op = 'halfSquaredError';
+  const reduction = reductionOf(op, checkOptions(op, opts), 'sum');
+  sameShape(op, pred, target);
+  return reduce(pred.sub(target).square().mul(0.5), reduction);
 }
 
 /** Mean squared error (PyTorch's `MSELoss`): mean of (pred − target)² by default. */
 export function mse(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  sameShape('mse', pred, target);
-  return reduce('mse', pred.sub(target).square(), opts.reduction ?? 'mean');
+  const op = 'mse';
+  const reduction = reductionOf(op, checkOptions(op, opts), 'mean');
+  sameShape(op, pred, target);
+  return reduce(pred.sub(target).square(), reduction);
 }
 
 /**
@@ -48,7 +60,8 @@ export function mse(pred: Tensor, target: Tensor, opts: LossOptions = {}): Tenso
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly number[], opts: LossOptions = {}): Tensor {
   const op = 'softmaxCrossEntropy';
-  if (!(logits instanceof Tensor) || logits.ndim === 0) throw new ArgumentError(`${op}: logits must be a Tensor of rank ≥ 1`);
+  const reduction = reductionOf(op, checkOptions(op, opts), 'mean');
+  checkTensor(op, 'logits', logits, 1);
   const classes = logits.shape[logits.ndim - 1]!;
   const batchShape = logits.shape.slice(0, -1);
   let target: Tensor;
@@ -58,15 +71,15 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
     if (flat.length !== batchSize) {
       throw new ShapeError(`${op}: ${flat.length} labels for logits of shape [${logits.shape}] (expected ${batchSize})`);
     }
-    target = oneHot(flat, classes, { dtype: logits.dtype }).reshape(logits.shape);
+    target = oneHotRows(op, flat, classes, logits.dtype).reshape(logits.shape);
   } else if (labels instanceof Tensor) {
-    sameShape(op, logits, labels);
+    sameShape(op, logits, labels, ['logits', 'labels']);
     target = labels;
   } else {
-    throw new ArgumentError(`${op}: labels must be class indices (an array or a tensor) or a probability tensor`);
+    throw new ArgumentError(`${op}: labels must be class indices (an array or a tensor) or a probability tensor, got ${describeValue(labels)}`);
   }
   const perSample = target.mul(logits.logSoftmax(-1)).sum(-1).neg();
-  return reduce(op, perSample, opts.reduction ?? 'mean');
+  return reduce(perSample, reduction);
 }
 
 export interface BinaryCrossEntropyOptions extends LossOptions {
@@ -82,16 +95,30 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
  */
 export function binaryCrossEntropy(pred: Tensor, target: Tensor, opts: BinaryCrossEntropyOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
+  const o = checkOptions(op, opts);
+  const reduction = reductionOf(op, o, 'mean');
+  const fromLogits = o.fromLogits === undefined ? false : checkBoolean(op, 'opts.fromLogits', o.fromLogits);
   sameShape(op, pred, target);
+  checkUnitInterval(op, 'target', target);
+  if (!fromLogits) checkUnitInterval(op, 'pred', pred, ' (pass { fromLogits: true } for logits)');
   let losses: Tensor;
-  if (opts.fromLogits) {
+  if (fromLogits) {
     losses = target.neg().add(1).mul(pred).add(softplus(pred.neg()));
   } else {
     const logP = pred.log().maximum(-100);
     const log1mP = pred.neg().add(1).log().maximum(-100);
     losses = target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
   }
-  return reduce(op, losses, opts.reduction ?? 'mean');
+  return reduce(losses, reduction);
+}
+
+/** Throws unless every element of `t` is in [0, 1] (NaN is not). */
+function checkUnitInterval(op: string, name: string, t: Tensor, hint = ''): void {
+  const data = t.data();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!(v >= 0 && v <= 1)) throw new ArgumentError(`${op}: ${name} must hold probabilities in [0, 1], got ${describeValue(v)} at flat index ${i}${hint}`);
+  }
 }
 
 

@@ -3,6 +3,7 @@
 import { Tensor, noGrad } from '@jacobi/tensor';
 import { ArgumentError, ShapeError } from '@jacobi/tensor';
 import { ModelFileError } from './errors.js';
+import { checkBoolean, checkFunction, checkOptions, checkString, describeValue } from './validate.js';
 
 /** Where a parameter lives: the module that owns it and the property that holds it. */
 interface Slot {
@@ -57,6 +58,7 @@ export abstract class Module {
 
   /** Switches this module and all sub-modules to training mode (or to eval mode with `false`). */
   train(mode = true): this {
+    checkBoolean(methodName(this, 'train'), 'mode', mode);
     this.training = mode;
     for (const [, child] of this.namedChildren()) child.train(mode);
     return this;
@@ -67,7 +69,7 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by name: what model files store. */
+  /** The parameters by name: what model files store. The tensors are the live parameters, not copies. */
   stateDict(): Map<string, Tensor> {
     return new Map(this.namedParameters());
   }
@@ -80,8 +82,9 @@ export abstract class Module {
    * @throws ModelFileError naming `opts.file` and the offending tensor.
    */
   loadStateDict(state: ReadonlyMap<string, Tensor>, opts: { file?: string } = {}): void {
-    const apply = checkStateDict(this, state, opts.file);
-    apply();
+    const op = methodName(this, 'loadStateDict');
+    const file = checkOptions(op, opts).file;
+    prepareStateDict(op, this, state, file === undefined ? undefined : checkString(op, 'opts.file', file))();
   }
 
   /**
@@ -90,16 +93,18 @@ export abstract class Module {
    * transforms differentiate a model: `valueAndGrad((...ps) => model.withParameters(ps, () => loss))`.
    */
   withParameters<T>(params: readonly Tensor[], fn: () => T): T {
+    const op = methodName(this, 'withParameters');
     const slots = collect(this);
-    if (params.length !== slots.length) {
-      throw new ArgumentError(`withParameters: the model has ${slots.length} parameters, got ${params.length}`);
+    if (!Array.isArray(params) || params.length !== slots.length) {
+      throw new ArgumentError(`${op}: params must be an array of the model's ${slots.length} parameters, got ${describeValue(params)}`);
     }
+    checkFunction(op, 'fn', fn);
     const saved = slots.map(([, s]) => (s.owner as Record<string, Tensor>)[s.key]!);
     slots.forEach(([name, s], i) => {
-      const p = params[i];
-      if (!(p instanceof Tensor)) throw new ArgumentError(`withParameters: expected a Tensor for ${name}`);
-      if (p.shape.join() !== saved[i]!.shape.join()) {
-        throw new ShapeError(`withParameters: ${name} has shape [${saved[i]!.shape}], got [${p.shape}]`);
+      const p: unknown = params[i];
+      if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: params[${i}] (${name}) must be a Tensor, got ${describeValue(p)}`);
+      if (p.shape.join() !== saved[i]!.shape.join() || p.ndim !== saved[i]!.ndim) {
+        throw new ShapeError(`${op}: ${name} has shape [${saved[i]!.shape}], got [${p.shape}]`);
       }
     });
     try {
@@ -137,27 +142,46 @@ function collect(root: Module): [string, Slot][] {
   return out;
 }
 
+/** `Dense.loadStateDict`: a method's name in messages, after the instance's class. */
+export function methodName(instance: object, method: string): string {
+  return `${instance.constructor.name}.${method}`;
+}
+
 /**
  * Checks `state` against the parameters of `model` and returns the function that assigns it.
  * Splitting check from assignment lets a caller validate several things (model and optimiser)
  * before changing any of them.
+ *
+ * @throws ModelFileError naming `file` and the offending tensor.
  */
 export function checkStateDict(model: Module, state: ReadonlyMap<string, Tensor>, file?: string): () => void {
+  const op = 'checkStateDict';
+  return prepareStateDict(op, model, state, file === undefined ? undefined : checkString(op, 'file', file));
+}
+
+/** `checkStateDict` for the functions built on it: `op` names the function the user called. */
+export function prepareStateDict(op: string, model: unknown, state: unknown, file: string | undefined): () => void {
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  if (!(state instanceof Map)) throw new ArgumentError(`${op}: state must be a Map from parameter names to Tensors, got ${describeValue(state)}`);
+  const fail = (msg: string, tensor: string) => new ModelFileError(msg, { op, file, tensor });
+  const entries = state as ReadonlyMap<unknown, unknown>;
   const params = model.namedParameters();
   const names = new Set(params.map(([n]) => n));
   for (const [name, p] of params) {
-    const value = state.get(name);
-    if (value === undefined) throw new ModelFileError(`parameter '${name}' is missing (the model expects shape [${p.shape}])`, { file, tensor: name });
-    if (!(value instanceof Tensor)) throw new ModelFileError(`entry '${name}' is not a Tensor`, { file, tensor: name });
+    const value = entries.get(name);
+    if (value === undefined) throw fail(`parameter '${name}' is missing (the model expects shape [${p.shape}])`, name);
+    if (!(value instanceof Tensor)) throw fail(`entry '${name}' must be a Tensor, got ${describeValue(value)}`, name);
     if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim) {
-      throw new ModelFileError(`parameter '${name}' has shape [${value.shape}], the model expects [${p.shape}]`, { file, tensor: name });
+      throw fail(`parameter '${name}' has shape [${value.shape}], the model expects [${p.shape}]`, name);
     }
   }
-  for (const name of state.keys()) {
-    if (!names.has(name)) throw new ModelFileError(`unexpected tensor '${name}': the model has no such parameter`, { file, tensor: name });
+  for (const name of entries.keys()) {
+    if (typeof name !== 'string' || !names.has(name)) throw fail(`unexpected tensor ${describeValue(name)}: the model has no such parameter`, String(name));
   }
+  // NOTE: the new values are cast (copied) now, so the commit below cannot fail half-way.
+  const values = params.map(([name, p]) => (entries.get(name) as Tensor).astype(p.dtype).detach());
   return () =>
     noGrad(() => {
-      for (const [name, p] of params) p.assign(state.get(name)!.astype(p.dtype));
+      params.forEach(([, p], i) => p.assign(values[i]!));
     });
 }

@@ -1,23 +1,33 @@
 // A chain of modules, each fed the previous one's output.
-import { ArgumentError, type Tensor } from '@jacobi/tensor';
-import { Module } from './module.js';
+import { ArgumentError, Tensor } from '@jacobi/tensor';
+import { Module, methodName } from './module.js';
 import type { Activation } from './activations.js';
+import { checkFunction, checkTensor, describeValue, inContext } from './validate.js';
 
 /** A module or a plain function of a tensor (an activation, say) inside a `Sequential`. */
 export type Layer = Module | Activation;
 
 /** Wraps a plain function so that it can sit in a `Sequential`; it has no parameters. */
 export class Lambda extends Module {
-  constructor(readonly fn: Activation) {
+  readonly fn: Activation;
+
+  constructor(fn: Activation) {
     super();
+    this.fn = checkFunction('Lambda', 'fn', fn);
   }
+
   forward(x: Tensor): Tensor {
-    return this.fn(x);
+    const op = methodName(this, 'forward');
+    checkTensor(op, 'x', x);
+    const out: unknown = inContext(op, () => this.fn(x));
+    if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function returned ${describeValue(out)}, expected a Tensor`);
+    return out;
   }
 }
 
 /**
- * Applies its layers in order. Parameters are named `layers.<i>.<name>`.
+ * Applies its layers in order. Parameters are named `layers.<i>.<name>`. An error inside a
+ * layer names the layer: `Sequential.forward: layer 1: Dense.forward: ...`.
  *
  * @example
  * const model = new Sequential(new Dense(4, 16, { activation: 'relu' }), new Dense(16, 3));
@@ -31,11 +41,13 @@ export class Sequential extends Module {
     this.layers = layers.map((l, i) => {
       if (l instanceof Module) return l;
       if (typeof l === 'function') return new Lambda(l);
-      throw new ArgumentError(`Sequential: layer ${i} is neither a Module nor a function`);
+      throw new ArgumentError(`Sequential: layer ${i} must be a Module or a function, got ${describeValue(l)}`);
     });
   }
 
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, layer) => layer.forward(h), x);
+    const op = methodName(this, 'forward');
+    checkTensor(op, 'x', x);
+    return this.layers.reduce((h, layer, i) => inContext(`${op}: layer ${i}`, () => layer.forward(h)), x);
   }
 }

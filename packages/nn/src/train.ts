@@ -1,9 +1,10 @@
 // A reusable training loop: one gradient step in either autodiff style, an epoch over
 // seeded mini-batches, and evaluation without recording a graph.
-import { ArgumentError, noGrad, valueAndGrad, type Rng, type Tensor } from '@jacobi/tensor';
-import type { Module } from './module.js';
-import type { Optimizer } from './optim/optimizer.js';
-import { miniBatches } from './data.js';
+import { ArgumentError, Tensor, noGrad, valueAndGrad, type Rng } from '@jacobi/tensor';
+import { Module } from './module.js';
+import { Optimizer } from './optim/optimizer.js';
+import { batchesOf } from './data.js';
+import { checkChoice, checkFunction, checkInteger, checkOptions, checkRng, checkTensor, describeValue, inContext } from './validate.js';
 
 /** A loss of a prediction against a target, returning a one-element tensor. */
 export type LossFunction = (pred: Tensor, target: Tensor) => Tensor;
@@ -14,23 +15,59 @@ export type LossFunction = (pred: Tensor, target: Tensor) => Tensor;
  */
 export type GradientMode = 'backward' | 'functional';
 
-/** One optimisation step on one batch; returns the batch loss before the step. */
+/**
+ * One optimisation step on one batch; returns the batch loss before the step. Atomic: if the
+ * forward pass, the loss, the backward pass or the step throws, the parameters, the
+ * optimiser and every `.grad` are as they were before the call.
+ */
 export function trainStep(model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, mode: GradientMode = 'backward'): number {
+  const op = 'trainStep';
+  checkStepArguments(op, model, optimizer, loss, x, y);
+  return stepOnce(op, model, optimizer, loss, x, y, checkChoice(op, 'mode', mode, MODES));
+}
+
+const MODES: readonly GradientMode[] = ['backward', 'functional'];
+
+function checkStepArguments(op: string, model: unknown, optimizer: unknown, loss: unknown, x: unknown, y: unknown): void {
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${op}: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  checkFunction(op, 'loss', loss);
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'y', y);
+}
+
+function stepOnce(op: string, model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, mode: GradientMode): number {
+  const scalarLoss = (value: unknown): Tensor => {
+    if (!(value instanceof Tensor) || value.size !== 1) throw new ArgumentError(`${op}: the loss function returned ${describeValue(value)}, expected a one-element Tensor`);
+    return value;
+  };
   if (mode === 'backward') {
-    optimizer.zeroGrad();
-    const value = loss(model.forward(x), y);
-    value.backward();
-    optimizer.step();
-    return value.item();
+    // NOTE: backward() accumulates into every requiresGrad leaf it reaches, so all of them are
+    // saved and put back if anything fails; the step itself changes nothing unless it succeeds.
+    const leaves = [...new Set([...optimizer.params, ...model.parameters(), x, y])].filter((t) => t.requiresGrad && t.isLeaf);
+    const saved = leaves.map((t) => t.grad);
+    try {
+      return inContext(op, () => {
+        optimizer.zeroGrad();
+        const value = scalarLoss(loss(model.forward(x), y));
+        value.backward();
+        optimizer.step();
+        return value.item();
+      });
+    } catch (e) {
+      leaves.forEach((t, i) => (t.grad = saved[i]!));
+      throw e;
+    }
   }
-  if (mode !== 'functional') throw new ArgumentError(`trainStep: mode must be 'backward' or 'functional', got ${JSON.stringify(mode)}`);
-  const params = model.parameters();
-  const objective = (...ps: Tensor[]) => model.withParameters(ps, () => loss(model.forward(x), y));
-  // NOTE: noGrad stops the imperative tape from also recording the pass; valueAndGrad has its own level.
-  const [value, grads] = noGrad(() => valueAndGrad(objective, { argnums: params.map((_, i) => i) })(...params));
-  const byParam = new Map(params.map((p, i) => [p, grads[i]!]));
-  optimizer.step(optimizer.params.map((p) => byParam.get(p) ?? null));
-  return value.item();
+  return inContext(op, () => {
+    const params = model.parameters();
+    const objective = (...ps: Tensor[]) => model.withParameters(ps, () => scalarLoss(loss(model.forward(x), y)));
+    // NOTE: noGrad stops the imperative tape from also recording the pass; valueAndGrad has its own level.
+    const [value, grads] = noGrad(() => valueAndGrad(objective, { argnums: params.map((_, i) => i) })(...params));
+    const byParam = new Map(params.map((p, i) => [p, grads[i]!]));
+    optimizer.step(optimizer.params.map((p) => byParam.get(p) ?? null));
+    return value.item();
+  });
 }
 
 export interface EpochOptions {
@@ -41,27 +78,54 @@ export interface EpochOptions {
   mode?: GradientMode;
 }
 
-/** One pass over the data; returns the mean of the batch losses. */
+/**
+ * One pass over the data; returns the mean of the batch losses. Each step is atomic, but a
+ * failure in a later batch keeps the steps of the batches before it.
+ */
 export function trainEpoch(model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, opts: EpochOptions = {}): number {
-  model.train();
+  const op = 'trainEpoch';
+  checkStepArguments(op, model, optimizer, loss, x, y);
+  return epochOnce(op, model, optimizer, loss, x, y, checkEpochOptions(op, opts, x));
+}
+
+interface CheckedEpoch {
+  batches: Generator<[Tensor, Tensor]>;
+  mode: GradientMode;
+}
+
+/** The epoch options, checked; the batches are drawn only when the epoch runs. */
+function checkEpochOptions(op: string, opts: unknown, x: Tensor): (xs: Tensor, ys: Tensor) => CheckedEpoch {
+  const o = checkOptions(op, opts);
+  const mode = o.mode === undefined ? 'backward' : checkChoice(op, 'opts.mode', o.mode, MODES);
   const n = x.shape[0] ?? 0;
-  const batchSize = opts.batchSize ?? n;
-  let total = 0;
-  let batches = 0;
+  const batchSize = o.batchSize === undefined ? Math.max(1, n) : checkInteger(op, 'opts.batchSize', o.batchSize, 1);
+  if (o.rng !== undefined) checkRng(op, 'opts.rng', o.rng);
   const full = batchSize >= n;
-  for (const [xb, yb] of miniBatches(x, y, full ? { batchSize } : { batchSize, ...(opts.rng ? { rng: opts.rng } : {}) })) {
-    total += trainStep(model, optimizer, loss, xb, yb, opts.mode);
-    batches++;
+  const batchOptions = full || o.rng === undefined ? { batchSize } : { batchSize, rng: o.rng };
+  return (xs, ys) => ({ batches: batchesOf(op, xs, ys, batchOptions), mode });
+}
+
+function epochOnce(op: string, model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, epoch: (xs: Tensor, ys: Tensor) => CheckedEpoch): number {
+  const { batches, mode } = epoch(x, y);
+  model.train();
+  let total = 0;
+  let count = 0;
+  for (const [xb, yb] of batches) {
+    total += stepOnce(op, model, optimizer, loss, xb, yb, mode);
+    count++;
   }
-  return total / Math.max(1, batches);
+  return total / Math.max(1, count);
 }
 
 /** The model's output on `x` in eval mode, with no graph recorded. */
 export function predict(model: Module, x: Tensor): Tensor {
+  const op = 'predict';
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  checkTensor(op, 'x', x);
   const wasTraining = model.training;
   model.eval();
   try {
-    return noGrad(() => model.forward(x));
+    return inContext(op, () => noGrad(() => model.forward(x)));
   } finally {
     model.train(wasTraining);
   }
@@ -82,11 +146,16 @@ export interface FitOptions extends EpochOptions {
  * fit(model, x, y, { optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: mse, epochs: 100 });
  */
 export function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions): number[] {
-  if (!Number.isInteger(opts?.epochs) || opts.epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${opts?.epochs}`);
+  const op = 'fit';
+  const o = checkOptions(op, opts);
+  const epochs = checkInteger(op, 'opts.epochs', o.epochs, 0);
+  checkStepArguments(op, model, o.optimizer, o.loss, x, y);
+  const onEpoch = o.onEpoch === undefined ? undefined : checkFunction<NonNullable<FitOptions['onEpoch']>>(op, 'opts.onEpoch', o.onEpoch);
+  const epoch = checkEpochOptions(op, { batchSize: o.batchSize, rng: o.rng, mode: o.mode }, x);
   const losses: number[] = [];
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    losses.push(trainEpoch(model, opts.optimizer, opts.loss, x, y, opts));
-    if (opts.onEpoch?.(epoch, losses[losses.length - 1]!) === false) break;
+  for (let e = 1; e <= epochs; e++) {
+    losses.push(epochOnce(op, model, o.optimizer as Optimizer, o.loss as LossFunction, x, y, epoch));
+    if (onEpoch?.(e, losses[losses.length - 1]!) === false) break;
   }
   return losses;
 }

@@ -54,7 +54,7 @@ describe('Module', () => {
     const g = grad((f: Tensor) => m.withParameters([f], () => m.forward(tensor([3])).sum()))(tensor([5]));
     expect(g.toArray()).toEqual([3]);
     expect(m.factor).toBe(original);
-    expect(() => m.withParameters([], () => 0)).toThrow(/has 1 parameters, got 0/);
+    expect(() => m.withParameters([], () => 0)).toThrow(/withParameters: params must be an array of the model's 1 parameters, got \[\]/);
   });
 
   it('loadStateDict checks everything first and keeps the old weights on failure', () => {

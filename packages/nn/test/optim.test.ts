@@ -73,7 +73,7 @@ describe('Adam and AdamW', () => {
     adamReference(1, grads, 0.1, 0.9, 0.999, 1e-8, 0.1, true).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 13));
   });
   it('rejects betas outside [0, 1)', () => {
-    expect(() => new Adam([param(1)], { betas: [0.9, 1] })).toThrow(/betas\[1\]/);
+    expect(() => new Adam([param(1)], { betas: [0.9, 1] })).toThrow(/betas must be a pair \[β1, β2\] of numbers in \[0, 1\), got \[0\.9, 1\]/);
   });
 });
 

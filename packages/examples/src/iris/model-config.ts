@@ -27,18 +27,18 @@ export function irisMetadata(config: IrisConfig, scaler: Standardizer): Record<s
 /** Reads the configuration back, checking it before anything is built from it. */
 export function parseIrisMetadata(metadata: Record<string, string>, file: string): SavedIrisConfig {
   const raw = metadata[KEY];
-  if (raw === undefined) throw new ModelFileError(`no '${KEY}' metadata: not a model saved by pnpm iris`, { file });
+  if (raw === undefined) throw new ModelFileError(`no '${KEY}' metadata: not a model saved by pnpm iris`, { op: 'parseIrisMetadata', file });
   let c: SavedIrisConfig;
   try {
     c = JSON.parse(raw) as SavedIrisConfig;
   } catch {
-    throw new ModelFileError(`'${KEY}' metadata is not valid JSON`, { file });
+    throw new ModelFileError(`'${KEY}' metadata is not valid JSON`, { op: 'parseIrisMetadata', file });
   }
   const ints = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x > 0);
   const nums = (v: unknown) => Array.isArray(v) && v.length === 4 && v.every((x) => Number.isFinite(x));
   const act = (v: unknown) => typeof v === 'string' && Object.hasOwn(activations, v);
   if (!ints(c.hidden) || !act(c.activation) || !act(c.outputActivation) || !nums(c.mean) || !nums(c.std)) {
-    throw new ModelFileError(`'${KEY}' metadata is malformed`, { file });
+    throw new ModelFileError(`'${KEY}' metadata is malformed`, { op: 'parseIrisMetadata', file });
   }
   return c;
 }

@@ -1,11 +1,12 @@
 // A model (and optionally its optimiser) as safetensors bytes and back. Parameters are stored
 // under their `namedParameters()` names; optimiser buffers under `optimizer.<index>.<slot>`,
 // with its kind, hyper-parameters and step counts as JSON in the metadata. Browser-safe.
-import type { Tensor } from '@jacobi/tensor';
+import { ArgumentError, type Tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
-import { checkStateDict, type Module } from '../module.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { Module, prepareStateDict } from '../module.js';
+import { Optimizer, PREPARE_LOAD, type OptimizerState } from '../optim/optimizer.js';
+import { checkOptions, checkString, describeValue } from '../validate.js';
+import { decodeTensors, encodeTensors } from './safetensors.js';
 
 /** Prefix of optimiser buffers in a model file. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
@@ -18,25 +19,39 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-/** The model's parameters (and optionally optimiser state) as safetensors bytes. */
+/**
+ * The model's parameters (and optionally optimiser state) as safetensors bytes. Whatever this
+ * writes, `decodeModel` reads back into the same model and optimiser.
+ *
+ * @example
+ * const bytes = encodeModel(model, { optimizer: opt, metadata: { config: '{}' } });
+ */
 export function encodeModel(model: Module, opts: SaveOptions = {}): Uint8Array {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.metadata ?? {})) {
-    if (k === FORMAT_KEYS.format || k.startsWith('jacobi.')) throw new ModelFileError(`metadata key '${k}' is reserved`);
-    metadata[k] = v;
+  return encodeModelFor('encodeModel', model, opts);
+}
+
+/** `encodeModel` for the functions built on it: `op` names the function the user called. */
+export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8Array {
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  const o = checkOptions(op, opts);
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(checkOptions(op, o.metadata, 'opts.metadata'))) {
+    if (k === FORMAT_KEYS.format || k.startsWith('jacobi.')) throw new ModelFileError(`metadata key '${k}' is reserved`, { op });
+    metadata[k] = checkString(op, `opts.metadata['${k}']`, v);
   }
   metadata[FORMAT_KEYS.format] = 'jacobi';
   metadata[FORMAT_KEYS.version] = '1';
   const entries: [string, Tensor][] = model.namedParameters();
   for (const [name] of entries) {
-    if (name.startsWith(OPTIMIZER_PREFIX)) throw new ModelFileError(`parameter name '${name}' clashes with the optimiser prefix`, { tensor: name });
+    if (name.startsWith(OPTIMIZER_PREFIX)) throw new ModelFileError(`parameter name '${name}' clashes with the optimiser prefix`, { op, tensor: name });
   }
-  if (opts.optimizer) {
-    const state = opts.optimizer.stateDict();
+  if (o.optimizer !== undefined) {
+    if (!(o.optimizer instanceof Optimizer)) throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(o.optimizer)}`);
+    const state = o.optimizer.stateDict();
     metadata[FORMAT_KEYS.optimizer] = JSON.stringify({ type: state.type, hyper: state.hyper, steps: state.steps });
     for (const [name, t] of state.buffers) entries.push([OPTIMIZER_PREFIX + name, t]);
   }
-  return encodeSafetensors(entries, metadata);
+  return encodeTensors(op, entries, metadata);
 }
 
 export interface LoadOptions {
@@ -48,38 +63,53 @@ export interface LoadOptions {
 
 /**
  * Decodes `bytes` into `model` (and `opts.optimizer`): everything is validated first, and on
- * any error neither the model nor the optimiser changes. Returns the file's metadata.
+ * any error neither the model nor the optimiser changes. Returns the file's metadata (a
+ * null-prototype object).
+ *
+ * @example
+ * const metadata = decodeModel(bytes, model, { optimizer: opt, file: 'model.safetensors' });
  */
 export function decodeModel(bytes: Uint8Array, model: Module, opts: LoadOptions = {}): Record<string, string> {
-  const { tensors, metadata } = decodeSafetensors(bytes, { file: opts.file });
+  const op = 'decodeModel';
+  const file = checkOptions(op, opts).file;
+  return decodeModelFor(op, bytes, model, opts, file === undefined ? undefined : checkString(op, 'opts.file', file));
+}
+
+/** `decodeModel` for the functions built on it: `op` names the function the user called. */
+export function decodeModelFor(op: string, bytes: unknown, model: unknown, opts: unknown, file: string | undefined): Record<string, string> {
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
+  const optimizer = checkOptions(op, opts).optimizer;
+  if (optimizer !== undefined && !(optimizer instanceof Optimizer)) throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  const { tensors, metadata } = decodeTensors(op, bytes, file);
   const params = new Map<string, Tensor>();
   const buffers = new Map<string, Tensor>();
   for (const [name, t] of tensors) {
     if (name.startsWith(OPTIMIZER_PREFIX)) buffers.set(name.slice(OPTIMIZER_PREFIX.length), t);
     else params.set(name, t);
   }
-  const applyModel = checkStateDict(model, params, opts.file);
+  const applyModel = prepareStateDict(op, model, params, file);
   let applyOptimizer = (): void => {};
-  if (opts.optimizer) {
-    applyOptimizer = opts.optimizer.checkStateDict(parseOptimizerState(metadata, buffers, opts.file), opts.file);
+  if (optimizer !== undefined) {
+    applyOptimizer = optimizer[PREPARE_LOAD](op, parseOptimizerState(op, metadata, buffers, file), file);
   }
   applyModel();
   applyOptimizer();
   return metadata;
 }
 
-function parseOptimizerState(metadata: Record<string, string>, buffers: Map<string, Tensor>, file: string | undefined): OptimizerState {
-  const raw = metadata[FORMAT_KEYS.optimizer];
-  if (raw === undefined) throw new ModelFileError('the file holds no optimiser state (it was saved without one)', { file });
+function parseOptimizerState(op: string, metadata: Record<string, string>, buffers: Map<string, Tensor>, file: string | undefined): OptimizerState {
+  const raw = Object.hasOwn(metadata, FORMAT_KEYS.optimizer) ? metadata[FORMAT_KEYS.optimizer] : undefined;
+  if (raw === undefined) throw new ModelFileError('the file holds no optimiser state (it was saved without one)', { op, file });
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ModelFileError(`metadata '${FORMAT_KEYS.optimizer}' is not valid JSON`, { file });
+    throw new ModelFileError(`metadata '${FORMAT_KEYS.optimizer}' is not valid JSON`, { op, file });
   }
-  const s = parsed as Partial<OptimizerState>;
-  if (typeof s !== 'object' || s === null || typeof s.type !== 'string' || typeof s.hyper !== 'object' || s.hyper === null || !Array.isArray(s.steps)) {
-    throw new ModelFileError(`metadata '${FORMAT_KEYS.optimizer}' must hold {type, hyper, steps}`, { file });
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ModelFileError(`metadata '${FORMAT_KEYS.optimizer}' must hold {type, hyper, steps}`, { op, file });
   }
-  return { type: s.type, hyper: s.hyper, steps: s.steps, buffers };
+  const own = (k: string): unknown => (Object.hasOwn(parsed as object, k) ? (parsed as Record<string, unknown>)[k] : undefined);
+  // The optimiser checks each field by the same rules as its constructor.
+  return { type: own('type'), hyper: own('hyper'), steps: own('steps'), buffers } as OptimizerState;
 }

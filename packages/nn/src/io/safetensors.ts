@@ -1,8 +1,9 @@
 // The safetensors format, byte level: u64 little-endian header length N, N bytes of JSON
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {str: str}}, then the raw
 // little-endian data. Pure functions on Uint8Array: no Node APIs, so it runs in browsers.
-import { Tensor, tensor } from '@jacobi/tensor';
+import { ArgumentError, Tensor, tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
+import { LONE_SURROGATE, checkOptions, checkString, describeValue } from '../validate.js';
 
 // NOTE: declared here rather than through a lib so the package needs neither DOM nor Node types;
 // every browser and Node ≥ 11 has both as globals.
@@ -26,31 +27,43 @@ export interface SafetensorsContents {
 }
 
 /**
- * Encodes tensors (float32 as F32, float64 as F64) and string metadata as safetensors bytes.
- * The header is padded with spaces so the data starts 8-byte aligned, as the reference writer does.
+ * Encodes tensors (float32 as F32, float64 as F64) and string metadata as safetensors bytes,
+ * in the order given. The header is padded with spaces so the data starts 8-byte aligned, as
+ * the reference writer does. Any name is stored as written (`__proto__` and `"0"` included).
  *
  * @example
  * const bytes = encodeSafetensors(new Map([['w', tensor([1, 2])]]), { format: 'jacobi' });
  */
 export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new ModelFileError(`metadata value for '${k}' must be a string, got ${typeof v}`);
+  return encodeTensors('encodeSafetensors', tensors, metadata);
+}
+
+/** `encodeSafetensors` for the functions built on it: `op` names the function the user called. */
+export function encodeTensors(op: string, tensors: Iterable<readonly [string, Tensor]>, metadata: unknown): Uint8Array {
+  const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { op, tensor });
+  const meta = checkOptions(op, metadata, 'metadata');
+  for (const [k, v] of Object.entries(meta)) {
+    checkString(op, 'a metadata key', k);
+    checkString(op, `metadata value '${k}'`, v);
   }
-  if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
+  // NOTE: the header is written by hand from [key, value] pairs, never through a plain object:
+  // `header['__proto__'] = ...` would set a prototype, and integer-like keys would be reordered.
+  const fields: string[] = [];
+  if (Object.keys(meta).length > 0) fields.push(`${JSON.stringify(METADATA_KEY)}:${jsonObject(Object.entries(meta))}`);
   const chunks: { data: Float32Array | Float64Array; begin: number }[] = [];
+  const names = new Set<string>();
   let offset = 0;
-  for (const [name, t] of tensors) {
-    if (typeof name !== 'string' || name.length === 0 || name === METADATA_KEY) throw new ModelFileError(`invalid tensor name ${JSON.stringify(name)}`, { tensor: String(name) });
-    if (Object.hasOwn(header, name)) throw new ModelFileError(`tensor '${name}' appears twice`, { tensor: name });
-    if (!(t instanceof Tensor)) throw new ModelFileError(`entry '${name}' is not a Tensor`, { tensor: name });
-    const data = t.data();
-    const bytes = data.byteLength;
-    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+  for (const [name, t] of tensorEntries(op, tensors)) {
+    if (name.length === 0 || name === METADATA_KEY || LONE_SURROGATE.test(name)) throw fail(`invalid tensor name ${describeValue(name)} (expected a non-empty string of well-formed UTF-16, not ${METADATA_KEY})`, name);
+    if (names.has(name)) throw fail(`tensor '${name}' appears twice`, name);
+    names.add(name);
+    const data = t.data() as Float32Array | Float64Array;
+    const entry = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + data.byteLength] };
+    fields.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
     chunks.push({ data, begin: offset });
-    offset += bytes;
+    offset += data.byteLength;
   }
-  let json = JSON.stringify(header);
+  let json = `{${fields.join(',')}}`;
   const encoder = new TextEncoder();
   let headerBytes = encoder.encode(json);
   const padding = (8 - (headerBytes.length % 8)) % 8;
@@ -69,6 +82,25 @@ export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, 
   return out;
 }
 
+function jsonObject(entries: readonly (readonly [string, unknown])[]): string {
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** The [name, Tensor] pairs of `tensors`, checked one by one as they are read. */
+function* tensorEntries(op: string, tensors: unknown): Generator<[string, Tensor]> {
+  if (typeof tensors !== 'object' || tensors === null || typeof (tensors as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new ArgumentError(`${op}: tensors must be a Map or an iterable of [name, Tensor] pairs, got ${describeValue(tensors)}`);
+  }
+  let i = 0;
+  for (const entry of tensors as Iterable<unknown>) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !(entry[1] instanceof Tensor)) {
+      throw new ArgumentError(`${op}: tensors entry ${i} must be a [name, Tensor] pair, got ${describeValue(entry)}`);
+    }
+    yield [entry[0], entry[1]];
+    i++;
+  }
+}
+
 interface Entry {
   name: string;
   dtype: SafetensorsDType;
@@ -79,32 +111,57 @@ interface Entry {
 
 /**
  * Decodes safetensors bytes. Everything is validated before any tensor is allocated: the
- * header length against the file, the JSON, each dtype, shape and offset pair, and that the
- * tensors tile the data exactly (no overlap, no gap, nothing left over). Errors are
- * `ModelFileError`s naming `opts.file` and the tensor.
+ * header length against the file, the JSON, each dtype, shape and offset pair, that no name
+ * appears twice, and that the tensors tile the data exactly (no overlap, no gap, nothing left
+ * over). Tensors keep the header's order. Memory stays within a small multiple of the file
+ * size: a header listing more than one tensor per 256 file bytes (beyond the first 4096) is
+ * refused. The metadata is a null-prototype object. Errors are `ModelFileError`s naming
+ * `opts.file` and the tensor.
  */
 export function decodeSafetensors(bytes: Uint8Array, opts: { file?: string } = {}): SafetensorsContents {
-  const file = opts.file;
-  const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { file, tensor });
-  if (!(bytes instanceof Uint8Array)) throw fail('expected the file contents as a Uint8Array');
+  const op = 'decodeSafetensors';
+  const file = checkOptions(op, opts).file;
+  return decodeTensors(op, bytes, file === undefined ? undefined : checkString(op, 'opts.file', file));
+}
+
+/** `decodeSafetensors` for the functions built on it: `op` names the function the user called. */
+export function decodeTensors(op: string, bytes: unknown, file: string | undefined): SafetensorsContents {
+  const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { op, file, tensor });
+  if (!(bytes instanceof Uint8Array)) throw fail(`expected the file contents as a Uint8Array, got ${describeValue(bytes)}`);
   if (bytes.length < 8) throw fail(`not a safetensors file: ${bytes.length} bytes is too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > bytes.length - 8) throw fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
   if (headerLength > MAX_HEADER_BYTES) throw fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (headerLength === 0) throw fail('empty header: expected a JSON object');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (e) {
+    throw fail(`header is not valid UTF-8 (${e instanceof Error ? e.message : describeValue(e)})`);
+  }
+  // Counted before JSON.parse builds an object per entry: that tree is what would take the memory.
+  const maxTensors = maxTensorCount(bytes.length);
+  const keys = topLevelKeys(text, maxTensors + 1);
+  if (keys === null) throw fail(`the header lists more than ${maxTensors} tensors, the most a ${bytes.length}-byte file may hold`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    throw fail(`header is not valid JSON (${e instanceof Error ? e.message : describeValue(e)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw fail('header must be a JSON object');
+  const header = parsed as Record<string, unknown>;
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k)) throw fail(`key ${describeValue(k)} appears twice in the header`, k);
+    seen.add(k);
+  }
   const dataLength = bytes.length - 8 - headerLength;
-  const metadata = parseMetadata((parsed as Record<string, unknown>)[METADATA_KEY], fail);
+  const metadata = parseMetadata(Object.hasOwn(header, METADATA_KEY) ? header[METADATA_KEY] : undefined, fail);
   const entries: Entry[] = [];
-  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
-    if (name !== METADATA_KEY) entries.push(parseEntry(name, raw, dataLength, fail));
+  for (const name of keys) {
+    if (name !== METADATA_KEY) entries.push(parseEntry(name, header[name], dataLength, fail));
   }
   checkTiling(entries, dataLength, fail);
   // Only now, with every size proven to lie inside the file, is anything allocated.
@@ -114,30 +171,93 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { file?: string } = {
   return { tensors, metadata };
 }
 
+/**
+ * NOTE: a decoded tensor costs a few hundred bytes of objects even when it holds no data, and
+ * a header entry can be as short as ~50 bytes, so a header of a million empty tensors would
+ * take twenty times its size in memory. Allowing one tensor per 256 file bytes (plus 4096 for
+ * any file) keeps the decoder within a few times the file size.
+ */
+const BYTES_PER_TENSOR = 256;
+function maxTensorCount(fileBytes: number): number {
+  return 4096 + Math.floor(fileBytes / BYTES_PER_TENSOR);
+}
+
+/**
+ * The keys of the top-level object of `text`, in the order written (and with duplicates, which
+ * JSON.parse silently merges), or null when there are more than `limit`. JSON.parse cannot give
+ * the order: it moves integer-like keys (`"0"`, `"1"`) to the front. On text that is not valid
+ * JSON the result is meaningless but the scan still ends; JSON.parse then rejects the text.
+ */
+function topLevelKeys(text: string, limit: number): string[] | null {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) {
+        if (text.charCodeAt(j) === 0x5c /* \ */) {
+          escaped = true;
+          j++;
+        }
+        j++;
+      }
+      if (depth === 1 && expectKey) {
+        if (keys.length === limit) return null;
+        keys.push(escaped ? parseKey(text.slice(i, j + 1)) : text.slice(i + 1, j));
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      expectKey = depth === 1;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
+/** A JSON string literal's value ('' for a broken one: JSON.parse of the whole text rejects it). */
+function parseKey(literal: string): string {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return '';
+  }
+}
+
 type Fail = (msg: string, tensor?: string) => ModelFileError;
 
 function parseMetadata(raw: unknown, fail: Fail): Record<string, string> {
-  if (raw === undefined) return {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (raw === undefined) return out;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(`${METADATA_KEY} must be an object of strings`);
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string') throw fail(`${METADATA_KEY} entry '${k}' must be a string, got ${JSON.stringify(v)}`);
+    out[k] = v;
   }
-  return { ...(raw as Record<string, string>) };
+  return out;
 }
 
 function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail): Entry {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(`tensor '${name}': header entry must be an object`, name);
-  const { dtype, shape, data_offsets: offsets, ...rest } = raw as Record<string, unknown>;
-  const extra = Object.keys(rest);
-  if (extra.length > 0) throw fail(`tensor '${name}': unexpected header field '${extra[0]}'`, name);
+  const fields = raw as Record<string, unknown>;
+  const extra = Object.keys(fields).find((k) => !FIELDS.includes(k));
+  if (extra !== undefined) throw fail(`tensor '${name}': unexpected header field ${describeValue(extra)}`, name);
+  const [dtype, shape, offsets] = FIELDS.map((k) => (Object.hasOwn(fields, k) ? fields[k] : undefined));
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
     const why = typeof dtype === 'string' && UNSUPPORTED.has(dtype) ? 'is not supported (jacobi reads F32, F64, F16 and BF16)' : 'is unknown';
-    throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype)} ${why}`, name);
+    throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype) ?? 'undefined'} ${why}`, name);
   }
   const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+  if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'undefined'}`, name);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    throw fail(`tensor '${name}': data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`, name);
+    throw fail(`tensor '${name}': data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets) ?? 'undefined'}`, name);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataLength) throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] are out of range for ${dataLength} bytes of data`, name);
@@ -148,6 +268,8 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail):
   }
   return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end };
 }
+
+const FIELDS: readonly string[] = ['dtype', 'shape', 'data_offsets'];
 
 /** The tensors must tile [0, dataLength) exactly, as the format requires. */
 function checkTiling(entries: readonly Entry[], dataLength: number, fail: Fail): void {

@@ -1,8 +1,8 @@
 // Adam (Kingma & Ba 2015) with L2 weight decay, and AdamW (Loshchilov & Hutter 2019) with
 // decoupled weight decay; both follow PyTorch's update order and defaults.
 import type { Tensor } from '@jacobi/tensor';
-import { ArgumentError } from '@jacobi/tensor';
-import { Optimizer, checkNumber, type HyperParameters } from './optimizer.js';
+import { checkBoolean, checkNumber, checkOptions, checkString } from '../validate.js';
+import { Optimizer, nonNegative, type HyperSchema, type Update } from './optimizer.js';
 
 export interface AdamOptions {
   /** Learning rate η (default 1e-3). */
@@ -15,72 +15,77 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+const ADAM_SCHEMA: HyperSchema = {
+  rules: {
+    lr: nonNegative,
+    betas: {
+      expected: 'a pair [β1, β2] of numbers in [0, 1)',
+      accepts: (v) => Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number' && b >= 0 && b < 1),
+    },
+    eps: nonNegative,
+    weightDecay: nonNegative,
+  },
+};
+
 /**
  * Adam: g ← ∇ + λp, m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², and with step t
- * p ← p − η·(m / (1−β₁ᵗ)) / (√v / √(1−β₂ᵗ) + ε).
+ * p ← p − η·(m / (1−β₁ᵗ)) / (√v / √(1−β₂ᵗ) + ε). Hyper-parameters can be changed between
+ * steps; a value the constructor would refuse throws and changes nothing.
  *
  * @example
  * const opt = new Adam(model.parameters(), { lr: 0.01 });
  */
 export class Adam extends Optimizer {
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
   /** Whether the weight decay is decoupled from the gradient (AdamW). */
   protected readonly decoupled: boolean;
 
   /** `kind` is for subclasses (AdamW); users pass only `params` and `opts`. */
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}, kind: { type: string; decoupled: boolean; defaultDecay: number } = { type: 'Adam', decoupled: false, defaultDecay: 0 }) {
-    super(kind.type, params, ['exp_avg', 'exp_avg_sq']);
-    const op = kind.type;
-    this.decoupled = kind.decoupled;
-    this.lr = checkNumber(op, 'lr', opts.lr ?? 1e-3, 0);
-    const betas = opts.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new ArgumentError(`${op}: betas must be a pair [β1, β2]`);
-    this.betas = [checkNumber(op, 'betas[0]', betas[0], 0, 1), checkNumber(op, 'betas[1]', betas[1], 0, 1)];
-    this.eps = checkNumber(op, 'eps', opts.eps ?? 1e-8, 0);
-    this.weightDecay = checkNumber(op, 'weightDecay', opts.weightDecay ?? kind.defaultDecay, 0);
+  constructor(params: readonly Tensor[], opts: AdamOptions = {}, kind: AdamKind = { type: 'Adam', decoupled: false, defaultDecay: 0 }) {
+    const k = checkKind(kind);
+    super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: k.defaultDecay });
+    this.decoupled = k.decoupled;
   }
 
-  get hyper(): HyperParameters {
-    return { lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay };
-  }
+  /** Learning rate η ≥ 0. */
+  get lr(): number { return this.hyperValue('lr') as number; }
+  set lr(value: number) { this.setHyperValue('lr', value); }
+  /** (β₁, β₂), each in [0, 1); reading gives a copy. */
+  get betas(): [number, number] { return [...(this.hyperValue('betas') as [number, number])]; }
+  set betas(value: readonly [number, number]) { this.setHyperValue('betas', value); }
+  /** ε ≥ 0. */
+  get eps(): number { return this.hyperValue('eps') as number; }
+  set eps(value: number) { this.setHyperValue('eps', value); }
+  /** Weight decay λ ≥ 0. */
+  get weightDecay(): number { return this.hyperValue('weightDecay') as number; }
+  set weightDecay(value: number) { this.setHyperValue('weightDecay', value); }
 
-  protected update(i: number, p: Tensor, grad: Tensor): Tensor {
+  protected update(i: number, p: Tensor, grad: Tensor, t: number): Update {
     const [b1, b2] = this.betas;
-    const t = this.steps[i]!;
     let base = p;
     let g = grad;
     if (this.weightDecay !== 0) {
       if (this.decoupled) base = p.mul(1 - this.lr * this.weightDecay);
       else g = g.add(p.mul(this.weightDecay));
     }
-    const m0 = this.buffers.exp_avg![i];
-    const v0 = this.buffers.exp_avg_sq![i];
+    const m0 = this.buffers.get('exp_avg')![i];
+    const v0 = this.buffers.get('exp_avg_sq')![i];
     const m = m0 ? m0.mul(b1).add(g.mul(1 - b1)) : g.mul(1 - b1);
     const v = v0 ? v0.mul(b2).add(g.square().mul(1 - b2)) : g.square().mul(1 - b2);
-    this.buffers.exp_avg![i] = m;
-    this.buffers.exp_avg_sq![i] = v;
     const biasCorrection1 = 1 - b1 ** t;
     const biasCorrection2 = 1 - b2 ** t;
     const denom = v.sqrt().div(Math.sqrt(biasCorrection2)).add(this.eps);
-    return base.sub(m.div(denom).mul(this.lr / biasCorrection1));
+    return { value: base.sub(m.div(denom).mul(this.lr / biasCorrection1)), state: { exp_avg: m, exp_avg_sq: v } };
   }
+}
 
-  protected checkHyper(h: HyperParameters, fail: (msg: string) => Error): void {
-    for (const k of ['lr', 'eps', 'weightDecay']) if (typeof h[k] !== 'number' || !Number.isFinite(h[k])) throw fail(`${this.type} ${k} must be a finite number`);
-    const b = h.betas;
-    if (!Array.isArray(b) || b.length !== 2 || b.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) throw fail(`${this.type} betas must be two numbers in [0, 1)`);
-  }
+type AdamKind = { type: string; decoupled: boolean; defaultDecay: number };
 
-  protected applyHyper(h: HyperParameters): void {
-    this.lr = h.lr as number;
-    this.eps = h.eps as number;
-    this.weightDecay = h.weightDecay as number;
-    const b = h.betas as readonly number[];
-    this.betas = [b[0]!, b[1]!];
-  }
+function checkKind(kind: unknown): AdamKind {
+  const k = checkOptions('Adam', kind, 'kind');
+  checkString('Adam', 'kind.type', k.type, { nonEmpty: true });
+  checkBoolean('Adam', 'kind.decoupled', k.decoupled);
+  checkNumber('Adam', 'kind.defaultDecay', k.defaultDecay, 0);
+  return k as unknown as AdamKind;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The optimiser base: which parameters, where their gradients come from, per-parameter state
-// buffers, and saving/restoring that state. Subclasses write only the update rule.
-import { ArgumentError, ShapeError, Tensor, noGrad } from '@jacobi/tensor';
+// buffers, hyper-parameters with one validation for every way in (constructor, setters, state
+// dictionaries, model files), and saving/restoring that state. Subclasses write only the rule.
+import { ArgumentError, ShapeError, Tensor, noGrad, tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
+import { checkOptions, checkString, describeValue } from '../validate.js';
 
 /** Hyper-parameters as plain JSON values (what a saved state records). */
 export type HyperParameters = Record<string, number | boolean | readonly number[]>;
@@ -17,10 +19,42 @@ export interface OptimizerState {
   buffers: Map<string, Tensor>;
 }
 
+/** What one hyper-parameter accepts: a test and its wording for messages. */
+export interface HyperRule {
+  readonly expected: string;
+  readonly accepts: (value: unknown) => boolean;
+}
+
+/** The rules of an optimiser's hyper-parameters, and a check across them (null when fine). */
+export interface HyperSchema {
+  readonly rules: Readonly<Record<string, HyperRule>>;
+  readonly across?: (values: Readonly<Record<string, unknown>>) => string | null;
+}
+
+/** A finite number ≥ 0 (learning rates, momenta, decays, ε). */
+export const nonNegative: HyperRule = { expected: 'a finite number ≥ 0', accepts: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 };
+/** true or false. */
+export const aBoolean: HyperRule = { expected: 'a boolean', accepts: (v) => typeof v === 'boolean' };
+
+/** The result of one parameter's update: its new value and its new state buffers by slot. */
+export interface Update {
+  readonly value: Tensor;
+  readonly state: Readonly<Record<string, Tensor>>;
+}
+
+/** @internal Validates a state for a load by `op` (decodeModel, loadModel) and returns its commit. */
+export const PREPARE_LOAD: unique symbol = Symbol('prepareLoad');
+
+const BUFFER_NAME = /^(0|[1-9]\d*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
 /**
  * Base class of the optimisers. `step()` reads each parameter's `.grad` (after
  * `loss.backward()`) or takes the gradients explicitly (`step(grads)`, for `valueAndGrad`),
  * and replaces the parameter's value in place; parameters without a gradient are skipped.
+ * Every method validates everything before it changes anything: a step that fails (a bad
+ * gradient, a NaN under `setDetectAnomaly(true)`) leaves parameters, step counts and buffers
+ * as they were. Hyper-parameters are accessor properties checked by the same rules as the
+ * constructor and a loaded state, so whatever an optimiser saves, it can load.
  */
 export abstract class Optimizer {
   /** The parameters being optimised, in a fixed order. */
@@ -28,55 +62,99 @@ export abstract class Optimizer {
   /** Optimiser steps taken per parameter (Adam's bias correction uses them). */
   protected steps: number[];
   /** State buffers per slot name, one entry (or null before the first step) per parameter. */
-  protected readonly buffers: Record<string, (Tensor | null)[]>;
+  protected readonly buffers: Map<string, (Tensor | null)[]>;
+  readonly #schema: HyperSchema;
+  readonly #hyper: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
 
+  /**
+   * `options` are the user's options, `defaults` fill in what they leave out; both are checked
+   * against `schema` here, so a subclass never sees an invalid value.
+   */
   protected constructor(
     readonly type: string,
     params: readonly Tensor[],
     slots: readonly string[],
+    schema: HyperSchema,
+    options: unknown,
+    defaults: Readonly<Record<string, unknown>>,
   ) {
-    if (!Array.isArray(params) || params.length === 0) throw new ArgumentError(`${type}: expected a non-empty array of parameters (model.parameters())`);
+    if (!Array.isArray(params) || params.length === 0) throw new ArgumentError(`${type}: params must be a non-empty array of parameters (model.parameters()), got ${describeValue(params)}`);
     const seen = new Set<Tensor>();
-    params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new ArgumentError(`${type}: parameter ${i} is not a Tensor`);
-      if (!p.isLeaf) throw new ArgumentError(`${type}: parameter ${i} is a computed tensor; optimisers update leaf tensors only`);
-      if (seen.has(p)) throw new ArgumentError(`${type}: parameter ${i} appears twice`);
+    for (let i = 0; i < params.length; i++) {
+      const p: unknown = params[i];
+      if (!(p instanceof Tensor)) throw new ArgumentError(`${type}: params[${i}] must be a Tensor, got ${describeValue(p)}`);
+      if (!p.isLeaf) throw new ArgumentError(`${type}: params[${i}] is a computed tensor; optimisers update leaf tensors only`);
+      if (!p.requiresGrad) throw new ArgumentError(`${type}: params[${i}] does not require grad, so it never gets a gradient to step with (set requiresGrad = true)`);
+      if (seen.has(p)) throw new ArgumentError(`${type}: params[${i}] appears twice`);
       seen.add(p);
-    });
-    this.params = [...params];
+    }
+    this.#schema = schema;
+    const given = checkOptions(type, options);
+    const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(schema.rules)) values[key] = given[key] === undefined ? defaults[key] : given[key];
+    const problem = this.#problem(values);
+    if (problem !== null) throw new ArgumentError(`${type}: ${problem}`);
+    for (const [key, value] of Object.entries(values)) this.#hyper[key] = ownCopy(value);
+    this.params = Object.freeze([...params]);
     this.steps = params.map(() => 0);
-    this.buffers = Object.fromEntries(slots.map((s) => [s, params.map(() => null)]));
+    this.buffers = new Map(slots.map((s) => [s, params.map(() => null)]));
   }
 
-  /** The hyper-parameters, as recorded in a saved state. */
-  abstract get hyper(): HyperParameters;
+  /** The first rule `values` break, worded for a message, or null. */
+  #problem(values: Readonly<Record<string, unknown>>): string | null {
+    for (const [key, rule] of Object.entries(this.#schema.rules)) {
+      if (!rule.accepts(values[key])) return `${key} must be ${rule.expected}, got ${describeValue(values[key])}`;
+    }
+    return this.#schema.across?.(values) ?? null;
+  }
 
-  /** The new value of parameter `i` from its gradient (runs under noGrad). */
-  protected abstract update(i: number, p: Tensor, g: Tensor): Tensor;
+  /** The current value of a hyper-parameter (for the subclasses' getters). */
+  protected hyperValue(key: string): unknown {
+    return this.#hyper[key];
+  }
+
+  /** Sets a hyper-parameter after checking it with the constructor's rules (for the setters). */
+  protected setHyperValue(key: string, value: unknown): void {
+    const problem = this.#problem({ ...this.#hyper, [key]: value });
+    if (problem !== null) throw new ArgumentError(`${this.type}.${key}: ${problem}`);
+    this.#hyper[key] = ownCopy(value);
+  }
+
+  /** The hyper-parameters, as recorded in a saved state (a fresh copy). */
+  get hyper(): HyperParameters {
+    const out: HyperParameters = {};
+    for (const [k, v] of Object.entries(this.#hyper)) out[k] = Array.isArray(v) ? [...(v as number[])] : (v as number | boolean);
+    return out;
+  }
+
+  /** The new value and state buffers of parameter `i` from its gradient, at step `step` (1 for the first); runs under noGrad and must not change `this`. */
+  protected abstract update(i: number, p: Tensor, g: Tensor, step: number): Update;
 
   /**
    * One optimisation step. Without arguments it uses each parameter's `.grad`; with `grads`
    * (one per parameter, in order; null skips one) it uses those, as `valueAndGrad` returns them.
+   * Every update is computed before any is applied.
    */
   step(grads?: readonly (Tensor | null)[]): void {
+    const op = `${this.type}.step`;
     if (grads !== undefined && (!Array.isArray(grads) || grads.length !== this.params.length)) {
-      throw new ArgumentError(`${this.type}.step: expected ${this.params.length} gradients, got ${Array.isArray(grads) ? grads.length : typeof grads}`);
+      throw new ArgumentError(`${op}: grads must be an array of ${this.params.length} gradients (Tensor or null), got ${describeValue(grads)}`);
     }
     const gs = this.params.map((p, i) => {
-      const g = grads === undefined ? (p.requiresGrad ? p.grad : null) : grads[i]!;
+      const g: unknown = grads === undefined ? (p.requiresGrad ? p.grad : null) : grads[i];
       if (g === null || g === undefined) return null;
-      if (!(g instanceof Tensor)) throw new ArgumentError(`${this.type}.step: gradient ${i} is not a Tensor`);
+      if (!(g instanceof Tensor)) throw new ArgumentError(`${op}: gradient ${i} must be a Tensor or null, got ${describeValue(g)}`);
       if (g.shape.join() !== p.shape.join() || g.ndim !== p.ndim) {
-        throw new ShapeError(`${this.type}.step: gradient ${i} has shape [${g.shape}], its parameter has shape [${p.shape}]`);
+        throw new ShapeError(`${op}: gradient ${i} has shape [${g.shape}], its parameter has shape [${p.shape}]`);
       }
       return g.detach().astype(p.dtype);
     });
-    noGrad(() => {
-      gs.forEach((g, i) => {
-        if (g === null) return;
-        this.steps[i]!++;
-        this.params[i]!.assign(this.update(i, this.params[i]!, g));
-      });
+    const updates = noGrad(() => gs.map((g, i) => (g === null ? null : this.update(i, this.params[i]!, g, this.steps[i]! + 1))));
+    updates.forEach((u, i) => {
+      if (u === null) return;
+      this.steps[i]!++;
+      for (const [slot, b] of Object.entries(u.state)) this.buffers.get(slot)![i] = b;
+      noGrad(() => this.params[i]!.assign(u.value));
     });
   }
 
@@ -85,61 +163,91 @@ export abstract class Optimizer {
     for (const p of this.params) if (p.requiresGrad) p.grad = null;
   }
 
-  /** A snapshot of the optimiser's state (buffers are copies). */
+  /** A snapshot of the optimiser's state: changing it (or stepping) does not change the other. */
   stateDict(): OptimizerState {
     const buffers = new Map<string, Tensor>();
-    for (const [slot, values] of Object.entries(this.buffers)) {
-      values.forEach((b, i) => b !== null && buffers.set(`${i}.${slot}`, b));
+    for (const [slot, values] of this.buffers) {
+      values.forEach((b, i) => b !== null && buffers.set(`${i}.${slot}`, copyOf(b)));
     }
     return { type: this.type, hyper: this.hyper, steps: [...this.steps], buffers };
   }
 
   /**
    * Restores a snapshot from `stateDict()` (or a model file). Everything is checked before
-   * anything changes: the kind, the parameter count, every buffer's name and shape.
-   * Hyper-parameters are restored too.
+   * anything changes: the kind, the parameter count, every hyper-parameter (by the
+   * constructor's rules), every buffer's name and shape. The optimiser keeps copies.
+   *
+   * @throws ModelFileError naming `opts.file` and the offending entry.
    */
   loadStateDict(state: OptimizerState, opts: { file?: string } = {}): void {
-    this.checkStateDict(state, opts.file)();
+    const op = `${this.type}.loadStateDict`;
+    const file = checkOptions(op, opts).file;
+    this[PREPARE_LOAD](op, state, file === undefined ? undefined : checkString(op, 'opts.file', file))();
   }
 
-  /** Validates `state` and returns the function that applies it. */
+  /** Validates `state` as `loadStateDict` does and returns the function that applies it. */
   checkStateDict(state: OptimizerState, file?: string): () => void {
-    const fail = (msg: string, tensor?: string) => new ModelFileError(`optimizer state: ${msg}`, { file, tensor });
-    if (state.type !== this.type) throw fail(`was saved by ${state.type}, cannot load into ${this.type}`);
-    if (!Array.isArray(state.steps) || state.steps.length !== this.params.length || state.steps.some((s) => !Number.isInteger(s) || s < 0)) {
-      throw fail(`expected ${this.params.length} non-negative step counts, got ${JSON.stringify(state.steps)}`);
+    const op = `${this.type}.checkStateDict`;
+    return this[PREPARE_LOAD](op, state, file === undefined ? undefined : checkString(op, 'file', file));
+  }
+
+  /** @internal */
+  [PREPARE_LOAD](op: string, state: unknown, file: string | undefined): () => void {
+    const fail = (msg: string, tensor?: string) => new ModelFileError(`optimizer state: ${msg}`, { op, file, tensor });
+    if (typeof state !== 'object' || state === null) throw fail(`expected {type, hyper, steps, buffers}, got ${describeValue(state)}`);
+    const field = (k: string): unknown => (Object.hasOwn(state, k) ? (state as Record<string, unknown>)[k] : undefined);
+    const [type, hyper, steps, buffers] = ['type', 'hyper', 'steps', 'buffers'].map(field);
+    if (type !== this.type) throw fail(`was saved by ${typeof type === 'string' ? type : describeValue(type)}, cannot load into ${this.type}`);
+    const n = this.params.length;
+    if (!Array.isArray(steps) || steps.length !== n || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      throw fail(`steps must be ${n} non-negative integers, got ${describeValue(steps)}`);
     }
-    this.checkHyper(state.hyper, fail);
-    const next: Record<string, (Tensor | null)[]> = Object.fromEntries(Object.keys(this.buffers).map((s) => [s, this.params.map(() => null)]));
-    for (const [name, value] of state.buffers) {
-      const m = /^(\d+)\.(\w+)$/.exec(name);
+    const values = this.#readHyper(hyper, fail);
+    if (!(buffers instanceof Map)) throw fail(`buffers must be a Map of tensors, got ${describeValue(buffers)}`);
+    const next = new Map([...this.buffers.keys()].map((s) => [s, this.params.map((): Tensor | null => null)]));
+    for (const [name, value] of buffers as Map<unknown, unknown>) {
+      const m = typeof name === 'string' ? BUFFER_NAME.exec(name) : null;
       const i = m ? Number(m[1]) : -1;
-      if (!m || !(m[2]! in next) || i >= this.params.length) throw fail(`unexpected buffer '${name}' for ${this.type} with ${this.params.length} parameters`, name);
+      const slot = m ? next.get(m[2]!) : undefined;
+      if (!m || slot === undefined || i >= n) throw fail(`unexpected buffer ${describeValue(name)} for ${this.type} with ${n} parameters`, String(name));
+      if (!(value instanceof Tensor)) throw fail(`buffer '${name}' must be a Tensor, got ${describeValue(value)}`, name as string);
       const p = this.params[i]!;
-      if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim) throw fail(`buffer '${name}' has shape [${value.shape}], parameter ${i} has [${p.shape}]`, name);
-      next[m[2]!]![i] = value;
+      if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim) throw fail(`buffer '${name}' has shape [${value.shape}], parameter ${i} has [${p.shape}]`, name as string);
+      slot[i] = copyOf(value, p.dtype);
     }
+    const savedSteps = [...(steps as number[])];
     return () => {
-      this.applyHyper(state.hyper);
-      this.steps = [...state.steps];
-      for (const [slot, values] of Object.entries(next)) {
-        this.buffers[slot] = values.map((v, i) => (v === null ? null : v.astype(this.params[i]!.dtype).detach()));
-      }
+      Object.assign(this.#hyper, values);
+      this.steps = savedSteps;
+      for (const [slot, values] of next) this.buffers.set(slot, values);
     };
   }
 
-  /** Checks saved hyper-parameters (subclasses know their types). */
-  protected abstract checkHyper(hyper: HyperParameters, fail: (msg: string) => Error): void;
-  /** Takes over saved hyper-parameters that passed `checkHyper`. */
-  protected abstract applyHyper(hyper: HyperParameters): void;
+  /** Saved hyper-parameters, checked by the same rules as the constructor's options. */
+  #readHyper(hyper: unknown, fail: (msg: string) => ModelFileError): Record<string, unknown> {
+    if (typeof hyper !== 'object' || hyper === null || Array.isArray(hyper)) throw fail(`hyper must be an object, got ${describeValue(hyper)}`);
+    const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(hyper)) {
+      if (!Object.hasOwn(this.#schema.rules, key)) throw fail(`unknown ${this.type} hyper-parameter ${describeValue(key)}`);
+    }
+    for (const key of Object.keys(this.#schema.rules)) {
+      if (!Object.hasOwn(hyper, key)) throw fail(`${this.type} hyper-parameter ${key} is missing`);
+      const v = (hyper as Record<string, unknown>)[key];
+      values[key] = v;
+    }
+    const problem = this.#problem(values);
+    if (problem !== null) throw fail(`${this.type} ${problem}`);
+    for (const key of Object.keys(values)) values[key] = ownCopy(values[key]);
+    return values;
+  }
 }
 
-/** Throws unless `value` is a finite number ≥ `min` (and < `below`, if given). */
-export function checkNumber(op: string, name: string, value: unknown, min: number, below?: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (below !== undefined && value >= below)) {
-    const range = below === undefined ? `≥ ${min}` : `in [${min}, ${below})`;
-    throw new ArgumentError(`${op}: ${name} must be a finite number ${range}, got ${String(value)}`);
-  }
-  return value;
+/** Checked arrays are copied so that a caller keeping the original cannot change a checked value. */
+function ownCopy(v: unknown): unknown {
+  return Array.isArray(v) ? [...(v as unknown[])] : v;
+}
+
+/** A tensor with its own storage (a snapshot no later step or caller can change). */
+function copyOf(t: Tensor, dtype = t.dtype): Tensor {
+  return tensor(t.data(), { shape: t.shape, dtype });
 }

@@ -1,13 +1,16 @@
-// The safetensors reader of @jacobi/nn under attack: random bytes, truncations and valid files
-// with one field mutated must each either load or throw ModelFileError (never another
-// exception, never a hang, never an allocation beyond what the file holds), a model that
-// failed to load keeps its weights, and save → load → save is the identity.
+// The model-file reader of @jacobi/nn under attack: random bytes, truncations, byte flips,
+// header-length extremes, duplicate and prototype keys, huge shapes, unknown dtypes and
+// overlapping offsets must each either load or throw ModelFileError (never another exception,
+// never a hang, never an allocation beyond a small multiple of the file, never a change to
+// Object.prototype), a model and optimiser that failed to load keep their state, and
+// save → load → save is the identity. A few thousand files per run.
 import { describe, it } from 'vitest';
 import { rng, tensor, type DType } from '@jacobi/tensor';
-import { Dense, ModelFileError, Sequential, decodeModel, decodeSafetensors, encodeModel } from '@jacobi/nn';
-import { announceSeed, fc, runs } from './support/properties.js';
+import { Dense, ModelFileError, SGD, Sequential, decodeModel, decodeSafetensors, encodeModel, mse } from '@jacobi/nn';
+import { announceSeed, fc, runs } from '../support/properties.js';
+import { snapshotPrototypes } from './support/bad-values.js';
 
-announceSeed('safetensors-attack');
+announceSeed('model-file-fuzz');
 
 /** A decode that takes longer than this counts as a hang. */
 const HANG_MS = 2000;
@@ -34,6 +37,7 @@ const weightsOf = (m: Sequential) => m.parameters().map((p) => Array.from(p.data
  * (or a hang, or an allocation out of proportion to the file) throws.
  */
 function attack(bytes: Uint8Array, label: string): 'loaded' | 'rejected' {
+  const prototypes = JSON.stringify(snapshotPrototypes());
   const before = process.memoryUsage().arrayBuffers;
   const started = performance.now();
   let outcome: 'loaded' | 'rejected';
@@ -48,6 +52,7 @@ function attack(bytes: Uint8Array, label: string): 'loaded' | 'rejected' {
     if (!(e instanceof ModelFileError)) throw new Error(`${label}: threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
     outcome = 'rejected';
   }
+  if (JSON.stringify(snapshotPrototypes()) !== prototypes) throw new Error(`${label}: decoding changed a prototype`);
   const ms = performance.now() - started;
   if (ms > HANG_MS) throw new Error(`${label}: decoding took ${ms.toFixed(0)} ms`);
   // NOTE: F16/BF16 data is widened to float32, so a load may take twice the file's bytes, plus slack.
@@ -74,6 +79,9 @@ function join(headerText: string, data: Uint8Array, declaredLength?: [number, nu
   return out;
 }
 
+/** Tensor names that are special somewhere: prototype keys, integer-like keys, the metadata key. */
+const HOSTILE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'optimizer.0.__proto__', 'optimizer.__proto__.x', '0', '4294967295', '__metadata__', ''];
+
 const anyJson = fc.oneof(
   fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
   fc.constantFrom(2 ** 53, 2 ** 64, -1, 0.5, Number.MAX_SAFE_INTEGER, 1e300),
@@ -94,6 +102,9 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('JSON syntax' as const), at: fc.nat(), insert: fc.constantFrom('', '{', '}', '"', ',', ':', '\\', '\u0000', '\uffff', ']') }),
   fc.record({ kind: fc.constant('extra field' as const), pick: fc.nat(), key: fc.constantFrom('__proto__', 'constructor', 'x', 'dtype '), value: anyJson }),
   fc.record({ kind: fc.constant('metadata' as const), value: anyJson }),
+  fc.record({ kind: fc.constant('duplicate key' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('rename' as const), pick: fc.nat(), name: fc.constantFrom(...HOSTILE_NAMES) }),
+  fc.record({ kind: fc.constant('overlap' as const), pick: fc.nat(), other: fc.nat() }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
 
@@ -126,6 +137,23 @@ function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
     case 'metadata':
       header.__metadata__ = m.value;
       return join(JSON.stringify(header), data);
+    case 'duplicate key': {
+      // Written into the text: a JSON object cannot hold the same key twice.
+      const name = names[m.pick % names.length]!;
+      const text = JSON.stringify(header);
+      return join(`${text.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(header[name])}}`, data);
+    }
+    case 'rename': {
+      const name = names[m.pick % names.length]!;
+      const text = JSON.stringify(header).replace(`${JSON.stringify(name)}:{`, `${JSON.stringify(m.name)}:{`);
+      return join(text, data);
+    }
+    case 'overlap': {
+      const a = entry(m.pick);
+      const b = entry(m.other);
+      a.data_offsets = [...b.data_offsets];
+      return join(JSON.stringify(header), data);
+    }
   }
 }
 
@@ -184,6 +212,54 @@ describe('the safetensors reader under attack', () => {
       }),
       { numRuns: runs(300) },
     );
+  });
+
+  it('byte flips in a file with optimiser state load or throw ModelFileError, and a failed load changes nothing', () => {
+    fc.assert(
+      fc.property(modelSpec, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), (s, flips) => {
+        const source = makeModel(s);
+        const opt = new SGD(source.parameters(), { lr: 0.1, momentum: 0.9 });
+        const x = tensor(Array.from({ length: 2 * s.sizes[0]! }, (_, i) => i / 7), { dtype: s.dtype }).reshape([2, s.sizes[0]!]);
+        mse(source.forward(x), source.forward(x).mul(0)).backward();
+        opt.step();
+        const bytes = encodeModel(source, { optimizer: opt });
+        for (const [at, xor] of flips) bytes[at % bytes.length]! ^= xor;
+        const label = `flipped ${flips.length} bytes`;
+        attack(bytes, label);
+        const target = makeModel(s, s.seed + 1);
+        const targetOpt = new SGD(target.parameters(), { lr: 0.5 });
+        const before = JSON.stringify([weightsOf(target), targetOpt.hyper, [...targetOpt.stateDict().buffers.keys()]]);
+        try {
+          decodeModel(bytes, target, { optimizer: targetOpt, file: label });
+        } catch (e) {
+          if (!(e instanceof ModelFileError)) throw new Error(`${label}: decodeModel threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          const after = JSON.stringify([weightsOf(target), targetOpt.hyper, [...targetOpt.stateDict().buffers.keys()]]);
+          if (after !== before) throw new Error(`${label}: a failed load changed the model or the optimiser`);
+        }
+      }),
+      { numRuns: runs(1500) },
+    );
+  });
+
+  it('header-length extremes are refused quickly', () => {
+    for (const [low, high] of [[0, 0], [1, 0], [0xffffffff, 0], [0xffffffff, 0xffffffff], [0, 1], [100_000_001, 0]]) {
+      const out = new Uint8Array(64);
+      new DataView(out.buffer).setUint32(0, low!, true);
+      new DataView(out.buffer).setUint32(4, high!, true);
+      attack(out, `header length ${low} + ${high}·2^32`);
+    }
+  });
+
+  it('a header of a million empty tensors is refused within a small multiple of its size', () => {
+    const entry = (i: number) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`;
+    const text = `{${Array.from({ length: 1_000_000 }, (_, i) => entry(i)).join(',')}}`;
+    const bytes = join(text, new Uint8Array(0));
+    const heapBefore = process.memoryUsage().heapUsed;
+    if (attack(bytes, 'a million empty tensors') !== 'rejected') throw new Error('a million empty tensors in a 60 MB file were accepted');
+    // NOTE: the heap right after the call holds what decoding allocated and not yet collected
+    // (the decoded header text is one string as large as the file); the old decoder left ~1 GB.
+    const grown = process.memoryUsage().heapUsed - heapBefore;
+    if (grown > 3 * bytes.length) throw new Error(`decoding left ${grown} bytes of heap for a ${bytes.length}-byte file`);
   });
 
   it('save → load → save gives identical bytes and identical predictions', () => {
