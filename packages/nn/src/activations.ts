@@ -39,11 +39,14 @@ export const softmax: Activation = (x) => checkTensor('softmax', 'x', x).softmax
 /** The activations that layer options accept by name. */
 export const activations = {
   identity,
+  /** Another name for `identity` (Keras's `'linear'`). */
   linear: identity,
   sigmoid,
   tanh,
   relu,
+  /** `leakyRelu` with PyTorch's default slope 0.01. */
   leakyRelu: (x: Tensor) => leakyRelu(x),
+  /** `gelu`, the tanh approximation. */
   gelu,
   softmax,
 } as const satisfies Record<string, Activation>;

@@ -96,21 +96,36 @@ function shuffled(op: string, n: unknown, r: unknown): number[] {
   return p;
 }
 
+/** Options of `trainTestSplit`. */
 export interface SplitOptions {
-  /** The test share: a fraction in (0, 1) or a row count (default 0.25). */
+  /** The test share: a fraction in (0, 1) or a whole row count in [1, rows) (default 0.25); neither part may be empty. */
   testSize?: number;
   /** The generator that shuffles the rows (required: a split is part of an experiment's seed). */
   rng: Rng;
-  /** Keep each class's share the same in both parts; pass the labels (or true to use `y`). */
+  /**
+   * Keep each class's share the same in both parts (default false): the labels (integers ≥ 0,
+   * one per row), or true to use `y` (class indices, or one-hot rows by their largest entry).
+   */
   stratify?: boolean | Tensor | readonly number[];
 }
 
+/**
+ * The two parts of a `trainTestSplit`: copies of the rows of `x` and `y`, and which rows they are.
+ *
+ * @typeParam Y - the type of `y`: a Tensor (split by rows) or an array (split by elements).
+ */
 export interface Split<Y> {
+  /** The training rows of `x`, in `trainIndex` order: shape `[trainIndex.length, ...x.shape.slice(1)]`. */
   xTrain: Tensor;
+  /** The test rows of `x`, in `testIndex` order: shape `[testIndex.length, ...x.shape.slice(1)]`. */
   xTest: Tensor;
+  /** The training rows of `y`, in `trainIndex` order, of the same kind as `y`. */
   yTrain: Y;
+  /** The test rows of `y`, in `testIndex` order, of the same kind as `y`. */
   yTest: Y;
+  /** Indices into the rows of `x` of the training part, in shuffled order. */
   trainIndex: number[];
+  /** Indices into the rows of `x` of the test part, in shuffled order; disjoint from `trainIndex`, together all rows. */
   testIndex: number[];
 }
 
@@ -225,12 +240,13 @@ export class Standardizer {
   }
 }
 
+/** Options of `miniBatches`. */
 export interface BatchOptions {
-  /** Rows per batch (the last one may be smaller unless `dropLast`). */
+  /** Rows per batch, an integer ≥ 1 (the last batch may be smaller unless `dropLast`). */
   batchSize: number;
   /** Shuffle the rows before batching with this generator; without it the order is kept. */
   rng?: Rng;
-  /** Skip a final batch smaller than `batchSize`. */
+  /** Skip a final batch smaller than `batchSize` (default false). */
   dropLast?: boolean;
 }
 

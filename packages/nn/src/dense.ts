@@ -5,6 +5,7 @@ import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkSh
 import { resolveActivation, type Activation, type ActivationName } from './activations.js';
 import { defaultRng, resolveInitializer, type Initializer, type InitializerName } from './init.js';
 
+/** Options of `Dense`; every one is checked when the layer is built. */
 export interface DenseOptions {
   /** Add a bias `b` (default true). */
   bias?: boolean;
@@ -14,9 +15,12 @@ export interface DenseOptions {
   init?: Initializer | InitializerName;
   /** How to fill the bias (default `'zeros'`). */
   biasInit?: Initializer | InitializerName;
-  /** The generator the initialisers draw from; pass `rng(seed)` for reproducible weights. */
+  /**
+   * The generator the initialisers draw from (default: one fixed-seed stream shared by the
+   * process, so weights depend on what was built before); pass `rng(seed)` for reproducible weights.
+   */
   rng?: Rng;
-  /** Parameter dtype (default `'float32'`). */
+  /** Dtype of the weight and bias (default `'float32'`); an initialiser must return exactly it. */
   dtype?: DType;
 }
 
@@ -30,9 +34,13 @@ export interface DenseOptions {
  * layer.forward(zeros([10, 4])).shape; // [10, 3]
  */
 export class Dense extends Module {
+  /** Size of the input's last axis, an integer ≥ 1. */
   readonly inFeatures: number;
+  /** Size of the output's last axis, an integer ≥ 1. */
   readonly outFeatures: number;
+  /** The weight W, a `[inFeatures, outFeatures]` parameter (the transpose of PyTorch's `Linear.weight`). */
   weight: Tensor;
+  /** The bias b, an `[outFeatures]` parameter, or null when built with `bias: false`. */
   bias: Tensor | null;
   /** The activation f (identity by default). */
   readonly activation: Activation;

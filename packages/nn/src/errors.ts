@@ -2,11 +2,17 @@
 // reuse the tensor package's ArgumentError and ShapeError, so one `instanceof` covers both.
 import { JacobiError } from '@jacobi/tensor';
 
-/** Where a model-file problem is: the function the user called, the file and the tensor. */
+/**
+ * Where a model-file problem is, as `ModelFileError`'s constructor takes it: the function the
+ * user called, the file and the tensor. A field that is not a string counts as absent (a
+ * missing `op` reads `ModelFileError`), so the error can be built from anything.
+ */
 export interface ModelFileLocation {
   /** The function the user called (`loadModel`, `Dense.loadStateDict`); the message starts with it. */
   op: string;
+  /** The file (or source label) being read or written; the message names it after `op`. */
   file?: string | undefined;
+  /** The tensor (or state-dictionary entry) the problem is about. */
   tensor?: string | undefined;
 }
 
@@ -27,6 +33,7 @@ export class ModelFileError extends JacobiError {
   /** The tensor the problem is about, if any. */
   readonly tensor: string | undefined;
 
+  /** `message` says what is wrong; the error's message puts `where.op` and `where.file` in front of it. */
   constructor(message: string, where: ModelFileLocation) {
     // NOTE: String() only on strings: an error must be constructible from anything without throwing.
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);

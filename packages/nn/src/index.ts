@@ -14,7 +14,7 @@ export {
 } from './init.js';
 export type { Initializer, InitializerName } from './init.js';
 export { Optimizer } from './optim/optimizer.js';
-export type { OptimizerState, HyperParameters } from './optim/optimizer.js';
+export type { OptimizerState, HyperParameters, HyperRule, HyperSchema, Update } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW } from './optim/adam.js';
@@ -29,3 +29,4 @@ export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js'
 export { encodeModel, decodeModel, OPTIMIZER_PREFIX } from './io/model-file.js';
 export type { SaveOptions, LoadOptions } from './io/model-file.js';
 export { ModelFileError } from './errors.js';
+export type { ModelFileLocation } from './errors.js';

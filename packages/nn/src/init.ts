@@ -11,7 +11,12 @@ export type Initializer = (shape: readonly number[], opts: { rng: Rng; dtype: DT
  * is the second-to-last axis, not the last as for PyTorch's `[out, in]`; leading axes count as
  * a receptive field (Keras's rule for convolution kernels).
  */
-export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function fans(shape: readonly number[]): {
+  /** Inputs feeding each output: `shape[-2]` times the receptive field (`shape[0]` for a 1-D shape, 1 for a scalar). */
+  fanIn: number;
+  /** Outputs each input feeds: `shape[-1]` times the receptive field (`shape[0]` for a 1-D shape, 1 for a scalar). */
+  fanOut: number;
+} {
   return fansOf(checkShape('fans', 'shape', shape));
 }
 
@@ -79,14 +84,23 @@ export function constant(value: number): Initializer {
 
 /** Initialisers by name (aliases included: xavier = glorot, kaiming = he). */
 export const initializers = {
+  /** `glorotUniform()`, gain 1: U(−a, a), a = √(6 / (fanIn + fanOut)); `Dense`'s default weight init. */
   glorotUniform: glorotUniform(),
+  /** The same as `glorotUniform` (PyTorch's `xavier_uniform_`). */
   xavierUniform: glorotUniform(),
+  /** `glorotNormal()`, gain 1: N(0, σ²), σ = √(2 / (fanIn + fanOut)). */
   glorotNormal: glorotNormal(),
+  /** The same as `glorotNormal` (PyTorch's `xavier_normal_`). */
   xavierNormal: glorotNormal(),
+  /** `heUniform()`, gain √2 for ReLU: U(−a, a), a = √(6 / fanIn). */
   heUniform: heUniform(),
+  /** The same as `heUniform` (PyTorch's `kaiming_uniform_` with `nonlinearity='relu'`, fan-in mode). */
   kaimingUniform: heUniform(),
+  /** `heNormal()`, gain √2 for ReLU: N(0, σ²), σ = √(2 / fanIn). */
   heNormal: heNormal(),
+  /** The same as `heNormal` (PyTorch's `kaiming_normal_` with `nonlinearity='relu'`, fan-in mode). */
   kaimingNormal: heNormal(),
+  /** `zerosInit`: all zeros; `Dense`'s default bias init. */
   zeros: zerosInit,
 } as const satisfies Record<string, Initializer>;
 

@@ -7,7 +7,13 @@ import { checkBoolean, checkChoice, checkOptions, checkTensor, describeValue } f
 /** How per-element losses become the result: PyTorch's `reduction`. */
 export type Reduction = 'sum' | 'mean' | 'none';
 
+/** Options shared by the losses. */
 export interface LossOptions {
+  /**
+   * `'mean'` or `'sum'` of the per-element losses (per-sample for `softmaxCrossEntropy`), or
+   * `'none'` for the unreduced tensor. The default is each loss's own: `'sum'` for
+   * `halfSquaredError`, `'mean'` (PyTorch's default) for the others.
+   */
   reduction?: Reduction;
 }
 
@@ -82,8 +88,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
   return reduce(perSample, reduction);
 }
 
+/** Options of `binaryCrossEntropy`: a reduction, and whether `pred` holds logits. */
 export interface BinaryCrossEntropyOptions extends LossOptions {
-  /** `pred` holds logits, not probabilities (PyTorch's `BCEWithLogitsLoss`): stable for any logit. */
+  /** `pred` holds logits, not probabilities (PyTorch's `BCEWithLogitsLoss`): stable for any logit (default false). */
   fromLogits?: boolean;
 }
 

@@ -9,6 +9,7 @@ export type Layer = Module | Activation;
 
 /** Wraps a plain function so that it can sit in a `Sequential`; it has no parameters. */
 export class Lambda extends Module {
+  /** The wrapped function; `forward(x)` is `fn(x)`, checked to return a Tensor. */
   readonly fn: Activation;
 
   constructor(fn: Activation) {
@@ -34,6 +35,7 @@ export class Lambda extends Module {
  * model.namedParameters().map(([n]) => n); // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
  */
 export class Sequential extends Module {
+  /** The layers in order, plain functions wrapped in `Lambda`; layer `i`'s parameters are named `layers.<i>.<name>`. */
   readonly layers: Module[];
 
   constructor(...layers: Layer[]) {

@@ -70,11 +70,13 @@ function stepOnce(op: string, model: Module, optimizer: Optimizer, loss: LossFun
   });
 }
 
+/** Options of `trainEpoch` (and of each epoch of `fit`). */
 export interface EpochOptions {
-  /** Rows per step (default: all rows, i.e. full-batch gradient descent). */
+  /** Rows per step, an integer ≥ 1 (default: all rows, i.e. full-batch gradient descent). */
   batchSize?: number;
-  /** Shuffles the rows each epoch (needed for reproducible mini-batches). */
+  /** Shuffles the rows each epoch with this generator; without it mini-batches keep the row order. Unused for a full batch. */
   rng?: Rng;
+  /** How gradients are computed (default `'backward'`); both modes give the same step. */
   mode?: GradientMode;
 }
 
@@ -131,9 +133,13 @@ export function predict(model: Module, x: Tensor): Tensor {
   }
 }
 
+/** Options of `fit`: what to optimise with, against which loss, for how long, and the epoch options. */
 export interface FitOptions extends EpochOptions {
+  /** The optimiser that takes each step; it should hold the model's parameters (`model.parameters()`). */
   optimizer: Optimizer;
+  /** The loss of a batch prediction against its targets (`mse`, `softmaxCrossEntropy`, ...); it must return one element. */
   loss: LossFunction;
+  /** Passes over the data, an integer ≥ 0 (0 trains nothing and returns `[]`). */
   epochs: number;
   /** Called after each epoch with its number (from 1) and mean batch loss; return `false` to stop. */
   onEpoch?: (epoch: number, loss: number) => void | boolean;

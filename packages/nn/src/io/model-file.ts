@@ -12,6 +12,7 @@ import { decodeTensors, encodeTensors } from './safetensors.js';
 export const OPTIMIZER_PREFIX = 'optimizer.';
 const FORMAT_KEYS = { format: 'format', version: 'jacobi.version', optimizer: 'jacobi.optimizer' } as const;
 
+/** Options of `encodeModel` and `saveModel`. */
 export interface SaveOptions {
   /** Also store this optimiser's state (buffers, step counts, hyper-parameters). */
   optimizer?: Optimizer;
@@ -54,6 +55,7 @@ export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8
   return encodeTensors(op, entries, metadata);
 }
 
+/** Options of `decodeModel` and `loadModel`. */
 export interface LoadOptions {
   /** Restore this optimiser's state too; the file must contain one. */
   optimizer?: Optimizer;

@@ -22,7 +22,9 @@ const METADATA_KEY = '__metadata__';
 
 /** A decoded file: tensors in header order, and the string metadata. */
 export interface SafetensorsContents {
+  /** Every tensor by name, in the header's order; F16 and BF16 are widened to float32. */
   tensors: Map<string, Tensor>;
+  /** The header's `__metadata__` strings, in a null-prototype object (empty when there are none). */
   metadata: Record<string, string>;
 }
 

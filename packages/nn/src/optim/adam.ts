@@ -4,14 +4,24 @@ import type { Tensor } from '@jacobi/tensor';
 import { checkBoolean, checkNumber, checkOptions, checkString } from '../validate.js';
 import { Optimizer, nonNegative, type HyperSchema, type Update } from './optimizer.js';
 
+/**
+ * The hyper-parameters of `Adam` and `AdamW`, with PyTorch's defaults (`weight_decay` is
+ * `weightDecay`; there is no `amsgrad`). Each is also a property of the optimiser, which
+ * documents it from here and checks it by the same rules.
+ */
 export interface AdamOptions {
-  /** Learning rate η (default 1e-3). */
+  /** Learning rate η, a finite number ≥ 0 (default 1e-3). */
   lr?: number;
-  /** Decay rates (β₁, β₂) of the moment estimates (default [0.9, 0.999]). */
+  /** Decay rates (β₁, β₂) of the first and second moments, each in [0, 1) (default [0.9, 0.999]); reading gives a copy. */
   betas?: readonly [number, number];
-  /** ε added to √v̂ (default 1e-8). */
+  /** ε ≥ 0 added to the bias-corrected √v̂ in the denominator, so a zero second moment cannot divide by zero (default 1e-8). */
   eps?: number;
-  /** Weight decay λ (Adam: L2 added to the gradient, default 0; AdamW: decoupled, default 0.01). */
+  /**
+   * Weight decay λ ≥ 0. In `Adam` it is an L2 penalty added to the gradient, g + λp, before the
+   * moments, so it is rescaled per coordinate like the gradient (PyTorch's `Adam(weight_decay=λ)`;
+   * default 0). In `AdamW` it is decoupled: p ← p·(1 − ηλ) before the Adam step (PyTorch's
+   * `AdamW`; default 0.01).
+   */
   weightDecay?: number;
 }
 
@@ -35,27 +45,28 @@ const ADAM_SCHEMA: HyperSchema = {
  * @example
  * const opt = new Adam(model.parameters(), { lr: 0.01 });
  */
-export class Adam extends Optimizer {
+export class Adam extends Optimizer implements Required<AdamOptions> {
   /** Whether the weight decay is decoupled from the gradient (AdamW). */
   protected readonly decoupled: boolean;
 
-  /** `kind` is for subclasses (AdamW); users pass only `params` and `opts`. */
+  /** Adam over `params` (usually `model.parameters()`); `opts` left out take PyTorch's defaults. */
+  constructor(params: readonly Tensor[], opts?: AdamOptions);
+  /** @internal AdamW's way in: `kind` names the optimiser and picks decoupled decay and its default. */
+  constructor(params: readonly Tensor[], opts: AdamOptions | undefined, kind: AdamKind);
   constructor(params: readonly Tensor[], opts: AdamOptions = {}, kind: AdamKind = { type: 'Adam', decoupled: false, defaultDecay: 0 }) {
     const k = checkKind(kind);
     super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: k.defaultDecay });
     this.decoupled = k.decoupled;
   }
 
-  /** Learning rate η ≥ 0. */
+  // The accessors take their documentation from AdamOptions (Adam implements it), so TypeDoc shows
+  // one text for both the getter and the setter.
   get lr(): number { return this.hyperValue('lr') as number; }
   set lr(value: number) { this.setHyperValue('lr', value); }
-  /** (β₁, β₂), each in [0, 1); reading gives a copy. */
   get betas(): [number, number] { return [...(this.hyperValue('betas') as [number, number])]; }
   set betas(value: readonly [number, number]) { this.setHyperValue('betas', value); }
-  /** ε ≥ 0. */
   get eps(): number { return this.hyperValue('eps') as number; }
   set eps(value: number) { this.setHyperValue('eps', value); }
-  /** Weight decay λ ≥ 0. */
   get weightDecay(): number { return this.hyperValue('weightDecay') as number; }
   set weightDecay(value: number) { this.setHyperValue('weightDecay', value); }
 
@@ -78,6 +89,7 @@ export class Adam extends Optimizer {
   }
 }
 
+/** How an Adam variant differs: its kind (`'AdamW'`), whether decay is decoupled, and the default λ. */
 type AdamKind = { type: string; decoupled: boolean; defaultDecay: number };
 
 function checkKind(kind: unknown): AdamKind {

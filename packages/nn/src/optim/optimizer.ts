@@ -13,21 +13,37 @@ export type HyperParameters = Record<string, number | boolean | readonly number[
  * state buffers by name `<param index>.<slot>` (e.g. `0.exp_avg`, PyTorch's slot names).
  */
 export interface OptimizerState {
+  /** The optimiser's kind (`'SGD'`, `'Adam'`, `'AdamW'`); a state loads only into the same kind. */
   type: string;
+  /** Every hyper-parameter by name (`lr`, `betas`, ...), checked on load by the constructor's rules. */
   hyper: HyperParameters;
+  /** Steps taken per parameter, in `params` order: non-negative integers, one per parameter. */
   steps: number[];
+  /** State buffers by `<param index>.<slot>`, each of its parameter's shape; a buffer not yet created is absent. */
   buffers: Map<string, Tensor>;
 }
 
-/** What one hyper-parameter accepts: a test and its wording for messages. */
+/**
+ * What one hyper-parameter accepts: a test and its wording for messages.
+ *
+ * @example
+ * const probability: HyperRule = { expected: 'a number in [0, 1]', accepts: (v) => typeof v === 'number' && v >= 0 && v <= 1 };
+ */
 export interface HyperRule {
+  /** What a valid value is, worded to follow "must be" (`'a finite number ≥ 0'`). */
   readonly expected: string;
+  /** True when `value` is valid; it gets any value (options and saved states are untrusted). */
   readonly accepts: (value: unknown) => boolean;
 }
 
-/** The rules of an optimiser's hyper-parameters, and a check across them (null when fine). */
+/**
+ * The rules of an optimiser's hyper-parameters, passed to the `Optimizer` constructor. The same
+ * rules check the constructor's options, every setter and every loaded state.
+ */
 export interface HyperSchema {
+  /** One rule per hyper-parameter; its keys are exactly the hyper-parameters the optimiser has. */
   readonly rules: Readonly<Record<string, HyperRule>>;
+  /** A check across the values (`nesterov` needs `momentum > 0`): the problem in words, or null when fine. */
   readonly across?: (values: Readonly<Record<string, unknown>>) => string | null;
 }
 
@@ -36,9 +52,11 @@ export const nonNegative: HyperRule = { expected: 'a finite number ≥ 0', accep
 /** true or false. */
 export const aBoolean: HyperRule = { expected: 'a boolean', accepts: (v) => typeof v === 'boolean' };
 
-/** The result of one parameter's update: its new value and its new state buffers by slot. */
+/** The result of one parameter's update (what `Optimizer.update` returns): its new value and state. */
 export interface Update {
+  /** The parameter's new value, of its shape; it is assigned in place after every update succeeds. */
   readonly value: Tensor;
+  /** New state buffers by slot name, each one of the constructor's `slots`; slots left out keep their buffers. */
   readonly state: Readonly<Record<string, Tensor>>;
 }
 
@@ -55,6 +73,19 @@ const BUFFER_NAME = /^(0|[1-9]\d*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
  * gradient, a NaN under `setDetectAnomaly(true)`) leaves parameters, step counts and buffers
  * as they were. Hyper-parameters are accessor properties checked by the same rules as the
  * constructor and a loaded state, so whatever an optimiser saves, it can load.
+ *
+ * A subclass passes its kind, slots, schema and defaults to the constructor and writes `update`:
+ *
+ * @example
+ * const rate: HyperRule = { expected: 'a number ≥ 0', accepts: (v) => typeof v === 'number' && v >= 0 };
+ * class GradientDescent extends Optimizer {
+ *   constructor(params: readonly Tensor[], opts: { lr: number }) {
+ *     super('GradientDescent', params, [], { rules: { lr: rate } }, opts, {});
+ *   }
+ *   protected update(_i: number, p: Tensor, g: Tensor): Update {
+ *     return { value: p.sub(g.mul(this.hyperValue('lr') as number)), state: {} };
+ *   }
+ * }
  */
 export abstract class Optimizer {
   /** The parameters being optimised, in a fixed order. */
@@ -68,9 +99,12 @@ export abstract class Optimizer {
 
   /**
    * `options` are the user's options, `defaults` fill in what they leave out; both are checked
-   * against `schema` here, so a subclass never sees an invalid value.
+   * against `schema` here, so a subclass never sees an invalid value. `slots` names the state
+   * buffers each parameter gets (`['exp_avg', 'exp_avg_sq']`). `params` must be distinct leaf
+   * tensors with `requiresGrad`.
    */
   protected constructor(
+    /** The optimiser's kind (`'SGD'`): the start of its error messages and the `type` of its saved state. */
     readonly type: string,
     params: readonly Tensor[],
     slots: readonly string[],

@@ -3,14 +3,19 @@
 import type { Tensor } from '@jacobi/tensor';
 import { Optimizer, aBoolean, nonNegative, type HyperSchema, type Update } from './optimizer.js';
 
+/**
+ * The hyper-parameters of `SGD`, as PyTorch's `torch.optim.SGD` names them (`weight_decay` is
+ * `weightDecay`; dampening is always 0). Each is also a property of the optimiser, which
+ * documents it from here and checks it by the same rules.
+ */
 export interface SGDOptions {
-  /** Learning rate η (required). */
+  /** Learning rate η, a finite number ≥ 0 (required: no default). */
   lr: number;
-  /** Momentum μ (default 0: plain gradient descent). */
+  /** Momentum μ ≥ 0 (default 0: plain gradient descent, no state buffer). */
   momentum?: number;
-  /** Use Nesterov momentum (needs momentum > 0). */
+  /** Use Nesterov momentum (default false; true needs momentum > 0). */
   nesterov?: boolean;
-  /** L2 penalty λ added to the gradient: g + λp (default 0). */
+  /** L2 penalty λ ≥ 0 added to the gradient, g + λp, before momentum (default 0). */
   weightDecay?: number;
 }
 
@@ -28,21 +33,19 @@ const SGD_SCHEMA: HyperSchema = {
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * loss.backward(); opt.step(); opt.zeroGrad();
  */
-export class SGD extends Optimizer {
+export class SGD extends Optimizer implements Required<SGDOptions> {
   constructor(params: readonly Tensor[], opts: SGDOptions) {
     super('SGD', params, ['momentum_buffer'], SGD_SCHEMA, opts, { momentum: 0, nesterov: false, weightDecay: 0 });
   }
 
-  /** Learning rate η ≥ 0. */
+  // The accessors take their documentation from SGDOptions (SGD implements it), so TypeDoc shows
+  // one text for both the getter and the setter.
   get lr(): number { return this.hyperValue('lr') as number; }
   set lr(value: number) { this.setHyperValue('lr', value); }
-  /** Momentum μ ≥ 0. */
   get momentum(): number { return this.hyperValue('momentum') as number; }
   set momentum(value: number) { this.setHyperValue('momentum', value); }
-  /** Nesterov momentum (needs momentum > 0). */
   get nesterov(): boolean { return this.hyperValue('nesterov') as boolean; }
   set nesterov(value: boolean) { this.setHyperValue('nesterov', value); }
-  /** L2 penalty λ ≥ 0. */
   get weightDecay(): number { return this.hyperValue('weightDecay') as number; }
   set weightDecay(value: number) { this.setHyperValue('weightDecay', value); }
 
