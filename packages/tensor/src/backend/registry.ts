@@ -1,6 +1,6 @@
 // Which backend runs the kernels. Only primitive implementations call `activeBackend()`.
 import { ArgumentError } from '../errors.js';
-import type { Backend } from './backend.js';
+import { expectBackend, type Backend } from './backend.js';
 import { jsBackend } from './js.js';
 import { createWasmBackend } from './wasm/index.js';
 
@@ -35,9 +35,10 @@ export function activeBackend(): Backend {
   return active;
 }
 
-/** Makes a backend available to `setBackend` by its name. */
+/** Makes a backend available to `setBackend` by its name (it must have every kernel). */
 export function registerBackend(backend: Backend): void {
-  backends.set(backend.name, backend);
+  const b = expectBackend('registerBackend', backend);
+  backends.set(b.name, b);
 }
 
 /**
@@ -47,9 +48,10 @@ export function registerBackend(backend: Backend): void {
  */
 export function setBackend(backend: string | Backend): void {
   if (typeof backend !== 'string') {
-    registerBackend(backend);
-    active = backend;
-    activeName = backend.name;
+    const b = expectBackend('setBackend', backend);
+    backends.set(b.name, b);
+    active = b;
+    activeName = b.name;
     return;
   }
   let found = backends.get(backend);
