@@ -136,7 +136,7 @@ function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType
   return finish(fromArray(out, dims, dtype), requiresGrad);
 }
 
-/** A tensor of zeros. */
+/** A tensor of zeros (any shape of non-negative integers, at most 64 axes and 2^31 − 1 elements). */
 export const zeros = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('zeros', shape, 0, opts);
 /** A tensor of ones. */
 export const ones = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('ones', shape, 1, opts);
@@ -185,7 +185,7 @@ let defaultRng: Rng | null = null;
 function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
   const { dtype, requiresGrad } = creationOptions(op, opts);
   const given = expectOptions(op, opts).rng;
-  if (given !== undefined && !isRng(given)) throw new ArgumentError(`${op}: expected a generator made by rng(seed) for opts.rng, got ${describe(given)}`);
+  if (given !== undefined && !isRng(given)) throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);
   const t = filled(op, shape, 0, { dtype });
   const r = given ?? (defaultRng ??= makeRng(0));
   const data = t._view.data;

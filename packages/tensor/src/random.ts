@@ -14,12 +14,11 @@ export interface Rng {
   int(n: number): number;
 }
 
-/** The generators `rng` makes, so that options taking one can recognise it. */
-const generators = new WeakSet<object>();
-
-/** Whether `r` is a generator made by `rng(seed)`. */
+/** Whether `r` has the methods of an {@link Rng} (what `rng(seed)` makes, or a caller's own). */
 export function isRng(r: unknown): r is Rng {
-  return typeof r === 'object' && r !== null && generators.has(r);
+  if (typeof r !== 'object' || r === null) return false;
+  const g = r as Record<string, unknown>;
+  return typeof g['uniform'] === 'function' && typeof g['normal'] === 'function' && typeof g['int'] === 'function';
 }
 
 /** The murmur3 finaliser: a bijection of 32-bit words that maps 0 to 0. */
@@ -81,7 +80,7 @@ function makeGenerator(seed: number): Rng {
   let spare: number | null = null;
   // 27 + 26 bits make a double in [0, 1) with every representable step of 2^-53.
   const uniform = (): number => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
-  const generator: Rng = {
+  return {
     uniform,
     normal: () => {
       if (spare !== null) {
@@ -105,8 +104,6 @@ function makeGenerator(seed: number): Rng {
       return Math.floor(uniform() * n);
     },
   };
-  generators.add(generator);
-  return generator;
 }
 
 function rotl(x: number, k: number): number {

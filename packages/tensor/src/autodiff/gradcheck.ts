@@ -12,17 +12,17 @@ import { checkSeed, rng as makeRng, type Rng } from '../random.js';
 import { jvp, vjp, type TensorFunction } from './transforms.js';
 
 export interface GradcheckOptions {
-  /** Finite-difference step; default 1e-6. */
+  /** Finite-difference step, a positive finite number; default 1e-6. */
   eps?: number;
-  /** Absolute tolerance; default 1e-5. */
+  /** Absolute tolerance, at least 0; default 1e-5. */
   atol?: number;
-  /** Relative tolerance; default 1e-3. */
+  /** Relative tolerance, at least 0; default 1e-3. */
   rtol?: number;
   /** Also check the derivatives of the derivatives; default true. */
   secondOrder?: boolean;
   /** Throw a `GradcheckError` with the report instead of returning a failing one. */
   throwOnFailure?: boolean;
-  /** Seed of the random directions of the inner-product checks; default 0. */
+  /** Seed of the random directions of the inner-product checks (as for `rng`); default 0. */
   seed?: number;
 }
 

@@ -114,7 +114,10 @@ function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], ta
 }
 
 export interface GradOptions {
-  /** Differentiate with respect to these arguments; the result is then an array. */
+  /**
+   * Differentiate with respect to these arguments (distinct indices; a repeated one throws);
+   * the result is then an array in this order.
+   */
   argnums?: readonly number[];
 }
 

@@ -43,7 +43,8 @@ export function registerBackend(backend: Backend): void {
 
 /**
  * Switches the kernels every later operation runs on, by name (`'js'`, the portable
- * TypeScript kernels; `'wasm'`, WebAssembly SIMD) or by object.
+ * TypeScript kernels; `'wasm'`, WebAssembly SIMD) or by object (which must have a name and
+ * every kernel of {@link Backend}). Anything else throws, and the active backend stays.
  * Results agree across backends to rounding; autodiff does not depend on the choice.
  */
 export function setBackend(backend: string | Backend): void {

@@ -10,7 +10,7 @@ export function anomalyEnabled(): boolean {
   return globalSwitch || depth > 0;
 }
 
-/** Turns anomaly mode on or off for everything that follows. */
+/** Turns anomaly mode on (`true`) or off (`false`) for everything that follows. */
 export function setDetectAnomaly(enabled: boolean): void {
   globalSwitch = expectBoolean('setDetectAnomaly', 'enabled', enabled);
 }

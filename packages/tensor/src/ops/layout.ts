@@ -92,8 +92,8 @@ export function slice(x: Tensor, axis: number, start?: number, stop?: number, st
 
 /**
  * One entry per leading axis: a number picks one position (and drops the axis), `null` or
- * `':'` keeps the whole axis, a string `'start:stop:step'` or a triple `[start, stop, step]`
- * takes a range (omitted or null parts default as in Python).
+ * `':'` keeps the whole axis, a string `'start:stop:step'` of decimal integers or a triple
+ * `[start, stop, step]` takes a range (omitted or null parts default as in Python).
  */
 export type IndexSpec = number | null | string | readonly [number | null, number | null, number?];
 

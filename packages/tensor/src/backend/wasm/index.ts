@@ -25,8 +25,8 @@ export interface WasmBackendOptions {
   /** The backend for cases without a WASM kernel; defaults to the JS backend. */
   readonly fallback?: Backend;
   /**
-   * Threads for large matmuls, the calling one included: defaults to the host's logical
-   * processors, at most {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared
+   * Threads for large matmuls, the calling one included (an integer from 1 to 256): defaults
+   * to the host's logical processors, at most {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared
    * memory and a thread allowed to block (Node, or a browser worker of a cross-origin isolated
    * page); elsewhere every matmul runs on the calling thread.
    */
