@@ -41,14 +41,14 @@ export const MAX_SIZE = 2 ** 31 - 1;
  * at most MAX_SIZE, and returns a copy (so the caller's array can change later without effect).
  * It reads the length before any entry: a sparse array of any length costs nothing to refuse.
  */
-export function checkShape(op: string, shape: unknown, name = 'shape'): number[] {
-  if (!Array.isArray(shape)) throw new ShapeError(`${op}: expected an array of sizes for the ${name}, got ${describe(shape)}`);
-  if (shape.length > MAX_NDIM) throw new ShapeError(`${op}: the ${name} has ${shape.length} axes, more than the ${MAX_NDIM} allowed`);
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: expected an array of sizes for the shape, got ${describe(shape)}`);
+  if (shape.length > MAX_NDIM) throw new ShapeError(`${op}: the shape has ${shape.length} axes, more than the ${MAX_NDIM} allowed`);
   const out: number[] = [];
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (!(i in shape) || typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid ${name} ${formatShape(shape)} (entry ${i} is ${i in shape ? describe(d) : 'missing'}; entries must be non-negative integers)`);
+      throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (entry ${i} is ${i in shape ? describe(d) : 'missing'}; entries must be non-negative integers)`);
     }
     out.push(d);
   }
@@ -113,13 +113,12 @@ export function broadcastedAxes(from: Shape, to: Shape): number[] {
 /** Normalises one axis (negative counts from the end) against `ndim`. */
 export function normalizeAxis(op: string, axis: unknown, ndim: number): number {
   if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    const shown = typeof axis === 'number' ? String(axis) : describe(axis);
-    throw new AxisError(`${op}: axis ${shown} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`);
+    throw new AxisError(`${op}: axis ${describe(axis)} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`);
   }
   return axis < 0 ? axis + ndim : axis;
 }
 
-/** The entries of a list of axes, checked to be an array of at most `max` entries without holes. */
+/** The entries of a list of axes, checked to be an array of at most `ndim` entries without holes. */
 function axisList(op: string, axes: unknown, ndim: number, what: string): unknown[] {
   if (!Array.isArray(axes)) throw new AxisError(`${op}: expected ${what}, got ${describe(axes)}`);
   if (axes.length > ndim) throw new AxisError(`${op}: ${axes.length} axes given for a tensor of rank ${ndim}`);
