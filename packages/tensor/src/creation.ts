@@ -2,9 +2,10 @@
 import { allocate, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import { ArgumentError, ShapeError, formatShape } from './errors.js';
 import { fromArray, type Tensor } from './core/tensor.js';
-import { checkDType, describe } from './ops/operand.js';
-import { checkShape, shapeSize } from './shape.js';
-import { rng as makeRng, type Rng } from './random.js';
+import { checkDType, expectTensor } from './ops/operand.js';
+import { describe, expectBoolean, expectNumber, expectOptions } from './arguments.js';
+import { MAX_NDIM, checkShape, checkSize, shapeSize } from './shape.js';
+import { isRng, rng as makeRng, type Rng } from './random.js';
 import { setRequiresGrad } from './autodiff/imperative.js';
 
 /** Nested arrays of numbers, of any depth. */
@@ -26,80 +27,116 @@ export interface RandomOptions {
   rng?: Rng;
 }
 
-function finish(t: Tensor, opts: { requiresGrad?: boolean } | undefined): Tensor {
-  if (opts?.requiresGrad) setRequiresGrad(t, true);
+/** The options every creation function takes, checked: a known dtype and a boolean flag. */
+function creationOptions(op: string, opts: { dtype?: unknown; requiresGrad?: unknown } | undefined, fallback: DType = 'float32') {
+  const o = expectOptions(op, opts);
+  return {
+    dtype: o.dtype === undefined ? fallback : checkDType(op, o.dtype),
+    requiresGrad: expectBoolean(op, 'requiresGrad', o.requiresGrad, false),
+  };
+}
+
+function finish(t: Tensor, requiresGrad: boolean): Tensor {
+  if (requiresGrad) setRequiresGrad(t, true);
   return t;
 }
 
 /**
- * A tensor from a number, nested arrays, or a typed array with `opts.shape`.
+ * A tensor from a number, nested arrays, or a typed array with `opts.shape`. The data is
+ * checked before anything is allocated: ragged, sparse (`[1, , 3]`), self-containing, or
+ * non-numeric data, and more than 2^31 − 1 elements or 64 axes, throw an error naming the
+ * offending index.
  *
  * @example
  * tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true })
  */
 export function tensor(data: NestedArray | TypedArray, opts?: TensorOptions): Tensor {
+  const o = expectOptions('tensor', opts);
+  const shape = o.shape === undefined ? undefined : checkShape('tensor', o.shape);
   if (ArrayBuffer.isView(data)) {
     if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      throw new ArgumentError(`tensor: typed arrays must be Float32Array or Float64Array, got ${(data as { constructor: { name: string } }).constructor.name}`);
+      throw new ArgumentError(`tensor: typed arrays must be Float32Array or Float64Array, got ${describe(data)}`);
     }
-    const dtype = opts?.dtype === undefined ? dtypeOfArray(data) : checkDType('tensor', opts.dtype);
-    const shape = opts?.shape ?? [data.length];
-    checkShape('tensor', shape);
-    if (shapeSize(shape) !== data.length) {
-      throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, the array has ${data.length}`);
+    const { dtype, requiresGrad } = creationOptions('tensor', opts, dtypeOfArray(data));
+    const target = shape ?? [data.length];
+    if (shapeSize(target) !== data.length) {
+      throw new ShapeError(`tensor: shape ${formatShape(target)} needs ${shapeSize(target)} elements, the array has ${data.length}`);
     }
     const copy = allocate(dtype, data.length);
     copy.set(data);
-    return finish(fromArray(copy, [...shape], dtype), opts);
+    return finish(fromArray(copy, target, dtype), requiresGrad);
   }
-  const dtype = opts?.dtype === undefined ? 'float32' : checkDType('tensor', opts.dtype);
-  const shape = inferShape(data);
-  const out = allocate(dtype, shapeSize(shape));
+  const { dtype, requiresGrad } = creationOptions('tensor', opts);
+  const inferred = inferShape(data);
+  // Walk once to check every element, then allocate and walk again to copy.
+  walkNested(data, inferred, () => {});
+  const out = allocate(dtype, shapeSize(inferred));
   let k = 0;
-  const fill = (v: NestedArray, depth: number, path: number[]): void => {
-    if (depth === shape.length) {
-      if (typeof v !== 'number') throw new ArgumentError(`tensor: expected a number at index [${path.join('][')}], got ${describe(v)}`);
-      out[k++] = v;
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      const got = Array.isArray(v) ? `${v.length} elements` : describe(v);
-      throw new ShapeError(`tensor: ragged data at index [${path.join('][')}]: expected ${shape[depth]} elements, got ${got}`);
-    }
-    v.forEach((item, i) => fill(item as NestedArray, depth + 1, [...path, i]));
-  };
-  fill(data, 0, []);
-  if (opts?.shape !== undefined) {
-    checkShape('tensor', opts.shape);
-    if (shapeSize(opts.shape) !== out.length) {
-      throw new ShapeError(`tensor: shape ${formatShape(opts.shape)} needs ${shapeSize(opts.shape)} elements, the data has ${out.length}`);
-    }
-    return finish(fromArray(out, [...opts.shape], dtype), opts);
+  walkNested(data, inferred, (v) => (out[k++] = v));
+  if (shape !== undefined && shapeSize(shape) !== out.length) {
+    throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, the data has ${out.length}`);
   }
-  return finish(fromArray(out, shape, dtype), opts);
+  return finish(fromArray(out, shape ?? inferred, dtype), requiresGrad);
 }
 
-function inferShape(data: NestedArray): number[] {
+const indexPath = (path: readonly number[]): string => `[${path.join('][')}]`;
+
+/**
+ * The shape of nested data, read down its first elements. NOTE: the walk stops at MAX_NDIM
+ * levels and at any array met twice, so data that contains itself cannot make it run forever.
+ */
+function inferShape(data: unknown): number[] {
   const shape: number[] = [];
-  let v: unknown = data;
+  const seen = new Set<unknown>();
+  let v = data;
   while (Array.isArray(v)) {
+    if (seen.has(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(shape.map(() => 0))}`);
+    if (shape.length === MAX_NDIM) throw new ShapeError(`tensor: the data is nested deeper than the ${MAX_NDIM} axes a tensor may have`);
+    seen.add(v);
     shape.push(v.length);
     v = v[0];
   }
-  if (v !== undefined && typeof v !== 'number') throw new ArgumentError(`tensor: expected numbers, got ${describe(v)}`);
+  checkSize('tensor', shape);
+  if (v !== undefined && typeof v !== 'number') throw new ArgumentError(`tensor: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
   return shape;
 }
 
-function filled(op: string, shape: readonly number[], value: number, opts: { dtype?: DType; requiresGrad?: boolean } | undefined): Tensor {
-  if (!Array.isArray(shape)) throw new ArgumentError(`${op}: expected a shape array, got ${describe(shape)}`);
-  checkShape(op, shape);
-  const dtype = opts?.dtype === undefined ? 'float32' : checkDType(op, opts.dtype);
-  const out = allocate(dtype, shapeSize(shape));
-  if (value !== 0) out.fill(value);
-  return finish(fromArray(out, [...shape], dtype), opts);
+/** Visits every number of `data` in row-major order, checking that it has exactly `shape`. */
+function walkNested(data: unknown, shape: readonly number[], visit: (v: number) => void): void {
+  const ancestors: unknown[] = [];
+  const path: number[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (typeof v === 'number') return visit(v);
+      if (ancestors.includes(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(path)}`);
+      throw new ArgumentError(`tensor: expected a number at index ${indexPath(path)}, got ${describe(v)}`);
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      if (ancestors.includes(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(path)}`);
+      const got = Array.isArray(v) ? `${v.length} elements` : describe(v);
+      throw new ShapeError(`tensor: ragged data at index ${indexPath(path)}: expected ${shape[depth]} elements, got ${got}`);
+    }
+    ancestors.push(v);
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      if (!(i in v)) throw new ArgumentError(`tensor: the array has a hole (a missing element) at index ${indexPath(path)}`);
+      walk(v[i], depth + 1);
+      path.pop();
+    }
+    ancestors.pop();
+  };
+  walk(data, 0);
 }
 
-/** A tensor of zeros. */
+function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType; requiresGrad?: boolean } | undefined): Tensor {
+  const dims = checkShape(op, shape);
+  const { dtype, requiresGrad } = creationOptions(op, opts);
+  const out = allocate(dtype, shapeSize(dims));
+  if (value !== 0) out.fill(value);
+  return finish(fromArray(out, dims, dtype), requiresGrad);
+}
+
+/** A tensor of zeros (any shape of non-negative integers, at most 64 axes and 2^31 − 1 elements). */
 export const zeros = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('zeros', shape, 0, opts);
 /** A tensor of ones. */
 export const ones = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('ones', shape, 1, opts);
@@ -110,16 +147,17 @@ export function full(shape: readonly number[], value: number, opts?: { dtype?: D
 }
 
 /** Zeros of the shape and dtype of `x`. */
-export const zerosLike = (x: Tensor): Tensor => zeros(x.shape, { dtype: x.dtype });
+export const zerosLike = (x: Tensor): Tensor => filled('zerosLike', expectTensor('zerosLike', 'x', x).shape, 0, { dtype: x.dtype });
 /** Ones of the shape and dtype of `x`. */
-export const onesLike = (x: Tensor): Tensor => ones(x.shape, { dtype: x.dtype });
+export const onesLike = (x: Tensor): Tensor => filled('onesLike', expectTensor('onesLike', 'x', x).shape, 1, { dtype: x.dtype });
 
 /** The n×n identity matrix (n×m with `m`). */
 export function eye(n: number, m: number = n, opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor {
-  const t = filled('eye', [n, m], 0, { dtype: opts?.dtype ?? 'float32' });
+  const { dtype, requiresGrad } = creationOptions('eye', opts);
+  const t = filled('eye', [n, m], 0, { dtype });
   const data = t._view.data;
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return finish(t, opts);
+  return finish(t, requiresGrad);
 }
 
 /**
@@ -130,27 +168,29 @@ export function eye(n: number, m: number = n, opts?: { dtype?: DType; requiresGr
  * arange(1, 2, 0.25).toArray() // [1, 1.25, 1.5, 1.75]
  */
 export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: DType }): Tensor {
-  const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
-  for (const v of [lo, hi, step]) if (!Number.isFinite(v)) throw new ArgumentError(`arange: bounds and step must be finite numbers, got ${v}`);
-  if (step === 0) throw new ArgumentError('arange: step cannot be zero');
-  const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const dtype = opts?.dtype === undefined ? 'float32' : checkDType('arange', opts.dtype);
+  const lo = expectNumber('arange', stop === undefined ? 'stop' : 'start', start);
+  const hi = stop === undefined ? lo : expectNumber('arange', 'stop', stop);
+  const first = stop === undefined ? 0 : lo;
+  if (expectNumber('arange', 'step', step) === 0) throw new ArgumentError('arange: step cannot be zero');
+  const n = Math.max(0, Math.ceil((hi - first) / step));
+  checkSize('arange', [n]);
+  const { dtype } = creationOptions('arange', opts);
   const out = allocate(dtype, n);
-  for (let i = 0; i < n; i++) out[i] = lo + i * step;
+  for (let i = 0; i < n; i++) out[i] = first + i * step;
   return fromArray(out, [n], dtype);
 }
 
 let defaultRng: Rng | null = null;
-function pick(opts: RandomOptions | undefined): Rng {
-  return opts?.rng ?? (defaultRng ??= makeRng(0));
-}
 
 function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
-  const t = filled(op, shape, 0, { dtype: opts?.dtype ?? 'float32' });
-  const r = pick(opts);
+  const { dtype, requiresGrad } = creationOptions(op, opts);
+  const given = expectOptions(op, opts).rng;
+  if (given !== undefined && !isRng(given)) throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);
+  const t = filled(op, shape, 0, { dtype });
+  const r = given ?? (defaultRng ??= makeRng(0));
   const data = t._view.data;
   for (let i = 0; i < data.length; i++) data[i] = draw(r);
-  return finish(t, opts);
+  return finish(t, requiresGrad);
 }
 
 /** Uniform numbers in [0, 1). */

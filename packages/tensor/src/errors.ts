@@ -25,7 +25,11 @@ export class TraceError extends JacobiError {}
 /** Anomaly mode found NaN or Infinity in a forward value or a backward cotangent. */
 export class AnomalyError extends JacobiError {}
 
-/** Formats a shape the way every message prints it: `[2,3]`. */
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
+/**
+ * Formats a shape the way every message prints it: `[2,3]`. A caller's unchecked array may hold
+ * anything, so entries that are not numbers print as their type, and a long one is cut short.
+ */
+export function formatShape(shape: readonly unknown[]): string {
+  const shown = shape.slice(0, 64).map((d) => (typeof d === 'number' ? String(d) : typeof d));
+  return `[${shown.join(',')}${shape.length > 64 ? `, … (${shape.length} entries)` : ''}]`;
 }

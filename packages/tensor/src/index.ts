@@ -22,8 +22,9 @@ export {
 export type { IndexSpec } from './ops/layout.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
-export { broadcastShapes } from './shape.js';
+export { broadcastShapesOf as broadcastShapes } from './shape.js';
 export { toArray, formatTensor } from './format.js';
+export type { FormatOptions } from './format.js';
 export { noGrad, isGradEnabled } from './core/trace.js';
 export { detectAnomaly, setDetectAnomaly } from './core/anomaly.js';
 export { vjp, jvp, grad, valueAndGrad, jacobian, hessian } from './autodiff/transforms.js';

@@ -2,6 +2,7 @@
 // 32-bit integer arithmetic and IEEE-exact operations (+, −, ×, ÷, √), never Math.log or
 // Math.random, whose last bits may differ between engines.
 import { ArgumentError } from './errors.js';
+import { describe } from './arguments.js';
 
 /** A deterministic source of random numbers; make one with `rng(seed)`. */
 export interface Rng {
@@ -13,26 +14,56 @@ export interface Rng {
   int(n: number): number;
 }
 
+/** Whether `r` has the methods of an {@link Rng} (what `rng(seed)` makes, or a caller's own). */
+export function isRng(r: unknown): r is Rng {
+  if (typeof r !== 'object' || r === null) return false;
+  const g = r as Record<string, unknown>;
+  return typeof g['uniform'] === 'function' && typeof g['normal'] === 'function' && typeof g['int'] === 'function';
+}
+
+/** The murmur3 finaliser: a bijection of 32-bit words that maps 0 to 0. */
+function mix32(x: number): number {
+  let z = x;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** Checks a seed: any safe integer (|seed| < 2^53). */
+export function checkSeed(op: string, seed: unknown): number {
+  if (typeof seed === 'number' && Number.isSafeInteger(seed)) return seed;
+  throw new ArgumentError(`${op}: the seed must be an integer in [-(2^53 - 1), 2^53 - 1], got ${describe(seed)}`);
+}
+
 /**
  * A seeded random generator (xoshiro128** seeded by splitmix32). The same seed gives the same
  * sequence in Node and in every browser.
+ *
+ * The seed is any safe integer (|seed| ≤ 2^53 − 1), and the mapping to the generator's state is
+ * lossless: different seeds give different sequences. (Its low 32 bits seed splitmix32; the
+ * high bits, zero for seeds in [0, 2^32), are mixed into the second state word.) Fractions,
+ * larger numbers and non-numbers throw an `ArgumentError`, since rounding them would make
+ * `rng(0.5)` and `rng(0)` the same generator.
  *
  * @example
  * const r = rng(42);
  * randn([2, 3], { rng: r });
  */
 export function rng(seed: number): Rng {
-  if (!Number.isFinite(seed)) throw new ArgumentError(`rng: seed must be a finite number, got ${seed}`);
-  let s = (Math.trunc(seed) ^ 0x9e3779b9) | 0;
+  return makeGenerator(checkSeed('rng', seed));
+}
+
+function makeGenerator(seed: number): Rng {
+  // seed = high · 2^32 + low with 0 ≤ low < 2^32; |high| < 2^21 fits in an int32.
+  const low = seed % 2 ** 32 < 0 ? (seed % 2 ** 32) + 2 ** 32 : seed % 2 ** 32;
+  const high = (seed - low) / 2 ** 32;
+  let s = (low ^ 0x9e3779b9) | 0;
   const splitmix = (): number => {
     s = (s + 0x9e3779b9) | 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
+    return mix32(s);
   };
   let a = splitmix();
-  let b = splitmix();
+  let b = (splitmix() ^ mix32(high | 0)) >>> 0;
   let c = splitmix();
   let d = splitmix();
   const next = (): number => {
@@ -69,7 +100,7 @@ export function rng(seed: number): Rng {
       }
     },
     int: (n: number) => {
-      if (!Number.isInteger(n) || n <= 0) throw new ArgumentError(`rng.int: n must be a positive integer, got ${n}`);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new ArgumentError(`rng.int: n must be a positive integer below 2^53, got ${describe(n)}`);
       return Math.floor(uniform() * n);
     },
   };

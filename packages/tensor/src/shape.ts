@@ -1,6 +1,7 @@
 // Every shape rule, as pure functions of shapes: broadcasting, axes, reshape, matmul.
 // Each throws the typed error that names the operation and the shapes involved.
 import { AxisError, ShapeError, formatShape } from './errors.js';
+import { describe } from './arguments.js';
 
 export type Shape = readonly number[];
 
@@ -27,13 +28,50 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
-/** Checks that every entry is a non-negative integer. */
-export function checkShape(op: string, shape: Shape): void {
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (entries must be non-negative integers)`);
+/** The most axes a tensor may have (NumPy's limit): deeper data or longer shapes are refused. */
+export const MAX_NDIM = 64;
+/**
+ * The most elements a tensor may have. NOTE: 2^31 − 1 is the longest typed array that every
+ * engine accepts (some cap lengths at int32), and it keeps every flat index an int32.
+ */
+export const MAX_SIZE = 2 ** 31 - 1;
+
+/**
+ * Checks that `shape` is an array of at most MAX_NDIM non-negative integers whose product is
+ * at most MAX_SIZE, and returns a copy (so the caller's array can change later without effect).
+ * It reads the length before any entry: a sparse array of any length costs nothing to refuse.
+ */
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: expected an array of sizes for the shape, got ${describe(shape)}`);
+  if (shape.length > MAX_NDIM) throw new ShapeError(`${op}: the shape has ${shape.length} axes, more than the ${MAX_NDIM} allowed`);
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (!(i in shape) || typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (entry ${i} is ${i in shape ? describe(d) : 'missing'}; entries must be non-negative integers)`);
     }
+    out.push(d);
   }
+  checkSize(op, out);
+  return out;
+}
+
+/** Checks, before anything is allocated, that a tensor of `shape` fits in a typed array. */
+export function checkSize(op: string, shape: Shape): void {
+  const size = shapeSize(shape);
+  if (size > MAX_SIZE) {
+    throw new ShapeError(`${op}: shape ${formatShape(shape)} has ${size} elements, more than the ${MAX_SIZE} a tensor can hold`);
+  }
+}
+
+/**
+ * The shape two shapes broadcast to, by NumPy's rules.
+ *
+ * @example
+ * broadcastShapes([2, 1], [3]) // [2, 3]
+ */
+export function broadcastShapesOf(a: Shape, b: Shape): number[] {
+  return broadcastShapes('broadcastShapes', checkShape('broadcastShapes', a), checkShape('broadcastShapes', b));
 }
 
 /** NumPy broadcasting: align from the right; each pair of sizes must be equal or contain a 1. */
@@ -73,17 +111,29 @@ export function broadcastedAxes(from: Shape, to: Shape): number[] {
 }
 
 /** Normalises one axis (negative counts from the end) against `ndim`. */
-export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    throw new AxisError(`${op}: axis ${axis} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`);
+export function normalizeAxis(op: string, axis: unknown, ndim: number): number {
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+    throw new AxisError(`${op}: axis ${describe(axis)} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`);
   }
   return axis < 0 ? axis + ndim : axis;
 }
 
+/** The entries of a list of axes, checked to be an array of at most `ndim` entries without holes. */
+function axisList(op: string, axes: unknown, ndim: number, what: string): unknown[] {
+  if (!Array.isArray(axes)) throw new AxisError(`${op}: expected ${what}, got ${describe(axes)}`);
+  if (axes.length > ndim) throw new AxisError(`${op}: ${axes.length} axes given for a tensor of rank ${ndim}`);
+  const list: unknown[] = [];
+  for (let i = 0; i < axes.length; i++) {
+    if (!(i in axes)) throw new AxisError(`${op}: entry ${i} of the axes is missing`);
+    list.push(axes[i]);
+  }
+  return list;
+}
+
 /** Normalises an axis, a list of axes, or undefined (all axes) to a sorted list of distinct axes. */
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined | null, ndim: number): number[] {
+export function normalizeAxes(op: string, axes: unknown, ndim: number): number[] {
   if (axes === undefined || axes === null) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axes === 'number' ? [axes] : [...axes];
+  const list = typeof axes === 'number' ? [axes] : axisList(op, axes, ndim, 'an axis or an array of axes');
   const out = list.map((a) => normalizeAxis(op, a, ndim));
   const sorted = [...out].sort((x, y) => x - y);
   for (let i = 1; i < sorted.length; i++) {
@@ -104,20 +154,23 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
 }
 
 /** Resolves one `-1` entry and checks that the element count is unchanged. */
-export function inferReshape(op: string, from: Shape, to: Shape): number[] {
+export function inferReshape(op: string, from: Shape, target: unknown): number[] {
+  if (!Array.isArray(target)) throw new ShapeError(`${op}: expected an array of sizes for the shape, got ${describe(target)}`);
+  if (target.length > MAX_NDIM) throw new ShapeError(`${op}: the shape has ${target.length} axes, more than the ${MAX_NDIM} allowed`);
+  const to: unknown[] = Array.from({ length: target.length }, (_, i) => (i in target ? target[i] : undefined));
   const size = shapeSize(from);
   let unknown = -1;
   let known = 1;
   for (let i = 0; i < to.length; i++) {
-    const d = to[i]!;
+    const d = to[i];
     if (d === -1) {
       if (unknown >= 0) throw new ShapeError(`${op}: only one -1 is allowed in ${formatShape(to)}`);
       unknown = i;
-    } else if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid shape ${formatShape(to)} (entries must be non-negative integers or one -1)`);
+    } else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${op}: invalid shape ${formatShape(to)} (entry ${i} is ${describe(d)}; entries must be non-negative integers or one -1)`);
     } else known *= d;
   }
-  const out = [...to];
+  const out = to as number[];
   if (unknown >= 0) {
     if (known === 0 || size % known !== 0) {
       throw new ShapeError(`${op}: cannot reshape ${formatShape(from)} (${size} elements) to ${formatShape(to)}`);
@@ -130,13 +183,12 @@ export function inferReshape(op: string, from: Shape, to: Shape): number[] {
 }
 
 /** Checks that `perm` is a permutation of 0..ndim-1 (negative entries allowed). */
-export function normalizePermutation(op: string, perm: readonly number[] | undefined, ndim: number): number[] {
+export function normalizePermutation(op: string, perm: unknown, ndim: number): number[] {
   if (perm === undefined) return Array.from({ length: ndim }, (_, i) => ndim - 1 - i);
-  if (perm.length !== ndim) {
-    throw new AxisError(`${op}: permutation [${perm.join(',')}] has ${perm.length} axes, expected ${ndim}`);
-  }
-  const out = perm.map((a) => normalizeAxis(op, a, ndim));
-  if (new Set(out).size !== ndim) throw new AxisError(`${op}: [${perm.join(',')}] is not a permutation of the axes`);
+  const list = axisList(op, perm, ndim, 'a permutation of the axes (an array)');
+  if (list.length !== ndim) throw new AxisError(`${op}: the permutation has ${list.length} axes, expected ${ndim}`);
+  const out = list.map((a) => normalizeAxis(op, a, ndim));
+  if (new Set(out).size !== ndim) throw new AxisError(`${op}: [${out.join(',')}] is not a permutation of the axes`);
   return out;
 }
 

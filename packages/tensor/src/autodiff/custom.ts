@@ -4,7 +4,7 @@ import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { bind } from '../core/trace.js';
 import type { JvpRule, Primitive, RuleContext, VjpRule } from '../core/primitive.js';
 import { Tensor } from '../core/tensor.js';
-import { describe } from '../ops/operand.js';
+import { describe, expectFunction, expectOptions } from '../arguments.js';
 import { shapesEqual } from '../shape.js';
 import { grad } from './transforms.js';
 import { zeros } from '../creation.js';
@@ -36,11 +36,17 @@ export interface CustomOpDefinition {
  *   vjp: (g) => [g.clamp(-1, 1)],
  * });
  */
-export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tensor {
-  if (typeof def?.forward !== 'function' || typeof def.vjp !== 'function') {
-    throw new ArgumentError('customOp: the definition needs forward and vjp functions');
+export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) => Tensor {
+  const given = expectOptions('customOp', definition);
+  if (given.name !== undefined && (typeof given.name !== 'string' || given.name === '')) {
+    throw new ArgumentError(`customOp: the name must be a non-empty string, got ${describe(given.name)}`);
   }
-  const name = def.name ?? 'customOp';
+  const def: CustomOpDefinition = {
+    forward: expectFunction('customOp', 'forward', given.forward),
+    vjp: expectFunction('customOp', 'vjp', given.vjp),
+    ...(given.jvp === undefined ? {} : { jvp: expectFunction('customOp', 'jvp', given.jvp) }),
+  };
+  const name = given.name ?? 'customOp';
   const arities = new Map<number, ReturnType<typeof makePrimitive>>();
   return (...inputs: Tensor[]) => {
     inputs.forEach((x, i) => {

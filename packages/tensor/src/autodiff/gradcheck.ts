@@ -1,26 +1,28 @@
 // gradcheck: compares reverse- and forward-mode derivatives with central finite differences
 // in float64, checks the VJP against the JVP by inner products, and repeats all of it for the
 // derivatives themselves (second order). The counterpart of PyTorch's gradcheck/gradgradcheck.
-import { ArgumentError, JacobiError, TraceError } from '../errors.js';
+import { JacobiError, TraceError } from '../errors.js';
+import { expectBoolean, expectFunction, expectNumber, expectOptions } from '../arguments.js';
+import { expectTensorList } from '../ops/operand.js';
 import { Tensor, contiguousData, fromArray } from '../core/tensor.js';
 import { noGrad, valueOf } from '../core/trace.js';
 import { allocate } from '../dtype.js';
 import { concat } from '../ops/layout.js';
-import { rng as makeRng, type Rng } from '../random.js';
+import { checkSeed, rng as makeRng, type Rng } from '../random.js';
 import { jvp, vjp, type TensorFunction } from './transforms.js';
 
 export interface GradcheckOptions {
-  /** Finite-difference step; default 1e-6. */
+  /** Finite-difference step, a positive finite number; default 1e-6. */
   eps?: number;
-  /** Absolute tolerance; default 1e-5. */
+  /** Absolute tolerance, at least 0; default 1e-5. */
   atol?: number;
-  /** Relative tolerance; default 1e-3. */
+  /** Relative tolerance, at least 0; default 1e-3. */
   rtol?: number;
   /** Also check the derivatives of the derivatives; default true. */
   secondOrder?: boolean;
   /** Throw a `GradcheckError` with the report instead of returning a failing one. */
   throwOnFailure?: boolean;
-  /** Seed of the random directions of the inner-product checks; default 0. */
+  /** Seed of the random directions of the inner-product checks (as for `rng`); default 0. */
   seed?: number;
 }
 
@@ -163,16 +165,22 @@ function checkFirstOrder(name: string, f: TensorFunction, xs: readonly Tensor[],
  * @example
  * gradcheck((x) => x.tanh().sum(), [randn([3])]).ok // true
  */
-export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
-  if (typeof f !== 'function') throw new ArgumentError('gradcheck: expected a function');
-  if (!Array.isArray(inputs) || inputs.some((x) => !(x instanceof Tensor))) {
-    throw new ArgumentError('gradcheck: inputs must be an array of tensors');
-  }
-  const s: Settings = { eps: opts.eps ?? 1e-6, atol: opts.atol ?? 1e-5, rtol: opts.rtol ?? 1e-3, random: makeRng(opts.seed ?? 0) };
-  const xs = inputs.map(toFloat64);
+export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options?: GradcheckOptions): GradcheckReport {
+  expectFunction('gradcheck', 'the function', f);
+  const xs = expectTensorList('gradcheck', inputs).map(toFloat64);
+  const opts = expectOptions('gradcheck', options);
+  const tolerance = (name: 'atol' | 'rtol', fallback: number) => (opts[name] === undefined ? fallback : expectNumber('gradcheck', name, opts[name], { min: 0 }));
+  const s: Settings = {
+    eps: opts.eps === undefined ? 1e-6 : expectNumber('gradcheck', 'eps', opts.eps, { positive: true }),
+    atol: tolerance('atol', 1e-5),
+    rtol: tolerance('rtol', 1e-3),
+    random: makeRng(opts.seed === undefined ? 0 : checkSeed('gradcheck', opts.seed)),
+  };
+  const secondOrder = expectBoolean('gradcheck', 'secondOrder', opts.secondOrder, true);
+  const throwOnFailure = expectBoolean('gradcheck', 'throwOnFailure', opts.throwOnFailure, false);
   const tracker = new Tracker(s);
   checkFirstOrder('first order', f, xs, s, tracker);
-  if (opts.secondOrder ?? true) {
+  if (secondOrder) {
     const out = evaluate(f, xs);
     const u = randomLike(out, s.random);
     const vs = xs.map((x) => randomLike(x, s.random));
@@ -184,6 +192,6 @@ export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], opts: Gr
   }
   const worst = tracker.worst;
   const report: GradcheckReport = { ok: worst === null || worst.score <= 1, checks: tracker.checks, worst };
-  if (!report.ok && opts.throwOnFailure) throw new GradcheckError(report);
+  if (!report.ok && throwOnFailure) throw new GradcheckError(report);
   return report;
 }

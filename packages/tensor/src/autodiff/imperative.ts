@@ -6,6 +6,8 @@ import { allocate } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
 import { shapesEqual } from '../shape.js';
 import { backprop } from './backprop.js';
+import { describe, expectBoolean, expectOptions } from '../arguments.js';
+import { expectTensor } from '../ops/operand.js';
 
 export interface BackwardOptions {
   /** The cotangent ∂L/∂self; required unless the tensor has one element. */
@@ -33,6 +35,7 @@ export function requiresGrad(t: Tensor): boolean {
 
 /** Makes `t` a leaf of the imperative graph, or stops it being one. Only leaves may change. */
 export function setRequiresGrad(t: Tensor, flag: boolean): void {
+  expectBoolean('requiresGrad', 'the flag', flag);
   if (!isLeaf(t)) {
     throw new ArgumentError('requiresGrad: only leaf tensors can change requiresGrad; use detach() to get a leaf from a computed tensor');
   }
@@ -54,7 +57,7 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
   const trace = leafTrace(t);
   if (trace === null) throw new ArgumentError('grad: only leaf tensors with requiresGrad have a .grad to set');
   if (value !== null) {
-    if (!(value instanceof Tensor)) throw new ArgumentError('grad: expected a Tensor or null');
+    if (!(value instanceof Tensor)) throw new ArgumentError(`grad: expected a Tensor or null, got ${describe(value)}`);
     if (!shapesEqual(value.shape, t.shape)) throw new ShapeError(`grad: assigned gradient has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
     if (value.dtype !== t.dtype) throw new DTypeError(`grad: assigned gradient has dtype ${value.dtype}, expected ${t.dtype}`);
   }
@@ -64,7 +67,7 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
 /** Replaces the contents of a leaf in place (optimisers use it); recorded graphs keep the old values. */
 export function assign(t: Tensor, value: Tensor): void {
   if (!isLeaf(t)) throw new ArgumentError('assign: only leaf tensors can be assigned to');
-  if (!(value instanceof Tensor)) throw new ArgumentError('assign: expected a Tensor');
+  expectTensor('assign', 'the value', value);
   if (!shapesEqual(value.shape, t.shape)) throw new ShapeError(`assign: value has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
   const data = allocate(t.dtype, t.size);
   data.set(contiguousData(value));
@@ -75,7 +78,10 @@ export function assign(t: Tensor, value: Tensor): void {
 }
 
 /** Runs the reverse walk from `t` and accumulates into the `.grad` of every leaf it reaches. */
-export function backward(t: Tensor, opts: BackwardOptions = {}): void {
+export function backward(t: Tensor, options?: BackwardOptions): void {
+  const opts = expectOptions('backward', options);
+  const createGraph = expectBoolean('backward', 'createGraph', opts.createGraph, false);
+  const retainGraph = expectBoolean('backward', 'retainGraph', opts.retainGraph, createGraph);
   const trace = traceAt(t, IMPERATIVE_LEVEL);
   if (trace === null || trace.kind !== 'reverse') {
     throw new NotDifferentiableError(`backward: the tensor ${formatShape(t.shape)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`);
@@ -90,16 +96,15 @@ export function backward(t: Tensor, opts: BackwardOptions = {}): void {
     if (t.size !== 1) throw new ShapeError(`backward: a number gradient needs a one-element tensor, got ${formatShape(t.shape)}`);
     g = fromArray(allocate(t.dtype, 1).fill(opts.gradient), t.shape, t.dtype);
   } else {
-    if (!(opts.gradient instanceof Tensor)) throw new ArgumentError('backward: gradient must be a Tensor or a number');
+    expectTensor('backward', 'the gradient', opts.gradient);
     if (!shapesEqual(opts.gradient.shape, t.shape)) {
       throw new ShapeError(`backward: gradient has shape ${formatShape(opts.gradient.shape)}, expected the tensor's shape ${formatShape(t.shape)}`);
     }
     g = opts.gradient.astype(t.dtype);
   }
-  const createGraph = opts.createGraph ?? false;
   const leaves = backprop(trace.node, g, {
     recordBackward: createGraph,
-    release: !(opts.retainGraph ?? createGraph),
+    release: !retainGraph,
     caller: 'backward',
   });
   // Accumulate only once the whole walk has succeeded: a failed backward changes no .grad.

@@ -5,7 +5,8 @@ import { closeLevel, frozen, newNode, openLevel } from '../core/trace.js';
 import { concat } from '../ops/layout.js';
 import { Tensor, fromArray } from '../core/tensor.js';
 import { allocate } from '../dtype.js';
-import { describe, scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
+import { describe, expectFunction, expectInteger, expectOptions } from '../arguments.js';
+import { scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
 import { shapesEqual } from '../shape.js';
 import { backprop } from './backprop.js';
 
@@ -30,7 +31,13 @@ function checkResult(op: string, out: unknown): Tensor {
  * pullback(tensor([1, 1]))[0].toArray(); // [2, 4]
  */
 export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cotangent: TensorLike) => Tensor[]] {
-  const inputs = primals.map((x, i) => asTensor('vjp', x, i));
+  return vjpAs('vjp', f, primals);
+}
+
+/** vjp for the transforms built on it: errors name `op`, the transform the user called. */
+function vjpAs(op: string, f: TensorFunction, primals: readonly TensorLike[]): [Tensor, (cotangent: TensorLike) => Tensor[]] {
+  expectFunction(op, 'the function', f);
+  const inputs = primals.map((x, i) => asTensor(op, x, i));
   const level = openLevel('reverse');
   let out: Tensor;
   const leaves = inputs.map((x) => {
@@ -39,17 +46,17 @@ export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cota
     return { node, tracer: new Tensor(p._view, { kind: 'reverse', level, primal: p, node }) };
   });
   try {
-    out = checkResult('vjp', f(...leaves.map((l) => l.tracer)));
+    out = checkResult(op, f(...leaves.map((l) => l.tracer)));
   } finally {
     closeLevel(level);
   }
   const trace = out._trace !== null && out._trace.level === level && out._trace.kind === 'reverse' ? out._trace : null;
   const value = trace !== null ? trace.primal : out;
   const pullback = (cotangent: TensorLike): Tensor[] => {
-    const g = cotangentFor('vjp', value, cotangent);
+    const g = cotangentFor(op, value, cotangent);
     const zerosFor = (p: Tensor) => fromArray(allocate(p.dtype, p.size), p.shape, p.dtype);
     if (trace === null) return inputs.map(zerosFor);
-    const cts = backprop(trace.node, g, { recordBackward: false, release: false, caller: 'vjp' });
+    const cts = backprop(trace.node, g, { recordBackward: false, release: false, caller: op });
     return leaves.map((l, i) => cts.get(l.node) ?? zerosFor(inputs[i]!));
   };
   return [value, pullback];
@@ -75,16 +82,21 @@ function cotangentFor(op: string, out: Tensor, cotangent: TensorLike): Tensor {
  * const [y, dy] = jvp((x) => x.sin(), [tensor(0)], [tensor(1)]); // dy = cos 0 = 1
  */
 export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents: readonly TensorLike[]): [Tensor, Tensor] {
-  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new ArgumentError('jvp: primals and tangents must be arrays');
-  if (primals.length !== tangents.length) {
-    throw new ArgumentError(`jvp: ${primals.length} primals but ${tangents.length} tangents (expected one tangent per primal)`);
+  return jvpAs('jvp', f, primals, tangents);
+}
+
+function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], tangents: readonly TensorLike[]): [Tensor, Tensor] {
+  expectFunction(op, 'the function', f);
+  const xs = argumentList(op, 'primals', primals).map((x, i) => asTensor(op, x, i));
+  const given = argumentList(op, 'tangents', tangents);
+  if (xs.length !== given.length) {
+    throw new ArgumentError(`${op}: ${xs.length} primals but ${given.length} tangents (expected one tangent per primal)`);
   }
-  const xs = primals.map((x, i) => asTensor('jvp', x, i));
-  const ts = tangents.map((t, i) => {
+  const ts = given.map((t, i) => {
     const x = xs[i]!;
-    const tangent = typeof t === 'number' ? scalarTensor(t, x.dtype).broadcastTo(x.shape) : toTensor('jvp', `tangent ${i}`, t, x.dtype);
+    const tangent = typeof t === 'number' ? scalarTensor(t, x.dtype).broadcastTo(x.shape) : toTensor(op, `tangent ${i}`, t, x.dtype);
     if (!shapesEqual(tangent.shape, x.shape)) {
-      throw new ShapeError(`jvp: tangent ${i} has shape ${formatShape(tangent.shape)}, expected the primal's shape ${formatShape(x.shape)}`);
+      throw new ShapeError(`${op}: tangent ${i} has shape ${formatShape(tangent.shape)}, expected the primal's shape ${formatShape(x.shape)}`);
     }
     return tangent.astype(x.dtype);
   });
@@ -92,7 +104,7 @@ export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents:
   let out: Tensor;
   try {
     const tracers = xs.map((x, i) => new Tensor(x._view, { kind: 'forward', level, primal: x, tangent: ts[i]! }));
-    out = checkResult('jvp', f(...tracers));
+    out = checkResult(op, f(...tracers));
   } finally {
     closeLevel(level);
   }
@@ -102,28 +114,49 @@ export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents:
 }
 
 export interface GradOptions {
-  /** Differentiate with respect to these arguments; the result is then an array. */
+  /**
+   * Differentiate with respect to these arguments (distinct indices; a repeated one throws);
+   * the result is then an array in this order.
+   */
   argnums?: readonly number[];
 }
 
-function checkArgnums(op: string, argnums: readonly number[], arity: number): void {
-  for (const i of argnums) {
-    if (!Number.isInteger(i) || i < 0 || i >= arity) {
-      throw new ArgumentError(`${op}: argnum ${i} is out of range for a call with ${arity} arguments`);
-    }
-  }
+/** The elements of an array argument, checked to be an array without holes. */
+function argumentList(op: string, name: string, list: unknown): unknown[] {
+  if (!Array.isArray(list)) throw new ArgumentError(`${op}: expected an array for ${name}, got ${describe(list)}`);
+  return Array.from({ length: list.length }, (_, i) => {
+    if (!(i in list)) throw new ArgumentError(`${op}: entry ${i} of ${name} is missing`);
+    return list[i] as unknown;
+  });
+}
+
+/**
+ * The checked options of grad and valueAndGrad: the function, and `argnums` as a list of
+ * distinct non-negative integers (whether each names an argument is known only at the call).
+ */
+function gradSettings(op: string, f: TensorFunction, opts: GradOptions | undefined): { argnums: number[]; many: boolean } {
+  expectFunction(op, 'the function', f);
+  const given = expectOptions(op, opts).argnums;
+  if (given === undefined) return { argnums: [0], many: false };
+  const argnums = argumentList(op, 'argnums', given).map((i) => expectInteger(op, 'an argnum', i, 0, Number.MAX_SAFE_INTEGER));
+  const repeated = argnums.find((a, k) => argnums.indexOf(a) !== k);
+  // NOTE: a repeated argnum would differentiate with respect to two copies of one argument.
+  if (repeated !== undefined) throw new ArgumentError(`${op}: argnum ${repeated} is repeated in argnums`);
+  return { argnums, many: true };
 }
 
 /** vjp with respect to some of the arguments only (the others are constants). */
 function valueAndCotangents(op: string, f: TensorFunction, args: readonly TensorLike[], argnums: readonly number[]): [Tensor, Tensor[]] {
-  checkArgnums(op, argnums, args.length);
+  for (const i of argnums) {
+    if (i >= args.length) throw new ArgumentError(`${op}: argnum ${i} is out of range for a call with ${args.length} arguments`);
+  }
   const fixed = args.map((x, i) => asTensor(op, x, i));
   const wrt = (...vars: Tensor[]) => {
     const all = [...fixed];
     argnums.forEach((a, j) => (all[a] = vars[j]!));
     return f(...all);
   };
-  const [value, pullback] = vjp(wrt, ...argnums.map((a) => fixed[a]!));
+  const [value, pullback] = vjpAs(op, wrt, argnums.map((a) => fixed[a]!));
   if (value.size !== 1) {
     throw new NonScalarOutputError(`${op}: the function must return a tensor with exactly one element, got shape ${formatShape(value.shape)}`);
   }
@@ -140,9 +173,14 @@ function valueAndCotangents(op: string, f: TensorFunction, args: readonly Tensor
 export function grad(f: TensorFunction, opts: GradOptions & { argnums: readonly number[] }): (...args: TensorLike[]) => Tensor[];
 export function grad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => Tensor;
 export function grad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => Tensor | Tensor[] {
+  return gradAs('grad', f, opts);
+}
+
+function gradAs(op: string, f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => Tensor | Tensor[] {
+  const { argnums, many } = gradSettings(op, f, opts);
   return (...args) => {
-    const [, gs] = valueAndCotangents('grad', f, args, opts?.argnums ?? [0]);
-    return opts?.argnums ? gs : gs[0]!;
+    const [, gs] = valueAndCotangents(op, f, args, argnums);
+    return many ? gs : gs[0]!;
   };
 }
 
@@ -150,9 +188,10 @@ export function grad(f: TensorFunction, opts?: GradOptions): (...args: TensorLik
 export function valueAndGrad(f: TensorFunction, opts: GradOptions & { argnums: readonly number[] }): (...args: TensorLike[]) => [Tensor, Tensor[]];
 export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor];
 export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor | Tensor[]] {
+  const { argnums, many } = gradSettings('valueAndGrad', f, opts);
   return (...args) => {
-    const [value, gs] = valueAndCotangents('valueAndGrad', f, args, opts?.argnums ?? [0]);
-    return [value, opts?.argnums ? gs : gs[0]!];
+    const [value, gs] = valueAndCotangents('valueAndGrad', f, args, argnums);
+    return [value, many ? gs : gs[0]!];
   };
 }
 
@@ -175,26 +214,31 @@ function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Ten
  * @example
  * jacobian((x) => x.matmul(W))(x) // equals Wᵀ for a vector x
  */
-export function jacobian(f: (x: Tensor) => Tensor, opts: JacobianOptions = {}): (x: TensorLike) => Tensor {
-  const mode = opts.mode ?? 'reverse';
-  if (mode !== 'forward' && mode !== 'reverse') throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${String(mode)}`);
+export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: TensorLike) => Tensor {
+  expectFunction('jacobian', 'the function', f);
+  const mode = expectOptions('jacobian', opts).mode ?? 'reverse';
+  if (mode !== 'forward' && mode !== 'reverse') throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);
+  return jacobianAs('jacobian', f, mode);
+}
+
+function jacobianAs(op: string, f: (x: Tensor) => Tensor, mode: 'forward' | 'reverse'): (x: TensorLike) => Tensor {
   return (x0) => {
-    const x = asTensor('jacobian', x0, 0);
+    const x = asTensor(op, x0, 0);
     if (mode === 'forward') {
       const columns: Tensor[] = [];
       let outShape: readonly number[] = [];
       for (let j = 0; j < x.size; j++) {
-        const [out, column] = jvp(f, [x], [basis(x.shape, x.dtype, j)]);
+        const [out, column] = jvpAs(op, f, [x], [basis(x.shape, x.dtype, j)]);
         outShape = out.shape;
         columns.push(column.reshape([-1]));
       }
       if (columns.length === 0) {
-        const out = f(x);
+        const out = checkResult(op, f(x));
         return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
       }
       return concat(columns.map((c) => c.reshape([-1, 1])), 1).reshape([...outShape, ...x.shape]);
     }
-    const [out, pullback] = vjp(f, x);
+    const [out, pullback] = vjpAs(op, f, [x]);
     const rows: Tensor[] = [];
     for (let i = 0; i < out.size; i++) rows.push(pullback(basis(out.shape, out.dtype, i))[0]!.reshape([1, -1]));
     if (rows.length === 0) return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
@@ -207,5 +251,5 @@ export function jacobian(f: (x: Tensor) => Tensor, opts: JacobianOptions = {}): 
  * `[...in.shape, ...in.shape]`, computed forward-over-reverse.
  */
 export function hessian(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
-  return jacobian(grad(f), { mode: 'forward' });
+  return jacobianAs('hessian', gradAs('hessian', f) as (x: Tensor) => Tensor, 'forward');
 }

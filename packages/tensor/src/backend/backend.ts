@@ -1,6 +1,8 @@
 // The kernel interface: typed arrays in, typed arrays out. Kernels know nothing of Tensor or
 // autodiff; every backend (the portable TypeScript one, a WebAssembly one) implements this.
 import type { TypedArray } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import { describe } from '../arguments.js';
 
 /**
  * A read or write window onto a flat array: element `(i0, i1, ...)` of the logical shape
@@ -44,4 +46,16 @@ export interface Backend {
    * `out` is contiguous `[...batchShape, m, n]`.
    */
   matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void;
+}
+
+const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul'] as const;
+
+/** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
+export function expectBackend(op: string, backend: unknown): Backend {
+  if (typeof backend !== 'object' || backend === null) throw new ArgumentError(`${op}: expected a backend name or a Backend object, got ${describe(backend)}`);
+  const b = backend as Record<string, unknown>;
+  if (typeof b['name'] !== 'string' || b['name'] === '') throw new ArgumentError(`${op}: the backend needs a non-empty string name, got ${describe(b['name'])}`);
+  const missing = KERNELS.filter((k) => typeof b[k] !== 'function');
+  if (missing.length > 0) throw new ArgumentError(`${op}: the backend ${describe(b['name'])} lacks the kernels ${missing.join(', ')}`);
+  return backend as Backend;
 }

@@ -1,6 +1,6 @@
 // Which backend runs the kernels. Only primitive implementations call `activeBackend()`.
 import { ArgumentError } from '../errors.js';
-import type { Backend } from './backend.js';
+import { expectBackend, type Backend } from './backend.js';
 import { jsBackend } from './js.js';
 import { createWasmBackend } from './wasm/index.js';
 
@@ -35,21 +35,24 @@ export function activeBackend(): Backend {
   return active;
 }
 
-/** Makes a backend available to `setBackend` by its name. */
+/** Makes a backend available to `setBackend` by its name (it must have every kernel). */
 export function registerBackend(backend: Backend): void {
-  backends.set(backend.name, backend);
+  const b = expectBackend('registerBackend', backend);
+  backends.set(b.name, b);
 }
 
 /**
  * Switches the kernels every later operation runs on, by name (`'js'`, the portable
- * TypeScript kernels; `'wasm'`, WebAssembly SIMD) or by object.
+ * TypeScript kernels; `'wasm'`, WebAssembly SIMD) or by object (which must have a name and
+ * every kernel of {@link Backend}). Anything else throws, and the active backend stays.
  * Results agree across backends to rounding; autodiff does not depend on the choice.
  */
 export function setBackend(backend: string | Backend): void {
   if (typeof backend !== 'string') {
-    registerBackend(backend);
-    active = backend;
-    activeName = backend.name;
+    const b = expectBackend('setBackend', backend);
+    backends.set(b.name, b);
+    active = b;
+    activeName = b.name;
     return;
   }
   let found = backends.get(backend);

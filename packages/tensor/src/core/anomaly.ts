@@ -1,6 +1,7 @@
 // Anomaly mode: every forward value and backward cotangent is checked for NaN/Infinity, and
 // each recorded operation remembers the user's call site that created it.
 import type { TypedArray } from '../dtype.js';
+import { expectBoolean, expectFunction } from '../arguments.js';
 
 let depth = 0;
 let globalSwitch = false;
@@ -9,9 +10,9 @@ export function anomalyEnabled(): boolean {
   return globalSwitch || depth > 0;
 }
 
-/** Turns anomaly mode on or off for everything that follows. */
+/** Turns anomaly mode on (`true`) or off (`false`) for everything that follows. */
 export function setDetectAnomaly(enabled: boolean): void {
-  globalSwitch = enabled;
+  globalSwitch = expectBoolean('setDetectAnomaly', 'enabled', enabled);
 }
 
 /**
@@ -23,6 +24,7 @@ export function setDetectAnomaly(enabled: boolean): void {
  * detectAnomaly(() => tensor([-1]).log()); // throws: log produced NaN ... at yourFile.ts:12
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  expectFunction('detectAnomaly', 'the function', fn);
   depth++;
   try {
     return fn();

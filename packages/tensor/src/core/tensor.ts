@@ -121,7 +121,10 @@ export class Tensor {
   toArray(): NestedArray {
     return toArray(this);
   }
-  /** NumPy's printed form, e.g. `tensor([1., 2.])`; see {@link formatTensor}. */
+  /**
+   * NumPy's printed form, e.g. `tensor([1., 2.])`, summarised with `...` above 1000 elements;
+   * see {@link formatTensor} for the options.
+   */
   toString(): string {
     return formatTensor(this);
   }
@@ -278,7 +281,7 @@ export class Tensor {
   }
   /** An axis of size 1 inserted at `axis` (PyTorch's name for `expandDims`). */
   unsqueeze(axis: number): Tensor {
-    return layout.expandDims(this, axis);
+    return layout.unsqueeze(this, axis);
   }
   /** All elements as one axis; see {@link flatten}. */
   flatten(): Tensor {

@@ -10,6 +10,7 @@
 // Level 1 is the imperative reverse level of `requiresGrad` tensors (PyTorch style); every
 // functional transform opens a fresh level above all that exist.
 import { AnomalyError, formatShape } from '../errors.js';
+import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
 import { Tensor, contiguousData, type Node, type Trace } from './tensor.js';
@@ -187,6 +188,7 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
 
 /** Runs `fn` with the imperative graph off: nothing computed inside records `requiresGrad` history. */
 export function noGrad<T>(fn: () => T): T {
+  expectFunction('noGrad', 'the function', fn);
   noGradDepth++;
   try {
     return fn();

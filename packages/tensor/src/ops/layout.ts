@@ -6,7 +6,8 @@ import type { DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
 import { broadcastPrim, concatPrim, reshapePrim, slicePrim, transposePrim } from '../prims/layout.js';
 import { canBroadcastTo, checkShape, inferReshape, normalizeAxes, normalizeAxis, normalizePermutation, shapesEqual } from '../shape.js';
-import { castTo, checkDType, expectTensor } from './operand.js';
+import { castTo, checkDType, expectTensor, expectTensorList } from './operand.js';
+import { describe } from '../arguments.js';
 
 /**
  * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
@@ -15,9 +16,13 @@ import { castTo, checkDType, expectTensor } from './operand.js';
  * reshape(arange(6), [2, -1]).shape // [2, 3]
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  expectTensor('reshape', 'x', x);
-  if (!Array.isArray(shape)) throw new ArgumentError(`reshape: expected an array of sizes, got ${typeof shape}`);
-  const target = inferReshape('reshape', x.shape, shape);
+  return reshapeAs('reshape', x, shape);
+}
+
+/** reshape, for the composites built on it: errors name `op`, the function the user called. */
+function reshapeAs(op: string, x: Tensor, shape: readonly number[]): Tensor {
+  expectTensor(op, 'x', x);
+  const target = inferReshape(op, x.shape, shape);
   return shapesEqual(target, x.shape) ? x : bind(reshapePrim, [x], { shape: target });
 }
 
@@ -31,11 +36,11 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
 /** A view of `x` repeated along new leading axes and along axes of size 1 (NumPy rules). */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   expectTensor('broadcastTo', 'x', x);
-  checkShape('broadcastTo', shape);
-  if (!canBroadcastTo(x.shape, shape)) {
-    throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  const target = checkShape('broadcastTo', shape);
+  if (!canBroadcastTo(x.shape, target)) {
+    throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(target)}`);
   }
-  return shapesEqual(x.shape, shape) ? x : bind(broadcastPrim, [x], { shape: [...shape] });
+  return shapesEqual(x.shape, target) ? x : bind(broadcastPrim, [x], { shape: target });
 }
 
 /** Removes axes of size 1 (all of them when `axis` is omitted). */
@@ -50,18 +55,24 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
 
 /** Inserts an axis of size 1 at `axis` (which may be -1 for the end). Alias: `unsqueeze`. */
 export function expandDims(x: Tensor, axis: number): Tensor {
-  expectTensor('expandDims', 'x', x);
-  const a = normalizeAxis('expandDims', axis, x.ndim + 1);
+  return expandDimsAs('expandDims', x, axis);
+}
+/** Inserts an axis of size 1 (PyTorch's name for `expandDims`). */
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  return expandDimsAs('unsqueeze', x, axis);
+}
+
+function expandDimsAs(op: string, x: Tensor, axis: number): Tensor {
+  expectTensor(op, 'x', x);
+  const a = normalizeAxis(op, axis, x.ndim + 1);
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
   return reshape(x, shape);
 }
-/** Inserts an axis of size 1 (PyTorch's name for `expandDims`). */
-export const unsqueeze = expandDims;
 
 /** All elements as one axis. */
 export function flatten(x: Tensor): Tensor {
-  return reshape(x, [-1]);
+  return reshapeAs('flatten', x, [-1]);
 }
 
 /**
@@ -76,13 +87,13 @@ export function slice(x: Tensor, axis: number, start?: number, stop?: number, st
   const a = normalizeAxis('slice', axis, x.ndim);
   const specs: IndexSpec[] = x.shape.map(() => null);
   specs[a] = [start ?? null, stop ?? null, step];
-  return index(x, ...specs);
+  return indexAs('slice', x, specs);
 }
 
 /**
  * One entry per leading axis: a number picks one position (and drops the axis), `null` or
- * `':'` keeps the whole axis, a string `'start:stop:step'` or a triple `[start, stop, step]`
- * takes a range (omitted or null parts default as in Python).
+ * `':'` keeps the whole axis, a string `'start:stop:step'` of decimal integers or a triple
+ * `[start, stop, step]` takes a range (omitted or null parts default as in Python).
  */
 export type IndexSpec = number | null | string | readonly [number | null, number | null, number?];
 
@@ -94,9 +105,13 @@ export type IndexSpec = number | null | string | readonly [number | null, number
  * x.index(null, -1)   // like x[:, -1]
  */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
-  expectTensor('index', 'x', x);
+  return indexAs('index', x, specs);
+}
+
+function indexAs(op: string, x: Tensor, specs: readonly IndexSpec[]): Tensor {
+  expectTensor(op, 'x', x);
   if (specs.length > x.ndim) {
-    throw new AxisError(`index: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
+    throw new AxisError(`${op}: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
   }
   const starts: number[] = [];
   const steps: number[] = [];
@@ -106,7 +121,7 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
     const spec = d < specs.length ? specs[d]! : null;
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec) || spec < -size || spec >= size) {
-        throw new AxisError(`index: index ${spec} is out of range for axis ${d} of size ${size} in ${formatShape(x.shape)}`);
+        throw new AxisError(`${op}: index ${spec} is out of range for axis ${d} of size ${size} in ${formatShape(x.shape)}`);
       }
       starts.push(spec < 0 ? spec + size : spec);
       steps.push(1);
@@ -114,8 +129,8 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       dropped.push(d);
       return;
     }
-    const [start, stop, step] = parseRange(spec, d);
-    const [s, n, st] = resolveRange(start, stop, step, size, d);
+    const [start, stop, step] = parseRange(op, spec, d);
+    const [s, n, st] = resolveRange(op, start, stop, step, size, d);
     starts.push(s);
     steps.push(st);
     shape.push(n);
@@ -125,32 +140,37 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   return dropped.length === 0 ? view : reshape(view, shape.filter((_, d) => !dropped.includes(d)));
 }
 
-function parseRange(spec: IndexSpec | undefined, axis: number): [number | null, number | null, number] {
+// A bound in 'start:stop:step' is a decimal integer, as in Python: no hex, exponents or fractions.
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+
+function parseRange(op: string, spec: unknown, axis: number): [number | null, number | null, number] {
   if (spec === null || spec === undefined || spec === ':') return [null, null, 1];
   if (typeof spec === 'string') {
     const parts = spec.split(':').map((p) => p.trim());
-    if (parts.length < 2 || parts.length > 3) throw new ArgumentError(`index: cannot parse '${spec}' for axis ${axis} (expected 'start:stop' or 'start:stop:step')`);
+    if (parts.length < 2 || parts.length > 3) throw new ArgumentError(`${op}: cannot parse ${describe(spec)} for axis ${axis} (expected 'start:stop' or 'start:stop:step')`);
     const nums = parts.map((p) => {
       if (p === '') return null;
-      const v = Number(p);
-      if (!Number.isInteger(v)) throw new ArgumentError(`index: '${p}' in '${spec}' for axis ${axis} is not an integer`);
-      return v;
+      if (!DECIMAL_INTEGER.test(p)) throw new ArgumentError(`${op}: ${describe(p)} in ${describe(spec)} for axis ${axis} is not a decimal integer`);
+      return Number(p);
     });
     return [nums[0]!, nums[1]!, nums[2] ?? 1];
   }
   if (Array.isArray(spec)) {
-    const [start, stop, step] = spec as readonly [number | null, number | null, number?];
-    for (const v of [start, stop, step]) {
-      if (v !== null && v !== undefined && !Number.isInteger(v)) throw new ArgumentError(`index: range bound ${v} for axis ${axis} is not an integer`);
-    }
-    return [start ?? null, stop ?? null, step ?? 1];
+    if (spec.length > 3) throw new ArgumentError(`${op}: a range for axis ${axis} has at most 3 entries [start, stop, step], got ${spec.length}`);
+    const bounds = [0, 1, 2].map((i): number | null => {
+      const v: unknown = spec[i];
+      if (v === null || v === undefined) return null;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ArgumentError(`${op}: range bound ${describe(v)} for axis ${axis} is not an integer`);
+      return v;
+    });
+    return [bounds[0]!, bounds[1]!, bounds[2] ?? 1];
   }
-  throw new ArgumentError(`index: invalid index ${String(spec)} for axis ${axis}`);
+  throw new ArgumentError(`${op}: invalid index ${describe(spec)} for axis ${axis}`);
 }
 
 /** Python's slice.indices: clamps bounds and returns [first, count, step]. */
-function resolveRange(start: number | null, stop: number | null, step: number, size: number, axis: number): [number, number, number] {
-  if (step === 0) throw new ArgumentError(`index: slice step cannot be zero (axis ${axis})`);
+function resolveRange(op: string, start: number | null, stop: number | null, step: number, size: number, axis: number): [number, number, number] {
+  if (step === 0) throw new ArgumentError(`${op}: slice step cannot be zero (axis ${axis})`);
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let first: number;
   let last: number;
@@ -168,15 +188,17 @@ function resolveRange(start: number | null, stop: number | null, step: number, s
 
 /** Joins tensors of equal shape except along `axis` (default 0). */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('concat: expected a non-empty array of tensors');
-  tensors.forEach((t, i) => expectTensor('concat', `tensor ${i}`, t));
+  return concatAs('concat', expectTensorList('concat', tensors), axis);
+}
+
+function concatAs(op: string, tensors: readonly Tensor[], axis: number): Tensor {
   const first = tensors[0]!;
-  const a = normalizeAxis('concat', axis, first.ndim);
+  const a = normalizeAxis(op, axis, first.ndim);
   const dtype: DType = tensors.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
   for (let i = 1; i < tensors.length; i++) {
     const t = tensors[i]!;
     if (t.ndim !== first.ndim || t.shape.some((d: number, j: number) => j !== a && d !== first.shape[j])) {
-      throw new ShapeError(`concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
+      throw new ShapeError(`${op}: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
     }
   }
   if (tensors.length === 1) return first;
@@ -186,14 +208,13 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** Stacks tensors of one shape along a new axis (default 0). */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('stack: expected a non-empty array of tensors');
-  tensors.forEach((t, i) => expectTensor('stack', `tensor ${i}`, t));
-  const shape = tensors[0]!.shape;
-  tensors.forEach((t, i) => {
+  const list = expectTensorList('stack', tensors);
+  const shape = list[0]!.shape;
+  list.forEach((t, i) => {
     if (!shapesEqual(t.shape, shape)) throw new ShapeError(`stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
   });
   const a = normalizeAxis('stack', axis, shape.length + 1);
-  return concat(tensors.map((t) => expandDims(t, a)), a);
+  return concatAs('stack', list.map((t) => expandDims(t, a)), a);
 }
 
 /** The same values in another dtype (differentiable). */

@@ -2,6 +2,7 @@
 // typing), float32 meets float64 as float64, and binary operands are broadcast explicitly.
 import { allocate, promoteTypes, type DType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
+import { describe } from '../arguments.js';
 import { bind } from '../core/trace.js';
 import { Tensor, fromArray } from '../core/tensor.js';
 import { broadcastPrim, castPrim } from '../prims/layout.js';
@@ -19,19 +20,27 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
 /** Checks that `x` is a Tensor (numbers are not accepted here). */
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
-  throw new ArgumentError(`${op}: expected a Tensor for ${name}, got ${describe(x)}`);
+  throw new ArgumentError(`${op}: expected a Tensor for ${name}, got ${describeOperand(x)}`);
 }
 
-export function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array (wrap it with tensor())';
-  return typeof x === 'object' ? (x.constructor?.name ?? 'object') : `${typeof x} ${String(x)}`;
+/** Checks that `list` is a non-empty array of tensors without holes; returns a copy. */
+export function expectTensorList(op: string, list: unknown): Tensor[] {
+  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${op}: expected a non-empty array of tensors, got ${describe(list)}`);
+  const out: Tensor[] = [];
+  // NOTE: a for loop, not forEach, which would skip holes (and walk a huge sparse array).
+  for (let i = 0; i < list.length; i++) out.push(expectTensor(op, `tensor ${i}`, list[i]));
+  return out;
+}
+
+/** How a message shows a value given where a tensor was expected: arrays get a hint. */
+function describeOperand(x: unknown): string {
+  return Array.isArray(x) ? `${describe(x)} (wrap it with tensor())` : describe(x);
 }
 
 export function toTensor(op: string, name: string, x: unknown, dtype: DType): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x === 'number') return scalarTensor(x, dtype);
-  throw new ArgumentError(`${op}: expected a Tensor or a number for ${name}, got ${describe(x)}`);
+  throw new ArgumentError(`${op}: expected a Tensor or a number for ${name}, got ${describeOperand(x)}`);
 }
 
 export function castTo(x: Tensor, dtype: DType): Tensor {
@@ -61,5 +70,5 @@ export function binaryOperands(op: string, x: unknown, y: unknown): [Tensor, Ten
 
 export function checkDType(op: string, dtype: unknown): DType {
   if (dtype === 'float32' || dtype === 'float64') return dtype;
-  throw new DTypeError(`${op}: unsupported dtype ${JSON.stringify(dtype)} (expected 'float32' or 'float64')`);
+  throw new DTypeError(`${op}: unsupported dtype ${describe(dtype)} (expected 'float32' or 'float64')`);
 }

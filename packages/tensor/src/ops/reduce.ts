@@ -7,13 +7,16 @@ import { ShapeError, formatShape } from '../errors.js';
 import { maxPrim, sumPrim } from '../prims/reduce.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import { expectTensor } from './operand.js';
+import { expectBoolean } from '../arguments.js';
 import { stopGradient } from './layout.js';
 
 /** An axis, a list of axes (negative counts from the end), or undefined for all axes. */
 export type Axes = number | readonly number[] | undefined;
 
-function axesOf(op: string, x: Tensor, axis: Axes): number[] {
-  return normalizeAxes(op, axis, expectTensor(op, 'x', x).ndim);
+function axesOf(op: string, x: Tensor, axis: Axes, keepdims: boolean): number[] {
+  const axes = normalizeAxes(op, axis, expectTensor(op, 'x', x).ndim);
+  expectBoolean(op, 'keepdims', keepdims, false);
+  return axes;
 }
 
 /**
@@ -23,12 +26,12 @@ function axesOf(op: string, x: Tensor, axis: Axes): number[] {
  * sum(tensor([[1, 2], [3, 4]]), 0).toArray() // [4, 6]
  */
 export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor {
-  return bind(sumPrim, [x], { axes: axesOf('sum', x, axis), keepdims });
+  return bind(sumPrim, [x], { axes: axesOf('sum', x, axis, keepdims), keepdims });
 }
 
 /** Mean over `axis` (all axes when omitted). */
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
-  const axes = axesOf('mean', x, axis);
+  const axes = axesOf('mean', x, axis, keepdims);
   let count = 1;
   for (const a of axes) count *= x.shape[a]!;
   if (count === 0) throw new ShapeError(`mean: cannot average over an empty axis of ${formatShape(x.shape)}`);
@@ -43,35 +46,47 @@ function checkNonEmpty(op: string, x: Tensor, axes: readonly number[]): void {
 
 /** Maximum over `axis`; tied maxima share the gradient equally. */
 export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor {
-  const axes = axesOf('max', x, axis);
+  const axes = axesOf('max', x, axis, keepdims);
   checkNonEmpty('max', x, axes);
   return bind(maxPrim, [x], { axes, keepdims });
 }
 
 /** Minimum over `axis`. */
 export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor {
-  const axes = axesOf('min', x, axis);
+  const axes = axesOf('min', x, axis, keepdims);
   checkNonEmpty('min', x, axes);
   return bind(maxPrim, [x.neg()], { axes, keepdims }).neg();
 }
 
 /**
- * log Σ exp(x) over `axis` (default: the last), stable for any finite logits.
+ * log Σ exp(x) over `axis` (default: the last), stable for any logits: a row of −∞ gives −∞,
+ * a row holding +∞ gives +∞, and an empty axis gives −∞ (the log of an empty sum).
  * NOTE: the shift m = max(x) is held constant (stopGradient): the result does not depend on
  * it mathematically, and treating it as a constant keeps the rules free of max's kinks.
  */
 export function logSumExp(x: Tensor, axis: Axes = -1, keepdims = false): Tensor {
-  const axes = axesOf('logSumExp', x, axis);
-  checkNonEmpty('logSumExp', x, axes);
-  const m = stopGradient(bind(maxPrim, [x], { axes, keepdims: true }));
+  return logSumExpOver(axesOf('logSumExp', x, axis, keepdims), x, keepdims);
+}
+
+function logSumExpOver(axes: readonly number[], x: Tensor, keepdims: boolean): Tensor {
+  const m = stopGradient(finiteShift(bind(maxPrim, [x], { axes, keepdims: true })));
   const shifted = x.sub(m).exp().sum(axes, true).log().add(m);
   return keepdims ? shifted : shifted.squeeze(axes);
 }
 
-/** x − logSumExp(x) along `axis` (default: the last). */
+/**
+ * The max as a shift, with ±∞ replaced by 0. NOTE: x − m would be ∞ − ∞ = NaN for a row of −∞
+ * (or one holding +∞); the shift only keeps exp in range, and for those rows any shift gives
+ * the right answer (−∞, +∞). An empty row's max is −∞ too, so it gives log 0 = −∞.
+ */
+function finiteShift(m: Tensor): Tensor {
+  return m.abs().equal(Infinity).where(0, m);
+}
+
+/** x − logSumExp(x) along `axis` (default: the last); over an empty axis, an empty tensor. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('logSoftmax', axis, expectTensor('logSoftmax', 'x', x).ndim);
-  return x.sub(logSumExp(x, a, true));
+  return x.sub(logSumExpOver([a], x, true));
 }
 
 /** exp(x) / Σ exp(x) along `axis` (default: the last), stable for logits of any size. */
@@ -82,12 +97,18 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return e.div(e.sum(a, true));
 }
 
-/** Index of the (first) maximum along `axis`, as a tensor of the input's dtype; not differentiable. */
+/**
+ * Index of the (first) maximum along `axis`, as a tensor of the input's dtype; not
+ * differentiable. Where the axis holds a NaN, the index of the first NaN (as NumPy).
+ */
 export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
   const a = normalizeAxis('argmax', axis, expectTensor('argmax', 'x', x).ndim);
+  expectBoolean('argmax', 'keepdims', keepdims, false);
   checkNonEmpty('argmax', x, [a]);
   const v = stopGradient(x);
-  const isMax = v.equal(bind(maxPrim, [v], { axes: [a], keepdims: true }));
+  // NOTE: the max of a row with a NaN is NaN, which equals nothing; NaN entries are then the
+  // candidates (v ≠ v only for NaN), and a row without NaN has none of them.
+  const isMax = v.equal(bind(maxPrim, [v], { axes: [a], keepdims: true })).maximum(v.notEqual(v));
   const shape = x.shape.map((d, i) => (i === a ? d : 1));
   const positions = arangeLike(x, x.shape[a]!).reshape(shape);
   return isMax.where(positions, Infinity).min(a, keepdims);

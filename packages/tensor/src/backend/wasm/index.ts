@@ -1,8 +1,9 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary, where, copy, ...) use the JS kernels.
 import { dtypeOfArray, type DType, type TypedArray } from '../../dtype.js';
-import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from '../backend.js';
+import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type StridedView, type UnaryKernel } from '../backend.js';
 import { jsBackend } from '../js.js';
+import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
@@ -24,8 +25,8 @@ export interface WasmBackendOptions {
   /** The backend for cases without a WASM kernel; defaults to the JS backend. */
   readonly fallback?: Backend;
   /**
-   * Threads for large matmuls, the calling one included: defaults to the host's logical
-   * processors, at most {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared
+   * Threads for large matmuls, the calling one included (an integer from 1 to 256): defaults
+   * to the host's logical processors, at most {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared
    * memory and a thread allowed to block (Node, or a browser worker of a cross-origin isolated
    * page); elsewhere every matmul runs on the calling thread.
    */
@@ -54,6 +55,9 @@ export interface WasmBackend extends Backend {
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
   dispose(): void;
 }
+
+/** The most threads a backend may be asked for (a guard against typos such as 2**32). */
+const MAX_THREADS = 256;
 
 /** The default cap on threads: beyond it the serial copies in and out dominate. */
 export const MAX_DEFAULT_THREADS = 8;
@@ -138,10 +142,14 @@ const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
  * setBackend(wasm);
  * await wasm.threadsReady(); // 4 where threads can start (Node; a cross-origin-isolated page)
  */
-export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
-  const fallback = options.fallback ?? jsBackend;
-  const smallToFallback = options.smallToFallback ?? true;
-  const fma = options.relaxedSimd === true && supportsRelaxedSimd();
+export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
+  const options = expectOptions('createWasmBackend', opts);
+  const fallback = options.fallback === undefined ? jsBackend : expectBackend('createWasmBackend', options.fallback);
+  const smallToFallback = expectBoolean('createWasmBackend', 'smallToFallback', options.smallToFallback, true);
+  const fma = expectBoolean('createWasmBackend', 'relaxedSimd', options.relaxedSimd, false) && supportsRelaxedSimd();
+  const threads =
+    options.threads === undefined ? Math.min(MAX_DEFAULT_THREADS, hardwareThreads()) : expectInteger('createWasmBackend', 'threads', options.threads, 1, MAX_THREADS);
+  const threshold = options.threadThreshold === undefined ? DEFAULT_THREAD_THRESHOLD : expectNumber('createWasmBackend', 'threadThreshold', options.threadThreshold, { min: 0 });
   const ex = instantiate(buildKernelModule(fma));
   const arena = new Arena(ex['memory'] as WasmMemory);
   const fn = (name: string): Fn => ex[name] as Fn;
@@ -152,8 +160,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const unarySet: Record<DType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
   const binarySet: ReadonlySet<string> = new Set([...SIMD_BINARY, ...SIMD_COMPARISON]);
 
-  const threads = Math.max(1, Math.floor(options.threads ?? Math.min(MAX_DEFAULT_THREADS, hardwareThreads())));
-  const threshold = options.threadThreshold ?? DEFAULT_THREAD_THRESHOLD;
   // Created at the first matmul above the threshold (or by threadsReady): small programs never
   // pay for compiling the shared-memory module or starting workers. `null`: unavailable here.
   let pool: ThreadPool | null | undefined = threads > 1 ? undefined : null;
