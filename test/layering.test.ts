@@ -55,8 +55,10 @@ describe('layering of @jacobi/tensor', () => {
     expect(tensorEdges.some((e) => e.from === 'core/trace.ts' && e.to === 'core/tensor.ts')).toBe(true);
     expect(tensorEdges.some((e) => e.from.startsWith('prims/') && e.to === 'backend/registry.ts')).toBe(true);
   });
-  it('backend/ imports only backend/, dtype, shape and errors', () => {
-    const allowed = (p: string) => inFolder('backend')(p) || ['dtype.ts', 'shape.ts', 'errors.ts'].includes(p);
+  it('backend/ imports only backend/ and the leaf modules (dtype, shape, errors, arguments)', () => {
+    const leaves = ['dtype.ts', 'shape.ts', 'errors.ts', 'arguments.ts'];
+    const allowed = (p: string) => inFolder('backend')(p) || leaves.includes(p);
+    expect(violations(tensorEdges, (p) => leaves.includes(p), (p) => p.endsWith('.ts') && !leaves.includes(p))).toEqual([]);
     expect(violations(tensorEdges, inFolder('backend'), (p) => !allowed(p))).toEqual([]);
   });
   it('prims/ never imports ops/ or autodiff/ (rules use Tensor methods)', () => {
