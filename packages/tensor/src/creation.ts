@@ -11,6 +11,7 @@ import { setRequiresGrad } from './autodiff/imperative.js';
 /** Nested arrays of numbers, of any depth. */
 export type NestedArray = number | readonly NestedArray[];
 
+/** Options of `tensor` and the creation functions. */
 export interface TensorOptions {
   /** Element type; default `'float32'` (or the typed array's own type). */
   dtype?: DType;
@@ -20,8 +21,11 @@ export interface TensorOptions {
   shape?: readonly number[];
 }
 
+/** Options of the random creation functions (`rand`, `randn`). */
 export interface RandomOptions {
+  /** Element type; default `'float32'`. */
   dtype?: DType;
+  /** Make the tensor a leaf of the imperative graph (`backward()` fills its `.grad`). */
   requiresGrad?: boolean;
   /** The generator to draw from (`rng(seed)`); a fixed-seed default is used without it. */
   rng?: Rng;

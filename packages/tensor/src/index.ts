@@ -23,6 +23,7 @@ export type { IndexSpec } from './ops/layout.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';
+export type { Shape } from './shape.js';
 export { toArray, formatTensor } from './format.js';
 export type { FormatOptions } from './format.js';
 export { noGrad, isGradEnabled } from './core/trace.js';

@@ -3,6 +3,7 @@
 import { AxisError, ShapeError, formatShape } from './errors.js';
 import { describe } from './arguments.js';
 
+/** A shape: the size of each dimension, outermost first (`[]` for a scalar). */
 export type Shape = readonly number[];
 
 export function shapeSize(shape: Shape): number {

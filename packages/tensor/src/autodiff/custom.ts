@@ -9,6 +9,7 @@ import { shapesEqual } from '../shape.js';
 import { grad } from './transforms.js';
 import { zeros } from '../creation.js';
 
+/** What `customOp` needs: a forward function and its VJP (and optionally its JVP), in tensor ops. */
 export interface CustomOpDefinition {
   /** A name for errors and graph exports. */
   name?: string;

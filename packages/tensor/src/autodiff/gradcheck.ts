@@ -11,6 +11,7 @@ import { concat } from '../ops/layout.js';
 import { checkSeed, rng as makeRng, type Rng } from '../random.js';
 import { jvp, vjp, type TensorFunction } from './transforms.js';
 
+/** Tolerances, step and scope of `gradcheck`. */
 export interface GradcheckOptions {
   /** Finite-difference step, a positive finite number; default 1e-6. */
   eps?: number;
@@ -28,18 +29,25 @@ export interface GradcheckOptions {
 
 /** One compared value: which check, which input and element, and both numbers. */
 export interface GradcheckMismatch {
+  /** The check that compared it (e.g. reverse mode against finite differences). */
   readonly check: string;
+  /** Which of the inputs (argument index of `f`). */
   readonly input: number;
   /** Flat index into the compared Jacobian: output element × input element (or -1). */
   readonly outputIndex: number;
+  /** Flat (row-major) index of the input element. */
   readonly inputIndex: number;
+  /** The value autodiff computed. */
   readonly analytic: number;
+  /** The reference value (central finite differences, or the other side of the duality). */
   readonly numeric: number;
   /** |analytic − numeric| / (atol + rtol·|numeric|): above 1 fails. */
   readonly score: number;
 }
 
+/** What `gradcheck` found: whether every comparison passed, the checks run and the worst one. */
 export interface GradcheckReport {
+  /** True when every comparison's score is at most 1. */
   readonly ok: boolean;
   /** The names of the checks that ran. */
   readonly checks: readonly string[];
@@ -49,6 +57,7 @@ export interface GradcheckReport {
 
 /** Thrown by `gradcheck` with `throwOnFailure`; carries the report. */
 export class GradcheckError extends JacobiError {
+  /** @param report - the failing report, kept as `error.report`. */
   constructor(readonly report: GradcheckReport) {
     const w = report.worst!;
     super(

@@ -9,6 +9,7 @@ import { backprop } from './backprop.js';
 import { describe, expectBoolean, expectOptions } from '../arguments.js';
 import { expectTensor } from '../ops/operand.js';
 
+/** Options of `tensor.backward()`, as PyTorch's `Tensor.backward`. */
 export interface BackwardOptions {
   /** The cotangent ∂L/∂self; required unless the tensor has one element. */
   gradient?: Tensor | number;

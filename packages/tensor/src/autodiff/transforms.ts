@@ -113,6 +113,7 @@ function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], ta
   return [trace.primal, trace.tangent];
 }
 
+/** Which arguments `grad` and `valueAndGrad` differentiate with respect to. */
 export interface GradOptions {
   /**
    * Differentiate with respect to these arguments (distinct indices; a repeated one throws);
@@ -195,6 +196,7 @@ export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: T
   };
 }
 
+/** How `jacobian` builds the Jacobian. */
 export interface JacobianOptions {
   /** `'reverse'` (default): one vjp per output element; `'forward'`: one jvp per input element. */
   mode?: 'forward' | 'reverse';

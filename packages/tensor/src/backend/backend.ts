@@ -10,21 +10,28 @@ import { describe } from '../arguments.js';
  * A stride of 0 repeats an element (broadcasting); a permuted stride order is a transpose.
  */
 export interface StridedView {
+  /** The flat array the window reads or writes. */
   readonly data: TypedArray;
+  /** Where element (0, 0, …) is in `data`. */
   readonly offset: number;
+  /** Elements to step in `data` per unit of each axis (0 for a broadcast axis; negative for a reversed one). */
   readonly strides: readonly number[];
 }
 
+/** The elementwise functions of one operand a backend implements. */
 export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'sin' | 'cos';
 
+/** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
 export type BinaryKernel =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum'
   | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
 
+/** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
 
 /** The operations every backend provides. All outputs are contiguous row-major arrays. */
 export interface Backend {
+  /** The name `setBackend` and `getBackend` use for it. */
   readonly name: string;
   /** `out[i] = op(x[i])` over contiguous arrays of equal length (`out` may be `x`). */
   unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void;

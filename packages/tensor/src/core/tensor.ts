@@ -91,6 +91,7 @@ export class Tensor {
   get shape(): readonly number[] {
     return this._view.shape;
   }
+  /** The element type: `'float32'` or `'float64'`. */
   get dtype(): DType {
     return this._view.dtype;
   }
@@ -351,6 +352,7 @@ export class Tensor {
   get grad(): Tensor | null {
     return imperative.getGrad(this);
   }
+  /** Sets (a tensor of this shape and dtype) or clears (`null`) the gradient of a `requiresGrad` leaf. */
   set grad(value: Tensor | null) {
     imperative.setGrad(this, value);
   }
@@ -358,6 +360,7 @@ export class Tensor {
   get requiresGrad(): boolean {
     return imperative.requiresGrad(this);
   }
+  /** Makes a leaf part of the imperative graph (`true`) or not (`false`); only leaves may change. */
   set requiresGrad(flag: boolean) {
     imperative.setRequiresGrad(this, flag);
   }

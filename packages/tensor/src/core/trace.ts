@@ -197,6 +197,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** False inside `noGrad`: operations then record no `requiresGrad` history. */
 export function isGradEnabled(): boolean {
   return noGradDepth === 0;
 }
