@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('../', import.meta.url));
 export const PUBLISHED = ['tensor', 'nn'];
 
-const pnpm = (args, cwd) => execFileSync('npx', ['-y', 'pnpm@12.4.2', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const pnpm = (args, cwd) =>
+  execFileSync('npx', ['-y', 'pnpm@12.4.2', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 /** Builds and packs every published package into `destination`; returns tarball paths by package folder name. */
 export function packPublished(destination) {

@@ -46,12 +46,10 @@ const elementwise: Record<string, Elementwise> = {
 
 describe('broadcasting in reverse mode', () => {
   it('the gradient of a broadcast operand is the sum of the derivative over the broadcast axes', () => {
-    const cases = fc
-      .tuple(broadcastShapes, fc.constantFrom(...Object.keys(elementwise)))
-      .chain(([[sa, sb], op]) => {
-        const out = broadcast(sa, sb)!;
-        return fc.record({ op: fc.constant(op), sa: fc.constant(sa), sb: fc.constant(sb), a: values(sa), b: values(sb), u: values(out) });
-      });
+    const cases = fc.tuple(broadcastShapes, fc.constantFrom(...Object.keys(elementwise))).chain(([[sa, sb], op]) => {
+      const out = broadcast(sa, sb)!;
+      return fc.record({ op: fc.constant(op), sa: fc.constant(sa), sb: fc.constant(sb), a: values(sa), b: values(sb), u: values(out) });
+    });
     fc.assert(
       fc.property(cases, ({ op, sa, sb, a, b, u }) => {
         const row = elementwise[op]!;
@@ -99,7 +97,16 @@ describe('broadcasting in reverse mode', () => {
   it('batched matmul: batch dimensions broadcast, and each operand gradient sums over its broadcast batch', () => {
     const dims = fc.integer({ min: 1, max: 3 });
     const cases = fc
-      .record({ m: dims, k: dims, n: dims, batch: fc.array(dims, { minLength: 0, maxLength: 2 }), onesA: fc.nat(3), onesB: fc.nat(3), dropA: fc.nat(2), dropB: fc.nat(2) })
+      .record({
+        m: dims,
+        k: dims,
+        n: dims,
+        batch: fc.array(dims, { minLength: 0, maxLength: 2 }),
+        onesA: fc.nat(3),
+        onesB: fc.nat(3),
+        dropA: fc.nat(2),
+        dropB: fc.nat(2),
+      })
       .chain(({ m, k, n, batch, onesA, onesB, dropA, dropB }) => {
         const batchA = batch.map((d, i) => ((onesA >> i) & 1 ? 1 : d)).slice(Math.min(dropA, batch.length));
         const batchB = batch.map((d, i) => ((onesB >> i) & 1 ? 1 : d)).slice(Math.min(dropB, batch.length));
@@ -108,8 +115,13 @@ describe('broadcasting in reverse mode', () => {
         const outBatch = broadcast(batchA, batchB)!;
         const out = [...outBatch, m, n];
         return fc.record({
-          sa: fc.constant(sa), sb: fc.constant(sb), out: fc.constant(out), outBatch: fc.constant(outBatch),
-          a: values(sa), b: values(sb), u: values(out),
+          sa: fc.constant(sa),
+          sb: fc.constant(sb),
+          out: fc.constant(out),
+          outBatch: fc.constant(outBatch),
+          a: values(sa),
+          b: values(sb),
+          u: values(out),
         });
       });
     fc.assert(

@@ -58,7 +58,9 @@ beforeAll(async () => {
     const file = normalize(join(root, path));
     if (!file.startsWith(root) || !file.includes('/dist/')) return void res.writeHead(404).end();
     try {
-      res.writeHead(200, { 'content-type': extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream' }).end(await readFile(file));
+      res
+        .writeHead(200, { 'content-type': extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream' })
+        .end(await readFile(file));
     } catch {
       res.writeHead(404).end();
     }
@@ -69,8 +71,19 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
 function dumpDom(url: string): Promise<string> {
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=/tmp/jacobi-chromium-${process.pid}`, '--virtual-time-budget=10000', '--dump-dom'];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=/tmp/jacobi-chromium-${process.pid}`,
+    '--virtual-time-budget=10000',
+    '--dump-dom',
+  ];
   return new Promise((resolve, reject) =>
     execFile(chromium!, [...flags, url], { timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
@@ -78,18 +91,25 @@ function dumpDom(url: string): Promise<string> {
 
 describe('in a browser', () => {
   // Skipped only where no Chromium is installed (a developer's machine): CI installs it first.
-  it.skipIf(chromium === undefined)('runs @jacobi/tensor and @jacobi/nn from their builds', async () => {
-    const dom = await dumpDom(base);
-    const text = /<pre id="out">([^<]*)<\/pre>/.exec(dom)?.[1] ?? dom;
-    expect(text.startsWith('{'), text).toBe(true);
-    const r = JSON.parse(text.replace(/&quot;/g, '"'));
-    expect(r.backend).toBe('wasm');
-    expect(r.grad).toEqual([2, 4, 6]);
-    expect(r.jvp).toBe(1);
-    expect(r.hessian).toEqual([[6, 0], [0, 12]]);
-    expect(r.uniform).toBe(0.8624723854573461); // the same number as in Node (values.test.ts)
-    expect(r.lossFell).toBe(true);
-    expect(r.samePrediction).toBe(true);
-    expect(r.kernelDiff).toBeLessThan(1e-5);
-  }, 90_000);
+  it.skipIf(chromium === undefined)(
+    'runs @jacobi/tensor and @jacobi/nn from their builds',
+    async () => {
+      const dom = await dumpDom(base);
+      const text = /<pre id="out">([^<]*)<\/pre>/.exec(dom)?.[1] ?? dom;
+      expect(text.startsWith('{'), text).toBe(true);
+      const r = JSON.parse(text.replace(/&quot;/g, '"'));
+      expect(r.backend).toBe('wasm');
+      expect(r.grad).toEqual([2, 4, 6]);
+      expect(r.jvp).toBe(1);
+      expect(r.hessian).toEqual([
+        [6, 0],
+        [0, 12],
+      ]);
+      expect(r.uniform).toBe(0.8624723854573461); // the same number as in Node (values.test.ts)
+      expect(r.lossFell).toBe(true);
+      expect(r.samePrediction).toBe(true);
+      expect(r.kernelDiff).toBeLessThan(1e-5);
+    },
+    90_000,
+  );
 });

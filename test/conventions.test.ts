@@ -16,8 +16,18 @@ describe('conventions at kinks and ties', () => {
   it("relu'(x) is 1 for x > 0 and 0 for x ≤ 0; |x|' is sign(x) with 0 at 0", () => {
     fc.assert(
       fc.property(row, (x) => {
-        assertClose('relu', grad((v: Tensor) => v.relu().sum())(t64(x)), x.map((v) => (v > 0 ? 1 : 0)), 0);
-        assertClose('abs', grad((v: Tensor) => v.abs().sum())(t64(x)), x.map(Math.sign).map((v) => v + 0), 0);
+        assertClose(
+          'relu',
+          grad((v: Tensor) => v.relu().sum())(t64(x)),
+          x.map((v) => (v > 0 ? 1 : 0)),
+          0,
+        );
+        assertClose(
+          'abs',
+          grad((v: Tensor) => v.abs().sum())(t64(x)),
+          x.map(Math.sign).map((v) => v + 0),
+          0,
+        );
       }),
       { numRuns: runs(50) },
     );
@@ -28,8 +38,18 @@ describe('conventions at kinks and ties', () => {
       fc.property(row, row, (x, y0) => {
         const y = x.map((_, i) => y0[i % y0.length]!);
         const [gx, gy] = grad((a: Tensor, b: Tensor) => a.maximum(b).sum(), { argnums: [0, 1] })(t64(x), t64(y));
-        assertClose('maximum: x', gx!, x.map((v, i) => (v > y[i]! ? 1 : v === y[i] ? 0.5 : 0)), 0);
-        assertClose('maximum: y', gy!, x.map((v, i) => (y[i]! > v ? 1 : v === y[i] ? 0.5 : 0)), 0);
+        assertClose(
+          'maximum: x',
+          gx!,
+          x.map((v, i) => (v > y[i]! ? 1 : v === y[i] ? 0.5 : 0)),
+          0,
+        );
+        assertClose(
+          'maximum: y',
+          gy!,
+          x.map((v, i) => (y[i]! > v ? 1 : v === y[i] ? 0.5 : 0)),
+          0,
+        );
       }),
       { numRuns: runs(50) },
     );
@@ -40,10 +60,20 @@ describe('conventions at kinks and ties', () => {
       fc.property(row, (x) => {
         const m = Math.max(...x);
         const count = x.filter((v) => v === m).length;
-        assertClose('max', grad((v: Tensor) => v.max())(t64(x)), x.map((v) => (v === m ? 1 / count : 0)), 1e-15);
+        assertClose(
+          'max',
+          grad((v: Tensor) => v.max())(t64(x)),
+          x.map((v) => (v === m ? 1 / count : 0)),
+          1e-15,
+        );
         const lo = Math.min(...x);
         const countLo = x.filter((v) => v === lo).length;
-        assertClose('min', grad((v: Tensor) => v.min())(t64(x)), x.map((v) => (v === lo ? 1 / countLo : 0)), 1e-15);
+        assertClose(
+          'min',
+          grad((v: Tensor) => v.min())(t64(x)),
+          x.map((v) => (v === lo ? 1 / countLo : 0)),
+          1e-15,
+        );
       }),
       { numRuns: runs(50) },
     );

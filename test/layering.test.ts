@@ -58,7 +58,13 @@ describe('layering of @jacobi/tensor', () => {
   it('backend/ imports only backend/ and the leaf modules (dtype, shape, errors, arguments)', () => {
     const leaves = ['dtype.ts', 'shape.ts', 'errors.ts', 'arguments.ts'];
     const allowed = (p: string) => inFolder('backend')(p) || leaves.includes(p);
-    expect(violations(tensorEdges, (p) => leaves.includes(p), (p) => p.endsWith('.ts') && !leaves.includes(p))).toEqual([]);
+    expect(
+      violations(
+        tensorEdges,
+        (p) => leaves.includes(p),
+        (p) => p.endsWith('.ts') && !leaves.includes(p),
+      ),
+    ).toEqual([]);
     expect(violations(tensorEdges, inFolder('backend'), (p) => !allowed(p))).toEqual([]);
   });
   it('prims/ never imports ops/ or autodiff/ (rules use Tensor methods)', () => {
@@ -74,7 +80,13 @@ describe('layering of @jacobi/tensor', () => {
     expect(violations(tensorEdges, () => true, isNodeBuiltin)).toEqual([]);
   });
   it('has no dependencies outside itself', () => {
-    expect(violations(tensorEdges, () => true, (p) => !p.endsWith('.ts'))).toEqual([]);
+    expect(
+      violations(
+        tensorEdges,
+        () => true,
+        (p) => !p.endsWith('.ts'),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -82,7 +94,9 @@ describe('layering of @jacobi/nn', () => {
   it('imports @jacobi/tensor only by its public entries', () => {
     const external = nnEdges.filter((e) => !e.to.endsWith('.ts') && !isNodeBuiltin(e.to));
     expect(external.length).toBeGreaterThan(0);
-    expect(external.filter((e) => e.to !== '@jacobi/tensor' && e.to !== '@jacobi/tensor/wasm').map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
+    expect(external.filter((e) => e.to !== '@jacobi/tensor' && e.to !== '@jacobi/tensor/wasm').map((e) => `${e.from} -> ${e.to}`)).toEqual(
+      [],
+    );
   });
   it("only the '@jacobi/nn/node' entry's modules import Node built-ins", () => {
     const allowed = ['io/node-files.ts', 'node.ts'];

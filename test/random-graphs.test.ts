@@ -63,7 +63,9 @@ function assertFD(label: string, analytic: Tensor, numeric: readonly number[], s
     if (!(e <= worst)) [worst, at] = [Number.isNaN(e) ? Infinity : e, k];
   });
   if (!(worst <= FD_RTOL)) {
-    throw new Error(`${label}: element ${at} is ${a[at]}, finite differences give ${numeric[at]} (error ${worst.toExponential(2)} of scale ${scale}, allowed ${FD_RTOL})`);
+    throw new Error(
+      `${label}: element ${at} is ${a[at]}, finite differences give ${numeric[at]} (error ${worst.toExponential(2)} of scale ${scale}, allowed ${FD_RTOL})`,
+    );
   }
 }
 
@@ -99,7 +101,8 @@ describe('random graphs (float64)', () => {
     const [, pullback] = vjp(p.f, ...p.xs);
     const cts = pullback(u);
     p.xs.forEach((x, i) => {
-      if (cts[i]!.shape.join() !== x.shape.join()) throw new Error(`cotangent of input ${i} has shape [${cts[i]!.shape}], the input [${x.shape}]`);
+      if (cts[i]!.shape.join() !== x.shape.join())
+        throw new Error(`cotangent of input ${i} has shape [${cts[i]!.shape}], the input [${x.shape}]`);
       const ud = u.data();
       const numeric = Array.from({ length: x.size }, (_, j) => {
         const plus = shifted(p, i, j, H);
@@ -118,7 +121,12 @@ describe('random graphs (float64)', () => {
     const along = (t: number) => Float64Array.from(noGrad(() => p.f(...p.xs.map((x, i) => x.add(vs[i]!.mul(t))))).data());
     const plus = along(H);
     const minus = along(-H);
-    assertFD('forward mode', tangent, Array.from(plus, (v, k) => (v - minus[k]!) / (2 * H)), out.shape);
+    assertFD(
+      'forward mode',
+      tangent,
+      Array.from(plus, (v, k) => (v - minus[k]!) / (2 * H)),
+      out.shape,
+    );
   });
 
   property('duality: ⟨u, J v⟩ = ⟨Jᵀ u, v⟩', 150, (p) => {
@@ -142,25 +150,41 @@ describe('random graphs (float64)', () => {
     });
   });
 
-  property('hessian: symmetric, and equal to the jacobian of grad (reverse over reverse)', 60, (p) => {
-    const out = noGrad(() => p.f(...p.xs));
-    const c = direction(out.shape, 3);
-    p.xs.forEach((x, i) => {
-      // A scalar with curvature even where f is linear: s = ⟨c, f⟩ + ½‖f‖².
-      const s = (xi: Tensor) => {
-        const y = p.f(...p.xs.map((z, k) => (k === i ? xi : z)));
-        return y.mul(c).sum().add(y.square().sum().mul(0.5));
-      };
-      const H2 = hessian(s)(x);
-      const n = x.size;
-      const flatH = H2.reshape([n, n]);
-      assertClose(`hessian of input ${i} is symmetric`, flatH, flatH.T, EXACT_RTOL, 1);
-      assertClose(`hessian of input ${i} = jacobian(grad) reverse-over-reverse`, H2, jacobian(grad(s), { mode: 'reverse' })(x), EXACT_RTOL, 1);
-    });
-  }, { maxInputElements: 16 });
+  property(
+    'hessian: symmetric, and equal to the jacobian of grad (reverse over reverse)',
+    60,
+    (p) => {
+      const out = noGrad(() => p.f(...p.xs));
+      const c = direction(out.shape, 3);
+      p.xs.forEach((x, i) => {
+        // A scalar with curvature even where f is linear: s = ⟨c, f⟩ + ½‖f‖².
+        const s = (xi: Tensor) => {
+          const y = p.f(...p.xs.map((z, k) => (k === i ? xi : z)));
+          return y.mul(c).sum().add(y.square().sum().mul(0.5));
+        };
+        const H2 = hessian(s)(x);
+        const n = x.size;
+        const flatH = H2.reshape([n, n]);
+        assertClose(`hessian of input ${i} is symmetric`, flatH, flatH.T, EXACT_RTOL, 1);
+        assertClose(
+          `hessian of input ${i} = jacobian(grad) reverse-over-reverse`,
+          H2,
+          jacobian(grad(s), { mode: 'reverse' })(x),
+          EXACT_RTOL,
+          1,
+        );
+      });
+    },
+    { maxInputElements: 16 },
+  );
 
-  property('gradcheck passes to second order', 25, (p) => {
-    const report = gradcheck(p.f, p.xs, { secondOrder: true });
-    if (!report.ok) throw new Error(`gradcheck failed: ${JSON.stringify(report.worst)}`);
-  }, { maxInputElements: 10, maxSteps: 4 });
+  property(
+    'gradcheck passes to second order',
+    25,
+    (p) => {
+      const report = gradcheck(p.f, p.xs, { secondOrder: true });
+      if (!report.ok) throw new Error(`gradcheck failed: ${JSON.stringify(report.worst)}`);
+    },
+    { maxInputElements: 10, maxSteps: 4 },
+  );
 });

@@ -58,11 +58,23 @@ function checkGradients(how: string, p: Prepared, grads: readonly (Tensor | null
     const layer = i + 1;
     const g = grads[weight];
     if (g === null || g === undefined) throw new Error(`${how}: no gradient for W${layer}`);
-    assertWithinScale(`${how}: ∂E/∂W${layer} = X${layer - 1}ᵀδ${layer} (${describeCase(p.c)})`, g, expected[weight]!, scales[weight]!, RTOL[dtype]);
+    assertWithinScale(
+      `${how}: ∂E/∂W${layer} = X${layer - 1}ᵀδ${layer} (${describeCase(p.c)})`,
+      g,
+      expected[weight]!,
+      scales[weight]!,
+      RTOL[dtype],
+    );
     if (bias >= 0) {
       const gb = grads[bias];
       if (gb === null || gb === undefined) throw new Error(`${how}: no gradient for b${layer}`);
-      assertWithinScale(`${how}: ∂E/∂b${layer} = column sums of δ${layer} (${describeCase(p.c)})`, gb, expected[bias]!, scales[bias]!, RTOL[dtype]);
+      assertWithinScale(
+        `${how}: ∂E/∂b${layer} = column sums of δ${layer} (${describeCase(p.c)})`,
+        gb,
+        expected[bias]!,
+        scales[bias]!,
+        RTOL[dtype],
+      );
     }
   });
 }
@@ -79,12 +91,18 @@ for (const dtype of ['float64', 'float32'] as const) {
           const p = prepare(c, dtype);
           if (p === null) return fc.pre(false);
           p.f(...p.net.params).backward();
-          checkGradients('backward()', p, p.net.params.map((w) => w.grad), dtype);
+          checkGradients(
+            'backward()',
+            p,
+            p.net.params.map((w) => w.grad),
+            dtype,
+          );
           // The seed's statement of the shapes: W₃ is h2×od, W₂ is h1×h2, W₁ is id×h1.
           const { id, h1, h2, od } = c.sizes;
           const shapes = p.net.index.map(({ weight }) => p.net.params[weight]!.grad!.shape.join('×'));
           const stated = [`${id}×${h1}`, `${h1}×${h2}`, `${h2}×${od}`];
-          if (shapes.join() !== stated.join()) throw new Error(`gradient shapes ${shapes.join(', ')}, the seed states ${stated.join(', ')}`);
+          if (shapes.join() !== stated.join())
+            throw new Error(`gradient shapes ${shapes.join(', ')}, the seed states ${stated.join(', ')}`);
         }),
         { numRuns: runs(dtype === 'float64' ? 150 : 60) },
       );
@@ -156,11 +174,19 @@ describe('backward() accumulates', () => {
         // so two backward() calls must accumulate to the whole batch's seed formula.
         const k = Math.min(cut, c.sizes.n);
         const rows = (m: M.Matrix, a: number, b: number) => matrixTensor(m.slice(a, b).length ? m.slice(a, b) : [], 'float64');
-        for (const [a, b] of [[0, k], [k, c.sizes.n]] as const) {
+        for (const [a, b] of [
+          [0, k],
+          [k, c.sizes.n],
+        ] as const) {
           if (a === b) continue;
           p.net.loss(p.net.params, rows(c.x0, a, b), rows(c.t, a, b)).backward();
         }
-        checkGradients('two backward() calls', p, p.net.params.map((w) => w.grad), 'float64');
+        checkGradients(
+          'two backward() calls',
+          p,
+          p.net.params.map((w) => w.grad),
+          'float64',
+        );
       }),
       { numRuns: runs(60) },
     );
@@ -172,47 +198,58 @@ describe("the seed's intermediate facts", () => {
 
   it('y = xW: the Jacobian ∂y/∂x is W (the seed writes it with x indexing rows: jacobian(...)[j][i] = Wᵢⱼ)', () => {
     fc.assert(
-      fc.property(dims.chain(({ d, c }) => fc.tuple(vector(d), matrix(d, c))), ([x, w]) => {
-        const W = matrixTensor(w, 'float64');
-        for (const mode of ['reverse', 'forward'] as const) {
-          const J = jacobian((v) => v.matmul(W), { mode })(tensor(x, { dtype: 'float64' }));
-          // jacobian is [out, in]: J[j][i] = ∂yⱼ/∂xᵢ = Wᵢⱼ, i.e. J = Wᵀ.
-          assertClose(`jacobian ${mode}: ∂yⱼ/∂xᵢ = Wᵢⱼ`, J, M.transpose(w), 1e-15);
-        }
-      }),
+      fc.property(
+        dims.chain(({ d, c }) => fc.tuple(vector(d), matrix(d, c))),
+        ([x, w]) => {
+          const W = matrixTensor(w, 'float64');
+          for (const mode of ['reverse', 'forward'] as const) {
+            const J = jacobian((v) => v.matmul(W), { mode })(tensor(x, { dtype: 'float64' }));
+            // jacobian is [out, in]: J[j][i] = ∂yⱼ/∂xᵢ = Wᵢⱼ, i.e. J = Wᵀ.
+            assertClose(`jacobian ${mode}: ∂yⱼ/∂xᵢ = Wᵢⱼ`, J, M.transpose(w), 1e-15);
+          }
+        },
+      ),
       { numRuns: runs(50) },
     );
   });
 
   it('y = xW: ∂yⱼ/∂Wᵢₖ is xᵢ where k = j and 0 elsewhere (the 3-d array F of the seed)', () => {
     fc.assert(
-      fc.property(dims.chain(({ d, c }) => fc.tuple(vector(d), matrix(d, c))), ([x, w]) => {
-        const xv = tensor(x, { dtype: 'float64' });
-        const F = jacobian((W) => xv.matmul(W))(matrixTensor(w, 'float64'));
-        const c = w[0]!.length;
-        const expected = Array.from({ length: c }, (_, j) => w.map((_, i) => Array.from({ length: c }, (_, k) => (k === j ? x[i]! : 0))));
-        assertClose('∂yⱼ/∂Wᵢₖ', F, expected, 1e-15);
-      }),
+      fc.property(
+        dims.chain(({ d, c }) => fc.tuple(vector(d), matrix(d, c))),
+        ([x, w]) => {
+          const xv = tensor(x, { dtype: 'float64' });
+          const F = jacobian((W) => xv.matmul(W))(matrixTensor(w, 'float64'));
+          const c = w[0]!.length;
+          const expected = Array.from({ length: c }, (_, j) => w.map((_, i) => Array.from({ length: c }, (_, k) => (k === j ? x[i]! : 0))));
+          assertClose('∂yⱼ/∂Wᵢₖ', F, expected, 1e-15);
+        },
+      ),
       { numRuns: runs(50) },
     );
   });
 
   it('Y = XW: ∂Y_{a,:}/∂X_{c,:} is Wᵀ for a = c and 0 for a ≠ c', () => {
     fc.assert(
-      fc.property(dims.chain(({ n, d, c }) => fc.tuple(matrix(n, d), matrix(d, c))), ([x, w]) => {
-        const W = matrixTensor(w, 'float64');
-        const n = x.length;
-        const d = w.length;
-        const c = w[0]!.length;
-        for (const mode of ['reverse', 'forward'] as const) {
-          const J = jacobian((X) => X.matmul(W), { mode })(matrixTensor(x, 'float64')); // [n, c, n, d]
-          const wt = M.transpose(w);
-          const expected = Array.from({ length: n }, (_, a) =>
-            Array.from({ length: c }, (_, j) => Array.from({ length: n }, (_, r) => Array.from({ length: d }, (_, k) => (a === r ? wt[j]![k]! : 0)))),
-          );
-          assertClose(`jacobian ${mode} of XW: blocks Wᵀ on the diagonal`, J, expected, 1e-15);
-        }
-      }),
+      fc.property(
+        dims.chain(({ n, d, c }) => fc.tuple(matrix(n, d), matrix(d, c))),
+        ([x, w]) => {
+          const W = matrixTensor(w, 'float64');
+          const n = x.length;
+          const d = w.length;
+          const c = w[0]!.length;
+          for (const mode of ['reverse', 'forward'] as const) {
+            const J = jacobian((X) => X.matmul(W), { mode })(matrixTensor(x, 'float64')); // [n, c, n, d]
+            const wt = M.transpose(w);
+            const expected = Array.from({ length: n }, (_, a) =>
+              Array.from({ length: c }, (_, j) =>
+                Array.from({ length: n }, (_, r) => Array.from({ length: d }, (_, k) => (a === r ? wt[j]![k]! : 0))),
+              ),
+            );
+            assertClose(`jacobian ${mode} of XW: blocks Wᵀ on the diagonal`, J, expected, 1e-15);
+          }
+        },
+      ),
       { numRuns: runs(50) },
     );
   });

@@ -34,8 +34,18 @@ describe('strided slices', () => {
         const f = (x: Tensor) => x.slice(0, start, undefined, step);
         const x = tensor(values, { dtype: 'float64' });
         const [out, dOut] = jvp(f, [x], [tensor(tangent, { dtype: 'float64' })]);
-        assertClose('slice value', out, picked.map((i) => values[i]!), 0);
-        assertClose('slice JVP', dOut, picked.map((i) => tangent[i]!), 0);
+        assertClose(
+          'slice value',
+          out,
+          picked.map((i) => values[i]!),
+          0,
+        );
+        assertClose(
+          'slice JVP',
+          dOut,
+          picked.map((i) => tangent[i]!),
+          0,
+        );
         const cotangent = picked.map((_, k) => k + 1);
         const [, pullback] = vjp(f, x);
         const expected = new Array<number>(n).fill(0);
@@ -53,13 +63,15 @@ function permutations(n: number): number[][] {
   return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
 }
 
-const transposeCases = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain((shape) =>
-  fc.record({
-    shape: fc.constant(shape),
-    perm: fc.constantFrom(...permutations(3)),
-    cotangentSeed: fc.integer({ min: 1, max: 7 }),
-  }),
-);
+const transposeCases = fc
+  .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+  .chain((shape) =>
+    fc.record({
+      shape: fc.constant(shape),
+      perm: fc.constantFrom(...permutations(3)),
+      cotangentSeed: fc.integer({ min: 1, max: 7 }),
+    }),
+  );
 
 describe('transposes', () => {
   it('the VJP of transpose(perm) moves each cotangent entry back to where its value came from', () => {
@@ -67,7 +79,10 @@ describe('transposes', () => {
       fc.property(transposeCases, ({ shape, perm, cotangentSeed }) => {
         const [a, b, c] = shape;
         const size = a! * b! * c!;
-        const x = tensor(Array.from({ length: size }, (_, i) => i), { dtype: 'float64' }).reshape(shape);
+        const x = tensor(
+          Array.from({ length: size }, (_, i) => i),
+          { dtype: 'float64' },
+        ).reshape(shape);
         const outShape = perm.map((p) => shape[p]!);
         const g = Array.from({ length: size }, (_, k) => (k * cotangentSeed) % 11);
         const [out, pullback] = vjp((v: Tensor) => v.transpose(perm), x);

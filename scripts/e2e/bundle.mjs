@@ -8,7 +8,10 @@ import { build as viteBuild } from 'vite';
 
 // The page's entry points: main.js, and a worker.js where the page has one (the Vite build finds
 // the worker through `new URL('./worker.js', import.meta.url)`; esbuild gets it as an entry).
-const entries = (page) => readdirSync(page).filter((f) => f === 'main.js' || f === 'worker.js').map((f) => `${page}/${f}`);
+const entries = (page) =>
+  readdirSync(page)
+    .filter((f) => f === 'main.js' || f === 'worker.js')
+    .map((f) => `${page}/${f}`);
 
 export async function buildWithVite(page, outDir) {
   await viteBuild({

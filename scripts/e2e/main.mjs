@@ -51,7 +51,8 @@ const EXPECT = {
 const summarize = {
   grad: (r) => `grad ${JSON.stringify(r.grad)}`,
   nn: (r) => `loss ${r.lossBefore.toFixed(3)} -> ${r.lossAfter.toExponential(2)}, backend ${r.backend}`,
-  threads: (r) => `${r.threads} threads, ${r.count} entries (float32, float64) bit-identical, ${r.threadedMs.toFixed(0)} ms vs ${r.singleMs.toFixed(0)} ms on one`,
+  threads: (r) =>
+    `${r.threads} threads, ${r.count} entries (float32, float64) bit-identical, ${r.threadedMs.toFixed(0)} ms vs ${r.singleMs.toFixed(0)} ms on one`,
 };
 
 // Opens the page a server serves, checks what it shows, closes the server; returns the summary.
@@ -68,7 +69,10 @@ async function pageShowsExpected(browser, page, server) {
 const BUNDLERS = { vite: buildWithVite, esbuild: buildWithEsbuild };
 const PAGES = ['grad', 'nn', 'threads'];
 
-const gzipOfJs = (dir) => readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.js')).reduce((n, f) => n + gzipSync(readFileSync(`${dir}/${f}`), { level: 9 }).length, 0);
+const gzipOfJs = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.js'))
+    .reduce((n, f) => n + gzipSync(readFileSync(`${dir}/${f}`), { level: 9 }).length, 0);
 
 const started = performance.now();
 const work = mkdtempSync(`${tmpdir()}/jacobi-e2e-`);
@@ -81,12 +85,21 @@ try {
     mkdirSync(app);
     writeFileSync(`${app}/package.json`, JSON.stringify({ name: 'jacobi-e2e-app', private: true, type: 'module' }));
     // --offline: the tarballs alone must satisfy every dependency (nn's on tensor included).
-    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarballs.tensor, tarballs.nn], { cwd: app, stdio: 'inherit' });
-    return Object.values(tarballs).map((t) => t.slice(t.lastIndexOf('/') + 1)).join(', ');
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarballs.tensor, tarballs.nn], {
+      cwd: app,
+      stdio: 'inherit',
+    });
+    return Object.values(tarballs)
+      .map((t) => t.slice(t.lastIndexOf('/') + 1))
+      .join(', ');
   });
   if (!installed) throw new Error('nothing to test without the installed packages');
 
-  const examples = [['README.md', '## A first taste'], ['packages/tensor/README.md', '## Example'], ['packages/nn/README.md', '## Example']];
+  const examples = [
+    ['README.md', '## A first taste'],
+    ['packages/tensor/README.md', '## Example'],
+    ['packages/nn/README.md', '## Example'],
+  ];
   for (const [readme, heading] of examples) {
     await check(`node: ${readme} "${heading.slice(3)}"`, () => {
       const problems = checkReadmeExample(`${root}${readme}`, heading, app);
@@ -112,7 +125,12 @@ try {
   }
 
   await check('chromium, vite dev server: nn page', async () => {
-    const server = await viteDevServer({ root: `${app}/pages/nn`, configFile: false, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } });
+    const server = await viteDevServer({
+      root: `${app}/pages/nn`,
+      configFile: false,
+      logLevel: 'warn',
+      server: { host: '127.0.0.1', port: 0 },
+    });
     await server.listen();
     return pageShowsExpected(browser, 'nn', { url: server.resolvedUrls.local[0], close: () => server.close() });
   });
@@ -124,7 +142,9 @@ const failed = results.filter((r) => !r.ok);
 console.log(`\ngzip sizes of the built JavaScript (bytes): ${JSON.stringify(sizes)}`);
 mkdirSync(`${root}out`, { recursive: true });
 writeFileSync(`${root}out/e2e-sizes.json`, `${JSON.stringify(sizes, null, 2)}\n`);
-console.log(`e2e: ${results.length - failed.length} of ${results.length} checks passed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `e2e: ${results.length - failed.length} of ${results.length} checks passed in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
 for (const r of failed) console.log(`  FAIL ${r.name}: ${r.detail.split('\n')[0]}`);
 if (failed.length > 0 || process.env.JACOBI_E2E_KEEP) console.log(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });

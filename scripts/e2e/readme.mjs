@@ -14,7 +14,15 @@ export function exampleAfter(readme, heading) {
 
 // What a line promises to print: the comment after it, less a trailing "  (explanation)".
 const promised = (code) =>
-  code.split('\n').filter((l) => /^console\.log\(.*\);\s*\/\/ /.test(l.trim())).map((l) => l.slice(l.indexOf('//') + 3).split('  (')[0].trim());
+  code
+    .split('\n')
+    .filter((l) => /^console\.log\(.*\);\s*\/\/ /.test(l.trim()))
+    .map((l) =>
+      l
+        .slice(l.indexOf('//') + 3)
+        .split('  (')[0]
+        .trim(),
+    );
 
 /** Runs the example in `folder` (where the packages are installed); returns a list of mismatches. */
 export function checkReadmeExample(readmePath, heading, folder) {

@@ -25,7 +25,9 @@ function killDuringSave(path: string, start: number, delayMs: number): Promise<v
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.stdout.once('data', () => setTimeout(() => process.kill(child.pid!, 'SIGKILL'), delayMs));
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the saving child exited with ${code}: ${stderr}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve() : reject(new Error(`the saving child exited with ${code}: ${stderr}`)),
+    );
   });
 }
 

@@ -26,7 +26,9 @@ type ModelSpec = typeof modelSpec extends fc.Arbitrary<infer T> ? T : never;
 
 function makeModel(s: ModelSpec, seed = s.seed): Sequential {
   const r = rng(seed);
-  const layers = s.sizes.slice(1).map((out, i) => new Dense(s.sizes[i]!, out, { bias: s.bias, activation: 'tanh', dtype: s.dtype, rng: r }));
+  const layers = s.sizes
+    .slice(1)
+    .map((out, i) => new Dense(s.sizes[i]!, out, { bias: s.bias, activation: 'tanh', dtype: s.dtype, rng: r }));
   return new Sequential(...layers);
 }
 
@@ -57,11 +59,13 @@ function attack(bytes: Uint8Array, label: string): 'loaded' | 'rejected' {
   if (ms > HANG_MS) throw new Error(`${label}: decoding took ${ms.toFixed(0)} ms`);
   // NOTE: F16/BF16 data is widened to float32, so a load may take twice the file's bytes, plus slack.
   const grown = process.memoryUsage().arrayBuffers - before;
-  if (grown > 4 * bytes.length + (1 << 20)) throw new Error(`${label}: ${grown} bytes of array buffers allocated for a ${bytes.length}-byte file`);
+  if (grown > 4 * bytes.length + (1 << 20))
+    throw new Error(`${label}: ${grown} bytes of array buffers allocated for a ${bytes.length}-byte file`);
   return outcome;
 }
 
 /** A valid file: the header JSON object and the raw data, so single fields can be mutated. */
+// biome-ignore lint/suspicious/noExplicitAny: the fuzzer mutates arbitrary header fields of a parsed JSON object
 function split(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getUint32(0, true);
@@ -80,7 +84,18 @@ function join(headerText: string, data: Uint8Array, declaredLength?: [number, nu
 }
 
 /** Tensor names that are special somewhere: prototype keys, integer-like keys, the metadata key. */
-const HOSTILE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'optimizer.0.__proto__', 'optimizer.__proto__.x', '0', '4294967295', '__metadata__', ''];
+const HOSTILE_NAMES = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'optimizer.0.__proto__',
+  'optimizer.__proto__.x',
+  '0',
+  '4294967295',
+  '__metadata__',
+  '',
+];
 
 const anyJson = fc.oneof(
   fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
@@ -95,12 +110,29 @@ const anyJson = fc.oneof(
 /** One field of a valid file, mutated. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('header length' as const), low: fc.nat(0xffffffff), high: fc.constantFrom(0, 0, 1, 0xffffffff) }),
-  fc.record({ kind: fc.constant('dtype' as const), pick: fc.nat(), value: fc.oneof(fc.constantFrom('F32', 'F64', 'F16', 'BF16', 'I32', 'BOOL', 'f32', ''), anyJson) }),
+  fc.record({
+    kind: fc.constant('dtype' as const),
+    pick: fc.nat(),
+    value: fc.oneof(fc.constantFrom('F32', 'F64', 'F16', 'BF16', 'I32', 'BOOL', 'f32', ''), anyJson),
+  }),
   fc.record({ kind: fc.constant('shape' as const), pick: fc.nat(), value: anyJson }),
   fc.record({ kind: fc.constant('data_offsets' as const), pick: fc.nat(), value: anyJson }),
-  fc.record({ kind: fc.constant('huge size' as const), pick: fc.nat(), dims: fc.constantFrom([2 ** 26, 2 ** 26], [2 ** 31, 2 ** 31, 2 ** 31], [2 ** 53], [0, 2 ** 60]) }),
-  fc.record({ kind: fc.constant('JSON syntax' as const), at: fc.nat(), insert: fc.constantFrom('', '{', '}', '"', ',', ':', '\\', '\u0000', '\uffff', ']') }),
-  fc.record({ kind: fc.constant('extra field' as const), pick: fc.nat(), key: fc.constantFrom('__proto__', 'constructor', 'x', 'dtype '), value: anyJson }),
+  fc.record({
+    kind: fc.constant('huge size' as const),
+    pick: fc.nat(),
+    dims: fc.constantFrom([2 ** 26, 2 ** 26], [2 ** 31, 2 ** 31, 2 ** 31], [2 ** 53], [0, 2 ** 60]),
+  }),
+  fc.record({
+    kind: fc.constant('JSON syntax' as const),
+    at: fc.nat(),
+    insert: fc.constantFrom('', '{', '}', '"', ',', ':', '\\', '\u0000', '\uffff', ']'),
+  }),
+  fc.record({
+    kind: fc.constant('extra field' as const),
+    pick: fc.nat(),
+    key: fc.constantFrom('__proto__', 'constructor', 'x', 'dtype '),
+    value: anyJson,
+  }),
   fc.record({ kind: fc.constant('metadata' as const), value: anyJson }),
   fc.record({ kind: fc.constant('duplicate key' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('rename' as const), pick: fc.nat(), name: fc.constantFrom(...HOSTILE_NAMES) }),
@@ -169,7 +201,10 @@ describe('the safetensors reader under attack', () => {
         return out;
       }),
     );
-    fc.assert(fc.property(bytes, (b) => void attack(b, 'random bytes')), { numRuns: runs(300) });
+    fc.assert(
+      fc.property(bytes, (b) => void attack(b, 'random bytes')),
+      { numRuns: runs(300) },
+    );
   });
 
   it('every truncation of a valid file throws ModelFileError', () => {
@@ -198,7 +233,8 @@ describe('the safetensors reader under attack', () => {
         try {
           decodeModel(bytes, target, { file: label });
         } catch (e) {
-          if (!(e instanceof ModelFileError)) throw new Error(`${label}: decodeModel threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          if (!(e instanceof ModelFileError))
+            throw new Error(`${label}: decodeModel threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
           const after = weightsOf(target);
           if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error(`${label}: a failed load changed the model's weights`);
           return;
@@ -219,7 +255,10 @@ describe('the safetensors reader under attack', () => {
       fc.property(modelSpec, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), (s, flips) => {
         const source = makeModel(s);
         const opt = new SGD(source.parameters(), { lr: 0.1, momentum: 0.9 });
-        const x = tensor(Array.from({ length: 2 * s.sizes[0]! }, (_, i) => i / 7), { dtype: s.dtype }).reshape([2, s.sizes[0]!]);
+        const x = tensor(
+          Array.from({ length: 2 * s.sizes[0]! }, (_, i) => i / 7),
+          { dtype: s.dtype },
+        ).reshape([2, s.sizes[0]!]);
         mse(source.forward(x), source.forward(x).mul(0)).backward();
         opt.step();
         const bytes = encodeModel(source, { optimizer: opt });
@@ -232,7 +271,8 @@ describe('the safetensors reader under attack', () => {
         try {
           decodeModel(bytes, target, { optimizer: targetOpt, file: label });
         } catch (e) {
-          if (!(e instanceof ModelFileError)) throw new Error(`${label}: decodeModel threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          if (!(e instanceof ModelFileError))
+            throw new Error(`${label}: decodeModel threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
           const after = JSON.stringify([weightsOf(target), targetOpt.hyper, [...targetOpt.stateDict().buffers.keys()]]);
           if (after !== before) throw new Error(`${label}: a failed load changed the model or the optimiser`);
         }
@@ -242,7 +282,14 @@ describe('the safetensors reader under attack', () => {
   });
 
   it('header-length extremes are refused quickly', () => {
-    for (const [low, high] of [[0, 0], [1, 0], [0xffffffff, 0], [0xffffffff, 0xffffffff], [0, 1], [100_000_001, 0]]) {
+    for (const [low, high] of [
+      [0, 0],
+      [1, 0],
+      [0xffffffff, 0],
+      [0xffffffff, 0xffffffff],
+      [0, 1],
+      [100_000_001, 0],
+    ]) {
       const out = new Uint8Array(64);
       new DataView(out.buffer).setUint32(0, low!, true);
       new DataView(out.buffer).setUint32(4, high!, true);
@@ -272,7 +319,10 @@ describe('the safetensors reader under attack', () => {
         const again = encodeModel(copy);
         if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) throw new Error('re-saved bytes differ');
         const r = rng(inputSeed);
-        const x = tensor(Array.from({ length: 3 * s.sizes[0]! }, () => r.normal()), { dtype: s.dtype }).reshape([3, s.sizes[0]!]);
+        const x = tensor(
+          Array.from({ length: 3 * s.sizes[0]! }, () => r.normal()),
+          { dtype: s.dtype },
+        ).reshape([3, s.sizes[0]!]);
         const p1 = Array.from(source.forward(x).data());
         const p2 = Array.from(copy.forward(x).data());
         if (p1.some((v, i) => !Object.is(v, p2[i]))) throw new Error(`predictions differ: ${p1} vs ${p2}`);

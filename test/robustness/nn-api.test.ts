@@ -22,8 +22,20 @@ announceSeed('nn-api');
 
 // ---- good fixtures (fresh on every call, so no call sees another's changes) ----
 const seeded = () => rng(7);
-const x43 = () => tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [1, 0, 1]]);
-const y42 = () => tensor([[1, 0], [0, 1], [1, 0], [0, 1]]);
+const x43 = () =>
+  tensor([
+    [0.1, 0.2, 0.3],
+    [0.4, 0.5, 0.6],
+    [0.7, 0.8, 0.9],
+    [1, 0, 1],
+  ]);
+const y42 = () =>
+  tensor([
+    [1, 0],
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ]);
 const mlp = () => new nn.Sequential(new nn.Dense(3, 2, { rng: seeded() }), nn.tanh);
 const sgdFor = (m: nn.Module) => new nn.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
 /** An optimiser that has taken one step, so it has buffers and step counts. */
@@ -61,7 +73,12 @@ afterAll(async () => {
 type Args = () => unknown[];
 type MethodArgs = (self: never) => unknown[];
 /** A plain function; `returns` are good arguments for the function it returns (an initialiser). */
-interface FunctionRow { kind: 'function'; args: Args; returns?: Args; name?: (args: unknown[]) => string }
+interface FunctionRow {
+  kind: 'function';
+  args: Args;
+  returns?: Args;
+  name?: (args: unknown[]) => string;
+}
 /** A class: `construct` null where the constructor is not public (private or abstract). */
 interface ClassRow {
   kind: 'class';
@@ -72,8 +89,13 @@ interface ClassRow {
   statics?: Record<string, Args>;
 }
 /** An object of functions (activations, initializers by name), each called with `args`. */
-interface FunctionsRow { kind: 'functions'; args: Args }
-interface ValueRow { kind: 'value' }
+interface FunctionsRow {
+  kind: 'functions';
+  args: Args;
+}
+interface ValueRow {
+  kind: 'value';
+}
 type Row = FunctionRow | ClassRow | FunctionsRow | ValueRow;
 
 const moduleMethods: Record<string, MethodArgs> = {
@@ -98,14 +120,22 @@ const optimizerMethods: Record<string, MethodArgs> = {
 const adamSetters = { lr: () => 0.01, betas: () => [0.8, 0.9], eps: () => 1e-6, weightDecay: () => 0.1 };
 const initializerArgs: Args = () => [[3, 2], { rng: seeded(), dtype: 'float32' }];
 const name = (args: unknown[], fallback: string) => (typeof args[0] === 'string' && args[0] !== '' ? args[0] : fallback);
-const trainArgs = (last: unknown): Args => () => {
-  const m = mlp();
-  return [m, sgdFor(m), nn.mse, x43(), y42(), last];
-};
+const trainArgs =
+  (last: unknown): Args =>
+  () => {
+    const m = mlp();
+    return [m, sgdFor(m), nn.mse, x43(), y42(), last];
+  };
 
 const NN: { [K in keyof typeof nn]: Row } = {
   Module: { kind: 'class', construct: null, instance: () => new Probe(), methods: moduleMethods },
-  checkStateDict: { kind: 'function', args: () => { const m = mlp(); return [m, m.stateDict(), 'f']; } },
+  checkStateDict: {
+    kind: 'function',
+    args: () => {
+      const m = mlp();
+      return [m, m.stateDict(), 'f'];
+    },
+  },
   Dense: {
     kind: 'class',
     construct: () => [3, 2, { activation: 'relu', init: 'heNormal', biasInit: 'zeros', bias: true, rng: seeded(), dtype: 'float64' }],
@@ -147,7 +177,11 @@ const NN: { [K in keyof typeof nn]: Row } = {
   },
   Adam: {
     kind: 'class',
-    construct: () => [mlp().parameters(), { lr: 0.01, betas: [0.8, 0.9], eps: 1e-6, weightDecay: 0.1 }, { type: 'Adam', decoupled: false, defaultDecay: 0 }],
+    construct: () => [
+      mlp().parameters(),
+      { lr: 0.01, betas: [0.8, 0.9], eps: 1e-6, weightDecay: 0.1 },
+      { type: 'Adam', decoupled: false, defaultDecay: 0 },
+    ],
     instance: () => stepped((ps) => new nn.Adam(ps)),
     methods: optimizerMethods,
     setters: adamSetters,
@@ -159,7 +193,16 @@ const NN: { [K in keyof typeof nn]: Row } = {
     methods: optimizerMethods,
     setters: adamSetters,
   },
-  accuracy: { kind: 'function', args: () => [tensor([[0.9, 0.1], [0.2, 0.8]]), [0, 1]] },
+  accuracy: {
+    kind: 'function',
+    args: () => [
+      tensor([
+        [0.9, 0.1],
+        [0.2, 0.8],
+      ]),
+      [0, 1],
+    ],
+  },
   oneHot: { kind: 'function', args: () => [[0, 2], 3, { dtype: 'float64' }] },
   takeRows: { kind: 'function', args: () => [x43(), [2, 0]] },
   permutation: { kind: 'function', args: () => [5, seeded()] },
@@ -169,7 +212,13 @@ const NN: { [K in keyof typeof nn]: Row } = {
     construct: null, // private: made by fit or fromStatistics
     instance: () => nn.Standardizer.fit(x43()),
     methods: { transform: () => [x43()] },
-    statics: { fit: () => [x43()], fromStatistics: () => [[0, 0, 0], [1, 2, 3]] },
+    statics: {
+      fit: () => [x43()],
+      fromStatistics: () => [
+        [0, 0, 0],
+        [1, 2, 3],
+      ],
+    },
   },
   miniBatches: { kind: 'function', args: () => [x43(), y42(), { batchSize: 3, rng: seeded(), dropLast: false }] },
   trainStep: { kind: 'function', args: trainArgs('backward') },
@@ -179,12 +228,32 @@ const NN: { [K in keyof typeof nn]: Row } = {
     kind: 'function',
     args: () => {
       const m = mlp();
-      return [m, x43(), y42(), { optimizer: sgdFor(m), loss: nn.mse, epochs: 2, batchSize: 2, rng: seeded(), mode: 'backward', onEpoch: () => undefined }];
+      return [
+        m,
+        x43(),
+        y42(),
+        { optimizer: sgdFor(m), loss: nn.mse, epochs: 2, batchSize: 2, rng: seeded(), mode: 'backward', onEpoch: () => undefined },
+      ];
     },
   },
-  encodeSafetensors: { kind: 'function', args: () => [new Map([['w', x43()], ['0', tensor([1], { dtype: 'float64' })]]), { format: 'jacobi' }] },
+  encodeSafetensors: {
+    kind: 'function',
+    args: () => [
+      new Map([
+        ['w', x43()],
+        ['0', tensor([1], { dtype: 'float64' })],
+      ]),
+      { format: 'jacobi' },
+    ],
+  },
   decodeSafetensors: { kind: 'function', args: () => [nn.encodeModel(mlp()), { file: 'f' }] },
-  encodeModel: { kind: 'function', args: () => { const m = mlp(); return [m, { optimizer: sgdFor(m), metadata: { config: '{}' } }]; } },
+  encodeModel: {
+    kind: 'function',
+    args: () => {
+      const m = mlp();
+      return [m, { optimizer: sgdFor(m), metadata: { config: '{}' } }];
+    },
+  },
   decodeModel: {
     kind: 'function',
     args: () => {
@@ -199,8 +268,20 @@ const NN: { [K in keyof typeof nn]: Row } = {
 };
 
 const NODE: { [K in keyof typeof nnNode]: Row } = {
-  saveModel: { kind: 'function', args: () => { const m = mlp(); return [join(dir, 'out', 'save.safetensors'), m, { optimizer: sgdFor(m), metadata: { a: 'b' } }]; } },
-  loadModel: { kind: 'function', args: () => { const m = mlp(); return [savedModel, m, { optimizer: sgdFor(m) }]; } },
+  saveModel: {
+    kind: 'function',
+    args: () => {
+      const m = mlp();
+      return [join(dir, 'out', 'save.safetensors'), m, { optimizer: sgdFor(m), metadata: { a: 'b' } }];
+    },
+  },
+  loadModel: {
+    kind: 'function',
+    args: () => {
+      const m = mlp();
+      return [savedModel, m, { optimizer: sgdFor(m) }];
+    },
+  },
   readSafetensors: { kind: 'function', args: () => [savedModel] },
   writeSafetensors: { kind: 'function', args: () => [join(dir, 'write.safetensors'), new Map([['w', x43()]]), { a: 'b' }] },
   writeFileAtomic: { kind: 'function', args: () => [join(dir, 'atomic.bin'), new Uint8Array([1, 2, 3])] },
@@ -232,7 +313,6 @@ function prototypeMembers(proto: object | null): Map<string, PropertyDescriptor>
 
 /** Members declared `protected` (for subclasses); TypeScript keeps users from calling them. */
 const PROTECTED = ['update', 'hyperValue', 'setHyperValue'];
-
 
 function callSites(exports: Record<string, unknown>, table: Record<string, Row>, missing: string[]): CallSite[] {
   const sites: CallSite[] = [];
@@ -269,14 +349,40 @@ function callSites(exports: Record<string, unknown>, table: Record<string, Row>,
         if (typeof d.value === 'function') {
           const args = row.methods[member];
           if (args === undefined) missing.push(`${key}.${member}`);
-          else sites.push({ label: `${key}#${member}`, args: () => { const self = make(); return [self, ...args(self as never)]; }, fixed: 1, name: runtimeName, invoke: ([self, ...a]) => ((self as Record<string, Callable>)[member] as Callable).call(self, ...a) });
+          else
+            sites.push({
+              label: `${key}#${member}`,
+              args: () => {
+                const self = make();
+                return [self, ...args(self as never)];
+              },
+              fixed: 1,
+              name: runtimeName,
+              invoke: ([self, ...a]) => ((self as Record<string, Callable>)[member] as Callable).call(self, ...a),
+            });
         }
         if (d.set) {
           const good = row.setters?.[member];
           if (good === undefined) missing.push(`${key}.${member} (setter)`);
-          else sites.push({ label: `${key}#${member}=`, args: () => [make(), good()], fixed: 1, name: runtimeName, invoke: ([self, v]) => { (self as Record<string, unknown>)[member] = v; } });
+          else
+            sites.push({
+              label: `${key}#${member}=`,
+              args: () => [make(), good()],
+              fixed: 1,
+              name: runtimeName,
+              invoke: ([self, v]) => {
+                (self as Record<string, unknown>)[member] = v;
+              },
+            });
         }
-        if (d.get) sites.push({ label: `${key}#${member} (read)`, args: () => [make()], fixed: 1, name: runtimeName, invoke: ([self]) => (self as Record<string, unknown>)[member] });
+        if (d.get)
+          sites.push({
+            label: `${key}#${member} (read)`,
+            args: () => [make()],
+            fixed: 1,
+            name: runtimeName,
+            invoke: ([self]) => (self as Record<string, unknown>)[member],
+          });
       }
     }
   }
@@ -291,10 +397,12 @@ const SITES = [...callSites(nn as Record<string, unknown>, NN, missing), ...call
 function fingerprint(values: readonly unknown[]): string {
   const seen = new Set<unknown>();
   const num = (x: number) => (Object.is(x, -0) ? '-0' : String(x));
-  const tensorText = (t: Tensor) => `T[${t.shape}]${t.dtype}${t.requiresGrad ? 'g' : ''}(${Array.from(t.data(), num)})grad(${t.requiresGrad && t.grad ? Array.from(t.grad.data(), num) : ''})`;
+  const tensorText = (t: Tensor) =>
+    `T[${t.shape}]${t.dtype}${t.requiresGrad ? 'g' : ''}(${Array.from(t.data(), num)})grad(${t.requiresGrad && t.grad ? Array.from(t.grad.data(), num) : ''})`;
   const walk = (v: unknown, depth: number): string => {
     if (v instanceof Tensor) return tensorText(v);
-    if (typeof v !== 'object' || v === null) return typeof v === 'symbol' || typeof v === 'function' ? typeof v : `${typeof v}:${String(v)}`;
+    if (typeof v !== 'object' || v === null)
+      return typeof v === 'symbol' || typeof v === 'function' ? typeof v : `${typeof v}:${String(v)}`;
     if (seen.has(v) || depth > 4) return '…';
     seen.add(v);
     if (v instanceof nn.Module) return `M${v.training}{${v.namedParameters().map(([n, p]) => `${n}=${tensorText(p)}`)}}`;
@@ -304,8 +412,11 @@ function fingerprint(values: readonly unknown[]): string {
     }
     if (v instanceof Map) return `Map{${[...v].slice(0, 64).map(([k, x]) => `${walk(k, depth + 1)}=>${walk(x, depth + 1)}`)}}`;
     if (Array.isArray(v)) return v.length > 64 ? `array(${v.length})` : `[${v.map((x) => walk(x, depth + 1))}]`;
-    if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice(0, 256))})`;
-    return `{${Object.keys(v).slice(0, 64).map((k) => `${k}:${walk((v as Record<string, unknown>)[k], depth + 1)}`)}}`;
+    if (ArrayBuffer.isView(v))
+      return `${v.constructor.name}(${Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice(0, 256))})`;
+    return `{${Object.keys(v)
+      .slice(0, 64)
+      .map((k) => `${k}:${walk((v as Record<string, unknown>)[k], depth + 1)}`)}}`;
   };
   return values.map((v) => walk(v, 0)).join(' | ');
 }
@@ -348,7 +459,8 @@ async function check(site: CallSite, args: unknown[], what: string): Promise<str
   const problems: string[] = [];
   if (violation !== null) problems.push(violation);
   if (JSON.stringify(snapshotGlobals()) !== globals) problems.push('changed the prototypes or the backend');
-  if (threw && fingerprint(args) !== before && !(userError && MULTI_STEP.includes(site.label))) problems.push('threw but changed its arguments');
+  if (threw && fingerprint(args) !== before && !(userError && MULTI_STEP.includes(site.label)))
+    problems.push('threw but changed its arguments');
   return problems.length === 0 ? null : `${site.label} with ${what}: ${problems.join('; ')}`;
 }
 
@@ -410,15 +522,19 @@ describe('every export of @jacobi/nn keeps the error contract', () => {
 
   it('several hostile values at once', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(SITES.length - 1), fc.array(fc.tuple(fc.nat(), badValue), { minLength: 2, maxLength: 4 }), async (s, picks) => {
-        const site = SITES[s]!;
-        const ms = mutations(site);
-        if (ms.length === 0) return;
-        const args = site.args();
-        for (const [k, bad] of picks) ms[k % ms.length]!.apply(args, bad);
-        const failure = await check(site, args, picks.map(([k, b]) => `${ms[k % ms.length]!.what} = ${b.label}`).join(', '));
-        expect(failure).toBeNull();
-      }),
+      fc.asyncProperty(
+        fc.nat(SITES.length - 1),
+        fc.array(fc.tuple(fc.nat(), badValue), { minLength: 2, maxLength: 4 }),
+        async (s, picks) => {
+          const site = SITES[s]!;
+          const ms = mutations(site);
+          if (ms.length === 0) return;
+          const args = site.args();
+          for (const [k, bad] of picks) ms[k % ms.length]!.apply(args, bad);
+          const failure = await check(site, args, picks.map(([k, b]) => `${ms[k % ms.length]!.what} = ${b.label}`).join(', '));
+          expect(failure).toBeNull();
+        },
+      ),
       { numRuns: runs(300) },
     );
   });

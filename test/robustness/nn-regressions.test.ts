@@ -4,15 +4,35 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnomalyError, ArgumentError, ShapeError, Tensor, detectAnomaly, rng, tensor, zeros } from '@jacobi/tensor';
+import { AnomalyError, ArgumentError, ShapeError, type Tensor, detectAnomaly, rng, tensor, zeros } from '@jacobi/tensor';
 import {
-  Adam, AdamW, Dense, ModelFileError, SGD, Sequential, binaryCrossEntropy, decodeModel, decodeSafetensors, encodeModel,
-  encodeSafetensors, glorotUniform, mse, oneHot, permutation, softmaxCrossEntropy, trainStep, type Optimizer,
+  Adam,
+  AdamW,
+  Dense,
+  ModelFileError,
+  SGD,
+  Sequential,
+  binaryCrossEntropy,
+  decodeModel,
+  decodeSafetensors,
+  encodeModel,
+  encodeSafetensors,
+  glorotUniform,
+  mse,
+  oneHot,
+  permutation,
+  softmaxCrossEntropy,
+  trainStep,
+  type Optimizer,
 } from '@jacobi/nn';
 import { saveModel } from '@jacobi/nn/node';
 
 const model = () => new Sequential(new Dense(3, 2, { rng: rng(1) }), new Dense(2, 1, { rng: rng(2) }));
-const x = () => tensor([[1, 2, 3], [4, 5, 6]]);
+const x = () =>
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 const y = () => tensor([[1], [0]]);
 const values = (ts: readonly Tensor[]) => ts.map((t) => Array.from(t.data()));
 /** The optimiser after one step on (x, y), so it has buffers. */
@@ -43,12 +63,18 @@ describe('1. names from files and user code are never keys of plain objects', ()
 
   it("tensor and metadata names like '__proto__' and 'constructor' round-trip through a file", () => {
     const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
-    const bytes = encodeSafetensors(names.map((n, i) => [n, tensor([i])] as const), JSON.parse('{"__proto__":"p","toString":"t"}') as Record<string, string>);
+    const bytes = encodeSafetensors(
+      names.map((n, i) => [n, tensor([i])] as const),
+      JSON.parse('{"__proto__":"p","toString":"t"}') as Record<string, string>,
+    );
     const { tensors, metadata } = decodeSafetensors(bytes);
     expect([...tensors.keys()]).toEqual(names);
     expect([...tensors.values()].map((t) => t.item())).toEqual([0, 1, 2, 3]);
     expect(Object.getPrototypeOf(metadata)).toBeNull();
-    expect(Object.entries(metadata)).toEqual([['__proto__', 'p'], ['toString', 't']]);
+    expect(Object.entries(metadata)).toEqual([
+      ['__proto__', 'p'],
+      ['toString', 't'],
+    ]);
   });
 });
 
@@ -70,14 +96,18 @@ describe('4. every error is typed and names the function the user called', () =>
     expect(() => mse(x(), x(), null as never)).toThrow(/^mse: options must be an object \(or undefined\), got null/);
     expect(() => softmaxCrossEntropy(tensor([[1, 2]]), [5])).toThrow(/^softmaxCrossEntropy: label 0 is 5, expected an integer in \[0, 2\)/);
     expect(() => new Dense(2, 2, null as never)).toThrow(ArgumentError);
-    expect(() => trainStep(model(), new SGD(model().parameters(), { lr: 1 }), mse, tensor([[1, 2]]), y())).toThrow(/^trainStep: Sequential\.forward: layer 0: Dense\.forward: input of shape \[1,2\]/);
+    expect(() => trainStep(model(), new SGD(model().parameters(), { lr: 1 }), mse, tensor([[1, 2]]), y())).toThrow(
+      /^trainStep: Sequential\.forward: layer 0: Dense\.forward: input of shape \[1,2\]/,
+    );
   });
 });
 
 describe('5. a failed call changes nothing', () => {
   it('a schedule that sets lr to undefined is refused and the optimiser keeps its lr', () => {
     const opt = new SGD(model().parameters(), { lr: 0.1 });
-    expect(() => { opt.lr = undefined as never; }).toThrow(/^SGD\.lr: lr must be a finite number ≥ 0, got undefined/);
+    expect(() => {
+      opt.lr = undefined as never;
+    }).toThrow(/^SGD\.lr: lr must be a finite number ≥ 0, got undefined/);
     expect(opt.lr).toBe(0.1);
   });
 
@@ -96,7 +126,9 @@ describe('5. a failed call changes nothing', () => {
     const opt = new SGD(m.parameters(), { lr: 0.1 });
     mse(m.forward(x()), y()).backward();
     const grads = values(m.parameters().map((p) => p.grad!));
-    const failing = () => { throw new ShapeError('myLoss: broken'); };
+    const failing = () => {
+      throw new ShapeError('myLoss: broken');
+    };
     expect(() => trainStep(m, opt, failing, x(), y())).toThrow(/^trainStep: myLoss: broken/);
     expect(values(m.parameters().map((p) => p.grad!))).toEqual(grads);
   });
@@ -116,8 +148,12 @@ describe('6. whatever saves, loads: one validation for constructor, setters and 
     const ps = model().parameters();
     expect(() => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: 'yes' as never })).toThrow(/^SGD: nesterov must be a boolean, got "yes"/);
     const opt = new SGD(ps, { lr: 0.1 });
-    expect(() => { opt.lr = Number.NaN; }).toThrow(ArgumentError);
-    expect(() => { opt.nesterov = true; }).toThrow(/^SGD\.nesterov: nesterov needs a momentum > 0/);
+    expect(() => {
+      opt.lr = Number.NaN;
+    }).toThrow(ArgumentError);
+    expect(() => {
+      opt.nesterov = true;
+    }).toThrow(/^SGD\.nesterov: nesterov needs a momentum > 0/);
   });
 
   it('a loaded state is held to the constructor rules (lr -1, momentum -5)', () => {
@@ -125,7 +161,9 @@ describe('6. whatever saves, loads: one validation for constructor, setters and 
     const opt = trained(m, (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 }));
     for (const hyper of [{ lr: -1 }, { momentum: -5 }] as Record<string, number>[]) {
       const state = opt.stateDict();
-      expect(() => opt.loadStateDict({ ...state, hyper: { ...state.hyper, ...hyper } })).toThrow(/^SGD\.loadStateDict: optimizer state: SGD (lr|momentum) must be a finite number ≥ 0/);
+      expect(() => opt.loadStateDict({ ...state, hyper: { ...state.hyper, ...hyper } })).toThrow(
+        /^SGD\.loadStateDict: optimizer state: SGD (lr|momentum) must be a finite number ≥ 0/,
+      );
     }
   });
 
@@ -163,7 +201,9 @@ describe('7. saving: stale temporaries are removed and write failures are ModelF
   it('EISDIR and a file in place of a folder are ModelFileErrors naming the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jacobi-write-'));
     await mkdir(join(dir, 'folder.safetensors'));
-    await expect(saveModel(join(dir, 'folder.safetensors'), model())).rejects.toThrow(/^saveModel: .*folder\.safetensors: cannot write the file \(EISDIR\)/);
+    await expect(saveModel(join(dir, 'folder.safetensors'), model())).rejects.toThrow(
+      /^saveModel: .*folder\.safetensors: cannot write the file \(EISDIR\)/,
+    );
     await writeFile(join(dir, 'plain'), 'x');
     await expect(saveModel(join(dir, 'plain', 'm.safetensors'), model())).rejects.toThrow(ModelFileError);
   });
@@ -171,10 +211,14 @@ describe('7. saving: stale temporaries are removed and write failures are ModelF
 
 describe('8. no silent wrong results', () => {
   it('refuses what used to give NaN, empty or wrong results', () => {
-    expect(() => binaryCrossEntropy(tensor([1.5]), tensor([1]))).toThrow(/^binaryCrossEntropy: pred must hold probabilities in \[0, 1\], got 1\.5/);
+    expect(() => binaryCrossEntropy(tensor([1.5]), tensor([1]))).toThrow(
+      /^binaryCrossEntropy: pred must hold probabilities in \[0, 1\], got 1\.5/,
+    );
     expect(() => permutation(-1, rng(0))).toThrow(/^permutation: n must be an integer in \[0, 2147483647\], got -1/);
     expect(() => glorotUniform('x' as never)).toThrow(/^glorotUniform: gain must be a finite number, got "x"/);
-    expect(() => new Dense(3, 2, { init: () => zeros([2, 3]) })).toThrow(/^Dense: opts\.init returned a float32 Tensor of shape \[2,3\], expected a float32 Tensor of shape \[3,2\]/);
+    expect(() => new Dense(3, 2, { init: () => zeros([2, 3]) })).toThrow(
+      /^Dense: opts\.init returned a float32 Tensor of shape \[2,3\], expected a float32 Tensor of shape \[3,2\]/,
+    );
     expect(() => new SGD([tensor([1])], { lr: 0.1 })).toThrow(/^SGD: params\[0\] does not require grad/);
   });
 

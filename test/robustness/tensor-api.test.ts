@@ -59,13 +59,27 @@ function direct(name: keyof Exports, ...lists: (() => Args)[]): Entry {
 }
 
 // Good values, fresh for every attempt.
-const x = () => tensor([[1, 2, 3], [4, 5, 6]]);
+const x = () =>
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 const row = () => tensor([1, 2, 3]);
 const leaf = () => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 const scalarFn = () => (t: J.Tensor) => t.mul(t).sum();
-const binary = (name: keyof Exports) => direct(name, () => [x(), row()], () => [x(), 2]);
+const binary = (name: keyof Exports) =>
+  direct(
+    name,
+    () => [x(), row()],
+    () => [x(), 2],
+  );
 const unary = (name: keyof Exports) => direct(name, () => [x()]);
-const reduction = (name: keyof Exports) => direct(name, () => [x(), 0, false], () => [x(), [0, 1], true]);
+const reduction = (name: keyof Exports) =>
+  direct(
+    name,
+    () => [x(), 0, false],
+    () => [x(), [0, 1], true],
+  );
 
 // NOTE: a backend with its own name, so that registering it replaces none of the real ones.
 const testBackend = (): J.Backend => ({ ...W.createWasmBackend({ threads: 1 }), name: 'robustness-test' });
@@ -87,7 +101,13 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
 
   tensor: direct(
     'tensor',
-    () => [[[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: false, shape: [4] }],
+    () => [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float32', requiresGrad: false, shape: [4] },
+    ],
     () => [new Float64Array(4), { shape: [2, 2], dtype: 'float64', requiresGrad: true }],
   ),
   zeros: direct('zeros', () => [[2, 3], { dtype: 'float64', requiresGrad: false }]),
@@ -96,7 +116,11 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   zerosLike: direct('zerosLike', () => [x()]),
   onesLike: direct('onesLike', () => [x()]),
   eye: direct('eye', () => [3, 2, { dtype: 'float64', requiresGrad: false }]),
-  arange: direct('arange', () => [1, 5, 0.5, { dtype: 'float32' }], () => [4]),
+  arange: direct(
+    'arange',
+    () => [1, 5, 0.5, { dtype: 'float32' }],
+    () => [4],
+  ),
   rand: direct('rand', () => [[2, 3], { dtype: 'float32', requiresGrad: false, rng: J.rng(1) }]),
   randn: direct('randn', () => [[2, 3], { dtype: 'float64', requiresGrad: false, rng: J.rng(1) }]),
   rng: {
@@ -119,8 +143,16 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   lessEqual: binary('lessEqual'),
   equal: binary('equal'),
   notEqual: binary('notEqual'),
-  clamp: direct('clamp', () => [x(), 2, 5], () => [x(), row(), undefined]),
-  where: direct('where', () => [x().greater(2), x(), row()], () => [row(), 1, 0]),
+  clamp: direct(
+    'clamp',
+    () => [x(), 2, 5],
+    () => [x(), row(), undefined],
+  ),
+  where: direct(
+    'where',
+    () => [x().greater(2), x(), row()],
+    () => [row(), 1, 0],
+  ),
   neg: unary('neg'),
   exp: unary('exp'),
   log: unary('log'),
@@ -134,17 +166,30 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   cos: unary('cos'),
   reciprocal: unary('reciprocal'),
   square: unary('square'),
-  matmul: direct('matmul', () => [x(), x().T], () => [row(), x().T]),
+  matmul: direct(
+    'matmul',
+    () => [x(), x().T],
+    () => [row(), x().T],
+  ),
 
   reshape: direct('reshape', () => [x(), [3, -1]]),
   transpose: direct('transpose', () => [x(), [1, 0]]),
   broadcastTo: direct('broadcastTo', () => [row(), [2, 3]]),
-  squeeze: direct('squeeze', () => [tensor([[1, 2, 3]]), 0], () => [tensor([[1, 2, 3]]), [0]]),
+  squeeze: direct(
+    'squeeze',
+    () => [tensor([[1, 2, 3]]), 0],
+    () => [tensor([[1, 2, 3]]), [0]],
+  ),
   expandDims: direct('expandDims', () => [x(), 1]),
   unsqueeze: direct('unsqueeze', () => [x(), -1]),
   flatten: unary('flatten'),
   slice: direct('slice', () => [x(), 1, 0, 3, 2]),
-  index: direct('index', () => [x(), 0, '1:3'], () => [x(), null, [2, 0, -1]], () => [x(), ':', 1]),
+  index: direct(
+    'index',
+    () => [x(), 0, '1:3'],
+    () => [x(), null, [2, 0, -1]],
+    () => [x(), ':', 1],
+  ),
   concat: direct('concat', () => [[x(), x()], 1]),
   stack: direct('stack', () => [[x(), x()], 0]),
   astype: direct('astype', () => [x(), 'float64']),
@@ -169,27 +214,47 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   vjp: {
     calls: [
       { name: 'vjp', args: () => [scalarFn(), x()], invoke: ([f, ...xs]) => fn(J.vjp)(f, ...xs) },
-      { name: 'vjp', args: () => [(t: J.Tensor) => t.mul(2), x(), x()], invoke: ([f, p, ct]) => J.vjp(f as J.TensorFunction, p as J.Tensor)[1](ct as J.Tensor) },
+      {
+        name: 'vjp',
+        args: () => [(t: J.Tensor) => t.mul(2), x(), x()],
+        invoke: ([f, p, ct]) => J.vjp(f as J.TensorFunction, p as J.Tensor)[1](ct as J.Tensor),
+      },
     ],
   },
-  jvp: direct('jvp', () => [(t: J.Tensor) => t.sin(), [x()], [x()]], () => [(a: J.Tensor, b: J.Tensor) => a.mul(b), [row(), 2], [row(), 1]]),
+  jvp: direct(
+    'jvp',
+    () => [(t: J.Tensor) => t.sin(), [x()], [x()]],
+    () => [(a: J.Tensor, b: J.Tensor) => a.mul(b), [row(), 2], [row(), 1]],
+  ),
   grad: {
     calls: [
       { name: 'grad', args: () => [scalarFn(), { argnums: [0] }], invoke: ([f, o]) => fn(J.grad)(f, o) },
       { name: 'grad', args: () => [scalarFn(), undefined, x()], invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs) },
-      { name: 'grad', args: () => [(a: J.Tensor, b: J.Tensor) => a.mul(b).sum(), { argnums: [1, 0] }, row(), row()], invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs) },
+      {
+        name: 'grad',
+        args: () => [(a: J.Tensor, b: J.Tensor) => a.mul(b).sum(), { argnums: [1, 0] }, row(), row()],
+        invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs),
+      },
     ],
   },
   valueAndGrad: {
     calls: [
       { name: 'valueAndGrad', args: () => [scalarFn(), { argnums: [0] }], invoke: ([f, o]) => fn(J.valueAndGrad)(f, o) },
-      { name: 'valueAndGrad', args: () => [scalarFn(), { argnums: [0] }, x()], invoke: ([f, o, ...xs]) => fn(fn(J.valueAndGrad)(f, o))(...xs) },
+      {
+        name: 'valueAndGrad',
+        args: () => [scalarFn(), { argnums: [0] }, x()],
+        invoke: ([f, o, ...xs]) => fn(fn(J.valueAndGrad)(f, o))(...xs),
+      },
     ],
   },
   jacobian: {
     calls: [
       { name: 'jacobian', args: () => [(t: J.Tensor) => t.sin(), { mode: 'forward' }], invoke: ([f, o]) => fn(J.jacobian)(f, o) },
-      { name: 'jacobian', args: () => [(t: J.Tensor) => t.sin(), { mode: 'reverse' }, row()], invoke: ([f, o, t]) => fn(fn(J.jacobian)(f, o))(t) },
+      {
+        name: 'jacobian',
+        args: () => [(t: J.Tensor) => t.sin(), { mode: 'reverse' }, row()],
+        invoke: ([f, o, t]) => fn(fn(J.jacobian)(f, o))(t),
+      },
     ],
   },
   hessian: {
@@ -200,9 +265,17 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   },
   customOp: {
     calls: [
-      { name: 'customOp', args: () => [{ forward: (t: J.Tensor) => t.mul(2), vjp: (g: J.Tensor) => [g.mul(2)] }], invoke: ([d]) => fn(J.customOp)(d) },
+      {
+        name: 'customOp',
+        args: () => [{ forward: (t: J.Tensor) => t.mul(2), vjp: (g: J.Tensor) => [g.mul(2)] }],
+        invoke: ([d]) => fn(J.customOp)(d),
+      },
       // The op's own errors carry the name it was given.
-      { name: 'double', args: () => [row()], invoke: (xs) => fn(J.customOp({ name: 'double', forward: (t) => t.mul(2), vjp: (g) => [g.mul(2)] }))(...xs) },
+      {
+        name: 'double',
+        args: () => [row()],
+        invoke: (xs) => fn(J.customOp({ name: 'double', forward: (t) => t.mul(2), vjp: (g) => [g.mul(2)] }))(...xs),
+      },
     ],
   },
   gradcheck: direct('gradcheck', () => [
@@ -216,7 +289,9 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   setBackend: { calls: [{ name: 'setBackend', args: () => [J.getBackend()], invoke: ([b]) => fn(J.setBackend)(b), mutates: true }] },
   getBackend: direct('getBackend', () => []),
   registerBackend: direct('registerBackend', () => [testBackend()]),
-  createWasmBackend: direct('createWasmBackend', () => [{ threads: 1, relaxedSimd: false, smallToFallback: true, threadThreshold: 2 ** 22 }]),
+  createWasmBackend: direct('createWasmBackend', () => [
+    { threads: 1, relaxedSimd: false, smallToFallback: true, threadThreshold: 2 ** 22 },
+  ]),
   supportsRelaxedSimd: direct('supportsRelaxedSimd', () => []),
 };
 
@@ -229,7 +304,12 @@ const member = (name: string, args: () => Args, mutates = false): Call => ({
   method: true,
   invoke: ([self, ...rest]) => fn((self as Record<string, unknown>)[name]).call(self, ...rest),
 });
-const getter = (name: string, self: () => J.Tensor): Call => ({ name, args: () => [self()], method: true, invoke: ([t]) => (t as Record<string, unknown>)[name] });
+const getter = (name: string, self: () => J.Tensor): Call => ({
+  name,
+  args: () => [self()],
+  method: true,
+  invoke: ([t]) => (t as Record<string, unknown>)[name],
+});
 const setter = (name: string, self: () => J.Tensor, value: unknown): Call => ({
   name,
   args: () => [self(), value],
@@ -322,7 +402,13 @@ function tensorsIn(args: Args): J.Tensor[] {
 
 function snapshotTensor(t: J.Tensor): unknown {
   const grad = t.grad;
-  return { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.data()), requiresGrad: t.requiresGrad, grad: grad === null ? null : Array.from(grad.data()) };
+  return {
+    shape: [...t.shape],
+    dtype: t.dtype,
+    data: Array.from(t.data()),
+    requiresGrad: t.requiresGrad,
+    grad: grad === null ? null : Array.from(grad.data()),
+  };
 }
 
 /** Runs one call with `args`; returns what went wrong, or null. */
@@ -349,8 +435,10 @@ function check(call: Call, args: Args): string | null {
   if (threw || !call.mutates) {
     const after = watched.map(snapshotTensor);
     const changed = after.findIndex((s, i) => JSON.stringify(s) !== JSON.stringify(before[i]));
-    if (changed >= 0) return `${threw ? 'failed but ' : ''}changed input tensor ${changed}: ${JSON.stringify(before[changed])} -> ${JSON.stringify(after[changed])}`;
-    if (JSON.stringify(globalsAfter) !== JSON.stringify(globals)) return `changed global state: ${JSON.stringify(globals)} -> ${JSON.stringify(globalsAfter)}`;
+    if (changed >= 0)
+      return `${threw ? 'failed but ' : ''}changed input tensor ${changed}: ${JSON.stringify(before[changed])} -> ${JSON.stringify(after[changed])}`;
+    if (JSON.stringify(globalsAfter) !== JSON.stringify(globals))
+      return `changed global state: ${JSON.stringify(globals)} -> ${JSON.stringify(globalsAfter)}`;
   }
   return null;
 }
@@ -383,13 +471,17 @@ describe('every export of @jacobi/tensor and @jacobi/tensor/wasm', () => {
   it('keeps the error classes under JacobiError, and the constants numbers', () => {
     for (const [name, entry] of Object.entries(CALLS)) {
       const value = (J as Record<string, unknown>)[name] ?? (W as Record<string, unknown>)[name];
-      if (entry === 'error class') expect(value === J.JacobiError || (value as { prototype: unknown }).prototype instanceof J.JacobiError, name).toBe(true);
+      if (entry === 'error class')
+        expect(value === J.JacobiError || (value as { prototype: unknown }).prototype instanceof J.JacobiError, name).toBe(true);
       if (entry === 'constant') expect(typeof value, name).toBe('number');
     }
   });
-  it.each(FUNCTIONS.filter(([, calls]) => calls.length > 0))('%s keeps the contract with each bad value in each position', (name, calls) => {
-    expect(sweep(name, calls)).toEqual([]);
-  });
+  it.each(FUNCTIONS.filter(([, calls]) => calls.length > 0))(
+    '%s keeps the contract with each bad value in each position',
+    (name, calls) => {
+      expect(sweep(name, calls)).toEqual([]);
+    },
+  );
 });
 
 describe('every method, getter and setter of Tensor', () => {
@@ -408,10 +500,14 @@ describe('pairs of bad values', () => {
         if (positions.length === 0) return;
         // NOTE: the deeper position first: a top-level value replaces what lies inside it, and
         // a position inside a hostile value (a huge sparse array) must never be copied into.
-        const [p, q] = [positions[i % positions.length]!, positions[j % positions.length]!].sort((a, b) => b.length - a.length) as [Position, Position];
+        const [p, q] = [positions[i % positions.length]!, positions[j % positions.length]!].sort((a, b) => b.length - a.length) as [
+          Position,
+          Position,
+        ];
         const args = substitute(substitute(call.args(), p, b1.make()), q, b2.make());
         const v = check(call, args);
-        if (v !== null) throw new Error(`${label} with ${b1.label} at [${p.join('.')}] and ${b2.label} at [${q.join('.')}]: ${v} (${show(args)})`);
+        if (v !== null)
+          throw new Error(`${label} with ${b1.label} at [${p.join('.')}] and ${b2.label} at [${q.join('.')}]: ${v} (${show(args)})`);
       }),
       { numRuns: runs(300) },
     );

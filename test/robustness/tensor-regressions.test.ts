@@ -7,7 +7,11 @@ import * as J from '@jacobi/tensor';
 import { createWasmBackend } from '@jacobi/tensor/wasm';
 
 const { tensor } = J;
-const x = () => tensor([[1, 2, 3], [4, 5, 6]]);
+const x = () =>
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 const bad = <T>(v: unknown) => v as T;
 
 /** Expects `call` to throw an error of class `E` whose message starts with `prefix`. */
@@ -36,10 +40,22 @@ describe('2. data that aborted the process or shifted silently', () => {
     expect(expectError(() => tensor(bad(outer)), J.ArgumentError, 'tensor:').message).toMatch(/contains itself at index \[0\]\[1\]/);
   });
   it('a sparse array is a typed error naming the hole, not shifted data', () => {
-    // eslint-disable-next-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: a sparse array is the hostile value under test
     expect(expectError(() => tensor(bad([1, , 3])), J.ArgumentError, 'tensor:').message).toMatch(/hole .* at index \[1\]/);
-    // eslint-disable-next-line no-sparse-arrays
-    expect(expectError(() => tensor(bad([[1, 2], [3, ,]])), J.ArgumentError, 'tensor:').message).toMatch(/index \[1\]\[1\]/);
+    expect(
+      expectError(
+        () =>
+          tensor(
+            bad([
+              [1, 2],
+              // biome-ignore lint/suspicious/noSparseArray: a sparse array is the hostile value under test
+              [3, ,],
+            ]),
+          ),
+        J.ArgumentError,
+        'tensor:',
+      ).message,
+    ).toMatch(/index \[1\]\[1\]/);
   });
   it('huge sparse arrays are refused before anything is walked or allocated', () => {
     expectError(() => tensor(bad(new Array(2 ** 32 - 1))), J.ShapeError, 'tensor:');
@@ -109,7 +125,10 @@ describe('4. untyped errors, and errors naming the wrong function', () => {
     expectError(() => J.setBackend(bad({ name: 'half' })), J.ArgumentError, 'setBackend:');
     expectError(() => J.registerBackend(bad({ name: 'half', unary: () => {} })), J.ArgumentError, 'registerBackend:');
     expect(J.getBackend()).toBe(before);
-    expect(x().add(1).toArray()).toEqual([[2, 3, 4], [5, 6, 7]]);
+    expect(x().add(1).toArray()).toEqual([
+      [2, 3, 4],
+      [5, 6, 7],
+    ]);
   });
   it('composites name the function the user called', () => {
     expectError(() => J.slice(x(), 0, bad('a')), J.ArgumentError, 'slice:');
@@ -142,7 +161,11 @@ describe('8. silent wrong results', () => {
   it.each(backends())('argmax gives the index of the first NaN, as NumPy (%s kernels)', (_, backend) => {
     J.setBackend(backend);
     expect(J.argmax(tensor([1, Number.NaN, 3, Number.NaN])).item()).toBe(1);
-    const m = tensor([[1, 5, 2], [Number.NaN, 0, Number.NaN], [7, 7, Number.NaN]]);
+    const m = tensor([
+      [1, 5, 2],
+      [Number.NaN, 0, Number.NaN],
+      [7, 7, Number.NaN],
+    ]);
     expect(J.argmax(m, 1).toArray()).toEqual([1, 0, 2]);
     expect(J.argmax(m, 0).toArray()).toEqual([1, 2, 1]);
     expect(J.argmax(tensor([3, 1, 3])).item()).toBe(0);
@@ -169,7 +192,15 @@ describe('8. silent wrong results', () => {
     const inf = Number.POSITIVE_INFINITY;
     expect(J.logSumExp(tensor([-inf, -inf])).item()).toBe(-inf);
     expect(J.logSumExp(tensor([1, inf])).item()).toBe(inf);
-    expect(J.logSumExp(tensor([[-inf, -inf], [0, 0]]), 1).toArray()).toEqual([-inf, Math.fround(Math.LN2)]);
+    expect(
+      J.logSumExp(
+        tensor([
+          [-inf, -inf],
+          [0, 0],
+        ]),
+        1,
+      ).toArray(),
+    ).toEqual([-inf, Math.fround(Math.LN2)]);
     expect(J.logSumExp(J.zeros([2, 0]), 1).toArray()).toEqual([-inf, -inf]);
   });
   it('logSoftmax over an empty axis is empty, as softmax is', () => {
@@ -190,7 +221,8 @@ describe('8. silent wrong results', () => {
   });
   it('gradcheck refuses a zero, negative or non-finite step and negative tolerances', () => {
     const f = (t: J.Tensor) => t.sum();
-    for (const eps of [0, -1e-6, Number.NaN, Number.POSITIVE_INFINITY]) expectError(() => J.gradcheck(f, [x()], { eps }), J.ArgumentError, 'gradcheck:');
+    for (const eps of [0, -1e-6, Number.NaN, Number.POSITIVE_INFINITY])
+      expectError(() => J.gradcheck(f, [x()], { eps }), J.ArgumentError, 'gradcheck:');
     expectError(() => J.gradcheck(f, [x()], { atol: -1 }), J.ArgumentError, 'gradcheck:');
     expectError(() => J.gradcheck(f, [x()], { rtol: Number.NaN }), J.ArgumentError, 'gradcheck:');
   });
@@ -214,7 +246,9 @@ describe('9. bounded work', () => {
     expect(J.arange(20).reshape([4, 5]).toString()).toBe(
       'tensor([[ 0.,  1.,  2.,  3.,  4.],\n        [ 5.,  6.,  7.,  8.,  9.],\n        [10., 11., 12., 13., 14.],\n        [15., 16., 17., 18., 19.]])',
     );
-    expect(J.formatTensor(J.arange(20).reshape([4, 5]), { threshold: 10, edgeItems: 1 })).toBe('tensor([[ 0., ...,  4.],\n        ...,\n        [15., ..., 19.]])');
+    expect(J.formatTensor(J.arange(20).reshape([4, 5]), { threshold: 10, edgeItems: 1 })).toBe(
+      'tensor([[ 0., ...,  4.],\n        ...,\n        [15., ..., 19.]])',
+    );
     expect(J.formatTensor(J.arange(1001), { threshold: Number.POSITIVE_INFINITY })).not.toContain('...');
     expectError(() => J.formatTensor(x(), { edgeItems: 0 }), J.ArgumentError, 'formatTensor:');
     expectError(() => J.formatTensor(x(), { threshold: -1 }), J.ArgumentError, 'formatTensor:');
@@ -225,7 +259,7 @@ describe('9. bounded work', () => {
       'tensor([[   1., 1001., 2001.],\n        [   2., 1002., 2002.],\n        [   3., 1003., 2003.],\n        ...,\n        [ 997., 1997., 2997.],\n        [ 998., 1998., 2998.],\n        [ 999., 1999., 2999.]])',
     );
   });
-  it("console.log in Node prints the NumPy-style text, not the internals", () => {
+  it('console.log in Node prints the NumPy-style text, not the internals', () => {
     const t = x();
     expect(inspect(t)).toBe(t.toString());
     expect(inspect({ t })).toContain('tensor([[1., 2., 3.]');

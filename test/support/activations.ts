@@ -34,5 +34,12 @@ export const activations: Record<ActivationName, Activation> = {
   // relu(z) = max(z, 0), relu'(z) = 1 for z > 0 and 0 for z < 0
   relu: { f: (z) => Math.max(z, 0), df: (z) => (z > 0 ? 1 : 0), kinked: true, dfError: 0, lipschitz: 1, curvature: 0 },
   // leakyRelu(z) = z for z > 0 and αz for z < 0; its derivative is 1 or α
-  leakyRelu: { f: (z) => (z > 0 ? z : LEAKY_SLOPE * z), df: (z) => (z > 0 ? 1 : LEAKY_SLOPE), kinked: true, dfError: 0, lipschitz: 1, curvature: 0 },
+  leakyRelu: {
+    f: (z) => (z > 0 ? z : LEAKY_SLOPE * z),
+    df: (z) => (z > 0 ? 1 : LEAKY_SLOPE),
+    kinked: true,
+    dfError: 0,
+    lipschitz: 1,
+    curvature: 0,
+  },
 };

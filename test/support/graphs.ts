@@ -40,9 +40,16 @@ export interface GraphCase {
 
 interface Row {
   /** Plans the step for operand shape `x`; returns params, the output shape and the shapes of new inputs. */
-  plan(x: Shape, p: number, q: number, existing: readonly Shape[]): { params: Record<string, unknown>; shape: Shape; partner?: Shape | number } | null;
+  plan(
+    x: Shape,
+    p: number,
+    q: number,
+    existing: readonly Shape[],
+  ): { params: Record<string, unknown>; shape: Shape; partner?: Shape | number } | null;
+  // biome-ignore lint/suspicious/noExplicitAny: each generated op reads its own params; the table holds every kind
   apply(xs: readonly Tensor[], params: Record<string, any>): Tensor;
   /** Distance of the inputs from a kink or tie (Infinity for smooth ops). */
+  // biome-ignore lint/suspicious/noExplicitAny: each generated op reads its own params; the table holds every kind
   margin?(xs: readonly Tensor[], params: Record<string, any>): number;
 }
 
@@ -51,7 +58,9 @@ const same = (x: Shape) => ({ params: {}, shape: x });
 
 /** For binary elementwise ops: the partner operand, an existing value or a new input, and the broadcast shape. */
 function partner(x: Shape, p: number, q: number, existing: readonly Shape[]) {
-  const compatible = existing.map((s, i) => [s, i] as const).filter(([s]) => broadcast(x, s) !== null && sizeOf(broadcast(x, s)!) <= MAX_SIZE);
+  const compatible = existing
+    .map((s, i) => [s, i] as const)
+    .filter(([s]) => broadcast(x, s) !== null && sizeOf(broadcast(x, s)!) <= MAX_SIZE);
   if (p % 3 === 0 && compatible.length > 0) {
     const [s, i] = compatible[q % compatible.length]!;
     return { params: {}, shape: broadcast(x, s)!, partner: i };
@@ -59,10 +68,18 @@ function partner(x: Shape, p: number, q: number, existing: readonly Shape[]) {
   // A new input: x's shape with some axes set to 1, or leading axes dropped, or a new leading axis.
   let shape: number[];
   switch (q % 4) {
-    case 0: shape = [...x]; break;
-    case 1: shape = x.map((d, i) => ((p >> i) & 1 ? 1 : d)); break;
-    case 2: shape = x.slice(Math.min(x.length, 1 + (p % 2))); break;
-    default: shape = [2, ...x]; break;
+    case 0:
+      shape = [...x];
+      break;
+    case 1:
+      shape = x.map((d, i) => ((p >> i) & 1 ? 1 : d));
+      break;
+    case 2:
+      shape = x.slice(Math.min(x.length, 1 + (p % 2)));
+      break;
+    default:
+      shape = [2, ...x];
+      break;
   }
   const out = broadcast(x, shape)!;
   return sizeOf(out) > MAX_SIZE ? null : { params: {}, shape: out, partner: shape };
@@ -96,7 +113,11 @@ const minAbs = (t: Tensor) => Math.min(...Array.from(t.data(), Math.abs));
 const distance = (a: Tensor, b: Tensor) => minAbs(a.sub(b));
 
 const elementwise = (f: (x: Tensor) => Tensor, margin?: Row['margin']): Row => ({ plan: same, apply: ([x]) => f(x!), margin });
-const binaryRow = (f: (x: Tensor, y: Tensor) => Tensor, margin?: Row['margin']): Row => ({ plan: partner, apply: ([x, y]) => f(x!, y!), margin });
+const binaryRow = (f: (x: Tensor, y: Tensor) => Tensor, margin?: Row['margin']): Row => ({
+  plan: partner,
+  apply: ([x, y]) => f(x!, y!),
+  margin,
+});
 const needsRank = (x: Shape, r: number) => x.length >= r;
 const axisOf = (x: Shape, p: number) => p % x.length;
 const reduced = (x: Shape, axes: readonly number[], keepdims: boolean) =>
@@ -115,18 +136,36 @@ export const ops: Record<string, Row> = {
   sin: elementwise((x) => x.sin()),
   cos: elementwise((x) => x.cos()),
   square: elementwise((x) => x.square()),
-  abs: elementwise((x) => x.abs(), ([x]) => minAbs(x!)),
-  relu: elementwise((x) => x.relu(), ([x]) => minAbs(x!)),
-  clamp: elementwise((x) => x.clamp(-0.5, 0.7), ([x]) => Math.min(minAbs(x!.add(0.5)), minAbs(x!.sub(0.7)))),
+  abs: elementwise(
+    (x) => x.abs(),
+    ([x]) => minAbs(x!),
+  ),
+  relu: elementwise(
+    (x) => x.relu(),
+    ([x]) => minAbs(x!),
+  ),
+  clamp: elementwise(
+    (x) => x.clamp(-0.5, 0.7),
+    ([x]) => Math.min(minAbs(x!.add(0.5)), minAbs(x!.sub(0.7))),
+  ),
   // binary elementwise primitives, broadcasting
   add: binaryRow((x, y) => x.add(y)),
   sub: binaryRow((x, y) => x.sub(y)),
   mul: binaryRow((x, y) => x.mul(y)),
   div: binaryRow((x, y) => x.div(positive(y))),
   pow: binaryRow((x, y) => positive(x).pow(y)),
-  maximum: binaryRow((x, y) => x.maximum(y), ([x, y]) => distance(x!, y!)),
-  minimum: binaryRow((x, y) => x.minimum(y), ([x, y]) => distance(x!, y!)),
-  where: binaryRow((x, y) => x.greater(y).where(x.mul(y), x.sub(y)), ([x, y]) => distance(x!, y!)),
+  maximum: binaryRow(
+    (x, y) => x.maximum(y),
+    ([x, y]) => distance(x!, y!),
+  ),
+  minimum: binaryRow(
+    (x, y) => x.minimum(y),
+    ([x, y]) => distance(x!, y!),
+  ),
+  where: binaryRow(
+    (x, y) => x.greater(y).where(x.mul(y), x.sub(y)),
+    ([x, y]) => distance(x!, y!),
+  ),
   // reductions
   sum: {
     plan: (x, p, q) => {
@@ -136,25 +175,35 @@ export const ops: Record<string, Row> = {
     apply: ([x], { axes, keepdims }) => x!.sum(axes, keepdims),
   },
   mean: {
-    plan: (x, p, q) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null),
+    plan: (x, p, q) =>
+      needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
     apply: ([x], { axis, keepdims }) => x!.mean(axis, keepdims),
   },
   max: {
-    plan: (x, p, q) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null),
+    plan: (x, p, q) =>
+      needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
     apply: ([x], { axis, keepdims }) => x!.max(axis, keepdims),
     margin: ([x], { axis }) => tieMargin(x!, axis),
   },
   min: {
-    plan: (x, p, q) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null),
+    plan: (x, p, q) =>
+      needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
     apply: ([x], { axis, keepdims }) => x!.min(axis, keepdims),
     margin: ([x], { axis }) => tieMargin(x!, axis, -1),
   },
   logSumExp: {
-    plan: (x, p, q) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null),
+    plan: (x, p, q) =>
+      needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
     apply: ([x], { axis, keepdims }) => x!.logSumExp(axis, keepdims),
   },
-  softmax: { plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null), apply: ([x], { axis }) => x!.softmax(axis) },
-  logSoftmax: { plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null), apply: ([x], { axis }) => x!.logSoftmax(axis) },
+  softmax: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.softmax(axis),
+  },
+  logSoftmax: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.logSoftmax(axis),
+  },
   // layout
   transpose: {
     plan: (x, p) => {
@@ -245,10 +294,18 @@ export const ops: Record<string, Row> = {
       let w: Shape;
       let left = false;
       switch (p % 5) {
-        case 0: w = [k]; break; // matrix-vector (or vector-vector)
-        case 1: w = [k, n]; break;
-        case 2: w = [2, k, n]; break; // a batch of matrices broadcast against x
-        case 3: w = [...batch.map((d, i) => ((q >> i) & 1 ? 1 : d)), k, n]; break; // batch dims of 1 broadcast
+        case 0:
+          w = [k];
+          break; // matrix-vector (or vector-vector)
+        case 1:
+          w = [k, n];
+          break;
+        case 2:
+          w = [2, k, n];
+          break; // a batch of matrices broadcast against x
+        case 3:
+          w = [...batch.map((d, i) => ((q >> i) & 1 ? 1 : d)), k, n];
+          break; // batch dims of 1 broadcast
         default: {
           if (x.length < 2) return null;
           left = true; // L·x with L [n, m] broadcast over x's batch
@@ -285,10 +342,11 @@ interface Recipe {
 const recipe = (opNamesAllowed: readonly string[], maxSteps: number): fc.Arbitrary<Recipe> =>
   fc.record({
     base: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 3, size: 'max' }),
-    steps: fc.array(
-      fc.record({ op: fc.constantFrom(...opNamesAllowed), a: fc.nat(7), p: fc.nat(63), q: fc.nat(63) }),
-      { minLength: 1, maxLength: maxSteps, size: 'max' },
-    ),
+    steps: fc.array(fc.record({ op: fc.constantFrom(...opNamesAllowed), a: fc.nat(7), p: fc.nat(63), q: fc.nat(63) }), {
+      minLength: 1,
+      maxLength: maxSteps,
+      size: 'max',
+    }),
   });
 
 /** Interprets a recipe: fixes operands, params and new inputs. */
@@ -324,7 +382,14 @@ export function build(r: Recipe): Graph {
 /** Runs the graph on input tensors; returns every value (inputs first). The output is the last. */
 export function runGraph(g: Graph, xs: readonly Tensor[]): Tensor[] {
   const values: Tensor[] = [...xs];
-  for (const s of g.steps) values.push(ops[s.op]!.apply(s.operands.map((i) => values[i]!), s.params as Record<string, any>));
+  for (const s of g.steps)
+    values.push(
+      ops[s.op]!.apply(
+        s.operands.map((i) => values[i]!),
+        // biome-ignore lint/suspicious/noExplicitAny: each generated op reads its own params; the table holds every kind
+        s.params as Record<string, any>,
+      ),
+    );
   return values;
 }
 
@@ -338,18 +403,29 @@ export function results(g: Graph): number[] {
  * The graph's output as a function of its inputs: its one result, or all its results
  * flattened and concatenated (so that every step is on a path to the output).
  */
-export const graphFunction = (g: Graph) => (...xs: Tensor[]): Tensor => {
-  const values = runGraph(g, xs);
-  const outs = results(g).map((i) => values[i]!);
-  return outs.length === 1 ? outs[0]! : concat(outs.map((v) => v.reshape([-1])), 0);
-};
+export const graphFunction =
+  (g: Graph) =>
+  (...xs: Tensor[]): Tensor => {
+    const values = runGraph(g, xs);
+    const outs = results(g).map((i) => values[i]!);
+    return outs.length === 1
+      ? outs[0]!
+      : concat(
+          outs.map((v) => v.reshape([-1])),
+          0,
+        );
+  };
 
 /** The smallest distance from a kink over the graph's steps, and the largest magnitude of any value. */
 export function graphHealth(g: Graph, xs: readonly Tensor[]): { margin: number; magnitude: number } {
   const values = runGraph(g, xs);
   let margin = Infinity;
   g.steps.forEach((s) => {
-    const m = ops[s.op]!.margin?.(s.operands.map((i) => values[i]!), s.params as Record<string, any>);
+    const m = ops[s.op]!.margin?.(
+      s.operands.map((i) => values[i]!),
+      // biome-ignore lint/suspicious/noExplicitAny: each generated op reads its own params; the table holds every kind
+      s.params as Record<string, any>,
+    );
     if (m !== undefined) margin = Math.min(margin, m);
   });
   let magnitude = 0;
@@ -363,7 +439,9 @@ const fmt = (v: number) => (Number.isInteger(v) ? String(v) : String(v));
 export function describeGraph(g: Graph, values?: readonly number[][]): string {
   const lines = g.inputs.map((s, i) => `  v${i} = input ${formatShape(s)}${values ? ` = [${values[i]!.map(fmt).join(', ')}]` : ''}`);
   g.steps.forEach((s, j) => {
-    const params = Object.entries(s.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+    const params = Object.entries(s.params)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ');
     const args = s.operands.map((i) => `v${i}`).join(', ');
     lines.push(`  v${g.inputs.length + j} = ${s.op}(${args}${params ? `; ${params}` : ''}) -> ${formatShape(s.shape)}`);
   });

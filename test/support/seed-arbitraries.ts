@@ -48,20 +48,18 @@ const size = fc.integer({ min: 1, max: 8 });
 /** A whole instance of the seed's network, with or without biases. */
 export function seedCase(dtype: DType = 'float64', opts: { maxSize?: number } = {}): fc.Arbitrary<SeedCase> {
   const dim = opts.maxSize === undefined ? size : fc.integer({ min: 1, max: opts.maxSize });
-  return fc
-    .record({ n: dim, id: dim, h1: dim, h2: dim, od: dim, bias: fc.boolean() })
-    .chain(({ bias, ...sizes }) =>
-      fc.record({
-        sizes: fc.constant(sizes),
-        x0: matrix(sizes.n, sizes.id, dtype),
-        t: matrix(sizes.n, sizes.od, dtype),
-        layers: fc.tuple(
-          layer(sizes.id, sizes.h1, bias, dtype),
-          layer(sizes.h1, sizes.h2, bias, dtype),
-          layer(sizes.h2, sizes.od, bias, dtype),
-        ),
-      }),
-    );
+  return fc.record({ n: dim, id: dim, h1: dim, h2: dim, od: dim, bias: fc.boolean() }).chain(({ bias, ...sizes }) =>
+    fc.record({
+      sizes: fc.constant(sizes),
+      x0: matrix(sizes.n, sizes.id, dtype),
+      t: matrix(sizes.n, sizes.od, dtype),
+      layers: fc.tuple(
+        layer(sizes.id, sizes.h1, bias, dtype),
+        layer(sizes.h1, sizes.h2, bias, dtype),
+        layer(sizes.h2, sizes.od, bias, dtype),
+      ),
+    }),
+  );
 }
 
 /** A readable one-line description of a case, for failure messages. */

@@ -88,7 +88,10 @@ function errorScales(layers: readonly LayerValues[], xs: readonly Matrix[], zs: 
     xScales.push(M.zipWith(abs(xs[i + 1]!), z, (x, zs) => x + lipschitz * zs));
   });
   let upstream = M.zipWith(xScales[layers.length]!, abs(t), (x, y) => x + y);
-  const loss = M.halfSquaredError(upstream, M.map(upstream, () => 0));
+  const loss = M.halfSquaredError(
+    upstream,
+    M.map(upstream, () => 0),
+  );
   const deltas: Matrix[] = new Array(layers.length);
   for (let i = layers.length - 1; i >= 0; i--) {
     const { df, dfError, curvature } = activations[layers[i]!.activation];

@@ -4,7 +4,16 @@ import { jacobiFrameworks, tf, tfjsFrameworks, type Framework, type PeerName, ty
 import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
 import { runMemory, type MemoryReport } from './memory.js';
 import { FULL_TIMING, QUICK_TIMING, measure, type TimingPolicy } from './timing.js';
-import { caseKey, FULL_SIZES, QUICK_SIZES, type BenchCase, type LossTrace, type Prepared, type Sizes, type Unit } from './workloads/types.js';
+import {
+  caseKey,
+  FULL_SIZES,
+  QUICK_SIZES,
+  type BenchCase,
+  type LossTrace,
+  type Prepared,
+  type Sizes,
+  type Unit,
+} from './workloads/types.js';
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
 import { elementwiseCase } from './workloads/elementwise.js';
 import { overheadCases } from './workloads/overhead.js';
@@ -67,10 +76,13 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /** The figure in the row's unit from a median time in milliseconds. */
 function valueOf(c: BenchCase, ms: number): number {
   switch (c.unit) {
-    case 'GFLOP/s': return c.flops! / ms / 1e6;
-    case 'µs/op': return (ms * 1000) / c.ops!;
+    case 'GFLOP/s':
+      return c.flops! / ms / 1e6;
+    case 'µs/op':
+      return (ms * 1000) / c.ops!;
     case 'ms':
-    case 'ms/step': return ms;
+    case 'ms/step':
+      return ms;
   }
 }
 
@@ -135,9 +147,11 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
   if (peers) {
     const w = peers.info.wasm;
     if (opts.peers.includes('wasm')) {
-      notes.push(w.available
-        ? `tfjs-wasm ${peers.info.version}: SIMD ${w.simd ? 'on' : 'off'}, threads ${w.threads ? `on (${w.threadsCount})` : 'off'}`
-        : `tfjs-wasm unavailable: ${w.error}`);
+      notes.push(
+        w.available
+          ? `tfjs-wasm ${peers.info.version}: SIMD ${w.simd ? 'on' : 'off'}, threads ${w.threads ? `on (${w.threadsCount})` : 'off'}`
+          : `tfjs-wasm unavailable: ${w.error}`,
+      );
     }
     notes.push(`tfjs ${peers.info.version} in production mode`);
   }
@@ -159,7 +173,12 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     const policy: TimingPolicy = { ...(opts.quick ? QUICK_TIMING : FULL_TIMING), ...c.timing };
     if (opts.quick && c.timing?.reps === undefined) Object.assign(policy, { warmup: 0, warmupMs: 0, reps: 1 });
     const row: CaseResult = {
-      key: caseKey(c), workload: c.workload, title: c.title, size: c.size, dtype: c.dtype, unit: c.unit,
+      key: caseKey(c),
+      workload: c.workload,
+      title: c.title,
+      size: c.size,
+      dtype: c.dtype,
+      unit: c.unit,
       ...(c.flops === undefined ? {} : { flops: c.flops }),
       ...(c.ops === undefined ? {} : { ops: c.ops }),
       ...(c.baseline === undefined ? {} : { baseline: c.baseline }),
@@ -195,7 +214,8 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     try {
       const report = runMemory(() => jacobiMlp(sizes), { steps, budgetS: opts.memoryBudgetS, log: opts.log });
       memory = { ...report, framework: fw.label, model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}` };
-      if (report.stoppedByBudget) warnings.push(`memory: stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
+      if (report.stoppedByBudget)
+        warnings.push(`memory: stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
     } catch (e) {
       warnings.push(`memory workload failed: ${errorText(e)}`);
     }
@@ -205,8 +225,12 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     date: new Date().toISOString(),
     command,
     machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version,
-      platform: os.platform(), arch: os.arch(), totalMemMB: Math.round(os.totalmem() / 1024 / 1024),
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      node: process.version,
+      platform: os.platform(),
+      arch: os.arch(),
+      totalMemMB: Math.round(os.totalmem() / 1024 / 1024),
     },
     mode: opts.quick ? 'quick' : 'full',
     frameworks: frameworks.map((f) => ({ label: f.label, kind: f.kind, ...(f.unavailable ? { unavailable: f.unavailable } : {}) })),

@@ -31,9 +31,20 @@ Options:
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; json: string | null } | null {
-  const opts: Omit<BenchOptions, 'log'> = { quick: false, backends: ['wasm'], peers: ['cpu', 'wasm'], only: [], ceiling: true, memoryBudgetS: 120 };
+  const opts: Omit<BenchOptions, 'log'> = {
+    quick: false,
+    backends: ['wasm'],
+    peers: ['cpu', 'wasm'],
+    only: [],
+    ceiling: true,
+    memoryBudgetS: 120,
+  };
   let json: string | null = null;
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -47,21 +58,40 @@ function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; 
       return n;
     };
     switch (arg) {
-      case '--help': case '-h': return null;
-      case '--quick': opts.quick = true; break;
-      case '--json': json = value(); break;
-      case '--backend': opts.backends = list(value()); break;
+      case '--help':
+      case '-h':
+        return null;
+      case '--quick':
+        opts.quick = true;
+        break;
+      case '--json':
+        json = value();
+        break;
+      case '--backend':
+        opts.backends = list(value());
+        break;
       case '--peers': {
         const peers = list(value()).filter((p) => p !== 'none');
         for (const p of peers) if (p !== 'cpu' && p !== 'wasm') throw new UsageError(`--peers takes cpu, wasm or none, got '${p}'`);
         opts.peers = peers as PeerName[];
         break;
       }
-      case '--only': opts.only = list(value()).map((w) => (w.toLowerCase() === 'memory' ? 'memory' : w.toUpperCase())); break;
-      case '--no-ceiling': opts.ceiling = false; break;
-      case '--memory-steps': opts.memorySteps = count(value()); break;
-      case '--memory-budget': { const s = count(value()); opts.memoryBudgetS = s === 0 ? null : s; break; }
-      default: throw new UsageError(`unknown option '${arg}' (see --help)`);
+      case '--only':
+        opts.only = list(value()).map((w) => (w.toLowerCase() === 'memory' ? 'memory' : w.toUpperCase()));
+        break;
+      case '--no-ceiling':
+        opts.ceiling = false;
+        break;
+      case '--memory-steps':
+        opts.memorySteps = count(value());
+        break;
+      case '--memory-budget': {
+        const s = count(value());
+        opts.memoryBudgetS = s === 0 ? null : s;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${arg}' (see --help)`);
     }
   }
   if (opts.quick && !argv.includes('--memory-budget')) opts.memoryBudgetS = null;
@@ -70,7 +100,7 @@ function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; 
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2).filter((a) => a !== '--');
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(argv);
   } catch (e) {
@@ -87,7 +117,7 @@ async function main(): Promise<void> {
   const report = await runBench({ ...parsed.opts, log: (line) => console.error(line) }, command);
   console.log(formatReport(report));
   if (parsed.json !== null) {
-    writeFileSync(parsed.json, JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(parsed.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`JSON written to ${parsed.json}`);
   }
 }

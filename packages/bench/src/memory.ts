@@ -35,7 +35,14 @@ const gc = (globalThis as { gc?: () => void }).gc;
 function sample(step: number): MemorySample {
   gc?.();
   const m = process.memoryUsage();
-  return { step, rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB, heapTotalMB: m.heapTotal / MB, externalMB: m.external / MB, arrayBuffersMB: m.arrayBuffers / MB };
+  return {
+    step,
+    rssMB: m.rss / MB,
+    heapUsedMB: m.heapUsed / MB,
+    heapTotalMB: m.heapTotal / MB,
+    externalMB: m.external / MB,
+    arrayBuffersMB: m.arrayBuffers / MB,
+  };
 }
 
 export interface MemoryOptions {
@@ -66,7 +73,8 @@ export function runMemory(prepare: () => Prepared, opts: MemoryOptions): MemoryR
       samples.push(s);
       peakRss = Math.max(peakRss, s.rssMB * MB);
       if (marks.has(step)) checkpoints.push(s);
-      if (step % (sampleEvery * 50) === 0) opts.log?.(`memory: step ${step}/${steps}, rss ${s.rssMB.toFixed(0)} MB, heap ${s.heapUsedMB.toFixed(1)} MB`);
+      if (step % (sampleEvery * 50) === 0)
+        opts.log?.(`memory: step ${step}/${steps}, rss ${s.rssMB.toFixed(0)} MB, heap ${s.heapUsedMB.toFixed(1)} MB`);
     }
     if (budgetS !== null && performance.now() - t0 > budgetS * 1000 && step < steps) {
       stoppedByBudget = true;

@@ -14,10 +14,14 @@ function fmt(x: number): string {
 function cell(r: CellResult | undefined): string {
   if (!r) return '';
   switch (r.status) {
-    case 'ok': return fmt(r.value);
-    case 'n/a': return '—';
-    case 'unavailable': return 'unavail.';
-    case 'error': return 'error';
+    case 'ok':
+      return fmt(r.value);
+    case 'n/a':
+      return '—';
+    case 'unavailable':
+      return 'unavail.';
+    case 'error':
+      return 'error';
   }
 }
 
@@ -32,7 +36,8 @@ function note(row: CaseResult, label: string): string {
   const losses = Object.entries(row.results).flatMap(([fw, r]) =>
     r.status === 'ok' && r.losses && (fw === label || !fw.startsWith('jacobi'))
       ? [`${fw === label ? 'loss' : fw.replace('tfjs-', '')} ${fmt(r.losses.first)}→${fmt(r.losses.last)}`]
-      : []);
+      : [],
+  );
   if (losses.length > 0) parts.push(losses.join(', '));
   const peerNote = Object.values(row.results).find((x) => x.status === 'n/a');
   if (peerNote && peerNote.status === 'n/a') parts.push(peerNote.reason);
@@ -41,7 +46,11 @@ function note(row: CaseResult, label: string): string {
 
 function renderTable(header: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join(' | ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
 }
 
@@ -67,7 +76,9 @@ export function formatReport(report: BenchReport): string {
 
   const c = report.ceiling;
   if (c) {
-    out.push(`WASM SIMD ceiling (f32x4 mul+add, ${c.accumulators} accumulators): ${fmt(c.perCoreGflops)} GFLOP/s per core, ${fmt(c.allCoresGflops)} GFLOP/s on ${c.cores} cores`);
+    out.push(
+      `WASM SIMD ceiling (f32x4 mul+add, ${c.accumulators} accumulators): ${fmt(c.perCoreGflops)} GFLOP/s per core, ${fmt(c.allCoresGflops)} GFLOP/s on ${c.cores} cores`,
+    );
     const matmuls = report.cases.filter((r) => r.unit === 'GFLOP/s' && r.dtype === 'float32');
     for (const fw of report.frameworks) {
       const shares = matmuls.flatMap((r) => {
@@ -81,13 +92,18 @@ export function formatReport(report: BenchReport): string {
 
   const m = report.memory;
   if (m) {
-    const at = (s: { step: number; rssMB: number; heapUsedMB: number }) => `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB`;
+    const at = (s: { step: number; rssMB: number; heapUsedMB: number }) =>
+      `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB`;
     const last = m.samples[m.samples.length - 1]!;
-    out.push(`Memory (${m.framework}, ${m.model}, ${m.stepsRun}/${m.stepsRequested} steps, ${fmt(m.msPerStep)} ms/step, heap read ${m.gcBeforeSamples ? 'after gc()' : 'without gc (run node with --expose-gc)'}):`);
+    out.push(
+      `Memory (${m.framework}, ${m.model}, ${m.stepsRun}/${m.stepsRequested} steps, ${fmt(m.msPerStep)} ms/step, heap read ${m.gcBeforeSamples ? 'after gc()' : 'without gc (run node with --expose-gc)'}):`,
+    );
     for (const s of m.checkpoints) out.push(`  ${at(s)}`);
     if (m.stoppedByBudget) {
       // NOTE: the requested checkpoints were not reached; a tenth of the steps run stands in.
-      const tenth = m.samples.filter((s) => s.step > 0).reduce((a, b) => (Math.abs(b.step - last.step / 10) < Math.abs(a.step - last.step / 10) ? b : a), last);
+      const tenth = m.samples
+        .filter((s) => s.step > 0)
+        .reduce((a, b) => (Math.abs(b.step - last.step / 10) < Math.abs(a.step - last.step / 10) ? b : a), last);
       if (tenth.step !== last.step && !m.checkpoints.includes(tenth)) out.push(`  ${at(tenth)}`);
     }
     if (!m.checkpoints.some((s) => s.step === last.step)) out.push(`  ${at(last)} (last step run; stopped by the ${m.budgetS} s budget)`);

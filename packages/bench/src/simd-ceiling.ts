@@ -42,9 +42,17 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
 const OP = {
-  block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d, br: 0x0c,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32Eqz: 0x45, i32Sub: 0x6b,
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  brIf: 0x0d,
+  br: 0x0c,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32Sub: 0x6b,
   simd: 0xfd,
 } as const;
 // NOTE: SIMD opcodes follow the 0xfd prefix as a LEB128 u32, so 228 is the two bytes e4 01.
@@ -86,7 +94,14 @@ export function simdModuleBytes(accumulators: number): Uint8Array<ArrayBuffer> {
   const code = [...locals, ...body];
 
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec([[0x60, ...vec([[I32]]), ...vec([[F32]])]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...vec([...'run'].map((c) => [c.charCodeAt(0)])), 0x00, 0]])),
@@ -105,7 +120,7 @@ declare const WebAssembly: {
 
 function instantiate(bytes: Uint8Array): RunFn {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-  return instance.exports['run'] as RunFn;
+  return instance.exports.run as RunFn;
 }
 
 /** FLOPs of one call: 8 per accumulator per iteration. */
@@ -158,7 +173,10 @@ async function measureAllCores(bytes: Uint8Array, accumulators: number, iteratio
   const flag = new SharedArrayBuffer(8);
   const signal = new Int32Array(flag);
   const flops = flopsOf(iterations, accumulators);
-  const workers = Array.from({ length: cores }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, iterations, flops, flag } }));
+  const workers = Array.from(
+    { length: cores },
+    () => new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, iterations, flops, flag } }),
+  );
   try {
     const rates = await new Promise<number[]>((resolve, reject) => {
       const gflops: number[] = [];
@@ -203,6 +221,7 @@ export async function measureSimdCeiling(opts: CeilingOptions = {}): Promise<Sim
     byAccumulators[k] = gflops;
     if (gflops > best.gflops) best = { accumulators: k, gflops, iterations };
   }
-  const allCoresGflops = cores > 0 ? await measureAllCores(simdModuleBytes(best.accumulators), best.accumulators, best.iterations, cores) : Number.NaN;
+  const allCoresGflops =
+    cores > 0 ? await measureAllCores(simdModuleBytes(best.accumulators), best.accumulators, best.iterations, cores) : Number.NaN;
   return { perCoreGflops: best.gflops, allCoresGflops, cores, accumulators: best.accumulators, byAccumulators };
 }

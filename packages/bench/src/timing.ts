@@ -17,7 +17,15 @@ export interface TimingPolicy {
   minRepsSlow: number;
 }
 
-export const FULL_TIMING: TimingPolicy = { warmup: 1, warmupMs: 200, minReps: 5, minTotalMs: 500, maxReps: 1000, slowMs: 1000, minRepsSlow: 3 };
+export const FULL_TIMING: TimingPolicy = {
+  warmup: 1,
+  warmupMs: 200,
+  minReps: 5,
+  minTotalMs: 500,
+  maxReps: 1000,
+  slowMs: 1000,
+  minRepsSlow: 3,
+};
 /** `--quick`: every workload once, no warm-up. */
 export const QUICK_TIMING: TimingPolicy = { ...FULL_TIMING, warmup: 0, warmupMs: 0, reps: 1 };
 
@@ -48,9 +56,10 @@ export function measure(fn: () => void, policy: TimingPolicy): Timing {
       fn();
       warmMs = performance.now() - t0;
     }
-    reps = warmMs >= policy.slowMs
-      ? policy.minRepsSlow
-      : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3))));
+    reps =
+      warmMs >= policy.slowMs
+        ? policy.minRepsSlow
+        : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3))));
   }
   const samplesMs: number[] = [];
   for (let i = 0; i < reps; i++) {

@@ -27,11 +27,7 @@ describe('bench harness', () => {
     expect(report.mode).toBe('quick');
     expect(report.frameworks.map((f) => f.label)).toEqual(['jacobi(js)', 'tfjs-cpu']);
     expect(report.notes.some((n) => n.includes("'no-such-backend' skipped"))).toBe(true);
-    expect(report.cases.map((c) => c.key)).toEqual([
-      'W1 matmul N=8',
-      'W1 batched matmul [2,4,8]x[8,8]',
-      'W4 MLP 16-8-4 step batch 4',
-    ]);
+    expect(report.cases.map((c) => c.key)).toEqual(['W1 matmul N=8', 'W1 batched matmul [2,4,8]x[8,8]', 'W4 MLP 16-8-4 step batch 4']);
     for (const row of report.cases) {
       for (const label of ['jacobi(js)', 'tfjs-cpu']) {
         const cell = row.results[label]!;

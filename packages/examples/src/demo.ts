@@ -1,7 +1,11 @@
 // A short tour of @jacobi/tensor: reverse mode, forward mode and PyTorch-style backward().
 import { tensor, grad, jvp, hessian } from '@jacobi/tensor';
 
-const W = tensor([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]);
+const W = tensor([
+  [0.1, 0.2],
+  [0.3, 0.4],
+  [0.5, 0.6],
+]);
 const x = tensor([[0.5, -1, 2]]);
 const f = (x: typeof W) => x.matmul(W).tanh().sum();
 
@@ -14,4 +18,4 @@ const w = tensor([1, 2, 3], { requiresGrad: true, dtype: 'float64' });
 const loss = w.mul(w).sum().mul(0.5);
 loss.backward();
 console.log('backward(): w.grad =', w.grad!.toString());
-console.log('Hessian of Σx³ at [1,2] =\n' + hessian((v) => v.pow(3).sum())(tensor([1, 2])).toString());
+console.log(`Hessian of Σx³ at [1,2] =\n${hessian((v) => v.pow(3).sum())(tensor([1, 2])).toString()}`);

@@ -52,7 +52,9 @@ describe('iris command line', () => {
     const out = await mkdtemp(join(tmpdir(), 'jacobi-iris-'));
     // As plain `node` runs it (under `pnpm test` the variable would say pnpm).
     const env = { ...process.env, npm_config_user_agent: '' };
-    const train = await run('node', [join(dist, 'train.js'), '--epochs', '40', '--optimizer', 'adam', '--lr', '0.05', '--out', out], { env });
+    const train = await run('node', [join(dist, 'train.js'), '--epochs', '40', '--optimizer', 'adam', '--lr', '0.05', '--out', out], {
+      env,
+    });
     expect(train.stdout).toMatch(/epoch 40\/40/);
     expect(train.stdout).toMatch(/final test: {2}accuracy \d\.\d{4}/);
     expect(train.stdout).toContain(join(out, 'model.safetensors'));
@@ -64,22 +66,38 @@ describe('iris command line', () => {
     expect(next).toMatch(/^node \S+predict\.js --model /);
     const hinted = await run('sh', ['-c', next!]);
     expect(hinted.stdout).toMatch(/5\.1, 3\.5, 1\.4, 0\.2 .* setosa/);
-    const p = await run('node', [join(dist, 'predict.js'), '--model', join(out, 'model.safetensors'), '5.1,3.5,1.4,0.2', '6.7,3.0,5.2,2.3']);
+    const p = await run('node', [
+      join(dist, 'predict.js'),
+      '--model',
+      join(out, 'model.safetensors'),
+      '5.1,3.5,1.4,0.2',
+      '6.7,3.0,5.2,2.3',
+    ]);
     expect(p.stdout).toMatch(/5\.1, 3\.5, 1\.4, 0\.2 .* setosa/);
     expect(p.stdout).toMatch(/6\.7, 3, 5\.2, 2\.3 .* virginica/);
   });
 
   it('prints its next step as the npx command of the README when run by pnpm', async () => {
     const { scriptCommand } = await import('../src/lib/script-command.js');
-    expect(scriptCommand('iris:predict', '/x/predict.js', ['--model', 'out/iris/model.safetensors', '5.1,3.5,1.4,0.2'], 'pnpm/12.4.2 npm/? node/v20.20.2 linux x64')).toBe(
-      'npx -y pnpm@12.4.2 iris:predict --model out/iris/model.safetensors 5.1,3.5,1.4,0.2',
+    expect(
+      scriptCommand(
+        'iris:predict',
+        '/x/predict.js',
+        ['--model', 'out/iris/model.safetensors', '5.1,3.5,1.4,0.2'],
+        'pnpm/12.4.2 npm/? node/v20.20.2 linux x64',
+      ),
+    ).toBe('npx -y pnpm@12.4.2 iris:predict --model out/iris/model.safetensors 5.1,3.5,1.4,0.2');
+    expect(scriptCommand('iris:predict', '/x/predict.js', ['--model', "it's here"], '')).toMatch(
+      /^node \S*predict\.js --model 'it'\\''s here'$/,
     );
-    expect(scriptCommand('iris:predict', '/x/predict.js', ['--model', "it's here"], '')).toMatch(/^node \S*predict\.js --model 'it'\\''s here'$/);
   });
 
   it('rejects bad flags with a message and exit code 2', async () => {
     for (const args of [['--epochs', 'ten'], ['--hidden', '16,'], ['--optimizer', 'rmsprop'], ['--nope']]) {
-      const failure = await run('node', [join(dist, 'train.js'), ...args]).then(() => null, (e: { code: number; stderr: string }) => e);
+      const failure = await run('node', [join(dist, 'train.js'), ...args]).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(failure?.code).toBe(2);
       expect(failure?.stderr).toMatch(/^error: /);
     }

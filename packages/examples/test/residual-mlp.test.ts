@@ -14,10 +14,21 @@ describe('residual MLP example', () => {
 
   it('names its parameters by field and learns the spirals', () => {
     const model = new ResidualMLP({ inFeatures: 2, width: 16, depth: 2, classes: 2, seed: 0 });
-    expect(model.namedParameters().map(([n]) => n).slice(0, 4)).toEqual(['input.weight', 'input.bias', 'blocks.0.inner.weight', 'blocks.0.inner.bias']);
+    expect(
+      model
+        .namedParameters()
+        .map(([n]) => n)
+        .slice(0, 4),
+    ).toEqual(['input.weight', 'input.bias', 'blocks.0.inner.weight', 'blocks.0.inner.bias']);
     const { x, labels } = spirals(50, 1);
     const before = accuracy(predict(model, x), labels);
-    fit(model, x, oneHot(labels, 2), { optimizer: new Adam(model.parameters(), { lr: 0.02 }), loss: softmaxCrossEntropy, epochs: 60, batchSize: 25, rng: rng(2) });
+    fit(model, x, oneHot(labels, 2), {
+      optimizer: new Adam(model.parameters(), { lr: 0.02 }),
+      loss: softmaxCrossEntropy,
+      epochs: 60,
+      batchSize: 25,
+      rng: rng(2),
+    });
     expect(accuracy(predict(model, x), labels)).toBeGreaterThan(Math.max(0.9, before));
   });
 });

@@ -66,7 +66,9 @@ export function resolveActivation(op: string, activation: Activation | Activatio
   if (activation === undefined) return identity;
   if (typeof activation === 'function') return activation;
   if (typeof activation !== 'string' || !Object.hasOwn(activations, activation)) {
-    throw new ArgumentError(`${op}: unknown activation ${describeValue(activation)} (expected a function or one of ${Object.keys(activations).join(', ')})`);
+    throw new ArgumentError(
+      `${op}: unknown activation ${describeValue(activation)} (expected a function or one of ${Object.keys(activations).join(', ')})`,
+    );
   }
   return activations[activation as ActivationName];
 }

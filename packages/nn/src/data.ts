@@ -1,7 +1,17 @@
 // Data helpers: one-hot targets, a seeded (optionally stratified) split, feature
 // standardisation and a seeded mini-batch iterator. All work on whole tensors row by row.
 import { ArgumentError, ShapeError, Tensor, tensor, type DType, type Rng } from '@jacobi/tensor';
-import { checkBoolean, checkDType, checkInteger, checkNumber, checkOptions, checkRng, checkShape, checkTensor, describeValue } from './validate.js';
+import {
+  checkBoolean,
+  checkDType,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkRng,
+  checkShape,
+  checkTensor,
+  describeValue,
+} from './validate.js';
 
 /** Throws unless `labels` holds integers in [0, numClasses) (any non-negative integer without it). */
 function checkLabels(op: string, labels: ArrayLike<number>, numClasses?: number): void {
@@ -22,7 +32,8 @@ function labelArray(op: string, labels: unknown, numClasses?: number): number[] 
     checkLabels(op, values, numClasses);
     return values;
   }
-  if (!Array.isArray(labels)) throw new ArgumentError(`${op}: labels must be an array of class indices or a 1-D Tensor, got ${describeValue(labels)}`);
+  if (!Array.isArray(labels))
+    throw new ArgumentError(`${op}: labels must be an array of class indices or a 1-D Tensor, got ${describeValue(labels)}`);
   checkLabels(op, labels as unknown as ArrayLike<number>, numClasses);
   return [...(labels as number[])];
 }
@@ -63,7 +74,8 @@ function gatherRows(op: string, x: unknown, indices: unknown): Tensor {
   const n = t.shape[0]!;
   for (let i = 0; i < indices.length; i++) {
     const r: unknown = indices[i];
-    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= n) throw new ArgumentError(`${op}: row index ${i} is ${describeValue(r)}, out of range for ${n} rows`);
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= n)
+      throw new ArgumentError(`${op}: row index ${i} is ${describeValue(r)}, out of range for ${n} rows`);
   }
   const shape = checkShape(op, 'the result shape', [indices.length, ...t.shape.slice(1)]);
   const rowSize = t.size / Math.max(1, n);
@@ -90,7 +102,8 @@ function shuffled(op: string, n: unknown, r: unknown): number[] {
   for (let i = count - 1; i > 0; i--) {
     const j: unknown = g.int(i + 1);
     // NOTE: any object with int() is accepted as a generator, so its answers are checked too.
-    if (typeof j !== 'number' || !Number.isInteger(j) || j < 0 || j > i) throw new ArgumentError(`${op}: the generator's int(${i + 1}) returned ${describeValue(j)}, expected an integer in [0, ${i}]`);
+    if (typeof j !== 'number' || !Number.isInteger(j) || j < 0 || j > i)
+      throw new ArgumentError(`${op}: the generator's int(${i + 1}) returned ${describeValue(j)}, expected an integer in [0, ${i}]`);
     [p[i], p[j]] = [p[j]!, p[i]!];
   }
   return p;
@@ -140,7 +153,8 @@ export interface Split<Y> {
 export function trainTestSplit<Y extends Tensor | readonly number[]>(x: Tensor, y: Y, opts: SplitOptions): Split<Y> {
   const op = 'trainTestSplit';
   const n = checkTensor(op, 'x', x, 1).shape[0]!;
-  if (!(y instanceof Tensor) && !Array.isArray(y)) throw new ArgumentError(`${op}: y must be a Tensor or an array, got ${describeValue(y)}`);
+  if (!(y instanceof Tensor) && !Array.isArray(y))
+    throw new ArgumentError(`${op}: y must be a Tensor or an array, got ${describeValue(y)}`);
   const yRows = y instanceof Tensor ? checkTensor(op, 'y', y, 1).shape[0] : y.length;
   if (yRows !== n) throw new ShapeError(`${op}: x has ${n} rows but y has ${yRows}`);
   const o = checkOptions(op, opts);
@@ -149,7 +163,9 @@ export function trainTestSplit<Y extends Tensor | readonly number[]>(x: Tensor, 
   const testSize = o.testSize === undefined ? 0.25 : checkNumber(op, 'opts.testSize', o.testSize, 0);
   const share = testSize >= 1 ? testSize / n : testSize;
   if (!(share > 0 && share < 1) || (testSize >= 1 && !Number.isInteger(testSize))) {
-    throw new ArgumentError(`${op}: opts.testSize must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${describeValue(testSize)}`);
+    throw new ArgumentError(
+      `${op}: opts.testSize must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${describeValue(testSize)}`,
+    );
   }
   const stratify = o.stratify ?? false;
   if (typeof stratify !== 'boolean' && !(stratify instanceof Tensor) && !Array.isArray(stratify)) {
@@ -176,9 +192,17 @@ export function trainTestSplit<Y extends Tensor | readonly number[]>(x: Tensor, 
   const inTest = new Set(test);
   const trainIndex = order.filter((i) => !inTest.has(i));
   const testIndex = order.filter((i) => inTest.has(i));
-  if (trainIndex.length === 0 || testIndex.length === 0) throw new ArgumentError(`${op}: opts.testSize ${testSize} leaves an empty part for ${n} rows`);
+  if (trainIndex.length === 0 || testIndex.length === 0)
+    throw new ArgumentError(`${op}: opts.testSize ${testSize} leaves an empty part for ${n} rows`);
   const pick = (idx: number[]): Y => (y instanceof Tensor ? gatherRows(op, y, idx) : idx.map((i) => (y as readonly number[])[i]!)) as Y;
-  return { xTrain: gatherRows(op, x, trainIndex), xTest: gatherRows(op, x, testIndex), yTrain: pick(trainIndex), yTest: pick(testIndex), trainIndex, testIndex };
+  return {
+    xTrain: gatherRows(op, x, trainIndex),
+    xTest: gatherRows(op, x, testIndex),
+    yTrain: pick(trainIndex),
+    yTest: pick(testIndex),
+    trainIndex,
+    testIndex,
+  };
 }
 
 function stratifyLabels(y: Tensor | readonly number[]): number[] {
@@ -209,7 +233,8 @@ export class Standardizer {
   /** Fits the column statistics of a `[rows, features]` tensor. */
   static fit(x: Tensor): Standardizer {
     checkTensor('Standardizer.fit', 'x', x);
-    if (x.ndim !== 2 || x.shape[0] === 0) throw new ShapeError(`Standardizer.fit: x must be a non-empty [rows, features] tensor, got shape [${x.shape}]`);
+    if (x.ndim !== 2 || x.shape[0] === 0)
+      throw new ShapeError(`Standardizer.fit: x must be a non-empty [rows, features] tensor, got shape [${x.shape}]`);
     const mean = x.mean(0).detach();
     const variance = x.sub(mean).square().mean(0);
     const std = variance.greater(0).where(variance.sqrt(), 1).detach();
@@ -220,11 +245,14 @@ export class Standardizer {
   static fromStatistics(mean: readonly number[], std: readonly number[]): Standardizer {
     const op = 'Standardizer.fromStatistics';
     if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== std.length || mean.length === 0) {
-      throw new ArgumentError(`${op}: mean and std must be non-empty arrays of one length, got ${describeValue(mean)} and ${describeValue(std)}`);
+      throw new ArgumentError(
+        `${op}: mean and std must be non-empty arrays of one length, got ${describeValue(mean)} and ${describeValue(std)}`,
+      );
     }
     for (let i = 0; i < mean.length; i++) {
       checkNumber(op, `mean[${i}]`, mean[i]);
-      if (!(checkNumber(op, `std[${i}]`, std[i]) > 0)) throw new ArgumentError(`${op}: std[${i}] must be positive, got ${describeValue(std[i])}`);
+      if (!(checkNumber(op, `std[${i}]`, std[i]) > 0))
+        throw new ArgumentError(`${op}: std[${i}] must be positive, got ${describeValue(std[i])}`);
     }
     return new Standardizer(tensor([...mean]), tensor([...std]));
   }

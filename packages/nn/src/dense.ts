@@ -1,7 +1,17 @@
 // The fully connected layer of the seed: Y = f(X W + b) with row-vector inputs.
 import { ArgumentError, ShapeError, Tensor, type DType, type Rng } from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
-import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkShape, checkTensor, describeValue, inContext } from './validate.js';
+import {
+  checkBoolean,
+  checkDType,
+  checkInteger,
+  checkOptions,
+  checkRng,
+  checkShape,
+  checkTensor,
+  describeValue,
+  inContext,
+} from './validate.js';
 import { resolveActivation, type Activation, type ActivationName } from './activations.js';
 import { defaultRng, resolveInitializer, type Initializer, type InitializerName } from './init.js';
 
@@ -68,7 +78,9 @@ export class Dense extends Module {
     const op = methodName(this, 'forward');
     checkTensor(op, 'x', x);
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new ShapeError(`${op}: input of shape [${x.shape}] does not fit a layer with ${this.inFeatures} input features (expected [..., ${this.inFeatures}])`);
+      throw new ShapeError(
+        `${op}: input of shape [${x.shape}] does not fit a layer with ${this.inFeatures} input features (expected [..., ${this.inFeatures}])`,
+      );
     }
     return inContext(op, () => {
       const y = x.matmul(this.weight);

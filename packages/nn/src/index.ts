@@ -10,7 +10,15 @@ export type { Activation, ActivationName } from './activations.js';
 export { halfSquaredError, mse, softmaxCrossEntropy, binaryCrossEntropy } from './losses.js';
 export type { Reduction, LossOptions, BinaryCrossEntropyOptions } from './losses.js';
 export {
-  initializers, glorotUniform, glorotNormal, heUniform, heNormal, zerosInit, constant, fans, resolveInitializer,
+  initializers,
+  glorotUniform,
+  glorotNormal,
+  heUniform,
+  heNormal,
+  zerosInit,
+  constant,
+  fans,
+  resolveInitializer,
 } from './init.js';
 export type { Initializer, InitializerName } from './init.js';
 export { Optimizer } from './optim/optimizer.js';

@@ -41,7 +41,9 @@ function initializer(op: string, fill: (shape: number[], r: Rng, dtype: DType) =
 }
 
 function uniform(shape: readonly number[], limit: number, r: Rng, dtype: DType): Tensor {
-  return rand(shape, { rng: r, dtype }).mul(2 * limit).sub(limit);
+  return rand(shape, { rng: r, dtype })
+    .mul(2 * limit)
+    .sub(limit);
 }
 
 /** Glorot/Xavier uniform: U(−a, a) with a = gain·√(6 / (fanIn + fanOut)). */
@@ -68,7 +70,9 @@ export function heUniform(gain = Math.SQRT2): Initializer {
 /** He/Kaiming normal: N(0, σ²) with σ = gain / √fanIn; the default gain √2 suits ReLU. */
 export function heNormal(gain = Math.SQRT2): Initializer {
   checkNumber('heNormal', 'gain', gain);
-  return initializer('heNormal', (shape, r, dtype) => randn(shape, { rng: r, dtype }).mul(gain / Math.sqrt(Math.max(1, fansOf(shape).fanIn))));
+  return initializer('heNormal', (shape, r, dtype) =>
+    randn(shape, { rng: r, dtype }).mul(gain / Math.sqrt(Math.max(1, fansOf(shape).fanIn))),
+  );
 }
 /** All zeros (`opts.rng` is required by the Initializer type but not used). */
 export const zerosInit: Initializer = (shape, opts) => {
@@ -118,7 +122,9 @@ export function resolveInitializer(op: string, init: Initializer | InitializerNa
   checkString('resolveInitializer', 'op', op, { nonEmpty: true });
   if (typeof init === 'function') return init;
   if (typeof init === 'string' && Object.hasOwn(initializers, init)) return initializers[init];
-  throw new ArgumentError(`${op}: unknown initialiser ${describeValue(init)} (expected a function or one of ${Object.keys(initializers).join(', ')})`);
+  throw new ArgumentError(
+    `${op}: unknown initialiser ${describeValue(init)} (expected a function or one of ${Object.keys(initializers).join(', ')})`,
+  );
 }
 
 let sharedRng: Rng | null = null;

@@ -71,7 +71,10 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
   const classes = logits.shape[logits.ndim - 1]!;
   const batchShape = logits.shape.slice(0, -1);
   let target: Tensor;
-  if (Array.isArray(labels) || (labels instanceof Tensor && labels.shape.join() === batchShape.join() && labels.ndim === batchShape.length)) {
+  if (
+    Array.isArray(labels) ||
+    (labels instanceof Tensor && labels.shape.join() === batchShape.join() && labels.ndim === batchShape.length)
+  ) {
     const flat = Array.isArray(labels) ? (labels as readonly number[]) : Array.from((labels as Tensor).data());
     const batchSize = batchShape.reduce((a, b) => a * b, 1);
     if (flat.length !== batchSize) {
@@ -82,7 +85,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
     sameShape(op, logits, labels, ['logits', 'labels']);
     target = labels;
   } else {
-    throw new ArgumentError(`${op}: labels must be class indices (an array or a tensor) or a probability tensor, got ${describeValue(labels)}`);
+    throw new ArgumentError(
+      `${op}: labels must be class indices (an array or a tensor) or a probability tensor, got ${describeValue(labels)}`,
+    );
   }
   const perSample = target.mul(logits.logSoftmax(-1)).sum(-1).neg();
   return reduce(perSample, reduction);
@@ -124,10 +129,10 @@ function checkUnitInterval(op: string, name: string, t: Tensor, hint = ''): void
   const data = t.data();
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!(v >= 0 && v <= 1)) throw new ArgumentError(`${op}: ${name} must hold probabilities in [0, 1], got ${describeValue(v)} at flat index ${i}${hint}`);
+    if (!(v >= 0 && v <= 1))
+      throw new ArgumentError(`${op}: ${name} must hold probabilities in [0, 1], got ${describeValue(v)} at flat index ${i}${hint}`);
   }
 }
-
 
 /**
  * log(1 + eˣ) as logSumExp(0, x). NOTE: not max(x,0) + log(1 + e^−|x|): that form is equally

@@ -12,18 +12,23 @@ import { checkTensor, describeValue } from './validate.js';
 export function accuracy(scores: Tensor, labels: Tensor | readonly number[]): number {
   const op = 'accuracy';
   checkTensor(op, 'scores', scores);
-  if (scores.ndim !== 2 || scores.shape[1] === 0) throw new ShapeError(`${op}: scores must be a [rows, classes] tensor with classes ≥ 1, got shape [${scores.shape}]`);
+  if (scores.ndim !== 2 || scores.shape[1] === 0)
+    throw new ShapeError(`${op}: scores must be a [rows, classes] tensor with classes ≥ 1, got shape [${scores.shape}]`);
   const predicted = scores.argmax(-1).data();
   let truth: ArrayLike<number>;
   if (labels instanceof Tensor) {
     if (labels.shape.join() === scores.shape.join()) truth = labels.argmax(-1).data();
     else if (labels.ndim === 1) truth = labels.data();
-    else throw new ShapeError(`accuracy: labels of shape [${labels.shape}] fit neither indices [${scores.shape[0]}] nor one-hot [${scores.shape}]`);
+    else
+      throw new ShapeError(
+        `accuracy: labels of shape [${labels.shape}] fit neither indices [${scores.shape[0]}] nor one-hot [${scores.shape}]`,
+      );
   } else if (Array.isArray(labels)) {
     if (labels.length !== predicted.length) throw new ShapeError(`${op}: ${labels.length} labels for ${predicted.length} rows`);
     for (let i = 0; i < labels.length; i++) {
       const v: unknown = labels[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ArgumentError(`${op}: label ${i} is ${describeValue(v)}, expected a non-negative integer`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw new ArgumentError(`${op}: label ${i} is ${describeValue(v)}, expected a non-negative integer`);
     }
     truth = labels;
   } else {

@@ -100,7 +100,7 @@ export abstract class Module {
     }
     checkFunction(op, 'fn', fn);
     const saved = slots.map(([, s]) => (s.owner as Record<string, Tensor>)[s.key]!);
-    slots.forEach(([name, s], i) => {
+    slots.forEach(([name, _s], i) => {
       const p: unknown = params[i];
       if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: params[${i}] (${name}) must be a Tensor, got ${describeValue(p)}`);
       if (p.shape.join() !== saved[i]!.shape.join() || p.ndim !== saved[i]!.ndim) {
@@ -162,7 +162,8 @@ export function checkStateDict(model: Module, state: ReadonlyMap<string, Tensor>
 /** `checkStateDict` for the functions built on it: `op` names the function the user called. */
 export function prepareStateDict(op: string, model: unknown, state: unknown, file: string | undefined): () => void {
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
-  if (!(state instanceof Map)) throw new ArgumentError(`${op}: state must be a Map from parameter names to Tensors, got ${describeValue(state)}`);
+  if (!(state instanceof Map))
+    throw new ArgumentError(`${op}: state must be a Map from parameter names to Tensors, got ${describeValue(state)}`);
   const fail = (msg: string, tensor: string) => new ModelFileError(msg, { op, file, tensor });
   const entries = state as ReadonlyMap<unknown, unknown>;
   const params = model.namedParameters();
@@ -176,7 +177,8 @@ export function prepareStateDict(op: string, model: unknown, state: unknown, fil
     }
   }
   for (const name of entries.keys()) {
-    if (typeof name !== 'string' || !names.has(name)) throw fail(`unexpected tensor ${describeValue(name)}: the model has no such parameter`, String(name));
+    if (typeof name !== 'string' || !names.has(name))
+      throw fail(`unexpected tensor ${describeValue(name)}: the model has no such parameter`, String(name));
   }
   // NOTE: the new values are cast (copied) now, so the commit below cannot fail half-way.
   const values = params.map(([name, p]) => (entries.get(name) as Tensor).astype(p.dtype).detach());

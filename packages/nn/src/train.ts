@@ -20,7 +20,14 @@ export type GradientMode = 'backward' | 'functional';
  * forward pass, the loss, the backward pass or the step throws, the parameters, the
  * optimiser and every `.grad` are as they were before the call.
  */
-export function trainStep(model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, mode: GradientMode = 'backward'): number {
+export function trainStep(
+  model: Module,
+  optimizer: Optimizer,
+  loss: LossFunction,
+  x: Tensor,
+  y: Tensor,
+  mode: GradientMode = 'backward',
+): number {
   const op = 'trainStep';
   checkStepArguments(op, model, optimizer, loss, x, y);
   return stepOnce(op, model, optimizer, loss, x, y, checkChoice(op, 'mode', mode, MODES));
@@ -38,7 +45,8 @@ function checkStepArguments(op: string, model: unknown, optimizer: unknown, loss
 
 function stepOnce(op: string, model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, mode: GradientMode): number {
   const scalarLoss = (value: unknown): Tensor => {
-    if (!(value instanceof Tensor) || value.size !== 1) throw new ArgumentError(`${op}: the loss function returned ${describeValue(value)}, expected a one-element Tensor`);
+    if (!(value instanceof Tensor) || value.size !== 1)
+      throw new ArgumentError(`${op}: the loss function returned ${describeValue(value)}, expected a one-element Tensor`);
     return value;
   };
   if (mode === 'backward') {
@@ -107,7 +115,15 @@ function checkEpochOptions(op: string, opts: unknown, x: Tensor): (xs: Tensor, y
   return (xs, ys) => ({ batches: batchesOf(op, xs, ys, batchOptions), mode });
 }
 
-function epochOnce(op: string, model: Module, optimizer: Optimizer, loss: LossFunction, x: Tensor, y: Tensor, epoch: (xs: Tensor, ys: Tensor) => CheckedEpoch): number {
+function epochOnce(
+  op: string,
+  model: Module,
+  optimizer: Optimizer,
+  loss: LossFunction,
+  x: Tensor,
+  y: Tensor,
+  epoch: (xs: Tensor, ys: Tensor) => CheckedEpoch,
+): number {
   const { batches, mode } = epoch(x, y);
   model.train();
   let total = 0;
@@ -142,6 +158,7 @@ export interface FitOptions extends EpochOptions {
   /** Passes over the data, an integer ≥ 0 (0 trains nothing and returns `[]`). */
   epochs: number;
   /** Called after each epoch with its number (from 1) and mean batch loss; return `false` to stop. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing must be accepted as one that does not stop.
   onEpoch?: (epoch: number, loss: number) => void | boolean;
 }
 

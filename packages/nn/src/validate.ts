@@ -81,27 +81,34 @@ export function checkChoice<T extends string>(op: string, name: string, value: u
 
 /** Throws unless `value` is 'float32' or 'float64'. */
 export function checkDType(op: string, name: string, value: unknown): DType {
-  if (value !== 'float32' && value !== 'float64') throw new DTypeError(`${op}: ${name} must be 'float32' or 'float64', got ${describeValue(value)}`);
+  if (value !== 'float32' && value !== 'float64')
+    throw new DTypeError(`${op}: ${name} must be 'float32' or 'float64', got ${describeValue(value)}`);
   return value;
 }
 
 /** Throws unless `value` looks like a generator from `rng(seed)` (it has uniform, normal and int). */
 export function checkRng(op: string, name: string, value: unknown): Rng {
-  const ok = typeof value === 'object' && value !== null && (['uniform', 'normal', 'int'] as const).every((k) => typeof (value as Record<string, unknown>)[k] === 'function');
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    (['uniform', 'normal', 'int'] as const).every((k) => typeof (value as Record<string, unknown>)[k] === 'function');
   if (!ok) throw new ArgumentError(`${op}: ${name} must be a generator from rng(seed), got ${describeValue(value)}`);
   return value as Rng;
 }
 
 /** Throws unless `value` is an array of non-negative integers whose product is at most MAX_ELEMENTS. */
 export function checkShape(op: string, name: string, value: unknown): number[] {
-  if (!Array.isArray(value) || value.length > 32) throw new ShapeError(`${op}: ${name} must be an array of at most 32 sizes, got ${describeValue(value)}`);
+  if (!Array.isArray(value) || value.length > 32)
+    throw new ShapeError(`${op}: ${name} must be an array of at most 32 sizes, got ${describeValue(value)}`);
   let size = 1;
   for (let i = 0; i < value.length; i++) {
     const d: unknown = value[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${op}: ${name}[${i}] must be a non-negative integer, got ${describeValue(d)}`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      throw new ShapeError(`${op}: ${name}[${i}] must be a non-negative integer, got ${describeValue(d)}`);
     size *= d;
   }
-  if (size > MAX_ELEMENTS) throw new ShapeError(`${op}: ${name} [${value.join(',')}] has ${size} elements, more than the ${MAX_ELEMENTS} a tensor may hold`);
+  if (size > MAX_ELEMENTS)
+    throw new ShapeError(`${op}: ${name} [${value.join(',')}] has ${size} elements, more than the ${MAX_ELEMENTS} a tensor may hold`);
   return [...(value as number[])];
 }
 
@@ -125,7 +132,8 @@ export function checkOptions(op: string, value: unknown, name = 'options'): Read
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (value === undefined) return out;
   const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new ArgumentError(`${op}: ${name} must be an object (or undefined), got ${describeValue(value)}`);
+  if (proto !== Object.prototype && proto !== null)
+    throw new ArgumentError(`${op}: ${name} must be an object (or undefined), got ${describeValue(value)}`);
   for (const key of Object.keys(value as object)) out[key] = (value as Record<string, unknown>)[key];
   return out;
 }

@@ -5,12 +5,21 @@ import { Standardizer, accuracy, miniBatches, oneHot, takeRows, trainTestSplit }
 
 describe('oneHot and accuracy', () => {
   it('one-hot encodes and checks labels', () => {
-    expect(oneHot([0, 2, 1], 3).toArray()).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 0]]);
+    expect(oneHot([0, 2, 1], 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 1, 0],
+    ]);
     expect(() => oneHot([3], 3)).toThrow(/label 0 is 3, expected an integer in \[0, 3\)/);
     expect(() => oneHot([0.5], 3)).toThrow(ArgumentError);
   });
   it('scores argmax against indices or one-hot rows', () => {
-    const scores = tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]]);
+    const scores = tensor([
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.6, 0.4],
+      [0.3, 0.7],
+    ]);
     expect(accuracy(scores, [0, 0, 0, 1])).toBe(0.75);
     expect(accuracy(scores, oneHot([0, 1, 0, 1], 2))).toBe(1);
     expect(() => accuracy(scores, [0])).toThrow(ShapeError);
@@ -42,11 +51,20 @@ describe('trainTestSplit', () => {
 
 describe('Standardizer', () => {
   it('fits on train and applies the same statistics to test', () => {
-    const train = tensor([[1, 5], [3, 5]], { dtype: 'float64' });
+    const train = tensor(
+      [
+        [1, 5],
+        [3, 5],
+      ],
+      { dtype: 'float64' },
+    );
     const s = Standardizer.fit(train);
     expect(s.mean.toArray()).toEqual([2, 5]);
     expect(s.std.toArray()).toEqual([1, 1]); // a constant column gets std 1
-    expect(s.transform(train).toArray()).toEqual([[-1, 0], [1, 0]]);
+    expect(s.transform(train).toArray()).toEqual([
+      [-1, 0],
+      [1, 0],
+    ]);
     expect(s.transform(tensor([[4, 7]], { dtype: 'float64' })).toArray()).toEqual([[2, 2]]);
     expect(() => s.transform(tensor([[1, 2, 3]]))).toThrow(ShapeError);
   });
@@ -58,10 +76,11 @@ describe('miniBatches', () => {
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 50 }), fc.integer(), (n, size, seed) => {
         const x = tensor(Array.from({ length: n }, (_, i) => [i]));
         const y = tensor(Array.from({ length: n }, (_, i) => [-i]));
-        const rows = (s: number) => [...miniBatches(x, y, { batchSize: size, rng: rng(s) })].map(([xb, yb]) => {
-          expect((yb.toArray() as number[][]).map((r) => -r[0]!)).toEqual((xb.toArray() as number[][]).map((r) => r[0]));
-          return (xb.toArray() as number[][]).map((r) => r[0]!);
-        });
+        const rows = (s: number) =>
+          [...miniBatches(x, y, { batchSize: size, rng: rng(s) })].map(([xb, yb]) => {
+            expect((yb.toArray() as number[][]).map((r) => -r[0]!)).toEqual((xb.toArray() as number[][]).map((r) => r[0]));
+            return (xb.toArray() as number[][]).map((r) => r[0]!);
+          });
         const batches = rows(seed);
         expect(batches.every((b, i) => b.length === (i < batches.length - 1 ? size : n - size * (batches.length - 1)))).toBe(true);
         expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));

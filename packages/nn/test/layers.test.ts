@@ -1,8 +1,22 @@
 import { describe, it, expect } from 'vitest';
-import { ArgumentError, ShapeError, Tensor, rng, tensor, zeros } from '@jacobi/tensor';
+import { ArgumentError, ShapeError, type Tensor, rng, tensor, zeros } from '@jacobi/tensor';
 import {
-  Dense, Sequential, constant, fans, gelu, glorotNormal, glorotUniform, heNormal, heUniform, identity, initializers, leakyRelu, relu,
-  sigmoid, softmax, tanh,
+  Dense,
+  Sequential,
+  constant,
+  fans,
+  gelu,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  identity,
+  initializers,
+  leakyRelu,
+  relu,
+  sigmoid,
+  softmax,
+  tanh,
 } from '@jacobi/nn';
 
 const close = (t: Tensor, expected: number[] | number[][], digits = 6) => {
@@ -12,7 +26,13 @@ const close = (t: Tensor, expected: number[] | number[][], digits = 6) => {
 
 function fixedDense(opts: ConstructorParameters<typeof Dense>[2] = {}): Dense {
   const d = new Dense(3, 2, { ...opts, init: constant(0) });
-  d.weight.assign(tensor([[1, 2], [3, 4], [5, 6]]));
+  d.weight.assign(
+    tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]),
+  );
   d.bias?.assign(tensor([0.5, -1]));
   return d;
 }
@@ -22,8 +42,30 @@ describe('Dense', () => {
     const d = fixedDense();
     expect(d.weight.shape).toEqual([3, 2]);
     expect(d.bias!.shape).toEqual([2]);
-    close(d.forward(tensor([[1, 0, -1], [0, 1, 0]])), [[-3.5, -5], [3.5, 3]]);
-    close(fixedDense({ activation: 'relu' }).forward(tensor([[1, 0, -1], [0, 1, 0]])), [[0, 0], [3.5, 3]]);
+    close(
+      d.forward(
+        tensor([
+          [1, 0, -1],
+          [0, 1, 0],
+        ]),
+      ),
+      [
+        [-3.5, -5],
+        [3.5, 3],
+      ],
+    );
+    close(
+      fixedDense({ activation: 'relu' }).forward(
+        tensor([
+          [1, 0, -1],
+          [0, 1, 0],
+        ]),
+      ),
+      [
+        [0, 0],
+        [3.5, 3],
+      ],
+    );
     close(fixedDense({ activation: (x) => x.mul(2) }).forward(tensor([[0, 1, 0]])), [[7, 6]]);
   });
 
@@ -58,7 +100,15 @@ describe('Dense', () => {
 describe('Sequential', () => {
   it('chains layers and plain functions', () => {
     const m = new Sequential(fixedDense(), relu, (x: Tensor) => x.sum(-1, true));
-    close(m.forward(tensor([[1, 0, -1], [0, 1, 0]])), [[0], [6.5]]);
+    close(
+      m.forward(
+        tensor([
+          [1, 0, -1],
+          [0, 1, 0],
+        ]),
+      ),
+      [[0], [6.5]],
+    );
     expect(m.namedParameters().map(([n]) => n)).toEqual(['layers.0.weight', 'layers.0.bias']);
   });
 });

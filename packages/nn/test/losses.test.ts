@@ -5,15 +5,27 @@ import { binaryCrossEntropy, halfSquaredError, mse, softmaxCrossEntropy } from '
 const f64 = (v: number[][] | number[]) => tensor(v, { dtype: 'float64' });
 
 describe('halfSquaredError (the seed loss E = ½‖X₃ − T‖²)', () => {
-  const pred = f64([[1, 2], [3, 4]]);
-  const target = f64([[0, 2], [1, 1]]);
+  const pred = f64([
+    [1, 2],
+    [3, 4],
+  ]);
+  const target = f64([
+    [0, 2],
+    [1, 1],
+  ]);
   it('sums ½(pred − target)²', () => {
     expect(halfSquaredError(pred, target).item()).toBe(7);
     expect(halfSquaredError(pred, target, { reduction: 'mean' }).item()).toBe(1.75);
-    expect(halfSquaredError(pred, target, { reduction: 'none' }).toArray()).toEqual([[0.5, 0], [2, 4.5]]);
+    expect(halfSquaredError(pred, target, { reduction: 'none' }).toArray()).toEqual([
+      [0.5, 0],
+      [2, 4.5],
+    ]);
   });
   it('has gradient pred − target, as the seed derives', () => {
-    expect(grad((p: Tensor) => halfSquaredError(p, target))(pred).toArray()).toEqual([[1, 0], [2, 3]]);
+    expect(grad((p: Tensor) => halfSquaredError(p, target))(pred).toArray()).toEqual([
+      [1, 0],
+      [2, 3],
+    ]);
   });
   it('rejects mismatched shapes', () => {
     expect(() => halfSquaredError(pred, f64([1, 2]))).toThrow(ShapeError);
@@ -22,8 +34,14 @@ describe('halfSquaredError (the seed loss E = ½‖X₃ − T‖²)', () => {
 
 describe('mse', () => {
   it('averages (pred − target)² by default', () => {
-    const pred = f64([[1, 2], [3, 4]]);
-    const target = f64([[0, 2], [1, 1]]);
+    const pred = f64([
+      [1, 2],
+      [3, 4],
+    ]);
+    const target = f64([
+      [0, 2],
+      [1, 1],
+    ]);
     expect(mse(pred, target).item()).toBe(3.5);
     expect(mse(pred, target, { reduction: 'sum' }).item()).toBe(14);
     expect(() => mse(pred, target, { reduction: 'max' as never })).toThrow(/reduction must be/);
@@ -31,14 +49,27 @@ describe('mse', () => {
 });
 
 describe('softmaxCrossEntropy', () => {
-  const logits = f64([[0, Math.log(3)], [0, Math.log(3)]]); // softmax = [¼, ¾] in each row
+  const logits = f64([
+    [0, Math.log(3)],
+    [0, Math.log(3)],
+  ]); // softmax = [¼, ¾] in each row
   it('matches −log softmax at the label', () => {
     expect(softmaxCrossEntropy(logits, [1, 0]).item()).toBeCloseTo((Math.log(4 / 3) + Math.log(4)) / 2, 12);
     expect(softmaxCrossEntropy(logits, f64([1, 0]), { reduction: 'sum' }).item()).toBeCloseTo(Math.log(4 / 3) + Math.log(4), 12);
-    expect(softmaxCrossEntropy(logits, [1, 0], { reduction: 'none' }).toArray()).toEqual([Math.log(4 / 3), Math.log(4)].map((v) => expect.closeTo(v, 12)));
+    expect(softmaxCrossEntropy(logits, [1, 0], { reduction: 'none' }).toArray()).toEqual(
+      [Math.log(4 / 3), Math.log(4)].map((v) => expect.closeTo(v, 12)),
+    );
   });
   it('takes one-hot and probability targets', () => {
-    expect(softmaxCrossEntropy(logits, f64([[0, 1], [1, 0]])).item()).toBeCloseTo(softmaxCrossEntropy(logits, [1, 0]).item(), 12);
+    expect(
+      softmaxCrossEntropy(
+        logits,
+        f64([
+          [0, 1],
+          [1, 0],
+        ]),
+      ).item(),
+    ).toBeCloseTo(softmaxCrossEntropy(logits, [1, 0]).item(), 12);
     const soft = softmaxCrossEntropy(logits.index(0).reshape([1, 2]), f64([[0.5, 0.5]])).item();
     expect(soft).toBeCloseTo(-(0.5 * Math.log(0.25) + 0.5 * Math.log(0.75)), 12);
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Tensor, rng, tensor, zeros, grad } from '@jacobi/tensor';
+import { type Tensor, rng, tensor, zeros, grad } from '@jacobi/tensor';
 import { Dense, Module, ModelFileError, Sequential } from '@jacobi/nn';
 
 class Scale extends Module {
@@ -22,7 +22,11 @@ class Net extends Module {
 describe('Module', () => {
   it('names parameters by property path, in declaration order', () => {
     expect(new Net().namedParameters().map(([n]) => n)).toEqual([
-      'encoder.layers.0.weight', 'encoder.layers.0.bias', 'encoder.layers.1.weight', 'heads.0.factor', 'heads.1.factor',
+      'encoder.layers.0.weight',
+      'encoder.layers.0.bias',
+      'encoder.layers.1.weight',
+      'heads.0.factor',
+      'heads.1.factor',
     ]);
     expect(new Net().parameters().length).toBe(5);
   });
@@ -35,7 +39,10 @@ describe('Module', () => {
 
   it('zeroGrad clears every .grad', () => {
     const net = new Net();
-    net.forward(tensor([[1, 2, 3]])).sum().backward();
+    net
+      .forward(tensor([[1, 2, 3]]))
+      .sum()
+      .backward();
     expect(net.parameters().every((p) => p.grad !== null)).toBe(true);
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
@@ -43,7 +50,12 @@ describe('Module', () => {
 
   it('train()/eval() switch the whole tree', () => {
     const net = new Net().eval();
-    expect([net.training, net.encoder.training, net.encoder.layers[1]!.training, net.heads[1]!.training]).toEqual([false, false, false, false]);
+    expect([net.training, net.encoder.training, net.encoder.layers[1]!.training, net.heads[1]!.training]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     net.train();
     expect(net.heads[0]!.training).toBe(true);
   });

@@ -23,7 +23,9 @@ describe('SGD', () => {
   });
   it('nesterov: p ← p − η(g + μb)', () => {
     const p = param(1);
-    expect(run(new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), p, [1, 1])).toEqual([0.81, 0.539].map((v) => expect.closeTo(v, 14)));
+    expect(run(new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), p, [1, 1])).toEqual(
+      [0.81, 0.539].map((v) => expect.closeTo(v, 14)),
+    );
   });
   it('weight decay adds λp to the gradient', () => {
     const p = param(1);
@@ -38,7 +40,16 @@ describe('SGD', () => {
 });
 
 /** Adam as published (Kingma & Ba 2015, Algorithm 1), on plain numbers. */
-function adamReference(p0: number, grads: number[], lr: number, b1: number, b2: number, eps: number, decay = 0, decoupled = false): number[] {
+function adamReference(
+  p0: number,
+  grads: number[],
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  decay = 0,
+  decoupled = false,
+): number[] {
   let [p, m, v] = [p0, 0, 0];
   return grads.map((grad, i) => {
     const t = i + 1;
@@ -73,7 +84,9 @@ describe('Adam and AdamW', () => {
     adamReference(1, grads, 0.1, 0.9, 0.999, 1e-8, 0.1, true).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 13));
   });
   it('rejects betas outside [0, 1)', () => {
-    expect(() => new Adam([param(1)], { betas: [0.9, 1] })).toThrow(/betas must be a pair \[β1, β2\] of numbers in \[0, 1\), got \[0\.9, 1\]/);
+    expect(() => new Adam([param(1)], { betas: [0.9, 1] })).toThrow(
+      /betas must be a pair \[β1, β2\] of numbers in \[0, 1\), got \[0\.9, 1\]/,
+    );
   });
 });
 
@@ -102,9 +115,25 @@ describe('optimiser state', () => {
 
 describe('both autodiff styles', () => {
   it('loss.backward() + step() and valueAndGrad give the same training', () => {
-    const make = () => new Sequential(new Dense(3, 4, { activation: 'tanh', rng: rng(1), dtype: 'float64' }), new Dense(4, 2, { rng: rng(2), dtype: 'float64' }));
-    const x = tensor([[1, 2, 3], [-1, 0, 1]], { dtype: 'float64' });
-    const t = tensor([[1, 0], [0, 1]], { dtype: 'float64' });
+    const make = () =>
+      new Sequential(
+        new Dense(3, 4, { activation: 'tanh', rng: rng(1), dtype: 'float64' }),
+        new Dense(4, 2, { rng: rng(2), dtype: 'float64' }),
+      );
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [-1, 0, 1],
+      ],
+      { dtype: 'float64' },
+    );
+    const t = tensor(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      { dtype: 'float64' },
+    );
     const [m1, m2] = [make(), make()];
     const [o1, o2] = [new Adam(m1.parameters(), { lr: 0.01 }), new Adam(m2.parameters(), { lr: 0.01 })];
     for (let i = 0; i < 3; i++) {

@@ -4,7 +4,17 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng, tensor } from '@jacobi/tensor';
-import { Adam, Dense, ModelFileError, Sequential, decodeModel, decodeSafetensors, encodeModel, encodeSafetensors, predict } from '@jacobi/nn';
+import {
+  Adam,
+  Dense,
+  ModelFileError,
+  Sequential,
+  decodeModel,
+  decodeSafetensors,
+  encodeModel,
+  encodeSafetensors,
+  predict,
+} from '@jacobi/nn';
 // NOTE: relative import, because vitest.config.ts aliases only the main '@jacobi/nn' entry.
 import { loadModel, readSafetensors, saveModel } from '@jacobi/nn/node';
 
@@ -21,7 +31,13 @@ const f32 = (...v: number[]) => [...new Uint8Array(new Float32Array(v).buffer)];
 
 describe('safetensors encoding', () => {
   it('writes the documented layout', () => {
-    const bytes = encodeSafetensors([['w', tensor([[1, 2]])], ['b', tensor([3], { dtype: 'float64' })]], { format: 'jacobi' });
+    const bytes = encodeSafetensors(
+      [
+        ['w', tensor([[1, 2]])],
+        ['b', tensor([3], { dtype: 'float64' })],
+      ],
+      { format: 'jacobi' },
+    );
     const view = new DataView(bytes.buffer);
     const n = view.getUint32(0, true);
     expect(view.getUint32(4, true)).toBe(0);
@@ -38,28 +54,36 @@ describe('safetensors encoding', () => {
 
   it('round-trips any float32/float64 tensors', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), fc.boolean()), { maxLength: 4 }), (specs) => {
-        const r = rng(specs.length);
-        const tensors = specs.map(([shape, double], i) => {
-          const size = shape.reduce((a, b) => a * b, 1);
-          const data = Array.from({ length: size }, () => r.normal());
-          return [`t${i}`, tensor(double ? new Float64Array(data) : new Float32Array(data), { shape })] as const;
-        });
-        const back = decodeSafetensors(encodeSafetensors(tensors)).tensors;
-        expect([...back.keys()]).toEqual(tensors.map(([n]) => n));
-        for (const [name, t] of tensors) {
-          expect(back.get(name)!.dtype).toBe(t.dtype);
-          expect(back.get(name)!.shape).toEqual(t.shape);
-          expect(Array.from(back.get(name)!.data())).toEqual(Array.from(t.data()));
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), fc.boolean()), { maxLength: 4 }),
+        (specs) => {
+          const r = rng(specs.length);
+          const tensors = specs.map(([shape, double], i) => {
+            const size = shape.reduce((a, b) => a * b, 1);
+            const data = Array.from({ length: size }, () => r.normal());
+            return [`t${i}`, tensor(double ? new Float64Array(data) : new Float32Array(data), { shape })] as const;
+          });
+          const back = decodeSafetensors(encodeSafetensors(tensors)).tensors;
+          expect([...back.keys()]).toEqual(tensors.map(([n]) => n));
+          for (const [name, t] of tensors) {
+            expect(back.get(name)!.dtype).toBe(t.dtype);
+            expect(back.get(name)!.shape).toEqual(t.shape);
+            expect(Array.from(back.get(name)!.data())).toEqual(Array.from(t.data()));
+          }
+        },
+      ),
     );
   });
 
   it('reads F16 and BF16 as float32', () => {
     const half = [0x00, 0x3c, 0x00, 0xc0, 0x00, 0x35]; // 1, −2, 0.3125
     const bf16 = [0x80, 0x3f, 0x40, 0xc0]; // 1, −3
-    const t = decodeSafetensors(file({ h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] }, b: { dtype: 'BF16', shape: [2], data_offsets: [6, 10] } }, [...half, ...bf16])).tensors;
+    const t = decodeSafetensors(
+      file({ h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] }, b: { dtype: 'BF16', shape: [2], data_offsets: [6, 10] } }, [
+        ...half,
+        ...bf16,
+      ]),
+    ).tensors;
     expect(t.get('h')!.toArray()).toEqual([1, -2, 0.3125]);
     expect(t.get('b')!.toArray()).toEqual([1, -3]);
   });
@@ -75,11 +99,23 @@ describe('safetensors validation', () => {
     ['an unknown dtype', file({ a: { dtype: 'F33', shape: [2], data_offsets: [0, 8] } }, f32(1, 2)), /tensor 'a': dtype "F33" is unknown/],
     ['an unsupported dtype', file({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32(1, 2)), /dtype "I64" is not supported/],
     ['offsets out of range', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 16] } }, f32(1, 2)), /out of range for 8 bytes/],
-    ['a shape that does not fit its bytes', file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(1, 2)), /shape \[3\] of F32 needs 12 bytes/],
-    ['overlapping tensors', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)), /'b'.*overlap tensor 'a'/],
+    [
+      'a shape that does not fit its bytes',
+      file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(1, 2)),
+      /shape \[3\] of F32 needs 12 bytes/,
+    ],
+    [
+      'overlapping tensors',
+      file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)),
+      /'b'.*overlap tensor 'a'/,
+    ],
     ['a gap', file({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)), /gap of 4 bytes/],
     ['trailing bytes', file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1, 2)), /4 trailing bytes belong to no tensor/],
-    ['a negative shape', file({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32(1, 2)), /shape must be an array of non-negative integers/],
+    [
+      'a negative shape',
+      file({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32(1, 2)),
+      /shape must be an array of non-negative integers/,
+    ],
     ['non-string metadata', file({ __metadata__: { n: 1 }, ...ok }, f32(1, 2)), /__metadata__ entry 'n' must be a string/],
   ];
   for (const [what, bytes, message] of bad) {
@@ -100,8 +136,12 @@ describe('safetensors validation', () => {
 });
 
 describe('model files', () => {
-  const make = (seed: number) => new Sequential(new Dense(4, 5, { activation: 'tanh', rng: rng(seed) }), new Dense(5, 3, { rng: rng(seed + 1) }));
-  const x = tensor([[1, 2, 3, 4], [-1, 0, 1, 0]]);
+  const make = (seed: number) =>
+    new Sequential(new Dense(4, 5, { activation: 'tanh', rng: rng(seed) }), new Dense(5, 3, { rng: rng(seed + 1) }));
+  const x = tensor([
+    [1, 2, 3, 4],
+    [-1, 0, 1, 0],
+  ]);
 
   it('reload to identical predictions, with optimiser state', () => {
     const model = make(0);
@@ -122,7 +162,9 @@ describe('model files', () => {
     const wide = new Sequential(new Dense(4, 6, { rng: rng(0) }), new Dense(6, 3, { rng: rng(1) }));
     const model = make(0);
     const before = predict(model, x).toArray();
-    expect(() => decodeModel(encodeModel(wide), model, { file: 'wide.safetensors' })).toThrow(/wide\.safetensors: parameter 'layers\.0\.weight' has shape \[4,6\], the model expects \[4,5\]/);
+    expect(() => decodeModel(encodeModel(wide), model, { file: 'wide.safetensors' })).toThrow(
+      /wide\.safetensors: parameter 'layers\.0\.weight' has shape \[4,6\], the model expects \[4,5\]/,
+    );
     expect(() => decodeModel(encodeModel(model), model, { optimizer: new Adam(model.parameters()) })).toThrow(/no optimiser state/);
     expect(predict(model, x).toArray()).toEqual(before);
   });

@@ -62,7 +62,11 @@ export function expectNumber(op: string, name: string, v: unknown, range: { min?
     (range.max === undefined || v <= range.max) &&
     (!range.positive || v > 0);
   if (ok) return v;
-  const bounds = range.positive ? 'a positive finite number' : range.min !== undefined ? `a finite number ≥ ${range.min}` : 'a finite number';
+  const bounds = range.positive
+    ? 'a positive finite number'
+    : range.min !== undefined
+      ? `a finite number ≥ ${range.min}`
+      : 'a finite number';
   throw new ArgumentError(`${op}: expected ${bounds} for ${name}, got ${describe(v)}`);
 }
 

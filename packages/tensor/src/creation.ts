@@ -101,7 +101,8 @@ function inferShape(data: unknown): number[] {
     v = v[0];
   }
   checkSize('tensor', shape);
-  if (v !== undefined && typeof v !== 'number') throw new ArgumentError(`tensor: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
+  if (v !== undefined && typeof v !== 'number')
+    throw new ArgumentError(`tensor: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
   return shape;
 }
 
@@ -111,7 +112,10 @@ function walkNested(data: unknown, shape: readonly number[], visit: (v: number) 
   const path: number[] = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
-      if (typeof v === 'number') return visit(v);
+      if (typeof v === 'number') {
+        visit(v);
+        return;
+      }
       if (ancestors.includes(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(path)}`);
       throw new ArgumentError(`tensor: expected a number at index ${indexPath(path)}, got ${describe(v)}`);
     }
@@ -141,7 +145,8 @@ function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType
 }
 
 /** A tensor of zeros (any shape of non-negative integers, at most 64 axes and 2^31 − 1 elements). */
-export const zeros = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('zeros', shape, 0, opts);
+export const zeros = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor =>
+  filled('zeros', shape, 0, opts);
 /** A tensor of ones. */
 export const ones = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('ones', shape, 1, opts);
 /** A tensor with every element equal to `value`. */
@@ -189,7 +194,8 @@ let defaultRng: Rng | null = null;
 function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
   const { dtype, requiresGrad } = creationOptions(op, opts);
   const given = expectOptions(op, opts).rng;
-  if (given !== undefined && !isRng(given)) throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);
+  if (given !== undefined && !isRng(given))
+    throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);
   const t = filled(op, shape, 0, { dtype });
   const r = given ?? (defaultRng ??= makeRng(0));
   const data = t._view.data;

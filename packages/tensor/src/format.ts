@@ -90,7 +90,7 @@ export function formatTensor(x: Tensor, options?: FormatOptions): string {
   const build = (d: number, indent: number): string => {
     if (d === shape.length - 1) return `[${shown[d]!.map((i) => (i < 0 ? '...' : cells[k++]!)).join(', ')}]`;
     const rows = shown[d]!.map((i) => (i < 0 ? '...' : build(d + 1, indent + 1)));
-    const sep = ',' + '\n'.repeat(shape.length - 1 - d) + ' '.repeat(indent + 1);
+    const sep = `,${'\n'.repeat(shape.length - 1 - d)}${' '.repeat(indent + 1)}`;
     return `[${rows.join(sep)}]`;
   };
   return `${prefix}${build(0, prefix.length)}${suffix})`;

@@ -2,8 +2,15 @@
 export { Tensor } from './core/tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export {
-  JacobiError, ShapeError, AxisError, DTypeError, ArgumentError, NonScalarOutputError,
-  NotDifferentiableError, TraceError, AnomalyError,
+  JacobiError,
+  ShapeError,
+  AxisError,
+  DTypeError,
+  ArgumentError,
+  NonScalarOutputError,
+  NotDifferentiableError,
+  TraceError,
+  AnomalyError,
 } from './errors.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, eye, arange, rand, randn } from './creation.js';
 export type { NestedArray, TensorOptions, RandomOptions } from './creation.js';
@@ -11,13 +18,50 @@ export { rng } from './random.js';
 export type { Rng } from './random.js';
 export type { TensorLike } from './ops/operand.js';
 export {
-  add, sub, mul, div, pow, maximum, minimum, clamp, neg, exp, log, sqrt, abs, sign, tanh, sigmoid,
-  relu, sin, cos, reciprocal, square, greater, greaterEqual, less, lessEqual, equal, notEqual, where,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  clamp,
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  sign,
+  tanh,
+  sigmoid,
+  relu,
+  sin,
+  cos,
+  reciprocal,
+  square,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  equal,
+  notEqual,
+  where,
 } from './ops/arithmetic.js';
 export { matmul } from './ops/matmul.js';
 export {
-  reshape, transpose, broadcastTo, squeeze, expandDims, unsqueeze, flatten, slice, index, concat, stack,
-  astype, stopGradient,
+  reshape,
+  transpose,
+  broadcastTo,
+  squeeze,
+  expandDims,
+  unsqueeze,
+  flatten,
+  slice,
+  index,
+  concat,
+  stack,
+  astype,
+  stopGradient,
 } from './ops/layout.js';
 export type { IndexSpec } from './ops/layout.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';

@@ -18,7 +18,7 @@ export interface Rng {
 export function isRng(r: unknown): r is Rng {
   if (typeof r !== 'object' || r === null) return false;
   const g = r as Record<string, unknown>;
-  return typeof g['uniform'] === 'function' && typeof g['normal'] === 'function' && typeof g['int'] === 'function';
+  return typeof g.uniform === 'function' && typeof g.normal === 'function' && typeof g.int === 'function';
 }
 
 /** The murmur3 finaliser: a bijection of 32-bit words that maps 0 to 0. */
@@ -100,7 +100,8 @@ function makeGenerator(seed: number): Rng {
       }
     },
     int: (n: number) => {
-      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new ArgumentError(`rng.int: n must be a positive integer below 2^53, got ${describe(n)}`);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
+        throw new ArgumentError(`rng.int: n must be a positive integer below 2^53, got ${describe(n)}`);
       return Math.floor(uniform() * n);
     },
   };
@@ -129,5 +130,5 @@ function portableLog(q: number): number {
     series += term / k;
     term *= t2;
   }
-  return 2 * series + e * 0.6931471805599453;
+  return 2 * series + e * Math.LN2;
 }

@@ -49,7 +49,9 @@ export function checkShape(op: string, shape: unknown): number[] {
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (!(i in shape) || typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid shape ${formatShape(shape)} (entry ${i} is ${i in shape ? describe(d) : 'missing'}; entries must be non-negative integers)`);
+      throw new ShapeError(
+        `${op}: invalid shape ${formatShape(shape)} (entry ${i} is ${i in shape ? describe(d) : 'missing'}; entries must be non-negative integers)`,
+      );
     }
     out.push(d);
   }
@@ -114,7 +116,9 @@ export function broadcastedAxes(from: Shape, to: Shape): number[] {
 /** Normalises one axis (negative counts from the end) against `ndim`. */
 export function normalizeAxis(op: string, axis: unknown, ndim: number): number {
   if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    throw new AxisError(`${op}: axis ${describe(axis)} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`);
+    throw new AxisError(
+      `${op}: axis ${describe(axis)} is out of range for a tensor of rank ${ndim} (expected an integer in [${-ndim}, ${ndim - 1}])`,
+    );
   }
   return axis < 0 ? axis + ndim : axis;
 }
@@ -168,7 +172,9 @@ export function inferReshape(op: string, from: Shape, target: unknown): number[]
       if (unknown >= 0) throw new ShapeError(`${op}: only one -1 is allowed in ${formatShape(to)}`);
       unknown = i;
     } else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid shape ${formatShape(to)} (entry ${i} is ${describe(d)}; entries must be non-negative integers or one -1)`);
+      throw new ShapeError(
+        `${op}: invalid shape ${formatShape(to)} (entry ${i} is ${describe(d)}; entries must be non-negative integers or one -1)`,
+      );
     } else known *= d;
   }
   const out = to as number[];
@@ -207,7 +213,9 @@ export function matmulBatchShape(a: Shape, b: Shape, shownA: Shape = a, shownB: 
   const k1 = a[a.length - 1]!;
   const k2 = b[b.length - 2]!;
   if (k1 !== k2) {
-    throw new ShapeError(`matmul: cannot multiply ${formatShape(shownA)} by ${formatShape(shownB)} (inner dimensions ${k1} and ${k2} differ)`);
+    throw new ShapeError(
+      `matmul: cannot multiply ${formatShape(shownA)} by ${formatShape(shownB)} (inner dimensions ${k1} and ${k2} differ)`,
+    );
   }
   try {
     return broadcastShapes('matmul', a.slice(0, -2), b.slice(0, -2));

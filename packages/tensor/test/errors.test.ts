@@ -4,13 +4,24 @@ import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import { tensor } from '../src/index.js';
 
-const a = tensor([[1, 2, 3], [4, 5, 6]]);
+const a = tensor([
+  [1, 2, 3],
+  [4, 5, 6],
+]);
 
 describe('typed errors with clear messages', () => {
   it('shape errors name the op and the shapes', () => {
-    expect(() => J.matmul(a, tensor([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]))).toThrow(
-      'matmul: cannot multiply [2,3] by [4,5] (inner dimensions 3 and 4 differ)',
-    );
+    expect(() =>
+      J.matmul(
+        a,
+        tensor([
+          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, 5],
+        ]),
+      ),
+    ).toThrow('matmul: cannot multiply [2,3] by [4,5] (inner dimensions 3 and 4 differ)');
     expect(() => J.add(a, tensor([1, 2, 3, 4]))).toThrow('add: cannot broadcast [2,3] with [4]');
     expect(() => J.reshape(a, [4, 2])).toThrow('reshape: cannot reshape [2,3] (6 elements) to [4,2] (8 elements)');
     expect(() => J.reshape(a, [-1, -1])).toThrow(J.ShapeError);
@@ -36,7 +47,12 @@ describe('typed errors with clear messages', () => {
   });
   it('ragged or non-numeric data, bad shapes, bad dtypes', () => {
     expect(() => tensor([[1, 2], [3]])).toThrow('tensor: ragged data at index [1]: expected 2 elements, got 1 elements');
-    expect(() => tensor([[1, 2], [3, 'x' as unknown as number]])).toThrow(/index \[1\]\[1\]/);
+    expect(() =>
+      tensor([
+        [1, 2],
+        [3, 'x' as unknown as number],
+      ]),
+    ).toThrow(/index \[1\]\[1\]/);
     expect(() => tensor([1, [2]] as unknown as number[])).toThrow(J.JacobiError);
     expect(() => J.zeros([2, -1])).toThrow(J.ShapeError);
     expect(() => J.zeros([1.5])).toThrow(J.ShapeError);
@@ -71,7 +87,16 @@ describe('typed errors with clear messages', () => {
     expect(a.shape).toEqual([2, 3]);
   });
   it('every error derives from JacobiError', () => {
-    for (const E of [J.ShapeError, J.AxisError, J.DTypeError, J.ArgumentError, J.NonScalarOutputError, J.NotDifferentiableError, J.TraceError, J.AnomalyError]) {
+    for (const E of [
+      J.ShapeError,
+      J.AxisError,
+      J.DTypeError,
+      J.ArgumentError,
+      J.NonScalarOutputError,
+      J.NotDifferentiableError,
+      J.TraceError,
+      J.AnomalyError,
+    ]) {
       expect(new E('x')).toBeInstanceOf(J.JacobiError);
       expect(new E('x').name).toBe(E.name);
     }

@@ -192,7 +192,10 @@ describe('anomaly mode and graph export', () => {
   });
   it('renders the graph as DOT and Mermaid, with gradients after backward', () => {
     const w = tensor([[1, 2]], { requiresGrad: true });
-    const loss = w.matmul(tensor([[1], [1]])).tanh().sum();
+    const loss = w
+      .matmul(tensor([[1], [1]]))
+      .tanh()
+      .sum();
     const dot = J.toDot(loss);
     expect(dot).toMatch(/^digraph/);
     expect(dot).toMatch(/matmul \[1,1\] float32/);

@@ -29,7 +29,15 @@ export function randomArray(dtype: DType, n: number, seed: number): TypedArray {
 export type Layout = 'contiguous' | 'transposed' | 'padded' | 'reversed';
 
 /** A `[...batch, rows, cols]` view in `layout`, with stride-0 batch axes where `bcast[d]`. */
-export function matrixView(dtype: DType, batch: number[], bcast: boolean[], rows: number, cols: number, layout: Layout, seed: number): StridedView {
+export function matrixView(
+  dtype: DType,
+  batch: number[],
+  bcast: boolean[],
+  rows: number,
+  cols: number,
+  layout: Layout,
+  seed: number,
+): StridedView {
   const offset = seed % 5;
   let rs: number;
   let cs: number;

@@ -49,20 +49,29 @@ describe('higher-order derivatives', () => {
   });
   it('Hessian-vector products: jvp of grad equals grad of ⟨grad f, v⟩ equals hessian·v', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(tensorArb([n], 'any'), tensorArb([n], 'any'))), ([x, v]) => {
-        const forwardOverReverse = J.jvp(J.grad(g), [x], [v])[1];
-        const reverseOverReverse = J.grad((y: Tensor) => J.grad(g)(y).mul(v).sum())(x);
-        const reverseOverForward = J.grad((y: Tensor) => J.jvp(g, [y], [v])[1])(x);
-        const full = J.matmul(J.hessian(g)(x), v);
-        expectClose(forwardOverReverse, full, 1e-10, 1e-10);
-        expectClose(reverseOverReverse, full, 1e-10, 1e-10);
-        expectClose(reverseOverForward, full, 1e-10, 1e-10);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(tensorArb([n], 'any'), tensorArb([n], 'any'))),
+        ([x, v]) => {
+          const forwardOverReverse = J.jvp(J.grad(g), [x], [v])[1];
+          const reverseOverReverse = J.grad((y: Tensor) => J.grad(g)(y).mul(v).sum())(x);
+          const reverseOverForward = J.grad((y: Tensor) => J.jvp(g, [y], [v])[1])(x);
+          const full = J.matmul(J.hessian(g)(x), v);
+          expectClose(forwardOverReverse, full, 1e-10, 1e-10);
+          expectClose(reverseOverReverse, full, 1e-10, 1e-10);
+          expectClose(reverseOverForward, full, 1e-10, 1e-10);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
   it('jacobian forward equals reverse; jacobian(grad f) is the symmetric Hessian', () => {
-    const x = tensor([[0.3, -0.7], [1.1, 0.2]], { dtype: 'float64' });
+    const x = tensor(
+      [
+        [0.3, -0.7],
+        [1.1, 0.2],
+      ],
+      { dtype: 'float64' },
+    );
     const fn = (y: Tensor) => y.matmul(y).tanh();
     expectClose(J.jacobian(fn, { mode: 'forward' })(x), J.jacobian(fn)(x), 1e-12, 1e-12);
     expect(J.jacobian(fn)(x).shape).toEqual([2, 2, 2, 2]);
@@ -87,6 +96,9 @@ describe('higher-order derivatives', () => {
     expect(gradient.toArray()).toEqual([3, 4]);
     const [out, pullback] = J.vjp(h, tensor([1, 2]), tensor([3, 4]));
     expect(out.item()).toBe(11);
-    expect(pullback(2).map((t) => t.toArray())).toEqual([[6, 8], [2, 4]]);
+    expect(pullback(2).map((t) => t.toArray())).toEqual([
+      [6, 8],
+      [2, 4],
+    ]);
   });
 });

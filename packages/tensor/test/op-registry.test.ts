@@ -81,10 +81,24 @@ describe('the primitive registry', () => {
     expect(defined.filter(([, p]) => !registered.has(p)).map(([name]) => name)).toEqual([]);
   });
   it("gives each primitive's output shape and dtype before it runs", () => {
-    const x = J.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
+    const x = J.tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: 'float64' },
+    );
     expect(PRIMITIVES.sum.shape([x], { axes: [1], keepdims: false })).toEqual({ shape: [2], dtype: 'float64' });
     expect(PRIMITIVES.transpose.shape([x], { perm: [1, 0] })).toEqual({ shape: [3, 2], dtype: 'float64' });
-    expect(PRIMITIVES.matmul.shape([{ shape: [4, 2, 3], dtype: 'float32' }, { shape: [4, 3, 5], dtype: 'float32' }], undefined)).toEqual({
+    expect(
+      PRIMITIVES.matmul.shape(
+        [
+          { shape: [4, 2, 3], dtype: 'float32' },
+          { shape: [4, 3, 5], dtype: 'float32' },
+        ],
+        undefined,
+      ),
+    ).toEqual({
       shape: [4, 2, 5],
       dtype: 'float32',
     });

@@ -23,7 +23,9 @@ export interface OpSpec {
 const unary = (name: string, fn: (x: Tensor) => Tensor, domain: Domain, smooth = true): OpSpec => ({
   name,
   ops: [name.split(' ')[0]!],
-  inputs: shapeArb().chain((s) => tensorArb(s, domain)).map((x) => [x]),
+  inputs: shapeArb()
+    .chain((s) => tensorArb(s, domain))
+    .map((x) => [x]),
   fn: fn as OpSpec['fn'],
   smooth,
 });
@@ -39,9 +41,12 @@ const binary = (name: string, fn: (x: Tensor, y: Tensor) => Tensor, dx: Domain, 
 /** A tensor with distinct entries (spaced ≥ 0.1 apart) so max/min/maximum have no ties. */
 const distinctArb = (shape: readonly number[]) => {
   const size = shape.reduce((a, b) => a * b, 1);
-  return fc.shuffledSubarray(Array.from({ length: 40 }, (_, i) => i / 10 - 2), { minLength: size, maxLength: size }).map((v) =>
-    J.tensor(Float64Array.from(v), { shape, dtype: 'float64' }),
-  );
+  return fc
+    .shuffledSubarray(
+      Array.from({ length: 40 }, (_, i) => i / 10 - 2),
+      { minLength: size, maxLength: size },
+    )
+    .map((v) => J.tensor(Float64Array.from(v), { shape, dtype: 'float64' }));
 };
 
 const matrixShapes = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }));
@@ -50,7 +55,9 @@ const matrixShapes = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 
 const maximumMinimum: OpSpec = {
   name: 'maximum / minimum (no ties)',
   ops: ['maximum', 'minimum'],
-  inputs: shapeArb().chain((s) => fc.tuple(distinctArb(s), distinctArb(s))).filter(([a, b]) => a.sub(b).abs().min().item() > 0.05),
+  inputs: shapeArb()
+    .chain((s) => fc.tuple(distinctArb(s), distinctArb(s)))
+    .filter(([a, b]) => a.sub(b).abs().min().item() > 0.05),
   fn: (x, y) => J.maximum(x, y).add(J.minimum(x, y).mul(2)),
   smooth: false,
 };
@@ -71,21 +78,30 @@ const matmul2d: OpSpec = {
 const transposeRow: OpSpec = {
   name: 'transpose / .T',
   ops: ['transpose'],
-  inputs: shapeArb(3).chain((s) => tensorArb(s, 'any')).map((x) => [x]),
+  inputs: shapeArb(3)
+    .chain((s) => tensorArb(s, 'any'))
+    .map((x) => [x]),
   fn: (x) => J.transpose(x).mul(J.transpose(x)).add(x.T),
   smooth: true,
 };
 const reshapeRow: OpSpec = {
   name: 'reshape / flatten / squeeze / expandDims / unsqueeze',
   ops: ['reshape', 'flatten', 'squeeze', 'expandDims', 'unsqueeze'],
-  inputs: shapeArb().chain((s) => tensorArb(s, 'any')).map((x) => [x]),
-  fn: (x) => J.unsqueeze(J.expandDims(J.squeeze(J.reshape(x, [-1, 1])), 0), -1).sum(-1).mul(J.flatten(x).exp()),
+  inputs: shapeArb()
+    .chain((s) => tensorArb(s, 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.unsqueeze(J.expandDims(J.squeeze(J.reshape(x, [-1, 1])), 0), -1)
+      .sum(-1)
+      .mul(J.flatten(x).exp()),
   smooth: true,
 };
 const broadcastRow: OpSpec = {
   name: 'broadcastTo',
   ops: ['broadcastTo'],
-  inputs: shapeArb(2).chain((s) => tensorArb(s, 'any')).map((x) => [x]),
+  inputs: shapeArb(2)
+    .chain((s) => tensorArb(s, 'any'))
+    .map((x) => [x]),
   fn: (x) => J.broadcastTo(x, [2, ...x.shape]).mul(J.broadcastTo(x, [2, ...x.shape]).sin()),
   smooth: true,
 };
@@ -93,17 +109,28 @@ const broadcastRow: OpSpec = {
 const sliceRow: OpSpec = {
   name: 'slice / index (steps, negative steps, dropped axes)',
   ops: ['slice', 'index'],
-  inputs: fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 })).chain(([a, b]) => tensorArb([a, b], 'any')).map((x) => [x]),
-  fn: (x) => J.slice(x, 0, 1).sum(0).mul(J.index(x, '::-1', 0).sum()).add(J.index(x, -1, '::2').square().sum()),
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }))
+    .chain(([a, b]) => tensorArb([a, b], 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.slice(x, 0, 1)
+      .sum(0)
+      .mul(J.index(x, '::-1', 0).sum())
+      .add(J.index(x, -1, '::2').square().sum()),
   smooth: true,
 };
 const concatRow: OpSpec = {
   name: 'concat / stack',
   ops: ['concat', 'stack'],
-  inputs: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([a, b]) =>
-    fc.tuple(tensorArb([a, b], 'any'), tensorArb([a, 2], 'any'), tensorArb([a, b], 'any')),
-  ),
-  fn: (x, y, z) => J.concat([x, y, x.mul(z)], 1).square().sum(0).add(J.stack([x, z], 1).sum([0, 2]).sum()),
+  inputs: fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+    .chain(([a, b]) => fc.tuple(tensorArb([a, b], 'any'), tensorArb([a, 2], 'any'), tensorArb([a, b], 'any'))),
+  fn: (x, y, z) =>
+    J.concat([x, y, x.mul(z)], 1)
+      .square()
+      .sum(0)
+      .add(J.stack([x, z], 1).sum([0, 2]).sum()),
   smooth: true,
 };
 const astypeRow: OpSpec = {
@@ -114,7 +141,10 @@ const sumRow = unary('sum (all, axis, keepdims)', (x) => x.sum().add(x.ndim > 0 
 const maxMin: OpSpec = {
   name: 'max / min over axes (no ties)',
   ops: ['max', 'min'],
-  inputs: shapeArb().filter((s) => s.length > 0).chain((s) => distinctArb(s)).map((x) => [x]),
+  inputs: shapeArb()
+    .filter((s) => s.length > 0)
+    .chain((s) => distinctArb(s))
+    .map((x) => [x]),
   fn: (x) => J.max(x, -1).add(J.min(x, -1).mul(3)).sum().add(J.max(x)),
   smooth: false,
 };
@@ -179,7 +209,10 @@ export const compositeRows: readonly OpSpec[] = [
     name: 'matmul vector·matrix and matrix·vector',
     ops: ['matmul'],
     inputs: matrixShapes.chain(([m, k]) => fc.tuple(tensorArb([k], 'any'), tensorArb([k, m], 'any'), tensorArb([m, k], 'any'))),
-    fn: (v, a, b) => J.matmul(v, a).sum().add(J.matmul(b, v).mul(J.matmul(v, v)).sum()),
+    fn: (v, a, b) =>
+      J.matmul(v, a)
+        .sum()
+        .add(J.matmul(b, v).mul(J.matmul(v, v)).sum()),
     smooth: true,
   },
   {
@@ -194,4 +227,3 @@ export const compositeRows: readonly OpSpec[] = [
   unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
   unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
 ];
-

@@ -10,22 +10,27 @@ import { RUNS, shapeArb, tensorArb } from './support.js';
 
 const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
 // A row shared by several primitives runs once.
-const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))].filter((r): r is OpSpec => !isConstantSpec(r)).concat(compositeRows);
+const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
+  .filter((r): r is OpSpec => !isConstantSpec(r))
+  .concat(compositeRows);
 const constants: readonly ConstantSpec[] = Object.values(primitiveRows).filter(isConstantSpec);
 
 describe('non-differentiable primitives are constants to both modes', () => {
   for (const spec of constants) {
     it(spec.name, () => {
       fc.assert(
-        fc.property(shapeArb().chain((s) => tensorArb(s, 'awayFromZero')), (x) => {
-          const c = spec.constant(x.detach());
-          const f = (v: Tensor) => spec.constant(v).mul(v).sum();
-          const reverse = J.grad(f)(x);
-          const [, forward] = J.jvp(f, [x], [J.onesLike(x)]);
-          if (reverse.sub(c).abs().sum().item() !== 0 || forward.sub(c.sum()).abs().item() !== 0) {
-            throw new Error(`${spec.name} at ${x}: grad ${reverse}, jvp ${forward}, expected ${c}`);
-          }
-        }),
+        fc.property(
+          shapeArb().chain((s) => tensorArb(s, 'awayFromZero')),
+          (x) => {
+            const c = spec.constant(x.detach());
+            const f = (v: Tensor) => spec.constant(v).mul(v).sum();
+            const reverse = J.grad(f)(x);
+            const [, forward] = J.jvp(f, [x], [J.onesLike(x)]);
+            if (reverse.sub(c).abs().sum().item() !== 0 || forward.sub(c.sum()).abs().item() !== 0) {
+              throw new Error(`${spec.name} at ${x}: grad ${reverse}, jvp ${forward}, expected ${c}`);
+            }
+          },
+        ),
         { numRuns: RUNS },
       );
     });

@@ -26,9 +26,18 @@ describe('README and guide examples', () => {
       const expected = code
         .split('\n')
         .filter((l) => /^console\.log\(.*\);\s*\/\/ [^(<]/.test(l.trim()))
-        .map((l) => l.slice(l.indexOf('//') + 3).split('  (')[0]!.trim());
+        .map((l) =>
+          l
+            .slice(l.indexOf('//') + 3)
+            .split('  (')[0]!
+            .trim(),
+        );
       const printed = out.trim().split('\n');
-      for (const e of expected) expect(printed.some((p) => p.trim() === e), `${doc} promises "${e}", printed:\n${out}`).toBe(true);
+      for (const e of expected)
+        expect(
+          printed.some((p) => p.trim() === e),
+          `${doc} promises "${e}", printed:\n${out}`,
+        ).toBe(true);
     });
   });
 });

@@ -32,7 +32,9 @@ export function valueArb(domain: Domain): fc.Arbitrary<number> {
 
 export function tensorArb(shape: readonly number[], domain: Domain, dtype: 'float32' | 'float64' = 'float64'): fc.Arbitrary<Tensor> {
   const size = shape.reduce((a, b) => a * b, 1);
-  return fc.array(valueArb(domain), { minLength: size, maxLength: size }).map((values) => tensor(Float64Array.from(values), { shape, dtype }));
+  return fc
+    .array(valueArb(domain), { minLength: size, maxLength: size })
+    .map((values) => tensor(Float64Array.from(values), { shape, dtype }));
 }
 
 /** An output shape and two operand shapes that broadcast to it (dims dropped or set to 1). */
@@ -41,9 +43,9 @@ export const broadcastPairArb: fc.Arbitrary<[number[], number[]]> = shapeArb().c
 );
 
 export function operandShapeArb(out: readonly number[]): fc.Arbitrary<number[]> {
-  return fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })).map(([drop, ones]) =>
-    out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
-  );
+  return fc
+    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
 }
 
 function flat(x: NestedArray): number[] {
@@ -52,8 +54,12 @@ function flat(x: NestedArray): number[] {
 
 /** Elementwise |a − b| ≤ atol + rtol·|b| over nested arrays of equal structure. */
 export function expectClose(actual: NestedArray | Tensor, expected: NestedArray | Tensor, rtol = 1e-6, atol = 1e-6): void {
-  const a = typeof actual === 'object' && actual !== null && !Array.isArray(actual) ? (actual as Tensor).toArray() : (actual as NestedArray);
-  const b = typeof expected === 'object' && expected !== null && !Array.isArray(expected) ? (expected as Tensor).toArray() : (expected as NestedArray);
+  const a =
+    typeof actual === 'object' && actual !== null && !Array.isArray(actual) ? (actual as Tensor).toArray() : (actual as NestedArray);
+  const b =
+    typeof expected === 'object' && expected !== null && !Array.isArray(expected)
+      ? (expected as Tensor).toArray()
+      : (expected as NestedArray);
   expect(JSON.stringify(shapeOf(a))).toBe(JSON.stringify(shapeOf(b)));
   const fa = flat(a);
   const fb = flat(b);

@@ -4,7 +4,10 @@ import * as J from '../src/index.js';
 import { tensor } from '../src/index.js';
 import { expectClose } from './support.js';
 
-const x = tensor([[1, 2, 3], [4, 5, 6]]);
+const x = tensor([
+  [1, 2, 3],
+  [4, 5, 6],
+]);
 
 describe('creation', () => {
   it('builds tensors from numbers, nested arrays and typed arrays', () => {
@@ -15,20 +18,30 @@ describe('creation', () => {
     expect(x.ndim).toBe(2);
     expect(x.dtype).toBe('float32');
     expect(tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] }).dtype).toBe('float64');
-    expect(tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] }).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(tensor([[]]).shape).toEqual([1, 0]);
   });
   it('data() is a fresh row-major copy, also of views', () => {
     const d = x.T.data();
     expect(Array.from(d)).toEqual([1, 4, 2, 5, 3, 6]);
     d[0] = 100;
-    expect(x.T.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(x.T.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
   });
   it('zeros, ones, full, eye, arange', () => {
     expect(J.zeros([2]).toArray()).toEqual([0, 0]);
     expect(J.ones([1, 2], { dtype: 'float64' }).toArray()).toEqual([[1, 1]]);
     expect(J.full([2], 7).toArray()).toEqual([7, 7]);
-    expect(J.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(J.eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(J.arange(4).toArray()).toEqual([0, 1, 2, 3]);
     expect(J.arange(1, 2, 0.25).toArray()).toEqual([1, 1.25, 1.5, 1.75]);
     expect(J.arange(3, 0, -1).toArray()).toEqual([3, 2, 1]);
@@ -51,13 +64,20 @@ describe('creation', () => {
     expect([r.uniform(), r.uniform(), r.normal(), r.normal(), r.int(10)]).toEqual([
       0.8624723854573461, 0.2230406801471002, 0.18937137429643222, 0.3035008158252134, 6,
     ]);
-    expect(J.randn([3], { rng: J.rng(0), dtype: 'float64' }).toArray()).toEqual([-1.8839052095728344, -0.2957335946936989, 0.5869712318249218]);
+    expect(J.randn([3], { rng: J.rng(0), dtype: 'float64' }).toArray()).toEqual([
+      -1.8839052095728344, -0.2957335946936989, 0.5869712318249218,
+    ]);
   });
 });
 
 describe('printing', () => {
   it('prints like NumPy', () => {
-    expect(tensor([[1, 2], [3, 4]]).toString()).toBe('tensor([[1., 2.],\n        [3., 4.]])');
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).toString(),
+    ).toBe('tensor([[1., 2.],\n        [3., 4.]])');
     expect(tensor([0, 0.5], { dtype: 'float64' }).toString()).toBe('tensor([0. , 0.5], dtype=float64)');
     expect(tensor(2.5).toString()).toBe('tensor(2.5)');
     expect(tensor([1e-9, 1]).toString()).toContain('e-09');
@@ -67,14 +87,38 @@ describe('printing', () => {
 
 describe('arithmetic with broadcasting and weak number typing', () => {
   it('binary ops', () => {
-    expect(J.add(x, tensor([10, 20, 30])).toArray()).toEqual([[11, 22, 33], [14, 25, 36]]);
-    expect(J.sub(x, tensor([[1], [2]])).toArray()).toEqual([[0, 1, 2], [2, 3, 4]]);
-    expect(J.mul(2, x).toArray()).toEqual([[2, 4, 6], [8, 10, 12]]);
-    expect(J.div(x, 2).toArray()).toEqual([[0.5, 1, 1.5], [2, 2.5, 3]]);
-    expect(J.pow(x, 2).toArray()).toEqual([[1, 4, 9], [16, 25, 36]]);
-    expect(J.maximum(x, 3.5).toArray()).toEqual([[3.5, 3.5, 3.5], [4, 5, 6]]);
-    expect(J.minimum(x, 3.5).toArray()).toEqual([[1, 2, 3], [3.5, 3.5, 3.5]]);
-    expect(J.clamp(x, 2, 5).toArray()).toEqual([[2, 2, 3], [4, 5, 5]]);
+    expect(J.add(x, tensor([10, 20, 30])).toArray()).toEqual([
+      [11, 22, 33],
+      [14, 25, 36],
+    ]);
+    expect(J.sub(x, tensor([[1], [2]])).toArray()).toEqual([
+      [0, 1, 2],
+      [2, 3, 4],
+    ]);
+    expect(J.mul(2, x).toArray()).toEqual([
+      [2, 4, 6],
+      [8, 10, 12],
+    ]);
+    expect(J.div(x, 2).toArray()).toEqual([
+      [0.5, 1, 1.5],
+      [2, 2.5, 3],
+    ]);
+    expect(J.pow(x, 2).toArray()).toEqual([
+      [1, 4, 9],
+      [16, 25, 36],
+    ]);
+    expect(J.maximum(x, 3.5).toArray()).toEqual([
+      [3.5, 3.5, 3.5],
+      [4, 5, 6],
+    ]);
+    expect(J.minimum(x, 3.5).toArray()).toEqual([
+      [1, 2, 3],
+      [3.5, 3.5, 3.5],
+    ]);
+    expect(J.clamp(x, 2, 5).toArray()).toEqual([
+      [2, 2, 3],
+      [4, 5, 5],
+    ]);
   });
   it('numbers adopt the dtype; float32 with float64 promotes to float64', () => {
     const d = tensor([1], { dtype: 'float64' });
@@ -104,36 +148,84 @@ describe('arithmetic with broadcasting and weak number typing', () => {
     expect(J.lessEqual(a, 2).toArray()).toEqual([1, 1, 0]);
     expect(J.equal(a, 2).toArray()).toEqual([0, 1, 0]);
     expect(J.notEqual(a, 2).toArray()).toEqual([1, 0, 1]);
-    expect(J.where(J.greater(a, 1), a, tensor([[0], [-1]])).toArray()).toEqual([[0, 2, 3], [-1, 2, 3]]);
+    expect(J.where(J.greater(a, 1), a, tensor([[0], [-1]])).toArray()).toEqual([
+      [0, 2, 3],
+      [-1, 2, 3],
+    ]);
   });
 });
 
 describe('matmul (NumPy rules)', () => {
-  const a = tensor([[1, 2], [3, 4]]);
-  const b = tensor([[5, 6], [7, 8]]);
+  const a = tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  const b = tensor([
+    [5, 6],
+    [7, 8],
+  ]);
   it('2-D, 1-D and batched with broadcast batch dimensions', () => {
-    expect(J.matmul(a, b).toArray()).toEqual([[19, 22], [43, 50]]);
+    expect(J.matmul(a, b).toArray()).toEqual([
+      [19, 22],
+      [43, 50],
+    ]);
     expect(J.matmul(tensor([1, 1]), a).toArray()).toEqual([4, 6]);
     expect(J.matmul(a, tensor([1, 1])).toArray()).toEqual([3, 7]);
     expect(J.matmul(tensor([1, 2]), tensor([3, 4])).toArray()).toBe(11);
     const batch = J.stack([a, b]);
-    expect(J.matmul(batch, a).toArray()).toEqual([[[7, 10], [15, 22]], [[23, 34], [31, 46]]]);
+    expect(J.matmul(batch, a).toArray()).toEqual([
+      [
+        [7, 10],
+        [15, 22],
+      ],
+      [
+        [23, 34],
+        [31, 46],
+      ],
+    ]);
     expect(J.matmul(batch.reshape([2, 1, 2, 2]), J.stack([a, a, a])).shape).toEqual([2, 3, 2, 2]);
   });
   it('transposed operands (views) give the same products', () => {
-    expect(J.matmul(a.T, b).toArray()).toEqual(J.matmul(tensor([[1, 3], [2, 4]]), b).toArray());
-    expect(J.matmul(a, b.T).toArray()).toEqual(J.matmul(a, tensor([[5, 7], [6, 8]])).toArray());
+    expect(J.matmul(a.T, b).toArray()).toEqual(
+      J.matmul(
+        tensor([
+          [1, 3],
+          [2, 4],
+        ]),
+        b,
+      ).toArray(),
+    );
+    expect(J.matmul(a, b.T).toArray()).toEqual(
+      J.matmul(
+        a,
+        tensor([
+          [5, 7],
+          [6, 8],
+        ]),
+      ).toArray(),
+    );
   });
 });
 
 describe('layout', () => {
   it('transpose, reshape, broadcastTo, squeeze, expandDims, flatten', () => {
-    expect(x.T.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(x.T.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     expect(J.transpose(J.arange(6).reshape([1, 2, 3]), [2, 0, 1]).shape).toEqual([3, 1, 2]);
     expect(J.transpose(J.arange(6).reshape([1, 2, 3])).shape).toEqual([3, 2, 1]);
-    expect(J.reshape(x, [3, -1]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(J.reshape(x, [3, -1]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(x.T.reshape([-1]).toArray()).toEqual([1, 4, 2, 5, 3, 6]);
-    expect(J.broadcastTo(tensor([1, 2]), [2, 2]).toArray()).toEqual([[1, 2], [1, 2]]);
+    expect(J.broadcastTo(tensor([1, 2]), [2, 2]).toArray()).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
     expect(J.squeeze(J.zeros([1, 2, 1])).shape).toEqual([2]);
     expect(J.squeeze(J.zeros([1, 2, 1]), -1).shape).toEqual([1, 2]);
     expect(J.expandDims(x, 1).shape).toEqual([2, 1, 3]);
@@ -148,14 +240,23 @@ describe('layout', () => {
     expect(J.slice(r, 0, 10, 20).toArray()).toEqual([]);
     expect(x.index(0).toArray()).toEqual([1, 2, 3]);
     expect(x.index(null, -1).toArray()).toEqual([3, 6]);
-    expect(x.index('::-1', '1:').toArray()).toEqual([[5, 6], [2, 3]]);
+    expect(x.index('::-1', '1:').toArray()).toEqual([
+      [5, 6],
+      [2, 3],
+    ]);
     expect(x.index([1, null], [0, 3, 2]).toArray()).toEqual([[4, 6]]);
     expect(x.index(1, 2).toArray()).toBe(6);
   });
   it('concat and stack', () => {
     expect(J.concat([x, x], 0).shape).toEqual([4, 3]);
-    expect(J.concat([x, tensor([[0], [0]])], -1).toArray()).toEqual([[1, 2, 3, 0], [4, 5, 6, 0]]);
-    expect(J.stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([[1, 3], [2, 4]]);
+    expect(J.concat([x, tensor([[0], [0]])], -1).toArray()).toEqual([
+      [1, 2, 3, 0],
+      [4, 5, 6, 0],
+    ]);
+    expect(J.stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
   });
   it('astype and stopGradient', () => {
     expect(tensor([0.1]).astype('float64').dtype).toBe('float64');
@@ -172,7 +273,15 @@ describe('reductions and the softmax family', () => {
     expect(J.mean(x, 1).toArray()).toEqual([2, 5]);
     expect(J.max(x, 0).toArray()).toEqual([4, 5, 6]);
     expect(J.min(x, -1, true).toArray()).toEqual([[1], [4]]);
-    expect(J.argmax(tensor([[1, 3, 3], [7, 0, 2]]), 1).toArray()).toEqual([1, 0]);
+    expect(
+      J.argmax(
+        tensor([
+          [1, 3, 3],
+          [7, 0, 2],
+        ]),
+        1,
+      ).toArray(),
+    ).toEqual([1, 0]);
   });
   it('logSumExp, softmax, logSoftmax are stable for logits of ±1000', () => {
     const big = tensor([[1000, 1000, -1000]], { dtype: 'float64' });

@@ -24,7 +24,16 @@ const layouts: Layout[] = ['contiguous', 'transposed', 'padded', 'reversed'];
 const absView = (v: StridedView): StridedView => ({ ...v, data: v.data.map(Math.abs) });
 
 /** Checks `got` against the JS kernel, within `rel · Σ|a||b|` per entry (the GEMM error bound). */
-function checkMatmul(dtype: DType, a: StridedView, b: StridedView, batch: number[], m: number, k: number, n: number, got: TypedArray): void {
+function checkMatmul(
+  dtype: DType,
+  a: StridedView,
+  b: StridedView,
+  batch: number[],
+  m: number,
+  k: number,
+  n: number,
+  got: TypedArray,
+): void {
   const size = batch.reduce((x, y) => x * y, 1) * m * n;
   const want = alloc(dtype, size);
   const bound = alloc('float64', size);
@@ -68,7 +77,7 @@ describe('wasm matmul', () => {
 
   it('crosses every cache-block boundary (tiny blocks over the same kernels)', () => {
     const ex = instantiate(buildKernelModule(false));
-    const arena = new Arena(ex['memory'] as WasmMemory);
+    const arena = new Arena(ex.memory as WasmMemory);
     type Fn = (...args: number[]) => void;
     const kernels = (dtype: DType, blocks: number[]): GemmKernels => {
       const t = dtype === 'float64' ? 'f64' : 'f32';
@@ -84,13 +93,17 @@ describe('wasm matmul', () => {
       };
     };
     fc.assert(
-      fc.property(matmulCase, fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 17 })), (c, blocks) => {
-        const a = matrixView(c.dtype, c.batch, c.bcastA, c.m, c.k, c.layoutA, c.seed);
-        const b = matrixView(c.dtype, c.batch, c.bcastB, c.k, c.n, c.layoutB, c.seed + 1);
-        const out = alloc(c.dtype, c.batch.reduce((x, y) => x * y, 1) * c.m * c.n);
-        gemm(arena, kernels(c.dtype, blocks), a, b, c.batch, c.m, c.k, c.n, out);
-        checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
-      }),
+      fc.property(
+        matmulCase,
+        fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 17 })),
+        (c, blocks) => {
+          const a = matrixView(c.dtype, c.batch, c.bcastA, c.m, c.k, c.layoutA, c.seed);
+          const b = matrixView(c.dtype, c.batch, c.bcastB, c.k, c.n, c.layoutB, c.seed + 1);
+          const out = alloc(c.dtype, c.batch.reduce((x, y) => x * y, 1) * c.m * c.n);
+          gemm(arena, kernels(c.dtype, blocks), a, b, c.batch, c.m, c.k, c.n, out);
+          checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -113,9 +126,25 @@ describe('wasm matmul', () => {
 
   it('returns zeros for k = 0 and nothing for empty outputs', () => {
     const out = new Float32Array(6).fill(7);
-    wasm.matmul({ data: new Float32Array(0), offset: 0, strides: [0, 1] }, { data: new Float32Array(0), offset: 0, strides: [3, 1] }, [], 2, 0, 3, out);
+    wasm.matmul(
+      { data: new Float32Array(0), offset: 0, strides: [0, 1] },
+      { data: new Float32Array(0), offset: 0, strides: [3, 1] },
+      [],
+      2,
+      0,
+      3,
+      out,
+    );
     expect([...out]).toEqual([0, 0, 0, 0, 0, 0]);
-    wasm.matmul({ data: new Float32Array(0), offset: 0, strides: [1, 1] }, { data: new Float32Array(0), offset: 0, strides: [1, 1] }, [], 0, 3, 3, new Float32Array(0));
+    wasm.matmul(
+      { data: new Float32Array(0), offset: 0, strides: [1, 1] },
+      { data: new Float32Array(0), offset: 0, strides: [1, 1] },
+      [],
+      0,
+      3,
+      3,
+      new Float32Array(0),
+    );
   });
 
   it('falls back for mixed dtypes', () => {
@@ -127,17 +156,19 @@ describe('wasm matmul', () => {
   });
 });
 
-const sameValue = (x: number, y: number): boolean => x === y || (x !== x && y !== y);
+const sameValue = (x: number, y: number): boolean => x === y || (Number.isNaN(x) && Number.isNaN(y));
 
 /** Arrays of special and ordinary values (kept in float32 range for float32). */
 const values = (dtype: DType, maxLength: number) =>
-  fc.array(
-    fc.oneof(
-      { weight: 6, arbitrary: fc.double({ min: -1e3, max: 1e3, noNaN: true }) },
-      { weight: 1, arbitrary: fc.constantFrom(0, -0, Infinity, -Infinity, NaN, 1e-40, 3e38) },
-    ),
-    { maxLength },
-  ).map((xs) => (dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs)));
+  fc
+    .array(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.double({ min: -1e3, max: 1e3, noNaN: true }) },
+        { weight: 1, arbitrary: fc.constantFrom(0, -0, Infinity, -Infinity, NaN, 1e-40, 3e38) },
+      ),
+      { maxLength },
+    )
+    .map((xs) => (dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs)));
 
 describe('wasm binary', () => {
   const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'pow', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'] as const;
@@ -192,7 +223,7 @@ describe('wasm binary', () => {
 
 /** Distance in units in the last place between two float32 values (0 for two NaNs). */
 function ulps32(x: number, y: number): number {
-  if (x !== x || y !== y) return x !== x && y !== y ? 0 : Infinity;
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity;
   if (x === y) return 0;
   const key = (v: number): number => {
     const bits = new Uint32Array(Float32Array.of(v).buffer)[0]!;
@@ -209,17 +240,21 @@ describe('wasm unary', () => {
 
   it('is exact where the kernel is exact, and within the ulp bounds for float32 approximations', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...DTYPES).chain((d) => fc.tuple(fc.constant(d), values(d, 40))), fc.constantFrom(...ops), ([dtype, x], op) => {
-        const want = alloc(dtype, x.length);
-        const got = alloc(dtype, x.length);
-        jsBackend.unary(op, x, want);
-        wasm.unary(op, x, got);
-        const bound = dtype === 'float32' ? (approx[op] ?? 0) : 0;
-        for (let i = 0; i < x.length; i++) {
-          const ok = bound === 0 ? sameValue(got[i]!, want[i]!) : ulps32(got[i]!, want[i]!) <= bound;
-          if (!ok) expect.fail(`${dtype} ${op}(${x[i]}): ${got[i]} vs ${want[i]}`);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...DTYPES).chain((d) => fc.tuple(fc.constant(d), values(d, 40))),
+        fc.constantFrom(...ops),
+        ([dtype, x], op) => {
+          const want = alloc(dtype, x.length);
+          const got = alloc(dtype, x.length);
+          jsBackend.unary(op, x, want);
+          wasm.unary(op, x, got);
+          const bound = dtype === 'float32' ? (approx[op] ?? 0) : 0;
+          for (let i = 0; i < x.length; i++) {
+            const ok = bound === 0 ? sameValue(got[i]!, want[i]!) : ulps32(got[i]!, want[i]!) <= bound;
+            if (!ok) expect.fail(`${dtype} ${op}(${x[i]}): ${got[i]} vs ${want[i]}`);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -257,28 +292,35 @@ describe('wasm reduce', () => {
   const shapes = fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 0, maxLength: 3 });
   it('matches the JS kernel for trailing-axis (SIMD) and other (fallback) reductions', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...DTYPES), fc.constantFrom('sum', 'max'), shapes, fc.integer({ min: 0, max: 1e9 }), fc.nat(), (dtype, op, shape, seed, pick) => {
-        const size = shape.reduce((x, y) => x * y, 1);
-        const x = randomArray(dtype, size, seed);
-        if (size > 0 && pick % 7 === 0) x[pick % size] = NaN;
-        // A random subset of axes (sorted, distinct); trailing runs take the SIMD path.
-        const axes = shape.map((_, i) => i).filter((i) => ((pick >> i) & 1) === 1);
-        const outShape = shape.filter((_, i) => !axes.includes(i));
-        const outSize = outShape.reduce((x, y) => x * y, 1);
-        const want = alloc(dtype, outSize);
-        const got = alloc(dtype, outSize);
-        jsBackend.reduce(op, x, shape, axes, want);
-        wasm.reduce(op, x, shape, axes, got);
-        const len = size / Math.max(outSize, 1);
-        for (let i = 0; i < outSize; i++) {
-          // Sums add in another order. The WASM kernel always accumulates in float64; the JS one
-          // does within a row but goes through the float32 output across rows (e.g. axes [0, 1]
-          // of [6, 1]), so allow len half-ulps of the row's magnitude (≤ len, data in [-1, 1]).
-          const tol = op === 'max' ? 0 : len * len * (dtype === 'float32' ? 2 ** -23 : 2 ** -52);
-          const ok = sameValue(got[i]!, want[i]!) || Math.abs(got[i]! - want[i]!) <= tol;
-          if (!ok) expect.fail(`${op} ${shape} axes ${axes} [${i}]: ${got[i]} vs ${want[i]}`);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...DTYPES),
+        fc.constantFrom('sum', 'max'),
+        shapes,
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.nat(),
+        (dtype, op, shape, seed, pick) => {
+          const size = shape.reduce((x, y) => x * y, 1);
+          const x = randomArray(dtype, size, seed);
+          if (size > 0 && pick % 7 === 0) x[pick % size] = NaN;
+          // A random subset of axes (sorted, distinct); trailing runs take the SIMD path.
+          const axes = shape.map((_, i) => i).filter((i) => ((pick >> i) & 1) === 1);
+          const outShape = shape.filter((_, i) => !axes.includes(i));
+          const outSize = outShape.reduce((x, y) => x * y, 1);
+          const want = alloc(dtype, outSize);
+          const got = alloc(dtype, outSize);
+          jsBackend.reduce(op, x, shape, axes, want);
+          wasm.reduce(op, x, shape, axes, got);
+          const len = size / Math.max(outSize, 1);
+          for (let i = 0; i < outSize; i++) {
+            // Sums add in another order. The WASM kernel always accumulates in float64; the JS one
+            // does within a row but goes through the float32 output across rows (e.g. axes [0, 1]
+            // of [6, 1]), so allow len half-ulps of the row's magnitude (≤ len, data in [-1, 1]).
+            const tol = op === 'max' ? 0 : len * len * (dtype === 'float32' ? 2 ** -23 : 2 ** -52);
+            const ok = sameValue(got[i]!, want[i]!) || Math.abs(got[i]! - want[i]!) <= tol;
+            if (!ok) expect.fail(`${op} ${shape} axes ${axes} [${i}]: ${got[i]} vs ${want[i]}`);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -300,7 +342,8 @@ describe('wasm reduce', () => {
           const got = alloc(dtype, outSize);
           jsBackend.reduce('sum', x, shape, axes, want);
           wasm.reduce('sum', x, shape, axes, got);
-          for (let i = 0; i < outSize; i++) if (!sameValue(got[i]!, want[i]!)) expect.fail(`sum ${shape} axes ${axes} [${i}]: ${got[i]} vs ${want[i]}`);
+          for (let i = 0; i < outSize; i++)
+            if (!sameValue(got[i]!, want[i]!)) expect.fail(`sum ${shape} axes ${axes} [${i}]: ${got[i]} vs ${want[i]}`);
         },
       ),
       { numRuns: 200 },
@@ -308,14 +351,18 @@ describe('wasm reduce', () => {
   });
   it('reduces rows longer than the staging chunk, and many short rows', () => {
     for (const dtype of DTYPES) {
-      for (const shape of [[3, 50_001], [20_000, 3]]) {
+      for (const shape of [
+        [3, 50_001],
+        [20_000, 3],
+      ]) {
         const x = randomArray(dtype, shape[0]! * shape[1]!, 11);
         for (const op of ['sum', 'max'] as const) {
           const want = alloc(dtype, shape[0]!);
           const got = alloc(dtype, shape[0]!);
           jsBackend.reduce(op, x, shape, [1], want);
           wasm.reduce(op, x, shape, [1], got);
-          for (let i = 0; i < shape[0]!; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]!)));
+          for (let i = 0; i < shape[0]!; i++)
+            expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]!)));
         }
       }
     }
@@ -387,7 +434,7 @@ describe('wasm internals', () => {
 
   it('reuses the arena: repeated products do not grow memory', () => {
     const ex = instantiate(buildKernelModule(false));
-    const memory = ex['memory'] as WasmMemory;
+    const memory = ex.memory as WasmMemory;
     const arena = new Arena(memory);
     const first = arena.alloc(1 << 20);
     const grown = memory.buffer.byteLength;

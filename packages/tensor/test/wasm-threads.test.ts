@@ -20,7 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => threaded.dispose());
 
-
 const view = matrixView;
 
 /** Runs both backends and compares every bit (Object.is also tells -0 from +0). */
@@ -76,8 +75,24 @@ describe('threaded wasm matmul', () => {
     ];
     for (const [batch, m, k, n] of shapes) {
       for (const dtype of ['float32', 'float64'] as const) {
-        const a = view(dtype, batch, batch.map(() => false), m, k, 'contiguous', m + k);
-        const b = view(dtype, batch, batch.map(() => true), k, n, 'transposed', k + n);
+        const a = view(
+          dtype,
+          batch,
+          batch.map(() => false),
+          m,
+          k,
+          'contiguous',
+          m + k,
+        );
+        const b = view(
+          dtype,
+          batch,
+          batch.map(() => true),
+          k,
+          n,
+          'transposed',
+          k + n,
+        );
         expectIdentical(dtype, a, b, batch, m, k, n);
       }
     }

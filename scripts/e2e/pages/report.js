@@ -5,6 +5,6 @@ export async function report(check) {
   try {
     out.textContent = JSON.stringify(await check());
   } catch (e) {
-    out.textContent = `ERROR ${(e && e.stack) || e}`;
+    out.textContent = `ERROR ${e?.stack || e}`;
   }
 }

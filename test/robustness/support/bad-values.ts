@@ -57,9 +57,15 @@ export const BAD_VALUES: readonly BadValue[] = [
   { label: '{"__proto__":{"polluted":1}}', make: () => JSON.parse('{"__proto__":{"polluted":1}}') as unknown },
   { label: '{ constructor: 1, toString: 1 }', make: () => ({ constructor: 1, toString: 1 }) },
   { label: '() => 1', make: () => () => 1 },
-  { label: '() => { throw }', make: () => () => { throw new Error('thrown by a user callback'); } },
+  {
+    label: '() => { throw }',
+    make: () => () => {
+      throw new Error('thrown by a user callback');
+    },
+  },
   { label: '[]', make: () => [] },
   { label: '[[]]', make: () => [[]] },
+  // biome-ignore lint/suspicious/noSparseArray: a sparse array is the hostile value under test
   { label: '[1, , 3] (sparse)', make: () => [1, , 3] },
   { label: 'self-referential array', make: selfReferential },
   { label: 'deep self-referential array', make: deepSelfReferential },
@@ -96,7 +102,11 @@ const PROTOTYPES: readonly object[] = [Object.prototype, Array.prototype, Functi
 
 /** The own property names and symbols of the shared prototypes, to detect pollution. */
 export function snapshotPrototypes(): string[][] {
-  return PROTOTYPES.map((p) => Reflect.ownKeys(p).map((k) => String(k)).sort());
+  return PROTOTYPES.map((p) =>
+    Reflect.ownKeys(p)
+      .map((k) => String(k))
+      .sort(),
+  );
 }
 
 /**

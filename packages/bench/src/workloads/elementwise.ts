@@ -23,7 +23,10 @@ export function elementwiseCase(sizes: Sizes): BenchCase {
     tfjs(tf) {
       const [a, b, c] = operands().map((t) => toTf(tf, t));
       return {
-        run: () => tf.tidy(() => { tf.tanh(tf.add(tf.mul(a!, b!), c!)); }),
+        run: () =>
+          tf.tidy(() => {
+            tf.tanh(tf.add(tf.mul(a!, b!), c!));
+          }),
         dispose: () => tf.dispose([a!, b!, c!]),
       };
     },

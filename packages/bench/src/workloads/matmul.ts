@@ -3,7 +3,14 @@ import { randn, rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, Sizes } from './types.js';
 import { toTf } from './convert.js';
 
-function matmulCase(workload: string, size: string, aShape: number[], bShape: number[], dtype: 'float32' | 'float64', seed: number): BenchCase {
+function matmulCase(
+  workload: string,
+  size: string,
+  aShape: number[],
+  bShape: number[],
+  dtype: 'float32' | 'float64',
+  seed: number,
+): BenchCase {
   let data: [Tensor, Tensor] | null = null;
   const operands = (): [Tensor, Tensor] => {
     const r = rng(seed);
@@ -23,15 +30,16 @@ function matmulCase(workload: string, size: string, aShape: number[], bShape: nu
       const [a, b] = operands();
       return { run: () => void a.matmul(b) };
     },
-    tfjs: dtype === 'float32'
-      ? (tf) => {
-          const [a, b] = operands().map((t) => toTf(tf, t));
-          return {
-            run: () => tf.matMul(a!, b!).dispose(),
-            dispose: () => tf.dispose([a!, b!]),
-          };
-        }
-      : undefined,
+    tfjs:
+      dtype === 'float32'
+        ? (tf) => {
+            const [a, b] = operands().map((t) => toTf(tf, t));
+            return {
+              run: () => tf.matMul(a!, b!).dispose(),
+              dispose: () => tf.dispose([a!, b!]),
+            };
+          }
+        : undefined,
     peerNote: dtype === 'float64' ? 'no float64 in tfjs' : undefined,
     baseline: dtype === 'float64' ? `W1 matmul N=${m}` : undefined,
   } satisfies BenchCase;

@@ -33,21 +33,31 @@ function addChainCase(n: number, mode: Mode): BenchCase {
         },
       };
     },
-    tfjs: mode === 'recorded'
-      ? undefined
-      : (tf) => {
-          const [x, y] = [toTf(tf, a), toTf(tf, b)];
-          const chainTf = (v: typeof x) => {
-            let c = v;
-            for (let i = 0; i < n; i++) c = tf.add(c, y);
-            return c;
-          };
-          const gradient = tf.grad((v) => tf.sum(chainTf(v)));
-          return {
-            run: mode === 'plain' ? () => tf.tidy(() => { chainTf(x); }) : () => tf.tidy(() => { gradient(x); }),
-            dispose: () => tf.dispose([x, y]),
-          };
-        },
+    tfjs:
+      mode === 'recorded'
+        ? undefined
+        : (tf) => {
+            const [x, y] = [toTf(tf, a), toTf(tf, b)];
+            const chainTf = (v: typeof x) => {
+              let c = v;
+              for (let i = 0; i < n; i++) c = tf.add(c, y);
+              return c;
+            };
+            const gradient = tf.grad((v) => tf.sum(chainTf(v)));
+            return {
+              run:
+                mode === 'plain'
+                  ? () =>
+                      tf.tidy(() => {
+                        chainTf(x);
+                      })
+                  : () =>
+                      tf.tidy(() => {
+                        gradient(x);
+                      }),
+              dispose: () => tf.dispose([x, y]),
+            };
+          },
     peerNote: mode === 'recorded' ? 'tfjs records only inside tf.grad' : undefined,
   };
 }

@@ -29,7 +29,7 @@ function tfVariables(tf: TF, init: readonly Tensor[]): TfVariable[] {
 }
 
 /** Runs `minimize`, reading the loss only when asked (a read is a sync point). */
-function tfStep(tf: TF, optimizer: ReturnType<TF['train']['sgd']>, loss: () => TfTensor, vars: TfVariable[], read: boolean): number {
+function tfStep(_tf: TF, optimizer: ReturnType<TF['train']['sgd']>, loss: () => TfTensor, vars: TfVariable[], read: boolean): number {
   const cost = optimizer.minimize(loss as () => ReturnType<TF['scalar']>, read, vars);
   if (cost === null) return Number.NaN;
   const value = cost.dataSync()[0]!;
@@ -49,7 +49,9 @@ function irisCase(sizes: Sizes, dtype: DType): BenchCase {
     const r = rng(3);
     const x = randn([150, 4], { rng: r, dtype });
     const t = oneHot(randomLabels(r, 150, 3), 3, dtype);
-    const weights = IRIS_WIDTHS.slice(1).map((out, i) => randn([IRIS_WIDTHS[i]!, out], { rng: r, dtype }).mul(1 / Math.sqrt(IRIS_WIDTHS[i]!)));
+    const weights = IRIS_WIDTHS.slice(1).map((out, i) =>
+      randn([IRIS_WIDTHS[i]!, out], { rng: r, dtype }).mul(1 / Math.sqrt(IRIS_WIDTHS[i]!)),
+    );
     return (data = { x, t, weights });
   };
   return {
@@ -81,36 +83,37 @@ function irisCase(sizes: Sizes, dtype: DType): BenchCase {
         losses: () => trace,
       };
     },
-    tfjs: dtype === 'float32'
-      ? (tf) => {
-          const { x: x0, t: t0, weights } = irisData();
-          const [x, t] = [toTf(tf, x0), toTf(tf, t0)];
-          let trace: LossTrace | undefined;
-          return {
-            run() {
-              const vars = tfVariables(tf, weights);
-              const [w1, w2, w3] = vars as [TfVariable, TfVariable, TfVariable];
-              const optimizer = tf.train.sgd(IRIS_LR);
-              const loss = () => {
-                const x3 = tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(x, w1)), w2)), w3));
-                return tf.mul(tf.sum(tf.square(tf.sub(x3, t))), 0.5);
-              };
-              let first = Number.NaN;
-              let last = Number.NaN;
-              for (let s = 0; s < steps; s++) {
-                const value = tfStep(tf, optimizer, loss, vars, s === 0 || s === steps - 1);
-                if (s === 0) first = value;
-                if (s === steps - 1) last = value;
-              }
-              optimizer.dispose();
-              tf.dispose(vars);
-              trace = { first, last };
-            },
-            losses: () => trace,
-            dispose: () => tf.dispose([x, t]),
-          };
-        }
-      : undefined,
+    tfjs:
+      dtype === 'float32'
+        ? (tf) => {
+            const { x: x0, t: t0, weights } = irisData();
+            const [x, t] = [toTf(tf, x0), toTf(tf, t0)];
+            let trace: LossTrace | undefined;
+            return {
+              run() {
+                const vars = tfVariables(tf, weights);
+                const [w1, w2, w3] = vars as [TfVariable, TfVariable, TfVariable];
+                const optimizer = tf.train.sgd(IRIS_LR);
+                const loss = () => {
+                  const x3 = tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(x, w1)), w2)), w3));
+                  return tf.mul(tf.sum(tf.square(tf.sub(x3, t))), 0.5);
+                };
+                let first = Number.NaN;
+                let last = Number.NaN;
+                for (let s = 0; s < steps; s++) {
+                  const value = tfStep(tf, optimizer, loss, vars, s === 0 || s === steps - 1);
+                  if (s === 0) first = value;
+                  if (s === steps - 1) last = value;
+                }
+                optimizer.dispose();
+                tf.dispose(vars);
+                trace = { first, last };
+              },
+              losses: () => trace,
+              dispose: () => tf.dispose([x, t]),
+            };
+          }
+        : undefined,
     peerNote: dtype === 'float64' ? 'no float64 in tfjs' : undefined,
     baseline: dtype === 'float64' ? `W3 iris 4-16-16-3 SGD ${steps} steps` : undefined,
   };
@@ -134,10 +137,7 @@ function mlpData(sizes: Sizes): MlpData {
   const r = rng(4);
   const x = randn([batch, widths[0]!], { rng: r });
   const t = oneHot(randomLabels(r, batch, widths[widths.length - 1]!), widths[widths.length - 1]!, 'float32');
-  const params = widths.slice(1).flatMap((out, i) => [
-    randn([widths[i]!, out], { rng: r }).mul(Math.sqrt(2 / widths[i]!)),
-    zeros([out]),
-  ]);
+  const params = widths.slice(1).flatMap((out, i) => [randn([widths[i]!, out], { rng: r }).mul(Math.sqrt(2 / widths[i]!)), zeros([out])]);
   return { x, t, params };
 }
 

@@ -1,6 +1,6 @@
 // What a saved iris model needs besides its weights, kept in the file's metadata so the file
 // alone is enough to predict: the architecture and the standardiser fitted on training data.
-import { ModelFileError, Standardizer, activations, type ActivationName } from '@jacobi/nn';
+import { ModelFileError, type Standardizer, activations, type ActivationName } from '@jacobi/nn';
 import type { IrisConfig } from './train-iris.js';
 
 const KEY = 'iris.config';
@@ -27,7 +27,8 @@ export function irisMetadata(config: IrisConfig, scaler: Standardizer): Record<s
 /** Reads the configuration back, checking it before anything is built from it. */
 export function parseIrisMetadata(metadata: Record<string, string>, file: string): SavedIrisConfig {
   const raw = metadata[KEY];
-  if (raw === undefined) throw new ModelFileError(`no '${KEY}' metadata: not a model saved by pnpm iris`, { op: 'parseIrisMetadata', file });
+  if (raw === undefined)
+    throw new ModelFileError(`no '${KEY}' metadata: not a model saved by pnpm iris`, { op: 'parseIrisMetadata', file });
   let c: SavedIrisConfig;
   try {
     c = JSON.parse(raw) as SavedIrisConfig;

@@ -16,14 +16,20 @@ const FLAGS = {
   help: { type: { kind: 'boolean' }, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
-const HELP = usage('pnpm iris:predict', FLAGS, 'Classifies iris flowers: pass measurements in cm as "5.1,3.5,1.4,0.2" (one argument per flower) or --csv FILE.');
+const HELP = usage(
+  'pnpm iris:predict',
+  FLAGS,
+  'Classifies iris flowers: pass measurements in cm as "5.1,3.5,1.4,0.2" (one argument per flower) or --csv FILE.',
+);
 
 /** Parses one "a,b,c,d" row; `where` names it in errors. */
 function parseRow(text: string, where: string): number[] {
   const cells = text.split(',').map((c) => c.trim());
   const values = cells.map(Number);
   if (cells.length !== 4 || cells.some((c) => c === '') || values.some((v) => !Number.isFinite(v))) {
-    throw new UsageError(`${where}: expected 4 comma-separated numbers (sepal length, sepal width, petal length, petal width), got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `${where}: expected 4 comma-separated numbers (sepal length, sepal width, petal length, petal width), got ${JSON.stringify(text)}`,
+    );
   }
   return values;
 }

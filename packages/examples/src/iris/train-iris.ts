@@ -2,8 +2,20 @@
 // data -> model -> loop -> result. X₁ = f₁(X₀W₁), X₂ = f₂(X₁W₂), X₃ = f₃(X₂W₃), E = ½‖X₃ − T‖².
 import { rng, tensor, type Tensor } from '@jacobi/tensor';
 import {
-  Adam, AdamW, Dense, SGD, Sequential, Standardizer, accuracy, halfSquaredError, oneHot, predict, trainEpoch,
-  trainTestSplit, type ActivationName, type Optimizer,
+  Adam,
+  AdamW,
+  Dense,
+  SGD,
+  Sequential,
+  Standardizer,
+  accuracy,
+  halfSquaredError,
+  oneHot,
+  predict,
+  trainEpoch,
+  trainTestSplit,
+  type ActivationName,
+  type Optimizer,
 } from '@jacobi/nn';
 import { IRIS_CLASSES, IRIS_ROWS } from './iris-data.js';
 
@@ -51,18 +63,25 @@ export function buildIrisModel(config: Pick<IrisConfig, 'hidden' | 'activation' 
   const r = rng(seed);
   const widths = [4, ...config.hidden, IRIS_CLASSES.length];
   return new Sequential(
-    ...widths.slice(1).map(
-      (out, i) => new Dense(widths[i]!, out, { activation: i === widths.length - 2 ? config.outputActivation : config.activation, rng: r }),
-    ),
+    ...widths
+      .slice(1)
+      .map(
+        (out, i) =>
+          new Dense(widths[i]!, out, { activation: i === widths.length - 2 ? config.outputActivation : config.activation, rng: r }),
+      ),
   );
 }
 
 function makeOptimizer(config: IrisConfig, params: Tensor[]): Optimizer {
   switch (config.optimizer) {
-    case 'sgd': return new SGD(params, { lr: config.lr });
-    case 'momentum': return new SGD(params, { lr: config.lr, momentum: 0.9 });
-    case 'adam': return new Adam(params, { lr: config.lr });
-    case 'adamw': return new AdamW(params, { lr: config.lr });
+    case 'sgd':
+      return new SGD(params, { lr: config.lr });
+    case 'momentum':
+      return new SGD(params, { lr: config.lr, momentum: 0.9 });
+    case 'adam':
+      return new Adam(params, { lr: config.lr });
+    case 'adamw':
+      return new AdamW(params, { lr: config.lr });
   }
 }
 

@@ -48,8 +48,10 @@ async function main(): Promise<void> {
   };
   const outDir = resolve(flags.out ?? join('out', 'iris'));
 
-  console.log(`iris: 4-${config.hidden.join('-')}-3, ${config.activation}/${config.outputActivation}, ${config.optimizer} lr=${config.lr}, ` +
-    `${config.batchSize > 0 ? `batches of ${config.batchSize}` : 'full batch'}, ${config.epochs} epochs, seed ${config.seed}`);
+  console.log(
+    `iris: 4-${config.hidden.join('-')}-3, ${config.activation}/${config.outputActivation}, ${config.optimizer} lr=${config.lr}, ` +
+      `${config.batchSize > 0 ? `batches of ${config.batchSize}` : 'full batch'}, ${config.epochs} epochs, seed ${config.seed}`,
+  );
   const started = performance.now();
   const bar = new ProgressBar({ total: config.epochs });
   const result = trainIris(config, (s) =>
@@ -67,14 +69,20 @@ async function main(): Promise<void> {
   const h = result.history;
   const svg = lineChartsSvg([
     {
-      title: 'Loss', xLabel: 'epoch', yLabel: '½‖X3 − T‖² per sample',
+      title: 'Loss',
+      xLabel: 'epoch',
+      yLabel: '½‖X3 − T‖² per sample',
       series: [
         { name: 'train', values: h.map((s) => s.trainLoss), color: '#1f77b4' },
         { name: 'test', values: h.map((s) => s.testLoss), color: '#d62728', dashed: true },
       ],
     },
     {
-      title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1], legend: 'bottom-right',
+      title: 'Accuracy',
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      legend: 'bottom-right',
       series: [
         { name: 'train', values: h.map((s) => s.trainAccuracy), color: '#1f77b4' },
         { name: 'test', values: h.map((s) => s.testAccuracy), color: '#d62728', dashed: true },

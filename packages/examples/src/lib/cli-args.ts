@@ -20,10 +20,13 @@ export interface FlagSpec {
   help: string;
 }
 
-type ValueOf<K extends FlagKind> = K extends { kind: 'int' | 'number' } ? number
-  : K extends { kind: 'intList' } ? number[]
-  : K extends { kind: 'boolean' } ? boolean
-  : string;
+type ValueOf<K extends FlagKind> = K extends { kind: 'int' | 'number' }
+  ? number
+  : K extends { kind: 'intList' }
+    ? number[]
+    : K extends { kind: 'boolean' }
+      ? boolean
+      : string;
 
 export type ParsedFlags<S extends Record<string, FlagSpec>> = { [K in keyof S]?: ValueOf<S[K]['type']> };
 
@@ -32,12 +35,14 @@ function parseValue(flag: string, type: FlagKind, raw: string): number | number[
   switch (type.kind) {
     case 'int': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isInteger(v) || v < (type.min ?? -Infinity)) throw bad(type.min === undefined ? 'an integer' : `an integer ≥ ${type.min}`);
+      if (raw.trim() === '' || !Number.isInteger(v) || v < (type.min ?? -Infinity))
+        throw bad(type.min === undefined ? 'an integer' : `an integer ≥ ${type.min}`);
       return v;
     }
     case 'number': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v) || (type.positive && v <= 0)) throw bad(type.positive ? 'a positive number' : 'a number');
+      if (raw.trim() === '' || !Number.isFinite(v) || (type.positive && v <= 0))
+        throw bad(type.positive ? 'a positive number' : 'a number');
       return v;
     }
     case 'intList': {
@@ -61,7 +66,10 @@ function parseValue(flag: string, type: FlagKind, raw: string): number | number[
 }
 
 /** Parses `argv` against `spec`; returns the flags and the positional arguments. */
-export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly string[], spec: S): { flags: ParsedFlags<S>; positional: string[] } {
+export function parseFlags<S extends Record<string, FlagSpec>>(
+  argv: readonly string[],
+  spec: S,
+): { flags: ParsedFlags<S>; positional: string[] } {
   const flags: Record<string, unknown> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -93,7 +101,14 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly st
 /** The flag table for `--help`. */
 export function usage(command: string, spec: Record<string, FlagSpec>, intro: string): string {
   const rows = Object.entries(spec).map(([name, s]) => {
-    const value = s.type.kind === 'boolean' ? '' : s.type.kind === 'choice' ? ' <name>' : s.type.kind === 'intList' ? ' <n,n,...>' : ` <${s.type.kind}>`;
+    const value =
+      s.type.kind === 'boolean'
+        ? ''
+        : s.type.kind === 'choice'
+          ? ' <name>'
+          : s.type.kind === 'intList'
+            ? ' <n,n,...>'
+            : ` <${s.type.kind}>`;
     const help = s.type.kind === 'choice' ? `${s.help}; one of ${s.type.choices.join(', ')}` : s.help;
     return [`  --${name}${value}`, help] as const;
   });

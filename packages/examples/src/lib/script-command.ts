@@ -13,7 +13,12 @@ function shellWord(word: string): string {
  * The shell command that runs root script `script` (e.g. `iris:predict`, built as `file`) with
  * `args`. `userAgent` is what pnpm puts in `npm_config_user_agent` (`pnpm/12.4.2 npm/? …`).
  */
-export function scriptCommand(script: string, file: string, args: readonly string[], userAgent = process.env.npm_config_user_agent ?? ''): string {
+export function scriptCommand(
+  script: string,
+  file: string,
+  args: readonly string[],
+  userAgent = process.env.npm_config_user_agent ?? '',
+): string {
   const pnpm = /^pnpm\/(\d[\w.+-]*)/.exec(userAgent);
   const head = pnpm ? `npx -y pnpm@${pnpm[1]} ${script}` : `node ${shellWord(relative(process.cwd(), file) || file)}`;
   return [head, ...args.map(shellWord)].join(' ');

@@ -63,7 +63,9 @@ function panelSvg(p: Panel, x0: number): string {
   }
   out.push(`<rect x="${x0 + M.left}" y="${M.top}" width="${w}" height="${h}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${x0 + M.left + w / 2}" y="${PANEL_H - 12}" text-anchor="middle" font-size="13">${escape(p.xLabel)}</text>`);
-  out.push(`<text transform="translate(${x0 + 18} ${M.top + h / 2}) rotate(-90)" text-anchor="middle" font-size="13">${escape(p.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(${x0 + 18} ${M.top + h / 2}) rotate(-90)" text-anchor="middle" font-size="13">${escape(p.yLabel)}</text>`,
+  );
   for (const s of p.series) {
     const points = s.values.map((v, i) => `${sx(i + 1).toFixed(2)},${sy(Math.min(hi, Math.max(lo, v))).toFixed(2)}`).join(' ');
     out.push(`<polyline points="${points}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
@@ -75,7 +77,9 @@ function panelSvg(p: Panel, x0: number): string {
   out.push(`<rect x="${lx}" y="${ly}" width="140" height="${boxHeight}" fill="white" fill-opacity="0.9" stroke="#999"/>`);
   p.series.forEach((s, i) => {
     const y = ly + 15 + 20 * i;
-    out.push(`<line x1="${lx + 8}" x2="${lx + 36}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${lx + 8}" x2="${lx + 36}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${lx + 44}" y="${y + 4}" font-size="12">${escape(s.name)}</text>`);
   });
   return out.join('\n');

@@ -18,8 +18,11 @@ fit(model, xTrain, oneHot(yTrain, 2), {
   batchSize: 32,
   rng: rng(4),
   onEpoch: (epoch, loss) => {
-    if (epoch % 20 === 0) console.log(`epoch ${epoch}: loss ${loss.toFixed(4)}  test accuracy ${accuracy(predict(model, xTest), yTest).toFixed(3)}`);
+    if (epoch % 20 === 0)
+      console.log(`epoch ${epoch}: loss ${loss.toFixed(4)}  test accuracy ${accuracy(predict(model, xTest), yTest).toFixed(3)}`);
   },
 });
 console.log(`trained in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-console.log(`train accuracy ${accuracy(predict(model, xTrain), yTrain).toFixed(3)}, test accuracy ${accuracy(predict(model, xTest), yTest).toFixed(3)}`);
+console.log(
+  `train accuracy ${accuracy(predict(model, xTrain), yTrain).toFixed(3)}, test accuracy ${accuracy(predict(model, xTest), yTest).toFixed(3)}`,
+);

@@ -44,10 +44,12 @@ export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8
   metadata[FORMAT_KEYS.version] = '1';
   const entries: [string, Tensor][] = model.namedParameters();
   for (const [name] of entries) {
-    if (name.startsWith(OPTIMIZER_PREFIX)) throw new ModelFileError(`parameter name '${name}' clashes with the optimiser prefix`, { op, tensor: name });
+    if (name.startsWith(OPTIMIZER_PREFIX))
+      throw new ModelFileError(`parameter name '${name}' clashes with the optimiser prefix`, { op, tensor: name });
   }
   if (o.optimizer !== undefined) {
-    if (!(o.optimizer instanceof Optimizer)) throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(o.optimizer)}`);
+    if (!(o.optimizer instanceof Optimizer))
+      throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(o.optimizer)}`);
     const state = o.optimizer.stateDict();
     metadata[FORMAT_KEYS.optimizer] = JSON.stringify({ type: state.type, hyper: state.hyper, steps: state.steps });
     for (const [name, t] of state.buffers) entries.push([OPTIMIZER_PREFIX + name, t]);
@@ -78,10 +80,17 @@ export function decodeModel(bytes: Uint8Array, model: Module, opts: LoadOptions 
 }
 
 /** `decodeModel` for the functions built on it: `op` names the function the user called. */
-export function decodeModelFor(op: string, bytes: unknown, model: unknown, opts: unknown, file: string | undefined): Record<string, string> {
+export function decodeModelFor(
+  op: string,
+  bytes: unknown,
+  model: unknown,
+  opts: unknown,
+  file: string | undefined,
+): Record<string, string> {
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
   const optimizer = checkOptions(op, opts).optimizer;
-  if (optimizer !== undefined && !(optimizer instanceof Optimizer)) throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  if (optimizer !== undefined && !(optimizer instanceof Optimizer))
+    throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
   const { tensors, metadata } = decodeTensors(op, bytes, file);
   const params = new Map<string, Tensor>();
   const buffers = new Map<string, Tensor>();
@@ -99,7 +108,12 @@ export function decodeModelFor(op: string, bytes: unknown, model: unknown, opts:
   return metadata;
 }
 
-function parseOptimizerState(op: string, metadata: Record<string, string>, buffers: Map<string, Tensor>, file: string | undefined): OptimizerState {
+function parseOptimizerState(
+  op: string,
+  metadata: Record<string, string>,
+  buffers: Map<string, Tensor>,
+  file: string | undefined,
+): OptimizerState {
   const raw = Object.hasOwn(metadata, FORMAT_KEYS.optimizer) ? metadata[FORMAT_KEYS.optimizer] : undefined;
   if (raw === undefined) throw new ModelFileError('the file holds no optimiser state (it was saved without one)', { op, file });
   let parsed: unknown;

@@ -99,7 +99,7 @@ function isRunning(pid: number): boolean {
 
 /** Makes the rename durable. NOTE: some platforms (Windows) cannot open a folder; the rename is then as durable as they allow. */
 async function syncFolder(dir: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();
@@ -168,7 +168,11 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
  * @example
  * await writeSafetensors('weights.safetensors', new Map([['w', tensor([1, 2])]]));
  */
-export async function writeSafetensors(path: string, tensors: Iterable<readonly [string, Tensor]>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Iterable<readonly [string, Tensor]>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   const op = 'writeSafetensors';
   checkPath(op, path);
   await writeAtomic(op, path, encodeTensors(op, tensors, metadata));

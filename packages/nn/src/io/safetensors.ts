@@ -56,7 +56,11 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
   const names = new Set<string>();
   let offset = 0;
   for (const [name, t] of tensorEntries(op, tensors)) {
-    if (name.length === 0 || name === METADATA_KEY || LONE_SURROGATE.test(name)) throw fail(`invalid tensor name ${describeValue(name)} (expected a non-empty string of well-formed UTF-16, not ${METADATA_KEY})`, name);
+    if (name.length === 0 || name === METADATA_KEY || LONE_SURROGATE.test(name))
+      throw fail(
+        `invalid tensor name ${describeValue(name)} (expected a non-empty string of well-formed UTF-16, not ${METADATA_KEY})`,
+        name,
+      );
     if (names.has(name)) throw fail(`tensor '${name}' appears twice`, name);
     names.add(name);
     const data = t.data() as Float32Array | Float64Array;
@@ -253,20 +257,29 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail):
   if (extra !== undefined) throw fail(`tensor '${name}': unexpected header field ${describeValue(extra)}`, name);
   const [dtype, shape, offsets] = FIELDS.map((k) => (Object.hasOwn(fields, k) ? fields[k] : undefined));
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
-    const why = typeof dtype === 'string' && UNSUPPORTED.has(dtype) ? 'is not supported (jacobi reads F32, F64, F16 and BF16)' : 'is unknown';
+    const why =
+      typeof dtype === 'string' && UNSUPPORTED.has(dtype) ? 'is not supported (jacobi reads F32, F64, F16 and BF16)' : 'is unknown';
     throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype) ?? 'undefined'} ${why}`, name);
   }
   const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'undefined'}`, name);
+  if (!Array.isArray(shape) || !shape.every(isIndex))
+    throw fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'undefined'}`, name);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    throw fail(`tensor '${name}': data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets) ?? 'undefined'}`, name);
+    throw fail(
+      `tensor '${name}': data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets) ?? 'undefined'}`,
+      name,
+    );
   }
   const [begin, end] = offsets as [number, number];
-  if (begin > end || end > dataLength) throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] are out of range for ${dataLength} bytes of data`, name);
+  if (begin > end || end > dataLength)
+    throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] are out of range for ${dataLength} bytes of data`, name);
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   const expected = count * ITEM_SIZE[dtype as SafetensorsDType];
   if (expected !== end - begin) {
-    throw fail(`tensor '${name}': shape [${shape}] of ${dtype} needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`, name);
+    throw fail(
+      `tensor '${name}': shape [${shape}] of ${dtype} needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      name,
+    );
   }
   return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end };
 }
@@ -279,12 +292,18 @@ function checkTiling(entries: readonly Entry[], dataLength: number, fail: Fail):
   let cursor = 0;
   let previous: Entry | null = null;
   for (const e of sorted) {
-    if (e.begin < cursor) throw fail(`tensor '${e.name}': bytes [${e.begin}, ${e.end}) overlap tensor '${previous!.name}' [${previous!.begin}, ${previous!.end})`, e.name);
-    if (e.begin > cursor) throw fail(`tensor '${e.name}': gap of ${e.begin - cursor} bytes before it (data_offsets must not leave holes)`, e.name);
+    if (e.begin < cursor)
+      throw fail(
+        `tensor '${e.name}': bytes [${e.begin}, ${e.end}) overlap tensor '${previous!.name}' [${previous!.begin}, ${previous!.end})`,
+        e.name,
+      );
+    if (e.begin > cursor)
+      throw fail(`tensor '${e.name}': gap of ${e.begin - cursor} bytes before it (data_offsets must not leave holes)`, e.name);
     cursor = e.end;
     previous = e;
   }
-  if (cursor !== dataLength) throw fail(`the tensors cover ${cursor} of ${dataLength} data bytes: ${dataLength - cursor} trailing bytes belong to no tensor`);
+  if (cursor !== dataLength)
+    throw fail(`the tensors cover ${cursor} of ${dataLength} data bytes: ${dataLength - cursor} trailing bytes belong to no tensor`);
 }
 
 function readTensor(view: DataView, e: Entry): Tensor {

@@ -55,20 +55,41 @@ export class Adam extends Optimizer implements Required<AdamOptions> {
   constructor(params: readonly Tensor[], opts: AdamOptions | undefined, kind: AdamKind);
   constructor(params: readonly Tensor[], opts: AdamOptions = {}, kind: AdamKind = { type: 'Adam', decoupled: false, defaultDecay: 0 }) {
     const k = checkKind(kind);
-    super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: k.defaultDecay });
+    super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: k.defaultDecay,
+    });
     this.decoupled = k.decoupled;
   }
 
   // The accessors take their documentation from AdamOptions (Adam implements it), so TypeDoc shows
   // one text for both the getter and the setter.
-  get lr(): number { return this.hyperValue('lr') as number; }
-  set lr(value: number) { this.setHyperValue('lr', value); }
-  get betas(): [number, number] { return [...(this.hyperValue('betas') as [number, number])]; }
-  set betas(value: readonly [number, number]) { this.setHyperValue('betas', value); }
-  get eps(): number { return this.hyperValue('eps') as number; }
-  set eps(value: number) { this.setHyperValue('eps', value); }
-  get weightDecay(): number { return this.hyperValue('weightDecay') as number; }
-  set weightDecay(value: number) { this.setHyperValue('weightDecay', value); }
+  get lr(): number {
+    return this.hyperValue('lr') as number;
+  }
+  set lr(value: number) {
+    this.setHyperValue('lr', value);
+  }
+  get betas(): [number, number] {
+    return [...(this.hyperValue('betas') as [number, number])];
+  }
+  set betas(value: readonly [number, number]) {
+    this.setHyperValue('betas', value);
+  }
+  get eps(): number {
+    return this.hyperValue('eps') as number;
+  }
+  set eps(value: number) {
+    this.setHyperValue('eps', value);
+  }
+  get weightDecay(): number {
+    return this.hyperValue('weightDecay') as number;
+  }
+  set weightDecay(value: number) {
+    this.setHyperValue('weightDecay', value);
+  }
 
   protected update(i: number, p: Tensor, grad: Tensor, t: number): Update {
     const [b1, b2] = this.betas;

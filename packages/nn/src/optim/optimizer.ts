@@ -48,7 +48,10 @@ export interface HyperSchema {
 }
 
 /** A finite number ≥ 0 (learning rates, momenta, decays, ε). */
-export const nonNegative: HyperRule = { expected: 'a finite number ≥ 0', accepts: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 };
+export const nonNegative: HyperRule = {
+  expected: 'a finite number ≥ 0',
+  accepts: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+};
 /** true or false. */
 export const aBoolean: HyperRule = { expected: 'a boolean', accepts: (v) => typeof v === 'boolean' };
 
@@ -112,13 +115,17 @@ export abstract class Optimizer {
     options: unknown,
     defaults: Readonly<Record<string, unknown>>,
   ) {
-    if (!Array.isArray(params) || params.length === 0) throw new ArgumentError(`${type}: params must be a non-empty array of parameters (model.parameters()), got ${describeValue(params)}`);
+    if (!Array.isArray(params) || params.length === 0)
+      throw new ArgumentError(`${type}: params must be a non-empty array of parameters (model.parameters()), got ${describeValue(params)}`);
     const seen = new Set<Tensor>();
     for (let i = 0; i < params.length; i++) {
       const p: unknown = params[i];
       if (!(p instanceof Tensor)) throw new ArgumentError(`${type}: params[${i}] must be a Tensor, got ${describeValue(p)}`);
       if (!p.isLeaf) throw new ArgumentError(`${type}: params[${i}] is a computed tensor; optimisers update leaf tensors only`);
-      if (!p.requiresGrad) throw new ArgumentError(`${type}: params[${i}] does not require grad, so it never gets a gradient to step with (set requiresGrad = true)`);
+      if (!p.requiresGrad)
+        throw new ArgumentError(
+          `${type}: params[${i}] does not require grad, so it never gets a gradient to step with (set requiresGrad = true)`,
+        );
       if (seen.has(p)) throw new ArgumentError(`${type}: params[${i}] appears twice`);
       seen.add(p);
     }
@@ -172,7 +179,9 @@ export abstract class Optimizer {
   step(grads?: readonly (Tensor | null)[]): void {
     const op = `${this.type}.step`;
     if (grads !== undefined && (!Array.isArray(grads) || grads.length !== this.params.length)) {
-      throw new ArgumentError(`${op}: grads must be an array of ${this.params.length} gradients (Tensor or null), got ${describeValue(grads)}`);
+      throw new ArgumentError(
+        `${op}: grads must be an array of ${this.params.length} gradients (Tensor or null), got ${describeValue(grads)}`,
+      );
     }
     const gs = this.params.map((p, i) => {
       const g: unknown = grads === undefined ? (p.requiresGrad ? p.grad : null) : grads[i];
@@ -231,7 +240,8 @@ export abstract class Optimizer {
     if (typeof state !== 'object' || state === null) throw fail(`expected {type, hyper, steps, buffers}, got ${describeValue(state)}`);
     const field = (k: string): unknown => (Object.hasOwn(state, k) ? (state as Record<string, unknown>)[k] : undefined);
     const [type, hyper, steps, buffers] = ['type', 'hyper', 'steps', 'buffers'].map(field);
-    if (type !== this.type) throw fail(`was saved by ${typeof type === 'string' ? type : describeValue(type)}, cannot load into ${this.type}`);
+    if (type !== this.type)
+      throw fail(`was saved by ${typeof type === 'string' ? type : describeValue(type)}, cannot load into ${this.type}`);
     const n = this.params.length;
     if (!Array.isArray(steps) || steps.length !== n || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
       throw fail(`steps must be ${n} non-negative integers, got ${describeValue(steps)}`);
@@ -243,10 +253,12 @@ export abstract class Optimizer {
       const m = typeof name === 'string' ? BUFFER_NAME.exec(name) : null;
       const i = m ? Number(m[1]) : -1;
       const slot = m ? next.get(m[2]!) : undefined;
-      if (!m || slot === undefined || i >= n) throw fail(`unexpected buffer ${describeValue(name)} for ${this.type} with ${n} parameters`, String(name));
+      if (!m || slot === undefined || i >= n)
+        throw fail(`unexpected buffer ${describeValue(name)} for ${this.type} with ${n} parameters`, String(name));
       if (!(value instanceof Tensor)) throw fail(`buffer '${name}' must be a Tensor, got ${describeValue(value)}`, name as string);
       const p = this.params[i]!;
-      if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim) throw fail(`buffer '${name}' has shape [${value.shape}], parameter ${i} has [${p.shape}]`, name as string);
+      if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim)
+        throw fail(`buffer '${name}' has shape [${value.shape}], parameter ${i} has [${p.shape}]`, name as string);
       slot[i] = copyOf(value, p.dtype);
     }
     const savedSteps = [...(steps as number[])];
@@ -259,7 +271,8 @@ export abstract class Optimizer {
 
   /** Saved hyper-parameters, checked by the same rules as the constructor's options. */
   #readHyper(hyper: unknown, fail: (msg: string) => ModelFileError): Record<string, unknown> {
-    if (typeof hyper !== 'object' || hyper === null || Array.isArray(hyper)) throw fail(`hyper must be an object, got ${describeValue(hyper)}`);
+    if (typeof hyper !== 'object' || hyper === null || Array.isArray(hyper))
+      throw fail(`hyper must be an object, got ${describeValue(hyper)}`);
     const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(hyper)) {
       if (!Object.hasOwn(this.#schema.rules, key)) throw fail(`unknown ${this.type} hyper-parameter ${describeValue(key)}`);

@@ -40,14 +40,30 @@ export class SGD extends Optimizer implements Required<SGDOptions> {
 
   // The accessors take their documentation from SGDOptions (SGD implements it), so TypeDoc shows
   // one text for both the getter and the setter.
-  get lr(): number { return this.hyperValue('lr') as number; }
-  set lr(value: number) { this.setHyperValue('lr', value); }
-  get momentum(): number { return this.hyperValue('momentum') as number; }
-  set momentum(value: number) { this.setHyperValue('momentum', value); }
-  get nesterov(): boolean { return this.hyperValue('nesterov') as boolean; }
-  set nesterov(value: boolean) { this.setHyperValue('nesterov', value); }
-  get weightDecay(): number { return this.hyperValue('weightDecay') as number; }
-  set weightDecay(value: number) { this.setHyperValue('weightDecay', value); }
+  get lr(): number {
+    return this.hyperValue('lr') as number;
+  }
+  set lr(value: number) {
+    this.setHyperValue('lr', value);
+  }
+  get momentum(): number {
+    return this.hyperValue('momentum') as number;
+  }
+  set momentum(value: number) {
+    this.setHyperValue('momentum', value);
+  }
+  get nesterov(): boolean {
+    return this.hyperValue('nesterov') as boolean;
+  }
+  set nesterov(value: boolean) {
+    this.setHyperValue('nesterov', value);
+  }
+  get weightDecay(): number {
+    return this.hyperValue('weightDecay') as number;
+  }
+  set weightDecay(value: number) {
+    this.setHyperValue('weightDecay', value);
+  }
 
   protected update(i: number, p: Tensor, grad: Tensor): Update {
     let g = this.weightDecay === 0 ? grad : grad.add(p.mul(this.weightDecay));

@@ -74,7 +74,9 @@ function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
     }
     const ct = cts[i] ?? zeros(ctx.inputs[i]!.shape, { dtype: ctx.inputs[i]!.dtype });
     if (!(ct instanceof Tensor) || !shapesEqual(ct.shape, ctx.inputs[i]!.shape)) {
-      throw new ShapeError(`${name}: vjp returned a cotangent of shape ${ct instanceof Tensor ? formatShape(ct.shape) : describe(ct)} for input ${i} of shape ${formatShape(ctx.inputs[i]!.shape)}`);
+      throw new ShapeError(
+        `${name}: vjp returned a cotangent of shape ${ct instanceof Tensor ? formatShape(ct.shape) : describe(ct)} for input ${i} of shape ${formatShape(ctx.inputs[i]!.shape)}`,
+      );
     }
     return ct.astype(ctx.inputs[i]!.dtype);
   };

@@ -79,7 +79,11 @@ class Tracker {
   constructor(private readonly s: Settings) {}
   compare(check: string, input: number, outputIndex: number, inputIndex: number, analytic: number, numeric: number): void {
     const diff = Math.abs(analytic - numeric);
-    const score = Number.isNaN(diff) ? (Number.isNaN(analytic) && Number.isNaN(numeric) ? 0 : Infinity) : diff / (this.s.atol + this.s.rtol * Math.abs(numeric));
+    const score = Number.isNaN(diff)
+      ? Number.isNaN(analytic) && Number.isNaN(numeric)
+        ? 0
+        : Infinity
+      : diff / (this.s.atol + this.s.rtol * Math.abs(numeric));
     if (this.worst === null || score > this.worst.score) this.worst = { check, input, outputIndex, inputIndex, analytic, numeric, score };
   }
 }
@@ -178,7 +182,8 @@ export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options?
   expectFunction('gradcheck', 'the function', f);
   const xs = expectTensorList('gradcheck', inputs).map(toFloat64);
   const opts = expectOptions('gradcheck', options);
-  const tolerance = (name: 'atol' | 'rtol', fallback: number) => (opts[name] === undefined ? fallback : expectNumber('gradcheck', name, opts[name], { min: 0 }));
+  const tolerance = (name: 'atol' | 'rtol', fallback: number) =>
+    opts[name] === undefined ? fallback : expectNumber('gradcheck', name, opts[name], { min: 0 });
   const s: Settings = {
     eps: opts.eps === undefined ? 1e-6 : expectNumber('gradcheck', 'eps', opts.eps, { positive: true }),
     atol: tolerance('atol', 1e-5),
@@ -193,7 +198,11 @@ export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options?
     const out = evaluate(f, xs);
     const u = randomLike(out, s.random);
     const vs = xs.map((x) => randomLike(x, s.random));
-    const flatCat = (ts: Tensor[]) => concat(ts.map((g) => g.reshape([-1])), 0);
+    const flatCat = (ts: Tensor[]) =>
+      concat(
+        ts.map((g) => g.reshape([-1])),
+        0,
+      );
     const vjpOf: TensorFunction = (...args) => flatCat(vjp((...a: Tensor[]) => f(...a).astype('float64'), ...args)[1](u));
     const jvpOf: TensorFunction = (...args) => jvp((...a: Tensor[]) => f(...a).astype('float64'), args, vs)[1];
     checkFirstOrder('second order (of the vjp)', vjpOf, xs, s, tracker);

@@ -59,7 +59,8 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
   if (trace === null) throw new ArgumentError('grad: only leaf tensors with requiresGrad have a .grad to set');
   if (value !== null) {
     if (!(value instanceof Tensor)) throw new ArgumentError(`grad: expected a Tensor or null, got ${describe(value)}`);
-    if (!shapesEqual(value.shape, t.shape)) throw new ShapeError(`grad: assigned gradient has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
+    if (!shapesEqual(value.shape, t.shape))
+      throw new ShapeError(`grad: assigned gradient has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
     if (value.dtype !== t.dtype) throw new DTypeError(`grad: assigned gradient has dtype ${value.dtype}, expected ${t.dtype}`);
   }
   trace.node.grad = value;
@@ -69,7 +70,8 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
 export function assign(t: Tensor, value: Tensor): void {
   if (!isLeaf(t)) throw new ArgumentError('assign: only leaf tensors can be assigned to');
   expectTensor('assign', 'the value', value);
-  if (!shapesEqual(value.shape, t.shape)) throw new ShapeError(`assign: value has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
+  if (!shapesEqual(value.shape, t.shape))
+    throw new ShapeError(`assign: value has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
   const data = allocate(t.dtype, t.size);
   data.set(contiguousData(value));
   const fresh = fromArray(data, t.shape, t.dtype);
@@ -85,12 +87,16 @@ export function backward(t: Tensor, options?: BackwardOptions): void {
   const retainGraph = expectBoolean('backward', 'retainGraph', opts.retainGraph, createGraph);
   const trace = traceAt(t, IMPERATIVE_LEVEL);
   if (trace === null || trace.kind !== 'reverse') {
-    throw new NotDifferentiableError(`backward: the tensor ${formatShape(t.shape)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`);
+    throw new NotDifferentiableError(
+      `backward: the tensor ${formatShape(t.shape)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`,
+    );
   }
   let g: Tensor;
   if (opts.gradient === undefined) {
     if (t.size !== 1) {
-      throw new NonScalarOutputError(`backward: the tensor has shape ${formatShape(t.shape)}; pass { gradient } for a tensor with more than one element`);
+      throw new NonScalarOutputError(
+        `backward: the tensor has shape ${formatShape(t.shape)}; pass { gradient } for a tensor with more than one element`,
+      );
     }
     g = fromArray(allocate(t.dtype, 1).fill(1), t.shape, t.dtype);
   } else if (typeof opts.gradient === 'number') {
@@ -99,7 +105,9 @@ export function backward(t: Tensor, options?: BackwardOptions): void {
   } else {
     expectTensor('backward', 'the gradient', opts.gradient);
     if (!shapesEqual(opts.gradient.shape, t.shape)) {
-      throw new ShapeError(`backward: gradient has shape ${formatShape(opts.gradient.shape)}, expected the tensor's shape ${formatShape(t.shape)}`);
+      throw new ShapeError(
+        `backward: gradient has shape ${formatShape(opts.gradient.shape)}, expected the tensor's shape ${formatShape(t.shape)}`,
+      );
     }
     g = opts.gradient.astype(t.dtype);
   }

@@ -64,12 +64,16 @@ function vjpAs(op: string, f: TensorFunction, primals: readonly TensorLike[]): [
 
 function cotangentFor(op: string, out: Tensor, cotangent: TensorLike): Tensor {
   if (typeof cotangent === 'number') {
-    if (out.size !== 1) throw new ShapeError(`${op}: a number cotangent needs a one-element output, the output has shape ${formatShape(out.shape)}`);
+    if (out.size !== 1)
+      throw new ShapeError(`${op}: a number cotangent needs a one-element output, the output has shape ${formatShape(out.shape)}`);
     return scalarTensor(cotangent, out.dtype).reshape(out.shape);
   }
-  if (!(cotangent instanceof Tensor)) throw new ArgumentError(`${op}: the cotangent must be a Tensor or a number, got ${describe(cotangent)}`);
+  if (!(cotangent instanceof Tensor))
+    throw new ArgumentError(`${op}: the cotangent must be a Tensor or a number, got ${describe(cotangent)}`);
   if (!shapesEqual(cotangent.shape, out.shape)) {
-    throw new ShapeError(`${op}: the cotangent has shape ${formatShape(cotangent.shape)}, expected the output's shape ${formatShape(out.shape)}`);
+    throw new ShapeError(
+      `${op}: the cotangent has shape ${formatShape(cotangent.shape)}, expected the output's shape ${formatShape(out.shape)}`,
+    );
   }
   return cotangent.astype(out.dtype);
 }
@@ -96,7 +100,9 @@ function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], ta
     const x = xs[i]!;
     const tangent = typeof t === 'number' ? scalarTensor(t, x.dtype).broadcastTo(x.shape) : toTensor(op, `tangent ${i}`, t, x.dtype);
     if (!shapesEqual(tangent.shape, x.shape)) {
-      throw new ShapeError(`${op}: tangent ${i} has shape ${formatShape(tangent.shape)}, expected the primal's shape ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `${op}: tangent ${i} has shape ${formatShape(tangent.shape)}, expected the primal's shape ${formatShape(x.shape)}`,
+      );
     }
     return tangent.astype(x.dtype);
   });
@@ -157,9 +163,15 @@ function valueAndCotangents(op: string, f: TensorFunction, args: readonly Tensor
     argnums.forEach((a, j) => (all[a] = vars[j]!));
     return f(...all);
   };
-  const [value, pullback] = vjpAs(op, wrt, argnums.map((a) => fixed[a]!));
+  const [value, pullback] = vjpAs(
+    op,
+    wrt,
+    argnums.map((a) => fixed[a]!),
+  );
   if (value.size !== 1) {
-    throw new NonScalarOutputError(`${op}: the function must return a tensor with exactly one element, got shape ${formatShape(value.shape)}`);
+    throw new NonScalarOutputError(
+      `${op}: the function must return a tensor with exactly one element, got shape ${formatShape(value.shape)}`,
+    );
   }
   return [value, pullback(1)];
 }
@@ -186,7 +198,10 @@ function gradAs(op: string, f: TensorFunction, opts?: GradOptions): (...args: Te
 }
 
 /** Like `grad`, but returns `[value, gradient]` from one evaluation. */
-export function valueAndGrad(f: TensorFunction, opts: GradOptions & { argnums: readonly number[] }): (...args: TensorLike[]) => [Tensor, Tensor[]];
+export function valueAndGrad(
+  f: TensorFunction,
+  opts: GradOptions & { argnums: readonly number[] },
+): (...args: TensorLike[]) => [Tensor, Tensor[]];
 export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor];
 export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: TensorLike[]) => [Tensor, Tensor | Tensor[]] {
   const { argnums, many } = gradSettings('valueAndGrad', f, opts);
@@ -204,7 +219,10 @@ export interface JacobianOptions {
 
 /** The i-th standard basis tensor of a shape (a one-hot tensor). */
 function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Tensor {
-  const data = allocate(dtype, shape.reduce((a, b) => a * b, 1));
+  const data = allocate(
+    dtype,
+    shape.reduce((a, b) => a * b, 1),
+  );
   data[i] = 1;
   return fromArray(data, shape, dtype);
 }
@@ -219,7 +237,8 @@ function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Ten
 export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: TensorLike) => Tensor {
   expectFunction('jacobian', 'the function', f);
   const mode = expectOptions('jacobian', opts).mode ?? 'reverse';
-  if (mode !== 'forward' && mode !== 'reverse') throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);
+  if (mode !== 'forward' && mode !== 'reverse')
+    throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);
   return jacobianAs('jacobian', f, mode);
 }
 
@@ -238,7 +257,10 @@ function jacobianAs(op: string, f: (x: Tensor) => Tensor, mode: 'forward' | 'rev
         const out = checkResult(op, f(x));
         return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
       }
-      return concat(columns.map((c) => c.reshape([-1, 1])), 1).reshape([...outShape, ...x.shape]);
+      return concat(
+        columns.map((c) => c.reshape([-1, 1])),
+        1,
+      ).reshape([...outShape, ...x.shape]);
     }
     const [out, pullback] = vjpAs(op, f, [x]);
     const rows: Tensor[] = [];

@@ -23,8 +23,18 @@ export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tan
 
 /** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
 export type BinaryKernel =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum'
-  | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'greater'
+  | 'greaterEqual'
+  | 'less'
+  | 'lessEqual'
+  | 'equal'
+  | 'notEqual';
 
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
@@ -59,10 +69,12 @@ const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul'] as cons
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {
-  if (typeof backend !== 'object' || backend === null) throw new ArgumentError(`${op}: expected a backend name or a Backend object, got ${describe(backend)}`);
+  if (typeof backend !== 'object' || backend === null)
+    throw new ArgumentError(`${op}: expected a backend name or a Backend object, got ${describe(backend)}`);
   const b = backend as Record<string, unknown>;
-  if (typeof b['name'] !== 'string' || b['name'] === '') throw new ArgumentError(`${op}: the backend needs a non-empty string name, got ${describe(b['name'])}`);
+  if (typeof b.name !== 'string' || b.name === '')
+    throw new ArgumentError(`${op}: the backend needs a non-empty string name, got ${describe(b.name)}`);
   const missing = KERNELS.filter((k) => typeof b[k] !== 'function');
-  if (missing.length > 0) throw new ArgumentError(`${op}: the backend ${describe(b['name'])} lacks the kernels ${missing.join(', ')}`);
+  if (missing.length > 0) throw new ArgumentError(`${op}: the backend ${describe(b.name)} lacks the kernels ${missing.join(', ')}`);
   return backend as Backend;
 }

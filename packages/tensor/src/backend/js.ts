@@ -78,7 +78,12 @@ function forEachRow(
   const ndim = c.shape.length;
   const starts = views.map((v) => v.offset);
   if (ndim === 0) {
-    body(starts, 1, 0, views.map(() => 0));
+    body(
+      starts,
+      1,
+      0,
+      views.map(() => 0),
+    );
     return;
   }
   const rowLength = c.shape[ndim - 1]!;
@@ -191,29 +196,36 @@ function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes:
   out.fill(op === 'sum' ? 0 : -Infinity);
   if (x.length === 0) return;
   const isMax = op === 'max';
-  forEachRow(shape, [{ data: x, offset: 0, strides: contiguousStrides(shape) }, { data: out, offset: 0, strides: outStrides }], (starts, n, _o, steps) => {
-    const xi = starts[0]!;
-    const oi = starts[1]!;
-    // Along the run the input steps by 1; the output stays put (a reduced run) or steps by 1.
-    if (steps[1] === 0) {
-      // NOTE: accumulate a row in a float64 local: a float32 running sum would lose digits.
-      let acc = out[oi]!;
-      if (isMax) {
+  forEachRow(
+    shape,
+    [
+      { data: x, offset: 0, strides: contiguousStrides(shape) },
+      { data: out, offset: 0, strides: outStrides },
+    ],
+    (starts, n, _o, steps) => {
+      const xi = starts[0]!;
+      const oi = starts[1]!;
+      // Along the run the input steps by 1; the output stays put (a reduced run) or steps by 1.
+      if (steps[1] === 0) {
+        // NOTE: accumulate a row in a float64 local: a float32 running sum would lose digits.
+        let acc = out[oi]!;
+        if (isMax) {
+          for (let j = 0; j < n; j++) {
+            const v = x[xi + j]!;
+            if (v > acc || Number.isNaN(v)) acc = v;
+            if (Number.isNaN(acc)) break;
+          }
+        } else for (let j = 0; j < n; j++) acc += x[xi + j]!;
+        out[oi] = acc;
+      } else if (isMax) {
         for (let j = 0; j < n; j++) {
           const v = x[xi + j]!;
-          if (v > acc || v !== v) acc = v;
-          if (acc !== acc) break;
+          const o = out[oi + j]!;
+          if (v > o || Number.isNaN(v)) out[oi + j] = v;
         }
-      } else for (let j = 0; j < n; j++) acc += x[xi + j]!;
-      out[oi] = acc;
-    } else if (isMax) {
-      for (let j = 0; j < n; j++) {
-        const v = x[xi + j]!;
-        const o = out[oi + j]!;
-        if (v > o || v !== v) out[oi + j] = v;
-      }
-    } else for (let j = 0; j < n; j++) out[oi + j] = out[oi + j]! + x[xi + j]!;
-  });
+      } else for (let j = 0; j < n; j++) out[oi + j] = out[oi + j]! + x[xi + j]!;
+    },
+  );
 }
 
 function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {

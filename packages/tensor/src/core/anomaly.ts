@@ -51,7 +51,10 @@ const packageRoot = (() => {
 /** The first stack frame outside jacobi's own files, or the whole stack if none is found. */
 export function userCallSite(): string {
   const stack = new Error().stack ?? '';
-  const frames = stack.split('\n').slice(1).map((l) => l.trim());
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
   const outside = frames.find((f) => packageRoot === '' || !f.includes(packageRoot));
   return outside ?? frames.join('\n');
 }

@@ -100,7 +100,10 @@ export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
   expectTensor('clamp', 'x', x);
   // Check the bounds here, so that a bad one is reported as clamp's, not as less's or where's.
   let shape: readonly number[] = x.shape;
-  for (const [name, bound] of [['min', min], ['max', max]] as const) {
+  for (const [name, bound] of [
+    ['min', min],
+    ['max', max],
+  ] as const) {
     if (bound !== undefined) shape = broadcastShapes('clamp', shape, toTensor('clamp', name, bound, x.dtype).shape);
   }
   if (min !== undefined && max !== undefined && typeof min === 'number' && typeof max === 'number' && min > max) {

@@ -50,7 +50,10 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new AxisError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);
   }
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** Inserts an axis of size 1 at `axis` (which may be -1 for the end). Alias: `unsqueeze`. */
@@ -137,7 +140,12 @@ function indexAs(op: string, x: Tensor, specs: readonly IndexSpec[]): Tensor {
   });
   const unchanged = shape.every((n, d) => n === x.shape[d] && steps[d] === 1 && starts[d] === 0);
   const view = unchanged ? x : bind(slicePrim, [x], { starts, steps, shape });
-  return dropped.length === 0 ? view : reshape(view, shape.filter((_, d) => !dropped.includes(d)));
+  return dropped.length === 0
+    ? view
+    : reshape(
+        view,
+        shape.filter((_, d) => !dropped.includes(d)),
+      );
 }
 
 // A bound in 'start:stop:step' is a decimal integer, as in Python: no hex, exponents or fractions.
@@ -147,20 +155,24 @@ function parseRange(op: string, spec: unknown, axis: number): [number | null, nu
   if (spec === null || spec === undefined || spec === ':') return [null, null, 1];
   if (typeof spec === 'string') {
     const parts = spec.split(':').map((p) => p.trim());
-    if (parts.length < 2 || parts.length > 3) throw new ArgumentError(`${op}: cannot parse ${describe(spec)} for axis ${axis} (expected 'start:stop' or 'start:stop:step')`);
+    if (parts.length < 2 || parts.length > 3)
+      throw new ArgumentError(`${op}: cannot parse ${describe(spec)} for axis ${axis} (expected 'start:stop' or 'start:stop:step')`);
     const nums = parts.map((p) => {
       if (p === '') return null;
-      if (!DECIMAL_INTEGER.test(p)) throw new ArgumentError(`${op}: ${describe(p)} in ${describe(spec)} for axis ${axis} is not a decimal integer`);
+      if (!DECIMAL_INTEGER.test(p))
+        throw new ArgumentError(`${op}: ${describe(p)} in ${describe(spec)} for axis ${axis} is not a decimal integer`);
       return Number(p);
     });
     return [nums[0]!, nums[1]!, nums[2] ?? 1];
   }
   if (Array.isArray(spec)) {
-    if (spec.length > 3) throw new ArgumentError(`${op}: a range for axis ${axis} has at most 3 entries [start, stop, step], got ${spec.length}`);
+    if (spec.length > 3)
+      throw new ArgumentError(`${op}: a range for axis ${axis} has at most 3 entries [start, stop, step], got ${spec.length}`);
     const bounds = [0, 1, 2].map((i): number | null => {
       const v: unknown = spec[i];
       if (v === null || v === undefined) return null;
-      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ArgumentError(`${op}: range bound ${describe(v)} for axis ${axis} is not an integer`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v))
+        throw new ArgumentError(`${op}: range bound ${describe(v)} for axis ${axis} is not an integer`);
       return v;
     });
     return [bounds[0]!, bounds[1]!, bounds[2] ?? 1];
@@ -169,7 +181,14 @@ function parseRange(op: string, spec: unknown, axis: number): [number | null, nu
 }
 
 /** Python's slice.indices: clamps bounds and returns [first, count, step]. */
-function resolveRange(op: string, start: number | null, stop: number | null, step: number, size: number, axis: number): [number, number, number] {
+function resolveRange(
+  op: string,
+  start: number | null,
+  stop: number | null,
+  step: number,
+  size: number,
+  axis: number,
+): [number, number, number] {
   if (step === 0) throw new ArgumentError(`${op}: slice step cannot be zero (axis ${axis})`);
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let first: number;
@@ -198,7 +217,9 @@ function concatAs(op: string, tensors: readonly Tensor[], axis: number): Tensor 
   for (let i = 1; i < tensors.length; i++) {
     const t = tensors[i]!;
     if (t.ndim !== first.ndim || t.shape.some((d: number, j: number) => j !== a && d !== first.shape[j])) {
-      throw new ShapeError(`${op}: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
+      throw new ShapeError(
+        `${op}: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`,
+      );
     }
   }
   if (tensors.length === 1) return first;
@@ -211,10 +232,15 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const list = expectTensorList('stack', tensors);
   const shape = list[0]!.shape;
   list.forEach((t, i) => {
-    if (!shapesEqual(t.shape, shape)) throw new ShapeError(`stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
+    if (!shapesEqual(t.shape, shape))
+      throw new ShapeError(`stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
   });
   const a = normalizeAxis('stack', axis, shape.length + 1);
-  return concatAs('stack', list.map((t) => expandDims(t, a)), a);
+  return concatAs(
+    'stack',
+    list.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 /** The same values in another dtype (differentiable). */

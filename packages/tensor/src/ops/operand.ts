@@ -25,7 +25,8 @@ export function expectTensor(op: string, name: string, x: unknown): Tensor {
 
 /** Checks that `list` is a non-empty array of tensors without holes; returns a copy. */
 export function expectTensorList(op: string, list: unknown): Tensor[] {
-  if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${op}: expected a non-empty array of tensors, got ${describe(list)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ArgumentError(`${op}: expected a non-empty array of tensors, got ${describe(list)}`);
   const out: Tensor[] = [];
   // NOTE: a for loop, not forEach, which would skip holes (and walk a huge sparse array).
   for (let i = 0; i < list.length; i++) out.push(expectTensor(op, `tensor ${i}`, list[i]));

@@ -96,30 +96,57 @@ export const signPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
 });
 
 // d(x + y) = dx + dy;  d(x − y) = dx − dy
-export const addPrim = binary('add', (t) => t, (t) => t);
-export const subPrim = binary('sub', (t) => t, (t) => t.neg());
+export const addPrim = binary(
+  'add',
+  (t) => t,
+  (t) => t,
+);
+export const subPrim = binary(
+  'sub',
+  (t) => t,
+  (t) => t.neg(),
+);
 // Bilinear: d(xy) = dx·y + x·dy.
-export const mulPrim = binary('mul', (t, _x, y) => t.mul(y), (t, x) => t.mul(x));
+export const mulPrim = binary(
+  'mul',
+  (t, _x, y) => t.mul(y),
+  (t, x) => t.mul(x),
+);
 // d(x/y) = dx/y − dy·(x/y)/y
-export const divPrim = binary('div', (t, _x, y) => t.div(y), (t, _x, y, out) => t.mul(out).div(y).neg());
+export const divPrim = binary(
+  'div',
+  (t, _x, y) => t.div(y),
+  (t, _x, y, out) => t.mul(out).div(y).neg(),
+);
 
 // ∂(x^y)/∂x = y·x^(y−1). NOTE: at x = y = 0 this is 0·∞ = NaN; only that point is replaced (by
 // 0, the limit along y = 0), so the rule stays differentiable in y everywhere else.
 function powDx(x: Tensor, y: Tensor): Tensor {
-  return x.equal(0).mul(y.equal(0)).where(0, y.mul(x.pow(y.sub(1))));
+  return x
+    .equal(0)
+    .mul(y.equal(0))
+    .where(0, y.mul(x.pow(y.sub(1))));
 }
 // ∂(x^y)/∂y = x^y·log x. NOTE: at x = 0 this is 0·(−∞); the limit for y > 0 is 0, as JAX defines it.
 function powDy(x: Tensor, out: Tensor): Tensor {
   return x.equal(0).where(0, out.mul(x.log()));
 }
-export const powPrim = binary('pow', (t, x, y) => t.mul(powDx(x, y)), (t, x, _y, out) => t.mul(powDy(x, out)));
+export const powPrim = binary(
+  'pow',
+  (t, x, y) => t.mul(powDx(x, y)),
+  (t, x, _y, out) => t.mul(powDy(x, out)),
+);
 
 // The larger input gets the gradient. NOTE: on ties each side gets half, so that
 // maximum(x, x) = x has derivative 1 (and minimum, its mirror, too).
 function maxShare(x: Tensor, y: Tensor): Tensor {
   return x.greater(y).add(x.equal(y).mul(0.5));
 }
-export const maximumPrim = binary('maximum', (t, x, y) => t.mul(maxShare(x, y)), (t, x, y) => t.mul(maxShare(y, x)));
+export const maximumPrim = binary(
+  'maximum',
+  (t, x, y) => t.mul(maxShare(x, y)),
+  (t, x, y) => t.mul(maxShare(y, x)),
+);
 
 /** Comparisons give 1 or 0 in the operands' dtype; they are constants to every transform. */
 function comparison(kernel: BinaryKernel): ShapedPrimitive<undefined> {

@@ -13,7 +13,8 @@ export const reshapePrim: ShapedPrimitive<{ shape: readonly number[] }> = define
   shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   impl: ([x], _params, { shape }) => {
     const v = x!._view;
-    if (isContiguousView(v)) return new Tensor({ data: v.data, offset: v.offset, strides: contiguousStrides(shape), shape, dtype: v.dtype });
+    if (isContiguousView(v))
+      return new Tensor({ data: v.data, offset: v.offset, strides: contiguousStrides(shape), shape, dtype: v.dtype });
     return fromArray(contiguousData(x!), shape, v.dtype);
   },
   vjp: [(g, { inputs }) => g.reshape(inputs[0]!.shape)],

@@ -29,6 +29,12 @@ export const matmulPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>
     activeBackend().matmul(a!._view, b!._view, batchShape, m, k, n, out);
     return fromArray(out, shape, dtype);
   },
-  vjp: [(g, { inputs }) => bind(matmulPrim, [g, matrixTranspose(inputs[1]!)], undefined), (g, { inputs }) => bind(matmulPrim, [matrixTranspose(inputs[0]!), g], undefined)],
-  jvp: [(da, { inputs }) => bind(matmulPrim, [da, inputs[1]!], undefined), (db, { inputs }) => bind(matmulPrim, [inputs[0]!, db], undefined)],
+  vjp: [
+    (g, { inputs }) => bind(matmulPrim, [g, matrixTranspose(inputs[1]!)], undefined),
+    (g, { inputs }) => bind(matmulPrim, [matrixTranspose(inputs[0]!), g], undefined),
+  ],
+  jvp: [
+    (da, { inputs }) => bind(matmulPrim, [da, inputs[1]!], undefined),
+    (db, { inputs }) => bind(matmulPrim, [inputs[0]!, db], undefined),
+  ],
 });

@@ -4,7 +4,12 @@ import { getBackend, rng, tensor } from '@jacobi/tensor';
 import { report } from '../report.js';
 
 report(() => {
-  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const x = tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
   const target = tensor([[0], [1], [1], [0]]);
   const model = new Sequential(new Dense(2, 8, { activation: 'tanh', rng: rng(1) }), new Dense(8, 1, { rng: rng(2) }));
   const optimizer = new Adam(model.parameters(), { lr: 0.05 });

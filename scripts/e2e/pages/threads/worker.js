@@ -27,4 +27,7 @@ async function run() {
   return result;
 }
 
-run().then((result) => postMessage(result), (e) => postMessage({ error: String((e && e.stack) || e) }));
+run().then(
+  (result) => postMessage(result),
+  (e) => postMessage({ error: String(e?.stack || e) }),
+);

@@ -14,7 +14,10 @@ export class Arena {
   private i32View: Int32Array;
 
   /** `base`: bytes at the bottom of memory reserved for constants. */
-  constructor(private readonly memory: WasmMemory, private readonly base = 1024) {
+  constructor(
+    private readonly memory: WasmMemory,
+    private readonly base = 1024,
+  ) {
     this.buffer = memory.buffer;
     this.f32View = new Float32Array(this.buffer);
     this.f64View = new Float64Array(this.buffer);

@@ -148,14 +148,37 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   const smallToFallback = expectBoolean('createWasmBackend', 'smallToFallback', options.smallToFallback, true);
   const fma = expectBoolean('createWasmBackend', 'relaxedSimd', options.relaxedSimd, false) && supportsRelaxedSimd();
   const threads =
-    options.threads === undefined ? Math.min(MAX_DEFAULT_THREADS, hardwareThreads()) : expectInteger('createWasmBackend', 'threads', options.threads, 1, MAX_THREADS);
-  const threshold = options.threadThreshold === undefined ? DEFAULT_THREAD_THRESHOLD : expectNumber('createWasmBackend', 'threadThreshold', options.threadThreshold, { min: 0 });
+    options.threads === undefined
+      ? Math.min(MAX_DEFAULT_THREADS, hardwareThreads())
+      : expectInteger('createWasmBackend', 'threads', options.threads, 1, MAX_THREADS);
+  const threshold =
+    options.threadThreshold === undefined
+      ? DEFAULT_THREAD_THRESHOLD
+      : expectNumber('createWasmBackend', 'threadThreshold', options.threadThreshold, { min: 0 });
   const ex = instantiate(buildKernelModule(fma));
-  const arena = new Arena(ex['memory'] as WasmMemory);
+  const arena = new Arena(ex.memory as WasmMemory);
   const fn = (name: string): Fn => ex[name] as Fn;
   const gemmOf: Record<DType, GemmKernels> = {
-    float32: { dtype: 'float32', shape: GEMM_F32, packA: fn('pack_a_f32'), packB: fn('pack_b_f32'), macro: fn('macro_f32'), kc: 256, mc: 128, nc: 4096 },
-    float64: { dtype: 'float64', shape: GEMM_F64, packA: fn('pack_a_f64'), packB: fn('pack_b_f64'), macro: fn('macro_f64'), kc: 256, mc: 64, nc: 4096 },
+    float32: {
+      dtype: 'float32',
+      shape: GEMM_F32,
+      packA: fn('pack_a_f32'),
+      packB: fn('pack_b_f32'),
+      macro: fn('macro_f32'),
+      kc: 256,
+      mc: 128,
+      nc: 4096,
+    },
+    float64: {
+      dtype: 'float64',
+      shape: GEMM_F64,
+      packA: fn('pack_a_f64'),
+      packB: fn('pack_b_f64'),
+      macro: fn('macro_f64'),
+      kc: 256,
+      mc: 64,
+      nc: 4096,
+    },
   };
   const unarySet: Record<DType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
   const binarySet: ReadonlySet<string> = new Set([...SIMD_BINARY, ...SIMD_COMPARISON]);
@@ -175,7 +198,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * result lands at `ptrs[inputs]`. Buffers are padded to whole vectors; the padding lanes'
    * results are never copied out.
    */
-  function mapChunks(dtype: DType, n: number, out: TypedArray, inputs: number, run: (ptrs: number[], nvec: number, i: number, len: number) => void): void {
+  function mapChunks(
+    dtype: DType,
+    n: number,
+    out: TypedArray,
+    inputs: number,
+    run: (ptrs: number[], nvec: number, i: number, len: number) => void,
+  ): void {
     const es = dtype === 'float64' ? 8 : 4;
     arena.reset();
     const cap = Math.min(CHUNK, n);
@@ -191,7 +220,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
     const dtype = dtypeOfArray(x);
     const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
-    if (small || dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) return fallback.unary(op, x, out);
+    if (small || dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) {
+      fallback.unary(op, x, out);
+      return;
+    }
     const kernel = fn(`un_${op}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
     mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
@@ -211,7 +243,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aOk = aRow === n || aRow >= MIN_REPEATED_ROW;
     const bOk = bRow === n || bRow >= MIN_REPEATED_ROW;
     const mode = aOk && bOk ? 'vv' : aOk && isScalarView(b) ? 'vs' : bOk && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && n < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) return fallback.binary(op, a, b, shape, out);
+    if ((smallToFallback && n < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) {
+      fallback.binary(op, a, b, shape, out);
+      return;
+    }
     const kernel = fn(`bin_${op}_${mode}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
     if (mode === 'vv') {
@@ -236,10 +271,14 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aC = isRowMajor(a, shape);
     const bC = isRowMajor(b, shape);
     const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !cC || mode === undefined) return fallback.where(cond, a, b, shape, out);
+    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !cC || mode === undefined) {
+      fallback.where(cond, a, b, shape, out);
+      return;
+    }
     const kernel = fn(`where_${mode}_${tagOf(dtype)}`);
     const es = dtype === 'float64' ? 8 : 4;
-    const stage = (v: StridedView, at: number, i: number, len: number) => arena.view(dtype).set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+    const stage = (v: StridedView, at: number, i: number, len: number) =>
+      arena.view(dtype).set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
     if (mode === 'vv') {
       mapChunks(dtype, out.length, out, 3, ([pc, pa, pb, po], nvec, i, len) => {
         stage(cond, pc!, i, len);
@@ -296,13 +335,18 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
     const leading = op === 'sum' && axes.length > 0 && axes.length < nd && axes.every((ax, i) => ax === i);
     if ((smallToFallback && x.length < SMALL_REDUCE) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
-      return fallback.reduce(op, x, shape, axes, out);
+      fallback.reduce(op, x, shape, axes, out);
+      return;
     }
     if (leading && !trailing) {
       // One output per column: with a single column the JS kernel sums in a float64 local
       // instead, so that case stays with it (same results either way is the contract).
-      if (out.length === 1) return fallback.reduce(op, x, shape, axes, out);
-      return columnSums(x, shape, axes.length, out);
+      if (out.length === 1) {
+        fallback.reduce(op, x, shape, axes, out);
+        return;
+      }
+      columnSums(x, shape, axes.length, out);
+      return;
     }
     let rows = 1;
     let len = 1;
@@ -349,7 +393,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
     const dtype = dtypeOfArray(out);
     if (dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
-      return fallback.matmul(a, b, batchShape, m, k, n, out);
+      fallback.matmul(a, b, batchShape, m, k, n, out);
+      return;
     }
     const batches = batchShape.reduce((x, y) => x * y, 1);
     if (batches * m * k * n >= threshold) {

@@ -6,7 +6,7 @@ import { SIMD, T, type FunctionBuilder } from './emitter.js';
 // ln 2 split so that n * LN2_HI is exact for |n| < 2^9: LN2_HI has 9 significant bits
 // (Cody–Waite); LN2_LO carries the rest, so the reduced argument keeps full precision.
 const LN2_HI = 0.693359375;
-const LN2_LO = -2.12194440054690583e-4;
+const LN2_LO = -2.1219444005469057e-4;
 
 function splat(f: FunctionBuilder, value: number): FunctionBuilder {
   return f.v128Splat(value, 4);
@@ -59,8 +59,17 @@ export function emitLogF32(f: FunctionBuilder, x: number): void {
   const t2 = f.local(T.v128);
   const ef = f.local(T.v128);
   const res = f.local(T.v128);
-  f.get(x).v128Splat(2 ** -126, 4).simd(SIMD.f32x4Lt).set(sub);
-  f.get(x).v128Splat(2 ** 23, 4).simd(SIMD.f32x4Mul).get(x).get(sub).simd(SIMD.bitselect).set(xs);
+  f.get(x)
+    .v128Splat(2 ** -126, 4)
+    .simd(SIMD.f32x4Lt)
+    .set(sub);
+  f.get(x)
+    .v128Splat(2 ** 23, 4)
+    .simd(SIMD.f32x4Mul)
+    .get(x)
+    .get(sub)
+    .simd(SIMD.bitselect)
+    .set(xs);
   // Biased exponent minus 127, minus 23 more where the input was pre-scaled.
   f.get(xs).i32(23).simd(SIMD.i32x4ShrS).v128I32(127).simd(SIMD.i32x4Sub);
   f.get(sub).v128I32(-23).simd(SIMD.and, SIMD.i32x4Add).set(e);
@@ -142,5 +151,4 @@ export function emitTanhF32(f: FunctionBuilder, x: number): void {
   f.get(x).v128I32(0x7fffffff).simd(SIMD.bitselect);
   f.set(twoAx);
   f.get(small).get(twoAx).get(ax).v128Splat(TANH_SERIES_MAX, 4).simd(SIMD.f32x4Lt, SIMD.bitselect);
-
 }

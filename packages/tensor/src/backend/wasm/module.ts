@@ -20,7 +20,10 @@ export const SHARED_MAX_PAGES = 65536;
  */
 export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: GemmShape = GEMM_F64, sharedMaxPages?: number): Uint8Array {
   const mod = new ModuleBuilder(16, sharedMaxPages);
-  for (const [tag, g] of [['f32', f32], ['f64', f64]] as const) {
+  for (const [tag, g] of [
+    ['f32', f32],
+    ['f64', f64],
+  ] as const) {
     emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
     emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
     emitMacro(mod, `macro_${tag}`, g, fma);

@@ -147,7 +147,16 @@ export function parallelGemm(
           beginUnit();
           if (j0 < nc) {
             const w = Math.min(bChunk, nc - j0);
-            emit(packB, sb.ptr + (bOff + pc * bRow + (jc + j0) * bCol) * es, bCol, bRow, w, kc, bBlock(bi, jb, pb) + (j0 / nr) * kcPad * nr * es, kcPad);
+            emit(
+              packB,
+              sb.ptr + (bOff + pc * bRow + (jc + j0) * bCol) * es,
+              bCol,
+              bRow,
+              w,
+              kc,
+              bBlock(bi, jb, pb) + (j0 / nr) * kcPad * nr * es,
+              kcPad,
+            );
           }
           endUnit();
         }

@@ -98,7 +98,10 @@ interface WorkerHandle {
 }
 
 interface NodeWorkerModule {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerHandle & {
+  Worker: new (
+    src: string,
+    opts: { eval: true; workerData: unknown; execArgv: string[] },
+  ) => WorkerHandle & {
     unref(): void;
     on(event: string, cb: (arg: unknown) => void): void;
   };
@@ -219,7 +222,13 @@ export interface ThreadPool {
  * Workers start asynchronously; until they are up, jobs run on the calling thread alone.
  */
 export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: number): ThreadPool | undefined {
-  const api = wasmApi() as unknown as { Memory?: new (d: object) => WasmMemory; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, unknown> } } | undefined;
+  const api = wasmApi() as unknown as
+    | {
+        Memory?: new (d: object) => WasmMemory;
+        Module: new (b: Uint8Array) => object;
+        Instance: new (m: object, i: object) => { exports: Record<string, unknown> };
+      }
+    | undefined;
   if (!api?.Memory || threads < 2 || !canBlock()) return undefined;
   const spawn = workerSpawner();
   if (!spawn) return undefined;
