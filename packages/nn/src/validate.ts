@@ -24,8 +24,9 @@ export function describeValue(value: unknown): string {
       const small = value.length <= 8 && Object.keys(value).length === value.length && value.every((v) => typeof v === 'number');
       return small ? `[${value.map((v: number) => describeValue(v)).join(', ')}]` : `an array of length ${value.length}`;
     }
-    const name = Object.getPrototypeOf(value) === null ? 'a null-prototype object' : `a ${(value as object).constructor?.name ?? 'object'}`;
-    return name;
+    if (Object.getPrototypeOf(value) === null) return 'a null-prototype object';
+    const name = String((value as object).constructor?.name || 'object');
+    return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
   } catch {
     return 'an unprintable value';
   }

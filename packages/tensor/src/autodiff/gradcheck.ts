@@ -179,7 +179,7 @@ function checkFirstOrder(name: string, f: TensorFunction, xs: readonly Tensor[],
  * gradcheck((x) => x.tanh().sum(), [randn([3])]).ok // true
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options?: GradcheckOptions): GradcheckReport {
-  expectFunction('gradcheck', 'the function', f);
+  expectFunction('gradcheck', 'f', f);
   const xs = expectTensorList('gradcheck', inputs).map(toFloat64);
   const opts = expectOptions('gradcheck', options);
   const tolerance = (name: 'atol' | 'rtol', fallback: number) =>

@@ -36,7 +36,7 @@ export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cota
 
 /** vjp for the transforms built on it: errors name `op`, the transform the user called. */
 function vjpAs(op: string, f: TensorFunction, primals: readonly TensorLike[]): [Tensor, (cotangent: TensorLike) => Tensor[]] {
-  expectFunction(op, 'the function', f);
+  expectFunction(op, 'f', f);
   const inputs = primals.map((x, i) => asTensor(op, x, i));
   const level = openLevel('reverse');
   let out: Tensor;
@@ -90,7 +90,7 @@ export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents:
 }
 
 function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], tangents: readonly TensorLike[]): [Tensor, Tensor] {
-  expectFunction(op, 'the function', f);
+  expectFunction(op, 'f', f);
   const xs = argumentList(op, 'primals', primals).map((x, i) => asTensor(op, x, i));
   const given = argumentList(op, 'tangents', tangents);
   if (xs.length !== given.length) {
@@ -142,7 +142,7 @@ function argumentList(op: string, name: string, list: unknown): unknown[] {
  * distinct non-negative integers (whether each names an argument is known only at the call).
  */
 function gradSettings(op: string, f: TensorFunction, opts: GradOptions | undefined): { argnums: number[]; many: boolean } {
-  expectFunction(op, 'the function', f);
+  expectFunction(op, 'f', f);
   const given = expectOptions(op, opts).argnums;
   if (given === undefined) return { argnums: [0], many: false };
   const argnums = argumentList(op, 'argnums', given).map((i) => expectInteger(op, 'an argnum', i, 0, Number.MAX_SAFE_INTEGER));
@@ -235,7 +235,7 @@ function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Ten
  * jacobian((x) => x.matmul(W))(x) // equals Wᵀ for a vector x
  */
 export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: TensorLike) => Tensor {
-  expectFunction('jacobian', 'the function', f);
+  expectFunction('jacobian', 'f', f);
   const mode = expectOptions('jacobian', opts).mode ?? 'reverse';
   if (mode !== 'forward' && mode !== 'reverse')
     throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);

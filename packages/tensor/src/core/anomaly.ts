@@ -24,7 +24,7 @@ export function setDetectAnomaly(enabled: boolean): void {
  * detectAnomaly(() => tensor([-1]).log()); // throws: log produced NaN ... at yourFile.ts:12
  */
 export function detectAnomaly<T>(fn: () => T): T {
-  expectFunction('detectAnomaly', 'the function', fn);
+  expectFunction('detectAnomaly', 'fn', fn);
   depth++;
   try {
     return fn();

@@ -188,7 +188,7 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
 
 /** Runs `fn` with the imperative graph off: nothing computed inside records `requiresGrad` history. */
 export function noGrad<T>(fn: () => T): T {
-  expectFunction('noGrad', 'the function', fn);
+  expectFunction('noGrad', 'fn', fn);
   noGradDepth++;
   try {
     return fn();
