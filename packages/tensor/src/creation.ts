@@ -32,7 +32,7 @@ export interface RandomOptions {
 }
 
 /** The options every creation function takes, checked: a known dtype and a boolean flag. */
-function creationOptions(op: string, opts: { dtype?: unknown; requiresGrad?: unknown } | undefined, fallback: DType = 'float32') {
+export function creationOptions(op: string, opts: { dtype?: unknown; requiresGrad?: unknown } | undefined, fallback: DType = 'float32') {
   const o = expectOptions(op, opts);
   return {
     dtype: o.dtype === undefined ? fallback : checkDType(op, o.dtype),
@@ -40,7 +40,8 @@ function creationOptions(op: string, opts: { dtype?: unknown; requiresGrad?: unk
   };
 }
 
-function finish(t: Tensor, requiresGrad: boolean): Tensor {
+/** `t`, made a `requiresGrad` leaf when asked. */
+export function finish(t: Tensor, requiresGrad: boolean): Tensor {
   if (requiresGrad) setRequiresGrad(t, true);
   return t;
 }
@@ -191,7 +192,8 @@ export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: 
 
 let defaultRng: Rng | null = null;
 
-function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
+/** A tensor of `shape` whose elements are `draw(r)` in row-major order, `r` from `opts.rng` or the default. */
+export function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
   const { dtype, requiresGrad } = creationOptions(op, opts);
   const given = expectOptions(op, opts).rng;
   if (given !== undefined && !isRng(given))

@@ -64,6 +64,27 @@ export {
   stopGradient,
 } from './ops/layout.js';
 export type { IndexSpec } from './ops/layout.js';
+export {
+  flip,
+  roll,
+  movedim,
+  swapaxes,
+  split,
+  chunk,
+  tile,
+  repeatInterleave,
+  tril,
+  triu,
+  diag,
+  diagonal,
+  trace,
+  pad,
+  meshgrid,
+} from './ops/shape-ops.js';
+export type { PadMode, PadOptions, MeshgridOptions } from './ops/shape-ops.js';
+export { linspace, logspace } from './ranges.js';
+export type { LinspaceOptions, LogspaceOptions } from './ranges.js';
+export { uniform, normal, bernoulli, randint } from './random-creation.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';

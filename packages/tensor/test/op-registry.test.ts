@@ -15,6 +15,7 @@ import * as arithmetic from '../src/ops/arithmetic.js';
 import * as layoutOps from '../src/ops/layout.js';
 import * as matmulOps from '../src/ops/matmul.js';
 import * as reduceOps from '../src/ops/reduce.js';
+import * as shapeOps from '../src/ops/shape-ops.js';
 import { compositeRows, primitiveRows } from './op-rows.js';
 
 const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
@@ -43,6 +44,7 @@ const OP_MODULES = {
   'ops/layout.ts': layoutOps,
   'ops/matmul.ts': matmulOps,
   'ops/reduce.ts': reduceOps,
+  'ops/shape-ops.ts': shapeOps,
 } as const;
 
 /** Every public op: a function exported by an ops module and by the package. */
@@ -57,6 +59,7 @@ const METHOD_EXCEPTIONS: Record<string, string> = {
   concat: 'takes a list of tensors, so it has no receiver',
   stack: 'takes a list of tensors, so it has no receiver',
   stopGradient: "the method is PyTorch's name, detach()",
+  meshgrid: 'takes any number of tensors, so it has no receiver',
 };
 
 // Ops with no gradcheck row, and why (each is tested elsewhere).

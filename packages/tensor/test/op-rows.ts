@@ -49,6 +49,8 @@ const distinctArb = (shape: readonly number[]) => {
     .map((v) => J.tensor(Float64Array.from(v), { shape, dtype: 'float64' }));
 };
 
+/** An axis size in 1..3. */
+const smallDim = fc.integer({ min: 1, max: 3 });
 const matrixShapes = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }));
 
 // Rows shared by several primitives (a layout primitive is best tested with its composites).
@@ -226,4 +228,108 @@ export const compositeRows: readonly OpSpec[] = [
   unary('logSumExp', (x) => (x.ndim > 0 ? J.logSumExp(x, -1) : J.logSumExp(x.reshape([1]))), 'any'),
   unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
   unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
+  // Layout composites with PyTorch's names (shape-ops.ts): views, concatenations and masks.
+  {
+    name: 'flip / roll / movedim / swapaxes',
+    ops: ['flip', 'roll', 'movedim', 'swapaxes'],
+    inputs: fc.tuple(smallDim, smallDim, smallDim).chain((s) => tensorArb(s, 'any').map((x) => [x])),
+    fn: (x) =>
+      J.flip(x, [0, 2])
+        .mul(J.roll(x, [1, -2], [0, 1]).sin())
+        .add(
+          J.movedim(J.swapaxes(x, 0, 2), 0, 2)
+            .transpose([1, 0, 2])
+            .square(),
+        )
+        .add(J.roll(x, 2).mul(J.flip(x))),
+    smooth: true,
+  },
+  {
+    name: 'split / chunk',
+    ops: ['split', 'chunk'],
+    inputs: fc
+      .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 4 }))
+      .chain(([a, b]) => tensorArb([a, b], 'any'))
+      .map((x) => [x]),
+    fn: (x) => {
+      const [first, rest] = J.split(x, [1, x.shape[1]! - 1], 1);
+      const pieces = J.split(x, 1, 1).map((t, i) => t.mul(i + 1).sin());
+      return first!
+        .mul(rest!.sum(1, true))
+        .add(J.concat(pieces, 1).sum(1, true))
+        .add(J.chunk(x, 2, 0)[0]!.square().sum());
+    },
+    smooth: true,
+  },
+  {
+    name: 'tile / repeatInterleave',
+    ops: ['tile', 'repeatInterleave'],
+    inputs: fc.tuple(smallDim, smallDim).chain((s) => tensorArb(s, 'any').map((x) => [x])),
+    fn: (x) =>
+      J.tile(x, [2, 1, 2])
+        .sin()
+        .sum(0)
+        .add(J.repeatInterleave(x, 2, -1).square().sum())
+        .add(J.repeatInterleave(x, 3).mul(J.repeatInterleave(x, 3)).sum()),
+    smooth: true,
+  },
+  {
+    name: 'tril / triu (constant masks)',
+    ops: ['tril', 'triu'],
+    inputs: fc.tuple(smallDim, smallDim, smallDim).chain((s) => tensorArb(s, 'any').map((x) => [x])),
+    fn: (x) =>
+      J.tril(x, -1)
+        .mul(x)
+        .add(J.triu(x, 1).sin())
+        .add(J.tril(x).mul(J.triu(x))),
+    smooth: true,
+  },
+  {
+    name: 'diag / diagonal / trace',
+    ops: ['diag', 'diagonal', 'trace'],
+    inputs: fc
+      .tuple(smallDim, smallDim, smallDim)
+      .chain(([n, m, k]) => fc.tuple(tensorArb([n, m], 'any'), tensorArb([k], 'any'), tensorArb([2, n, m], 'any'))),
+    fn: (x, v, b) =>
+      J.diag(v, 1)
+        .square()
+        .sum()
+        .add(J.diag(v, -2).sin().sum())
+        .add(J.diagonal(x, -1).sin().sum())
+        .add(J.trace(x.mul(x)))
+        .add(J.diag(x).exp().sum())
+        .add(J.diagonal(b, 1, 2, 1).square().sum()),
+    smooth: true,
+  },
+  {
+    name: 'pad (constant with crops, reflect, replicate, circular)',
+    ops: ['pad'],
+    inputs: fc
+      .tuple(fc.integer({ min: 3, max: 4 }), fc.integer({ min: 3, max: 4 }))
+      .chain(([a, b]) => tensorArb([a, b], 'any'))
+      .map((x) => [x]),
+    fn: (x) =>
+      J.pad(x, [1, -1, 2, 0], { value: 3 })
+        .square()
+        .sum()
+        .add(J.pad(x, [1, 1, 1, 0], { mode: 'reflect' }).sin().sum())
+        .add(J.pad(x, [2, 1], { mode: 'replicate' }).square().sum())
+        .add(
+          J.pad(x, [1, 2, 0, 2], { mode: 'circular' })
+            .mul(J.pad(x, [1, 2, 0, 2], { mode: 'reflect' }).exp())
+            .sum(),
+        ),
+    smooth: true,
+  },
+  {
+    name: "meshgrid ('ij' and 'xy')",
+    ops: ['meshgrid'],
+    inputs: fc.tuple(smallDim, smallDim).chain(([n, m]) => fc.tuple(tensorArb([n], 'any'), tensorArb([m], 'any'))),
+    fn: (a, b) => {
+      const [ga, gb] = J.meshgrid(a, b);
+      const [xa] = J.meshgrid(a, b, { indexing: 'xy' });
+      return ga!.mul(gb!.sin()).sum().add(xa!.square().sum());
+    },
+    smooth: true,
+  },
 ];

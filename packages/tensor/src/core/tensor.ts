@@ -17,6 +17,8 @@ import type { Primitive } from './primitive.js';
 import * as arithmetic from '../ops/arithmetic.js';
 import * as layout from '../ops/layout.js';
 import * as reduce from '../ops/reduce.js';
+import * as shapeOps from '../ops/shape-ops.js';
+import type { PadOptions } from '../ops/shape-ops.js';
 import { matmul } from '../ops/matmul.js';
 import type { TensorLike } from '../ops/operand.js';
 import type { Axes } from '../ops/reduce.js';
@@ -303,6 +305,62 @@ export class Tensor {
   /** The same value cut off from every graph; see {@link stopGradient}. */
   detach(): Tensor {
     return layout.stopGradient(this);
+  }
+  /** The elements reversed along `axes` (all when omitted); see {@link flip}. */
+  flip(axes?: number | readonly number[]): Tensor {
+    return shapeOps.flip(this, axes);
+  }
+  /** The elements rotated by `shifts` along `axes`; see {@link roll}. */
+  roll(shifts: number | readonly number[], axes?: number | readonly number[]): Tensor {
+    return shapeOps.roll(this, shifts, axes);
+  }
+  /** The axes `source` moved to `destination`; see {@link movedim}. */
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor {
+    return shapeOps.movedim(this, source, destination);
+  }
+  /** Axes `axis1` and `axis2` exchanged; see {@link swapaxes}. */
+  swapaxes(axis1: number, axis2: number): Tensor {
+    return shapeOps.swapaxes(this, axis1, axis2);
+  }
+  /** Consecutive pieces along `axis` of one size or the listed sizes; see {@link split}. */
+  split(sizeOrSizes: number | readonly number[], axis?: number): Tensor[] {
+    return shapeOps.split(this, sizeOrSizes, axis);
+  }
+  /** At most `n` equal pieces along `axis`; see {@link chunk}. */
+  chunk(n: number, axis?: number): Tensor[] {
+    return shapeOps.chunk(this, n, axis);
+  }
+  /** This tensor repeated `reps[i]` times along each axis; see {@link tile}. */
+  tile(reps: readonly number[]): Tensor {
+    return shapeOps.tile(this, reps);
+  }
+  /** Each element repeated `repeats` times along `axis`; see {@link repeatInterleave}. */
+  repeatInterleave(repeats: number, axis?: number): Tensor {
+    return shapeOps.repeatInterleave(this, repeats, axis);
+  }
+  /** The lower triangle (j − i ≤ k) of the last two axes; see {@link tril}. */
+  tril(k?: number): Tensor {
+    return shapeOps.tril(this, k);
+  }
+  /** The upper triangle (j − i ≥ k) of the last two axes; see {@link triu}. */
+  triu(k?: number): Tensor {
+    return shapeOps.triu(this, k);
+  }
+  /** A 1-D tensor as a diagonal matrix, or a matrix's diagonal `k`; see {@link diag}. */
+  diag(k?: number): Tensor {
+    return shapeOps.diag(this, k);
+  }
+  /** The diagonal `offset` of the matrices on `axis1`, `axis2`; see {@link diagonal}. */
+  diagonal(offset?: number, axis1?: number, axis2?: number): Tensor {
+    return shapeOps.diagonal(this, offset, axis1, axis2);
+  }
+  /** The sum of a matrix's main diagonal; see {@link trace}. */
+  trace(): Tensor {
+    return shapeOps.trace(this);
+  }
+  /** Padded by last-axis-first `pads` in a mode; see {@link pad}. */
+  pad(pads: readonly number[], opts?: PadOptions): Tensor {
+    return shapeOps.pad(this, pads, opts);
   }
 
   // Reductions.

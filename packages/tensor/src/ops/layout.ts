@@ -43,13 +43,18 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   return shapesEqual(x.shape, target) ? x : bind(broadcastPrim, [x], { shape: target });
 }
 
-/** Removes axes of size 1 (all of them when `axis` is omitted). */
+/**
+ * Removes axes of size 1 (all of them when `axis` is omitted). As in PyTorch, a named axis whose
+ * size is not 1 is left in place (no error), and a 0-d tensor accepts axis 0 or -1.
+ *
+ * @example
+ * squeeze(zeros([1, 3, 1]), [0, 1]).shape // [3, 1]: axis 1 has size 3 and stays
+ */
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   expectTensor('squeeze', 'x', x);
-  const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axis, x.ndim);
-  for (const a of axes) {
-    if (x.shape[a] !== 1) throw new AxisError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);
-  }
+  // NOTE: a 0-d tensor is checked as if it had one axis, so that 0 and -1 are accepted (PyTorch).
+  const named = axis === undefined ? null : normalizeAxes('squeeze', axis, Math.max(x.ndim, 1));
+  const axes = x.shape.flatMap((d, i) => (d === 1 && (named === null || named.includes(i)) ? [i] : []));
   return reshape(
     x,
     x.shape.filter((_, i) => !axes.includes(i)),
