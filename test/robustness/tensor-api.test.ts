@@ -241,6 +241,18 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     () => [row(), row(), { indexing: 'xy' }],
     () => [row(), tensor(2)],
   ),
+  einsum: direct(
+    'einsum',
+    () => ['ij,kj->ik', x(), x()],
+    () => [
+      'ii',
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    ],
+    () => ['i,j', row(), row()],
+  ),
   linspace: direct('linspace', () => [0, 1, 5, { dtype: 'float64', requiresGrad: false }]),
   logspace: direct('logspace', () => [0, 2, 3, { base: 2, dtype: 'float32', requiresGrad: true }]),
   uniform: direct('uniform', () => [[2, 3], -1, 1, { dtype: 'float64', requiresGrad: false, rng: J.rng(1) }]),

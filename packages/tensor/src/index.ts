@@ -82,6 +82,7 @@ export {
   meshgrid,
 } from './ops/shape-ops.js';
 export type { PadMode, PadOptions, MeshgridOptions } from './ops/shape-ops.js';
+export { einsum } from './ops/einsum.js';
 export { linspace, logspace } from './ranges.js';
 export type { LinspaceOptions, LogspaceOptions } from './ranges.js';
 export { uniform, normal, bernoulli, randint } from './random-creation.js';

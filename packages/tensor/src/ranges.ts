@@ -30,6 +30,11 @@ function spaced(op: string, start: number, stop: number, n: number): Float64Arra
   // both ends are exact and the values are symmetric about the middle.
   const half = Math.floor(count / 2);
   for (let i = 0; i < count && count > 1; i++) out[i] = i < half ? a + step * i : b - step * (count - 1 - i);
+  // The ends are start and stop themselves (a + 0·step would turn a start of −0 into +0).
+  if (count > 1) {
+    out[0] = a;
+    out[count - 1] = b;
+  }
   return out;
 }
 

@@ -367,6 +367,8 @@ describe('linspace and logspace', () => {
     expect(J.linspace(3, 3, 1).toArray()).toEqual([3]);
     expect(J.linspace(0, 1, 0).shape).toEqual([0]);
     expect(J.linspace(1, -1, 3, { dtype: 'float64' }).toArray()).toEqual([1, 0, -1]);
+    expect(Object.is(J.linspace(-0, -0, 2).data()[0], -0)).toBe(true);
+    expect(Object.is(J.linspace(1, -0, 2).data()[1], -0)).toBe(true);
     fc.assert(
       fc.property(
         fc.double({ min: -1e3, max: 1e3, noNaN: true }),
@@ -423,5 +425,93 @@ describe('uniform, normal, bernoulli, randint', () => {
     expect(() => J.bernoulli(J.tensor([Number.NaN]))).toThrow(J.ArgumentError);
     expect(() => J.randint(2, 2, [1])).toThrow('randint: low 2 must be below high 2');
     expect(() => J.randint(0.5, 2, [1])).toThrow('randint: expected a safe integer for low, got 0.5');
+  });
+});
+
+describe('einsum', () => {
+  /** The sum over every assignment of the letters, by plain loops. */
+  function reference(spec: string, sizes: Record<string, number>, operands: Tensor[]): { shape: number[]; values: number[] } {
+    const [lhs, out] = spec.split('->') as [string, string];
+    const inputs = lhs.split(',');
+    const letters = [...new Set(lhs.replace(/,/g, ''))];
+    const shape = [...out].map((c) => sizes[c]!);
+    const values = new Array<number>(shape.reduce((a, b) => a * b, 1)).fill(0);
+    const data = operands.map((t) => Array.from(t.data()));
+    for (const assignment of indices(letters.map((c) => sizes[c]!))) {
+      const at = (c: string) => assignment[letters.indexOf(c)]!;
+      let product = 1;
+      inputs.forEach((labels, k) => {
+        const s = [...labels].map((c) => sizes[c]!);
+        product *= data[k]![read(s, [...labels].map(at)) - 1]!;
+      });
+      values[read(shape, [...out].map(at)) - 1]! += product;
+    }
+    return { shape, values };
+  }
+  const specs = [
+    'ij,jk->ik',
+    'ij->ji',
+    'ii->i',
+    'ii->',
+    'ij->',
+    'i,j->ij',
+    'bij,bjk->bik',
+    'ij,ij,ij->i',
+    'iji->j',
+    'ab,bc,cd->ad',
+    'ij,j->i',
+    'i,i->',
+    'ijk->kij',
+    'aB,Ba->a',
+  ];
+  it('matches the plain sum of products for explicit outputs, diagonals and chains', () => {
+    const sizeArb = fc.record({
+      a: fc.nat(3),
+      b: fc.nat(3),
+      c: fc.nat(3),
+      d: fc.nat(3),
+      i: fc.nat(3),
+      j: fc.nat(3),
+      k: fc.nat(3),
+      B: fc.nat(3),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...specs), sizeArb, fc.integer({ min: 0, max: 1000 }), (spec, sizes, seed) => {
+        const r = J.rng(seed);
+        const operands = spec
+          .split('->')[0]!
+          .split(',')
+          .map((labels) =>
+            J.randint(
+              -3,
+              4,
+              [...labels].map((c) => sizes[c as keyof typeof sizes]),
+              { rng: r, dtype: 'float64' },
+            ),
+          );
+        const expected = reference(spec, sizes, operands);
+        const out = J.einsum(spec, ...operands);
+        expect(out.shape).toEqual(expected.shape);
+        expect(Array.from(out.data())).toEqual(expected.values);
+      }),
+      { numRuns: RUNS * 8 },
+    );
+  });
+  it('without an arrow outputs the letters used once, in alphabetical order; checks its arguments', () => {
+    const a = counting([2, 3]);
+    const b = counting([3, 4]);
+    expect(J.einsum('ij,jk', a, b).toArray()).toEqual(J.matmul(a, b).toArray());
+    expect(J.einsum('ji', a).toArray()).toEqual(a.T.toArray());
+    expect(J.einsum('ii', counting([3, 3])).item()).toBe(1 + 5 + 9);
+    expect(J.einsum(' i j , j k -> i k ', a, b).toArray()).toEqual(J.matmul(a, b).toArray());
+    expect(J.einsum('ij,jk', a, b.astype('float32')).dtype).toBe('float64');
+    expect(() => J.einsum('ij,jk->ik', a)).toThrow('einsum: string "ij,jk->ik" has subscripts for 2 operands, but 1 were given');
+    expect(() => J.einsum('ij,jk->ik', a, a)).toThrow("einsum: subscript 'j' has size 3 and 2");
+    expect(() => J.einsum('ijk', a)).toThrow("einsum: operand 0 has shape [2,3], but its subscripts 'ijk' name 3 axes");
+    expect(() => J.einsum('ij->ii', a)).toThrow("einsum: subscript 'i' is repeated in the output");
+    expect(() => J.einsum('ij->k', a)).toThrow("einsum: output subscript 'k'");
+    expect(() => J.einsum('i1', a)).toThrow('einsum: string "1" in');
+    expect(() => J.einsum('...i', a)).toThrow('einsum: ellipsis');
+    expect(() => J.einsum('ij')).toThrow('einsum: expected at least one operand');
   });
 });

@@ -16,6 +16,7 @@ import * as layoutOps from '../src/ops/layout.js';
 import * as matmulOps from '../src/ops/matmul.js';
 import * as reduceOps from '../src/ops/reduce.js';
 import * as shapeOps from '../src/ops/shape-ops.js';
+import * as einsumOps from '../src/ops/einsum.js';
 import { compositeRows, primitiveRows } from './op-rows.js';
 
 const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
@@ -45,6 +46,7 @@ const OP_MODULES = {
   'ops/matmul.ts': matmulOps,
   'ops/reduce.ts': reduceOps,
   'ops/shape-ops.ts': shapeOps,
+  'ops/einsum.ts': einsumOps,
 } as const;
 
 /** Every public op: a function exported by an ops module and by the package. */
@@ -60,6 +62,7 @@ const METHOD_EXCEPTIONS: Record<string, string> = {
   stack: 'takes a list of tensors, so it has no receiver',
   stopGradient: "the method is PyTorch's name, detach()",
   meshgrid: 'takes any number of tensors, so it has no receiver',
+  einsum: 'takes the subscripts first, then any number of tensors, so it has no receiver',
 };
 
 // Ops with no gradcheck row, and why (each is tested elsewhere).

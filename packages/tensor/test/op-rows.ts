@@ -322,6 +322,31 @@ export const compositeRows: readonly OpSpec[] = [
     smooth: true,
   },
   {
+    name: 'einsum (contraction, batch, outer product, diagonal, trace, three operands)',
+    ops: ['einsum'],
+    inputs: fc
+      .tuple(smallDim, smallDim, smallDim)
+      .chain(([n, m, k]) =>
+        fc.tuple(tensorArb([n, m], 'any'), tensorArb([m, k], 'any'), tensorArb([2, n, n], 'any'), tensorArb([n], 'any')),
+      ),
+    fn: (a, b, c, v) =>
+      J.einsum('ij,jk->ik', a, b)
+        .sin()
+        .sum()
+        .add(
+          J.einsum('bii->b', c)
+            .mul(J.einsum('bij,bjk->bik', c, c).sum([1, 2]))
+            .sum(),
+        )
+        .add(
+          J.einsum('i,j', v, v)
+            .mul(J.einsum('ij,jk,i->ik', a, b, v).sum(1, true))
+            .sum(),
+        )
+        .add(J.einsum('ii', J.einsum('ij,kj', a, a))),
+    smooth: true,
+  },
+  {
     name: "meshgrid ('ij' and 'xy')",
     ops: ['meshgrid'],
     inputs: fc.tuple(smallDim, smallDim).chain(([n, m]) => fc.tuple(tensorArb([n], 'any'), tensorArb([m], 'any'))),
