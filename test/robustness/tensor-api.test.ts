@@ -252,6 +252,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
       ]),
     ],
     () => ['i,j', row(), row()],
+    () => ['...j,j->...', x(), row()],
   ),
   linspace: direct('linspace', () => [0, 1, 5, { dtype: 'float64', requiresGrad: false }]),
   logspace: direct('logspace', () => [0, 2, 3, { base: 2, dtype: 'float32', requiresGrad: true }]),

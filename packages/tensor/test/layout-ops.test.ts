@@ -497,6 +497,34 @@ describe('einsum', () => {
       { numRuns: RUNS * 8 },
     );
   });
+  it("'...' stands for the remaining axes, broadcast right-aligned; it leads the implicit output", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.nat(2), fc.nat(2), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1000 }),
+        ([p, q, n, m, k], squeezeSecond, seed) => {
+          const r = J.rng(seed);
+          // a: [p+1, q+1 or 1, n, m] and b: [q+1, m, k]: the ellipsis axes broadcast to [p+1, q+1].
+          const a = J.randint(-3, 4, [p + 1, squeezeSecond ? 1 : q + 1, n, m], { rng: r, dtype: 'float64' });
+          const b = J.randint(-3, 4, [q + 1, m, k], { rng: r, dtype: 'float64' });
+          const full = [p + 1, q + 1];
+          const a4 = a.broadcastTo([...full, n, m]);
+          const b4 = b.broadcastTo([...full, m, k]);
+          const same = (x: Tensor, y: Tensor) => {
+            expect(x.shape).toEqual(y.shape);
+            expect(Array.from(x.data())).toEqual(Array.from(y.data()));
+          };
+          same(J.einsum('...ij,...jk->...ik', a, b), J.einsum('pqij,pqjk->pqik', a4, b4));
+          same(J.einsum('...ij,...jk', a, b), J.einsum('pqij,pqjk->pqik', a4, b4));
+          same(J.einsum('...ij,...jk->ik', a, b), J.einsum('pqij,pqjk->ik', a4, b4));
+          same(J.einsum('...ij->...ji', a), J.einsum('pqij->pqji', a));
+          same(J.einsum('i...->...', b), J.einsum('iab->ab', b));
+        },
+      ),
+      { numRuns: RUNS * 4 },
+    );
+  });
   it('without an arrow outputs the letters used once, in alphabetical order; checks its arguments', () => {
     const a = counting([2, 3]);
     const b = counting([3, 4]);
@@ -511,7 +539,9 @@ describe('einsum', () => {
     expect(() => J.einsum('ij->ii', a)).toThrow("einsum: subscript 'i' is repeated in the output");
     expect(() => J.einsum('ij->k', a)).toThrow("einsum: output subscript 'k'");
     expect(() => J.einsum('i1', a)).toThrow('einsum: string "1" in');
-    expect(() => J.einsum('...i', a)).toThrow('einsum: ellipsis');
+    expect(() => J.einsum('...i...', a)).toThrow('einsum: string "." in');
+    expect(() => J.einsum('...ijk', a)).toThrow("einsum: operand 0 has shape [2,3], but its subscripts '...ijk' name at least 3 axes");
+    expect(() => J.einsum('...i,...i', counting([2, 3]), counting([3, 3]))).toThrow('einsum: an axis of the ellipsis has size 2 and 3');
     expect(() => J.einsum('ij')).toThrow('einsum: expected at least one operand');
   });
 });

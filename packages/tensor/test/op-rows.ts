@@ -322,7 +322,7 @@ export const compositeRows: readonly OpSpec[] = [
     smooth: true,
   },
   {
-    name: 'einsum (contraction, batch, outer product, diagonal, trace, three operands)',
+    name: 'einsum (contraction, batch, outer product, diagonal, trace, three operands, broadcast ellipsis)',
     ops: ['einsum'],
     inputs: fc
       .tuple(smallDim, smallDim, smallDim)
@@ -343,7 +343,8 @@ export const compositeRows: readonly OpSpec[] = [
             .mul(J.einsum('ij,jk,i->ik', a, b, v).sum(1, true))
             .sum(),
         )
-        .add(J.einsum('ii', J.einsum('ij,kj', a, a))),
+        .add(J.einsum('ii', J.einsum('ij,kj', a, a)))
+        .add(J.einsum('...ij,...j->...i', c, v).mul(J.einsum('...i->...', c.sin())).sum()),
     smooth: true,
   },
   {

@@ -5,7 +5,7 @@ import type { Tensor } from '../core/tensor.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { describe } from '../arguments.js';
 import { diagonal } from './shape-ops.js';
-import { reshape, transpose } from './layout.js';
+import { broadcastTo, reshape, transpose } from './layout.js';
 import { matmul } from './matmul.js';
 import { castTo, commonDType, expectTensor } from './operand.js';
 
@@ -16,40 +16,49 @@ interface Labelled {
 }
 
 const LETTER = /^[a-zA-Z]$/;
+const ELLIPSIS = '...';
+/**
+ * The labels of `count` ellipsis axes inside: characters (①, ②, …) that no subscript can be, so
+ * they never meet a user's letter. An operand with fewer ellipsis axes takes the last ones.
+ */
+const ellipsisLabels = (count: number): string => Array.from({ length: count }, (_, i) => String.fromCharCode(0x2460 + i)).join('');
 
-/** The subscripts of each operand and of the output (implicit: the letters used once, sorted). */
-function parse(spec: unknown, count: number): { inputs: string[]; output: string } {
+/** The subscripts of each operand and of the output (null: implicit), each with at most one '...'. */
+function parse(spec: unknown, count: number): { inputs: string[]; output: string | null } {
   if (typeof spec !== 'string') throw new ArgumentError(`einsum: expected a string of subscripts for spec, got ${describe(spec)}`);
   const text = spec.replace(/\s+/g, '');
-  if (text.includes('.')) throw new ArgumentError(`einsum: ellipsis ('...') is not supported in ${describe(spec)}`);
   const arrow = text.indexOf('->');
-  const lhs = arrow < 0 ? text : text.slice(0, arrow);
-  const inputs = lhs.split(',');
-  for (const part of [...inputs, ...(arrow < 0 ? [] : [text.slice(arrow + 2)])]) {
-    for (const c of part) {
-      if (!LETTER.test(c)) throw new ArgumentError(`einsum: ${describe(c)} in ${describe(spec)} is not a subscript (a letter a-z or A-Z)`);
+  const inputs = (arrow < 0 ? text : text.slice(0, arrow)).split(',');
+  const output = arrow < 0 ? null : text.slice(arrow + 2);
+  for (const part of [...inputs, ...(output === null ? [] : [output])]) {
+    const rest = part.replace(ELLIPSIS, '');
+    for (const c of rest) {
+      if (!LETTER.test(c))
+        throw new ArgumentError(
+          `einsum: ${describe(c)} in ${describe(spec)} is not a subscript (a letter a-z or A-Z, and at most one '...' per operand)`,
+        );
     }
   }
   if (inputs.length !== count)
     throw new ArgumentError(`einsum: ${describe(spec)} has subscripts for ${inputs.length} operands, but ${count} were given`);
+  return { inputs, output };
+}
+
+/** The output letters: as given (checked), or the letters used once, sorted, after the ellipsis axes. */
+function outputLabels(spec: string, inputs: readonly string[], output: string | null, ellipsis: string): string {
   const uses = new Map<string, number>();
-  for (const c of lhs.replace(/,/g, '')) uses.set(c, (uses.get(c) ?? 0) + 1);
-  if (arrow < 0) {
-    return {
-      inputs,
-      output: [...uses.keys()]
-        .filter((c) => uses.get(c) === 1)
-        .sort()
-        .join(''),
-    };
+  for (const c of inputs.join('')) uses.set(c, (uses.get(c) ?? 0) + 1);
+  if (output === null) {
+    const once = [...uses.keys()].filter((c) => uses.get(c) === 1 && !ellipsis.includes(c)).sort();
+    return ellipsis + once.join('');
   }
-  const output = text.slice(arrow + 2);
-  for (let i = 0; i < output.length; i++) {
-    const c = output[i]!;
-    if (output.indexOf(c) !== i) throw new ArgumentError(`einsum: subscript '${c}' is repeated in the output of ${describe(spec)}`);
+  const labels = output.replace(ELLIPSIS, ellipsis);
+  for (const c of output.replace(ELLIPSIS, '')) {
+    if (output.indexOf(c) !== output.lastIndexOf(c))
+      throw new ArgumentError(`einsum: subscript '${c}' is repeated in the output of ${describe(spec)}`);
     if (!uses.has(c)) throw new ArgumentError(`einsum: output subscript '${c}' of ${describe(spec)} appears in no operand`);
   }
-  return { inputs, output };
+  return labels;
 }
 
 /** Takes the diagonal over each repeated letter, so that every letter names one axis. */
@@ -99,32 +108,52 @@ function contract(a: Labelled, b: Labelled, needed: (c: string) => boolean): Lab
  * Einstein summation: out[output] = Σ over the other letters of Π operands[k][subscripts k],
  * with NumPy/PyTorch's `spec` ('ij,jk->ik'; without '->', the output is the letters used once,
  * in alphabetical order). A letter repeated in one operand takes its diagonal ('ii->i', 'ii' is
- * the trace). Letters are a-z and A-Z; ellipsis is not supported yet. Differentiable.
+ * the trace). Letters are a-z and A-Z; '...' stands for the remaining axes of an operand, which
+ * broadcast against each other (right-aligned) and lead the implicit output; ellipsis axes left
+ * out of an explicit output are summed. Differentiable.
  *
  * @example
- * einsum('ij,jk->ik', a, b) // matmul(a, b)
- * einsum('bi,bi->b', x, y)  // row-wise dot products
+ * einsum('ij,jk->ik', a, b)    // matmul(a, b)
+ * einsum('bi,bi->b', x, y)     // row-wise dot products
+ * einsum('...ij->...ji', x)    // swap the last two axes
  */
 export function einsum(spec: string, ...operands: Tensor[]): Tensor {
   const tensors = operands.map((x, i) => expectTensor('einsum', `operand ${i}`, x));
   if (tensors.length === 0) throw new ArgumentError('einsum: expected at least one operand');
-  const { inputs, output } = parse(spec, tensors.length);
+  const parsed = parse(spec, tensors.length);
   const dtype = commonDType(...tensors);
-  const sizes = new Map<string, number>();
-  const labelled = tensors.map((x, k) => {
-    const labels = inputs[k]!;
-    if (labels.length !== x.ndim)
+  // Each operand's ellipsis covers the axes its letters leave; the widest sets the ellipsis rank.
+  const ranks = tensors.map((x, k) => {
+    const part = parsed.inputs[k]!;
+    const named = part.replace(ELLIPSIS, '').length;
+    const rank = part.includes(ELLIPSIS) ? x.ndim - named : 0;
+    if (rank < 0 || (!part.includes(ELLIPSIS) && named !== x.ndim))
       throw new ShapeError(
-        `einsum: operand ${k} has shape ${formatShape(x.shape)}, but its subscripts '${labels}' name ${labels.length} axes`,
+        `einsum: operand ${k} has shape ${formatShape(x.shape)}, but its subscripts '${part}' name ${part.includes(ELLIPSIS) ? 'at least ' : ''}${named} axes`,
       );
-    [...labels].forEach((c, i) => {
+    return rank;
+  });
+  const ellipsis = ellipsisLabels(Math.max(0, ...ranks));
+  const inputs = parsed.inputs.map((part, k) => part.replace(ELLIPSIS, ellipsis.slice(ellipsis.length - ranks[k]!)));
+  const output = outputLabels(spec, inputs, parsed.output, ellipsis);
+  const sizes = new Map<string, number>();
+  tensors.forEach((x, k) => {
+    [...inputs[k]!].forEach((c, i) => {
       const n = x.shape[i]!;
       const seen = sizes.get(c);
-      if (seen !== undefined && seen !== n)
-        throw new ShapeError(`einsum: subscript '${c}' has size ${seen} and ${n} (operand ${k} has shape ${formatShape(x.shape)})`);
-      sizes.set(c, n);
+      const broadcasts = ellipsis.includes(c) && (seen === 1 || n === 1);
+      if (seen !== undefined && seen !== n && !broadcasts)
+        throw new ShapeError(
+          `einsum: ${ellipsis.includes(c) ? 'an axis of the ellipsis' : `subscript '${c}'`} has size ${seen} and ${n} (operand ${k} has shape ${formatShape(x.shape)})`,
+        );
+      if (seen === undefined || seen === 1) sizes.set(c, n);
     });
-    return distinct({ x: castTo(x, dtype), labels });
+  });
+  const labelled = tensors.map((x, k) => {
+    const labels = inputs[k]!;
+    // Ellipsis axes of size 1 are broadcast (a view) to the size the other operands give them.
+    const shape = [...labels].map((c, i) => (ellipsis.includes(c) ? sizes.get(c)! : x.shape[i]!));
+    return distinct({ x: broadcastTo(castTo(x, dtype), shape), labels });
   });
   // A letter is needed after operand k when the output or a later operand has it.
   const neededAfter = (k: number) => (c: string) => output.includes(c) || labelled.slice(k + 1).some((t) => t.labels.includes(c));
