@@ -221,6 +221,8 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     'repeatInterleave',
     () => [x(), 2, 1],
     () => [x(), 3],
+    () => [x(), [1, 0, 2], -1],
+    () => [x(), tensor([2, 1]), 0],
   ),
   tril: direct('tril', () => [x(), -1]),
   triu: direct('triu', () => [x(), 1]),

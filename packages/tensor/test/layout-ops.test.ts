@@ -158,6 +158,41 @@ describe('tile and repeatInterleave', () => {
       { numRuns: RUNS * 4 },
     );
   });
+  it('repeatInterleave with one count per element repeats element i r[i] times', () => {
+    fc.assert(
+      fc.property(
+        nonEmpty.chain((s) =>
+          fc
+            .tuple(fc.constant(s), axisOf(s), fc.boolean())
+            .chain(([shape, axis, asTensor]) =>
+              fc.tuple(
+                fc.constant(shape),
+                fc.constant(axis),
+                fc.constant(asTensor),
+                fc.array(fc.nat(3), { minLength: shape[norm(axis, shape.length)]!, maxLength: shape[norm(axis, shape.length)]! }),
+              ),
+            ),
+        ),
+        ([s, axis, asTensor, counts]) => {
+          const a = norm(axis, s.length);
+          // Output position j along the axis reads the element whose run of repeats covers j.
+          const owner = counts.flatMap((r, i) => new Array<number>(r).fill(i));
+          const shape = s.map((n, d) => (d === a ? owner.length : n));
+          const repeats = asTensor ? J.tensor(counts) : counts;
+          expectGather(J.repeatInterleave(counting(s), repeats, axis), shape, s, (idx) => idx.map((i, d) => (d === a ? owner[i]! : i)));
+        },
+      ),
+      { numRuns: RUNS * 4 },
+    );
+    expect(J.repeatInterleave(J.tensor([1, 2]), [1, 3]).toArray()).toEqual([1, 2, 2, 2]);
+    expect(J.repeatInterleave(J.tensor([1, 2]), J.tensor(2)).toArray()).toEqual([1, 1, 2, 2]);
+    expect(J.repeatInterleave(J.tensor([1, 2]), [2]).toArray()).toEqual([1, 1, 2, 2]);
+    expect(() => J.repeatInterleave(J.tensor([1, 2]), [1, 2, 3])).toThrow('repeatInterleave: 3 repeats given for axis 0 of size 2 in [2]');
+    expect(() => J.repeatInterleave(J.tensor([1, 2]), J.tensor([1, 0.5]))).toThrow(
+      'repeatInterleave: expected an integer in [0, 9007199254740991] for repeats[1], got 0.5',
+    );
+    expect(() => J.repeatInterleave(J.tensor([1, 2]), J.tensor([[1, 1]]))).toThrow('repeatInterleave: repeats must be 0-D or 1-D');
+  });
   it('repeatInterleave reads x[⌊i/r⌋] along the axis (of the flattened tensor without one)', () => {
     fc.assert(
       fc.property(

@@ -270,7 +270,12 @@ export const compositeRows: readonly OpSpec[] = [
         .sin()
         .sum(0)
         .add(J.repeatInterleave(x, 2, -1).square().sum())
-        .add(J.repeatInterleave(x, 3).mul(J.repeatInterleave(x, 3)).sum()),
+        .add(J.repeatInterleave(x, 3).mul(J.repeatInterleave(x, 3)).sum())
+        .add(
+          J.repeatInterleave(x, [2, ...new Array<number>(x.shape[1]! - 1).fill(0)], 1)
+            .sin()
+            .sum(),
+        ),
     smooth: true,
   },
   {

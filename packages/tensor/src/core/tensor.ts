@@ -335,7 +335,7 @@ export class Tensor {
     return shapeOps.tile(this, reps);
   }
   /** Each element repeated `repeats` times along `axis`; see {@link repeatInterleave}. */
-  repeatInterleave(repeats: number, axis?: number): Tensor {
+  repeatInterleave(repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
     return shapeOps.repeatInterleave(this, repeats, axis);
   }
   /** The lower triangle (j − i ≤ k) of the last two axes; see {@link tril}. */

@@ -203,21 +203,52 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 
 /**
  * Each element repeated `repeats` times along `axis`, in place (PyTorch's repeat_interleave);
- * without `axis`, of the flattened tensor.
+ * without `axis`, of the flattened tensor. `repeats` is one count, or one per element of the axis
+ * (an array, or a 1-D tensor of whole numbers, not differentiated; one entry counts for all).
  *
  * @example
- * repeatInterleave(tensor([1, 2]), 2).toArray() // [1, 1, 2, 2]
+ * repeatInterleave(tensor([1, 2]), 2).toArray()      // [1, 1, 2, 2]
+ * repeatInterleave(tensor([1, 2]), [1, 3]).toArray() // [1, 2, 2, 2]
  */
-export function repeatInterleave(x: Tensor, repeats: number, axis?: number): Tensor {
+export function repeatInterleave(x: Tensor, repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
   expectTensor('repeatInterleave', 'x', x);
-  const r = expectInteger('repeatInterleave', 'repeats', repeats, 0, MAX_INT);
+  const counts = repeatCounts(repeats);
   const t = axis === undefined ? reshape(x, [-1]) : x;
   const a = normalizeAxis('repeatInterleave', axis ?? 0, t.ndim);
-  const result = t.shape.map((d, i) => (i === a ? d * r : d));
-  checkSize('repeatInterleave', result);
-  const spread = [...t.shape.slice(0, a + 1), 1, ...t.shape.slice(a + 1)];
-  const stretched = [...t.shape.slice(0, a + 1), r, ...t.shape.slice(a + 1)];
-  return reshape(broadcastTo(reshape(t, spread), stretched), result);
+  const n = t.shape[a]!;
+  if (counts.length === 1) {
+    const r = counts[0]!;
+    const result = t.shape.map((d, i) => (i === a ? d * r : d));
+    checkSize('repeatInterleave', result);
+    const spread = [...t.shape.slice(0, a + 1), 1, ...t.shape.slice(a + 1)];
+    const stretched = [...t.shape.slice(0, a + 1), r, ...t.shape.slice(a + 1)];
+    return reshape(broadcastTo(reshape(t, spread), stretched), result);
+  }
+  if (counts.length !== n)
+    throw new ShapeError(`repeatInterleave: ${counts.length} repeats given for axis ${a} of size ${n} in ${formatShape(t.shape)}`);
+  const total = counts.reduce((p, q) => p + q, 0);
+  checkSize(
+    'repeatInterleave',
+    t.shape.map((d, i) => (i === a ? total : d)),
+  );
+  const pieces = counts.flatMap((r, i) =>
+    r === 0
+      ? []
+      : [
+          broadcastTo(
+            window(t, a, i, 1, 1),
+            t.shape.map((d, j) => (j === a ? r : d)),
+          ),
+        ],
+  );
+  return pieces.length === 0 ? window(t, a, 0, 0, 1) : concat(pieces, a);
+}
+
+/** The counts of repeatInterleave: whole numbers ≥ 0 from a number, an array or a 1-D tensor. */
+function repeatCounts(repeats: unknown): number[] {
+  if (!(repeats instanceof Tensor)) return intList('repeatInterleave', 'repeats', repeats, 0);
+  if (repeats.ndim > 1) throw new ShapeError(`repeatInterleave: repeats must be 0-D or 1-D, got shape ${formatShape(repeats.shape)}`);
+  return intList('repeatInterleave', 'repeats', Array.from(repeats.data()), 0);
 }
 
 /** The lower (`lower`) or upper triangle of the last two axes, about diagonal k; zeros elsewhere. */
