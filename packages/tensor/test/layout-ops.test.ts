@@ -158,6 +158,14 @@ describe('tile and repeatInterleave', () => {
       { numRuns: RUNS * 4 },
     );
   });
+  it('work at the 64-axis limit, and name themselves when a result would pass it', () => {
+    const wide = J.zeros(new Array<number>(64).fill(1));
+    expect(J.tile(wide, [2]).shape).toEqual([...new Array<number>(63).fill(1), 2]);
+    expect(J.tile(J.zeros([1]), new Array<number>(64).fill(1)).shape).toEqual(new Array<number>(64).fill(1));
+    expect(J.repeatInterleave(wide, 3, 10).shape[10]).toBe(3);
+    expect(() => J.tile(J.zeros([1]), new Array<number>(65).fill(1))).toThrow('tile: the shape has 65 axes');
+    expect(() => J.meshgrid(...new Array<Tensor>(65).fill(J.zeros([1])))).toThrow('meshgrid: the shape has 65 axes');
+  });
   it('repeatInterleave with one count per element repeats element i r[i] times', () => {
     fc.assert(
       fc.property(
@@ -578,5 +586,7 @@ describe('einsum', () => {
     expect(() => J.einsum('...ijk', a)).toThrow("einsum: operand 0 has shape [2,3], but its subscripts '...ijk' name at least 3 axes");
     expect(() => J.einsum('...i,...i', counting([2, 3]), counting([3, 3]))).toThrow('einsum: an axis of the ellipsis has size 2 and 3');
     expect(() => J.einsum('ij')).toThrow('einsum: expected at least one operand');
+    const big = J.zeros([50000]);
+    expect(() => J.einsum('i,j->ij', big, big)).toThrow('einsum: shape [50000,50000] has 2500000000 elements');
   });
 });

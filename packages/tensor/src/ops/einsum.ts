@@ -8,6 +8,7 @@ import { diagonal } from './shape-ops.js';
 import { broadcastTo, reshape, transpose } from './layout.js';
 import { matmul } from './matmul.js';
 import { castTo, commonDType, expectTensor } from './operand.js';
+import { checkShape } from '../shape.js';
 
 /** A tensor whose axes are named by the letters of `labels`, one letter per axis. */
 interface Labelled {
@@ -99,6 +100,8 @@ function contract(a: Labelled, b: Labelled, needed: (c: string) => boolean): Lab
   const size = (t: Labelled, letters: string) => [...letters].map((c) => t.x.shape[t.labels.indexOf(c)]!);
   const count = (dims: readonly number[]) => dims.reduce((p, q) => p * q, 1);
   const [batchDims, aDims, bDims, sumDims] = [size(a, batch), size(a, freeA), size(b, freeB), size(a, summed)];
+  // The product is checked here so that a too large one is reported as einsum's, not matmul's.
+  checkShape('einsum', [...batchDims, ...aDims, ...bDims]);
   const left = reshape(ordered(a, batch + freeA + summed), [count(batchDims), count(aDims), count(sumDims)]);
   const right = reshape(ordered(b, batch + summed + freeB), [count(batchDims), count(sumDims), count(bDims)]);
   return { x: reshape(matmul(left, right), [...batchDims, ...aDims, ...bDims]), labels: batch + freeA + freeB };

@@ -8,7 +8,7 @@ import { allocate, type DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
 import { describe, expectInteger, expectOptions } from '../arguments.js';
 import { slicePrim } from '../prims/layout.js';
-import { checkSize, normalizeAxes, normalizeAxis } from '../shape.js';
+import { checkShape, checkSize, normalizeAxes, normalizeAxis } from '../shape.js';
 import { where } from './arithmetic.js';
 import { broadcastTo, concat, reshape, transpose } from './layout.js';
 import { castTo, commonDType, expectTensor, expectTensorList } from './operand.js';
@@ -186,19 +186,32 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const ndim = Math.max(r.length, x.ndim);
   const full = [...new Array<number>(ndim - r.length).fill(1), ...r];
   const dims = [...new Array<number>(ndim - x.ndim).fill(1), ...x.shape];
-  const result = dims.map((d, i) => d * full[i]!);
-  checkSize('tile', result);
-  const spread = reshape(
-    x,
-    dims.flatMap((d) => [1, d]),
+  const result = checkShape(
+    'tile',
+    dims.map((d, i) => d * full[i]!),
   );
-  return reshape(
-    broadcastTo(
-      spread,
-      dims.flatMap((d, i) => [full[i]!, d]),
-    ),
-    result,
-  );
+  let out = reshape(x, dims);
+  full.forEach((k, a) => {
+    if (k !== 1) out = repeatAlong(out, a, k, true);
+  });
+  return reshape(out, result);
+}
+
+/**
+ * `t` repeated `k` times along `axis`: each element in place (`whole` false: 1 1 2 2) or the whole
+ * axis (`whole` true: 1 2 1 2). Through 4-D views whatever the rank, so no intermediate has more
+ * axes than the result.
+ */
+function repeatAlong(t: Tensor, axis: number, k: number, whole: boolean): Tensor {
+  const n = t.shape[axis]!;
+  const result = t.shape.map((d, i) => (i === axis ? d * k : d));
+  if (n === 0) return reshape(t, result);
+  const before = t.shape.slice(0, axis).reduce((p, q) => p * q, 1);
+  const after = t.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+  // [before, positions, copies, block]: a block is one element (times the trailing axes) or the whole axis.
+  const [positions, block] = whole ? [1, n * after] : [n, after];
+  const spread = broadcastTo(reshape(t, [before, positions, 1, block]), [before, positions, k, block]);
+  return reshape(spread, result);
 }
 
 /**
@@ -218,11 +231,11 @@ export function repeatInterleave(x: Tensor, repeats: number | readonly number[] 
   const n = t.shape[a]!;
   if (counts.length === 1) {
     const r = counts[0]!;
-    const result = t.shape.map((d, i) => (i === a ? d * r : d));
-    checkSize('repeatInterleave', result);
-    const spread = [...t.shape.slice(0, a + 1), 1, ...t.shape.slice(a + 1)];
-    const stretched = [...t.shape.slice(0, a + 1), r, ...t.shape.slice(a + 1)];
-    return reshape(broadcastTo(reshape(t, spread), stretched), result);
+    checkSize(
+      'repeatInterleave',
+      t.shape.map((d, i) => (i === a ? d * r : d)),
+    );
+    return repeatAlong(t, a, r, false);
   }
   if (counts.length !== n)
     throw new ShapeError(`repeatInterleave: ${counts.length} repeats given for axis ${a} of size ${n} in ${formatShape(t.shape)}`);
@@ -460,7 +473,7 @@ export function meshgrid(...args: readonly (Tensor | MeshgridOptions)[]): Tensor
   // 'xy' swaps the roles of the first two inputs' axes.
   const axisOf = (i: number) => (indexing === 'xy' && xs.length > 1 && i < 2 ? 1 - i : i);
   const shape = xs.map((_, d) => sizes[xs.findIndex((__, i) => axisOf(i) === d)]!);
-  checkSize('meshgrid', shape);
+  checkShape('meshgrid', shape);
   return xs.map((t, i) => {
     const placed = shape.map((_, d) => (d === axisOf(i) ? sizes[i]! : 1));
     return broadcastTo(reshape(castTo(t, dtype), placed), shape);
