@@ -292,6 +292,10 @@ describe('triangles and diagonals', () => {
       }),
       { numRuns: RUNS * 4 },
     );
+    // Of row-major matrices the diagonal is a strided view (every (m+1)-th element): no copy.
+    const m = counting([2, 3, 4]);
+    expect(J.diagonal(m, 1, 1, 2)._view.data).toBe(m._view.data);
+    expect(J.diag(counting([3, 3]), -1)._view.strides).toEqual([4]);
     expect(() => J.diagonal(counting([2, 2]), 0, 1, -1)).toThrow('diagonal: axis1 and axis2 are both axis 1');
   });
   it('diag builds the (n+|k|)² matrix with x on diagonal k, or reads a matrix diagonal; trace sums it', () => {
