@@ -63,7 +63,9 @@ export {
   astype,
   stopGradient,
 } from './ops/layout.js';
-export type { IndexSpec } from './ops/layout.js';
+export type { IndexSpec, SliceSpec } from './ops/layout.js';
+export { take } from './ops/indexing.js';
+export type { Indices } from './ops/indexing.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';

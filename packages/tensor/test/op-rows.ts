@@ -133,6 +133,22 @@ const concatRow: OpSpec = {
       .add(J.stack([x, z], 1).sum([0, 2]).sum()),
   smooth: true,
 };
+// Repeated and negative positions; second order runs take's VJP (untake) in both modes.
+const takeRow: OpSpec = {
+  name: 'take / index with an integer array (repeats accumulate)',
+  ops: ['take', 'index'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 3 }))
+    .chain(([a, b]) => tensorArb([a, b], 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.take(x, [1, 0, 1, -1], 0)
+      .square()
+      .sum(0)
+      .mul(J.take(x, [[0, 0]]).sum())
+      .add(x.index(null, [0, 0]).sin().sum()),
+  smooth: true,
+};
 const astypeRow: OpSpec = {
   ...unary('astype float64→float32→float64', (x) => x.astype('float32').astype('float64').mul(x), 'any'),
   eps: 1e-2,
@@ -195,6 +211,8 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   matmul: matmul2d,
   sum: sumRow,
   max: maxMin,
+  take: takeRow,
+  untake: takeRow,
 };
 
 /** The public composites (and extra cases of primitives), each a row. */

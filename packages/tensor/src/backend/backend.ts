@@ -63,9 +63,20 @@ export interface Backend {
    * `out` is contiguous `[...batchShape, m, n]`.
    */
   matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void;
+  /**
+   * Gathers along the middle axis of contiguous `x` seen as `[outer, n, inner]`:
+   * `out[o, j, i] = x[o, indices[j], i]`, with `out` contiguous `[outer, indices.length, inner]`.
+   * Every index is in `[0, n)` (callers check).
+   */
+  gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
+  /**
+   * The transpose of `gather`: `out` (`[outer, n, inner]`) is set to zero, then
+   * `out[o, indices[j], i] += g[o, j, i]`; repeated indices accumulate.
+   */
+  scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
 }
 
-const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul'] as const;
+const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul', 'gather', 'scatterAdd'] as const;
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {

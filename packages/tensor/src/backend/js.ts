@@ -267,4 +267,29 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
 }
 
 /** The portable TypeScript backend: the reference for every other backend. */
-export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul };
+function gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
+  const m = indices.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const src = (o * n + indices[j]!) * inner;
+      const dst = (o * m + j) * inner;
+      // NOTE: a row copy (memcpy) beats an element loop from a handful of elements on.
+      if (inner < 8) for (let i = 0; i < inner; i++) out[dst + i] = x[src + i]!;
+      else out.set(x.subarray(src, src + inner), dst);
+    }
+  }
+}
+
+function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
+  out.fill(0);
+  const m = indices.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const dst = (o * n + indices[j]!) * inner;
+      const src = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) out[dst + i]! += g[src + i]!;
+    }
+  }
+}
+
+export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul, gather, scatterAdd };

@@ -16,6 +16,8 @@ import type { Primitive } from './primitive.js';
 // bundle: a bundler cannot drop a class's own methods.
 import * as arithmetic from '../ops/arithmetic.js';
 import * as layout from '../ops/layout.js';
+import * as indexing from '../ops/indexing.js';
+import type { Indices } from '../ops/indexing.js';
 import * as reduce from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import type { TensorLike } from '../ops/operand.js';
@@ -295,6 +297,10 @@ export class Tensor {
   /** NumPy-style indexing: `x.index(0, '1:3')` is `x[0, 1:3]`; see {@link index}. */
   index(...specs: IndexSpec[]): Tensor {
     return layout.index(this, ...specs);
+  }
+  /** The elements at `indices` along `axis` (flattened without one), differentiably; see {@link take}. */
+  take(indices: Indices, axis?: number): Tensor {
+    return indexing.take(this, indices, axis);
   }
   /** The same values in another dtype (differentiable); see {@link astype}. */
   astype(dtype: DType): Tensor {

@@ -6,6 +6,7 @@ import * as elementwise from './elementwise.js';
 import * as layout from './layout.js';
 import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
+import { takePrim, untakePrim } from './take.js';
 
 /** What every entry has, whatever its params: a name and a shape rule. */
 interface Registered {
@@ -50,6 +51,8 @@ export const PRIMITIVES = {
   matmul: matmulPrim,
   sum: sumPrim,
   max: maxPrim,
+  take: takePrim,
+  untake: untakePrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */
