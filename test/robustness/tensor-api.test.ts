@@ -198,6 +198,47 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     () => [x(), [[0, -1]], 1],
     () => [x(), 3],
   ),
+  gather: direct('gather', () => [
+    x(),
+    1,
+    tensor([
+      [2, 0],
+      [1, 1],
+    ]),
+  ]),
+  scatter: direct(
+    'scatter',
+    () => [x(), 1, tensor([[2], [0]]), tensor([[7], [8]])],
+    () => [x(), 0, tensor([[1, 0, 1]]), 9],
+  ),
+  scatterAdd: direct(
+    'scatterAdd',
+    () => [
+      x(),
+      1,
+      tensor([
+        [2, 2],
+        [0, 1],
+      ]),
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    ],
+    () => [x(), 0, tensor([[1, 1, 0]]), 2],
+  ),
+  indexSelect: direct(
+    'indexSelect',
+    () => [x(), 1, [2, 0]],
+    () => [x(), 0, tensor([1, 1])],
+  ),
+  maskedFill: direct(
+    'maskedFill',
+    () => [x(), tensor([1, 0, 1]), 0],
+    () => [x(), tensor([[1], [0]]), tensor(5)],
+  ),
+  maskedSelect: direct('maskedSelect', () => [x(), tensor([0, 1, 1])]),
+  nonzero: direct('nonzero', () => [x().sub(3)]),
   concat: direct('concat', () => [[x(), x()], 1]),
   stack: direct('stack', () => [[x(), x()], 0]),
   astype: direct('astype', () => [x(), 'float64']),

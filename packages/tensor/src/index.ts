@@ -64,7 +64,7 @@ export {
   stopGradient,
 } from './ops/layout.js';
 export type { IndexSpec, SliceSpec } from './ops/layout.js';
-export { take } from './ops/indexing.js';
+export { take, gather, scatter, scatterAdd, indexSelect, maskedFill, maskedSelect, nonzero } from './ops/indexing.js';
 export type { Indices } from './ops/indexing.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';

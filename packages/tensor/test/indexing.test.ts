@@ -108,3 +108,114 @@ describe('index with an integer array', () => {
     expect(() => cube.index([0, 5])).toThrow(/^index: index 5 \(entry 1\) is out of range for axis 0 of size 2/);
   });
 });
+
+describe("PyTorch's gather / scatter family", () => {
+  const m = J.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  it('gather reads x at p with p[axis] = index[p]', () => {
+    expect(
+      J.gather(
+        m,
+        1,
+        J.tensor([
+          [2, 0],
+          [1, 1],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [3, 1],
+      [5, 5],
+    ]);
+    expect(m.gather(0, J.tensor([[1, 0, 1]])).toArray()).toEqual([[4, 2, 6]]);
+    expect(
+      J.grad((t) =>
+        J.gather(
+          t,
+          1,
+          J.tensor([
+            [2, 2],
+            [0, 2],
+          ]),
+        ).sum(),
+      )(m).toArray(),
+    ).toEqual([
+      [0, 0, 2],
+      [1, 0, 1],
+    ]);
+  });
+  it('scatterAdd adds src at the addressed positions, repeats accumulating; scatter writes', () => {
+    expect(J.scatterAdd(J.zeros([3]), 0, J.tensor([0, 2, 0]), J.tensor([1, 2, 3])).toArray()).toEqual([4, 0, 2]);
+    expect(
+      J.scatterAdd(
+        m,
+        1,
+        J.tensor([[0], [2]]),
+        J.tensor([
+          [10, 99],
+          [20, 99],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [11, 2, 3],
+      [4, 5, 26],
+    ]);
+    expect(J.scatter(J.zeros([2, 2]), 1, J.tensor([[1], [0]]), 5).toArray()).toEqual([
+      [0, 5],
+      [5, 0],
+    ]);
+    // d/dx is 1 where x survives and 0 where it was overwritten; d/dsrc is 1 at what was written.
+    const [dx, dsrc] = J.grad((t, s) => J.scatter(t, 1, J.tensor([[1], [0]]), s).sum(), { argnums: [0, 1] })(m, J.tensor([[7], [8]]));
+    expect(dx!.toArray()).toEqual([
+      [1, 0, 1],
+      [0, 1, 1],
+    ]);
+    expect(dsrc!.toArray()).toEqual([[1], [1]]);
+  });
+  it('scatter refuses a position written twice; bad index shapes are typed errors', () => {
+    expect(() => J.scatter(J.zeros([3]), 0, J.tensor([1, 1]), 2)).toThrow(/^scatter: index writes flat position 1 of x more than once/);
+    expect(() => J.gather(m, 1, J.tensor([0, 1]))).toThrow(/^gather: index must have the rank of x \(2\)/);
+    expect(() => J.gather(m, 1, J.tensor([[0], [1], [0]]))).toThrow(/^gather: index shape \[3,1\] exceeds x's \[2,3\] at axis 0/);
+    expect(() => J.gather(m, 1, J.tensor([[3]]))).toThrow(/^gather: index 3 \(entry 0\) is out of range for axis 1 of size 3/);
+    expect(() => J.scatterAdd(m, 1, J.tensor([[0, 1]]), J.tensor([[1]]))).toThrow(
+      /^scatterAdd: src of shape \[1,1\] must have the index's rank/,
+    );
+  });
+  it('indexSelect, maskedFill, maskedSelect, nonzero', () => {
+    expect(J.indexSelect(m, 1, [2, 0]).toArray()).toEqual([
+      [3, 1],
+      [6, 4],
+    ]);
+    expect(() => J.indexSelect(m, 1, J.tensor([[0]]))).toThrow(/^indexSelect: index must be a 1-D/);
+    expect(J.maskedFill(m, J.tensor([1, 0, 1]), -1).toArray()).toEqual([
+      [-1, 2, -1],
+      [-1, 5, -1],
+    ]);
+    expect(() => J.maskedFill(m, J.tensor([1, 0]), 0)).toThrow(/^maskedFill: mask of shape \[2\] does not broadcast/);
+    expect(J.maskedSelect(m, m.greater(2)).toArray()).toEqual([3, 4, 5, 6]);
+    expect(J.maskedSelect(m, J.tensor([[1], [0]])).toArray()).toEqual([1, 2, 3]);
+    expect(
+      J.grad((t) =>
+        J.maskedSelect(t, J.tensor([0, 1, 1]))
+          .square()
+          .sum(),
+      )(m).toArray(),
+    ).toEqual([
+      [0, 4, 6],
+      [0, 10, 12],
+    ]);
+    expect(
+      J.nonzero(
+        J.tensor([
+          [0, 3],
+          [2, 0],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+    expect(J.nonzero(J.zeros([2, 2])).shape).toEqual([0, 2]);
+  });
+});

@@ -105,6 +105,7 @@ const everyFunctionIsAMethodOrListed: [MissingMethods] extends [never] ? true : 
 const TABLE_EXCEPTIONS: Record<string, string> = {
   argmax: 'an index, not differentiable (values.test.ts)',
   stopGradient: 'finite differences cannot see a stopped gradient (nesting.test.ts)',
+  nonzero: 'coordinates, not differentiable (indexing.test.ts)',
 };
 
 describe('the primitive registry', () => {

@@ -215,8 +215,38 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   untake: takeRow,
 };
 
+// Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).
+const gatherFamily: OpSpec = {
+  name: 'gather / scatter / scatterAdd / indexSelect / maskedFill / maskedSelect',
+  ops: ['gather', 'scatter', 'scatterAdd', 'indexSelect', 'maskedFill', 'maskedSelect'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }))
+    .chain(([a, b]) => fc.tuple(tensorArb([a, b], 'any'), tensorArb([a, 1], 'any'))),
+  fn: (x, s) => {
+    const a = x.shape[0]!;
+    const rows = J.tensor(Array.from({ length: a }, (_, i) => [(i + 1) % 2, 0, 1].slice(0, x.shape[1]!)));
+    const picked = J.gather(x, 1, rows).square().sum();
+    const column = J.tensor(Array.from({ length: a }, (_, i) => [i % 2]));
+    const added = J.scatterAdd(x, 1, rows, x.sin())
+      .mul(J.scatter(x, 1, column, s))
+      .sum();
+    const mask = J.tensor(Array.from({ length: x.shape[1]! }, (_, j) => j % 2));
+    return picked
+      .add(added)
+      .add(
+        J.indexSelect(x, 0, [a - 1, 0, a - 1])
+          .cos()
+          .sum(),
+      )
+      .add(J.maskedFill(x, mask, 2).mul(x).sum())
+      .add(J.maskedSelect(x, mask).exp().sum());
+  },
+  smooth: true,
+};
+
 /** The public composites (and extra cases of primitives), each a row. */
 export const compositeRows: readonly OpSpec[] = [
+  gatherFamily,
   unary('relu', J.relu, 'awayFromZero', false),
   unary('reciprocal', J.reciprocal, 'awayFromZero'),
   unary('square', J.square, 'any'),

@@ -302,6 +302,34 @@ export class Tensor {
   take(indices: Indices, axis?: number): Tensor {
     return indexing.take(this, indices, axis);
   }
+  /** PyTorch's gather: `out[p] = x[p with p[axis] = index[p]]`; see {@link gather}. */
+  gather(axis: number, index: Tensor): Tensor {
+    return indexing.gather(this, axis, index);
+  }
+  /** A copy with `src` written at the positions `index` addresses along `axis`; see {@link scatter}. */
+  scatter(axis: number, index: Tensor, src: Tensor | number): Tensor {
+    return indexing.scatter(this, axis, index, src);
+  }
+  /** A copy with `src` added at the positions `index` addresses (repeats accumulate); see {@link scatterAdd}. */
+  scatterAdd(axis: number, index: Tensor, src: Tensor | number): Tensor {
+    return indexing.scatterAdd(this, axis, index, src);
+  }
+  /** The entries at the positions of a 1-D `index` along `axis`; see {@link indexSelect}. */
+  indexSelect(axis: number, index: Tensor | readonly number[]): Tensor {
+    return indexing.indexSelect(this, axis, index);
+  }
+  /** `value` where `mask` is non-zero, this tensor elsewhere; see {@link maskedFill}. */
+  maskedFill(mask: Tensor, value: Tensor | number): Tensor {
+    return indexing.maskedFill(this, mask, value);
+  }
+  /** The entries where `mask` is non-zero, as a 1-D tensor; see {@link maskedSelect}. */
+  maskedSelect(mask: Tensor): Tensor {
+    return indexing.maskedSelect(this, mask);
+  }
+  /** The coordinates of the non-zero entries, shape `[count, ndim]`; see {@link nonzero}. */
+  nonzero(): Tensor {
+    return indexing.nonzero(this);
+  }
   /** The same values in another dtype (differentiable); see {@link astype}. */
   astype(dtype: DType): Tensor {
     return layout.astype(this, dtype);

@@ -96,8 +96,11 @@ export function slice(x: Tensor, axis: number, start?: number, stop?: number, st
 
 /** A range along one axis, as Python's `start:stop:step` (omitted or null parts default as in Python). */
 export interface SliceSpec {
+  /** The first position (negative counts from the end); default the start (the end for a negative step). */
   readonly start?: number | null;
+  /** The position to stop before (negative counts from the end); default past the end. */
   readonly stop?: number | null;
+  /** A non-zero integer; default 1. */
   readonly step?: number | null;
 }
 
