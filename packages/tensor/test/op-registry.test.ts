@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import * as elementwise from '../src/prims/elementwise.js';
 import * as layout from '../src/prims/layout.js';
+import * as mathPrims from '../src/prims/math.js';
 import * as matmulPrims from '../src/prims/matmul.js';
 import * as reducePrims from '../src/prims/reduce.js';
 import { PRIMITIVES } from '../src/prims/registry.js';
 import * as arithmetic from '../src/ops/arithmetic.js';
 import * as layoutOps from '../src/ops/layout.js';
+import * as mathOps from '../src/ops/math.js';
 import * as matmulOps from '../src/ops/matmul.js';
 import * as reduceOps from '../src/ops/reduce.js';
 import { compositeRows, primitiveRows } from './op-rows.js';
@@ -42,6 +44,7 @@ const OP_MODULES = {
   'ops/arithmetic.ts': arithmetic,
   'ops/layout.ts': layoutOps,
   'ops/matmul.ts': matmulOps,
+  'ops/math.ts': mathOps,
   'ops/reduce.ts': reduceOps,
 } as const;
 
@@ -74,7 +77,7 @@ describe('the primitive registry', () => {
   });
   it('lists every primitive that prims/ defines', () => {
     const registered = new Set<unknown>(Object.values(PRIMITIVES));
-    const defined = [elementwise, layout, matmulPrims, reducePrims].flatMap((m) =>
+    const defined = [elementwise, layout, mathPrims, matmulPrims, reducePrims].flatMap((m) =>
       Object.entries(m).filter(([name]) => name.endsWith('Prim')),
     );
     expect(defined.length).toBeGreaterThan(20);

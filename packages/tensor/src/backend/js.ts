@@ -6,6 +6,15 @@ import { isRowMajor, isScalarView } from './views.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
+/**
+ * Rounds to the nearest integer, ties to even (PyTorch's and IEEE's default; Math.round sends
+ * ties up). NOTE: `Math.round(x) − x` is exact, so a tie is recognised exactly; −0.5 gives −0.
+ */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 const UNARY: Record<UnaryKernel, (x: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
@@ -22,6 +31,24 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   },
   sin: Math.sin,
   cos: Math.cos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  log2: Math.log2,
+  log10: Math.log10,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  exp2: (x) => 2 ** x,
 };
 
 const BINARY: Record<BinaryKernel, Scalar2> = {
@@ -38,6 +65,7 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
+  atan2: Math.atan2,
 };
 
 /**

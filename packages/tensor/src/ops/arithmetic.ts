@@ -74,7 +74,7 @@ export const log = (x: Tensor): Tensor => unary(P.logPrim, 'log', x);
 export const sqrt = (x: Tensor): Tensor => unary(P.sqrtPrim, 'sqrt', x);
 /** |x|. */
 export const abs = (x: Tensor): Tensor => unary(P.absPrim, 'abs', x);
-/** −1, 0 or 1 by the sign of x (NaN stays NaN); not differentiable. */
+/** −1, 0 or 1 by the sign of x (NaN stays NaN); its gradient is 0, as in PyTorch. */
 export const sign = (x: Tensor): Tensor => unary(P.signPrim, 'sign', x);
 /** Hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => unary(P.tanhPrim, 'tanh', x);
