@@ -202,6 +202,14 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   elu: direct('elu', () => [x(), 0.5]),
   celu: direct('celu', () => [x(), 0.5]),
   hardTanh: direct('hardTanh', () => [x(), -2, 2]),
+  erf: unary('erf'),
+  erfc: unary('erfc'),
+  erfinv: direct('erfinv', () => [x().div(10)]),
+  gelu: direct(
+    'gelu',
+    () => [x()],
+    () => [x(), { approximate: 'tanh' }],
+  ),
   matmul: direct(
     'matmul',
     () => [x(), x().T],

@@ -80,7 +80,12 @@ export {
   softsign,
   relu6,
   hardTanh,
+  erf,
+  erfc,
+  erfinv,
+  gelu,
 } from './ops/math.js';
+export type { GeluOptions } from './ops/math.js';
 export { matmul } from './ops/matmul.js';
 export {
   reshape,

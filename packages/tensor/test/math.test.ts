@@ -17,7 +17,8 @@ function expectValues(actual: number[], expected: number[], tolerance = 0): void
   actual.forEach((a, i) => {
     const e = expected[i]!;
     if (Number.isNaN(e) || tolerance === 0 || !Number.isFinite(e)) expect(a, `element ${i}`).toBe(e);
-    else expect(Math.abs(a - e), `element ${i}: ${a} vs ${e}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e)));
+    // Relative to the expected value (absolute only where it is 0), so tiny values count too.
+    else expect(Math.abs(a - e), `element ${i}: ${a} vs ${e}`).toBeLessThanOrEqual(tolerance * (e === 0 ? 1 : Math.abs(e)));
   });
 }
 
@@ -268,5 +269,156 @@ describe('activations', () => {
     }
     expect(() => J.softplus(f64([1]), 0)).toThrow(/^softplus: expected a positive finite number for beta/);
     expect(() => J.softplus(f64([1]), 1, Infinity)).toThrow(/^softplus: expected a finite number for threshold/);
+  });
+});
+
+/**
+ * A reference for erf and erfc: the Taylor series (2/√π)Σ(−1)ⁿx^(2n+1)/(n!(2n+1)) in exact
+ * fixed point with 1,150 fraction bits (π by Machin's formula), so erfc = 1 − erf keeps
+ * 1,150 − 1,020 = 130 bits even at x = 26.5, where erfc ≈ 2^-1020.
+ */
+const reference = (() => {
+  const P = 1150n;
+  const ONE = 1n << P;
+  const atanInverse = (n: bigint) => {
+    let sum = 0n;
+    let term = ONE / n;
+    for (let k = 1n, sign = 1n; term !== 0n; k += 2n, sign = -sign, term /= n * n) sum += (sign * term) / k;
+    return sum;
+  };
+  const pi = 16n * atanInverse(5n) - 4n * atanInverse(239n);
+  // √(π·2^2P) by Newton's method on integers, from a float start.
+  let sqrtPi = BigInt(Math.round(Math.sqrt(Math.PI) * 2 ** 50)) << (P - 50n);
+  for (let i = 0; i < 20; i++) sqrtPi = (sqrtPi + (pi * ONE) / sqrtPi) >> 1n;
+  const fixed = (x: number): bigint => {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, Math.abs(x));
+    const bits = view.getBigUint64(0);
+    const e = Number(bits >> 52n);
+    const m = (bits & ((1n << 52n) - 1n)) | (e === 0 ? 0n : 1n << 52n);
+    const shift = BigInt(Math.max(e, 1) - 1075) + P;
+    const v = shift >= 0n ? m << shift : m >> -shift;
+    return x < 0 ? -v : v;
+  };
+  const toNumber = (v: bigint): number => {
+    if (v === 0n) return 0;
+    const negative = v < 0n;
+    const a = negative ? -v : v;
+    const shift = a.toString(2).length - 64;
+    const top = Number(shift > 0 ? a >> BigInt(shift) : a << BigInt(-shift));
+    const exponent = shift - Number(P);
+    return (negative ? -1 : 1) * top * 2 ** Math.ceil(exponent / 2) * 2 ** Math.floor(exponent / 2);
+  };
+  const erfFixed = (x: number): bigint => {
+    const X = fixed(x);
+    const X2 = (X * X) >> P;
+    let term = X;
+    let sum = X;
+    for (let n = 1n; term !== 0n; n++) {
+      term = ((-term * X2) / n) >> P;
+      sum += term / (2n * n + 1n);
+    }
+    return (2n * sum * ONE) / sqrtPi;
+  };
+  return {
+    erf: (x: number) => toNumber(erfFixed(x)),
+    erfc: (x: number) => toNumber(ONE - erfFixed(x)),
+    /** x − erf y, exactly rounded once (x and y doubles). */
+    erfResidual: (x: number, y: number) => toNumber(fixed(x) - erfFixed(y)),
+  };
+})();
+
+/** The spacing of doubles at |r| (exact: read from r's exponent bits). */
+function ulp(r: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, r);
+  const e = (view.getUint16(0) >> 4) & 0x7ff;
+  return e === 0 ? 2 ** -1074 : 2 ** (e - 1075);
+}
+const ulpsOff = (actual: number, exact: number) => Math.abs(actual - exact) / ulp(exact);
+
+describe('erf, erfc, erfinv, gelu', () => {
+  // 600 points across [−6, 6], off any regular grid, and 60 through erfc's tail.
+  const points = Array.from({ length: 601 }, (_, i) => -6 + (12 * i) / 600 + (i % 7) * 1e-3);
+  const tail = Array.from({ length: 61 }, (_, i) => 6 + (20.5 * i) / 60);
+  it('erf is within 6 ulp of a 1,150-bit reference on [−6, 6]', () => {
+    const erf = values(J.erf(f64(points)));
+    const worst = Math.max(...points.map((x, i) => ulpsOff(erf[i]!, reference.erf(x))));
+    expect(worst).toBeLessThanOrEqual(6);
+  });
+  it('erfc is within 3 ulp, relatively, from −6 to 26.5 (its tail down to 2e-307)', () => {
+    const at = [...points, ...tail];
+    const erfc = values(J.erfc(f64(at)));
+    const worst = Math.max(...at.map((x, i) => ulpsOff(erfc[i]!, reference.erfc(x))));
+    expect(worst).toBeLessThanOrEqual(3);
+    // 1 − erf would have lost every digit here.
+    expect(erfc.at(-1)).toBeGreaterThan(1e-307);
+  });
+  it('hand values and edges', () => {
+    expectValues(
+      values(J.erf(f64([0, -0, 0.5, 1, -2, ...EDGES]))),
+      [0, -0, 0.5204998778130465, 0.8427007929497149, -0.9953222650189527, 1, -1, NaN],
+      1.5e-15,
+    );
+    expectValues(
+      values(J.erfc(f64([0, 5, 10, -1, 27.5, ...EDGES]))),
+      [1, 1.5374597944280349e-12, 2.088487583762545e-45, 1.8427007929497148, 0, 0, 2, NaN],
+      1e-15,
+    );
+    expectValues(values(J.erf(f32([0.5, 1]))), [Math.fround(0.5204998778130465), Math.fround(0.8427007929497149)]);
+  });
+  it('erfinv inverts erf (and erfc in the tail), with ±∞ at ±1 and NaN outside', () => {
+    expectValues(values(J.erfinv(f64([0, -0, 1, -1, 1.5, -2, NaN]))), [0, -0, Infinity, -Infinity, NaN, NaN, NaN]);
+    expectValues(values(J.erfinv(f64([0.5, -0.9]))), [0.4769362762044699, -1.1630871536766743], 1e-15);
+    // The exact erfinv of the double x = erf y (rounded), with δ = x − erf y exact to 130 bits
+    // and the derivatives of the inverse (g′ = 1/erf′ y, g″ = 2y·g′²), is
+    // y + g′δ + y(g′δ)² up to third order in g′δ, which is below 1e-20 for |y| ≤ 4.5.
+    const ys = Array.from({ length: 200 }, (_, i) => -4.5 + (9 * i) / 199 + (i % 5) * 1e-4).filter((y) => Math.abs(y) <= 4.5);
+    const xs = ys.map((y) => reference.erf(y));
+    const exact = ys.map((y, i) => {
+      const step = reference.erfResidual(xs[i]!, y) / ((2 / Math.sqrt(Math.PI)) * Math.exp(-y * y));
+      return y + step + y * step * step;
+    });
+    const inverse = values(J.erfinv(f64(xs)));
+    const worst = Math.max(...exact.map((y, i) => ulpsOff(inverse[i]!, y)));
+    expect(worst).toBeLessThanOrEqual(4);
+  });
+  it('derivatives: erf′ = (2/√π)e^(−x²), erfc′ = −erf′, erfinv′ = (√π/2)e^(erfinv²)', () => {
+    const at = [0, 0.5, -2];
+    const d = at.map((v) => (2 / Math.sqrt(Math.PI)) * Math.exp(-v * v));
+    expectValues(slope(J.erf, at), d, 1e-15);
+    expectValues(
+      forwardSlope(J.erfc, at),
+      d.map((v) => -v),
+      1e-15,
+    );
+    expectValues(slope(J.erfinv, [0, 0.5]), [Math.sqrt(Math.PI) / 2, (Math.sqrt(Math.PI) / 2) * Math.exp(0.4769362762044699 ** 2)], 1e-14);
+  });
+  it('gelu: x·Φ(x), exact by default, tanh on request; its tail keeps its digits', () => {
+    // Φ at the argument gelu computes, x·(−1/√2) rounded (erfc magnifies that rounding 14× at −10).
+    const phi = (v: number) => reference.erfc(v * -Math.SQRT1_2) / 2;
+    const at = [-1, 0, 1, 3, -10, -40];
+    expectValues(
+      values(J.gelu(f64(at))),
+      at.map((v) => v * phi(v)),
+      2e-15,
+    );
+    expectValues(values(J.gelu(f64([-10]))), [-7.6198530241605e-23], 1e-13);
+    expectValues(values(J.gelu(f64([Infinity, -Infinity, NaN]))), [Infinity, NaN, NaN]);
+    const tanhForm = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    expectValues(values(J.gelu(f64([-1, 0, 1, 3]), { approximate: 'tanh' })), [-1, 0, 1, 3].map(tanhForm), 2e-16);
+    expect(J.gelu(f32([1])).dtype).toBe('float32');
+    // gelu′(x) = Φ(x) + x·φ(x)
+    const density = (v: number) => Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
+    expectValues(
+      slope(J.gelu, [0, 1, -2]),
+      [0, 1, -2].map((v) => phi(v) + v * density(v)),
+      1e-15,
+    );
+    expectValues(values(f64([2]).gelu({ approximate: 'none' })), values(J.gelu(f64([2]))));
+    expect(() => J.gelu(f64([1]), { approximate: 'fast' as never })).toThrow(
+      /^gelu: expected 'none' or 'tanh' for approximate, got string "fast"/,
+    );
+    expect(() => J.gelu(f64([1]), 3 as never)).toThrow(/^gelu: expected an options object/);
   });
 });

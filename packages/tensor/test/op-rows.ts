@@ -221,6 +221,9 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   exp2: unary('exp2', J.exp2, 'any'),
   // The branch cut is y = 0, x ≤ 0: keep x > 0 here, y ≠ 0 in the composite row.
   atan2: binary('atan2', J.atan2, 'any', 'positive'),
+  erf: unary('erf', J.erf, 'any'),
+  erfc: unary('erfc', J.erfc, 'any'),
+  erfinv: unary('erfinv', J.erfinv, 'unit'),
 };
 
 /** The public composites (and extra cases of primitives), each a row. */
@@ -267,4 +270,5 @@ export const compositeRows: readonly OpSpec[] = [
   unary('softsign', J.softsign, 'awayFromZero'),
   unary('relu6', (x) => J.relu6(x.mul(4).add(0.0005)).mul(x), 'any'),
   unary('hardTanh', (x) => J.hardTanh(x, -0.4567, 1.2345).mul(x), 'any'),
+  unary('gelu (exact and tanh)', (x) => J.gelu(x).add(J.gelu(x.mul(2), { approximate: 'tanh' })), 'any'),
 ];

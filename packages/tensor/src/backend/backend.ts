@@ -47,7 +47,10 @@ export type UnaryKernel =
   | 'log10'
   | 'log1p'
   | 'expm1'
-  | 'exp2';
+  | 'exp2'
+  | 'erf'
+  | 'erfc'
+  | 'erfinv';
 
 /** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
 export type BinaryKernel =

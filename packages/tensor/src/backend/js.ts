@@ -3,6 +3,7 @@ import type { TypedArray } from '../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
+import { erf, erfc, erfinv } from './special-functions.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
@@ -49,6 +50,9 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   log1p: Math.log1p,
   expm1: Math.expm1,
   exp2: (x) => 2 ** x,
+  erf,
+  erfc,
+  erfinv,
 };
 
 const BINARY: Record<BinaryKernel, Scalar2> = {

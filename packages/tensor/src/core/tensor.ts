@@ -348,6 +348,22 @@ export class Tensor {
   hardTanh(min?: number, max?: number): Tensor {
     return math.hardTanh(this, min, max);
   }
+  /** The error function; see {@link erf}. */
+  erf(): Tensor {
+    return math.erf(this);
+  }
+  /** 1 − erf x, accurate in the tail; see {@link erfc}. */
+  erfc(): Tensor {
+    return math.erfc(this);
+  }
+  /** The inverse error function; see {@link erfinv}. */
+  erfinv(): Tensor {
+    return math.erfinv(this);
+  }
+  /** GELU, x·Φ(x) (or its tanh approximation); see {@link gelu}. */
+  gelu(options?: math.GeluOptions): Tensor {
+    return math.gelu(this, options);
+  }
 
   // Comparisons (1 or 0, not differentiable) and selection.
   /** 1 where x > y, else 0; see {@link greater}. */

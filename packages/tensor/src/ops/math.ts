@@ -5,7 +5,7 @@ import { bind } from '../core/trace.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
 import { ArgumentError } from '../errors.js';
-import { expectNumber } from '../arguments.js';
+import { describe, expectNumber, expectOptions } from '../arguments.js';
 import * as P from '../prims/math.js';
 import { clamp, div, exp, greater, greaterEqual, lessEqual, mul, sigmoid, tanh, where } from './arithmetic.js';
 import { binaryOperands, expectTensor, type TensorLike } from './operand.js';
@@ -69,6 +69,46 @@ export const log1p = (x: Tensor): Tensor => unary(P.log1pPrim, 'log1p', x);
 export const expm1 = (x: Tensor): Tensor => unary(P.expm1Prim, 'expm1', x);
 /** 2ˣ. */
 export const exp2 = (x: Tensor): Tensor => unary(P.exp2Prim, 'exp2', x);
+
+/**
+ * The error function (2/√π)∫₀ˣ e^(−t²) dt (a JS kernel: within 6 ulp of the exact value in
+ * float64, measured on [−6, 6]).
+ */
+export const erf = (x: Tensor): Tensor => unary(P.erfPrim, 'erf', x);
+/** 1 − erf x, keeping its relative accuracy in the tail (erfc 10 ≈ 2.09e-45, not 0). */
+export const erfc = (x: Tensor): Tensor => unary(P.erfcPrim, 'erfc', x);
+/** The inverse error function on [−1, 1] (±∞ at ±1, NaN outside); within 4 ulp where |erfinv x| ≤ 4.5. */
+export const erfinv = (x: Tensor): Tensor => unary(P.erfinvPrim, 'erfinv', x);
+
+/** Options of {@link gelu}. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact x·Φ(x); `'tanh'`: PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+/**
+ * GELU: x·Φ(x) = (x/2)·erfc(−x/√2), or with `approximate: 'tanh'`
+ * (x/2)·(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch.
+ * NOTE: the exact form uses erfc rather than PyTorch's 1 + erf(x/√2), which cancels to 0 for
+ * x below about −8: the values agree except that this keeps the tail's digits.
+ *
+ * @example
+ * gelu(tensor([-1, 0, 1])) // [−0.1587, 0, 0.8413]
+ */
+export function gelu(x: Tensor, options?: GeluOptions): Tensor {
+  expectTensor('gelu', 'x', x);
+  const approximate = expectOptions('gelu', options).approximate ?? 'none';
+  if (approximate === 'none') return erfc(x.mul(-Math.SQRT1_2)).mul(x).mul(0.5);
+  if (approximate === 'tanh') {
+    const inner = x
+      .mul(x)
+      .mul(x)
+      .mul(0.044715)
+      .add(x)
+      .mul(Math.sqrt(2 / Math.PI));
+    return tanh(inner).add(1).mul(x).mul(0.5);
+  }
+  throw new ArgumentError(`gelu: expected 'none' or 'tanh' for approximate, got ${describe(approximate)}`);
+}
 
 /**
  * log(1 + eᶻ) without overflow and with the exact derivative σ(z) everywhere, 0 included:

@@ -38,6 +38,30 @@ export const expm1Prim = unary('expm1', (_x, out) => out.add(1));
 // d/dx 2ˣ = 2ˣ ln 2
 export const exp2Prim = unary('exp2', (_x, out) => out.mul(Math.LN2));
 
+// d/dx erf x = (2/√π)·e^(−x²)
+export const erfPrim = unary('erf', (x) =>
+  x
+    .mul(x)
+    .neg()
+    .exp()
+    .mul(2 / Math.sqrt(Math.PI)),
+);
+// d/dx erfc x = −(2/√π)·e^(−x²)
+export const erfcPrim = unary('erfc', (x) =>
+  x
+    .mul(x)
+    .neg()
+    .exp()
+    .mul(-2 / Math.sqrt(Math.PI)),
+);
+// d/dx erfinv x = (√π/2)·e^(erfinv(x)²)
+export const erfinvPrim = unary('erfinv', (_x, out) =>
+  out
+    .mul(out)
+    .exp()
+    .mul(Math.sqrt(Math.PI) / 2),
+);
+
 // atan2(y, x), the angle of the point (x, y): ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²).
 export const atan2Prim = binary(
   'atan2',

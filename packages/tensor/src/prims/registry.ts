@@ -70,6 +70,9 @@ export const PRIMITIVES = {
   expm1: math.expm1Prim,
   exp2: math.exp2Prim,
   atan2: math.atan2Prim,
+  erf: math.erfPrim,
+  erfc: math.erfcPrim,
+  erfinv: math.erfinvPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */
