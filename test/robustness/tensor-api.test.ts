@@ -210,6 +210,14 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     () => [x()],
     () => [x(), { approximate: 'tanh' }],
   ),
+  logAddExp: binary('logAddExp'),
+  lerp: direct(
+    'lerp',
+    () => [x(), row(), 0.25],
+    () => [x(), 2, row()],
+  ),
+  copysign: binary('copysign'),
+  hypot: binary('hypot'),
   matmul: direct(
     'matmul',
     () => [x(), x().T],

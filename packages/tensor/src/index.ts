@@ -84,6 +84,10 @@ export {
   erfc,
   erfinv,
   gelu,
+  logAddExp,
+  lerp,
+  copysign,
+  hypot,
 } from './ops/math.js';
 export type { GeluOptions } from './ops/math.js';
 export { matmul } from './ops/matmul.js';

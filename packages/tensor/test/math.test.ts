@@ -422,3 +422,100 @@ describe('erf, erfc, erfinv, gelu', () => {
     expect(() => J.gelu(f64([1]), 3 as never)).toThrow(/^gelu: expected an options object/);
   });
 });
+
+describe('logAddExp, lerp, copysign, hypot, clamp with tensor bounds, pow at 0', () => {
+  it('logAddExp is stable for large and infinite operands, σ(x − y) in gradient', () => {
+    expectValues(
+      values(
+        J.logAddExp(
+          f64([1000, -1000, 0, 1, -Infinity, Infinity, -Infinity, 5, NaN]),
+          f64([1000, -1000, 0, 2, -Infinity, Infinity, 3, Infinity, 0]),
+        ),
+      ),
+      [1000 + Math.LN2, -1000 + Math.LN2, Math.LN2, 2 + Math.log1p(Math.exp(-1)), -Infinity, Infinity, 3, Infinity, NaN],
+      1e-15,
+    );
+    expectValues(values(J.logAddExp(f64([-800]), -800.5)), [-800 + Math.log1p(Math.exp(-0.5))], 1e-15);
+    const [gx, gy] = J.grad((x: Tensor, y: Tensor) => J.logAddExp(x, y).sum(), { argnums: [0, 1] })(
+      f64([0, 1, -1000]),
+      f64([0, 3, 0]),
+    ) as Tensor[];
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    expectValues(values(gx!), [0.5, s(-2), 0], 1e-15);
+    expectValues(values(gy!), [0.5, s(2), 1], 1e-15);
+    // Second derivative at a tie: σ′(0) = 1/4 (smooth there, unlike max + log1p(e^−|d|)).
+    expectValues(values(J.grad(J.grad((x: Tensor) => J.logAddExp(x, 0).sum()))(f64([0]))), [0.25], 1e-15);
+    expectValues(values(f64([1]).logAddExp(2)), values(J.logAddExp(f64([1]), 2)));
+  });
+  it('lerp: start + w·(end − start), exact at w = 1, broadcasting, gradients 1 − w, w, end − start', () => {
+    expectValues(values(J.lerp(f64([1, 2]), f64([3, 10]), 0.25)), [1.5, 4]);
+    expectValues(values(J.lerp(f64([0.1, -5]), f64([0.7, 1e-20]), 1)), [0.7, 1e-20]);
+    expectValues(values(J.lerp(f64([0]), f64([10]), f64([0, 0.5, 2]))), [0, 5, 20]);
+    const [gs, ge, gw] = J.grad((s: Tensor, e: Tensor, w: Tensor) => J.lerp(s, e, w).sum(), { argnums: [0, 1, 2] })(
+      f64([1, 1]),
+      f64([3, 5]),
+      f64([0.25, 0.75]),
+    ) as Tensor[];
+    expectValues(values(gs!), [0.75, 0.25]);
+    expectValues(values(ge!), [0.25, 0.75]);
+    expectValues(values(gw!), [2, 4]);
+    expect(() => J.lerp(f64([1, 2]), f64([1, 2, 3]), 0.5)).toThrow(/^lerp: /);
+    expect(() => J.lerp(f64([1]), f64([1]), 'half' as never)).toThrow(/^lerp: expected a Tensor or a number for weight/);
+    expect(() => J.lerp(1 as never, f64([1]), 0.5)).toThrow(/^lerp: expected a Tensor for start/);
+  });
+  it('copysign takes the sign of y, −0 included; gradient ±1 in x (0 at 0), 0 in y', () => {
+    expectValues(values(J.copysign(f64([1, -2, 3, 4, 0, -Infinity, NaN]), f64([-1, 5, -0, 0, -3, 1, -1]))), [
+      -1,
+      2,
+      -3,
+      4,
+      -0,
+      Infinity,
+      NaN,
+    ]);
+    const [gx, gy] = J.grad((x: Tensor, y: Tensor) => J.copysign(x, y).sum(), { argnums: [0, 1] })(
+      f64([2, -2, 0, 3]),
+      f64([-1, -1, -1, 1]),
+    ) as Tensor[];
+    expectValues(values(gx!), [-1, 1, 0, 1]);
+    expectValues(values(gy!), [0, 0, 0, 0]);
+    expectValues(values(f32([2]).copysign(-1)), [-2]);
+  });
+  it('hypot does not overflow or underflow, and has gradient (x, y)/hypot', () => {
+    expectValues(
+      values(J.hypot(f64([3, 1e300, 1e-300, 0, Infinity, NaN]), f64([4, 1e300, 1e-300, -2, NaN, 1]))),
+      [5, Math.SQRT2 * 1e300, Math.SQRT2 * 1e-300, 2, Infinity, NaN],
+      1e-15,
+    );
+    const [gx, gy] = J.grad((x: Tensor, y: Tensor) => J.hypot(x, y).sum(), { argnums: [0, 1] })(f64([3]), f64([-4])) as Tensor[];
+    expectValues([...values(gx!), ...values(gy!)], [0.6, -0.8], 1e-15);
+  });
+  it('clamp takes tensor bounds; where min > max it gives max with gradient 0, as PyTorch', () => {
+    const x = f64([-2, 0, 2, 5, 1]);
+    const lo = f64([-1, -1, -1, 3, 2]);
+    const hi = f64([1, 1, 1, 4, 0]);
+    expectValues(values(J.clamp(x, lo, hi)), [-1, 0, 1, 4, 0]);
+    expectValues(
+      slope((v) => J.clamp(v, lo, hi), values(x)),
+      [0, 1, 0, 0, 0],
+    );
+    expectValues(values(J.clamp(f64([-5, 0, 5]), 2, 1)), [1, 1, 1]);
+    expectValues(
+      slope((v) => J.clamp(v, 2, 1), [-5, 1.5, 5]),
+      [0, 0, 0],
+    );
+  });
+  it('pow(0, y) has ∂/∂x = −∞ for y < 0 (and +∞ for 0 < y < 1, 0 for y = 0 or y ≥ 1 integer), as PyTorch', () => {
+    const exponents = f64([-1, -2, -0.5, 0.5, 0, 2]);
+    const at0 = J.zeros([6], { dtype: 'float64' });
+    expectValues(values(J.grad((x: Tensor) => J.pow(x, exponents).sum())(at0)), [-Infinity, -Infinity, -Infinity, Infinity, 0, 0]);
+    expectValues(values(J.jvp((x: Tensor) => J.pow(x, exponents), [at0], [J.onesLike(at0)])[1]), [
+      -Infinity,
+      -Infinity,
+      -Infinity,
+      Infinity,
+      0,
+      0,
+    ]);
+  });
+});

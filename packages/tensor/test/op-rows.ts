@@ -224,6 +224,8 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   erf: unary('erf', J.erf, 'any'),
   erfc: unary('erfc', J.erfc, 'any'),
   erfinv: unary('erfinv', J.erfinv, 'unit'),
+  copysign: binary('copysign', (x, y) => J.copysign(x, y).mul(y), 'awayFromZero', 'awayFromZero'),
+  hypot: binary('hypot', J.hypot, 'awayFromZero', 'any'),
 };
 
 /** The public composites (and extra cases of primitives), each a row. */
@@ -270,5 +272,30 @@ export const compositeRows: readonly OpSpec[] = [
   unary('softsign', J.softsign, 'awayFromZero'),
   unary('relu6', (x) => J.relu6(x.mul(4).add(0.0005)).mul(x), 'any'),
   unary('hardTanh', (x) => J.hardTanh(x, -0.4567, 1.2345).mul(x), 'any'),
+  binary('logAddExp', J.logAddExp, 'any', 'any'),
+  {
+    name: 'logAddExp (ties)',
+    ops: ['logAddExp'],
+    inputs: shapeArb()
+      .chain((s) => tensorArb(s, 'any'))
+      .map((x) => [x]),
+    fn: (x) => J.logAddExp(x, x.mul(1)).add(J.logAddExp(x.square(), x.square())),
+    smooth: true,
+  },
+  {
+    name: 'lerp (tensor and number weights)',
+    ops: ['lerp'],
+    inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, 'any'), tensorArb(b, 'any'), tensorArb(b, 'any'))),
+    fn: (x, y, w) => J.lerp(x, y, w).add(J.lerp(x, y, 0.75)),
+    smooth: true,
+  },
+  {
+    name: 'clamp (tensor bounds, min > max in places)',
+    ops: ['clamp'],
+    inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, 'any'), tensorArb(b, 'any'), tensorArb(b, 'any'))),
+    // Bounds off the 0.001 grid of x, so that no input sits on a kink.
+    fn: (x, lo, hi) => J.clamp(x, lo.add(0.0005), hi.add(0.0007)),
+    smooth: false,
+  },
   unary('gelu (exact and tanh)', (x) => J.gelu(x).add(J.gelu(x.mul(2), { approximate: 'tanh' })), 'any'),
 ];

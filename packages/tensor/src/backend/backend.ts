@@ -66,7 +66,9 @@ export type BinaryKernel =
   | 'lessEqual'
   | 'equal'
   | 'notEqual'
-  | 'atan2';
+  | 'atan2'
+  | 'copysign'
+  | 'hypot';
 
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';

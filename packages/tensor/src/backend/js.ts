@@ -70,6 +70,10 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
   atan2: Math.atan2,
+  // NOTE: 1/b < 0 tells −0 from 0; a NaN b counts as positive (its sign bit is not observable).
+  copysign: (a, b) => (b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)),
+  // NOTE: Math.hypot scales internally, so it neither overflows nor underflows on the squares.
+  hypot: Math.hypot,
 };
 
 /**

@@ -364,6 +364,22 @@ export class Tensor {
   gelu(options?: math.GeluOptions): Tensor {
     return math.gelu(this, options);
   }
+  /** log(eˣ + eʸ) without overflow; see {@link logAddExp}. */
+  logAddExp(y: TensorLike): Tensor {
+    return math.logAddExp(this, y);
+  }
+  /** this + weight·(end − this); see {@link lerp}. */
+  lerp(end: TensorLike, weight: TensorLike): Tensor {
+    return math.lerp(this, end, weight);
+  }
+  /** |x| with the sign of y; see {@link copysign}. */
+  copysign(y: TensorLike): Tensor {
+    return math.copysign(this, y);
+  }
+  /** √(x² + y²) without overflow; see {@link hypot}. */
+  hypot(y: TensorLike): Tensor {
+    return math.hypot(this, y);
+  }
 
   // Comparisons (1 or 0, not differentiable) and selection.
   /** 1 where x > y, else 0; see {@link greater}. */

@@ -7,8 +7,9 @@ import type { Primitive } from '../core/primitive.js';
 import { ArgumentError } from '../errors.js';
 import { describe, expectNumber, expectOptions } from '../arguments.js';
 import * as P from '../prims/math.js';
-import { clamp, div, exp, greater, greaterEqual, lessEqual, mul, sigmoid, tanh, where } from './arithmetic.js';
-import { binaryOperands, expectTensor, type TensorLike } from './operand.js';
+import { abs, add, clamp, div, equal, exp, greater, greaterEqual, less, lessEqual, mul, sigmoid, sub, tanh, where } from './arithmetic.js';
+import { binaryOperands, commonDType, expectTensor, toTensor, type TensorLike } from './operand.js';
+import { broadcastShapes } from '../shape.js';
 
 function unary(prim: Primitive<undefined>, op: string, x: Tensor): Tensor {
   return bind(prim, [expectTensor(op, 'x', x)], undefined);
@@ -191,3 +192,47 @@ export const hardSigmoid = (x: Tensor): Tensor => hardLimit(expectTensor('hardSi
  * (−0.5 at −3, 1.5 at 3), which is clamp's, whose gradient passes on the bounds.
  */
 export const hardSwish = (x: Tensor): Tensor => mul(expectTensor('hardSwish', 'x', x), clamp(x.add(3), 0, 6)).div(6);
+
+/**
+ * log(eˣ + eʸ), elementwise with broadcasting, without overflow: the larger operand plus
+ * softplus of the difference, so it is smooth at ties too (gradient σ(x − y), as PyTorch).
+ *
+ * @example
+ * logAddExp(tensor([1000, -Infinity]), tensor([1000, 0])) // [1000 + log 2, 0]
+ */
+export function logAddExp(x: TensorLike, y: TensorLike): Tensor {
+  const [a, b] = binaryOperands('logAddExp', x, y);
+  // NOTE: equal infinities would give ∞ − ∞ = NaN; their difference is taken as 0 instead.
+  const infiniteTie = equal(a, b).mul(equal(abs(a), Infinity));
+  const d = where(infiniteTie, 0, sub(b, a));
+  return where(greaterEqual(a, b), add(a, softplusStable(d)), add(b, softplusStable(d.neg())));
+}
+
+/**
+ * start + weight·(end − start), elementwise with broadcasting (weight a tensor or a number).
+ * As PyTorch, it is computed as end − (end − start)·(1 − weight) when |weight| ≥ 0.5, so that
+ * weight 1 gives end exactly.
+ */
+export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor {
+  expectTensor('lerp', 'start', start);
+  const dtype = commonDType(start, end, weight);
+  const e = toTensor('lerp', 'end', end, dtype);
+  const w = toTensor('lerp', 'weight', weight, dtype);
+  // Check the shapes here, so that a mismatch is reported as lerp's.
+  broadcastShapes('lerp', broadcastShapes('lerp', start.shape, e.shape), w.shape);
+  const diff = sub(e, start);
+  return where(less(abs(w), 0.5), add(start, mul(w, diff)), sub(e, mul(diff, sub(1, w))));
+}
+
+/**
+ * |x| with the sign of y (−0 counts as negative), elementwise with broadcasting; the gradient
+ * is ±1 in x (0 at x = 0) and 0 in y, as PyTorch.
+ */
+export function copysign(x: TensorLike, y: TensorLike): Tensor {
+  return bind(P.copysignPrim, binaryOperands('copysign', x, y), undefined);
+}
+
+/** √(x² + y²) without overflow or underflow of the squares, elementwise with broadcasting. */
+export function hypot(x: TensorLike, y: TensorLike): Tensor {
+  return bind(P.hypotPrim, binaryOperands('hypot', x, y), undefined);
+}

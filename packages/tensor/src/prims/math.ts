@@ -72,3 +72,17 @@ export const atan2Prim = binary(
       .div(x.mul(x).add(y.mul(y)))
       .neg(),
 );
+
+// copysign(x, y) = |x| with y's sign: ∂/∂x = sign(out)·sign(x) (0 at x = 0, as PyTorch);
+// ∂/∂y = 0 (piecewise constant in y).
+export const copysignPrim = binary(
+  'copysign',
+  (t, x, _y, out) => t.mul(out.sign().mul(x.sign())),
+  (t) => t.mul(0),
+);
+// hypot(x, y) = √(x² + y²): ∂/∂x = x/out, ∂/∂y = y/out (NaN at the origin, as PyTorch).
+export const hypotPrim = binary(
+  'hypot',
+  (t, x, _y, out) => t.mul(x).div(out),
+  (t, _x, y, out) => t.mul(y).div(out),
+);

@@ -73,6 +73,8 @@ export const PRIMITIVES = {
   erf: math.erfPrim,
   erfc: math.erfcPrim,
   erfinv: math.erfinvPrim,
+  copysign: math.copysignPrim,
+  hypot: math.hypotPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */
