@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import * as elementwise from '../src/prims/elementwise.js';
 import * as layout from '../src/prims/layout.js';
+import * as mathPrims from '../src/prims/math.js';
 import * as matmulPrims from '../src/prims/matmul.js';
 import * as reducePrims from '../src/prims/reduce.js';
 import { PRIMITIVES } from '../src/prims/registry.js';
@@ -117,7 +118,7 @@ describe('the primitive registry', () => {
   });
   it('lists every primitive that prims/ defines', () => {
     const registered = new Set<unknown>(Object.values(PRIMITIVES));
-    const defined = [elementwise, layout, matmulPrims, reducePrims].flatMap((m) =>
+    const defined = [elementwise, layout, mathPrims, matmulPrims, reducePrims].flatMap((m) =>
       Object.entries(m).filter(([name]) => name.endsWith('Prim')),
     );
     expect(defined.length).toBeGreaterThan(20);

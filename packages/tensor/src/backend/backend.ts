@@ -19,7 +19,38 @@ export interface StridedView {
 }
 
 /** The elementwise functions of one operand a backend implements. */
-export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'sin' | 'cos';
+export type UnaryKernel =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'sin'
+  | 'cos'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'log2'
+  | 'log10'
+  | 'log1p'
+  | 'expm1'
+  | 'exp2'
+  | 'erf'
+  | 'erfc'
+  | 'erfinv';
 
 /** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
 export type BinaryKernel =
@@ -34,7 +65,10 @@ export type BinaryKernel =
   | 'less'
   | 'lessEqual'
   | 'equal'
-  | 'notEqual';
+  | 'notEqual'
+  | 'atan2'
+  | 'copysign'
+  | 'hypot';
 
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';

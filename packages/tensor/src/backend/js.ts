@@ -3,8 +3,18 @@ import type { TypedArray } from '../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
+import { erf, erfc, erfinv } from './special-functions.js';
 
 type Scalar2 = (a: number, b: number) => number;
+
+/**
+ * Rounds to the nearest integer, ties to even (PyTorch's and IEEE's default; Math.round sends
+ * ties up). NOTE: `Math.round(x) − x` is exact, so a tie is recognised exactly; −0.5 gives −0.
+ */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
 
 const UNARY: Record<UnaryKernel, (x: number) => number> = {
   neg: (x) => -x,
@@ -22,6 +32,27 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   },
   sin: Math.sin,
   cos: Math.cos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  log2: Math.log2,
+  log10: Math.log10,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  exp2: (x) => 2 ** x,
+  erf,
+  erfc,
+  erfinv,
 };
 
 const BINARY: Record<BinaryKernel, Scalar2> = {
@@ -38,6 +69,11 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
+  atan2: Math.atan2,
+  // NOTE: 1/b < 0 tells −0 from 0; a NaN b counts as positive (its sign bit is not observable).
+  copysign: (a, b) => (b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)),
+  // NOTE: Math.hypot scales internally, so it neither overflows nor underflows on the squares.
+  hypot: Math.hypot,
 };
 
 /**
