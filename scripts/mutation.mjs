@@ -24,6 +24,7 @@ const GRAPHS = 'test/random-graphs.test.ts';
 const BROADCAST = 'test/broadcasting.test.ts';
 const CONVENTIONS = 'test/conventions.test.ts';
 const VIEWS = 'test/views.test.ts';
+const EMBEDDING = 'test/embedding.test.ts';
 // One fixed seed for every run, so that the verdicts are the same on every machine and every
 // run (PROPERTY_SEED overrides it to explore other cases).
 const PROPERTY_SEED = process.env.PROPERTY_SEED ?? '20261201';
@@ -192,6 +193,20 @@ const mutants = [
     'jvp: [(dx, { params }) => dx.sum(params.axes, false)]',
     [GRAPHS],
   ],
+  [
+    'scatter-add without accumulation (a repeated id keeps only its last cotangent)',
+    'backend/js.ts',
+    'for (let i = 0; i < inner; i++) out[dst + i]! += g[src + i]!;',
+    'for (let i = 0; i < inner; i++) out[dst + i] = g[src + i]!;',
+    [EMBEDDING],
+  ],
+  [
+    "take's VJP scattering to the wrong rows (the identity positions)",
+    'prims/take.ts',
+    'vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, inputShape: inputs[0]!.shape })],',
+    'vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, indices: params.indices.map((_, i) => i % inputs[0]!.shape[params.axis]!), inputShape: inputs[0]!.shape })],',
+    [EMBEDDING],
+  ],
 ];
 
 const filter = process.argv[2];
@@ -238,7 +253,7 @@ function runTests(label, files, patch) {
 
 let exit = 0;
 try {
-  const allFiles = [SEED, GRAPHS, BROADCAST, CONVENTIONS, VIEWS];
+  const allFiles = [SEED, GRAPHS, BROADCAST, CONVENTIONS, VIEWS, EMBEDDING];
   for (const f of allFiles) if (!existsSync(join(root, f))) throw new Error(`missing test file ${f}`);
   console.log('baseline: the unmutated suite must pass');
   const base = runTests('baseline', allFiles, null);

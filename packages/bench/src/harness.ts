@@ -16,6 +16,7 @@ import {
 } from './workloads/types.js';
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
 import { elementwiseCase } from './workloads/elementwise.js';
+import { embeddingCases } from './workloads/embedding.js';
 import { overheadCases } from './workloads/overhead.js';
 import { float64IrisCase, irisCases, jacobiMlp, mlpCase } from './workloads/training.js';
 
@@ -95,6 +96,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     ...overheadCases(sizes),
     float64MatmulCase(sizes),
     float64IrisCase(sizes),
+    ...embeddingCases(sizes),
   ];
 }
 

@@ -13,7 +13,8 @@ speedup = peer time / jacobi time, the WASM SIMD ceiling and matmul as a share o
 Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 tanh(a*b+c)
 over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
 MLP step (784-256-128-10, batch 128), W5 per-op overhead (10,000 adds of [4] tensors),
-W6 float64 matmul and iris, memory (10,000 W4 steps: RSS and heap at 1k and 10k).
+W6 float64 matmul and iris, W7 an embedding lookup (4096 rows of a [50000,128] table) and its
+scatter-add gradient, memory (10,000 W4 steps: RSS and heap at 1k and 10k).
 
 Options:
   --quick               every workload once at small sizes (seconds; what CI runs)

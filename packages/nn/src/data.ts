@@ -1,6 +1,6 @@
 // Data helpers: one-hot targets, a seeded (optionally stratified) split, feature
 // standardisation and a seeded mini-batch iterator. All work on whole tensors row by row.
-import { ArgumentError, ShapeError, Tensor, tensor, type DType, type Rng } from '@jacobi/tensor';
+import { ArgumentError, ShapeError, Tensor, take, tensor, type DType, type Rng } from '@jacobi/tensor';
 import {
   checkBoolean,
   checkDType,
@@ -61,8 +61,9 @@ export function oneHotRows(op: string, labels: unknown, numClasses: unknown, dty
 }
 
 /**
- * The rows of `x` at `indices`, in that order, as a new tensor (a copy).
- * NOTE: @jacobi/tensor has no gather op yet, so this copies on the host and is not differentiable.
+ * The rows of `x` at `indices`, in that order (`take(x, indices, 0)` with the ids checked to be
+ * non-negative row numbers). Differentiable in `x`: the gradient of a row taken twice adds up,
+ * so this is an embedding lookup.
  */
 export function takeRows(x: Tensor, indices: readonly number[]): Tensor {
   return gatherRows('takeRows', x, indices);
@@ -77,12 +78,8 @@ function gatherRows(op: string, x: unknown, indices: unknown): Tensor {
     if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= n)
       throw new ArgumentError(`${op}: row index ${i} is ${describeValue(r)}, out of range for ${n} rows`);
   }
-  const shape = checkShape(op, 'the result shape', [indices.length, ...t.shape.slice(1)]);
-  const rowSize = t.size / Math.max(1, n);
-  const src = t.data();
-  const out = t.dtype === 'float64' ? new Float64Array(indices.length * rowSize) : new Float32Array(indices.length * rowSize);
-  (indices as number[]).forEach((r, i) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
-  return tensor(out, { shape });
+  checkShape(op, 'the result shape', [indices.length, ...t.shape.slice(1)]);
+  return take(t, indices as number[], 0);
 }
 
 /**

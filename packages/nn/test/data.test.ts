@@ -95,4 +95,24 @@ describe('miniBatches', () => {
     expect(takeRows(x, [2, 0]).toArray()).toEqual([[2], [0]]);
     expect(() => takeRows(x, [3])).toThrow(/out of range/);
   });
+  it('takeRows is differentiable: an embedding table gets the summed gradient of its repeated rows', () => {
+    const table = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
+    takeRows(table, [2, 0, 2])
+      .sum(1)
+      .mul(tensor([1, 10, 100]))
+      .sum()
+      .backward();
+    expect(table.grad!.toArray()).toEqual([
+      [10, 10],
+      [0, 0],
+      [101, 101],
+    ]);
+  });
 });

@@ -72,12 +72,12 @@ export function tensor(data: NestedArray | TypedArray, opts?: TensorOptions): Te
     return finish(fromArray(copy, target, dtype), requiresGrad);
   }
   const { dtype, requiresGrad } = creationOptions('tensor', opts);
-  const inferred = inferShape(data);
+  const inferred = inferShape('tensor', data);
   // Walk once to check every element, then allocate and walk again to copy.
-  walkNested(data, inferred, () => {});
+  walkNested('tensor', data, inferred, () => {});
   const out = allocate(dtype, shapeSize(inferred));
   let k = 0;
-  walkNested(data, inferred, (v) => (out[k++] = v));
+  walkNested('tensor', data, inferred, (v) => (out[k++] = v));
   if (shape !== undefined && shapeSize(shape) !== out.length) {
     throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, the data has ${out.length}`);
   }
@@ -90,25 +90,25 @@ const indexPath = (path: readonly number[]): string => `[${path.join('][')}]`;
  * The shape of nested data, read down its first elements. NOTE: the walk stops at MAX_NDIM
  * levels and at any array met twice, so data that contains itself cannot make it run forever.
  */
-function inferShape(data: unknown): number[] {
+function inferShape(op: string, data: unknown): number[] {
   const shape: number[] = [];
   const seen = new Set<unknown>();
   let v = data;
   while (Array.isArray(v)) {
-    if (seen.has(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(shape.map(() => 0))}`);
-    if (shape.length === MAX_NDIM) throw new ShapeError(`tensor: the data is nested deeper than the ${MAX_NDIM} axes a tensor may have`);
+    if (seen.has(v)) throw new ArgumentError(`${op}: the data contains itself at index ${indexPath(shape.map(() => 0))}`);
+    if (shape.length === MAX_NDIM) throw new ShapeError(`${op}: the data is nested deeper than the ${MAX_NDIM} axes a tensor may have`);
     seen.add(v);
     shape.push(v.length);
     v = v[0];
   }
-  checkSize('tensor', shape);
+  checkSize(op, shape);
   if (v !== undefined && typeof v !== 'number')
-    throw new ArgumentError(`tensor: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
+    throw new ArgumentError(`${op}: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
   return shape;
 }
 
 /** Visits every number of `data` in row-major order, checking that it has exactly `shape`. */
-function walkNested(data: unknown, shape: readonly number[], visit: (v: number) => void): void {
+function walkNested(op: string, data: unknown, shape: readonly number[], visit: (v: number) => void): void {
   const ancestors: unknown[] = [];
   const path: number[] = [];
   const walk = (v: unknown, depth: number): void => {
@@ -117,24 +117,36 @@ function walkNested(data: unknown, shape: readonly number[], visit: (v: number) 
         visit(v);
         return;
       }
-      if (ancestors.includes(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(path)}`);
-      throw new ArgumentError(`tensor: expected a number at index ${indexPath(path)}, got ${describe(v)}`);
+      if (ancestors.includes(v)) throw new ArgumentError(`${op}: the data contains itself at index ${indexPath(path)}`);
+      throw new ArgumentError(`${op}: expected a number at index ${indexPath(path)}, got ${describe(v)}`);
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
-      if (ancestors.includes(v)) throw new ArgumentError(`tensor: the data contains itself at index ${indexPath(path)}`);
+      if (ancestors.includes(v)) throw new ArgumentError(`${op}: the data contains itself at index ${indexPath(path)}`);
       const got = Array.isArray(v) ? `${v.length} elements` : describe(v);
-      throw new ShapeError(`tensor: ragged data at index ${indexPath(path)}: expected ${shape[depth]} elements, got ${got}`);
+      throw new ShapeError(`${op}: ragged data at index ${indexPath(path)}: expected ${shape[depth]} elements, got ${got}`);
     }
     ancestors.push(v);
     for (let i = 0; i < v.length; i++) {
       path.push(i);
-      if (!(i in v)) throw new ArgumentError(`tensor: the array has a hole (a missing element) at index ${indexPath(path)}`);
+      if (!(i in v)) throw new ArgumentError(`${op}: the array has a hole (a missing element) at index ${indexPath(path)}`);
       walk(v[i], depth + 1);
       path.pop();
     }
     ancestors.pop();
   };
   walk(data, 0);
+}
+
+/**
+ * The numbers of nested arrays (`[[1, 2], [3, 4]]`) and their shape, checked as `tensor` checks
+ * its data (rectangular, no holes, no self-reference, within the size limits); errors name `op`.
+ */
+export function readNested(op: string, data: unknown): { shape: number[]; values: number[] } {
+  const shape = inferShape(op, data);
+  walkNested(op, data, shape, () => {});
+  const values: number[] = [];
+  walkNested(op, data, shape, (v) => values.push(v));
+  return { shape, values };
 }
 
 function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType; requiresGrad?: boolean } | undefined): Tensor {

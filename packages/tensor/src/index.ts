@@ -47,6 +47,49 @@ export {
   notEqual,
   where,
 } from './ops/arithmetic.js';
+export {
+  floor,
+  ceil,
+  round,
+  trunc,
+  frac,
+  tan,
+  asin,
+  acos,
+  atan,
+  atan2,
+  sinh,
+  cosh,
+  asinh,
+  acosh,
+  atanh,
+  log2,
+  log10,
+  log1p,
+  expm1,
+  exp2,
+  softplus,
+  silu,
+  logSigmoid,
+  elu,
+  selu,
+  celu,
+  hardSigmoid,
+  hardSwish,
+  mish,
+  softsign,
+  relu6,
+  hardTanh,
+  erf,
+  erfc,
+  erfinv,
+  gelu,
+  logAddExp,
+  lerp,
+  copysign,
+  hypot,
+} from './ops/math.js';
+export type { GeluOptions } from './ops/math.js';
 export { matmul } from './ops/matmul.js';
 export {
   reshape,
@@ -63,7 +106,9 @@ export {
   astype,
   stopGradient,
 } from './ops/layout.js';
-export type { IndexSpec } from './ops/layout.js';
+export type { IndexSpec, SliceSpec } from './ops/layout.js';
+export { take, gather, scatter, scatterAdd, indexSelect, maskedFill, maskedSelect, nonzero } from './ops/indexing.js';
+export type { Indices } from './ops/indexing.js';
 export {
   flip,
   roll,

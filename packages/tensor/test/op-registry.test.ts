@@ -1,22 +1,17 @@
 // The registry is the one list of primitives, and every public op is complete: exported,
 // a Tensor method, a row of the gradcheck table and documented (TSDoc on the function and on
 // the method). What the compiler cannot check (names, runtime exports, comments) is checked here.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import * as elementwise from '../src/prims/elementwise.js';
 import * as layout from '../src/prims/layout.js';
+import * as mathPrims from '../src/prims/math.js';
 import * as matmulPrims from '../src/prims/matmul.js';
 import * as reducePrims from '../src/prims/reduce.js';
 import { PRIMITIVES } from '../src/prims/registry.js';
-import * as arithmetic from '../src/ops/arithmetic.js';
-import * as layoutOps from '../src/ops/layout.js';
-import * as matmulOps from '../src/ops/matmul.js';
-import * as reduceOps from '../src/ops/reduce.js';
-import * as shapeOps from '../src/ops/shape-ops.js';
-import * as einsumOps from '../src/ops/einsum.js';
 import { compositeRows, primitiveRows } from './op-rows.js';
 
 const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
@@ -40,14 +35,14 @@ function documented(path: string): Set<string> {
   return names;
 }
 
-const OP_MODULES = {
-  'ops/arithmetic.ts': arithmetic,
-  'ops/layout.ts': layoutOps,
-  'ops/matmul.ts': matmulOps,
-  'ops/reduce.ts': reduceOps,
-  'ops/shape-ops.ts': shapeOps,
-  'ops/einsum.ts': einsumOps,
-} as const;
+// Every module of src/ops/, found on disk so that a new one is covered without editing this file.
+const OP_MODULES: Record<string, Record<string, unknown>> = Object.fromEntries(
+  await Promise.all(
+    readdirSync(src('ops'))
+      .filter((f) => f.endsWith('.ts'))
+      .map(async (f) => [`ops/${f}`, (await import(`../src/ops/${f.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>] as const),
+  ),
+);
 
 /** Every public op: a function exported by an ops module and by the package. */
 const publicOps = Object.entries(OP_MODULES).flatMap(([path, module]) =>
@@ -57,18 +52,71 @@ const publicOps = Object.entries(OP_MODULES).flatMap(([path, module]) =>
 );
 
 // Ops that are no method of the same name, and why.
-const METHOD_EXCEPTIONS: Record<string, string> = {
+const METHOD_EXCEPTIONS = {
   concat: 'takes a list of tensors, so it has no receiver',
   stack: 'takes a list of tensors, so it has no receiver',
   stopGradient: "the method is PyTorch's name, detach()",
   meshgrid: 'takes any number of tensors, so it has no receiver',
   einsum: 'takes the subscripts first, then any number of tensors, so it has no receiver',
-};
+} as const satisfies Record<string, string>;
+
+// Exported functions that are not Tensor methods, and why. The type below makes a new export
+// that is neither a method nor listed here a compile error (tsc -p tsconfig.test.json).
+const NOT_METHODS = {
+  tensor: 'creates a tensor',
+  zeros: 'creates a tensor',
+  ones: 'creates a tensor',
+  full: 'creates a tensor',
+  zerosLike: 'creates a tensor',
+  onesLike: 'creates a tensor',
+  eye: 'creates a tensor',
+  arange: 'creates a tensor',
+  rand: 'creates a tensor',
+  randn: 'creates a tensor',
+  rng: 'creates a generator',
+  concat: METHOD_EXCEPTIONS.concat,
+  stack: METHOD_EXCEPTIONS.stack,
+  stopGradient: METHOD_EXCEPTIONS.stopGradient,
+  meshgrid: METHOD_EXCEPTIONS.meshgrid,
+  einsum: METHOD_EXCEPTIONS.einsum,
+  linspace: 'creates a tensor',
+  logspace: 'creates a tensor',
+  uniform: 'creates a tensor',
+  normal: 'creates a tensor',
+  bernoulli: 'creates a tensor (of draws with the given probabilities)',
+  randint: 'creates a tensor',
+  broadcastShapes: 'a shape rule, on shapes',
+  formatTensor: 'the method is toString()',
+  noGrad: 'a context: runs a function',
+  isGradEnabled: 'reads the context',
+  detectAnomaly: 'a context: runs a function',
+  setDetectAnomaly: 'sets the context',
+  vjp: 'a transform of functions',
+  jvp: 'a transform of functions',
+  grad: 'a transform of functions',
+  valueAndGrad: 'a transform of functions',
+  jacobian: 'a transform of functions',
+  hessian: 'a transform of functions',
+  customOp: 'defines an operation',
+  gradcheck: 'checks a function',
+  toDot: 'renders a graph (of any tensor)',
+  toMermaid: 'renders a graph (of any tensor)',
+  setBackend: 'configures the library',
+  getBackend: 'reads the configuration',
+  registerBackend: 'configures the library',
+} as const satisfies Record<string, string>;
+
+type ClassExports = { [K in keyof typeof J]: (typeof J)[K] extends abstract new (...args: never[]) => unknown ? K : never }[keyof typeof J];
+type FunctionExports = { [K in keyof typeof J]: (typeof J)[K] extends (...args: never[]) => unknown ? K : never }[keyof typeof J];
+/** Exported functions with no method and no reason: must be `never`. */
+type MissingMethods = Exclude<FunctionExports, ClassExports | keyof J.Tensor | keyof typeof NOT_METHODS>;
+const everyFunctionIsAMethodOrListed: [MissingMethods] extends [never] ? true : MissingMethods = true;
 
 // Ops with no gradcheck row, and why (each is tested elsewhere).
 const TABLE_EXCEPTIONS: Record<string, string> = {
   argmax: 'an index, not differentiable (values.test.ts)',
   stopGradient: 'finite differences cannot see a stopped gradient (nesting.test.ts)',
+  nonzero: 'coordinates, not differentiable (indexing.test.ts)',
 };
 
 describe('the primitive registry', () => {
@@ -80,7 +128,7 @@ describe('the primitive registry', () => {
   });
   it('lists every primitive that prims/ defines', () => {
     const registered = new Set<unknown>(Object.values(PRIMITIVES));
-    const defined = [elementwise, layout, matmulPrims, reducePrims].flatMap((m) =>
+    const defined = [elementwise, layout, mathPrims, matmulPrims, reducePrims].flatMap((m) =>
       Object.entries(m).filter(([name]) => name.endsWith('Prim')),
     );
     expect(defined.length).toBeGreaterThan(20);
@@ -118,6 +166,13 @@ describe('every public op', () => {
   const methodDocs = documented(src('core/tensor.ts'));
   const inTable = new Set([...Object.values(primitiveRows), ...compositeRows].flatMap((row) => row.ops));
 
+  it('is a method, or listed with a reason (checked by the compiler; the list holds only exports)', () => {
+    expect(everyFunctionIsAMethodOrListed).toBe(true);
+    expect(Object.keys(NOT_METHODS).filter((name) => typeof (J as Record<string, unknown>)[name] !== 'function')).toEqual([]);
+    // (`grad` the transform and `.grad` the accessor only share a name.)
+    const isMethod = (name: string) => typeof Object.getOwnPropertyDescriptor(J.Tensor.prototype, name)?.value === 'function';
+    expect(Object.keys(NOT_METHODS).filter(isMethod)).toEqual([]);
+  });
   it('was found', () => {
     expect(publicOps.length).toBeGreaterThan(40);
   });

@@ -135,6 +135,22 @@ const concatRow: OpSpec = {
       .add(J.stack([x, z], 1).sum([0, 2]).sum()),
   smooth: true,
 };
+// Repeated and negative positions; second order runs take's VJP (untake) in both modes.
+const takeRow: OpSpec = {
+  name: 'take / index with an integer array (repeats accumulate)',
+  ops: ['take', 'index'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 3 }))
+    .chain(([a, b]) => tensorArb([a, b], 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.take(x, [1, 0, 1, -1], 0)
+      .square()
+      .sum(0)
+      .mul(J.take(x, [[0, 0]]).sum())
+      .add(x.index(null, [0, 0]).sin().sum()),
+  smooth: true,
+};
 const astypeRow: OpSpec = {
   ...unary('astype float64→float32→float64', (x) => x.astype('float32').astype('float64').mul(x), 'any'),
   eps: 1e-2,
@@ -152,7 +168,7 @@ const maxMin: OpSpec = {
 };
 
 /**
- * A primitive whose output is a constant to autodiff (comparisons, sign): no row for gradcheck,
+ * A primitive whose output is a constant to autodiff (comparisons): no row for gradcheck,
  * but a property that both modes treat it as one (d/dx [c(x)·x] = c(x)).
  */
 export interface ConstantSpec {
@@ -162,6 +178,12 @@ export interface ConstantSpec {
 }
 const constant = (name: string, c: (x: Tensor) => Tensor): ConstantSpec => ({ name, ops: [name], constant: c });
 
+/**
+ * A piecewise-constant op (or frac) times x, at x + 0.0005: off the 0.001 grid of the generated
+ * values, so no input sits on an integer or a half (a jump), and the zero rule must compose.
+ */
+const offGrid = (name: string, f: (x: Tensor) => Tensor): OpSpec => unary(name, (x) => f(x.add(0.0005)).mul(x), 'any');
+
 /** One row per primitive: the compiler rejects a primitive without one. */
 export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSpec } = {
   neg: unary('neg', J.neg, 'any'),
@@ -169,7 +191,7 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   log: unary('log', J.log, 'positive'),
   sqrt: unary('sqrt', J.sqrt, 'positive'),
   abs: unary('abs', J.abs, 'awayFromZero', false),
-  sign: constant('sign', J.sign),
+  sign: unary('sign (gradient 0, as PyTorch)', (x) => J.sign(x).mul(x), 'awayFromZero'),
   tanh: unary('tanh', J.tanh, 'any'),
   sigmoid: unary('sigmoid', J.sigmoid, 'any'),
   sin: unary('sin', J.sin, 'any'),
@@ -197,10 +219,67 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   matmul: matmul2d,
   sum: sumRow,
   max: maxMin,
+  take: takeRow,
+  untake: takeRow,
+  floor: offGrid('floor', J.floor),
+  ceil: offGrid('ceil', J.ceil),
+  round: offGrid('round', J.round),
+  trunc: offGrid('trunc', J.trunc),
+  tan: unary('tan', J.tan, 'unit'),
+  asin: unary('asin', J.asin, 'unit'),
+  acos: unary('acos', J.acos, 'unit'),
+  atan: unary('atan', J.atan, 'any'),
+  sinh: unary('sinh', J.sinh, 'any'),
+  cosh: unary('cosh', J.cosh, 'any'),
+  asinh: unary('asinh', J.asinh, 'any'),
+  acosh: unary('acosh', (x) => J.acosh(x.add(1)), 'positive'),
+  atanh: unary('atanh', J.atanh, 'unit'),
+  log2: unary('log2', J.log2, 'positive'),
+  log10: unary('log10', J.log10, 'positive'),
+  log1p: unary('log1p', (x) => J.log1p(x.sub(0.1)), 'positive'),
+  expm1: unary('expm1', J.expm1, 'any'),
+  exp2: unary('exp2', J.exp2, 'any'),
+  // The branch cut is y = 0, x ≤ 0: keep x > 0 here, y ≠ 0 in the composite row.
+  atan2: binary('atan2', J.atan2, 'any', 'positive'),
+  erf: unary('erf', J.erf, 'any'),
+  erfc: unary('erfc', J.erfc, 'any'),
+  erfinv: unary('erfinv', J.erfinv, 'unit'),
+  copysign: binary('copysign', (x, y) => J.copysign(x, y).mul(y), 'awayFromZero', 'awayFromZero'),
+  hypot: binary('hypot', J.hypot, 'awayFromZero', 'any'),
+};
+
+// Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).
+const gatherFamily: OpSpec = {
+  name: 'gather / scatter / scatterAdd / indexSelect / maskedFill / maskedSelect',
+  ops: ['gather', 'scatter', 'scatterAdd', 'indexSelect', 'maskedFill', 'maskedSelect'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }))
+    .chain(([a, b]) => fc.tuple(tensorArb([a, b], 'any'), tensorArb([a, 1], 'any'))),
+  fn: (x, s) => {
+    const a = x.shape[0]!;
+    const rows = J.tensor(Array.from({ length: a }, (_, i) => [(i + 1) % 2, 0, 1].slice(0, x.shape[1]!)));
+    const picked = J.gather(x, 1, rows).square().sum();
+    const column = J.tensor(Array.from({ length: a }, (_, i) => [i % 2]));
+    const added = J.scatterAdd(x, 1, rows, x.sin())
+      .mul(J.scatter(x, 1, column, s))
+      .sum();
+    const mask = J.tensor(Array.from({ length: x.shape[1]! }, (_, j) => j % 2));
+    return picked
+      .add(added)
+      .add(
+        J.indexSelect(x, 0, [a - 1, 0, a - 1])
+          .cos()
+          .sum(),
+      )
+      .add(J.maskedFill(x, mask, 2).mul(x).sum())
+      .add(J.maskedSelect(x, mask).exp().sum());
+  },
+  smooth: true,
 };
 
 /** The public composites (and extra cases of primitives), each a row. */
 export const compositeRows: readonly OpSpec[] = [
+  gatherFamily,
   unary('relu', J.relu, 'awayFromZero', false),
   unary('reciprocal', J.reciprocal, 'awayFromZero'),
   unary('square', J.square, 'any'),
@@ -228,6 +307,47 @@ export const compositeRows: readonly OpSpec[] = [
   unary('logSumExp', (x) => (x.ndim > 0 ? J.logSumExp(x, -1) : J.logSumExp(x.reshape([1]))), 'any'),
   unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
   unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
+  // Elementwise math (ops/math.ts). Kinked ops get inputs away from their kinks.
+  binary('atan2 (every quadrant, off the branch cut)', J.atan2, 'awayFromZero', 'any'),
+  offGrid('frac', J.frac),
+  unary('softplus', (x) => J.softplus(x.add(0.0005), 2, 3).add(J.softplus(x)), 'any'),
+  unary('silu', J.silu, 'any'),
+  unary('logSigmoid', J.logSigmoid, 'any'),
+  unary('elu', (x) => J.elu(x, 1.5), 'awayFromZero'),
+  unary('selu', J.selu, 'awayFromZero'),
+  unary('celu', (x) => J.celu(x, 0.5), 'awayFromZero'),
+  unary('hardSigmoid', (x) => J.hardSigmoid(x.mul(2).add(0.0005)).mul(x), 'any'),
+  unary('hardSwish', (x) => J.hardSwish(x.mul(2).add(0.0005)), 'any'),
+  unary('mish', J.mish, 'any'),
+  unary('softsign', J.softsign, 'awayFromZero'),
+  unary('relu6', (x) => J.relu6(x.mul(4).add(0.0005)).mul(x), 'any'),
+  unary('hardTanh', (x) => J.hardTanh(x, -0.4567, 1.2345).mul(x), 'any'),
+  binary('logAddExp', J.logAddExp, 'any', 'any'),
+  {
+    name: 'logAddExp (ties)',
+    ops: ['logAddExp'],
+    inputs: shapeArb()
+      .chain((s) => tensorArb(s, 'any'))
+      .map((x) => [x]),
+    fn: (x) => J.logAddExp(x, x.mul(1)).add(J.logAddExp(x.square(), x.square())),
+    smooth: true,
+  },
+  {
+    name: 'lerp (tensor and number weights)',
+    ops: ['lerp'],
+    inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, 'any'), tensorArb(b, 'any'), tensorArb(b, 'any'))),
+    fn: (x, y, w) => J.lerp(x, y, w).add(J.lerp(x, y, 0.75)),
+    smooth: true,
+  },
+  {
+    name: 'clamp (tensor bounds, min > max in places)',
+    ops: ['clamp'],
+    inputs: broadcastPairArb.chain(([a, b]) => fc.tuple(tensorArb(a, 'any'), tensorArb(b, 'any'), tensorArb(b, 'any'))),
+    // Bounds off the 0.001 grid of x, so that no input sits on a kink.
+    fn: (x, lo, hi) => J.clamp(x, lo.add(0.0005), hi.add(0.0007)),
+    smooth: false,
+  },
+  unary('gelu (exact and tanh)', (x) => J.gelu(x).add(J.gelu(x.mul(2), { approximate: 'tanh' })), 'any'),
   // Layout composites with PyTorch's names (shape-ops.ts): views, concatenations and masks.
   {
     name: 'flip / roll / movedim / swapaxes',

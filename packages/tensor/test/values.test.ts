@@ -244,7 +244,7 @@ describe('layout', () => {
       [5, 6],
       [2, 3],
     ]);
-    expect(x.index([1, null], [0, 3, 2]).toArray()).toEqual([[4, 6]]);
+    expect(x.index({ start: 1 }, { start: 0, stop: 3, step: 2 }).toArray()).toEqual([[4, 6]]);
     expect(x.index(1, 2).toArray()).toBe(6);
   });
   it('concat and stack', () => {

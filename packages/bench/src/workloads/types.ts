@@ -18,7 +18,7 @@ export interface Prepared {
 }
 
 export interface BenchCase {
-  /** 'W1' … 'W6'. */
+  /** 'W1' … 'W7'. */
   workload: string;
   title: string;
   size: string;
@@ -52,6 +52,8 @@ export interface Sizes {
   adds: number;
   float64MatmulN: number;
   memorySteps: number;
+  /** W7: rows gathered (`lookups`) from a [rows, width] table. */
+  embedding: { rows: number; width: number; lookups: number };
 }
 
 export const FULL_SIZES: Sizes = {
@@ -65,6 +67,7 @@ export const FULL_SIZES: Sizes = {
   adds: 10_000,
   float64MatmulN: 256,
   memorySteps: 10_000,
+  embedding: { rows: 50_000, width: 128, lookups: 4096 },
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -78,6 +81,7 @@ export const QUICK_SIZES: Sizes = {
   adds: 1000,
   float64MatmulN: 32,
   memorySteps: 200,
+  embedding: { rows: 1000, width: 16, lookups: 64 },
 };
 
 export const caseKey = (c: Pick<BenchCase, 'workload' | 'title' | 'size'>): string => `${c.workload} ${c.title} ${c.size}`;

@@ -19,7 +19,38 @@ export interface StridedView {
 }
 
 /** The elementwise functions of one operand a backend implements. */
-export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'sin' | 'cos';
+export type UnaryKernel =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'sin'
+  | 'cos'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'log2'
+  | 'log10'
+  | 'log1p'
+  | 'expm1'
+  | 'exp2'
+  | 'erf'
+  | 'erfc'
+  | 'erfinv';
 
 /** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
 export type BinaryKernel =
@@ -34,7 +65,10 @@ export type BinaryKernel =
   | 'less'
   | 'lessEqual'
   | 'equal'
-  | 'notEqual';
+  | 'notEqual'
+  | 'atan2'
+  | 'copysign'
+  | 'hypot';
 
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
@@ -63,9 +97,20 @@ export interface Backend {
    * `out` is contiguous `[...batchShape, m, n]`.
    */
   matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void;
+  /**
+   * Gathers along the middle axis of contiguous `x` seen as `[outer, n, inner]`:
+   * `out[o, j, i] = x[o, indices[j], i]`, with `out` contiguous `[outer, indices.length, inner]`.
+   * Every index is in `[0, n)` (callers check).
+   */
+  gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
+  /**
+   * The transpose of `gather`: `out` (`[outer, n, inner]`) is set to zero, then
+   * `out[o, indices[j], i] += g[o, j, i]`; repeated indices accumulate.
+   */
+  scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
 }
 
-const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul'] as const;
+const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul', 'gather', 'scatterAdd'] as const;
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {

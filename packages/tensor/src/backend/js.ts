@@ -3,8 +3,18 @@ import type { TypedArray } from '../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
+import { erf, erfc, erfinv } from './special-functions.js';
 
 type Scalar2 = (a: number, b: number) => number;
+
+/**
+ * Rounds to the nearest integer, ties to even (PyTorch's and IEEE's default; Math.round sends
+ * ties up). NOTE: `Math.round(x) − x` is exact, so a tie is recognised exactly; −0.5 gives −0.
+ */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
 
 const UNARY: Record<UnaryKernel, (x: number) => number> = {
   neg: (x) => -x,
@@ -22,6 +32,27 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   },
   sin: Math.sin,
   cos: Math.cos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  log2: Math.log2,
+  log10: Math.log10,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  exp2: (x) => 2 ** x,
+  erf,
+  erfc,
+  erfinv,
 };
 
 const BINARY: Record<BinaryKernel, Scalar2> = {
@@ -38,6 +69,11 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
   notEqual: (a, b) => (a !== b ? 1 : 0),
+  atan2: Math.atan2,
+  // NOTE: 1/b < 0 tells −0 from 0; a NaN b counts as positive (its sign bit is not observable).
+  copysign: (a, b) => (b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)),
+  // NOTE: Math.hypot scales internally, so it neither overflows nor underflows on the squares.
+  hypot: Math.hypot,
 };
 
 /**
@@ -267,4 +303,29 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
 }
 
 /** The portable TypeScript backend: the reference for every other backend. */
-export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul };
+function gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
+  const m = indices.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const src = (o * n + indices[j]!) * inner;
+      const dst = (o * m + j) * inner;
+      // NOTE: a row copy (memcpy) beats an element loop from a handful of elements on.
+      if (inner < 8) for (let i = 0; i < inner; i++) out[dst + i] = x[src + i]!;
+      else out.set(x.subarray(src, src + inner), dst);
+    }
+  }
+}
+
+function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
+  out.fill(0);
+  const m = indices.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const dst = (o * n + indices[j]!) * inner;
+      const src = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) out[dst + i]! += g[src + i]!;
+    }
+  }
+}
+
+export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul, gather, scatterAdd };

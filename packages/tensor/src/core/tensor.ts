@@ -16,6 +16,9 @@ import type { Primitive } from './primitive.js';
 // bundle: a bundler cannot drop a class's own methods.
 import * as arithmetic from '../ops/arithmetic.js';
 import * as layout from '../ops/layout.js';
+import * as indexing from '../ops/indexing.js';
+import type { Indices } from '../ops/indexing.js';
+import * as math from '../ops/math.js';
 import * as reduce from '../ops/reduce.js';
 import * as shapeOps from '../ops/shape-ops.js';
 import type { PadOptions } from '../ops/shape-ops.js';
@@ -221,6 +224,166 @@ export class Tensor {
   square(): Tensor {
     return arithmetic.square(this);
   }
+  /** ⌊x⌋ (gradient 0); see {@link floor}. */
+  floor(): Tensor {
+    return math.floor(this);
+  }
+  /** ⌈x⌉ (gradient 0); see {@link ceil}. */
+  ceil(): Tensor {
+    return math.ceil(this);
+  }
+  /** x rounded to the nearest integer, ties to even (gradient 0); see {@link round}. */
+  round(): Tensor {
+    return math.round(this);
+  }
+  /** x rounded toward zero (gradient 0); see {@link trunc}. */
+  trunc(): Tensor {
+    return math.trunc(this);
+  }
+  /** The fractional part x − trunc(x); see {@link frac}. */
+  frac(): Tensor {
+    return math.frac(this);
+  }
+  /** The tangent; see {@link tan}. */
+  tan(): Tensor {
+    return math.tan(this);
+  }
+  /** The arcsine; see {@link asin}. */
+  asin(): Tensor {
+    return math.asin(this);
+  }
+  /** The arccosine; see {@link acos}. */
+  acos(): Tensor {
+    return math.acos(this);
+  }
+  /** The arctangent; see {@link atan}. */
+  atan(): Tensor {
+    return math.atan(this);
+  }
+  /** The angle of the point (x, y), this tensor being y; see {@link atan2}. */
+  atan2(x: TensorLike): Tensor {
+    return math.atan2(this, x);
+  }
+  /** The hyperbolic sine; see {@link sinh}. */
+  sinh(): Tensor {
+    return math.sinh(this);
+  }
+  /** The hyperbolic cosine; see {@link cosh}. */
+  cosh(): Tensor {
+    return math.cosh(this);
+  }
+  /** The inverse hyperbolic sine; see {@link asinh}. */
+  asinh(): Tensor {
+    return math.asinh(this);
+  }
+  /** The inverse hyperbolic cosine; see {@link acosh}. */
+  acosh(): Tensor {
+    return math.acosh(this);
+  }
+  /** The inverse hyperbolic tangent; see {@link atanh}. */
+  atanh(): Tensor {
+    return math.atanh(this);
+  }
+  /** The base-2 logarithm; see {@link log2}. */
+  log2(): Tensor {
+    return math.log2(this);
+  }
+  /** The base-10 logarithm; see {@link log10}. */
+  log10(): Tensor {
+    return math.log10(this);
+  }
+  /** log(1 + x), accurate near 0; see {@link log1p}. */
+  log1p(): Tensor {
+    return math.log1p(this);
+  }
+  /** eˣ − 1, accurate near 0; see {@link expm1}. */
+  expm1(): Tensor {
+    return math.expm1(this);
+  }
+  /** 2ˣ; see {@link exp2}. */
+  exp2(): Tensor {
+    return math.exp2(this);
+  }
+  /** log(1 + e^(βx))/β, linear above `threshold`; see {@link softplus}. */
+  softplus(beta?: number, threshold?: number): Tensor {
+    return math.softplus(this, beta, threshold);
+  }
+  /** x·σ(x); see {@link silu}. */
+  silu(): Tensor {
+    return math.silu(this);
+  }
+  /** log σ(x), without overflow; see {@link logSigmoid}. */
+  logSigmoid(): Tensor {
+    return math.logSigmoid(this);
+  }
+  /** ELU: x for x > 0, else α(eˣ − 1); see {@link elu}. */
+  elu(alpha?: number): Tensor {
+    return math.elu(this, alpha);
+  }
+  /** SELU: λ·elu(x, α); see {@link selu}. */
+  selu(): Tensor {
+    return math.selu(this);
+  }
+  /** CELU: x for x > 0, else α(e^(x/α) − 1); see {@link celu}. */
+  celu(alpha?: number): Tensor {
+    return math.celu(this, alpha);
+  }
+  /** relu6(x + 3)/6; see {@link hardSigmoid}. */
+  hardSigmoid(): Tensor {
+    return math.hardSigmoid(this);
+  }
+  /** x·relu6(x + 3)/6; see {@link hardSwish}. */
+  hardSwish(): Tensor {
+    return math.hardSwish(this);
+  }
+  /** x·tanh(softplus(x)); see {@link mish}. */
+  mish(): Tensor {
+    return math.mish(this);
+  }
+  /** x/(1 + |x|); see {@link softsign}. */
+  softsign(): Tensor {
+    return math.softsign(this);
+  }
+  /** min(max(x, 0), 6); see {@link relu6}. */
+  relu6(): Tensor {
+    return math.relu6(this);
+  }
+  /** x limited to [min, max] (default [−1, 1]); see {@link hardTanh}. */
+  hardTanh(min?: number, max?: number): Tensor {
+    return math.hardTanh(this, min, max);
+  }
+  /** The error function; see {@link erf}. */
+  erf(): Tensor {
+    return math.erf(this);
+  }
+  /** 1 − erf x, accurate in the tail; see {@link erfc}. */
+  erfc(): Tensor {
+    return math.erfc(this);
+  }
+  /** The inverse error function; see {@link erfinv}. */
+  erfinv(): Tensor {
+    return math.erfinv(this);
+  }
+  /** GELU, x·Φ(x) (or its tanh approximation); see {@link gelu}. */
+  gelu(options?: math.GeluOptions): Tensor {
+    return math.gelu(this, options);
+  }
+  /** log(eˣ + eʸ) without overflow; see {@link logAddExp}. */
+  logAddExp(y: TensorLike): Tensor {
+    return math.logAddExp(this, y);
+  }
+  /** this + weight·(end − this); see {@link lerp}. */
+  lerp(end: TensorLike, weight: TensorLike): Tensor {
+    return math.lerp(this, end, weight);
+  }
+  /** |x| with the sign of y; see {@link copysign}. */
+  copysign(y: TensorLike): Tensor {
+    return math.copysign(this, y);
+  }
+  /** √(x² + y²) without overflow; see {@link hypot}. */
+  hypot(y: TensorLike): Tensor {
+    return math.hypot(this, y);
+  }
 
   // Comparisons (1 or 0, not differentiable) and selection.
   /** 1 where x > y, else 0; see {@link greater}. */
@@ -297,6 +460,38 @@ export class Tensor {
   /** NumPy-style indexing: `x.index(0, '1:3')` is `x[0, 1:3]`; see {@link index}. */
   index(...specs: IndexSpec[]): Tensor {
     return layout.index(this, ...specs);
+  }
+  /** The elements at `indices` along `axis` (flattened without one), differentiably; see {@link take}. */
+  take(indices: Indices, axis?: number): Tensor {
+    return indexing.take(this, indices, axis);
+  }
+  /** PyTorch's gather: `out[p] = x[p with p[axis] = index[p]]`; see {@link gather}. */
+  gather(axis: number, index: Tensor): Tensor {
+    return indexing.gather(this, axis, index);
+  }
+  /** A copy with `src` written at the positions `index` addresses along `axis`; see {@link scatter}. */
+  scatter(axis: number, index: Tensor, src: Tensor | number): Tensor {
+    return indexing.scatter(this, axis, index, src);
+  }
+  /** A copy with `src` added at the positions `index` addresses (repeats accumulate); see {@link scatterAdd}. */
+  scatterAdd(axis: number, index: Tensor, src: Tensor | number): Tensor {
+    return indexing.scatterAdd(this, axis, index, src);
+  }
+  /** The entries at the positions of a 1-D `index` along `axis`; see {@link indexSelect}. */
+  indexSelect(axis: number, index: Tensor | readonly number[]): Tensor {
+    return indexing.indexSelect(this, axis, index);
+  }
+  /** `value` where `mask` is non-zero, this tensor elsewhere; see {@link maskedFill}. */
+  maskedFill(mask: Tensor, value: Tensor | number): Tensor {
+    return indexing.maskedFill(this, mask, value);
+  }
+  /** The entries where `mask` is non-zero, as a 1-D tensor; see {@link maskedSelect}. */
+  maskedSelect(mask: Tensor): Tensor {
+    return indexing.maskedSelect(this, mask);
+  }
+  /** The coordinates of the non-zero entries, shape `[count, ndim]`; see {@link nonzero}. */
+  nonzero(): Tensor {
+    return indexing.nonzero(this);
   }
   /** The same values in another dtype (differentiable); see {@link astype}. */
   astype(dtype: DType): Tensor {

@@ -3,7 +3,6 @@
 import { bind } from '../core/trace.js';
 import { Tensor } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
-import { ArgumentError } from '../errors.js';
 import * as P from '../prims/elementwise.js';
 import { binaryOperands, broadcastIfNeeded, castTo, commonDType, expectTensor, toTensor, type TensorLike } from './operand.js';
 import { broadcastShapes } from '../shape.js';
@@ -74,7 +73,7 @@ export const log = (x: Tensor): Tensor => unary(P.logPrim, 'log', x);
 export const sqrt = (x: Tensor): Tensor => unary(P.sqrtPrim, 'sqrt', x);
 /** |x|. */
 export const abs = (x: Tensor): Tensor => unary(P.absPrim, 'abs', x);
-/** −1, 0 or 1 by the sign of x (NaN stays NaN); not differentiable. */
+/** −1, 0 or 1 by the sign of x (NaN stays NaN); its gradient is 0, as in PyTorch. */
 export const sign = (x: Tensor): Tensor => unary(P.signPrim, 'sign', x);
 /** Hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => unary(P.tanhPrim, 'tanh', x);
@@ -93,8 +92,9 @@ export const square = (x: Tensor): Tensor => mul(expectTensor('square', 'x', x),
 export const relu = (x: Tensor): Tensor => where(greater(expectTensor('relu', 'x', x), 0), x, 0);
 
 /**
- * Limits x to [min, max] (either bound may be omitted with `undefined`).
- * The gradient passes where x lies within the bounds (bounds included), as in PyTorch.
+ * Limits x to [min, max] (either bound may be omitted with `undefined`; bounds may be tensors,
+ * broadcast with x). The gradient passes where x lies within the bounds (bounds included), as
+ * in PyTorch; where min > max the result is max, with gradient 0 in x, as in PyTorch.
  */
 export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
   expectTensor('clamp', 'x', x);
@@ -105,9 +105,6 @@ export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
     ['max', max],
   ] as const) {
     if (bound !== undefined) shape = broadcastShapes('clamp', shape, toTensor('clamp', name, bound, x.dtype).shape);
-  }
-  if (min !== undefined && max !== undefined && typeof min === 'number' && typeof max === 'number' && min > max) {
-    throw new ArgumentError(`clamp: min ${min} is greater than max ${max}`);
   }
   let out = x;
   if (min !== undefined) out = where(less(out, min), min, out);

@@ -1,13 +1,14 @@
 // Shape and layout operations: reshape, transpose, broadcast, slicing and indexing, concat,
 // stack, squeeze, expandDims, casts and stopGradient. Most are views; none needs a rule here.
 import { bind, valueOf } from '../core/trace.js';
-import type { Tensor } from '../core/tensor.js';
+import { Tensor } from '../core/tensor.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
 import { broadcastPrim, concatPrim, reshapePrim, slicePrim, transposePrim } from '../prims/layout.js';
 import { canBroadcastTo, checkShape, inferReshape, normalizeAxes, normalizeAxis, normalizePermutation, shapesEqual } from '../shape.js';
 import { castTo, checkDType, expectTensor, expectTensorList } from './operand.js';
 import { describe } from '../arguments.js';
+import { type Indices, takeAs } from './indexing.js';
 
 /**
  * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
@@ -94,23 +95,38 @@ export function slice(x: Tensor, axis: number, start?: number, stop?: number, st
   expectTensor('slice', 'x', x);
   const a = normalizeAxis('slice', axis, x.ndim);
   const specs: IndexSpec[] = x.shape.map(() => null);
-  specs[a] = [start ?? null, stop ?? null, step];
+  specs[a] = { start: start ?? null, stop: stop ?? null, step };
   return indexAs('slice', x, specs);
+}
+
+/** A range along one axis, as Python's `start:stop:step` (omitted or null parts default as in Python). */
+export interface SliceSpec {
+  /** The first position (negative counts from the end); default the start (the end for a negative step). */
+  readonly start?: number | null;
+  /** The position to stop before (negative counts from the end); default past the end. */
+  readonly stop?: number | null;
+  /** A non-zero integer; default 1. */
+  readonly step?: number | null;
 }
 
 /**
  * One entry per leading axis: a number picks one position (and drops the axis), `null` or
- * `':'` keeps the whole axis, a string `'start:stop:step'` of decimal integers or a triple
- * `[start, stop, step]` takes a range (omitted or null parts default as in Python).
+ * `':'` keeps the whole axis, a string `'start:stop:step'` of decimal integers or a
+ * `{ start, stop, step }` object takes a range, and an array of integers (or a tensor of
+ * integer values) picks those positions in that order (NumPy's integer-array indexing; at most
+ * one such entry per call). An array is never read as a range.
  */
-export type IndexSpec = number | null | string | readonly [number | null, number | null, number?];
+export type IndexSpec = number | null | string | SliceSpec | Indices;
 
 /**
- * NumPy-style basic indexing. A view.
+ * NumPy-style indexing: basic (a view) and, with one array of integers, integer-array indexing
+ * (a differentiable gather whose dimensions take that axis's place, as in NumPy).
  *
  * @example
- * x.index(0, '1:3')   // like x[0, 1:3]
- * x.index(null, -1)   // like x[:, -1]
+ * x.index(0, '1:3')     // like x[0, 1:3]
+ * x.index(null, -1)     // like x[:, -1]
+ * x.index([5, 0, 3])    // like x[[5, 0, 3]]: rows 5, 0 and 3
+ * x.index('::2', [1, 1]) // like x[::2, [1, 1]]
  */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   return indexAs('index', x, specs);
@@ -120,6 +136,17 @@ function indexAs(op: string, x: Tensor, specs: readonly IndexSpec[]): Tensor {
   expectTensor(op, 'x', x);
   if (specs.length > x.ndim) {
     throw new AxisError(`${op}: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
+  }
+  const arrays = specs.flatMap((spec, d) => (Array.isArray(spec) || spec instanceof Tensor ? [d] : []));
+  if (arrays.length > 1) {
+    throw new ArgumentError(`${op}: at most one integer-array index is supported, got arrays for axes ${arrays.join(', ')}`);
+  }
+  if (arrays.length === 1) {
+    // Basic indexing of every other axis first; the array axis then sits after the kept axes before it.
+    const d = arrays[0]!;
+    const basic = specs.map((spec, i) => (i === d ? null : spec));
+    const position = specs.slice(0, d).filter((spec) => typeof spec !== 'number').length;
+    return takeAs(op, indexAs(op, x, basic), specs[d], position);
   }
   const starts: number[] = [];
   const steps: number[] = [];
@@ -170,17 +197,15 @@ function parseRange(op: string, spec: unknown, axis: number): [number | null, nu
     });
     return [nums[0]!, nums[1]!, nums[2] ?? 1];
   }
-  if (Array.isArray(spec)) {
-    if (spec.length > 3)
-      throw new ArgumentError(`${op}: a range for axis ${axis} has at most 3 entries [start, stop, step], got ${spec.length}`);
-    const bounds = [0, 1, 2].map((i): number | null => {
-      const v: unknown = spec[i];
+  if (typeof spec === 'object' && !Array.isArray(spec)) {
+    const bound = (name: 'start' | 'stop' | 'step'): number | null => {
+      const v: unknown = Object.hasOwn(spec, name) ? (spec as Record<string, unknown>)[name] : undefined;
       if (v === null || v === undefined) return null;
       if (typeof v !== 'number' || !Number.isSafeInteger(v))
-        throw new ArgumentError(`${op}: range bound ${describe(v)} for axis ${axis} is not an integer`);
+        throw new ArgumentError(`${op}: ${name} ${describe(v)} of the range for axis ${axis} is not an integer`);
       return v;
-    });
-    return [bounds[0]!, bounds[1]!, bounds[2] ?? 1];
+    };
+    return [bound('start'), bound('stop'), bound('step') ?? 1];
   }
   throw new ArgumentError(`${op}: invalid index ${describe(spec)} for axis ${axis}`);
 }

@@ -22,7 +22,7 @@ function unaryImpl(kernel: UnaryKernel) {
  * An elementwise primitive from its kernel and its derivative `f'(x)` (given x and f(x)).
  * The Jacobian is diagonal, so the VJP (g·f') and the JVP (dx·f') are the same product.
  */
-function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tensor): ShapedPrimitive<undefined> {
+export function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tensor): ShapedPrimitive<undefined> {
   const times = (t: Tensor, { inputs, out }: RuleContext<undefined>) => t.mul(derivative(inputs[0]!, out));
   return definePrimitive<undefined>({ name: kernel, shape: sameAsFirst, impl: unaryImpl(kernel), vjp: [times], jvp: [times] });
 }
@@ -32,7 +32,7 @@ function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tens
  * cotangent or tangent `t` of the output's shape (written as a product, not as the partial
  * itself, so that `1` and `−1` cost no multiplication).
  */
-type Partial = (t: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
+export type Partial = (t: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
 
 function binaryImpl(kernel: BinaryKernel) {
   return ([a, b]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
@@ -47,7 +47,7 @@ function binaryImpl(kernel: BinaryKernel) {
  * once: both the VJP and the JVP of input i apply partial i (the Jacobian in each operand is
  * diagonal, so it is its own transpose).
  */
-function binary(kernel: BinaryKernel, dx: Partial, dy: Partial): ShapedPrimitive<undefined> {
+export function binary(kernel: BinaryKernel, dx: Partial, dy: Partial): ShapedPrimitive<undefined> {
   const rule =
     (partial: Partial) =>
     (t: Tensor, { inputs, out }: RuleContext<undefined>) =>
@@ -85,15 +85,16 @@ export const sigmoidPrim = unary('sigmoid', (_x, out) => out.mul(out.neg().add(1
 export const sinPrim = unary('sin', (x) => x.cos());
 // d/dx cos x = −sin x
 export const cosPrim = unary('cos', (x) => x.sin().neg());
-// sign is piecewise constant: its derivative is zero wherever it exists.
-export const signPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
-  name: 'sign',
-  shape: sameAsFirst,
-  impl: unaryImpl('sign'),
-  vjp: [null],
-  jvp: [null],
-  nonDifferentiable: true,
-});
+/**
+ * A piecewise-constant elementwise primitive (sign, floor, round, …). Its derivative is zero
+ * wherever it exists; the rules return zeros (not "no rule"), as PyTorch does, so that a
+ * backward pass through it works and gives 0, and so do derivatives of that.
+ */
+export function piecewiseConstant(kernel: UnaryKernel): ShapedPrimitive<undefined> {
+  const zero = (t: Tensor) => t.mul(0);
+  return definePrimitive<undefined>({ name: kernel, shape: sameAsFirst, impl: unaryImpl(kernel), vjp: [zero], jvp: [zero] });
+}
+export const signPrim = piecewiseConstant('sign');
 
 // d(x + y) = dx + dy;  d(x − y) = dx − dy
 export const addPrim = binary(

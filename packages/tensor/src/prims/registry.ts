@@ -4,8 +4,10 @@
 import type { AbstractValue } from '../core/primitive.js';
 import * as elementwise from './elementwise.js';
 import * as layout from './layout.js';
+import * as math from './math.js';
 import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
+import { takePrim, untakePrim } from './take.js';
 
 /** What every entry has, whatever its params: a name and a shape rule. */
 interface Registered {
@@ -50,6 +52,32 @@ export const PRIMITIVES = {
   matmul: matmulPrim,
   sum: sumPrim,
   max: maxPrim,
+  take: takePrim,
+  untake: untakePrim,
+  floor: math.floorPrim,
+  ceil: math.ceilPrim,
+  round: math.roundPrim,
+  trunc: math.truncPrim,
+  tan: math.tanPrim,
+  asin: math.asinPrim,
+  acos: math.acosPrim,
+  atan: math.atanPrim,
+  sinh: math.sinhPrim,
+  cosh: math.coshPrim,
+  asinh: math.asinhPrim,
+  acosh: math.acoshPrim,
+  atanh: math.atanhPrim,
+  log2: math.log2Prim,
+  log10: math.log10Prim,
+  log1p: math.log1pPrim,
+  expm1: math.expm1Prim,
+  exp2: math.exp2Prim,
+  atan2: math.atan2Prim,
+  erf: math.erfPrim,
+  erfc: math.erfcPrim,
+  erfinv: math.erfinvPrim,
+  copysign: math.copysignPrim,
+  hypot: math.hypotPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */

@@ -414,6 +414,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     matmul,
     where,
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
+    // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
+    gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
+    scatterAdd: (g, outer, n, inner, indices, out) => fallback.scatterAdd(g, outer, n, inner, indices, out),
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;
