@@ -341,16 +341,17 @@ describe('erf, erfc, erfinv, gelu', () => {
   // 600 points across [−6, 6], off any regular grid, and 60 through erfc's tail.
   const points = Array.from({ length: 601 }, (_, i) => -6 + (12 * i) / 600 + (i % 7) * 1e-3);
   const tail = Array.from({ length: 61 }, (_, i) => 6 + (20.5 * i) / 60);
-  it('erf is within 6 ulp of a 1,150-bit reference on [−6, 6]', () => {
+  it('erf is within 4 ulp of a 1,150-bit reference on [−6, 6]', () => {
     const erf = values(J.erf(f64(points)));
     const worst = Math.max(...points.map((x, i) => ulpsOff(erf[i]!, reference.erf(x))));
-    expect(worst).toBeLessThanOrEqual(6);
+    expect(worst).toBeLessThanOrEqual(4);
   });
-  it('erfc is within 3 ulp, relatively, from −6 to 26.5 (its tail down to 2e-307)', () => {
+  it('erfc is within 4 ulp, relatively, from −6 to 26.5 (its tail down to 2e-307)', () => {
     const at = [...points, ...tail];
     const erfc = values(J.erfc(f64(at)));
     const worst = Math.max(...at.map((x, i) => ulpsOff(erfc[i]!, reference.erfc(x))));
-    expect(worst).toBeLessThanOrEqual(3);
+    // NOTE: 4, not 3: a denser sweep (90,000 points against mpmath) found 3.8 ulp near x = 4.7.
+    expect(worst).toBeLessThanOrEqual(4);
     // 1 − erf would have lost every digit here.
     expect(erfc.at(-1)).toBeGreaterThan(1e-307);
   });

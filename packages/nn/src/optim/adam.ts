@@ -1,7 +1,7 @@
 // Adam (Kingma & Ba 2015) with L2 weight decay, and AdamW (Loshchilov & Hutter 2019) with
 // decoupled weight decay; both follow PyTorch's update order and defaults.
 import type { Tensor } from '@jacobi/tensor';
-import { checkBoolean, checkNumber, checkOptions, checkString } from '../validate.js';
+import { checkChoice } from '../validate.js';
 import { Optimizer, nonNegative, type HyperSchema, type Update } from './optimizer.js';
 
 /**
@@ -51,10 +51,10 @@ export class Adam extends Optimizer implements Required<AdamOptions> {
 
   /** Adam over `params` (usually `model.parameters()`); `opts` left out take PyTorch's defaults. */
   constructor(params: readonly Tensor[], opts?: AdamOptions);
-  /** @internal AdamW's way in: `kind` names the optimiser and picks decoupled decay and its default. */
-  constructor(params: readonly Tensor[], opts: AdamOptions | undefined, kind: AdamKind);
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}, kind: AdamKind = { type: 'Adam', decoupled: false, defaultDecay: 0 }) {
-    const k = checkKind(kind);
+  /** @internal AdamW's way in: `variant` names the optimiser and picks decoupled decay and its default. */
+  constructor(params: readonly Tensor[], opts: AdamOptions | undefined, variant: AdamVariant);
+  constructor(params: readonly Tensor[], opts: AdamOptions = {}, variant: AdamVariant = 'Adam') {
+    const k = variantOf(variant);
     super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, {
       lr: 1e-3,
       betas: [0.9, 0.999],
@@ -110,15 +110,18 @@ export class Adam extends Optimizer implements Required<AdamOptions> {
   }
 }
 
-/** How an Adam variant differs: its kind (`'AdamW'`), whether decay is decoupled, and the default λ. */
-type AdamKind = { type: string; decoupled: boolean; defaultDecay: number };
+/** The Adam variants: a closed set, so no caller can give an optimiser another name. */
+type AdamVariant = 'Adam' | 'AdamW';
 
-function checkKind(kind: unknown): AdamKind {
-  const k = checkOptions('Adam', kind, 'kind');
-  checkString('Adam', 'kind.type', k.type, { nonEmpty: true });
-  checkBoolean('Adam', 'kind.decoupled', k.decoupled);
-  checkNumber('Adam', 'kind.defaultDecay', k.defaultDecay, 0);
-  return k as unknown as AdamKind;
+/** How each variant differs: whether decay is decoupled, and the default λ. */
+const VARIANTS: Readonly<Record<AdamVariant, { readonly type: AdamVariant; readonly decoupled: boolean; readonly defaultDecay: number }>> =
+  {
+    Adam: { type: 'Adam', decoupled: false, defaultDecay: 0 },
+    AdamW: { type: 'AdamW', decoupled: true, defaultDecay: 0.01 },
+  };
+
+function variantOf(variant: unknown): (typeof VARIANTS)[AdamVariant] {
+  return VARIANTS[checkChoice('Adam', 'variant', variant, ['Adam', 'AdamW'] as const)];
 }
 
 /**
@@ -127,6 +130,6 @@ function checkKind(kind: unknown): AdamKind {
  */
 export class AdamW extends Adam {
   constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
-    super(params, opts, { type: 'AdamW', decoupled: true, defaultDecay: 0.01 });
+    super(params, opts, 'AdamW');
   }
 }
