@@ -68,6 +68,9 @@ export { take, gather, scatter, scatterAdd, indexSelect, maskedFill, maskedSelec
 export type { Indices } from './ops/indexing.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
+export { prod, variance, std, norm, argmin, any, all } from './ops/statistics.js';
+export type { VarianceOptions } from './ops/statistics.js';
+export { cumsum, cumprod, logCumSumExp, cummax, cummin } from './ops/scan.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
 export { toArray, formatTensor } from './format.js';

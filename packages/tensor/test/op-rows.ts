@@ -274,4 +274,50 @@ export const compositeRows: readonly OpSpec[] = [
   unary('logSumExp', (x) => (x.ndim > 0 ? J.logSumExp(x, -1) : J.logSumExp(x.reshape([1]))), 'any'),
   unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
   unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
+  // Reductions and scans (statistics.ts, scan.ts); 0-d inputs take axis 0 or -1 as PyTorch does.
+  unary('prod (all, axis, keepdims)', (x) => J.prod(x).add(J.prod(x, -1, true).sum()), 'any'),
+  {
+    name: 'variance / std (distinct entries, so the variance is positive)',
+    ops: ['variance', 'std'],
+    inputs: shapeArb()
+      .filter((s) => s.length > 0 && s[s.length - 1]! > 1)
+      .chain((s) => distinctArb(s))
+      .map((x) => [x]),
+    fn: (x) =>
+      J.variance(x, -1)
+        .add(J.std(x, -1, { correction: 0, keepdims: false }))
+        .sum()
+        .add(J.variance(x, undefined, { correction: 0 })),
+    smooth: true,
+  },
+  unary(
+    'norm p = 2, 1, 3, 0.5 (away from zero)',
+    (x) =>
+      J.norm(x)
+        .add(J.norm(x, 1))
+        .add(J.norm(x, 3, -1).sum())
+        .add(J.norm(x, 0.5)),
+    'awayFromZero',
+  ),
+  {
+    name: 'norm p = ±Infinity (no ties)',
+    ops: ['norm'],
+    inputs: shapeArb()
+      .chain((s) => distinctArb(s))
+      .map((x) => [x.add(2.05)]),
+    fn: (x) => J.norm(x, Infinity, -1).sum().add(J.norm(x, -Infinity)),
+    smooth: false,
+  },
+  unary('cumsum', (x) => J.cumsum(x, -1).mul(x), 'any'),
+  unary('cumprod', (x) => J.cumprod(x, 0), 'any'),
+  unary('logCumSumExp', (x) => J.logCumSumExp(x, -1), 'any'),
+  {
+    name: 'cummax / cummin values (no ties)',
+    ops: ['cummax', 'cummin'],
+    inputs: shapeArb()
+      .chain((s) => distinctArb(s))
+      .map((x) => [x]),
+    fn: (x) => J.cummax(x, -1)[0].add(J.cummin(x, 0)[0].mul(2)),
+    smooth: false,
+  },
 ];
