@@ -272,6 +272,17 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   logCumSumExp: direct('logCumSumExp', () => [x(), -1]),
   cummax: direct('cummax', () => [x(), 1]),
   cummin: direct('cummin', () => [x(), 0]),
+  sort: direct(
+    'sort',
+    () => [x(), -1, { descending: true, stable: false }],
+    () => [row()],
+  ),
+  argsort: direct('argsort', () => [x(), 0, { descending: false, stable: true }]),
+  topk: direct(
+    'topk',
+    () => [x(), 2, 1, { largest: false, sorted: true }],
+    () => [row(), 1],
+  ),
   broadcastShapes: direct('broadcastShapes', () => [[2, 1], [3]]),
   toArray: unary('toArray'),
   formatTensor: direct('formatTensor', () => [x(), { threshold: 4, edgeItems: 1 }]),

@@ -165,6 +165,26 @@ const maxMin: OpSpec = {
   smooth: false,
 };
 
+// sort's values are permuteAlong of the input; second order runs the VJP's VJP (the inverse's inverse).
+const sortRow: OpSpec = {
+  name: 'sort / topk values (no ties)',
+  ops: ['sort', 'topk'],
+  inputs: shapeArb()
+    .chain((s) => distinctArb(s))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.sort(x, -1)[0]
+      .mul(x)
+      .add(J.sort(x, 0, { descending: true })[0].square())
+      .sum()
+      .add(
+        J.topk(x, x.ndim > 0 ? Math.min(2, x.shape[x.ndim - 1]!) : 1)[0]
+          .exp()
+          .sum(),
+      ),
+  smooth: true,
+};
+
 /**
  * A primitive whose output is a constant to autodiff (comparisons, sign): no row for gradcheck,
  * but a property that both modes treat it as one (d/dx [c(x)·x] = c(x)).
@@ -213,6 +233,8 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   max: maxMin,
   take: takeRow,
   untake: takeRow,
+  argsort: constant('argsort', (x) => J.argsort(x, -1, { descending: true })),
+  permuteAlong: sortRow,
 };
 
 // Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).

@@ -232,3 +232,76 @@ describe('scans', () => {
     expect(() => J.cumprod(m, undefined as unknown as number)).toThrow(J.AxisError);
   });
 });
+
+describe('sort, argsort, topk', () => {
+  const x = t([3, 1, NaN, 2, 1]);
+  it('sort ascending and descending, NaN as the largest, ties in their order', () => {
+    const [v, i] = J.sort(x);
+    expect(v.toArray()).toEqual([1, 1, 2, 3, NaN]);
+    expect(i.toArray()).toEqual([1, 4, 3, 0, 2]);
+    const [w, j] = x.sort(0, { descending: true, stable: true });
+    expect(w.toArray()).toEqual([NaN, 3, 2, 1, 1]);
+    expect(j.toArray()).toEqual([2, 0, 3, 1, 4]);
+    expect(J.sort(m.neg(), 0)[1].toArray()).toEqual([
+      [1, 1, 1],
+      [0, 0, 0],
+    ]);
+    expect(
+      J.argsort(
+        t([
+          [3, 1, 2],
+          [0, 5, -1],
+        ]),
+        -1,
+      ).toArray(),
+    ).toEqual([
+      [1, 2, 0],
+      [2, 0, 1],
+    ]);
+    const [s, k] = J.sort(t(2), 0);
+    expect([s.shape, s.item(), k.item()]).toEqual([[], 2, 0]);
+    expect(J.sort(J.zeros([2, 0]), 1)[0].shape).toEqual([2, 0]);
+  });
+  it('topk gives the k largest (or smallest) in order, the earlier of equal elements first', () => {
+    const y = t([1, 5, 3, 5, 4]);
+    expect(J.topk(y, 3).map((r) => r.toArray())).toEqual([
+      [5, 5, 4],
+      [1, 3, 4],
+    ]);
+    expect(y.topk(2, 0, { largest: false, sorted: true }).map((r) => r.toArray())).toEqual([
+      [1, 3],
+      [0, 2],
+    ]);
+    expect(J.topk(m, 1, 0)[1].toArray()).toEqual([[1, 1, 1]]);
+    expect(J.topk(y, 0)[0].shape).toEqual([0]);
+    expect(J.topk(t([1, NaN, 2]), 1)[1].toArray()).toEqual([1]);
+    expect(J.topk(t(7), 1)[0].item()).toBe(7);
+  });
+  it('sends the gradient of the values back by the permutation; the indices are constants', () => {
+    expect(
+      J.grad((z) =>
+        J.sort(z)[0]
+          .mul(t([1, 2, 3]))
+          .sum(),
+      )(t([30, 10, 20])).toArray(),
+    ).toEqual([3, 1, 2]);
+    expect(
+      J.grad((z) => J.topk(z, 1)[0].sum())(
+        t([
+          [1, 5, 3],
+          [7, 0, 2],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
+    expect(J.grad((z) => J.argsort(z).mul(z).sum())(t([2, 1])).toArray()).toEqual([1, 0]);
+  });
+  it('check k, the axis and the options', () => {
+    expect(() => J.topk(t([1, 2]), 3)).toThrow(/^topk: expected an integer in \[0, 2\] for k/);
+    expect(() => J.sort(m, 2)).toThrow(/^sort: axis 2 is out of range/);
+    expect(() => J.argsort(m, -1, { descending: 'yes' as unknown as boolean })).toThrow(/^argsort: expected true or false for descending/);
+    expect(() => m.topk(1, 0, { largest: null as unknown as boolean })).toThrow(/^topk: expected true or false for largest/);
+  });
+});

@@ -20,11 +20,13 @@ import * as indexing from '../ops/indexing.js';
 import type { Indices } from '../ops/indexing.js';
 import * as reduce from '../ops/reduce.js';
 import * as scan from '../ops/scan.js';
+import * as sorting from '../ops/sort.js';
 import * as statistics from '../ops/statistics.js';
 import { matmul } from '../ops/matmul.js';
 import type { TensorLike } from '../ops/operand.js';
 import type { Axes } from '../ops/reduce.js';
 import type { VarianceOptions } from '../ops/statistics.js';
+import type { SortOptions, TopkOptions } from '../ops/sort.js';
 import type { IndexSpec } from '../ops/layout.js';
 import type { NestedArray } from '../creation.js';
 import { formatTensor, toArray } from '../format.js';
@@ -426,6 +428,18 @@ export class Tensor {
   /** The running minimum along `axis` and its indices, `[values, indices]`; see {@link cummin}. */
   cummin(axis: number): [Tensor, Tensor] {
     return scan.cummin(this, axis);
+  }
+  /** The sorted values along `axis` and their indices, `[values, indices]`; see {@link sort}. */
+  sort(axis?: number, options?: SortOptions): [Tensor, Tensor] {
+    return sorting.sort(this, axis, options);
+  }
+  /** The indices that sort this tensor along `axis`; see {@link argsort}. */
+  argsort(axis?: number, options?: SortOptions): Tensor {
+    return sorting.argsort(this, axis, options);
+  }
+  /** The `k` largest (or smallest) values along `axis` and their indices; see {@link topk}. */
+  topk(k: number, axis?: number, options?: TopkOptions): [Tensor, Tensor] {
+    return sorting.topk(this, k, axis, options);
   }
 
   // Imperative autodiff (PyTorch style).
