@@ -12,6 +12,7 @@ import * as matmulPrims from '../src/prims/matmul.js';
 import * as reducePrims from '../src/prims/reduce.js';
 import { PRIMITIVES } from '../src/prims/registry.js';
 import * as sortPrims from '../src/prims/sort.js';
+import * as scanPrims from '../src/prims/scan.js';
 import { compositeRows, primitiveRows } from './op-rows.js';
 
 const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
@@ -121,7 +122,7 @@ describe('the primitive registry', () => {
   });
   it('lists every primitive that prims/ defines', () => {
     const registered = new Set<unknown>(Object.values(PRIMITIVES));
-    const defined = [elementwise, layout, matmulPrims, reducePrims, sortPrims].flatMap((m) =>
+    const defined = [elementwise, layout, matmulPrims, reducePrims, sortPrims, scanPrims].flatMap((m) =>
       Object.entries(m).filter(([name]) => name.endsWith('Prim')),
     );
     expect(defined.length).toBeGreaterThan(20);

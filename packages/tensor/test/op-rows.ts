@@ -235,6 +235,7 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   untake: takeRow,
   argsort: constant('argsort', (x) => J.argsort(x, -1, { descending: true })),
   permuteAlong: sortRow,
+  cumsum: unary('cumsum', (x) => J.cumsum(x, -1).mul(J.cumsum(x, 0)), 'any'),
 };
 
 // Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).
@@ -330,7 +331,6 @@ export const compositeRows: readonly OpSpec[] = [
     fn: (x) => J.norm(x, Infinity, -1).sum().add(J.norm(x, -Infinity)),
     smooth: false,
   },
-  unary('cumsum', (x) => J.cumsum(x, -1).mul(x), 'any'),
   unary('cumprod', (x) => J.cumprod(x, 0), 'any'),
   unary('logCumSumExp', (x) => J.logCumSumExp(x, -1), 'any'),
   {

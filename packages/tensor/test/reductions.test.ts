@@ -176,6 +176,28 @@ describe('scans', () => {
     expect(J.cumsum(t(3), 0).item()).toBe(3);
     expect(J.cumsum(t([1, NaN, 2]), 0).toArray()).toEqual([1, NaN, NaN]);
   });
+  it('cumsum runs in float64 inside, along any axis of any view', () => {
+    // A float32 running sum would stay at 2²⁴: 2²⁴ + 1 rounds back to 2²⁴ in float32.
+    expect(J.cumsum(J.tensor([2 ** 24, 1, 1]), 0).toArray()).toEqual([2 ** 24, 2 ** 24, 2 ** 24 + 2]);
+    const c = J.arange(12, undefined, undefined, { dtype: 'float64' }).reshape([2, 3, 2]);
+    expect(J.cumsum(c, 1).toArray()).toEqual([
+      [
+        [0, 1],
+        [2, 4],
+        [6, 9],
+      ],
+      [
+        [6, 7],
+        [14, 16],
+        [24, 27],
+      ],
+    ]);
+    expect(J.cumsum(m.T, 0).toArray()).toEqual([
+      [1, 4],
+      [3, 9],
+      [6, 15],
+    ]);
+  });
   it('cumsum has the reversed cumsum as its gradient', () => {
     expect(
       J.grad((x) =>

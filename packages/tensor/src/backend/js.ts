@@ -356,3 +356,20 @@ export function takeAlongKernel(
     }
   }
 }
+
+/**
+ * The running sum of each line of contiguous `x` (of `shape`) along `axis` into `out`, from the
+ * first element, or from the last when `reverse`. NOTE: the sums run in float64, as the reduce
+ * kernel's (a float32 running sum would lose digits along a long axis).
+ */
+export function cumsumKernel(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
+  const [outer, n, inner] = lines(shape, axis);
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    for (let k = 0; k < n; k++) {
+      const row = (o * n + (reverse ? n - 1 - k : k)) * inner;
+      for (let i = 0; i < inner; i++) out[row + i] = acc[i]! += x[row + i]!;
+    }
+  }
+}

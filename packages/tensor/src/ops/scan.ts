@@ -1,10 +1,12 @@
 // Cumulative operations along one axis: cumsum, cumprod, logCumSumExp, cummax and cummin.
-// Each is an inclusive scan with an associative combine, computed as a composite (no rules of
-// its own): ⌈log₂ n⌉ rounds in which element i combines with element i − d, d = 1, 2, 4, …
-// (Hillis–Steele). Only slices, concat and elementwise ops are involved, so every derivative
-// follows from theirs: cumprod's is exact where inputs are zero, and cummax's goes to the
-// element whose value was taken.
+// cumsum binds its primitive (prims/scan.ts: one pass). The others are inclusive scans with an
+// associative combine, computed as composites (no rules of their own): ⌈log₂ n⌉ rounds in which
+// element i combines with element i − d, d = 1, 2, 4, … (Hillis–Steele). Only slices, concat and
+// elementwise ops are involved, so every derivative follows from theirs: cumprod's is exact
+// where inputs are zero, and cummax's goes to the element whose value was taken.
+import { bind } from '../core/trace.js';
 import type { Tensor } from '../core/tensor.js';
+import { cumsumPrim } from '../prims/scan.js';
 import { concat, stopGradient } from './layout.js';
 import { arangeLike, finiteShift, reductionAxis } from './reduce.js';
 
@@ -42,7 +44,7 @@ const shaped = (y: Tensor, x: Tensor): Tensor => (x.ndim === 0 ? y.reshape([]) :
  */
 export function cumsum(x: Tensor, axis: number): Tensor {
   const [t, a] = scanOf('cumsum', x, axis);
-  return shaped(scan([t], a, ([u], [v]) => [u!.add(v!)])[0]!, x);
+  return shaped(bind(cumsumPrim, [t], { axis: a, reverse: false }), x);
 }
 
 /**

@@ -7,6 +7,7 @@ import * as layout from './layout.js';
 import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
 import { takePrim, untakePrim } from './take.js';
+import { cumsumPrim } from './scan.js';
 import { argsortPrim, permuteAlongPrim } from './sort.js';
 
 /** What every entry has, whatever its params: a name and a shape rule. */
@@ -54,6 +55,7 @@ export const PRIMITIVES = {
   max: maxPrim,
   take: takePrim,
   untake: untakePrim,
+  cumsum: cumsumPrim,
   argsort: argsortPrim,
   permuteAlong: permuteAlongPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
