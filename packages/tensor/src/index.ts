@@ -111,6 +111,11 @@ export { take, gather, scatter, scatterAdd, indexSelect, maskedFill, maskedSelec
 export type { Indices } from './ops/indexing.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
+export { prod, variance, std, norm, argmin, any, all } from './ops/statistics.js';
+export type { VarianceOptions } from './ops/statistics.js';
+export { cumsum, cumprod, logCumSumExp, cummax, cummin } from './ops/scan.js';
+export { sort, argsort, topk } from './ops/sort.js';
+export type { SortOptions, TopkOptions } from './ops/sort.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
 export { toArray, formatTensor } from './format.js';
