@@ -167,6 +167,26 @@ const maxMin: OpSpec = {
   smooth: false,
 };
 
+// sort's values are permuteAlong of the input; second order runs the VJP's VJP (the inverse's inverse).
+const sortRow: OpSpec = {
+  name: 'sort / topk values (no ties)',
+  ops: ['sort', 'topk'],
+  inputs: shapeArb()
+    .chain((s) => distinctArb(s))
+    .map((x) => [x]),
+  fn: (x) =>
+    J.sort(x, -1)[0]
+      .mul(x)
+      .add(J.sort(x, 0, { descending: true })[0].square())
+      .sum()
+      .add(
+        J.topk(x, x.ndim > 0 ? Math.min(2, x.shape[x.ndim - 1]!) : 1)[0]
+          .exp()
+          .sum(),
+      ),
+  smooth: true,
+};
+
 /**
  * A primitive whose output is a constant to autodiff (comparisons): no row for gradcheck,
  * but a property that both modes treat it as one (d/dx [c(x)·x] = c(x)).
@@ -246,6 +266,9 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   erfinv: unary('erfinv', J.erfinv, 'unit'),
   copysign: binary('copysign', (x, y) => J.copysign(x, y).mul(y), 'awayFromZero', 'awayFromZero'),
   hypot: binary('hypot', J.hypot, 'awayFromZero', 'any'),
+  argsort: constant('argsort', (x) => J.argsort(x, -1, { descending: true })),
+  permuteAlong: sortRow,
+  cumsum: unary('cumsum', (x) => J.cumsum(x, -1).mul(J.cumsum(x, 0)), 'any'),
 };
 
 // Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).
@@ -348,6 +371,51 @@ export const compositeRows: readonly OpSpec[] = [
     smooth: false,
   },
   unary('gelu (exact and tanh)', (x) => J.gelu(x).add(J.gelu(x.mul(2), { approximate: 'tanh' })), 'any'),
+  // Reductions and scans (statistics.ts, scan.ts); 0-d inputs take axis 0 or -1 as PyTorch does.
+  unary('prod (all, axis, keepdims)', (x) => J.prod(x).add(J.prod(x, -1, true).sum()), 'any'),
+  {
+    name: 'variance / std (distinct entries, so the variance is positive)',
+    ops: ['variance', 'std'],
+    inputs: shapeArb()
+      .filter((s) => s.length > 0 && s[s.length - 1]! > 1)
+      .chain((s) => distinctArb(s))
+      .map((x) => [x]),
+    fn: (x) =>
+      J.variance(x, -1)
+        .add(J.std(x, -1, { correction: 0, keepdims: false }))
+        .sum()
+        .add(J.variance(x, undefined, { correction: 0 })),
+    smooth: true,
+  },
+  unary(
+    'norm p = 2, 1, 3, 0.5 (away from zero)',
+    (x) =>
+      J.norm(x)
+        .add(J.norm(x, 1))
+        .add(J.norm(x, 3, -1).sum())
+        .add(J.norm(x, 0.5)),
+    'awayFromZero',
+  ),
+  {
+    name: 'norm p = ±Infinity (no ties)',
+    ops: ['norm'],
+    inputs: shapeArb()
+      .chain((s) => distinctArb(s))
+      .map((x) => [x.add(2.05)]),
+    fn: (x) => J.norm(x, Infinity, -1).sum().add(J.norm(x, -Infinity)),
+    smooth: false,
+  },
+  unary('cumprod', (x) => J.cumprod(x, 0), 'any'),
+  unary('logCumSumExp', (x) => J.logCumSumExp(x, -1), 'any'),
+  {
+    name: 'cummax / cummin values (no ties)',
+    ops: ['cummax', 'cummin'],
+    inputs: shapeArb()
+      .chain((s) => distinctArb(s))
+      .map((x) => [x]),
+    fn: (x) => J.cummax(x, -1)[0].add(J.cummin(x, 0)[0].mul(2)),
+    smooth: false,
+  },
   // Layout composites with PyTorch's names (shape-ops.ts): views, concatenations and masks.
   {
     name: 'flip / roll / movedim / swapaxes',

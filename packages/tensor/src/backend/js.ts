@@ -329,3 +329,83 @@ function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indi
 }
 
 export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul, gather, scatterAdd };
+
+// Kernels outside the Backend interface: the sort primitives call them directly (every backend
+// shares them; none has a faster one yet).
+
+/** The sizes before, along and after `axis`: line `(o, i)` holds elements `o·n·inner + j·inner + i`. */
+function lines(shape: readonly number[], axis: number): [number, number, number] {
+  let outer = 1;
+  let inner = 1;
+  for (let d = 0; d < axis; d++) outer *= shape[d]!;
+  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d]!;
+  return [outer, shape[axis]!, inner];
+}
+
+/** Ascending order with NaN above every number (NumPy and PyTorch sort NaN to the end). */
+function compareWithNaN(u: number, v: number): number {
+  if (Number.isNaN(u)) return Number.isNaN(v) ? 0 : 1;
+  if (Number.isNaN(v)) return -1;
+  return u < v ? -1 : u > v ? 1 : 0;
+}
+
+/**
+ * For each line of contiguous `x` (of `shape`) along `axis`, the positions that sort it, written
+ * as numbers into `out` (same layout): ascending or descending, NaN counted as the largest, and
+ * stable (equal elements keep their order, in both directions).
+ */
+export function argsortKernel(x: TypedArray, shape: readonly number[], axis: number, descending: boolean, out: TypedArray): void {
+  const [outer, n, inner] = lines(shape, axis);
+  const order = Array.from({ length: n }, (_, j) => j);
+  const keys = new Float64Array(n);
+  const sign = descending ? -1 : 1;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      for (let j = 0; j < n; j++) {
+        keys[j] = x[base + j * inner]!;
+        order[j] = j;
+      }
+      order.sort((a, b) => sign * compareWithNaN(keys[a]!, keys[b]!) || a - b);
+      for (let j = 0; j < n; j++) out[base + j * inner] = order[j]!;
+    }
+  }
+}
+
+/**
+ * `out[o, j, i] = x[o, indices[o, j, i], i]` along `axis`: contiguous `indices` and `out` of
+ * `shape`, contiguous `x` of the same shape except `size` along `axis`; indices are in range.
+ */
+export function takeAlongKernel(
+  x: TypedArray,
+  size: number,
+  indices: TypedArray,
+  shape: readonly number[],
+  axis: number,
+  out: TypedArray,
+): void {
+  const [outer, n, inner] = lines(shape, axis);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < n; j++) {
+      const row = (o * n + j) * inner;
+      for (let i = 0; i < inner; i++) out[row + i] = x[(o * size + indices[row + i]!) * inner + i]!;
+    }
+  }
+}
+
+/**
+ * The running sum of each line of contiguous `x` (of `shape`) along `axis` into `out`, from the
+ * first element, or from the last when `reverse`. NOTE: the sums run in float64, as the reduce
+ * kernel's (a float32 running sum would lose digits along a long axis).
+ */
+export function cumsumKernel(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
+  const [outer, n, inner] = lines(shape, axis);
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    for (let k = 0; k < n; k++) {
+      const row = (o * n + (reverse ? n - 1 - k : k)) * inner;
+      for (let i = 0; i < inner; i++) out[row + i] = acc[i]! += x[row + i]!;
+    }
+  }
+}

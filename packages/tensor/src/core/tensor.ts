@@ -20,11 +20,16 @@ import * as indexing from '../ops/indexing.js';
 import type { Indices } from '../ops/indexing.js';
 import * as math from '../ops/math.js';
 import * as reduce from '../ops/reduce.js';
+import * as scan from '../ops/scan.js';
+import * as sorting from '../ops/sort.js';
+import * as statistics from '../ops/statistics.js';
 import * as shapeOps from '../ops/shape-ops.js';
 import type { PadOptions } from '../ops/shape-ops.js';
 import { matmul } from '../ops/matmul.js';
 import type { TensorLike } from '../ops/operand.js';
 import type { Axes } from '../ops/reduce.js';
+import type { VarianceOptions } from '../ops/statistics.js';
+import type { SortOptions, TopkOptions } from '../ops/sort.js';
 import type { IndexSpec } from '../ops/layout.js';
 import type { NestedArray } from '../creation.js';
 import { formatTensor, toArray } from '../format.js';
@@ -590,6 +595,70 @@ export class Tensor {
   /** The index of the first maximum along `axis` (default: the last); see {@link argmax}. */
   argmax(axis?: number, keepdims?: boolean): Tensor {
     return reduce.argmax(this, axis, keepdims);
+  }
+  /** The product over `axis` (all axes when omitted), exact gradients at zeros; see {@link prod}. */
+  prod(axis?: Axes, keepdims?: boolean): Tensor {
+    return statistics.prod(this, axis, keepdims);
+  }
+  /** The variance over `axis` with `{ correction = 1, keepdims }`; see {@link variance}. */
+  variance(axis?: Axes, options?: VarianceOptions): Tensor {
+    return statistics.variance(this, axis, options);
+  }
+  /** The variance (PyTorch's name, `var`); see {@link variance}. */
+  var(axis?: Axes, options?: VarianceOptions): Tensor {
+    return statistics.varianceAs('var', this, axis, options);
+  }
+  /** The standard deviation over `axis` with `{ correction = 1, keepdims }`; see {@link std}. */
+  std(axis?: Axes, options?: VarianceOptions): Tensor {
+    return statistics.std(this, axis, options);
+  }
+  /** The vector p-norm over `axis` (all elements when omitted); see {@link norm}. */
+  norm(p?: number, axis?: Axes, keepdims?: boolean): Tensor {
+    return statistics.norm(this, p, axis, keepdims);
+  }
+  /** The index of the first minimum along `axis` (default: the last); see {@link argmin}. */
+  argmin(axis?: number, keepdims?: boolean): Tensor {
+    return statistics.argmin(this, axis, keepdims);
+  }
+  /** 1 where some element over `axis` is non-zero, else 0; see {@link any}. */
+  any(axis?: Axes, keepdims?: boolean): Tensor {
+    return statistics.any(this, axis, keepdims);
+  }
+  /** 1 where every element over `axis` is non-zero, else 0; see {@link all}. */
+  all(axis?: Axes, keepdims?: boolean): Tensor {
+    return statistics.all(this, axis, keepdims);
+  }
+  /** The cumulative sum along `axis`; see {@link cumsum}. */
+  cumsum(axis: number): Tensor {
+    return scan.cumsum(this, axis);
+  }
+  /** The cumulative product along `axis`, exact gradients at zeros; see {@link cumprod}. */
+  cumprod(axis: number): Tensor {
+    return scan.cumprod(this, axis);
+  }
+  /** log Σⱼ≤ᵢ exp(xⱼ) along `axis`, stably; see {@link logCumSumExp}. */
+  logCumSumExp(axis: number): Tensor {
+    return scan.logCumSumExp(this, axis);
+  }
+  /** The running maximum along `axis` and its indices, `[values, indices]`; see {@link cummax}. */
+  cummax(axis: number): [Tensor, Tensor] {
+    return scan.cummax(this, axis);
+  }
+  /** The running minimum along `axis` and its indices, `[values, indices]`; see {@link cummin}. */
+  cummin(axis: number): [Tensor, Tensor] {
+    return scan.cummin(this, axis);
+  }
+  /** The sorted values along `axis` and their indices, `[values, indices]`; see {@link sort}. */
+  sort(axis?: number, options?: SortOptions): [Tensor, Tensor] {
+    return sorting.sort(this, axis, options);
+  }
+  /** The indices that sort this tensor along `axis`; see {@link argsort}. */
+  argsort(axis?: number, options?: SortOptions): Tensor {
+    return sorting.argsort(this, axis, options);
+  }
+  /** The `k` largest (or smallest) values along `axis` and their indices; see {@link topk}. */
+  topk(k: number, axis?: number, options?: TopkOptions): [Tensor, Tensor] {
+    return sorting.topk(this, k, axis, options);
   }
 
   // Imperative autodiff (PyTorch style).

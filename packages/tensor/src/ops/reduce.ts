@@ -3,18 +3,48 @@
 import { bind } from '../core/trace.js';
 import { fromArray, type Tensor } from '../core/tensor.js';
 import { allocate } from '../dtype.js';
-import { ShapeError, formatShape } from '../errors.js';
+import { AxisError, ShapeError, formatShape } from '../errors.js';
 import { maxPrim, sumPrim } from '../prims/reduce.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import { expectTensor } from './operand.js';
-import { expectBoolean } from '../arguments.js';
+import { describe, expectBoolean } from '../arguments.js';
 import { stopGradient } from './layout.js';
 
 /** An axis, a list of axes (negative counts from the end), or undefined for all axes. */
 export type Axes = number | readonly number[] | undefined;
 
-function axesOf(op: string, x: Tensor, axis: Axes, keepdims: boolean): number[] {
-  const axes = normalizeAxes(op, axis, expectTensor(op, 'x', x).ndim);
+/**
+ * The sorted axes a reduction of `x` runs over, with PyTorch's convention for 0-d tensors:
+ * axis 0 or −1 (or a list of one of them) names "its one element", i.e. no axis at all.
+ */
+export function reductionAxes(op: string, x: Tensor, axis: Axes): number[] {
+  const ndim = expectTensor(op, 'x', x).ndim;
+  if (ndim > 0) return normalizeAxes(op, axis, ndim);
+  if (typeof axis === 'number') scalarAxis(op, axis);
+  else if (Array.isArray(axis) && axis.length > 1)
+    throw new AxisError(`${op}: ${axis.length} axes given for a 0-d tensor (expected at most one, 0 or -1)`);
+  else if (Array.isArray(axis) && axis.length === 1 && 0 in axis) scalarAxis(op, axis[0]);
+  else normalizeAxes(op, axis, 1);
+  return [];
+}
+
+/** One axis of `x` (negative counts from the end); for a 0-d tensor 0 or −1, returned as −1. */
+export function reductionAxis(op: string, x: Tensor, axis: unknown): number {
+  const ndim = expectTensor(op, 'x', x).ndim;
+  if (ndim > 0) return normalizeAxis(op, axis, ndim);
+  scalarAxis(op, axis);
+  return -1;
+}
+
+function scalarAxis(op: string, axis: unknown): void {
+  if (axis !== 0 && axis !== -1) {
+    throw new AxisError(`${op}: axis ${describe(axis)} is out of range for a 0-d tensor (expected 0 or -1, its one element)`);
+  }
+}
+
+/** The axes of a reduction and its checked `keepdims` flag. */
+export function axesOf(op: string, x: Tensor, axis: Axes, keepdims: boolean): number[] {
+  const axes = reductionAxes(op, x, axis);
   expectBoolean(op, 'keepdims', keepdims, false);
   return axes;
 }
@@ -29,16 +59,20 @@ export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   return bind(sumPrim, [x], { axes: axesOf('sum', x, axis, keepdims), keepdims });
 }
 
-/** Mean over `axis` (all axes when omitted). */
+/** Mean over `axis` (all axes when omitted); over an empty axis it is NaN (0/0), as in PyTorch. */
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('mean', x, axis, keepdims);
-  let count = 1;
-  for (const a of axes) count *= x.shape[a]!;
-  if (count === 0) throw new ShapeError(`mean: cannot average over an empty axis of ${formatShape(x.shape)}`);
-  return bind(sumPrim, [x], { axes, keepdims }).div(count);
+  return bind(sumPrim, [x], { axes, keepdims }).div(countOver(x, axes));
 }
 
-function checkNonEmpty(op: string, x: Tensor, axes: readonly number[]): void {
+/** The number of elements of `x` a reduction over `axes` combines into each output. */
+export function countOver(x: Tensor, axes: readonly number[]): number {
+  let count = 1;
+  for (const a of axes) count *= x.shape[a]!;
+  return count;
+}
+
+export function checkNonEmpty(op: string, x: Tensor, axes: readonly number[]): void {
   for (const a of axes) {
     if (x.shape[a] === 0) throw new ShapeError(`${op}: cannot reduce the empty axis ${a} of ${formatShape(x.shape)}`);
   }
@@ -79,33 +113,46 @@ function logSumExpOver(axes: readonly number[], x: Tensor, keepdims: boolean): T
  * (or one holding +∞); the shift only keeps exp in range, and for those rows any shift gives
  * the right answer (−∞, +∞). An empty row's max is −∞ too, so it gives log 0 = −∞.
  */
-function finiteShift(m: Tensor): Tensor {
+export function finiteShift(m: Tensor): Tensor {
   return m.abs().equal(Infinity).where(0, m);
 }
 
 /** x − logSumExp(x) along `axis` (default: the last); over an empty axis, an empty tensor. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const a = normalizeAxis('logSoftmax', axis, expectTensor('logSoftmax', 'x', x).ndim);
-  return x.sub(logSumExpOver([a], x, true));
+  const axes = axesOf1('logSoftmax', x, axis);
+  return x.sub(logSumExpOver(axes, x, true));
+}
+
+/** One axis as a list, empty for a 0-d tensor (whose axis 0 or −1 is its one element). */
+function axesOf1(op: string, x: Tensor, axis: unknown): number[] {
+  const a = reductionAxis(op, x, axis);
+  return x.ndim === 0 ? [] : [a];
 }
 
 /** exp(x) / Σ exp(x) along `axis` (default: the last), stable for logits of any size. */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  const a = normalizeAxis('softmax', axis, expectTensor('softmax', 'x', x).ndim);
-  const m = stopGradient(bind(maxPrim, [x], { axes: [a], keepdims: true }));
+  const axes = axesOf1('softmax', x, axis);
+  const m = stopGradient(bind(maxPrim, [x], { axes, keepdims: true }));
   const e = x.sub(m).exp();
-  return e.div(e.sum(a, true));
+  return e.div(bind(sumPrim, [e], { axes, keepdims: true }));
 }
 
 /**
  * Index of the (first) maximum along `axis`, as a tensor of the input's dtype; not
- * differentiable. Where the axis holds a NaN, the index of the first NaN (as NumPy).
+ * differentiable. Where the axis holds a NaN, the index of the first NaN (as NumPy). A 0-d
+ * tensor's axis 0 or −1 is its one element: the index is 0.
  */
 export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
-  const a = normalizeAxis('argmax', axis, expectTensor('argmax', 'x', x).ndim);
-  expectBoolean('argmax', 'keepdims', keepdims, false);
-  checkNonEmpty('argmax', x, [a]);
-  const v = stopGradient(x);
+  return argmaxAs('argmax', x, axis, keepdims, false);
+}
+
+/** argmax for `op` (errors name it), of −x when `negate` (argmin: −NaN is NaN, so NaN still wins). */
+export function argmaxAs(op: string, x: Tensor, axis: unknown, keepdims: boolean, negate: boolean): Tensor {
+  const a = reductionAxis(op, x, axis);
+  expectBoolean(op, 'keepdims', keepdims, false);
+  if (x.ndim === 0) return fromArray(allocate(x.dtype, 1), [], x.dtype);
+  checkNonEmpty(op, x, [a]);
+  const v = negate ? stopGradient(x).neg() : stopGradient(x);
   // NOTE: the max of a row with a NaN is NaN, which equals nothing; NaN entries are then the
   // candidates (v ≠ v only for NaN), and a row without NaN has none of them.
   const isMax = v.equal(bind(maxPrim, [v], { axes: [a], keepdims: true })).maximum(v.notEqual(v));
@@ -114,7 +161,8 @@ export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
   return isMax.where(positions, Infinity).min(a, keepdims);
 }
 
-function arangeLike(x: Tensor, n: number): Tensor {
+/** 0, 1, …, n − 1 in the dtype of `x` (a constant). */
+export function arangeLike(x: Tensor, n: number): Tensor {
   const data = allocate(x.dtype, n);
   for (let i = 0; i < n; i++) data[i] = i;
   return fromArray(data, [n], x.dtype);

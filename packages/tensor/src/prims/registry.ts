@@ -8,6 +8,8 @@ import * as math from './math.js';
 import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
 import { takePrim, untakePrim } from './take.js';
+import { cumsumPrim } from './scan.js';
+import { argsortPrim, permuteAlongPrim } from './sort.js';
 
 /** What every entry has, whatever its params: a name and a shape rule. */
 interface Registered {
@@ -78,6 +80,9 @@ export const PRIMITIVES = {
   erfinv: math.erfinvPrim,
   copysign: math.copysignPrim,
   hypot: math.hypotPrim,
+  cumsum: cumsumPrim,
+  argsort: argsortPrim,
+  permuteAlong: permuteAlongPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */

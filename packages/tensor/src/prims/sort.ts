@@ -1,0 +1,47 @@
+// Sorting as two primitives: argsort (the permutation that sorts each line; a constant to
+// autodiff) and permuteAlong (elements moved along an axis by such a permutation). permuteAlong
+// is linear in x: its JVP is itself and its VJP moves the cotangent back by the inverse
+// permutation, which is argsort of the permutation.
+import { allocate } from '../dtype.js';
+import { argsortKernel, takeAlongKernel } from '../backend/js.js';
+import { bind } from '../core/trace.js';
+import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
+import { contiguousData, fromArray } from '../core/tensor.js';
+import { shapeSize } from '../shape.js';
+
+export interface ArgsortParams {
+  readonly axis: number;
+  readonly descending: boolean;
+}
+
+export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<ArgsortParams>({
+  name: 'argsort',
+  shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+  impl: ([x], { axis, descending }, { shape, dtype }) => {
+    const out = allocate(dtype, shapeSize(shape));
+    argsortKernel(contiguousData(x!), shape, axis, descending, out);
+    return fromArray(out, shape, dtype);
+  },
+  vjp: [null],
+  jvp: [null],
+  nonDifferentiable: true,
+});
+
+/** `out[…, j, …] = x[…, perm[…, j, …], …]` along `axis`, where each line of `perm` is a permutation. */
+export const permuteAlongPrim: ShapedPrimitive<{ readonly axis: number }> = definePrimitive<{ readonly axis: number }>({
+  name: 'permuteAlong',
+  shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+  impl: ([x, perm], { axis }, { shape, dtype }) => {
+    const out = allocate(dtype, shapeSize(shape));
+    takeAlongKernel(contiguousData(x!), x!.shape[axis]!, contiguousData(perm!), shape, axis, out);
+    return fromArray(out, shape, dtype);
+  },
+  vjp: [
+    (g, { inputs, params }) => {
+      const inverse = bind(argsortPrim, [inputs[1]!], { axis: params.axis, descending: false });
+      return bind(permuteAlongPrim, [g, inverse], params);
+    },
+    null,
+  ],
+  jvp: [(dx, { inputs, params }) => bind(permuteAlongPrim, [dx, inputs[1]!], params), null],
+});
