@@ -56,6 +56,29 @@ describe('the built @jacobi/tensor', () => {
     `);
     expect(JSON.parse(out)).toEqual([0, 0, true, 'wasm']);
   });
+  it('loads with any of its modules first (the Tensor class and the ops import each other)', () => {
+    // NOTE: an import cycle is safe only while no module uses another's bindings as it loads;
+    // loading each module first, in a fresh process, finds the one that does.
+    const out = runNode(`
+      import { readdirSync } from 'node:fs';
+      import { join } from 'node:path';
+      const dist = 'packages/tensor/dist';
+      const modules = readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.js'));
+      const { execFileSync } = await import('node:child_process');
+      const failures = [];
+      for (const f of modules) {
+        try {
+          execFileSync(process.execPath, ['--input-type=module', '-e', 'await import(' + JSON.stringify('./' + join(dist, String(f))) + ')'], { stdio: 'pipe' });
+        } catch (e) {
+          failures.push(f + ': ' + String(e.stderr).split('\\n').find((l) => l.includes('Error')));
+        }
+      }
+      console.log(JSON.stringify({ count: modules.length, failures }));
+    `);
+    const { count, failures } = JSON.parse(out) as { count: number; failures: string[] };
+    expect(count).toBeGreaterThan(40);
+    expect(failures).toEqual([]);
+  });
   it('ships type declarations', async () => {
     const { existsSync } = await import('node:fs');
     expect(existsSync(`${root}packages/tensor/dist/index.d.ts`)).toBe(true);

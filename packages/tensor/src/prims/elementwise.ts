@@ -4,11 +4,16 @@
 import { allocate } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type AbstractValue, type RuleContext, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
+import { definePrimitive, type AbstractValue, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 
 /** Elementwise primitives keep their (already broadcast and cast) first operand's shape and dtype. */
-const sameAsFirst: ShapeRule<undefined> = ([x]) => ({ shape: x!.shape, dtype: x!.dtype });
+// NOTE: a function declaration, not a const: prims/math.ts builds its primitives with the
+// helpers below while this module may still be loading (the Tensor class and the ops import
+// each other), and only declarations are initialised that early.
+function sameAsFirst([x]: readonly AbstractValue[]): AbstractValue {
+  return { shape: x!.shape, dtype: x!.dtype };
+}
 
 function unaryImpl(kernel: UnaryKernel) {
   return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
