@@ -218,6 +218,16 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   ),
   copysign: binary('copysign'),
   hypot: binary('hypot'),
+  remainder: binary('remainder'),
+  fmod: binary('fmod'),
+  floorDivide: binary('floorDivide'),
+  isnan: unary('isnan'),
+  isinf: unary('isinf'),
+  isfinite: unary('isfinite'),
+  logicalAnd: binary('logicalAnd'),
+  logicalOr: binary('logicalOr'),
+  logicalXor: binary('logicalXor'),
+  logicalNot: unary('logicalNot'),
   matmul: direct(
     'matmul',
     () => [x(), x().T],
@@ -363,6 +373,18 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   normal: direct('normal', () => [[2, 3], 1, 2, { dtype: 'float32', requiresGrad: true, rng: J.rng(1) }]),
   bernoulli: direct('bernoulli', () => [tensor([0, 0.5, 1]), { rng: J.rng(1) }]),
   randint: direct('randint', () => [-2, 5, [2, 3], { dtype: 'float64', requiresGrad: false, rng: J.rng(1) }]),
+  multinomial: direct(
+    'multinomial',
+    () => [tensor([0.2, 0, 0.8]), 2, { replacement: false, rng: J.rng(1) }],
+    () => [
+      tensor([
+        [1, 2],
+        [3, 0],
+      ]),
+      3,
+      { replacement: true },
+    ],
+  ),
 
   sum: reduction('sum'),
   mean: reduction('mean'),

@@ -88,8 +88,12 @@ export {
   lerp,
   copysign,
   hypot,
+  remainder,
+  fmod,
+  floorDivide,
 } from './ops/math.js';
 export type { GeluOptions } from './ops/math.js';
+export { isnan, isinf, isfinite, logicalAnd, logicalOr, logicalXor, logicalNot } from './ops/predicates.js';
 export { matmul } from './ops/matmul.js';
 export {
   reshape,
@@ -130,7 +134,8 @@ export type { PadMode, PadOptions, MeshgridOptions } from './ops/shape-ops.js';
 export { einsum } from './ops/einsum.js';
 export { linspace, logspace } from './ranges.js';
 export type { LinspaceOptions, LogspaceOptions } from './ranges.js';
-export { uniform, normal, bernoulli, randint } from './random-creation.js';
+export { uniform, normal, bernoulli, randint, multinomial } from './random-creation.js';
+export type { MultinomialOptions } from './random-creation.js';
 export { sum, mean, max, min, logSumExp, softmax, logSoftmax, argmax } from './ops/reduce.js';
 export type { Axes } from './ops/reduce.js';
 export { prod, variance, std, norm, argmin, any, all } from './ops/statistics.js';

@@ -1,8 +1,9 @@
 // Random tensors beyond rand and randn: uniform on [low, high), normal with a mean and a standard
-// deviation, Bernoulli draws from a tensor of probabilities, and integers (as floats).
+// deviation, Bernoulli draws from a tensor of probabilities, integers (as floats), and
+// multinomial draws of categories.
 import type { Tensor } from './core/tensor.js';
 import { ArgumentError } from './errors.js';
-import { describe, expectNumber, expectOptions } from './arguments.js';
+import { describe, expectBoolean, expectInteger, expectNumber, expectOptions } from './arguments.js';
 import { random, type RandomOptions } from './creation.js';
 import { expectTensor } from './ops/operand.js';
 
@@ -64,4 +65,70 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   if (!(low < high)) throw new ArgumentError(`randint: low ${low} must be below high ${high}`);
   if (high - low > Number.MAX_SAFE_INTEGER) throw new ArgumentError(`randint: the range [${low}, ${high}) is wider than 2^53 − 1`);
   return random('randint', shape, opts, (r) => low + r.int(high - low));
+}
+
+/** Options of `multinomial`. */
+export interface MultinomialOptions {
+  /** Draw with replacement (default false: each category at most once per row). */
+  replacement?: boolean;
+  /** The generator to draw from (`rng(seed)`); a fixed-seed default is used without it. */
+  rng?: RandomOptions['rng'];
+}
+
+/**
+ * PyTorch's `multinomial`: `n` category indices drawn from the non-negative weights `probs`
+ * (1-D, or 2-D with one distribution per row; weights need not sum to 1), giving shape `[n]` or
+ * `[rows, n]`. Without replacement each category is drawn at most once, so `n` may not exceed
+ * the count of non-zero weights. Indices are stored as floats for now; not differentiable.
+ *
+ * @example
+ * multinomial(tensor([0.1, 0, 0.9]), 2, { rng: rng(0) }) // [2, 0] or [0, 2]
+ */
+export function multinomial(probs: Tensor, n: number, opts?: MultinomialOptions): Tensor {
+  expectTensor('multinomial', 'probs', probs);
+  if (probs.ndim !== 1 && probs.ndim !== 2) {
+    throw new ArgumentError(`multinomial: probs must be 1-D or 2-D, got shape [${probs.shape.join(',')}]`);
+  }
+  const o = expectOptions('multinomial', opts);
+  const replacement = o.replacement === undefined ? false : expectBoolean('multinomial', 'opts.replacement', o.replacement);
+  const categories = probs.shape[probs.ndim - 1]!;
+  const rows = probs.ndim === 2 ? probs.shape[0]! : 1;
+  const count = expectInteger('multinomial', 'n', n, 0, replacement ? 2 ** 31 - 1 : categories);
+  const weights = probs.data();
+  for (let r = 0; r < rows; r++) {
+    let total = 0;
+    let positive = 0;
+    for (let c = 0; c < categories; c++) {
+      const w = weights[r * categories + c]!;
+      if (!(w >= 0 && w < Infinity)) throw new ArgumentError(`multinomial: weight ${w} at row ${r}, category ${c} is not finite and ≥ 0`);
+      total += w;
+      if (w > 0) positive++;
+    }
+    if (total === 0 && count > 0) throw new ArgumentError(`multinomial: row ${r} has no positive weight`);
+    if (!replacement && count > positive) {
+      throw new ArgumentError(
+        `multinomial: cannot draw ${count} distinct categories from row ${r}, which has ${positive} positive weights`,
+      );
+    }
+  }
+  const left = Float64Array.from(weights);
+  const sums = Array.from({ length: rows }, (_, r) => left.subarray(r * categories, (r + 1) * categories).reduce((a, b) => a + b, 0));
+  let k = 0;
+  // Draw k-th sample of row ⌊k/n⌋: walk the cumulative weights to u·total; without replacement
+  // the drawn category's weight is then removed.
+  return random('multinomial', probs.ndim === 2 ? [rows, count] : [count], { dtype: probs.dtype, rng: o.rng }, (g) => {
+    const r = Math.floor(k++ / count);
+    const row = left.subarray(r * categories, (r + 1) * categories);
+    const target = g.uniform() * sums[r]!;
+    let c = 0;
+    let acc = row[0]!;
+    while (acc <= target && c < categories - 1) acc += row[++c]!;
+    // NOTE: rounding can leave the walk on a zero weight at the end; step back to a positive one.
+    while (row[c] === 0 && c > 0) c--;
+    if (!replacement) {
+      sums[r]! -= row[c]!;
+      row[c] = 0;
+    }
+    return c;
+  });
 }

@@ -330,6 +330,10 @@ export const compositeRows: readonly OpSpec[] = [
   unary('logSumExp', (x) => (x.ndim > 0 ? J.logSumExp(x, -1) : J.logSumExp(x.reshape([1]))), 'any'),
   unary('softmax', (x) => (x.ndim > 0 ? J.softmax(x, -1).mul(x) : J.softmax(x.reshape([1]))), 'any'),
   unary('logSoftmax', (x) => (x.ndim > 0 ? J.logSoftmax(x, 0) : J.logSoftmax(x.reshape([1]))), 'any'),
+  // x/y kept off the integers (where remainder and fmod jump): y in [0.2, 3] and x shifted off the grid.
+  binary('remainder', (x, y) => J.remainder(x.add(0.0005), y.mul(0.5)), 'any', 'positive', false),
+  binary('fmod', (x, y) => J.fmod(x.add(0.0005), y.mul(-0.5)), 'any', 'positive', false),
+  binary('floorDivide', (x, y) => J.floorDivide(x.add(0.0005), y).mul(x), 'any', 'positive', false),
   // Elementwise math (ops/math.ts). Kinked ops get inputs away from their kinks.
   binary('atan2 (every quadrant, off the branch cut)', J.atan2, 'awayFromZero', 'any'),
   offGrid('frac', J.frac),

@@ -19,6 +19,7 @@ import * as layout from '../ops/layout.js';
 import * as indexing from '../ops/indexing.js';
 import type { Indices } from '../ops/indexing.js';
 import * as math from '../ops/math.js';
+import * as predicates from '../ops/predicates.js';
 import * as reduce from '../ops/reduce.js';
 import * as scan from '../ops/scan.js';
 import * as sorting from '../ops/sort.js';
@@ -388,6 +389,46 @@ export class Tensor {
   /** √(x² + y²) without overflow; see {@link hypot}. */
   hypot(y: TensorLike): Tensor {
     return math.hypot(this, y);
+  }
+  /** x − y·floor(x/y), the remainder with the sign of y; see {@link remainder}. */
+  remainder(y: TensorLike): Tensor {
+    return math.remainder(this, y);
+  }
+  /** x − y·trunc(x/y), the remainder with the sign of x; see {@link fmod}. */
+  fmod(y: TensorLike): Tensor {
+    return math.fmod(this, y);
+  }
+  /** floor(x/y); see {@link floorDivide}. */
+  floorDivide(y: TensorLike): Tensor {
+    return math.floorDivide(this, y);
+  }
+  /** 1 where NaN, else 0; see {@link isnan}. */
+  isnan(): Tensor {
+    return predicates.isnan(this);
+  }
+  /** 1 where ±∞, else 0; see {@link isinf}. */
+  isinf(): Tensor {
+    return predicates.isinf(this);
+  }
+  /** 1 where finite, else 0; see {@link isfinite}. */
+  isfinite(): Tensor {
+    return predicates.isfinite(this);
+  }
+  /** 1 where both are non-zero, else 0; see {@link logicalAnd}. */
+  logicalAnd(y: TensorLike): Tensor {
+    return predicates.logicalAnd(this, y);
+  }
+  /** 1 where either is non-zero, else 0; see {@link logicalOr}. */
+  logicalOr(y: TensorLike): Tensor {
+    return predicates.logicalOr(this, y);
+  }
+  /** 1 where exactly one is non-zero, else 0; see {@link logicalXor}. */
+  logicalXor(y: TensorLike): Tensor {
+    return predicates.logicalXor(this, y);
+  }
+  /** 1 where zero, else 0; see {@link logicalNot}. */
+  logicalNot(): Tensor {
+    return predicates.logicalNot(this);
   }
 
   // Comparisons (1 or 0, not differentiable) and selection.

@@ -236,3 +236,24 @@ export function copysign(x: TensorLike, y: TensorLike): Tensor {
 export function hypot(x: TensorLike, y: TensorLike): Tensor {
   return bind(P.hypotPrim, binaryOperands('hypot', x, y), undefined);
 }
+
+/**
+ * x − y·floor(x/y): the remainder with the sign of y, as Python's `%` and PyTorch's
+ * `remainder`, elementwise with broadcasting. Gradients as PyTorch: 1 in x, −floor(x/y) in y.
+ */
+export function remainder(x: TensorLike, y: TensorLike): Tensor {
+  const [a, b] = binaryOperands('remainder', x, y);
+  return sub(a, mul(b, floor(div(a, b))));
+}
+
+/** x − y·trunc(x/y): the remainder with the sign of x, as C's `fmod` and PyTorch's `fmod`. */
+export function fmod(x: TensorLike, y: TensorLike): Tensor {
+  const [a, b] = binaryOperands('fmod', x, y);
+  return sub(a, mul(b, trunc(div(a, b))));
+}
+
+/** floor(x/y), elementwise with broadcasting (PyTorch's `floor_divide`); gradient 0. */
+export function floorDivide(x: TensorLike, y: TensorLike): Tensor {
+  const [a, b] = binaryOperands('floorDivide', x, y);
+  return floor(div(a, b));
+}
