@@ -148,6 +148,16 @@ export const ops: Record<string, Row> = {
     (x) => x.clamp(-0.5, 0.7),
     ([x]) => Math.min(minAbs(x!.add(0.5)), minAbs(x!.sub(0.7))),
   ),
+  // smooth elementwise math and activations (ops/math.ts)
+  atan: elementwise((x) => x.atan()),
+  sinh: elementwise((x) => x.sinh()),
+  log1p: elementwise((x) => positive(x).log1p()),
+  expm1: elementwise((x) => x.expm1()),
+  erf: elementwise((x) => x.erf()),
+  softplus: elementwise((x) => x.softplus()),
+  silu: elementwise((x) => x.silu()),
+  gelu: elementwise((x) => x.gelu()),
+  mish: elementwise((x) => x.mish()),
   // binary elementwise primitives, broadcasting
   add: binaryRow((x, y) => x.add(y)),
   sub: binaryRow((x, y) => x.sub(y)),
@@ -165,6 +175,11 @@ export const ops: Record<string, Row> = {
   where: binaryRow(
     (x, y) => x.greater(y).where(x.mul(y), x.sub(y)),
     ([x, y]) => distance(x!, y!),
+  ),
+  logAddExp: binaryRow((x, y) => x.logAddExp(y)),
+  hypot: binaryRow(
+    (x, y) => x.hypot(y),
+    ([x, y]) => Math.max(minAbs(x!), minAbs(y!)),
   ),
   // reductions
   sum: {
@@ -195,6 +210,30 @@ export const ops: Record<string, Row> = {
     plan: (x, p, q) =>
       needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
     apply: ([x], { axis, keepdims }) => x!.logSumExp(axis, keepdims),
+  },
+  prod: {
+    plan: (x, p, q) =>
+      needsRank(x, 1) ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) } : null,
+    apply: ([x], { axis, keepdims }) => x!.prod(axis, keepdims),
+  },
+  variance: {
+    plan: (x, p, q) =>
+      needsRank(x, 1) && x[axisOf(x, p)]! > 1
+        ? { params: { axis: axisOf(x, p), keepdims: q % 2 === 1 }, shape: reduced(x, [axisOf(x, p)], q % 2 === 1) }
+        : null,
+    apply: ([x], { axis, keepdims }) => x!.variance(axis, { keepdims }),
+  },
+  cumsum: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.cumsum(axis),
+  },
+  cumprod: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.cumprod(axis),
+  },
+  logCumSumExp: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.logCumSumExp(axis),
   },
   softmax: {
     plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
@@ -263,6 +302,26 @@ export const ops: Record<string, Row> = {
   index: {
     plan: (x, p) => (x.length === 0 ? null : { params: { at: p % x[0]! }, shape: x.slice(1) }),
     apply: ([x], { at }) => x!.index(at),
+  },
+  flip: {
+    plan: (x, p) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p) }, shape: x } : null),
+    apply: ([x], { axis }) => x!.flip([axis]),
+  },
+  roll: {
+    plan: (x, p, q) => (needsRank(x, 1) ? { params: { axis: axisOf(x, p), shift: (q % 5) - 2 }, shape: x } : null),
+    apply: ([x], { axis, shift }) => x!.roll(shift, axis),
+  },
+  // take with repeated and negative positions: the gradient scatter-adds
+  take: {
+    plan: (x, p, q) => {
+      if (x.length === 0) return null;
+      const axis = axisOf(x, p);
+      const n = x[axis]!;
+      const positions = [q % n, -1 - (p % n), q % n];
+      const shape = x.map((d, i) => (i === axis ? positions.length : d));
+      return sizeOf(shape) > MAX_SIZE ? null : { params: { axis, positions }, shape };
+    },
+    apply: ([x], { axis, positions }) => x!.take(positions, axis),
   },
   concat: {
     plan: (x, p, q) => {
