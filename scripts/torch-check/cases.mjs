@@ -1,0 +1,100 @@
+// The jacobi side of the PyTorch cross-check: each case maps a [3,4] float64 input to a tensor;
+// this prints every case's value and the gradient of Σ f(x)·w (w = 0.1, 0.2, … over f(x)) as
+// JSON, for reference.py to compare with torch.
+import * as J from '@jacobi/tensor';
+
+const x = J.tensor(
+  [
+    [0.3, -1.2, 2.5, -0.7],
+    [1.1, 0.05, -2.2, 0.9],
+    [-0.4, 1.7, 0.6, -1.9],
+  ],
+  { dtype: 'float64' },
+);
+
+/** Each case is mirrored, by name, in reference.py. */
+const cases = {
+  softplus: (t) => J.softplus(t, 2, 3),
+  silu: J.silu,
+  logSigmoid: J.logSigmoid,
+  elu: (t) => J.elu(t, 1.5),
+  selu: J.selu,
+  celu: (t) => J.celu(t, 0.7),
+  hardSigmoid: J.hardSigmoid,
+  hardSwish: J.hardSwish,
+  mish: J.mish,
+  softsign: J.softsign,
+  relu6: (t) => J.relu6(t.mul(3)),
+  hardTanh: (t) => J.hardTanh(t, -0.5, 1),
+  gelu: J.gelu,
+  geluTanh: (t) => J.gelu(t, { approximate: 'tanh' }),
+  erf: J.erf,
+  erfc: J.erfc,
+  erfinv: (t) => J.erfinv(t.mul(0.3)),
+  atan: J.atan,
+  asinh: J.asinh,
+  expm1: J.expm1,
+  log1p: (t) => J.log1p(t.abs()),
+  remainder: (t) => J.remainder(t, 0.7),
+  fmod: (t) => J.fmod(t, -0.7),
+  logAddExp: (t) => J.logAddExp(t, t.flip(1)),
+  hypot: (t) => J.hypot(t, t.roll(1, 1)),
+  prod: (t) => J.prod(t, 1),
+  variance: (t) => J.variance(t, 0),
+  std: (t) => J.std(t, 1, { correction: 0 }),
+  norm3: (t) => J.norm(t, 3, 1),
+  normInf: (t) => J.norm(t, Number.POSITIVE_INFINITY),
+  cumsum: (t) => J.cumsum(t, 1),
+  cumprod: (t) => J.cumprod(t, 0),
+  logCumSumExp: (t) => J.logCumSumExp(t, 1),
+  cummax: (t) => J.cummax(t, 1)[0],
+  sortDesc: (t) => J.sort(t, 1, { descending: true })[0],
+  topk: (t) => J.topk(t, 2, 1)[0],
+  padReflect: (t) => J.pad(t, [2, 1, 1, 2], { mode: 'reflect' }),
+  padReplicate: (t) => J.pad(t, [1, 2, 2, 0], { mode: 'replicate' }),
+  padCircular: (t) => J.pad(t, [2, 1, 1, 1], { mode: 'circular' }),
+  padConst: (t) => J.pad(t, [1, 1], { value: 3 }),
+  tril: (t) => J.tril(t, 1),
+  triu: (t) => J.triu(t, -1),
+  diagonal: (t) => J.diagonal(t, 1),
+  trace: J.trace,
+  diag: (t) => J.diag(J.diag(t, 0), 1),
+  einsum: (t) => J.einsum('ij,kj->ik', t, t.mul(2)),
+  einsumDiag: (t) => J.einsum('ij,ij->j', t, t),
+  tile: (t) => J.tile(t, [2, 1]),
+  repeatInterleave: (t) => J.repeatInterleave(t, 2, 1),
+  rollBoth: (t) => J.roll(t, [1, -1], [0, 1]),
+  movedim: (t) => J.movedim(t.reshape([3, 2, 2]), 0, 2),
+  gather: (t) =>
+    J.gather(
+      t,
+      1,
+      J.tensor([
+        [3, 0],
+        [1, 1],
+        [2, 3],
+      ]),
+    ),
+  scatterAdd: (t) => J.scatterAdd(t, 0, J.tensor([[2, 0, 2, 1]]), t.index({ stop: 1 })),
+  maskedSelect: (t) => J.maskedSelect(t, t.greater(0)),
+  take: (t) =>
+    J.take(t, [
+      [0, 5],
+      [11, 5],
+    ]),
+  lerp: (t) => J.lerp(t, t.flip(0), 0.3),
+  atan2: (t) => J.atan2(t, t.roll(1, 0)),
+  copysign: (t) => J.copysign(t, t.roll(1, 1)),
+};
+
+const weights = (y) =>
+  J.arange(1, y.size + 1, 1, { dtype: 'float64' })
+    .mul(0.1)
+    .reshape(y.shape);
+const out = {};
+for (const [name, f] of Object.entries(cases)) {
+  const y = f(x);
+  const w = weights(y);
+  out[name] = { y: y.toArray(), g: J.grad((t) => f(t).mul(w).sum())(x).toArray() };
+}
+process.stdout.write(JSON.stringify(out));

@@ -1,0 +1,57 @@
+# The PyTorch side of the cross-check: the same cases as cases.mjs, by name, compared in float64
+# (values and the gradient of the weighted sum) to 1e-9 relative. Reads jacobi's JSON on stdin.
+import json, math, sys
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+X = torch.tensor([[0.3, -1.2, 2.5, -0.7], [1.1, 0.05, -2.2, 0.9], [-0.4, 1.7, 0.6, -1.9]])
+F = torch.nn.functional
+cases = {
+ 'softplus': lambda t: F.softplus(t, 2, 3), 'silu': F.silu, 'logSigmoid': F.logsigmoid, 'elu': lambda t: F.elu(t, 1.5), 'selu': F.selu,
+ 'celu': lambda t: F.celu(t, 0.7), 'hardSigmoid': F.hardsigmoid, 'hardSwish': F.hardswish, 'mish': F.mish, 'softsign': F.softsign,
+ 'relu6': lambda t: F.relu6(t*3), 'hardTanh': lambda t: F.hardtanh(t, -0.5, 1), 'gelu': F.gelu, 'geluTanh': lambda t: F.gelu(t, approximate='tanh'),
+ 'erf': torch.erf, 'erfc': torch.erfc, 'erfinv': lambda t: torch.erfinv(t*0.3), 'atan': torch.atan, 'asinh': torch.asinh, 'expm1': torch.expm1, 'log1p': lambda t: torch.log1p(t.abs()),
+ 'remainder': lambda t: torch.remainder(t, 0.7), 'fmod': lambda t: torch.fmod(t, -0.7), 'logAddExp': lambda t: torch.logaddexp(t, t.flip(1)), 'hypot': lambda t: torch.hypot(t, t.roll(1, 1)),
+ 'prod': lambda t: t.prod(1), 'variance': lambda t: t.var(0), 'std': lambda t: t.std(1, unbiased=False), 'norm3': lambda t: torch.linalg.vector_norm(t, 3, dim=1), 'normInf': lambda t: torch.linalg.vector_norm(t, math.inf),
+ 'cumsum': lambda t: t.cumsum(1), 'cumprod': lambda t: t.cumprod(0), 'logCumSumExp': lambda t: t.logcumsumexp(1), 'cummax': lambda t: t.cummax(1)[0],
+ 'sortDesc': lambda t: t.sort(1, descending=True)[0], 'topk': lambda t: t.topk(2, 1)[0],
+ 'padReflect': lambda t: F.pad(t[None], [2, 1, 1, 2], mode='reflect')[0], 'padReplicate': lambda t: F.pad(t[None], [1, 2, 2, 0], mode='replicate')[0], 'padCircular': lambda t: F.pad(t[None, None], [2, 1, 1, 1], mode='circular')[0, 0], 'padConst': lambda t: F.pad(t, [1, 1], value=3.0),
+ 'tril': lambda t: t.tril(1), 'triu': lambda t: t.triu(-1), 'diagonal': lambda t: t.diagonal(1), 'trace': torch.trace, 'diag': lambda t: torch.diag(torch.diag(t, 0), 1),
+ 'einsum': lambda t: torch.einsum('ij,kj->ik', t, t*2), 'einsumDiag': lambda t: torch.einsum('ij,ij->j', t, t),
+ 'tile': lambda t: t.tile((2, 1)), 'repeatInterleave': lambda t: t.repeat_interleave(2, 1), 'rollBoth': lambda t: t.roll((1, -1), (0, 1)), 'movedim': lambda t: t.reshape(3, 2, 2).movedim(0, 2),
+ 'gather': lambda t: t.gather(1, torch.tensor([[3, 0], [1, 1], [2, 3]])), 'scatterAdd': lambda t: t.scatter_add(0, torch.tensor([[2, 0, 2, 1]]), t[:1]),
+ 'maskedSelect': lambda t: t.masked_select(t > 0), 'take': lambda t: torch.take(t, torch.tensor([[0, 5], [11, 5]])),
+ 'lerp': lambda t: torch.lerp(t, t.flip(0), 0.3), 'atan2': lambda t: torch.atan2(t, t.roll(1, 0)), 'copysign': lambda t: torch.copysign(t, t.roll(1, 1)),
+}
+J = json.load(sys.stdin)
+
+# NOTE: torch 1.13 computes celu's and hardsigmoid's gradients with float32 constants (1/6 as
+# 0.16666667163…), about 1e-8 off the exact value, which jacobi gives: those compare at 1e-7.
+GRAD_RTOL = {'celu': 1e-7, 'hardSigmoid': 1e-7}
+
+
+def flat(v):
+    return [z for e in v for z in flat(e)] if isinstance(v, list) else [v]
+
+
+def close(a, b, rtol):
+    return len(a) == len(b) and all(
+        (math.isnan(p) and math.isnan(q)) or abs(p - q) <= rtol * max(1.0, abs(q)) for p, q in zip(a, b)
+    )
+
+
+failures = []
+for name, f in cases.items():
+    t = X.clone().requires_grad_(True)
+    y = f(t)
+    w = (torch.arange(y.numel()).reshape(y.shape) + 1) * 0.1
+    (y * w).sum().backward()
+    if not close(flat(J[name]['y']), flat(y.detach().tolist()), 1e-9):
+        failures.append(f"{name}: values {flat(J[name]['y'])[:6]} vs torch {flat(y.detach().tolist())[:6]}")
+    elif not close(flat(J[name]['g']), flat(t.grad.tolist()), GRAD_RTOL.get(name, 1e-9)):
+        failures.append(f"{name}: gradient {flat(J[name]['g'])[:6]} vs torch {flat(t.grad.tolist())[:6]}")
+print(f'{len(cases)} cases against torch {torch.__version__}: {len(cases) - len(failures)} agree, {len(failures)} differ')
+for line in failures:
+    print('  ' + line)
+sys.exit(1 if failures else 0)
