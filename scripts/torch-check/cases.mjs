@@ -77,6 +77,10 @@ const cases = {
     ),
   scatterAdd: (t) => J.scatterAdd(t, 0, J.tensor([[2, 0, 2, 1]]), t.index({ stop: 1 })),
   maskedSelect: (t) => J.maskedSelect(t, t.greater(0)),
+  indexPairs: (t) => t.index([0, 2, 2], [3, 1, 3]),
+  indexApart: (t) => t.reshape([3, 2, 2]).index([0, 2], null, [1, 0]),
+  indexBroadcast: (t) => t.reshape([3, 2, 2]).index(null, [1, 0], [[1], [0]]),
+  indexWithInteger: (t) => t.reshape([3, 2, 2]).index([2, 0], 1, [1, 1]),
   take: (t) =>
     J.take(t, [
       [0, 5],

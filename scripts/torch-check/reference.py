@@ -21,6 +21,10 @@ cases = {
  'einsum': lambda t: torch.einsum('ij,kj->ik', t, t*2), 'einsumDiag': lambda t: torch.einsum('ij,ij->j', t, t),
  'tile': lambda t: t.tile((2, 1)), 'repeatInterleave': lambda t: t.repeat_interleave(2, 1), 'rollBoth': lambda t: t.roll((1, -1), (0, 1)), 'movedim': lambda t: t.reshape(3, 2, 2).movedim(0, 2),
  'gather': lambda t: t.gather(1, torch.tensor([[3, 0], [1, 1], [2, 3]])), 'scatterAdd': lambda t: t.scatter_add(0, torch.tensor([[2, 0, 2, 1]]), t[:1]),
+ 'indexPairs': lambda t: t[[0, 2, 2], [3, 1, 3]],
+ 'indexApart': lambda t: t.reshape(3, 2, 2)[[0, 2], :, [1, 0]],
+ 'indexBroadcast': lambda t: t.reshape(3, 2, 2)[:, [1, 0], [[1], [0]]],
+ 'indexWithInteger': lambda t: t.reshape(3, 2, 2)[[2, 0], 1, [1, 1]],
  'maskedSelect': lambda t: t.masked_select(t > 0), 'take': lambda t: torch.take(t, torch.tensor([[0, 5], [11, 5]])),
  'lerp': lambda t: torch.lerp(t, t.flip(0), 0.3), 'atan2': lambda t: torch.atan2(t, t.roll(1, 0)), 'copysign': lambda t: torch.copysign(t, t.roll(1, 1)),
 }

@@ -103,9 +103,32 @@ describe('index with an integer array', () => {
     ]);
     expect(() => x.index({ start: 0.5 })).toThrow(/^index: start 0.5 of the range for axis 0 is not an integer/);
   });
-  it('allows one integer array per call', () => {
-    expect(() => cube.index([0], [1])).toThrow(/^index: at most one integer-array index is supported, got arrays for axes 0, 1/);
+  it('several integer arrays broadcast together; adjacent ones keep their place, others go first (PyTorch)', () => {
+    // cube[[0, 1], [2, 0]]: pairs (0, 2) and (1, 0), each a row of 4.
+    expect(cube.index([0, 1], [2, 0]).toArray()).toEqual([
+      [8, 9, 10, 11],
+      [12, 13, 14, 15],
+    ]);
+    expect(cube.index(null, [2, 0], [3, 1]).toArray()).toEqual([
+      [11, 1],
+      [23, 13],
+    ]);
+    // Not adjacent: the broadcast [2] dimension comes first, then the sliced axis.
+    expect(cube.index([1, 0], null, [0, 3]).toArray()).toEqual([
+      [12, 16, 20],
+      [3, 7, 11],
+    ]);
+    // Broadcast [[0], [1]] with [0, 2]; the integer 1 is basic, so the arrays stay adjacent.
+    expect(cube.index([[0], [1]], 1, [0, 2]).toArray()).toEqual([
+      [4, 6],
+      [16, 18],
+    ]);
+    expect(J.grad((t) => t.index([0, 0, 1], [1, 1, 0]).sum())(J.zeros([2, 2])).toArray()).toEqual([
+      [0, 2],
+      [1, 0],
+    ]);
     expect(() => cube.index([0, 5])).toThrow(/^index: index 5 \(entry 1\) is out of range for axis 0 of size 2/);
+    expect(() => cube.index([0, 1], [0, 1, 2])).toThrow(/^index: /);
   });
 });
 

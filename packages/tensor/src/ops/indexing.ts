@@ -251,3 +251,52 @@ export function nonzero(x: Tensor): Tensor {
   });
   return fromArray(out, [positions.length, x.ndim], x.dtype);
 }
+
+/** Positions laid out in `shape`, repeated over the broadcast `target` shape (NumPy broadcasting). */
+function broadcastPositions(flat: Int32Array, shape: readonly number[], target: readonly number[]): Int32Array {
+  const lead = target.length - shape.length;
+  const strides = contiguousStrides(shape);
+  const out = new Int32Array(shapeSize(target));
+  const p = new Array<number>(target.length).fill(0);
+  for (let k = 0; k < out.length; k++) {
+    let source = 0;
+    for (let d = lead; d < target.length; d++) if (shape[d - lead] !== 1) source += p[d]! * strides[d - lead]!;
+    out[k] = flat[source]!;
+    for (let d = target.length - 1; d >= 0; d--) {
+      if (++p[d]! < target[d]!) break;
+      p[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Integer-array indexing of several axes of `x` at once (PyTorch's and NumPy's rules): the index
+ * arrays broadcast together to a shape B, and entry b of the result reads x at the positions
+ * the arrays give at b. B takes the place of the indexed axes when they are adjacent, and comes
+ * first otherwise. `axes` are axes of `x`; `specs` their index arrays.
+ */
+export function multiTake(op: string, x: Tensor, axes: readonly number[], specs: readonly unknown[]): Tensor {
+  const read = axes.map((a, i) => readIndices(op, specs[i], x.shape[a]!, a));
+  const target = read.reduce<number[]>((shape, r) => broadcastShapes(op, shape, r.shape), []);
+  const sizes = axes.map((a) => x.shape[a]!);
+  const strides = contiguousStrides(sizes);
+  const combined = new Int32Array(shapeSize(target));
+  read.forEach((r, i) => {
+    const positions = broadcastPositions(r.flat, r.shape, target);
+    for (let k = 0; k < combined.length; k++) combined[k]! += positions[k]! * strides[i]!;
+  });
+  if (sizes.some((n) => n === 0) && combined.length > 0)
+    throw new ArgumentError(`${op}: cannot take from an axis of size 0 in ${formatShape(x.shape)}`);
+  const rest = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const front = x.transpose([...axes, ...rest]).reshape([shapeSize(sizes), ...rest.map((d) => x.shape[d]!)]);
+  const taken = bind(takePrim, [front], { axis: 0, indices: combined, indicesShape: target });
+  const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+  if (!adjacent || axes[0] === 0) return taken;
+  // Move B's dimensions back to where the indexed axes were.
+  const b = target.length;
+  const before = axes[0]!;
+  const perm = [...Array.from({ length: before }, (_, i) => b + i), ...Array.from({ length: b }, (_, i) => i)];
+  for (let d = b + before; d < taken.ndim; d++) perm.push(d);
+  return taken.transpose(perm);
+}

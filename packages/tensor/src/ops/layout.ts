@@ -8,7 +8,7 @@ import { broadcastPrim, concatPrim, reshapePrim, slicePrim, transposePrim } from
 import { canBroadcastTo, checkShape, inferReshape, normalizeAxes, normalizeAxis, normalizePermutation, shapesEqual } from '../shape.js';
 import { castTo, checkDType, expectTensor, expectTensorList } from './operand.js';
 import { describe } from '../arguments.js';
-import { type Indices, takeAs } from './indexing.js';
+import { type Indices, multiTake, takeAs } from './indexing.js';
 
 /**
  * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
@@ -113,8 +113,8 @@ export interface SliceSpec {
  * One entry per leading axis: a number picks one position (and drops the axis), `null` or
  * `':'` keeps the whole axis, a string `'start:stop:step'` of decimal integers or a
  * `{ start, stop, step }` object takes a range, and an array of integers (or a tensor of
- * integer values) picks those positions in that order (NumPy's integer-array indexing; at most
- * one such entry per call). An array is never read as a range.
+ * integer values) picks those positions in that order (integer-array indexing: several arrays
+ * broadcast together, as in PyTorch). An array is never read as a range.
  */
 export type IndexSpec = number | null | string | SliceSpec | Indices;
 
@@ -138,15 +138,19 @@ function indexAs(op: string, x: Tensor, specs: readonly IndexSpec[]): Tensor {
     throw new AxisError(`${op}: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
   }
   const arrays = specs.flatMap((spec, d) => (Array.isArray(spec) || spec instanceof Tensor ? [d] : []));
-  if (arrays.length > 1) {
-    throw new ArgumentError(`${op}: at most one integer-array index is supported, got arrays for axes ${arrays.join(', ')}`);
-  }
-  if (arrays.length === 1) {
-    // Basic indexing of every other axis first; the array axis then sits after the kept axes before it.
-    const d = arrays[0]!;
-    const basic = specs.map((spec, i) => (i === d ? null : spec));
-    const position = specs.slice(0, d).filter((spec) => typeof spec !== 'number').length;
-    return takeAs(op, indexAs(op, x, basic), specs[d], position);
+  if (arrays.length > 0) {
+    // Basic indexing of every other axis first (integers drop their axes, as in PyTorch); each
+    // array axis then sits after the kept axes before it.
+    const basic = specs.map((spec, i) => (arrays.includes(i) ? null : spec));
+    const positions = arrays.map((d) => specs.slice(0, d).filter((spec) => typeof spec !== 'number').length);
+    const view = indexAs(op, x, basic);
+    if (arrays.length === 1) return takeAs(op, view, specs[arrays[0]!], positions[0]!);
+    return multiTake(
+      op,
+      view,
+      positions,
+      arrays.map((d) => specs[d]),
+    );
   }
   const starts: number[] = [];
   const steps: number[] = [];
