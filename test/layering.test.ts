@@ -70,6 +70,10 @@ describe('layering of @jacobi/tensor', () => {
   it('prims/ never imports ops/ or autodiff/ (rules use Tensor methods)', () => {
     expect(violations(tensorEdges, inFolder('prims'), (p) => inFolder('ops')(p) || inFolder('autodiff')(p))).toEqual([]);
   });
+  it('prims/ reach the kernels only through the active backend (registry.ts; backend.ts for types)', () => {
+    const allowed = ['backend/registry.ts', 'backend/backend.ts'];
+    expect(violations(tensorEdges, inFolder('prims'), (p) => inFolder('backend')(p) && !allowed.includes(p))).toEqual([]);
+  });
   it('ops/ and autodiff/ never reach the kernels (backend/)', () => {
     expect(violations(tensorEdges, (p) => inFolder('ops')(p) || inFolder('autodiff')(p), inFolder('backend'))).toEqual([]);
   });

@@ -223,3 +223,8 @@ export function matmulBatchShape(a: Shape, b: Shape, shownA: Shape = a, shownB: 
     throw new ShapeError(`matmul: cannot broadcast the batch dimensions of ${formatShape(shownA)} and ${formatShape(shownB)}`);
   }
 }
+
+/** A shape seen as [outer, shape[axis], inner] around one axis (the sizes before, at and after it). */
+export function aroundAxis(shape: Shape, axis: number): [number, number, number] {
+  return [shapeSize(shape.slice(0, axis)), shape[axis]!, shapeSize(shape.slice(axis + 1))];
+}

@@ -108,9 +108,24 @@ export interface Backend {
    * `out[o, indices[j], i] += g[o, j, i]`; repeated indices accumulate.
    */
   scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
+  /**
+   * The running sum of each line of contiguous `x` (of `shape`) along `axis` into `out`, from the
+   * first element, or from the last when `reverse`.
+   */
+  cumsum(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void;
+  /**
+   * The positions that sort each line of contiguous `x` along `axis` (stably; NaN as the largest),
+   * written as numbers into `out` of `x`'s shape.
+   */
+  argsort(x: TypedArray, shape: readonly number[], axis: number, descending: boolean, out: TypedArray): void;
+  /**
+   * `out[o, j, i] = x[o, indices[o, j, i], i]` along `axis`: `indices` and `out` contiguous of
+   * `shape`, `x` contiguous of that shape but `size` along `axis`; every index in range.
+   */
+  takeAlong(x: TypedArray, size: number, indices: TypedArray, shape: readonly number[], axis: number, out: TypedArray): void;
 }
 
-const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul', 'gather', 'scatterAdd'] as const;
+const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul', 'gather', 'scatterAdd', 'cumsum', 'argsort', 'takeAlong'] as const;
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {

@@ -1,7 +1,7 @@
 // The portable reference kernels in plain TypeScript: every other backend is tested against these.
 import type { TypedArray } from '../dtype.js';
 import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from './backend.js';
-import { contiguousStrides, shapeSize } from '../shape.js';
+import { aroundAxis, contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
 import { erf, erfc, erfinv } from './special-functions.js';
 
@@ -328,19 +328,25 @@ function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indi
   }
 }
 
-export const jsBackend: Backend = { name: 'js', unary, binary, where, copy, reduce, matmul, gather, scatterAdd };
+export const jsBackend: Backend = {
+  name: 'js',
+  unary,
+  binary,
+  where,
+  copy,
+  reduce,
+  matmul,
+  gather,
+  scatterAdd,
+  cumsum,
+  argsort,
+  takeAlong,
+};
 
 // Kernels outside the Backend interface: the sort primitives call them directly (every backend
 // shares them; none has a faster one yet).
 
 /** The sizes before, along and after `axis`: line `(o, i)` holds elements `o·n·inner + j·inner + i`. */
-function lines(shape: readonly number[], axis: number): [number, number, number] {
-  let outer = 1;
-  let inner = 1;
-  for (let d = 0; d < axis; d++) outer *= shape[d]!;
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d]!;
-  return [outer, shape[axis]!, inner];
-}
 
 /** Ascending order with NaN above every number (NumPy and PyTorch sort NaN to the end). */
 function compareWithNaN(u: number, v: number): number {
@@ -354,8 +360,8 @@ function compareWithNaN(u: number, v: number): number {
  * as numbers into `out` (same layout): ascending or descending, NaN counted as the largest, and
  * stable (equal elements keep their order, in both directions).
  */
-export function argsortKernel(x: TypedArray, shape: readonly number[], axis: number, descending: boolean, out: TypedArray): void {
-  const [outer, n, inner] = lines(shape, axis);
+function argsort(x: TypedArray, shape: readonly number[], axis: number, descending: boolean, out: TypedArray): void {
+  const [outer, n, inner] = aroundAxis(shape, axis);
   const order = Array.from({ length: n }, (_, j) => j);
   const keys = new Float64Array(n);
   const sign = descending ? -1 : 1;
@@ -376,15 +382,8 @@ export function argsortKernel(x: TypedArray, shape: readonly number[], axis: num
  * `out[o, j, i] = x[o, indices[o, j, i], i]` along `axis`: contiguous `indices` and `out` of
  * `shape`, contiguous `x` of the same shape except `size` along `axis`; indices are in range.
  */
-export function takeAlongKernel(
-  x: TypedArray,
-  size: number,
-  indices: TypedArray,
-  shape: readonly number[],
-  axis: number,
-  out: TypedArray,
-): void {
-  const [outer, n, inner] = lines(shape, axis);
+function takeAlong(x: TypedArray, size: number, indices: TypedArray, shape: readonly number[], axis: number, out: TypedArray): void {
+  const [outer, n, inner] = aroundAxis(shape, axis);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const row = (o * n + j) * inner;
@@ -398,8 +397,8 @@ export function takeAlongKernel(
  * first element, or from the last when `reverse`. NOTE: the sums run in float64, as the reduce
  * kernel's (a float32 running sum would lose digits along a long axis).
  */
-export function cumsumKernel(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
-  const [outer, n, inner] = lines(shape, axis);
+function cumsum(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
+  const [outer, n, inner] = aroundAxis(shape, axis);
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);

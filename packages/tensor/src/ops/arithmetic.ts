@@ -104,7 +104,9 @@ export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
     ['min', min],
     ['max', max],
   ] as const) {
-    if (bound !== undefined) shape = broadcastShapes('clamp', shape, toTensor('clamp', name, bound, x.dtype).shape);
+    // A number fits any shape; toTensor passes a tensor through and rejects anything else.
+    if (bound !== undefined && typeof bound !== 'number')
+      shape = broadcastShapes('clamp', shape, toTensor('clamp', name, bound, x.dtype).shape);
   }
   let out = x;
   if (min !== undefined) out = where(less(out, min), min, out);

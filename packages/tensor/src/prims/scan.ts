@@ -2,7 +2,7 @@
 // rounds of a composite scan). It is linear: its JVP is itself, and its transpose (the VJP) is
 // the running sum taken from the other end.
 import { allocate } from '../dtype.js';
-import { cumsumKernel } from '../backend/js.js';
+import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
@@ -19,7 +19,7 @@ export const cumsumPrim: ShapedPrimitive<CumsumParams> = definePrimitive<CumsumP
   shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x], { axis, reverse }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    cumsumKernel(contiguousData(x!), shape, axis, reverse, out);
+    activeBackend().cumsum(contiguousData(x!), shape, axis, reverse, out);
     return fromArray(out, shape, dtype);
   },
   // ∂yᵢ/∂xⱼ = [j ≤ i], so the cotangent of xⱼ is Σᵢ≥ⱼ gᵢ: the reversed running sum.

@@ -3,7 +3,7 @@
 // is linear in x: its JVP is itself and its VJP moves the cotangent back by the inverse
 // permutation, which is argsort of the permutation.
 import { allocate } from '../dtype.js';
-import { argsortKernel, takeAlongKernel } from '../backend/js.js';
+import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
@@ -19,7 +19,7 @@ export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<Argso
   shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x], { axis, descending }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    argsortKernel(contiguousData(x!), shape, axis, descending, out);
+    activeBackend().argsort(contiguousData(x!), shape, axis, descending, out);
     return fromArray(out, shape, dtype);
   },
   vjp: [null],
@@ -33,7 +33,7 @@ export const permuteAlongPrim: ShapedPrimitive<{ readonly axis: number }> = defi
   shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x, perm], { axis }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    takeAlongKernel(contiguousData(x!), x!.shape[axis]!, contiguousData(perm!), shape, axis, out);
+    activeBackend().takeAlong(contiguousData(x!), x!.shape[axis]!, contiguousData(perm!), shape, axis, out);
     return fromArray(out, shape, dtype);
   },
   vjp: [

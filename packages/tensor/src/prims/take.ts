@@ -6,7 +6,7 @@ import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
 import { allocate } from '../dtype.js';
-import { shapeSize } from '../shape.js';
+import { aroundAxis, shapeSize } from '../shape.js';
 
 /** Positions along `axis` (each in range, non-negative), laid out in `indicesShape`. */
 export interface TakeParams {
@@ -25,17 +25,12 @@ function takenShape(shape: readonly number[], { axis, indicesShape }: TakeParams
   return [...shape.slice(0, axis), ...indicesShape, ...shape.slice(axis + 1)];
 }
 
-/** A shape seen as [outer, shape[axis], inner] around one axis. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [shapeSize(shape.slice(0, axis)), shape[axis]!, shapeSize(shape.slice(axis + 1))];
-}
-
 export const takePrim: ShapedPrimitive<TakeParams> = definePrimitive<TakeParams>({
   name: 'take',
   shape: ([x], params) => ({ shape: takenShape(x!.shape, params), dtype: x!.dtype }),
   impl: ([x], { axis, indices }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    const [outer, n, inner] = around(x!.shape, axis);
+    const [outer, n, inner] = aroundAxis(x!.shape, axis);
     activeBackend().gather(contiguousData(x!), outer, n, inner, indices, out);
     return fromArray(out, shape, dtype);
   },
@@ -48,7 +43,7 @@ export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeP
   shape: ([g], { inputShape }) => ({ shape: inputShape, dtype: g!.dtype }),
   impl: ([g], { axis, indices }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    const [outer, n, inner] = around(shape, axis);
+    const [outer, n, inner] = aroundAxis(shape, axis);
     activeBackend().scatterAdd(contiguousData(g!), outer, n, inner, indices, out);
     return fromArray(out, shape, dtype);
   },

@@ -417,6 +417,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
     gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
     scatterAdd: (g, outer, n, inner, indices, out) => fallback.scatterAdd(g, outer, n, inner, indices, out),
+    // No SIMD kernels yet for scans and sorting: the JS ones run.
+    cumsum: (x, shape, axis, reverse, out) => fallback.cumsum(x, shape, axis, reverse, out),
+    argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
+    takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;

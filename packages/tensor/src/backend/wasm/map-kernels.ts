@@ -15,7 +15,8 @@ export type VectorBody = (f: FunctionBuilder, inputs: readonly number[]) => void
  */
 export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MapMode, body: VectorBody): void {
   const scalarT = esize === 4 ? T.f32 : T.f64;
-  const params = mode === 'v' ? [T.i32, T.i32, T.i32] : mode === 'vv' ? [T.i32, T.i32, T.i32, T.i32] : [T.i32, scalarT, T.i32, T.i32];
+  const params =
+    mode === 'v' ? [T.i32, T.i32, T.i32] : mode === 'vv' ? [T.i32, T.i32, T.i32, T.i32] : [T.i32, scalarT, T.i32, T.i32];
   const f = new FunctionBuilder(params, []);
   const out = params.length - 2;
   const nvec = params.length - 1;
@@ -23,10 +24,7 @@ export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: Ma
   const xa = f.local(T.v128);
   const xb = f.local(T.v128);
   const splat = esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat;
-  if (mode === 'vs' || mode === 'sv')
-    f.get(1)
-      .simd(splat)
-      .set(mode === 'vs' ? xb : xa);
+  if (mode === 'vs' || mode === 'sv') f.get(1).simd(splat).set(mode === 'vs' ? xb : xa);
   f.block().loop();
   f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
   const addr = (param: number): void => {
@@ -123,10 +121,7 @@ export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 't
 
 /** Emits every map kernel, named `bin_{op}_{mode}_{f32|f64}`, `where_{mode}_{f32|f64}` and `un_{op}_{f32|f64}`. */
 export function emitMapKernels(mod: ModuleBuilder): void {
-  for (const [t, esize, idx] of [
-    ['f32', 4, 0],
-    ['f64', 8, 1],
-  ] as const) {
+  for (const [t, esize, idx] of [['f32', 4, 0], ['f64', 8, 1]] as const) {
     for (const op of SIMD_BINARY) {
       const code = BINARY_OPS[op][idx];
       for (const mode of ['vv', 'vs', 'sv'] as const) {
@@ -192,13 +187,7 @@ function emitReduceRows(mod: ModuleBuilder, name: string, esize: 4 | 8, op: 'sum
   f.get(r).get(rows).op(OP.i32GeU).brIf(1);
   f.get(p).get(len).i32(esize).op(OP.i32Mul, OP.i32Add).set(end);
   // Vector part: whole vectors of the row (rows are not vector-aligned; loads need not be).
-  f.get(p)
-    .get(len)
-    .i32(f32 ? -4 : -2)
-    .op(OP.i32And)
-    .i32(esize)
-    .op(OP.i32Mul, OP.i32Add)
-    .set(vEnd);
+  f.get(p).get(len).i32(f32 ? -4 : -2).op(OP.i32And).i32(esize).op(OP.i32Mul, OP.i32Add).set(vEnd);
   init();
   f.set(acc0);
   init();
@@ -214,10 +203,7 @@ function emitReduceRows(mod: ModuleBuilder, name: string, esize: 4 | 8, op: 'sum
   } else if (isSum) {
     f.get(acc0).get(v).simd(vAdd).set(acc0);
   } else {
-    f.get(acc0)
-      .get(v)
-      .simd(f32 ? SIMD.f32x4Max : SIMD.f64x2Max)
-      .set(acc0);
+    f.get(acc0).get(v).simd(f32 ? SIMD.f32x4Max : SIMD.f64x2Max).set(acc0);
   }
   f.get(p).i32(16).op(OP.i32Add).set(p);
   f.br(0).end().end();

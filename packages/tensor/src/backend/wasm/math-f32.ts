@@ -59,17 +59,8 @@ export function emitLogF32(f: FunctionBuilder, x: number): void {
   const t2 = f.local(T.v128);
   const ef = f.local(T.v128);
   const res = f.local(T.v128);
-  f.get(x)
-    .v128Splat(2 ** -126, 4)
-    .simd(SIMD.f32x4Lt)
-    .set(sub);
-  f.get(x)
-    .v128Splat(2 ** 23, 4)
-    .simd(SIMD.f32x4Mul)
-    .get(x)
-    .get(sub)
-    .simd(SIMD.bitselect)
-    .set(xs);
+  f.get(x).v128Splat(2 ** -126, 4).simd(SIMD.f32x4Lt).set(sub);
+  f.get(x).v128Splat(2 ** 23, 4).simd(SIMD.f32x4Mul).get(x).get(sub).simd(SIMD.bitselect).set(xs);
   // Biased exponent minus 127, minus 23 more where the input was pre-scaled.
   f.get(xs).i32(23).simd(SIMD.i32x4ShrS).v128I32(127).simd(SIMD.i32x4Sub);
   f.get(sub).v128I32(-23).simd(SIMD.and, SIMD.i32x4Add).set(e);
@@ -151,4 +142,5 @@ export function emitTanhF32(f: FunctionBuilder, x: number): void {
   f.get(x).v128I32(0x7fffffff).simd(SIMD.bitselect);
   f.set(twoAx);
   f.get(small).get(twoAx).get(ax).v128Splat(TANH_SERIES_MAX, 4).simd(SIMD.f32x4Lt, SIMD.bitselect);
+
 }

@@ -36,18 +36,12 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
   const store = esize === 4 ? OP.f32Store : OP.f64Store;
   const align = esize === 4 ? 2 : 3;
   const panelElems = (): void => {
-    f.get(depthPad)
-      .i32(r * esize)
-      .op(OP.i32Mul); // bytes per panel
+    f.get(depthPad).i32(r * esize).op(OP.i32Mul); // bytes per panel
   };
 
   // Zero the whole padded destination once; the loops then write only real elements.
   f.get(dst).i32(0);
-  f.get(rows)
-    .i32(r - 1)
-    .op(OP.i32Add)
-    .i32(r)
-    .op(OP.i32DivU);
+  f.get(rows).i32(r - 1).op(OP.i32Add).i32(r).op(OP.i32DivU);
   panelElems();
   f.op(OP.i32Mul).memoryFill();
   f.get(sp).i32(esize).op(OP.i32Mul).set(spB);
@@ -59,11 +53,7 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
   panelElems();
   f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
   f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
-  f.get(d)
-    .get(depth)
-    .i32(r * esize)
-    .op(OP.i32Mul, OP.i32Add)
-    .set(dEnd);
+  f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
 
   // Fast path: a unit stride along the panel rows and a full panel means every depth step is
   // r contiguous source elements, copied as whole vectors (the row-major B, transposed A case).
@@ -75,32 +65,27 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
     f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
   } else f.i32(0);
   f.if();
-  f.block().loop();
-  f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
-  for (let v = 0; v < (r * esize) / 16; v++) {
-    f.get(d)
-      .get(s)
-      .vmem(SIMD.load, v * 16, 0)
-      .vmem(SIMD.store, v * 16, 0);
+  {
+    f.block().loop();
+    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
+    for (let v = 0; v < (r * esize) / 16; v++) {
+      f.get(d).get(s).vmem(SIMD.load, v * 16, 0).vmem(SIMD.store, v * 16, 0);
+    }
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    f.get(i).i32(r).op(OP.i32Add).set(i);
   }
-  f.get(s).get(spB).op(OP.i32Add).set(s);
-  f.get(d)
-    .i32(r * esize)
-    .op(OP.i32Add)
-    .set(d);
-  f.br(0).end().end();
-  f.get(i).i32(r).op(OP.i32Add).set(i);
   f.else();
-  f.block().loop();
-  f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
-  f.get(d).get(s).mem(load, 0, align).mem(store, 0, align);
-  f.get(s).get(spB).op(OP.i32Add).set(s);
-  f.get(d)
-    .i32(r * esize)
-    .op(OP.i32Add)
-    .set(d);
-  f.br(0).end().end();
-  f.get(i).i32(1).op(OP.i32Add).set(i);
+  {
+    f.block().loop();
+    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
+    f.get(d).get(s).mem(load, 0, align).mem(store, 0, align);
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    f.get(i).i32(1).op(OP.i32Add).set(i);
+  }
   f.end();
   f.br(0).end().end();
   mod.add(name, f);
@@ -138,14 +123,8 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   const bv = Array.from({ length: nrVecs }, () => f.local(T.v128));
   const av = f.local(T.v128);
 
-  f.get(kcPad)
-    .i32(mr * esize)
-    .op(OP.i32Mul)
-    .set(aPanel);
-  f.get(kcPad)
-    .i32(nr * esize)
-    .op(OP.i32Mul)
-    .set(bPanel);
+  f.get(kcPad).i32(mr * esize).op(OP.i32Mul).set(aPanel);
+  f.get(kcPad).i32(nr * esize).op(OP.i32Mul).set(bPanel);
   f.get(bp).set(bpj);
   f.i32(0).set(jr);
   f.block().loop(); // over column panels
@@ -161,31 +140,17 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   f.get(bpj).set(pb);
   f.loop(); // over depth, `unroll` steps per trip; kcPad > 0 is a multiple of unroll
   for (let u = 0; u < unroll; u++) {
-    for (let v = 0; v < nrVecs; v++)
-      f.get(pb)
-        .vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize)
-        .set(bv[v]!);
+    for (let v = 0; v < nrVecs; v++) f.get(pb).vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize).set(bv[v]!);
     for (let r = 0; r < mr; r++) {
-      f.get(pa)
-        .vmem(splat, (u * mr + r) * esize, esize === 4 ? 2 : 3)
-        .set(av);
+      f.get(pa).vmem(splat, (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
       for (let v = 0; v < nrVecs; v++) {
         if (fma) f.get(av).get(bv[v]!).get(acc[r]![v]!).simd(madd).set(acc[r]![v]!);
         else f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(mul, add).set(acc[r]![v]!);
       }
     }
   }
-  f.get(pb)
-    .i32(unroll * nr * esize)
-    .op(OP.i32Add)
-    .set(pb);
-  f.get(pa)
-    .i32(unroll * mr * esize)
-    .op(OP.i32Add)
-    .tee(pa)
-    .get(pEnd)
-    .op(OP.i32Ne)
-    .brIf(0);
+  f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
+  f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
   f.end();
 
   // C tile += accumulators (C was zeroed before the first depth block).
@@ -193,12 +158,7 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
     for (let v = 0; v < nrVecs; v++) {
       f.get(ci);
       if (r > 0) f.get(ldc).i32(r).op(OP.i32Mul, OP.i32Add);
-      f.tee(pa)
-        .get(pa)
-        .vmem(SIMD.load, v * 16)
-        .get(acc[r]![v]!)
-        .simd(add)
-        .vmem(SIMD.store, v * 16);
+      f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
     }
   }
   f.get(api).get(aPanel).op(OP.i32Add).set(api);
