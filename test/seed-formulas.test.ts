@@ -2,7 +2,7 @@
 // against every way the library computes them. Read this file next to test/README.md: each
 // property checks one formula of the derivation.
 import { describe, it } from 'vitest';
-import { grad, jacobian, jvp, tensor, valueAndGrad, vjp, type DType, type Tensor } from '@jacobi/tensor';
+import { grad, jacobian, jvp, tensor, valueAndGrad, vjp, type FloatDType, type Tensor } from '@jacobi/tensor';
 import { announceSeed, fc, runs } from './support/properties.js';
 import { assertClose, assertNumberClose, assertWithinScale } from './support/compare.js';
 import { kinkMargin, seedBackprop, type SeedBackprop } from './support/seed-reference.js';
@@ -13,7 +13,7 @@ import * as M from './support/matrix.js';
 announceSeed('seed-formulas');
 
 /** Tolerances of the issue: about 1e-12 relative in float64, 1e-4 in float32. */
-const RTOL: Record<DType, number> = { float64: 1e-12, float32: 1e-4 };
+const RTOL: Record<FloatDType, number> = { float64: 1e-12, float32: 1e-4 };
 
 interface Prepared {
   readonly c: SeedCase;
@@ -29,7 +29,7 @@ interface Prepared {
  * leakyRelu input lies within 1e-6 of the kink at 0, where f' does not exist (the property
  * then skips the case: "inputs kept away from 0").
  */
-function prepare(c: SeedCase, dtype: DType): Prepared | null {
+function prepare(c: SeedCase, dtype: FloatDType): Prepared | null {
   const ref = seedBackprop(c.layers, c.x0, c.t);
   if (kinkMargin(c.layers, ref.zs) < 1e-6) return null;
   const net = buildNetwork(c.layers, dtype);
@@ -50,7 +50,7 @@ function referenceGradients(p: Prepared, which: 'values' | 'scales' = 'values'):
 }
 
 /** Checks one gradient per parameter against the seed's formulas, naming each. */
-function checkGradients(how: string, p: Prepared, grads: readonly (Tensor | null)[], dtype: DType): void {
+function checkGradients(how: string, p: Prepared, grads: readonly (Tensor | null)[], dtype: FloatDType): void {
   const expected = referenceGradients(p);
   const scales = referenceGradients(p, 'scales');
   if (grads.length !== expected.length) throw new Error(`${how}: ${grads.length} gradients for ${expected.length} parameters`);

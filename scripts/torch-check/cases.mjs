@@ -101,4 +101,89 @@ for (const [name, f] of Object.entries(cases)) {
   const w = weights(y);
   out[name] = { y: y.toArray(), g: J.grad((t) => f(t).mul(w).sum())(x).toArray() };
 }
+
+// dtypes: int32 and bool operands (and float32/float64 ones) through promotion, integer
+// arithmetic, bitwise ops and the ops that give bool or positions; each result's dtype and
+// values, mirrored by name in reference.py.
+const I = J.tensor(
+  [
+    [7, -7, 5],
+    [-3, 1, 12],
+  ],
+  { dtype: 'int32' },
+);
+const D = J.tensor(
+  [
+    [3, 3, -2],
+    [2, 5, -5],
+  ],
+  { dtype: 'int32' },
+);
+const B = J.tensor([
+  [true, false, true],
+  [false, false, true],
+]);
+const F = J.tensor([
+  [0.5, -1.5, 2],
+  [3, -0.25, 1],
+]);
+const G = F.astype('float64');
+const dtypeCases = {
+  addID: () => I.add(D),
+  mulID: () => I.mul(D),
+  divID: () => I.div(D),
+  floorDivideID: () => I.floorDivide(D),
+  remainderID: () => I.remainder(D),
+  fmodID: () => I.fmod(D),
+  powI2: () => I.pow(2),
+  addI1: () => I.add(1),
+  addI15: () => I.add(1.5),
+  addB1: () => B.add(1),
+  addB15: () => B.add(1.5),
+  addBB: () => B.add(B.logicalNot()),
+  mulBB: () => B.mul(B),
+  mulBF: () => B.mul(F),
+  mulIF: () => I.mul(F),
+  mulIG: () => I.mul(G),
+  mulFG: () => F.mul(G),
+  greaterIF: () => I.greater(F),
+  equalBI: () => B.equal(I),
+  andID: () => J.bitwiseAnd(I, D),
+  orID: () => J.bitwiseOr(I, D),
+  xorID: () => J.bitwiseXor(I, D),
+  notI: () => J.bitwiseNot(I),
+  notB: () => J.bitwiseNot(B),
+  shiftLeft: () => J.leftShift(I, 2),
+  shiftRight: () => J.rightShift(I, 1),
+  andBB: () => J.bitwiseAnd(B, B.logicalNot()),
+  sumB: () => B.sum(1),
+  sumI: () => I.sum(0),
+  maxI: () => I.max(1),
+  minB: () => B.min(0),
+  argmaxF: () => F.argmax(1),
+  argminI: () => I.argmin(0),
+  whereBIF: () => J.where(B, I, F),
+  whereBI1: () => J.where(B, I, 1),
+  whereB10: () => J.where(B, 1, 0),
+  astypeFI: () => F.astype('int32'),
+  astypeFB: () => F.astype('bool'),
+  astypeIB: () => I.astype('bool'),
+  expI: () => I.exp(),
+  absI: () => I.abs(),
+  clampI: () => I.clamp(0, 5),
+  maximumID: () => I.maximum(D),
+  minimumBB: () => J.minimum(B, B.logicalNot()),
+  cumsumB: () => B.cumsum(1),
+  isnanI: () => I.isnan(),
+  logicalAndID: () => J.logicalAnd(I, D.sub(3)),
+  nonzeroB: () => J.nonzero(B),
+  maskedFillI: () => J.maskedFill(I, B, 2.7),
+  indexMask: () => I.index(B),
+};
+out.__dtypes = Object.fromEntries(
+  Object.entries(dtypeCases).map(([name, f]) => {
+    const y = f();
+    return [name, { dtype: y.dtype, y: y.toArray() }];
+  }),
+);
 process.stdout.write(JSON.stringify(out));

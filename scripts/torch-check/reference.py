@@ -55,7 +55,42 @@ for name, f in cases.items():
         failures.append(f"{name}: values {flat(J[name]['y'])[:6]} vs torch {flat(y.detach().tolist())[:6]}")
     elif not close(flat(J[name]['g']), flat(t.grad.tolist()), GRAD_RTOL.get(name, 1e-9)):
         failures.append(f"{name}: gradient {flat(J[name]['g'])[:6]} vs torch {flat(t.grad.tolist())[:6]}")
-print(f'{len(cases)} cases against torch {torch.__version__}: {len(cases) - len(failures)} agree, {len(failures)} differ')
+# The dtype cases run with PyTorch's own default float dtype, float32, as jacobi's.
+torch.set_default_dtype(torch.float32)
+I = torch.tensor([[7, -7, 5], [-3, 1, 12]], dtype=torch.int32)
+D = torch.tensor([[3, 3, -2], [2, 5, -5]], dtype=torch.int32)
+B = torch.tensor([[True, False, True], [False, False, True]])
+F = torch.tensor([[0.5, -1.5, 2], [3, -0.25, 1]])
+G = F.double()
+dtype_cases = {
+ 'addID': lambda: I + D, 'mulID': lambda: I * D, 'divID': lambda: I / D, 'floorDivideID': lambda: torch.div(I, D, rounding_mode='floor'),
+ 'remainderID': lambda: torch.remainder(I, D), 'fmodID': lambda: torch.fmod(I, D), 'powI2': lambda: I ** 2,
+ 'addI1': lambda: I + 1, 'addI15': lambda: I + 1.5, 'addB1': lambda: B + 1, 'addB15': lambda: B + 1.5, 'addBB': lambda: B + ~B,
+ 'mulBB': lambda: B * B, 'mulBF': lambda: B * F, 'mulIF': lambda: I * F, 'mulIG': lambda: I * G, 'mulFG': lambda: F * G,
+ 'greaterIF': lambda: I > F, 'equalBI': lambda: B == I,
+ 'andID': lambda: I & D, 'orID': lambda: I | D, 'xorID': lambda: I ^ D, 'notI': lambda: ~I, 'notB': lambda: ~B,
+ 'shiftLeft': lambda: I << 2, 'shiftRight': lambda: I >> 1, 'andBB': lambda: B & ~B,
+ 'sumB': lambda: B.sum(1), 'sumI': lambda: I.sum(0), 'maxI': lambda: I.amax(1), 'minB': lambda: B.amin(0),
+ 'argmaxF': lambda: F.argmax(1), 'argminI': lambda: I.argmin(0),
+ 'whereBIF': lambda: torch.where(B, I, F), 'whereBI1': lambda: torch.where(B, I, torch.tensor(1, dtype=torch.int32)), 'whereB10': lambda: torch.where(B, 1, 0),
+ 'astypeFI': lambda: F.int(), 'astypeFB': lambda: F.bool(), 'astypeIB': lambda: I.bool(), 'expI': lambda: I.exp(), 'absI': lambda: I.abs(),
+ 'clampI': lambda: I.clamp(0, 5), 'maximumID': lambda: torch.maximum(I, D), 'minimumBB': lambda: torch.minimum(B, ~B),
+ 'cumsumB': lambda: B.cumsum(1), 'isnanI': lambda: I.isnan(), 'logicalAndID': lambda: torch.logical_and(I, D - 3),
+ 'nonzeroB': lambda: B.nonzero(), 'maskedFillI': lambda: I.masked_fill(B, 2.7), 'indexMask': lambda: I[B],
+}
+# jacobi has no int64: where PyTorch gives int64 (sums, positions, a bool meeting an integer) jacobi gives int32.
+NAMES = {torch.bool: 'bool', torch.int32: 'int32', torch.int64: 'int32', torch.float32: 'float32', torch.float64: 'float64'}
+dtype_failures = []
+for name, f in dtype_cases.items():
+    y = f()
+    ours = J['__dtypes'][name]
+    if ours['dtype'] != NAMES[y.dtype]:
+        dtype_failures.append(f"{name}: dtype {ours['dtype']} vs torch {y.dtype}")
+    elif not close(flat(ours['y']), [float(v) for v in flat(y.tolist())], 1e-7):
+        dtype_failures.append(f"{name}: values {flat(ours['y'])[:6]} vs torch {flat(y.tolist())[:6]}")
+failures += dtype_failures
+print(f'{len(dtype_cases)} dtype cases against torch: {len(dtype_cases) - len(dtype_failures)} agree, {len(dtype_failures)} differ')
+print(f'{len(cases)} cases against torch {torch.__version__}: {len(cases) - len(failures) + len(dtype_failures)} agree, {len(failures) - len(dtype_failures)} differ')
 for line in failures:
     print('  ' + line)
 sys.exit(1 if failures else 0)

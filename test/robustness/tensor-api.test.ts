@@ -65,6 +65,21 @@ const x = () =>
     [4, 5, 6],
   ]);
 const row = () => tensor([1, 2, 3]);
+const ints = () =>
+  tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    { dtype: 'int32' },
+  );
+const intRow = () => tensor([1, 2, 3], { dtype: 'int32' });
+const integerBinary = (name: keyof Exports) =>
+  direct(
+    name,
+    () => [ints(), intRow()],
+    () => [ints(), 2],
+  );
 const leaf = () => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 const scalarFn = () => (t: J.Tensor) => t.mul(t).sum();
 const binary = (name: keyof Exports) =>
@@ -228,6 +243,12 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   logicalOr: binary('logicalOr'),
   logicalXor: binary('logicalXor'),
   logicalNot: unary('logicalNot'),
+  bitwiseAnd: integerBinary('bitwiseAnd'),
+  bitwiseOr: integerBinary('bitwiseOr'),
+  bitwiseXor: integerBinary('bitwiseXor'),
+  bitwiseNot: direct('bitwiseNot', () => [ints()]),
+  leftShift: integerBinary('leftShift'),
+  rightShift: integerBinary('rightShift'),
   matmul: direct(
     'matmul',
     () => [x(), x().T],

@@ -75,6 +75,23 @@ describe('safetensors encoding', () => {
     );
   });
 
+  it('round-trips int32 as I32 and bool as BOOL, and reads any non-zero BOOL byte as true', () => {
+    const ints = tensor([[-(2 ** 31), 7, 2 ** 31 - 1]], { dtype: 'int32' });
+    const mask = tensor([true, false, true]);
+    const bytes = encodeSafetensors([
+      ['i', ints],
+      ['m', mask],
+    ]);
+    expect(new TextDecoder().decode(bytes.subarray(8, 8 + new DataView(bytes.buffer).getUint32(0, true)))).toContain('"dtype":"I32"');
+    const back = decodeSafetensors(bytes).tensors;
+    expect(back.get('i')!.dtype).toBe('int32');
+    expect(back.get('i')!.toArray()).toEqual(ints.toArray());
+    expect(back.get('m')!.dtype).toBe('bool');
+    expect(back.get('m')!.toArray()).toEqual([1, 0, 1]);
+    const odd = decodeSafetensors(file({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [0, 2, 255])).tensors;
+    expect(odd.get('m')!.toArray()).toEqual([0, 1, 1]);
+  });
+
   it('reads F16 and BF16 as float32', () => {
     const half = [0x00, 0x3c, 0x00, 0xc0, 0x00, 0x35]; // 1, −2, 0.3125
     const bf16 = [0x80, 0x3f, 0x40, 0xc0]; // 1, −3

@@ -1,19 +1,24 @@
 // Making tensors: from JavaScript data, constants, ranges, identity matrices, random numbers.
-import { allocate, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
-import { ArgumentError, ShapeError, formatShape } from './errors.js';
+import { allocate, type DType, type TypedArray } from './dtype.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape } from './errors.js';
 import { fromArray, type Tensor } from './core/tensor.js';
-import { checkDType, expectTensor } from './ops/operand.js';
+import { castTo, checkDType, expectTensor } from './ops/operand.js';
 import { describe, expectBoolean, expectNumber, expectOptions } from './arguments.js';
 import { MAX_NDIM, checkShape, checkSize, shapeSize } from './shape.js';
 import { isRng, rng as makeRng, type Rng } from './random.js';
 import { setRequiresGrad } from './autodiff/imperative.js';
 
-/** Nested arrays of numbers, of any depth. */
+/** Nested arrays of numbers, of any depth (what `toArray` returns; a bool reads as 1 or 0). */
 export type NestedArray = number | readonly NestedArray[];
+/** What `tensor` takes: nested arrays of numbers or booleans (all booleans make a bool tensor). */
+export type NestedData = number | boolean | readonly NestedData[];
 
 /** Options of `tensor` and the creation functions. */
 export interface TensorOptions {
-  /** Element type; default `'float32'` (or the typed array's own type). */
+  /**
+   * Element type; default `'float32'`, `'bool'` for data of booleans, or the typed array's own
+   * (Int32Array and Uint8Array: `'int32'`).
+   */
   dtype?: DType;
   /** Make the tensor a leaf of the imperative graph (`backward()` fills its `.grad`). */
   requiresGrad?: boolean;
@@ -23,7 +28,7 @@ export interface TensorOptions {
 
 /** Options of the random creation functions (`rand`, `randn`). */
 export interface RandomOptions {
-  /** Element type; default `'float32'`. */
+  /** Element type; default `'float32'` (`'int32'` for `randint`); float32 or float64 for real-valued draws. */
   dtype?: DType;
   /** Make the tensor a leaf of the imperative graph (`backward()` fills its `.grad`). */
   requiresGrad?: boolean;
@@ -32,12 +37,42 @@ export interface RandomOptions {
 }
 
 /** The options every creation function takes, checked: a known dtype and a boolean flag. */
-export function creationOptions(op: string, opts: { dtype?: unknown; requiresGrad?: unknown } | undefined, fallback: DType = 'float32') {
+export function creationOptions(
+  op: string,
+  opts: { dtype?: unknown; requiresGrad?: unknown } | undefined,
+  fallback: DType = 'float32',
+  allowed: readonly DType[] = ['float32', 'float64', 'int32', 'bool'],
+) {
   const o = expectOptions(op, opts);
-  return {
-    dtype: o.dtype === undefined ? fallback : checkDType(op, o.dtype),
-    requiresGrad: expectBoolean(op, 'requiresGrad', o.requiresGrad, false),
-  };
+  const dtype = o.dtype === undefined ? fallback : checkDType(op, o.dtype);
+  if (!allowed.includes(dtype)) throw new DTypeError(`${op}: dtype ${dtype} is not supported here (expected ${allowed.join(' or ')})`);
+  return { dtype, requiresGrad: expectBoolean(op, 'requiresGrad', o.requiresGrad, false) };
+}
+
+/**
+ * Checks that the numbers of `values` fit `dtype`: an int32 tensor takes finite numbers whose
+ * integer part (rounded toward zero, as PyTorch) lies in [−2³¹, 2³¹); the index names the first that does not.
+ */
+function checkFits(op: string, values: ArrayLike<number>, dtype: DType): void {
+  if (dtype !== 'int32') return;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.trunc(values[i]!);
+    if (!(v >= -(2 ** 31) && v < 2 ** 31)) throw new ArgumentError(`${op}: the value ${values[i]} at flat index ${i} does not fit int32`);
+  }
+}
+
+/** The dtype a typed array's numbers are read as: its own, int32 for a Uint8Array (bytes are numbers). */
+function readAs(source: TypedArray): DType {
+  return source instanceof Float64Array ? 'float64' : source instanceof Float32Array ? 'float32' : 'int32';
+}
+
+/** A tensor of `dtype` from the elements of `source`, converted as `astype` converts (bool: non-zero is true). */
+function converted(op: string, source: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  checkFits(op, source, dtype);
+  const from = readAs(source);
+  const copy = allocate(from, source.length);
+  copy.set(source);
+  return castTo(fromArray(copy, shape, from), dtype);
 }
 
 /** `t`, made a `requiresGrad` leaf when asked. */
@@ -47,41 +82,49 @@ export function finish(t: Tensor, requiresGrad: boolean): Tensor {
 }
 
 /**
- * A tensor from a number, nested arrays, or a typed array with `opts.shape`. The data is
- * checked before anything is allocated: ragged, sparse (`[1, , 3]`), self-containing, or
- * non-numeric data, and more than 2^31 − 1 elements or 64 axes, throw an error naming the
- * offending index.
+ * A tensor from a number, a boolean, nested arrays, or a typed array (Float32Array,
+ * Float64Array, Int32Array, Uint8Array) with `opts.shape`. The data is checked before
+ * anything is allocated: ragged, sparse (`[1, , 3]`), self-containing, or non-numeric data,
+ * and more than 2^31 − 1 elements or 64 axes, throw an error naming the offending index.
+ * Numbers become int32 by rounding toward zero (as PyTorch), and must then fit it; bool is
+ * true for every non-zero number.
  *
  * @example
  * tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true })
+ * tensor([3, 1, 2], { dtype: 'int32' }) // indices
+ * tensor([true, false])                 // a bool mask
  */
-export function tensor(data: NestedArray | TypedArray, opts?: TensorOptions): Tensor {
+export function tensor(data: NestedData | TypedArray, opts?: TensorOptions): Tensor {
   const o = expectOptions('tensor', opts);
   const shape = o.shape === undefined ? undefined : checkShape('tensor', o.shape);
   if (ArrayBuffer.isView(data)) {
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      throw new ArgumentError(`tensor: typed arrays must be Float32Array or Float64Array, got ${describe(data)}`);
+    if (!(data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array)) {
+      throw new ArgumentError(`tensor: typed arrays must be Float32Array, Float64Array, Int32Array or Uint8Array, got ${describe(data)}`);
     }
-    const { dtype, requiresGrad } = creationOptions('tensor', opts, dtypeOfArray(data));
+    const { dtype, requiresGrad } = creationOptions('tensor', opts, readAs(data));
     const target = shape ?? [data.length];
     if (shapeSize(target) !== data.length) {
       throw new ShapeError(`tensor: shape ${formatShape(target)} needs ${shapeSize(target)} elements, the array has ${data.length}`);
     }
-    const copy = allocate(dtype, data.length);
-    copy.set(data);
-    return finish(fromArray(copy, target, dtype), requiresGrad);
+    return finish(converted('tensor', data, target, dtype), requiresGrad);
   }
-  const { dtype, requiresGrad } = creationOptions('tensor', opts);
   const inferred = inferShape('tensor', data);
   // Walk once to check every element, then allocate and walk again to copy.
-  walkNested('tensor', data, inferred, () => {});
-  const out = allocate(dtype, shapeSize(inferred));
-  let k = 0;
-  walkNested('tensor', data, inferred, (v) => (out[k++] = v));
-  if (shape !== undefined && shapeSize(shape) !== out.length) {
-    throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, the data has ${out.length}`);
+  let booleans = 0;
+  walkNested('tensor', data, inferred, (v) => {
+    if (typeof v === 'boolean') booleans++;
+  });
+  const size = shapeSize(inferred);
+  const { dtype, requiresGrad } = creationOptions('tensor', opts, size > 0 && booleans === size ? 'bool' : 'float32');
+  if (shape !== undefined && shapeSize(shape) !== size) {
+    throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, the data has ${size}`);
   }
-  return finish(fromArray(out, shape ?? inferred, dtype), requiresGrad);
+  // float64 holds every number exactly: the conversion to the dtype is then one cast.
+  const values = new Float64Array(size);
+  let k = 0;
+  walkNested('tensor', data, inferred, (v) => (values[k++] = Number(v)));
+  if (dtype === 'float64') return finish(fromArray(values, shape ?? inferred, dtype), requiresGrad);
+  return finish(converted('tensor', values, shape ?? inferred, dtype), requiresGrad);
 }
 
 const indexPath = (path: readonly number[]): string => `[${path.join('][')}]`;
@@ -102,18 +145,18 @@ function inferShape(op: string, data: unknown): number[] {
     v = v[0];
   }
   checkSize(op, shape);
-  if (v !== undefined && typeof v !== 'number')
+  if (v !== undefined && typeof v !== 'number' && typeof v !== 'boolean')
     throw new ArgumentError(`${op}: expected a number at index ${indexPath(shape.map(() => 0))}, got ${describe(v)}`);
   return shape;
 }
 
-/** Visits every number of `data` in row-major order, checking that it has exactly `shape`. */
-function walkNested(op: string, data: unknown, shape: readonly number[], visit: (v: number) => void): void {
+/** Visits every number (or boolean) of `data` in row-major order, checking that it has exactly `shape`. */
+function walkNested(op: string, data: unknown, shape: readonly number[], visit: (v: number | boolean) => void): void {
   const ancestors: unknown[] = [];
   const path: number[] = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
-      if (typeof v === 'number') {
+      if (typeof v === 'number' || typeof v === 'boolean') {
         visit(v);
         return;
       }
@@ -143,17 +186,20 @@ function walkNested(op: string, data: unknown, shape: readonly number[], visit: 
  */
 export function readNested(op: string, data: unknown): { shape: number[]; values: number[] } {
   const shape = inferShape(op, data);
-  walkNested(op, data, shape, () => {});
+  walkNested(op, data, shape, (v) => {
+    if (typeof v === 'boolean') throw new ArgumentError(`${op}: expected numbers, got the boolean ${v}`);
+  });
   const values: number[] = [];
-  walkNested(op, data, shape, (v) => values.push(v));
+  walkNested(op, data, shape, (v) => values.push(v as number));
   return { shape, values };
 }
 
 function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType; requiresGrad?: boolean } | undefined): Tensor {
   const dims = checkShape(op, shape);
   const { dtype, requiresGrad } = creationOptions(op, opts);
+  checkFits(op, [value], dtype);
   const out = allocate(dtype, shapeSize(dims));
-  if (value !== 0) out.fill(value);
+  if (value !== 0) out.fill(dtype === 'bool' ? 1 : value);
   return finish(fromArray(out, dims, dtype), requiresGrad);
 }
 
@@ -162,9 +208,13 @@ export const zeros = (shape: readonly number[], opts?: { dtype?: DType; requires
   filled('zeros', shape, 0, opts);
 /** A tensor of ones. */
 export const ones = (shape: readonly number[], opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor => filled('ones', shape, 1, opts);
-/** A tensor with every element equal to `value`. */
-export function full(shape: readonly number[], value: number, opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor {
-  if (typeof value !== 'number') throw new ArgumentError(`full: expected a number for the value, got ${describe(value)}`);
+/**
+ * A tensor with every element equal to `value`; a boolean value makes a bool tensor unless
+ * `opts.dtype` says otherwise.
+ */
+export function full(shape: readonly number[], value: number | boolean, opts?: { dtype?: DType; requiresGrad?: boolean }): Tensor {
+  if (typeof value === 'boolean') return filled('full', shape, value ? 1 : 0, { dtype: 'bool', ...expectOptions('full', opts) });
+  if (typeof value !== 'number') throw new ArgumentError(`full: expected a number or a boolean for the value, got ${describe(value)}`);
   return filled('full', shape, value, opts);
 }
 
@@ -190,23 +240,33 @@ export function eye(n: number, m: number = n, opts?: { dtype?: DType; requiresGr
  * arange(1, 2, 0.25).toArray() // [1, 1.25, 1.5, 1.75]
  */
 export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: DType }): Tensor {
+  const { dtype } = creationOptions('arange', opts, 'float32', ['float32', 'float64', 'int32']);
   const lo = expectNumber('arange', stop === undefined ? 'stop' : 'start', start);
   const hi = stop === undefined ? lo : expectNumber('arange', 'stop', stop);
   const first = stop === undefined ? 0 : lo;
   if (expectNumber('arange', 'step', step) === 0) throw new ArgumentError('arange: step cannot be zero');
   const n = Math.max(0, Math.ceil((hi - first) / step));
   checkSize('arange', [n]);
-  const { dtype } = creationOptions('arange', opts);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = first + i * step;
+  checkFits('arange', values, dtype);
   const out = allocate(dtype, n);
-  for (let i = 0; i < n; i++) out[i] = first + i * step;
+  out.set(values);
   return fromArray(out, [n], dtype);
 }
 
 let defaultRng: Rng | null = null;
 
 /** A tensor of `shape` whose elements are `draw(r)` in row-major order, `r` from `opts.rng` or the default. */
-export function random(op: string, shape: readonly number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
-  const { dtype, requiresGrad } = creationOptions(op, opts);
+export function random(
+  op: string,
+  shape: readonly number[],
+  opts: RandomOptions | undefined,
+  draw: (r: Rng) => number,
+  fallback: DType = 'float32',
+  allowed: readonly DType[] = ['float32', 'float64'],
+): Tensor {
+  const { dtype, requiresGrad } = creationOptions(op, opts, fallback, allowed);
   const given = expectOptions(op, opts).rng;
   if (given !== undefined && !isRng(given))
     throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);

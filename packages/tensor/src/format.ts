@@ -38,7 +38,8 @@ export interface FormatOptions {
 
 /**
  * NumPy's printed form, e.g. `tensor([[1., 2.], [3., 4.]])`, with columns aligned on the
- * decimal point; float64 tensors say so, as NumPy names non-default dtypes. A tensor of more
+ * decimal point; float64 and int32 tensors say so, as NumPy names non-default dtypes, and a
+ * bool tensor prints `True` and `False`. A tensor of more
  * than `threshold` elements is summarised: each axis longer than 2·`edgeItems` shows only
  * its first and last `edgeItems` entries around `...`, and only those are read.
  *
@@ -69,21 +70,10 @@ export function formatTensor(x: Tensor, options?: FormatOptions): string {
     for (const i of shown[d]!) if (i >= 0) gather(d + 1, at + i * view.strides[d]!);
   };
   gather(0, view.offset);
-  const finite = values.filter((v) => Number.isFinite(v));
-  const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const minAbs = finite.filter((v) => v !== 0).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
-  const fixed = maxAbs < 1e8 && (minAbs === Infinity || minAbs >= 1e-4);
-  const digits = x.dtype === 'float64' ? 8 : 4;
-  const raw = values.map((v) => formatNumber(v, fixed, digits));
-  // Pad integer parts on the left and fractions on the right, as NumPy aligns columns.
-  const parts = raw.map((c): [string, string] => {
-    const dot = fixed ? c.indexOf('.') : -1;
-    return dot < 0 ? [c, ''] : [c.slice(0, dot), c.slice(dot)];
-  });
-  const intWidth = parts.reduce((w, [i]) => Math.max(w, i.length), 0);
-  const fracWidth = parts.reduce((w, [, f]) => Math.max(w, f.length), 0);
-  const cells = parts.map(([i, f]) => i.padStart(intWidth) + f.padEnd(fracWidth));
-  const suffix = x.dtype === 'float64' ? ', dtype=float64' : '';
+  const [raw, cells] =
+    x.dtype === 'int32' || x.dtype === 'bool' ? integerCells(values, x.dtype) : floatCells(values, x.dtype === 'float64');
+  // float32 is the default dtype and bool is shown by its values; the others say what they are.
+  const suffix = x.dtype === 'float64' || x.dtype === 'int32' ? `, dtype=${x.dtype}` : '';
   if (shape.length === 0) return `tensor(${raw[0]}${suffix})`;
   const prefix = 'tensor(';
   let k = 0;
@@ -94,4 +84,29 @@ export function formatTensor(x: Tensor, options?: FormatOptions): string {
     return `[${rows.join(sep)}]`;
   };
   return `${prefix}${build(0, prefix.length)}${suffix})`;
+}
+
+/** Integers (or True/False) right-aligned to one width, as NumPy prints them; `[raw, cells]`. */
+function integerCells(values: readonly number[], dtype: 'int32' | 'bool'): [string[], string[]] {
+  const raw = values.map((v) => (dtype === 'bool' ? (v !== 0 ? 'True' : 'False') : String(v)));
+  const width = raw.reduce((w, c) => Math.max(w, c.length), 0);
+  return [raw, raw.map((c) => c.padStart(width))];
+}
+
+/** Floats in NumPy's fixed or scientific form, aligned on the decimal point; `[raw, cells]`. */
+function floatCells(values: readonly number[], float64: boolean): [string[], string[]] {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const minAbs = finite.filter((v) => v !== 0).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
+  const fixed = maxAbs < 1e8 && (minAbs === Infinity || minAbs >= 1e-4);
+  const digits = float64 ? 8 : 4;
+  const raw = values.map((v) => formatNumber(v, fixed, digits));
+  // Pad integer parts on the left and fractions on the right, as NumPy aligns columns.
+  const parts = raw.map((c): [string, string] => {
+    const dot = fixed ? c.indexOf('.') : -1;
+    return dot < 0 ? [c, ''] : [c.slice(0, dot), c.slice(dot)];
+  });
+  const intWidth = parts.reduce((w, [i]) => Math.max(w, i.length), 0);
+  const fracWidth = parts.reduce((w, [, f]) => Math.max(w, f.length), 0);
+  return [raw, parts.map(([i, f]) => i.padStart(intWidth) + f.padEnd(fracWidth))];
 }

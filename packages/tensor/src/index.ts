@@ -1,6 +1,6 @@
 // @jacobi/tensor: the public surface. Everything a user needs is re-exported from here.
 export { Tensor } from './core/tensor.js';
-export type { DType, TypedArray } from './dtype.js';
+export type { DType, FloatDType, TypedArray } from './dtype.js';
 export {
   JacobiError,
   ShapeError,
@@ -13,7 +13,7 @@ export {
   AnomalyError,
 } from './errors.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, eye, arange, rand, randn } from './creation.js';
-export type { NestedArray, TensorOptions, RandomOptions } from './creation.js';
+export type { NestedArray, NestedData, TensorOptions, RandomOptions } from './creation.js';
 export { rng } from './random.js';
 export type { Rng } from './random.js';
 export type { TensorLike } from './ops/operand.js';
@@ -94,6 +94,7 @@ export {
 } from './ops/math.js';
 export type { GeluOptions } from './ops/math.js';
 export { isnan, isinf, isfinite, logicalAnd, logicalOr, logicalXor, logicalNot } from './ops/predicates.js';
+export { bitwiseAnd, bitwiseOr, bitwiseXor, bitwiseNot, leftShift, rightShift } from './ops/bitwise.js';
 export { matmul } from './ops/matmul.js';
 export {
   reshape,
@@ -110,7 +111,7 @@ export {
   astype,
   stopGradient,
 } from './ops/layout.js';
-export type { IndexSpec, SliceSpec } from './ops/layout.js';
+export type { BooleanMask, IndexSpec, SliceSpec } from './ops/layout.js';
 export { take, gather, scatter, scatterAdd, indexSelect, maskedFill, maskedSelect, nonzero } from './ops/indexing.js';
 export type { Indices } from './ops/indexing.js';
 export {

@@ -1,11 +1,12 @@
 // Random tensors beyond rand and randn: uniform on [low, high), normal with a mean and a standard
-// deviation, Bernoulli draws from a tensor of probabilities, integers (as floats), and
+// deviation, Bernoulli draws from a tensor of probabilities, integers (int32), and
 // multinomial draws of categories.
 import type { Tensor } from './core/tensor.js';
 import { ArgumentError } from './errors.js';
 import { describe, expectBoolean, expectInteger, expectNumber, expectOptions } from './arguments.js';
 import { random, type RandomOptions } from './creation.js';
-import { expectTensor } from './ops/operand.js';
+import { expectDType, expectTensor } from './ops/operand.js';
+import type { Rng } from './random.js';
 
 /**
  * Uniform numbers in [low, high): low + (high − low)·u with u uniform in [0, 1).
@@ -36,7 +37,7 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts?: Rando
  * bernoulli(full([4], 0.5), { rng: rng(1) })
  */
 export function bernoulli(p: Tensor, opts?: Pick<RandomOptions, 'rng'>): Tensor {
-  expectTensor('bernoulli', 'p', p);
+  expectDType('bernoulli', 'p', expectTensor('bernoulli', 'p', p), ['float32', 'float64']);
   const o = expectOptions('bernoulli', opts);
   const probs = p.data();
   for (let i = 0; i < probs.length; i++) {
@@ -48,8 +49,8 @@ export function bernoulli(p: Tensor, opts?: Pick<RandomOptions, 'rng'>): Tensor 
 }
 
 /**
- * Uniform integers in [low, high) (safe integers, low < high), stored as floats for now: float32
- * holds integers exactly only up to 2^24.
+ * Uniform integers in [low, high) (safe integers, low < high), int32 by default (then within
+ * [−2³¹, 2³¹]); `opts.dtype` may ask for float32 or float64 (float32 holds integers exactly only up to 2^24).
  *
  * @example
  * randint(0, 10, [3], { rng: rng(2) }) // e.g. [7, 0, 3]
@@ -64,7 +65,10 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   }
   if (!(low < high)) throw new ArgumentError(`randint: low ${low} must be below high ${high}`);
   if (high - low > Number.MAX_SAFE_INTEGER) throw new ArgumentError(`randint: the range [${low}, ${high}) is wider than 2^53 − 1`);
-  return random('randint', shape, opts, (r) => low + r.int(high - low));
+  const asInt32 = expectOptions('randint', opts).dtype === undefined || expectOptions('randint', opts).dtype === 'int32';
+  if (asInt32 && (low < -(2 ** 31) || high > 2 ** 31))
+    throw new ArgumentError(`randint: the range [${low}, ${high}) does not fit int32 (pass { dtype: 'float64' })`);
+  return random('randint', shape, opts, (r) => low + r.int(high - low), 'int32', ['int32', 'float32', 'float64']);
 }
 
 /** Options of `multinomial`. */
@@ -79,13 +83,13 @@ export interface MultinomialOptions {
  * PyTorch's `multinomial`: `n` category indices drawn from the non-negative weights `probs`
  * (1-D, or 2-D with one distribution per row; weights need not sum to 1), giving shape `[n]` or
  * `[rows, n]`. Without replacement each category is drawn at most once, so `n` may not exceed
- * the count of non-zero weights. Indices are stored as floats for now; not differentiable.
+ * the count of non-zero weights. The indices are int32; not differentiable.
  *
  * @example
  * multinomial(tensor([0.1, 0, 0.9]), 2, { rng: rng(0) }) // [2, 0] or [0, 2]
  */
 export function multinomial(probs: Tensor, n: number, opts?: MultinomialOptions): Tensor {
-  expectTensor('multinomial', 'probs', probs);
+  expectDType('multinomial', 'probs', expectTensor('multinomial', 'probs', probs), ['float32', 'float64']);
   if (probs.ndim !== 1 && probs.ndim !== 2) {
     throw new ArgumentError(`multinomial: probs must be 1-D or 2-D, got shape [${probs.shape.join(',')}]`);
   }
@@ -116,7 +120,8 @@ export function multinomial(probs: Tensor, n: number, opts?: MultinomialOptions)
   let k = 0;
   // Draw k-th sample of row ⌊k/n⌋: walk the cumulative weights to u·total; without replacement
   // the drawn category's weight is then removed.
-  return random('multinomial', probs.ndim === 2 ? [rows, count] : [count], { dtype: probs.dtype, rng: o.rng }, (g) => {
+  const shape = probs.ndim === 2 ? [rows, count] : [count];
+  const draw = (g: Rng): number => {
     const r = Math.floor(k++ / count);
     const row = left.subarray(r * categories, (r + 1) * categories);
     const target = g.uniform() * sums[r]!;
@@ -130,5 +135,6 @@ export function multinomial(probs: Tensor, n: number, opts?: MultinomialOptions)
       row[c] = 0;
     }
     return c;
-  });
+  };
+  return random('multinomial', shape, { dtype: 'int32', rng: o.rng }, draw, 'int32', ['int32']);
 }

@@ -39,7 +39,7 @@ function spaced(op: string, start: number, stop: number, n: number): Float64Arra
 }
 
 function finished(op: string, values: Float64Array, opts: LinspaceOptions | undefined): Tensor {
-  const { dtype, requiresGrad } = creationOptions(op, opts);
+  const { dtype, requiresGrad } = creationOptions(op, opts, 'float32', ['float32', 'float64', 'int32']);
   const data = allocate(dtype, values.length);
   data.set(values);
   return finish(fromArray(data, [values.length], dtype), requiresGrad);

@@ -57,7 +57,7 @@ describe('typed errors with clear messages', () => {
     expect(() => J.zeros([2, -1])).toThrow(J.ShapeError);
     expect(() => J.zeros([1.5])).toThrow(J.ShapeError);
     expect(() => tensor(new Float32Array(3), { shape: [2, 2] })).toThrow(J.ShapeError);
-    expect(() => tensor([1], { dtype: 'int32' as unknown as 'float32' })).toThrow(J.DTypeError);
+    expect(() => tensor([1], { dtype: 'int64' as unknown as 'float32' })).toThrow(J.DTypeError);
     expect(() => J.add(a, 'x' as unknown as number)).toThrow(J.ArgumentError);
     expect(() => J.add([1, 2] as unknown as J.Tensor, a)).toThrow(/wrap it with tensor/);
   });

@@ -211,16 +211,16 @@ describe("PyTorch's gather / scatter family", () => {
       [6, 4],
     ]);
     expect(() => J.indexSelect(m, 1, J.tensor([[0]]))).toThrow(/^indexSelect: index must be a 1-D/);
-    expect(J.maskedFill(m, J.tensor([1, 0, 1]), -1).toArray()).toEqual([
+    expect(J.maskedFill(m, J.tensor([true, false, true]), -1).toArray()).toEqual([
       [-1, 2, -1],
       [-1, 5, -1],
     ]);
-    expect(() => J.maskedFill(m, J.tensor([1, 0]), 0)).toThrow(/^maskedFill: mask of shape \[2\] does not broadcast/);
+    expect(() => J.maskedFill(m, J.tensor([true, false]), 0)).toThrow(/^maskedFill: mask of shape \[2\] does not broadcast/);
     expect(J.maskedSelect(m, m.greater(2)).toArray()).toEqual([3, 4, 5, 6]);
-    expect(J.maskedSelect(m, J.tensor([[1], [0]])).toArray()).toEqual([1, 2, 3]);
+    expect(J.maskedSelect(m, J.tensor([[true], [false]])).toArray()).toEqual([1, 2, 3]);
     expect(
       J.grad((t) =>
-        J.maskedSelect(t, J.tensor([0, 1, 1]))
+        J.maskedSelect(t, J.tensor([false, true, true]))
           .square()
           .sum(),
       )(m).toArray(),

@@ -269,6 +269,13 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   argsort: constant('argsort', (x) => J.argsort(x, -1, { descending: true })),
   permuteAlong: sortRow,
   cumsum: unary('cumsum', (x) => J.cumsum(x, -1).mul(J.cumsum(x, 0)), 'any'),
+  // The bitwise primitives see int32 or bool operands, made from x: constants, as every integer result.
+  bitwiseAnd: constant('bitwiseAnd', (x) => J.bitwiseAnd(J.greater(x, 0), J.less(x, 1))),
+  bitwiseOr: constant('bitwiseOr', (x) => J.bitwiseOr(J.greater(x, 0).astype('int32'), 2)),
+  bitwiseXor: constant('bitwiseXor', (x) => J.bitwiseXor(J.greater(x, 0), J.less(x, 1))),
+  bitwiseNot: constant('bitwiseNot', (x) => J.bitwiseNot(J.greater(x, 0).astype('int32'))),
+  leftShift: constant('leftShift', (x) => J.leftShift(J.greater(x, 0).astype('int32'), 3)),
+  rightShift: constant('rightShift', (x) => J.rightShift(J.greater(x, 0).astype('int32').mul(12), 2)),
 };
 
 // Index tensors of integer values, fixed for the shapes the row draws ([a, b], a, b ≥ 2).
@@ -286,7 +293,7 @@ const gatherFamily: OpSpec = {
     const added = J.scatterAdd(x, 1, rows, x.sin())
       .mul(J.scatter(x, 1, column, s))
       .sum();
-    const mask = J.tensor(Array.from({ length: x.shape[1]! }, (_, j) => j % 2));
+    const mask = J.tensor(Array.from({ length: x.shape[1]! }, (_, j) => j % 2 === 1));
     return picked
       .add(added)
       .add(

@@ -11,7 +11,7 @@ describe('predicates', () => {
     expect(J.isnan(edge).toArray()).toEqual([0, 0, 0, 0, 1, 0, 0]);
     expect(J.isinf(edge).toArray()).toEqual([0, 0, 0, 0, 0, 1, 1]);
     expect(edge.isfinite().toArray()).toEqual([1, 1, 1, 1, 0, 0, 0]);
-    expect(J.isfinite(edge).dtype).toBe('float64');
+    expect(J.isfinite(edge).dtype).toBe('bool');
   });
   it('the logical ops treat any non-zero value (NaN included) as true, and broadcast', () => {
     const a = J.tensor([[0], [2], [Number.NaN]]);
@@ -36,7 +36,7 @@ describe('predicates', () => {
   });
   it('are constants to autodiff in both modes', () => {
     const x = J.tensor([1, -2, 3], { dtype: 'float64' });
-    const f = (t: J.Tensor) => J.logicalAnd(t, t.sub(1)).add(J.isfinite(t)).mul(t).sum();
+    const f = (t: J.Tensor) => J.logicalAnd(t, t.sub(1)).astype('float64').add(J.isfinite(t).astype('float64')).mul(t).sum();
     expect(J.grad(f)(x).toArray()).toEqual([1, 2, 2]);
     expect(J.jvp(f, [x], [J.onesLike(x)])[1].item()).toBe(5);
   });

@@ -133,7 +133,7 @@ describe('argmin, any, all', () => {
     expect(J.argmin(x, 1).toArray()).toEqual([1, 1]);
     expect(J.argmin(x, 0, true).toArray()).toEqual([[1, 1, 1]]);
     expect(J.argmin(t(2), -1).item()).toBe(0);
-    expect(J.argmin(x).dtype).toBe('float64');
+    expect(J.argmin(x).dtype).toBe('int32');
     expect(() => J.argmin(J.zeros([0]))).toThrow(/^argmin: cannot reduce the empty axis/);
   });
   it('any and all count NaN as non-zero; over an empty axis any is 0 and all is 1', () => {

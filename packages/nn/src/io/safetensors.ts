@@ -1,7 +1,7 @@
 // The safetensors format, byte level: u64 little-endian header length N, N bytes of JSON
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {str: str}}, then the raw
 // little-endian data. Pure functions on Uint8Array: no Node APIs, so it runs in browsers.
-import { ArgumentError, Tensor, tensor } from '@jacobi/tensor';
+import { ArgumentError, Tensor, tensor, type TypedArray } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
 import { LONE_SURROGATE, checkOptions, checkString, describeValue } from '../validate.js';
 
@@ -10,12 +10,17 @@ import { LONE_SURROGATE, checkOptions, checkString, describeValue } from '../val
 declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
 declare const TextDecoder: { new (label: string, opts: { fatal: boolean }): { decode(bytes: Uint8Array): string } };
 
-/** The element types jacobi reads (F16 and BF16 are widened to float32) and writes (F32, F64). */
-export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16';
+/**
+ * The element types jacobi reads (F16 and BF16 are widened to float32) and writes (F32, F64,
+ * I32, BOOL).
+ */
+export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I32' | 'BOOL';
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+const ITEM_SIZE: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4, BOOL: 1 };
+/** The file's name of each dtype. */
+const FILE_DTYPE = { float64: 'F64', float32: 'F32', int32: 'I32', bool: 'BOOL' } as const;
 /** Types of the format that jacobi has no tensor for (named apart from typos in errors). */
-const UNSUPPORTED = new Set(['BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'I32', 'U64', 'I64', 'F8_E4M3', 'F8_E5M2', 'C64']);
+const UNSUPPORTED = new Set(['U8', 'I8', 'U16', 'I16', 'U32', 'U64', 'I64', 'F8_E4M3', 'F8_E5M2', 'C64']);
 /** The reference implementation refuses headers above 100 MB; so do we. */
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
@@ -29,7 +34,7 @@ export interface SafetensorsContents {
 }
 
 /**
- * Encodes tensors (float32 as F32, float64 as F64) and string metadata as safetensors bytes,
+ * Encodes tensors (float32 as F32, float64 as F64, int32 as I32, bool as BOOL) and string metadata as safetensors bytes,
  * in the order given. The header is padded with spaces so the data starts 8-byte aligned, as
  * the reference writer does. Any name is stored as written (`__proto__` and `"0"` included).
  *
@@ -52,7 +57,7 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
   // `header['__proto__'] = ...` would set a prototype, and integer-like keys would be reordered.
   const fields: string[] = [];
   if (Object.keys(meta).length > 0) fields.push(`${JSON.stringify(METADATA_KEY)}:${jsonObject(Object.entries(meta))}`);
-  const chunks: { data: Float32Array | Float64Array; begin: number }[] = [];
+  const chunks: { data: TypedArray; begin: number }[] = [];
   const names = new Set<string>();
   let offset = 0;
   for (const [name, t] of tensorEntries(op, tensors)) {
@@ -63,8 +68,8 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
       );
     if (names.has(name)) throw fail(`tensor '${name}' appears twice`, name);
     names.add(name);
-    const data = t.data() as Float32Array | Float64Array;
-    const entry = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + data.byteLength] };
+    const data = t.data();
+    const entry = { dtype: FILE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.byteLength] };
     fields.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
     chunks.push({ data, begin: offset });
     offset += data.byteLength;
@@ -83,7 +88,9 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
   for (const { data, begin } of chunks) {
     const at = base + begin;
     if (data instanceof Float64Array) data.forEach((x, i) => view.setFloat64(at + 8 * i, x, true));
-    else data.forEach((x, i) => view.setFloat32(at + 4 * i, x, true));
+    else if (data instanceof Float32Array) data.forEach((x, i) => view.setFloat32(at + 4 * i, x, true));
+    else if (data instanceof Int32Array) data.forEach((x, i) => view.setInt32(at + 4 * i, x, true));
+    else out.set(data, at);
   }
   return out;
 }
@@ -258,7 +265,9 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail):
   const [dtype, shape, offsets] = FIELDS.map((k) => (Object.hasOwn(fields, k) ? fields[k] : undefined));
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
     const why =
-      typeof dtype === 'string' && UNSUPPORTED.has(dtype) ? 'is not supported (jacobi reads F32, F64, F16 and BF16)' : 'is unknown';
+      typeof dtype === 'string' && UNSUPPORTED.has(dtype)
+        ? 'is not supported (jacobi reads F32, F64, F16, BF16, I32 and BOOL)'
+        : 'is unknown';
     throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype) ?? 'undefined'} ${why}`, name);
   }
   const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -313,6 +322,13 @@ function readTensor(view: DataView, e: Entry): Tensor {
     for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
     return tensor(out, { shape: e.shape });
   }
+  if (e.dtype === 'I32') {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+    return tensor(out, { shape: e.shape });
+  }
+  // A BOOL byte other than 0 and 1 reads as true, as any non-zero value converts to bool.
+  if (e.dtype === 'BOOL') return tensor(new Uint8Array(view.buffer, view.byteOffset, n), { shape: e.shape, dtype: 'bool' });
   const out = new Float32Array(n);
   if (e.dtype === 'F32') for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
   else if (e.dtype === 'BF16') for (let i = 0; i < n; i++) out[i] = bf16ToNumber(view.getUint16(2 * i, true));

@@ -1,12 +1,12 @@
 // gradcheck: compares reverse- and forward-mode derivatives with central finite differences
 // in float64, checks the VJP against the JVP by inner products, and repeats all of it for the
 // derivatives themselves (second order). The counterpart of PyTorch's gradcheck/gradgradcheck.
-import { JacobiError, TraceError } from '../errors.js';
+import { JacobiError, NotDifferentiableError, TraceError } from '../errors.js';
 import { expectBoolean, expectFunction, expectNumber, expectOptions } from '../arguments.js';
 import { expectTensorList } from '../ops/operand.js';
 import { Tensor, contiguousData, fromArray } from '../core/tensor.js';
 import { noGrad, valueOf } from '../core/trace.js';
-import { allocate } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import { concat } from '../ops/layout.js';
 import { checkSeed, rng as makeRng, type Rng } from '../random.js';
 import { jvp, vjp, type TensorFunction } from './transforms.js';
@@ -180,7 +180,14 @@ function checkFirstOrder(name: string, f: TensorFunction, xs: readonly Tensor[],
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options?: GradcheckOptions): GradcheckReport {
   expectFunction('gradcheck', 'f', f);
-  const xs = expectTensorList('gradcheck', inputs).map(toFloat64);
+  const given = expectTensorList('gradcheck', inputs);
+  given.forEach((x, i) => {
+    if (!isFloating(x.dtype))
+      throw new NotDifferentiableError(
+        `gradcheck: input ${i} has dtype ${x.dtype}; only float inputs can be checked (close over integer ones)`,
+      );
+  });
+  const xs = given.map(toFloat64);
   const opts = expectOptions('gradcheck', options);
   const tolerance = (name: 'atol' | 'rtol', fallback: number) =>
     opts[name] === undefined ? fallback : expectNumber('gradcheck', name, opts[name], { min: 0 });

@@ -2,7 +2,7 @@
 import { ArgumentError, DTypeError, NonScalarOutputError, NotDifferentiableError, ShapeError, formatShape } from '../errors.js';
 import { IMPERATIVE_LEVEL, newNode, traceAt } from '../core/trace.js';
 import { Tensor, contiguousData } from '../core/tensor.js';
-import { allocate } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
 import { shapesEqual } from '../shape.js';
 import { backprop } from './backprop.js';
@@ -37,6 +37,11 @@ export function requiresGrad(t: Tensor): boolean {
 /** Makes `t` a leaf of the imperative graph, or stops it being one. Only leaves may change. */
 export function setRequiresGrad(t: Tensor, flag: boolean): void {
   expectBoolean('requiresGrad', 'the flag', flag);
+  if (flag && !isFloating(t.dtype)) {
+    throw new NotDifferentiableError(
+      `requiresGrad: a ${t.dtype} tensor cannot require grad; only float32 and float64 tensors can be differentiated`,
+    );
+  }
   if (!isLeaf(t)) {
     throw new ArgumentError('requiresGrad: only leaf tensors can change requiresGrad; use detach() to get a leaf from a computed tensor');
   }

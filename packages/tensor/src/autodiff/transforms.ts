@@ -1,10 +1,10 @@
 // The functional transforms, JAX style. vjp and jvp open a fresh interpreter level; grad,
 // valueAndGrad, jacobian and hessian are written with vjp and jvp only.
-import { ArgumentError, NonScalarOutputError, ShapeError, TraceError, formatShape } from '../errors.js';
+import { ArgumentError, NonScalarOutputError, NotDifferentiableError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { closeLevel, frozen, newNode, openLevel } from '../core/trace.js';
 import { concat } from '../ops/layout.js';
 import { Tensor, fromArray } from '../core/tensor.js';
-import { allocate } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import { describe, expectFunction, expectInteger, expectOptions } from '../arguments.js';
 import { scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
 import { shapesEqual } from '../shape.js';
@@ -15,6 +15,17 @@ export type TensorFunction = (...args: Tensor[]) => Tensor;
 
 function asTensor(op: string, x: unknown, i: number): Tensor {
   return toTensor(op, `argument ${i}`, x, 'float32');
+}
+
+/**
+ * Checks that argument `i` of a transform can carry a derivative: int32 and bool tensors are
+ * constants (pass them to the function through a closure, or `argnums` that leave them out).
+ */
+function expectDifferentiable(op: string, x: Tensor, i: number): Tensor {
+  if (isFloating(x.dtype)) return x;
+  throw new NotDifferentiableError(
+    `${op}: argument ${i} has dtype ${x.dtype}; only float32 and float64 tensors can be differentiated (leave it out of argnums, or astype('float32'))`,
+  );
 }
 
 function checkResult(op: string, out: unknown): Tensor {
@@ -37,7 +48,7 @@ export function vjp(f: TensorFunction, ...primals: TensorLike[]): [Tensor, (cota
 /** vjp for the transforms built on it: errors name `op`, the transform the user called. */
 function vjpAs(op: string, f: TensorFunction, primals: readonly TensorLike[]): [Tensor, (cotangent: TensorLike) => Tensor[]] {
   expectFunction(op, 'f', f);
-  const inputs = primals.map((x, i) => asTensor(op, x, i));
+  const inputs = primals.map((x, i) => expectDifferentiable(op, asTensor(op, x, i), i));
   const level = openLevel('reverse');
   let out: Tensor;
   const leaves = inputs.map((x) => {
@@ -63,6 +74,8 @@ function vjpAs(op: string, f: TensorFunction, primals: readonly TensorLike[]): [
 }
 
 function cotangentFor(op: string, out: Tensor, cotangent: TensorLike): Tensor {
+  if (!isFloating(out.dtype))
+    throw new NotDifferentiableError(`${op}: the function's output has dtype ${out.dtype}, a constant: it has no derivative to pull back`);
   if (typeof cotangent === 'number') {
     if (out.size !== 1)
       throw new ShapeError(`${op}: a number cotangent needs a one-element output, the output has shape ${formatShape(out.shape)}`);
@@ -91,7 +104,7 @@ export function jvp(f: TensorFunction, primals: readonly TensorLike[], tangents:
 
 function jvpAs(op: string, f: TensorFunction, primals: readonly TensorLike[], tangents: readonly TensorLike[]): [Tensor, Tensor] {
   expectFunction(op, 'f', f);
-  const xs = argumentList(op, 'primals', primals).map((x, i) => asTensor(op, x, i));
+  const xs = argumentList(op, 'primals', primals).map((x, i) => expectDifferentiable(op, asTensor(op, x, i), i));
   const given = argumentList(op, 'tangents', tangents);
   if (xs.length !== given.length) {
     throw new ArgumentError(`${op}: ${xs.length} primals but ${given.length} tangents (expected one tangent per primal)`);
@@ -158,6 +171,7 @@ function valueAndCotangents(op: string, f: TensorFunction, args: readonly Tensor
     if (i >= args.length) throw new ArgumentError(`${op}: argnum ${i} is out of range for a call with ${args.length} arguments`);
   }
   const fixed = args.map((x, i) => asTensor(op, x, i));
+  for (const i of argnums) expectDifferentiable(op, fixed[i]!, i);
   const wrt = (...vars: Tensor[]) => {
     const all = [...fixed];
     argnums.forEach((a, j) => (all[a] = vars[j]!));

@@ -50,9 +50,14 @@ export type UnaryKernel =
   | 'exp2'
   | 'erf'
   | 'erfc'
-  | 'erfinv';
+  | 'erfinv'
+  | 'bitwiseNot';
 
-/** The elementwise functions of two operands a backend implements (comparisons give 1 or 0). */
+/**
+ * The elementwise functions of two operands a backend implements (comparisons give 1 or 0; the
+ * bitwise ones and shifts see int32 or bool operands). With an Int32Array output, `mul` and
+ * `pow` wrap modulo 2³², as int32 arithmetic does.
+ */
 export type BinaryKernel =
   | 'add'
   | 'sub'
@@ -68,7 +73,12 @@ export type BinaryKernel =
   | 'notEqual'
   | 'atan2'
   | 'copysign'
-  | 'hypot';
+  | 'hypot'
+  | 'bitwiseAnd'
+  | 'bitwiseOr'
+  | 'bitwiseXor'
+  | 'leftShift'
+  | 'rightShift';
 
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
@@ -77,7 +87,10 @@ export type ReduceKernel = 'sum' | 'max';
 export interface Backend {
   /** The name `setBackend` and `getBackend` use for it. */
   readonly name: string;
-  /** `out[i] = op(x[i])` over contiguous arrays of equal length (`out` may be `x`). */
+  /**
+   * `out[i] = op(x[i])` over contiguous arrays of equal length (`out` may be `x`); `x` may be
+   * an integer or bool array where `out` is a float one (float functions of integers).
+   */
   unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void;
   /** `out = op(a, b)` where `a` and `b` are viewed over `shape` (broadcast by zero strides). */
   binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void;

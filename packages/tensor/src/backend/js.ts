@@ -53,6 +53,7 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   erf,
   erfc,
   erfinv,
+  bitwiseNot: (x) => ~x,
 };
 
 const BINARY: Record<BinaryKernel, Scalar2> = {
@@ -74,7 +75,30 @@ const BINARY: Record<BinaryKernel, Scalar2> = {
   copysign: (a, b) => (b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)),
   // NOTE: Math.hypot scales internally, so it neither overflows nor underflows on the squares.
   hypot: Math.hypot,
+  bitwiseAnd: (a, b) => a & b,
+  bitwiseOr: (a, b) => a | b,
+  bitwiseXor: (a, b) => a ^ b,
+  // NOTE: a shift by 32 or more (or by a negative count) shifts every bit out, as PyTorch
+  // defines it; JavaScript would take the count modulo 32.
+  leftShift: (a, b) => (b >= 0 && b < 32 ? a << b : 0),
+  rightShift: (a, b) => (b >= 0 && b < 32 ? a >> b : a < 0 ? -1 : 0),
 };
+
+/** a^b in int32 arithmetic (wrapping modulo 2³²), by repeated squaring; b < 0 gives 0 unless |a| = 1. */
+function int32Pow(a: number, b: number): number {
+  if (b < 0) return a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0;
+  let result = 1;
+  let base = a | 0;
+  for (let e = b; e > 0; e = Math.floor(e / 2)) {
+    if (e % 2 === 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
+}
+
+// With an Int32Array output these wrap as int32 arithmetic: a float product of two int32s can
+// exceed 2^53 and lose its low bits before the store truncates it.
+const INT32_BINARY: Partial<Record<BinaryKernel, Scalar2>> = { mul: Math.imul, pow: int32Pow };
 
 /**
  * Merges axes that every view walks as one (size-1 axes dropped; axis d joins d+1 when each
@@ -139,6 +163,14 @@ function forEachRow(
 }
 
 function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+  const integer = out instanceof Int32Array ? INT32_BINARY[op] : undefined;
+  if (integer !== undefined) {
+    const [ad, bd] = [a.data, b.data];
+    forEachRow(shape, [a, b], (starts, n, o, [as, bs]) => {
+      for (let j = o, ai = starts[0]!, bi = starts[1]!; j < o + n; j++, ai += as!, bi += bs!) out[j] = integer(ad[ai]!, bd[bi]!);
+    });
+    return;
+  }
   const f = BINARY[op];
   const size = out.length;
   const ad = a.data;
@@ -218,6 +250,11 @@ function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
   else for (let i = 0; i < n; i++) out[i] = f(x[i]!);
 }
 
+/** The value below every other that `out`'s type holds: where a max starts. */
+function lowestOf(out: TypedArray): number {
+  return out instanceof Int32Array ? -(2 ** 31) : out instanceof Uint8Array ? 0 : -Infinity;
+}
+
 function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
   // The output is viewed over the input's shape with stride 0 on reduced axes, so one
   // row-major pass over the input accumulates every element into its output slot.
@@ -229,7 +266,7 @@ function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes:
     outStrides[d] = stride;
     stride *= shape[d]!;
   }
-  out.fill(op === 'sum' ? 0 : -Infinity);
+  out.fill(op === 'sum' ? 0 : lowestOf(out));
   if (x.length === 0) return;
   const isMax = op === 'max';
   forEachRow(

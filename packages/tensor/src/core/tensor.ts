@@ -20,6 +20,7 @@ import * as indexing from '../ops/indexing.js';
 import type { Indices } from '../ops/indexing.js';
 import * as math from '../ops/math.js';
 import * as predicates from '../ops/predicates.js';
+import * as bitwise from '../ops/bitwise.js';
 import * as reduce from '../ops/reduce.js';
 import * as scan from '../ops/scan.js';
 import * as sorting from '../ops/sort.js';
@@ -402,57 +403,81 @@ export class Tensor {
   floorDivide(y: TensorLike): Tensor {
     return math.floorDivide(this, y);
   }
-  /** 1 where NaN, else 0; see {@link isnan}. */
+  /** True where NaN; see {@link isnan}. */
   isnan(): Tensor {
     return predicates.isnan(this);
   }
-  /** 1 where ±∞, else 0; see {@link isinf}. */
+  /** True where ±∞; see {@link isinf}. */
   isinf(): Tensor {
     return predicates.isinf(this);
   }
-  /** 1 where finite, else 0; see {@link isfinite}. */
+  /** True where finite; see {@link isfinite}. */
   isfinite(): Tensor {
     return predicates.isfinite(this);
   }
-  /** 1 where both are non-zero, else 0; see {@link logicalAnd}. */
+  /** True where both are non-zero; see {@link logicalAnd}. */
   logicalAnd(y: TensorLike): Tensor {
     return predicates.logicalAnd(this, y);
   }
-  /** 1 where either is non-zero, else 0; see {@link logicalOr}. */
+  /** True where either is non-zero; see {@link logicalOr}. */
   logicalOr(y: TensorLike): Tensor {
     return predicates.logicalOr(this, y);
   }
-  /** 1 where exactly one is non-zero, else 0; see {@link logicalXor}. */
+  /** True where exactly one is non-zero; see {@link logicalXor}. */
   logicalXor(y: TensorLike): Tensor {
     return predicates.logicalXor(this, y);
   }
-  /** 1 where zero, else 0; see {@link logicalNot}. */
+  /** True where zero; see {@link logicalNot}. */
   logicalNot(): Tensor {
     return predicates.logicalNot(this);
   }
+  /** x & y (int32 or bool); see {@link bitwiseAnd}. */
+  bitwiseAnd(y: TensorLike): Tensor {
+    return bitwise.bitwiseAnd(this, y);
+  }
+  /** x | y (int32 or bool); see {@link bitwiseOr}. */
+  bitwiseOr(y: TensorLike): Tensor {
+    return bitwise.bitwiseOr(this, y);
+  }
+  /** x ^ y (int32 or bool); see {@link bitwiseXor}. */
+  bitwiseXor(y: TensorLike): Tensor {
+    return bitwise.bitwiseXor(this, y);
+  }
+  /** ~x (int32), or logical not (bool); see {@link bitwiseNot}. */
+  bitwiseNot(): Tensor {
+    return bitwise.bitwiseNot(this);
+  }
+  /** x << y (int32); see {@link leftShift}. */
+  leftShift(y: TensorLike): Tensor {
+    return bitwise.leftShift(this, y);
+  }
+  /** x >> y, arithmetic (int32); see {@link rightShift}. */
+  rightShift(y: TensorLike): Tensor {
+    return bitwise.rightShift(this, y);
+  }
 
-  // Comparisons (1 or 0, not differentiable) and selection.
-  /** 1 where x > y, else 0; see {@link greater}. */
+  // Comparisons (bool results, not differentiable) and selection.
+  /** True where x > y; see {@link greater}. */
   greater(y: TensorLike): Tensor {
     return arithmetic.greater(this, y);
   }
-  /** 1 where x ≥ y, else 0; see {@link greaterEqual}. */
+  /** True where x ≥ y; see {@link greaterEqual}. */
   greaterEqual(y: TensorLike): Tensor {
     return arithmetic.greaterEqual(this, y);
   }
-  /** 1 where x < y, else 0; see {@link less}. */
+  /** True where x < y; see {@link less}. */
   less(y: TensorLike): Tensor {
     return arithmetic.less(this, y);
   }
-  /** 1 where x ≤ y, else 0; see {@link lessEqual}. */
+  /** True where x ≤ y; see {@link lessEqual}. */
   lessEqual(y: TensorLike): Tensor {
     return arithmetic.lessEqual(this, y);
   }
-  /** 1 where x = y, else 0; see {@link equal}. */
+  /** True where x = y; see {@link equal}. */
   equal(y: TensorLike): Tensor {
     return arithmetic.equal(this, y);
   }
-  /** 1 where x ≠ y, else 0; see {@link notEqual}. */
+  /** True where x ≠ y; see {@link notEqual}. */
   notEqual(y: TensorLike): Tensor {
     return arithmetic.notEqual(this, y);
   }
@@ -661,11 +686,11 @@ export class Tensor {
   argmin(axis?: number, keepdims?: boolean): Tensor {
     return statistics.argmin(this, axis, keepdims);
   }
-  /** 1 where some element over `axis` is non-zero, else 0; see {@link any}. */
+  /** True where some element over `axis` is non-zero; see {@link any}. */
   any(axis?: Axes, keepdims?: boolean): Tensor {
     return statistics.any(this, axis, keepdims);
   }
-  /** 1 where every element over `axis` is non-zero, else 0; see {@link all}. */
+  /** True where every element over `axis` is non-zero; see {@link all}. */
   all(axis?: Axes, keepdims?: boolean): Tensor {
     return statistics.all(this, axis, keepdims);
   }

@@ -13,6 +13,7 @@ import { AnomalyError, formatShape } from '../errors.js';
 import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
+import { isFloating } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Trace } from './tensor.js';
 
 export const IMPERATIVE_LEVEL = 1;
@@ -135,7 +136,8 @@ function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Ten
 function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
   const primals = inputs.map((x) => lowerTo(x, level));
   const outPrimal = bind(prim, primals, params);
-  if (prim.nonDifferentiable) return outPrimal;
+  // An int32 or bool result is a constant to every transform: it has no tangent.
+  if (prim.nonDifferentiable || !isFloating(outPrimal.dtype)) return outPrimal;
   const ctx: RuleContext<P> = { inputs: primals, out: outPrimal, params };
   let tangent: Tensor | null = null;
   for (let i = 0; i < inputs.length; i++) {
@@ -179,7 +181,7 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     if (parent !== null) traced = true;
   }
   const outPrimal = bind(prim, primals, params);
-  if (prim.nonDifferentiable || !traced) return outPrimal;
+  if (prim.nonDifferentiable || !traced || !isFloating(outPrimal.dtype)) return outPrimal;
   const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen);
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;

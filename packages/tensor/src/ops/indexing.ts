@@ -6,15 +6,16 @@ import { describe } from '../arguments.js';
 import { Tensor, contiguousData, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
 import { full, readNested } from '../creation.js';
-import { allocate, promoteTypes } from '../dtype.js';
-import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { allocate, isFloating, promoteTypes } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
 import { takePrim, untakePrim } from '../prims/take.js';
 import { broadcastShapes, canBroadcastTo, contiguousStrides, normalizeAxis, shapeSize } from '../shape.js';
-import { castTo, expectTensor } from './operand.js';
+import { castTo, expectDType, expectTensor } from './operand.js';
 
 /**
  * Positions for `take`: a number (the axis is dropped), nested arrays of numbers (their shape
- * replaces the axis), or a tensor holding integer values (its values are read as constants).
+ * replaces the axis), or an int32 tensor (a float tensor holding integers is accepted too; its
+ * values are read as constants). A bool tensor is a mask, not positions: see `index` and `maskedSelect`.
  */
 export type Indices = number | readonly Indices[] | Tensor;
 
@@ -28,6 +29,10 @@ export function readIndices(op: string, indices: unknown, size: number, axis: nu
   } else if (Array.isArray(indices)) {
     ({ shape, values } = readNested(op, indices));
   } else if (indices instanceof Tensor) {
+    if (indices.dtype === 'bool')
+      throw new DTypeError(
+        `${op}: the indices are a bool tensor, which is a mask (use maskedSelect, or index() with the mask), not positions`,
+      );
     shape = [...indices.shape];
     values = contiguousData(indices);
   } else {
@@ -193,12 +198,13 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly nu
 }
 
 /**
- * PyTorch's `masked_fill`: `value` where `mask` is non-zero, `x` elsewhere (`mask` broadcasts
- * to `x`'s shape). Differentiable in `x`, and in `value` when it is a tensor.
+ * PyTorch's `masked_fill`: `value` where the bool `mask` is true, `x` elsewhere (`mask`
+ * broadcasts to `x`'s shape); the result keeps `x`'s dtype. Differentiable in `x`, and in
+ * `value` when it is a tensor.
  */
 export function maskedFill(x: Tensor, mask: Tensor, value: Tensor | number): Tensor {
   expectTensor('maskedFill', 'x', x);
-  const m = expectTensor('maskedFill', 'mask', mask);
+  const m = expectDType('maskedFill', 'the mask', expectTensor('maskedFill', 'mask', mask), ['bool']);
   if (!canBroadcastTo(m.shape, x.shape)) {
     throw new ShapeError(`maskedFill: mask of shape ${formatShape(m.shape)} does not broadcast to x's ${formatShape(x.shape)}`);
   }
@@ -206,7 +212,9 @@ export function maskedFill(x: Tensor, mask: Tensor, value: Tensor | number): Ten
     const v = expectTensor('maskedFill', 'value', value);
     if (v.ndim !== 0) throw new ShapeError(`maskedFill: value must be a number or a 0-d tensor, got shape ${formatShape(v.shape)}`);
   }
-  return m.notEqual(0).where(value, x);
+  const filled = m.where(value, x);
+  // As PyTorch, the value takes x's dtype (2.5 fills an int32 tensor with 2).
+  return isFloating(x.dtype) ? filled : castTo(filled, x.dtype);
 }
 
 /** The flat positions where `values` is non-zero, in row-major order. */
@@ -219,13 +227,13 @@ function nonzeroPositions(values: ArrayLike<number>): Int32Array {
 }
 
 /**
- * PyTorch's `masked_select`: the entries of `x` where `mask` is non-zero, as a 1-D tensor in
- * row-major order (`x` and `mask` broadcast together). Differentiable in `x`; the mask's
+ * PyTorch's `masked_select`: the entries of `x` where the bool `mask` is true, as a 1-D tensor
+ * in row-major order (`x` and `mask` broadcast together). Differentiable in `x`; the mask's
  * values decide the shape, so it is a constant.
  */
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   expectTensor('maskedSelect', 'x', x);
-  const m = expectTensor('maskedSelect', 'mask', mask);
+  const m = expectDType('maskedSelect', 'the mask', expectTensor('maskedSelect', 'mask', mask), ['bool']);
   const shape = broadcastShapes('maskedSelect', x.shape, m.shape);
   // NOTE: a tensor's view is its value at every level, so reading it needs no stopGradient.
   const positions = nonzeroPositions(contiguousData(m.broadcastTo(shape)));
@@ -233,15 +241,14 @@ export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
 }
 
 /**
- * PyTorch's `nonzero`: the positions of the non-zero entries of `x`, one row of `x.ndim`
- * coordinates each, in row-major order (shape `[count, x.ndim]`). NOTE: the coordinates are
- * values of `x`'s float dtype until the library has integer tensors. Not differentiable.
+ * PyTorch's `nonzero`: the positions of the non-zero (true) entries of `x`, one row of
+ * `x.ndim` int32 coordinates each, in row-major order (shape `[count, x.ndim]`). Not differentiable.
  */
 export function nonzero(x: Tensor): Tensor {
   expectTensor('nonzero', 'x', x);
   const positions = nonzeroPositions(contiguousData(x));
   const strides = contiguousStrides(x.shape);
-  const out = allocate(x.dtype, positions.length * x.ndim);
+  const out = allocate('int32', positions.length * x.ndim);
   positions.forEach((flat, k) => {
     let rest = flat;
     strides.forEach((s, d) => {
@@ -249,7 +256,7 @@ export function nonzero(x: Tensor): Tensor {
       rest %= s;
     });
   });
-  return fromArray(out, [positions.length, x.ndim], x.dtype);
+  return fromArray(out, [positions.length, x.ndim], 'int32');
 }
 
 /** Positions laid out in `shape`, repeated over the broadcast `target` shape (NumPy broadcasting). */

@@ -5,10 +5,20 @@ import { Tensor } from '../core/tensor.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
 import { broadcastPrim, concatPrim, reshapePrim, slicePrim, transposePrim } from '../prims/layout.js';
-import { canBroadcastTo, checkShape, inferReshape, normalizeAxes, normalizeAxis, normalizePermutation, shapesEqual } from '../shape.js';
-import { castTo, checkDType, expectTensor, expectTensorList } from './operand.js';
+import {
+  MAX_NDIM,
+  canBroadcastTo,
+  checkShape,
+  inferReshape,
+  normalizeAxes,
+  normalizeAxis,
+  normalizePermutation,
+  shapesEqual,
+} from '../shape.js';
+import { castTo, checkDType, commonDType, expectTensor, expectTensorList } from './operand.js';
 import { describe } from '../arguments.js';
-import { type Indices, multiTake, takeAs } from './indexing.js';
+import { type Indices, multiTake, nonzero, takeAs } from './indexing.js';
+import { tensor, type NestedData } from '../creation.js';
 
 /**
  * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
@@ -116,24 +126,66 @@ export interface SliceSpec {
  * integer values) picks those positions in that order (integer-array indexing: several arrays
  * broadcast together, as in PyTorch). An array is never read as a range.
  */
-export type IndexSpec = number | null | string | SliceSpec | Indices;
+export type IndexSpec = number | null | string | SliceSpec | Indices | BooleanMask;
+/** A mask written in JavaScript: nested arrays of booleans. */
+export type BooleanMask = readonly (boolean | BooleanMask)[];
 
 /**
- * NumPy-style indexing: basic (a view) and, with one array of integers, integer-array indexing
- * (a differentiable gather whose dimensions take that axis's place, as in NumPy).
+ * NumPy-style indexing: basic (a view) and advanced: an int32 tensor or nested arrays of
+ * integers select positions along an axis (a differentiable gather whose dimensions take that
+ * axis's place; several arrays broadcast together, as in NumPy and PyTorch), and a bool tensor
+ * or nested arrays of booleans mask the axes it covers (x.index(mask) is x[mask]).
  *
  * @example
  * x.index(0, '1:3')     // like x[0, 1:3]
  * x.index(null, -1)     // like x[:, -1]
  * x.index([5, 0, 3])    // like x[[5, 0, 3]]: rows 5, 0 and 3
  * x.index('::2', [1, 1]) // like x[::2, [1, 1]]
+ * x.index(x.greater(0)) // like x[x > 0]: the positive entries, in row-major order
  */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   return indexAs('index', x, specs);
 }
 
-function indexAs(op: string, x: Tensor, specs: readonly IndexSpec[]): Tensor {
+/** Whether `spec` is nested arrays whose first element is a boolean (a mask written in JavaScript). */
+function isBooleanArray(spec: unknown): spec is readonly unknown[] {
+  let v: unknown = spec;
+  // NOTE: at most MAX_NDIM levels: an array that contains itself must not loop forever.
+  for (let depth = 0; depth <= MAX_NDIM && Array.isArray(v) && v.length > 0; depth++) v = v[0];
+  return Array.isArray(spec) && typeof v === 'boolean';
+}
+
+/**
+ * Each bool mask of rank k (a bool tensor or nested arrays of booleans) replaced by the k
+ * int32 arrays of its true positions, one per axis it covers (NumPy's rule: x[mask] is
+ * x[mask.nonzero()]); its shape must equal those k axes of `x`.
+ */
+function expandMasks(op: string, x: Tensor, specs: readonly IndexSpec[]): IndexSpec[] {
+  const out: IndexSpec[] = [];
+  for (const spec of specs) {
+    const mask = spec instanceof Tensor && spec.dtype === 'bool' ? spec : isBooleanArray(spec) ? tensor(spec as NestedData) : null;
+    if (mask === null) {
+      out.push(spec);
+      continue;
+    }
+    if (mask.dtype !== 'bool') throw new ArgumentError(`${op}: a mask written as an array must hold only booleans`);
+    const covered = x.shape.slice(out.length, out.length + mask.ndim);
+    if (mask.ndim === 0 || !shapesEqual(mask.shape, covered)) {
+      throw new ShapeError(
+        `${op}: a bool mask of shape ${formatShape(mask.shape)} must match the axes it indexes, ${formatShape(covered)} of ${formatShape(x.shape)} from axis ${out.length}`,
+      );
+    }
+    const positions = nonzero(mask);
+    for (let k = 0; k < mask.ndim; k++) out.push(positions.index(null, k));
+  }
+  return out;
+}
+
+function indexAs(op: string, x: Tensor, given: readonly IndexSpec[]): Tensor {
   expectTensor(op, 'x', x);
+  const specs = given.some((spec) => (spec instanceof Tensor && spec.dtype === 'bool') || isBooleanArray(spec))
+    ? expandMasks(op, x, given)
+    : given;
   if (specs.length > x.ndim) {
     throw new AxisError(`${op}: ${specs.length} indices given for a tensor of shape ${formatShape(x.shape)} (rank ${x.ndim})`);
   }
@@ -247,7 +299,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 function concatAs(op: string, tensors: readonly Tensor[], axis: number): Tensor {
   const first = tensors[0]!;
   const a = normalizeAxis(op, axis, first.ndim);
-  const dtype: DType = tensors.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  const dtype: DType = commonDType(...tensors);
   for (let i = 1; i < tensors.length; i++) {
     const t = tensors[i]!;
     if (t.ndim !== first.ndim || t.shape.some((d: number, j: number) => j !== a && d !== first.shape[j])) {
@@ -277,7 +329,12 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   );
 }
 
-/** The same values in another dtype (differentiable). */
+/**
+ * The same values in another of the four dtypes: to int32 rounds toward zero (as PyTorch;
+ * NaN and values beyond int32 wrap as JavaScript's `| 0` does), to bool gives true for every
+ * non-zero value (NaN included), and bool reads as 0 and 1. Differentiable between float32 and
+ * float64; an int32 or bool result is a constant.
+ */
 export function astype(x: Tensor, dtype: DType): Tensor {
   expectTensor('astype', 'x', x);
   return castTo(x, checkDType('astype', dtype));

@@ -1,35 +1,51 @@
 // Elementwise math: rounding, trigonometric and hyperbolic functions, logarithms and
 // exponentials (primitives of prims/math.ts), and the activation functions of PyTorch's
 // torch.nn.functional, written as composites (no rules: their gradients follow from the parts).
-import { bind } from '../core/trace.js';
-import type { Tensor } from '../core/tensor.js';
+import { bind, valueOf } from '../core/trace.js';
+import { contiguousData, type Tensor } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
-import { ArgumentError } from '../errors.js';
+import { isFloating } from '../dtype.js';
+import { ArgumentError, DTypeError } from '../errors.js';
 import { describe, expectNumber, expectOptions } from '../arguments.js';
 import * as P from '../prims/math.js';
 import { abs, add, clamp, div, equal, exp, greater, greaterEqual, less, lessEqual, mul, sigmoid, sub, tanh, where } from './arithmetic.js';
-import { binaryOperands, commonDType, expectTensor, toTensor, type TensorLike } from './operand.js';
+import { binaryOperands, castTo, commonDType, expectTensor, floatOf, floating, toTensor, type TensorLike } from './operand.js';
 import { broadcastShapes } from '../shape.js';
 
 function unary(prim: Primitive<undefined>, op: string, x: Tensor): Tensor {
   return bind(prim, [expectTensor(op, 'x', x)], undefined);
 }
 
+/** A rounding of `x`: integers and bools are already whole, so they are returned as they are. */
+function rounding(prim: Primitive<undefined>, op: string, x: Tensor): Tensor {
+  return isFloating(expectTensor(op, 'x', x).dtype) ? bind(prim, [x], undefined) : x;
+}
+
+/** Both operands of a float function of two arguments, promoted, then made float (int32 → float32). */
+function floatOperands(op: string, x: TensorLike, y: TensorLike): [Tensor, Tensor] {
+  const [a, b] = binaryOperands(op, x, y);
+  return [floating(a), floating(b)];
+}
+
 /** ⌊x⌋, the largest integer ≤ x; its gradient is 0, as in PyTorch. */
-export const floor = (x: Tensor): Tensor => unary(P.floorPrim, 'floor', x);
+export const floor = (x: Tensor): Tensor => rounding(P.floorPrim, 'floor', x);
 /** ⌈x⌉, the smallest integer ≥ x; its gradient is 0. */
-export const ceil = (x: Tensor): Tensor => unary(P.ceilPrim, 'ceil', x);
+export const ceil = (x: Tensor): Tensor => rounding(P.ceilPrim, 'ceil', x);
 /**
  * The nearest integer, ties to even (as PyTorch and IEEE 754); its gradient is 0.
  *
  * @example
  * round(tensor([0.5, 1.5, 2.5, -0.5])) // [0, 2, 2, -0]
  */
-export const round = (x: Tensor): Tensor => unary(P.roundPrim, 'round', x);
+export const round = (x: Tensor): Tensor => rounding(P.roundPrim, 'round', x);
 /** x rounded toward zero; its gradient is 0. */
-export const trunc = (x: Tensor): Tensor => unary(P.truncPrim, 'trunc', x);
-/** The fractional part x − trunc(x) (negative for negative x, as PyTorch); its gradient is 1. */
-export const frac = (x: Tensor): Tensor => expectTensor('frac', 'x', x).sub(trunc(x));
+export const trunc = (x: Tensor): Tensor => rounding(P.truncPrim, 'trunc', x);
+/** The fractional part x − trunc(x) (negative for negative x, as PyTorch); its gradient is 1. Floats only. */
+export function frac(x: Tensor): Tensor {
+  if (!isFloating(expectTensor('frac', 'x', x).dtype))
+    throw new DTypeError(`frac: x has dtype ${x.dtype}, expected float32 or float64 (an integer has no fractional part)`);
+  return x.sub(trunc(x));
+}
 
 /** Tangent. */
 export const tan = (x: Tensor): Tensor => unary(P.tanPrim, 'tan', x);
@@ -57,7 +73,7 @@ export const atanh = (x: Tensor): Tensor => unary(P.atanhPrim, 'atanh', x);
  * atan2(tensor([1, -1]), tensor([-1, -1])) // [3π/4, −3π/4]
  */
 export function atan2(y: TensorLike, x: TensorLike): Tensor {
-  return bind(P.atan2Prim, binaryOperands('atan2', y, x), undefined);
+  return bind(P.atan2Prim, floatOperands('atan2', y, x), undefined);
 }
 
 /** Base-2 logarithm. */
@@ -201,7 +217,7 @@ export const hardSwish = (x: Tensor): Tensor => mul(expectTensor('hardSwish', 'x
  * logAddExp(tensor([1000, -Infinity]), tensor([1000, 0])) // [1000 + log 2, 0]
  */
 export function logAddExp(x: TensorLike, y: TensorLike): Tensor {
-  const [a, b] = binaryOperands('logAddExp', x, y);
+  const [a, b] = floatOperands('logAddExp', x, y);
   // NOTE: equal infinities would give ∞ − ∞ = NaN; their difference is taken as 0 instead.
   const infiniteTie = equal(a, b).mul(equal(abs(a), Infinity));
   const d = where(infiniteTie, 0, sub(b, a));
@@ -215,13 +231,14 @@ export function logAddExp(x: TensorLike, y: TensorLike): Tensor {
  */
 export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor {
   expectTensor('lerp', 'start', start);
-  const dtype = commonDType(start, end, weight);
-  const e = toTensor('lerp', 'end', end, dtype);
-  const w = toTensor('lerp', 'weight', weight, dtype);
+  const dtype = floatOf(commonDType(start, end, weight));
+  const e = castTo(toTensor('lerp', 'end', end, dtype), dtype);
+  const w = castTo(toTensor('lerp', 'weight', weight, dtype), dtype);
+  const s = castTo(start, dtype);
   // Check the shapes here, so that a mismatch is reported as lerp's.
-  broadcastShapes('lerp', broadcastShapes('lerp', start.shape, e.shape), w.shape);
-  const diff = sub(e, start);
-  return where(less(abs(w), 0.5), add(start, mul(w, diff)), sub(e, mul(diff, sub(1, w))));
+  broadcastShapes('lerp', broadcastShapes('lerp', s.shape, e.shape), w.shape);
+  const diff = sub(e, s);
+  return where(less(abs(w), 0.5), add(s, mul(w, diff)), sub(e, mul(diff, sub(1, w))));
 }
 
 /**
@@ -229,31 +246,46 @@ export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor
  * is ±1 in x (0 at x = 0) and 0 in y, as PyTorch.
  */
 export function copysign(x: TensorLike, y: TensorLike): Tensor {
-  return bind(P.copysignPrim, binaryOperands('copysign', x, y), undefined);
+  return bind(P.copysignPrim, floatOperands('copysign', x, y), undefined);
 }
 
 /** √(x² + y²) without overflow or underflow of the squares, elementwise with broadcasting. */
 export function hypot(x: TensorLike, y: TensorLike): Tensor {
-  return bind(P.hypotPrim, binaryOperands('hypot', x, y), undefined);
+  return bind(P.hypotPrim, floatOperands('hypot', x, y), undefined);
+}
+
+/**
+ * An integer division of int32 (or bool) operands, exactly: computed in float64 (whose quotient
+ * of two int32s never rounds across an integer) and brought back to int32. Dividing by zero is
+ * an error, as in PyTorch.
+ */
+function integerDivision(op: string, a: Tensor, b: Tensor, f: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  // Integer tensors are never traced, so their values can be read here.
+  if (contiguousData(valueOf(b)).includes(0)) throw new ArgumentError(`${op}: integer division by zero`);
+  return castTo(f(castTo(a, 'float64'), castTo(b, 'float64')), 'int32');
+}
+
+/** `f` on the promoted operands, exactly in int32 when neither is a float. */
+function divisionLike(op: string, x: TensorLike, y: TensorLike, f: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  const [a, b] = binaryOperands(op, x, y);
+  return isFloating(a.dtype) ? f(a, b) : integerDivision(op, a, b, f);
 }
 
 /**
  * x − y·floor(x/y): the remainder with the sign of y, as Python's `%` and PyTorch's
  * `remainder`, elementwise with broadcasting. Gradients as PyTorch: 1 in x, −floor(x/y) in y.
+ * Integers stay int32 (exactly); an integer division by zero is an error.
  */
 export function remainder(x: TensorLike, y: TensorLike): Tensor {
-  const [a, b] = binaryOperands('remainder', x, y);
-  return sub(a, mul(b, floor(div(a, b))));
+  return divisionLike('remainder', x, y, (a, b) => sub(a, mul(b, floor(div(a, b)))));
 }
 
-/** x − y·trunc(x/y): the remainder with the sign of x, as C's `fmod` and PyTorch's `fmod`. */
+/** x − y·trunc(x/y): the remainder with the sign of x, as C's `fmod` and PyTorch's `fmod`; integers stay int32. */
 export function fmod(x: TensorLike, y: TensorLike): Tensor {
-  const [a, b] = binaryOperands('fmod', x, y);
-  return sub(a, mul(b, trunc(div(a, b))));
+  return divisionLike('fmod', x, y, (a, b) => sub(a, mul(b, trunc(div(a, b)))));
 }
 
-/** floor(x/y), elementwise with broadcasting (PyTorch's `floor_divide`); gradient 0. */
+/** floor(x/y), elementwise with broadcasting (PyTorch's `floor_divide`); gradient 0; integers stay int32. */
 export function floorDivide(x: TensorLike, y: TensorLike): Tensor {
-  const [a, b] = binaryOperands('floorDivide', x, y);
-  return floor(div(a, b));
+  return divisionLike('floorDivide', x, y, (a, b) => floor(div(a, b)));
 }

@@ -1,6 +1,7 @@
 // Turning the operands of an op into tensors: numbers adopt the other operand's dtype (weak
-// typing), float32 meets float64 as float64, and binary operands are broadcast explicitly.
-import { allocate, promoteTypes, type DType } from '../dtype.js';
+// typing, as PyTorch's Python scalars), dtypes promote as PyTorch's, and binary operands are
+// broadcast explicitly.
+import { allocate, isFloating, promoteTypes, type DType, type FloatDType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { describe } from '../arguments.js';
 import { bind } from '../core/trace.js';
@@ -8,12 +9,17 @@ import { Tensor, fromArray } from '../core/tensor.js';
 import { broadcastPrim, castPrim } from '../prims/layout.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 
-/** A tensor, or a JavaScript number that takes the dtype of the tensor it meets. */
+/**
+ * A tensor, or a JavaScript number that takes the dtype of the tensor it meets; only a number
+ * of a higher kind lifts it: a non-integer meeting an int32 or bool tensor gives float32, an
+ * integer meeting a bool tensor gives int32.
+ */
 export type TensorLike = Tensor | number;
 
+/** A 0-d tensor holding `value` in `dtype` (for bool, 1 for any non-zero value, NaN included). */
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
-  data[0] = value;
+  data[0] = dtype === 'bool' ? (value !== 0 ? 1 : 0) : value;
   return fromArray(data, [], dtype);
 }
 
@@ -53,11 +59,35 @@ export function broadcastIfNeeded(x: Tensor, shape: readonly number[]): Tensor {
   return shapesEqual(x.shape, shape) ? x : bind(broadcastPrim, [x], { shape });
 }
 
-/** The dtype operands compute in: the tensors' promoted dtype; numbers adopt it; float32 if none. */
+/** The dtype a JavaScript number stands for when it lifts a tensor of a lower kind. */
+function weakDType(x: number): DType {
+  return Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31 ? 'int32' : 'float32';
+}
+
+/**
+ * The dtype operands compute in: the tensors' promoted dtype, lifted to int32 or float32 by a
+ * number of a higher kind (see {@link TensorLike}); float32 when there is no tensor.
+ * NOTE: an integer beyond the int32 range counts as a float: int32 could not hold it.
+ */
 export function commonDType(...operands: unknown[]): DType {
   let dtype: DType | null = null;
-  for (const x of operands) if (x instanceof Tensor) dtype = dtype === null ? x.dtype : promoteTypes(dtype, x.dtype);
-  return dtype ?? 'float32';
+  let weak: DType = 'bool';
+  for (const x of operands) {
+    if (x instanceof Tensor) dtype = dtype === null ? x.dtype : promoteTypes(dtype, x.dtype);
+    else if (typeof x === 'number') weak = promoteTypes(weak, weakDType(x));
+  }
+  if (dtype === null) return 'float32';
+  return isFloating(dtype) ? dtype : promoteTypes(dtype, weak);
+}
+
+/** `x` itself if it is float32 or float64, else `x` as float32 (functions such as exp, on integers). */
+export function floating(x: Tensor): Tensor {
+  return isFloating(x.dtype) ? x : castTo(x, 'float32');
+}
+
+/** The float dtype a float function of a tensor of `dtype` computes in. */
+export function floatOf(dtype: DType): FloatDType {
+  return isFloating(dtype) ? dtype : 'float32';
 }
 
 /** Both operands as tensors of one dtype and one (broadcast) shape. */
@@ -69,7 +99,20 @@ export function binaryOperands(op: string, x: unknown, y: unknown): [Tensor, Ten
   return [broadcastIfNeeded(a, shape), broadcastIfNeeded(b, shape)];
 }
 
+/** Checks that `dtype` is one of the four dtypes. */
 export function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === 'float32' || dtype === 'float64' || dtype === 'int32' || dtype === 'bool') return dtype;
+  throw new DTypeError(`${op}: unsupported dtype ${describe(dtype)} (expected 'float32', 'float64', 'int32' or 'bool')`);
+}
+
+/** Checks that `dtype` is float32 or float64 (random numbers, initialisers). */
+export function checkFloatDType(op: string, dtype: unknown): FloatDType {
   if (dtype === 'float32' || dtype === 'float64') return dtype;
   throw new DTypeError(`${op}: unsupported dtype ${describe(dtype)} (expected 'float32' or 'float64')`);
+}
+
+/** Checks that `x` has one of the `allowed` dtypes; `what` names the argument. */
+export function expectDType(op: string, what: string, x: Tensor, allowed: readonly DType[]): Tensor {
+  if (allowed.includes(x.dtype)) return x;
+  throw new DTypeError(`${op}: ${what} has dtype ${x.dtype}, expected ${allowed.join(' or ')}`);
 }

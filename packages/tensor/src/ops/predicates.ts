@@ -1,31 +1,38 @@
 // Tests of values and logic on truth values: isnan, isinf, isfinite and the logical ops. Each
-// gives 1 or 0 in its operands' float dtype (as the comparisons do until the library has a bool
-// dtype) and is a constant to autodiff; any non-zero value counts as true.
+// gives a bool tensor and is a constant to autodiff; any non-zero value counts as true.
 import type { Tensor } from '../core/tensor.js';
-import { abs, equal, notEqual, where } from './arithmetic.js';
+import { isFloating } from '../dtype.js';
+import { abs, equal, maximum, mul, notEqual } from './arithmetic.js';
 import { binaryOperands, expectTensor, type TensorLike } from './operand.js';
 
-/** 1 where x is NaN, else 0. */
+/** True where x is NaN (never for int32 or bool tensors). */
 export const isnan = (x: Tensor): Tensor => notEqual(expectTensor('isnan', 'x', x), x);
-/** 1 where x is +∞ or −∞, else 0. */
+/** True where x is +∞ or −∞. */
 export const isinf = (x: Tensor): Tensor => equal(abs(expectTensor('isinf', 'x', x)), Infinity);
-/** 1 where x is finite (neither NaN nor ±∞), else 0. */
-export const isfinite = (x: Tensor): Tensor => equal(abs(expectTensor('isfinite', 'x', x)).sub(abs(x)), 0);
+/** True where x is finite (neither NaN nor ±∞): everywhere for int32 and bool tensors. */
+export function isfinite(x: Tensor): Tensor {
+  expectTensor('isfinite', 'x', x);
+  // NOTE: |x| − |x| is 0 for a finite x and NaN for NaN and ±∞; integers are all finite.
+  return isFloating(x.dtype) ? equal(abs(x).sub(abs(x)), 0) : equal(x, x);
+}
 
-/** 1 where both x and y are non-zero, else 0 (broadcasting). */
+/** True where x is non-zero (its truth value), as a bool tensor. */
+const truth = (x: Tensor): Tensor => (x.dtype === 'bool' ? x : notEqual(x, 0));
+
+/** True where both x and y are non-zero (broadcasting). */
 export function logicalAnd(x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = binaryOperands('logicalAnd', x, y);
-  return where(notEqual(a, 0), notEqual(b, 0), 0);
+  return mul(truth(a), truth(b));
 }
-/** 1 where x or y is non-zero, else 0 (broadcasting). */
+/** True where x or y is non-zero (broadcasting). */
 export function logicalOr(x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = binaryOperands('logicalOr', x, y);
-  return where(notEqual(a, 0), 1, notEqual(b, 0));
+  return maximum(truth(a), truth(b));
 }
-/** 1 where exactly one of x and y is non-zero, else 0 (broadcasting). */
+/** True where exactly one of x and y is non-zero (broadcasting). */
 export function logicalXor(x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = binaryOperands('logicalXor', x, y);
-  return notEqual(notEqual(a, 0), notEqual(b, 0));
+  return notEqual(truth(a), truth(b));
 }
-/** 1 where x is zero, else 0. */
+/** True where x is zero. */
 export const logicalNot = (x: Tensor): Tensor => equal(expectTensor('logicalNot', 'x', x), 0);

@@ -2,11 +2,12 @@
 // softmax and logSoftmax are composites and need no derivative rules of their own.
 import { bind } from '../core/trace.js';
 import { fromArray, type Tensor } from '../core/tensor.js';
-import { allocate } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import { AxisError, ShapeError, formatShape } from '../errors.js';
 import { maxPrim, sumPrim } from '../prims/reduce.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
-import { expectTensor } from './operand.js';
+import { expectTensor, floating } from './operand.js';
+import { bitwiseNot } from './bitwise.js';
 import { describe, expectBoolean } from '../arguments.js';
 import { stopGradient } from './layout.js';
 
@@ -50,7 +51,8 @@ export function axesOf(op: string, x: Tensor, axis: Axes, keepdims: boolean): nu
 }
 
 /**
- * Sum over `axis` (an axis, a list, or all axes when omitted).
+ * Sum over `axis` (an axis, a list, or all axes when omitted). A sum of bools counts them
+ * (int32); int32 sums stay int32, wrapping modulo 2³² as PyTorch's integer sums do.
  *
  * @example
  * sum(tensor([[1, 2], [3, 4]]), 0).toArray() // [4, 6]
@@ -59,10 +61,13 @@ export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   return bind(sumPrim, [x], { axes: axesOf('sum', x, axis, keepdims), keepdims });
 }
 
-/** Mean over `axis` (all axes when omitted); over an empty axis it is NaN (0/0), as in PyTorch. */
+/**
+ * Mean over `axis` (all axes when omitted); over an empty axis it is NaN (0/0), as in PyTorch.
+ * The mean of int32 or bool values is float32 (PyTorch refuses them; NumPy gives a float).
+ */
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('mean', x, axis, keepdims);
-  return bind(sumPrim, [x], { axes, keepdims }).div(countOver(x, axes));
+  return bind(sumPrim, [floating(x)], { axes, keepdims }).div(countOver(x, axes));
 }
 
 /** The number of elements of `x` a reduction over `axes` combines into each output. */
@@ -89,6 +94,8 @@ export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor {
 export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('min', x, axis, keepdims);
   checkNonEmpty('min', x, axes);
+  // NOTE: ~x = −x − 1 reverses the order of integers without overflowing (−x does at −2³¹).
+  if (!isFloating(x.dtype)) return bitwiseNot(bind(maxPrim, [bitwiseNot(x)], { axes, keepdims }));
   return bind(maxPrim, [x.neg()], { axes, keepdims }).neg();
 }
 
@@ -99,7 +106,7 @@ export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor {
  * it mathematically, and treating it as a constant keeps the rules free of max's kinks.
  */
 export function logSumExp(x: Tensor, axis: Axes = -1, keepdims = false): Tensor {
-  return logSumExpOver(axesOf('logSumExp', x, axis, keepdims), x, keepdims);
+  return logSumExpOver(axesOf('logSumExp', x, axis, keepdims), floating(x), keepdims);
 }
 
 function logSumExpOver(axes: readonly number[], x: Tensor, keepdims: boolean): Tensor {
@@ -120,7 +127,8 @@ export function finiteShift(m: Tensor): Tensor {
 /** x − logSumExp(x) along `axis` (default: the last); over an empty axis, an empty tensor. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const axes = axesOf1('logSoftmax', x, axis);
-  return x.sub(logSumExpOver(axes, x, true));
+  const f = floating(x);
+  return f.sub(logSumExpOver(axes, f, true));
 }
 
 /** One axis as a list, empty for a 0-d tensor (whose axis 0 or −1 is its one element). */
@@ -132,38 +140,43 @@ function axesOf1(op: string, x: Tensor, axis: unknown): number[] {
 /** exp(x) / Σ exp(x) along `axis` (default: the last), stable for logits of any size. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const axes = axesOf1('softmax', x, axis);
-  const m = stopGradient(bind(maxPrim, [x], { axes, keepdims: true }));
-  const e = x.sub(m).exp();
+  const f = floating(x);
+  const m = stopGradient(bind(maxPrim, [f], { axes, keepdims: true }));
+  const e = f.sub(m).exp();
   return e.div(bind(sumPrim, [e], { axes, keepdims: true }));
 }
 
 /**
- * Index of the (first) maximum along `axis`, as a tensor of the input's dtype; not
- * differentiable. Where the axis holds a NaN, the index of the first NaN (as NumPy). A 0-d
- * tensor's axis 0 or −1 is its one element: the index is 0.
+ * Index of the (first) maximum along `axis`, as an int32 tensor; not differentiable. Where
+ * the axis holds a NaN, the index of the first NaN (as NumPy). A 0-d tensor's axis 0 or −1 is
+ * its one element: the index is 0.
  */
 export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
   return argmaxAs('argmax', x, axis, keepdims, false);
 }
 
-/** argmax for `op` (errors name it), of −x when `negate` (argmin: −NaN is NaN, so NaN still wins). */
+/**
+ * argmax for `op` (errors name it), of x reversed in order when `negate` (argmin): −x for
+ * floats (−NaN is NaN, so NaN still wins), ~x for integers (no overflow), not x for bools.
+ */
 export function argmaxAs(op: string, x: Tensor, axis: unknown, keepdims: boolean, negate: boolean): Tensor {
   const a = reductionAxis(op, x, axis);
   expectBoolean(op, 'keepdims', keepdims, false);
-  if (x.ndim === 0) return fromArray(allocate(x.dtype, 1), [], x.dtype);
+  if (x.ndim === 0) return fromArray(allocate('int32', 1), [], 'int32');
   checkNonEmpty(op, x, [a]);
-  const v = negate ? stopGradient(x).neg() : stopGradient(x);
+  const c = stopGradient(x);
+  const v = !negate ? c : isFloating(c.dtype) ? c.neg() : bitwiseNot(c);
   // NOTE: the max of a row with a NaN is NaN, which equals nothing; NaN entries are then the
   // candidates (v ≠ v only for NaN), and a row without NaN has none of them.
-  const isMax = v.equal(bind(maxPrim, [v], { axes: [a], keepdims: true })).maximum(v.notEqual(v));
+  const isMax = v.equal(bind(maxPrim, [v], { axes: [a], keepdims: true })).logicalOr(v.notEqual(v));
   const shape = x.shape.map((d, i) => (i === a ? d : 1));
-  const positions = arangeLike(x, x.shape[a]!).reshape(shape);
-  return isMax.where(positions, Infinity).min(a, keepdims);
+  const positions = positionsAlong(x.shape[a]!).reshape(shape);
+  return isMax.where(positions, x.shape[a]!).min(a, keepdims);
 }
 
-/** 0, 1, …, n − 1 in the dtype of `x` (a constant). */
-export function arangeLike(x: Tensor, n: number): Tensor {
-  const data = allocate(x.dtype, n);
+/** 0, 1, …, n − 1 as an int32 tensor (a constant): positions along an axis. */
+export function positionsAlong(n: number): Tensor {
+  const data = allocate('int32', n);
   for (let i = 0; i < n; i++) data[i] = i;
-  return fromArray(data, [n], x.dtype);
+  return fromArray(data, [n], 'int32');
 }

@@ -8,7 +8,8 @@ import { bind } from '../core/trace.js';
 import type { Tensor } from '../core/tensor.js';
 import { cumsumPrim } from '../prims/scan.js';
 import { concat, stopGradient } from './layout.js';
-import { arangeLike, finiteShift, reductionAxis } from './reduce.js';
+import { finiteShift, positionsAlong, reductionAxis } from './reduce.js';
+import { castTo, floating } from './operand.js';
 
 /** Combines the running values of earlier positions with those of later ones (same shapes). */
 type Combine = (earlier: readonly Tensor[], later: readonly Tensor[]) => Tensor[];
@@ -56,7 +57,9 @@ export function cumsum(x: Tensor, axis: number): Tensor {
  */
 export function cumprod(x: Tensor, axis: number): Tensor {
   const [t, a] = scanOf('cumprod', x, axis);
-  return shaped(scan([t], a, ([u], [v]) => [u!.mul(v!)])[0]!, x);
+  // A product of bools is counted in int32, as PyTorch's (a bool product would be an and).
+  const factors = t.dtype === 'bool' ? castTo(t, 'int32') : t;
+  return shaped(scan([factors], a, ([u], [v]) => [u!.mul(v!)])[0]!, x);
 }
 
 /**
@@ -65,7 +68,8 @@ export function cumprod(x: Tensor, axis: number): Tensor {
  * −∞ gives −∞.
  */
 export function logCumSumExp(x: Tensor, axis: number): Tensor {
-  const [t, a] = scanOf('logCumSumExp', x, axis);
+  const [line, a] = scanOf('logCumSumExp', x, axis);
+  const t = floating(line);
   const logAddExp = ([u]: readonly Tensor[], [v]: readonly Tensor[]) => {
     const m = stopGradient(finiteShift(u!.maximum(v!)));
     return [u!.sub(m).exp().add(v!.sub(m).exp()).log().add(m)];
@@ -75,7 +79,7 @@ export function logCumSumExp(x: Tensor, axis: number): Tensor {
 
 /**
  * The running maximum along `axis` and where it was attained: `[values, indices]`, the indices
- * as values in the input's dtype (a later version will return int32). On ties the later index
+ * int32. On ties the later index
  * wins, and a NaN, once met, is the maximum from there on (the index of the latest NaN), as in
  * PyTorch. The values are differentiable: the gradient goes to the element at the index.
  *
@@ -94,13 +98,13 @@ export function cummin(x: Tensor, axis: number): [Tensor, Tensor] {
 /** A running extreme: the later value replaces the earlier where `better(earlier, later)` is 1, or the later is NaN. */
 function cumulativeExtreme(op: string, x: Tensor, axis: number, better: (u: Tensor, v: Tensor) => Tensor): [Tensor, Tensor] {
   const [t, a] = scanOf(op, x, axis);
-  const positions = arangeLike(t, t.shape[a]!)
+  const positions = positionsAlong(t.shape[a]!)
     .reshape(t.shape.map((d, i) => (i === a ? d : 1)))
     .broadcastTo(t.shape);
   // NOTE: "the later wins if it is NaN, or if the earlier is not NaN and the later is at least
   // as good" is a maximum in one total order (NaN on top, ties by position), so it is associative.
   const pick = ([u, i]: readonly Tensor[], [v, j]: readonly Tensor[]) => {
-    const later = v!.notEqual(v!).maximum(u!.equal(u!).mul(better(u!, v!)));
+    const later = v!.notEqual(v!).logicalOr(u!.equal(u!).logicalAnd(better(u!, v!)));
     return [later.where(v!, u!), later.where(j!, i!)];
   };
   const [values, indices] = scan([t, positions], a, pick);

@@ -42,8 +42,7 @@ function sorted(x: Tensor, t: Tensor, axis: number, descending: boolean): [Tenso
 /**
  * Sorts along `axis` (default: the last): `[values, indices]` with values[…, j, …] =
  * x[…, indices[…, j, …], …]. NaN sorts as the largest value (last, or first when descending);
- * equal elements keep their order. The indices are values in the input's dtype (a later version
- * will return int32); the values are differentiable (the gradient goes back by the permutation).
+ * equal elements keep their order. The indices are int32; the values are differentiable (the gradient goes back by the permutation).
  *
  * @example
  * sort(tensor([3, 1, 2]))[0].toArray() // [1, 2, 3]

@@ -1,12 +1,13 @@
 // More reductions, all composites of existing primitives (no rules of their own): prod, the
 // variance and standard deviation, vector norms, argmin, and the logical reductions any/all.
 import type { Tensor } from '../core/tensor.js';
+import { isFloating } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { describe, expectBoolean, expectNumber, expectOptions } from '../arguments.js';
 import { reducedShape } from '../shape.js';
 import { concat, stopGradient } from './layout.js';
 import { argmaxAs, axesOf, checkNonEmpty, countOver, reductionAxes, type Axes } from './reduce.js';
-import { expectTensor } from './operand.js';
+import { castTo, expectTensor, floating } from './operand.js';
 
 /**
  * The product over `axis` (all axes when omitted); an empty axis gives 1.
@@ -18,6 +19,8 @@ import { expectTensor } from './operand.js';
  */
 export function prod(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('prod', x, axis, keepdims);
+  // A product of bools is counted in int32, as PyTorch's.
+  if (x.dtype === 'bool') return prod(castTo(x, 'int32'), axis, keepdims);
   if (axes.length === 0) return x;
   const kept = x.shape.flatMap((_, d) => (axes.includes(d) ? [] : [d]));
   const rows = x.transpose([...kept, ...axes]).reshape([...kept.map((d) => x.shape[d]!), countOver(x, axes)]);
@@ -58,8 +61,9 @@ export function variance(x: Tensor, axis?: Axes, options?: VarianceOptions): Ten
 }
 
 /** variance for `op`, the name the user called (`variance`, `var`, `std`). */
-export function varianceAs(op: string, x: Tensor, axis: Axes, options: VarianceOptions | undefined): Tensor {
-  const axes = reductionAxes(op, x, axis);
+export function varianceAs(op: string, data: Tensor, axis: Axes, options: VarianceOptions | undefined): Tensor {
+  const axes = reductionAxes(op, data, axis);
+  const x = floating(data);
   const o = expectOptions(op, options);
   const correction = o.correction === undefined ? 1 : expectNumber(op, 'correction', o.correction, { min: 0 });
   const keepdims = expectBoolean(op, 'keepdims', o.keepdims, false);
@@ -93,6 +97,7 @@ export function norm(x: Tensor, p = 2, axis?: Axes, keepdims = false): Tensor {
     throw new ArgumentError(`norm: expected a positive number, Infinity or -Infinity for p, got ${describe(p)}`);
   }
   const axes = axesOf('norm', x, axis, keepdims);
+  if (!isFloating(x.dtype)) return norm(floating(x), p, axis, keepdims);
   if (p === Infinity || p === -Infinity) {
     checkNonEmpty('norm', x, axes);
     return p > 0 ? x.abs().max(axes, keepdims) : x.abs().min(axes, keepdims);
@@ -113,8 +118,8 @@ export function norm(x: Tensor, p = 2, axis?: Axes, keepdims = false): Tensor {
 }
 
 /**
- * Index of the (first) minimum along `axis` (default: the last), as a tensor of the input's
- * dtype (a later version will return int32); not differentiable. Where the axis holds a NaN,
+ * Index of the (first) minimum along `axis` (default: the last), as an int32 tensor; not
+ * differentiable. Where the axis holds a NaN,
  * the index of the first NaN, as argmax.
  */
 export function argmin(x: Tensor, axis = -1, keepdims = false): Tensor {
@@ -122,15 +127,15 @@ export function argmin(x: Tensor, axis = -1, keepdims = false): Tensor {
 }
 
 /**
- * 1 where some element over `axis` (all axes when omitted) is non-zero (NaN counts as
- * non-zero), else 0, in the input's dtype; an empty axis gives 0. Not differentiable.
+ * True where some element over `axis` (all axes when omitted) is non-zero (NaN counts as
+ * non-zero), as a bool tensor; an empty axis gives false. Not differentiable.
  */
 export function any(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('any', x, axis, keepdims);
   return x.notEqual(0).sum(axes, keepdims).greater(0);
 }
 
-/** 1 where every element over `axis` is non-zero (NaN counts as non-zero), else 0; an empty axis gives 1. Not differentiable. */
+/** True where every element over `axis` is non-zero (NaN counts as non-zero); an empty axis gives true. Not differentiable. */
 export function all(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   const axes = axesOf('all', x, axis, keepdims);
   return x.equal(0).sum(axes, keepdims).equal(0);

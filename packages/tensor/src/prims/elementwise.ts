@@ -1,7 +1,7 @@
 // Elementwise primitives. Each writes its derivative once, f'(x) for a unary op and one partial
 // per operand for a binary one; the VJP and the JVP both come from it. Rules use Tensor
 // methods, i.e. differentiable operations.
-import { allocate } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type AbstractValue, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
@@ -14,6 +14,14 @@ import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 function sameAsFirst([x]: readonly AbstractValue[]): AbstractValue {
   return { shape: x!.shape, dtype: x!.dtype };
 }
+/** A float function (exp, sin, …) of an int32 or bool tensor is float32, as in PyTorch. */
+function floatResult([x]: readonly AbstractValue[]): AbstractValue {
+  return { shape: x!.shape, dtype: isFloating(x!.dtype) ? x!.dtype : 'float32' };
+}
+/** Comparisons and other tests give bool. */
+function boolResult([x]: readonly AbstractValue[]): AbstractValue {
+  return { shape: x!.shape, dtype: 'bool' };
+}
 
 function unaryImpl(kernel: UnaryKernel) {
   return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
@@ -24,12 +32,17 @@ function unaryImpl(kernel: UnaryKernel) {
 }
 
 /**
- * An elementwise primitive from its kernel and its derivative `f'(x)` (given x and f(x)).
+ * An elementwise float function from its kernel and its derivative `f'(x)` (given x and f(x)).
  * The Jacobian is diagonal, so the VJP (g·f') and the JVP (dx·f') are the same product.
+ * An int32 or bool input gives a float32 result (the kernel reads integers, writes floats).
  */
-export function unary(kernel: UnaryKernel, derivative: (x: Tensor, out: Tensor) => Tensor): ShapedPrimitive<undefined> {
+export function unary(
+  kernel: UnaryKernel,
+  derivative: (x: Tensor, out: Tensor) => Tensor,
+  shape: (inputs: readonly AbstractValue[]) => AbstractValue = floatResult,
+): ShapedPrimitive<undefined> {
   const times = (t: Tensor, { inputs, out }: RuleContext<undefined>) => t.mul(derivative(inputs[0]!, out));
-  return definePrimitive<undefined>({ name: kernel, shape: sameAsFirst, impl: unaryImpl(kernel), vjp: [times], jvp: [times] });
+  return definePrimitive<undefined>({ name: kernel, shape, impl: unaryImpl(kernel), vjp: [times], jvp: [times] });
 }
 
 /**
@@ -81,7 +94,8 @@ export const logPrim = unary('log', (x) => x.reciprocal());
 // d/dx √x = 1/(2√x)
 export const sqrtPrim = unary('sqrt', (_x, out) => out.mul(2).reciprocal());
 // d/dx |x| = sign(x); NOTE: 0 at x = 0, the subgradient PyTorch and JAX choose.
-export const absPrim = unary('abs', (x) => x.sign());
+// |x| of an integer is an integer.
+export const absPrim = unary('abs', (x) => x.sign(), sameAsFirst);
 // d/dx tanh x = 1 − tanh²x
 export const tanhPrim = unary('tanh', (_x, out) => out.mul(out).neg().add(1));
 // d/dx σ(x) = σ(x)(1 − σ(x))
@@ -146,7 +160,7 @@ export const powPrim = binary(
 // The larger input gets the gradient. NOTE: on ties each side gets half, so that
 // maximum(x, x) = x has derivative 1 (and minimum, its mirror, too).
 function maxShare(x: Tensor, y: Tensor): Tensor {
-  return x.greater(y).add(x.equal(y).mul(0.5));
+  return x.greater(y).astype(x.dtype).add(x.equal(y).astype(x.dtype).mul(0.5));
 }
 export const maximumPrim = binary(
   'maximum',
@@ -154,17 +168,33 @@ export const maximumPrim = binary(
   (t, x, y) => t.mul(maxShare(y, x)),
 );
 
-/** Comparisons give 1 or 0 in the operands' dtype; they are constants to every transform. */
-function comparison(kernel: BinaryKernel): ShapedPrimitive<undefined> {
+/**
+ * A binary primitive whose output is a constant to every transform (comparisons, bitwise ops),
+ * its dtype bool or, with `sameDType`, its (integer) operands'.
+ */
+export function constantBinary(kernel: BinaryKernel, sameDType = false): ShapedPrimitive<undefined> {
   return definePrimitive<undefined>({
     name: kernel,
-    shape: sameAsFirst,
+    shape: sameDType ? sameAsFirst : boolResult,
     impl: binaryImpl(kernel),
     vjp: [null, null],
     jvp: [null, null],
     nonDifferentiable: true,
   });
 }
+/** A unary primitive whose output (of its input's dtype) is a constant to every transform. */
+export function constantUnary(kernel: UnaryKernel): ShapedPrimitive<undefined> {
+  return definePrimitive<undefined>({
+    name: kernel,
+    shape: sameAsFirst,
+    impl: unaryImpl(kernel),
+    vjp: [null],
+    jvp: [null],
+    nonDifferentiable: true,
+  });
+}
+// Comparisons give bool.
+const comparison = (kernel: BinaryKernel) => constantBinary(kernel);
 export const greaterPrim = comparison('greater');
 export const greaterEqualPrim = comparison('greaterEqual');
 export const lessPrim = comparison('less');

@@ -153,9 +153,18 @@ export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dty
   shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
   impl: ([x], _params, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
-    activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(shape) }, shape);
+    if (dtype === 'bool') {
+      // NOTE: a copy into a Uint8Array would keep the low byte (256 → 0, 0.5 → 0); true is
+      // "not zero", which NaN is too.
+      const zero = { data: allocate(x!.dtype, 1), offset: 0, strides: shape.map(() => 0) };
+      activeBackend().binary('notEqual', x!._view, zero, shape, out);
+    } else {
+      // A copy into an Int32Array rounds toward zero, as PyTorch's float-to-integer casts do.
+      activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(shape) }, shape);
+    }
     return fromArray(out, shape, dtype);
   },
+  // Only float-to-float casts are ever differentiated: an integer or bool output is a constant.
   vjp: [(g, { inputs }) => g.astype(inputs[0]!.dtype)],
   jvp: [(dx, { params }) => dx.astype(params.dtype)],
 });

@@ -1,6 +1,6 @@
 // Reductions over a sorted list of axes. `sum` is linear; `max` routes the cotangent to the
 // elements that attain the maximum.
-import { allocate } from '../dtype.js';
+import { allocate, sumDType } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type AbstractValue, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
@@ -12,6 +12,10 @@ export interface ReduceParams {
 }
 
 const reduced: ShapeRule<ReduceParams> = ([x], { axes, keepdims }) => ({ shape: reducedShape(x!.shape, axes, keepdims), dtype: x!.dtype });
+const summed: ShapeRule<ReduceParams> = (inputs, params) => {
+  const { shape, dtype } = reduced(inputs, params);
+  return { shape, dtype: sumDType(dtype) };
+};
 
 function reduceImpl(kernel: 'sum' | 'max') {
   return ([x]: readonly Tensor[], { axes }: ReduceParams, { shape, dtype }: AbstractValue): Tensor => {
@@ -28,7 +32,7 @@ function expandBack(g: Tensor, x: Tensor, { axes }: ReduceParams): Tensor {
 
 export const sumPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReduceParams>({
   name: 'sum',
-  shape: reduced,
+  shape: summed,
   impl: reduceImpl('sum'),
   vjp: [(g, { inputs, params }) => expandBack(g, inputs[0]!, params)],
   jvp: [(dx, { params }) => dx.sum(params.axes, params.keepdims)],
@@ -37,7 +41,7 @@ export const sumPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReducePara
 // NOTE: ties share the cotangent equally (as NumPy-style amax does in JAX and PyTorch), so the
 // rule is the same in both modes and the max of a constant row has derivative 1/count per entry.
 function maxWeights(x: Tensor, out: Tensor, params: ReduceParams): Tensor {
-  const mask = x.equal(expandBack(out, x, params));
+  const mask = x.equal(expandBack(out, x, params)).astype(x.dtype);
   return mask.div(mask.sum(params.axes, true));
 }
 

@@ -2,6 +2,7 @@
 // in the library is a composite of these. Test tables are keyed by `PrimitiveName`, so a
 // primitive without a test row is a compile error.
 import type { AbstractValue } from '../core/primitive.js';
+import * as bitwise from './bitwise.js';
 import * as elementwise from './elementwise.js';
 import * as layout from './layout.js';
 import * as math from './math.js';
@@ -83,6 +84,12 @@ export const PRIMITIVES = {
   cumsum: cumsumPrim,
   argsort: argsortPrim,
   permuteAlong: permuteAlongPrim,
+  bitwiseAnd: bitwise.bitwiseAndPrim,
+  bitwiseOr: bitwise.bitwiseOrPrim,
+  bitwiseXor: bitwise.bitwiseXorPrim,
+  bitwiseNot: bitwise.bitwiseNotPrim,
+  leftShift: bitwise.leftShiftPrim,
+  rightShift: bitwise.rightShiftPrim,
 } as const satisfies Record<string, RegisteredPrimitive>;
 
 /** The name of a primitive. */

@@ -16,7 +16,7 @@ export interface ArgsortParams {
 
 export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<ArgsortParams>({
   name: 'argsort',
-  shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+  shape: ([x]) => ({ shape: x!.shape, dtype: 'int32' }),
   impl: ([x], { axis, descending }, { shape, dtype }) => {
     const out = allocate(dtype, shapeSize(shape));
     activeBackend().argsort(contiguousData(x!), shape, axis, descending, out);

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary, where, copy, ...) use the JS kernels.
-import { dtypeOfArray, type DType, type TypedArray } from '../../dtype.js';
+import { dtypeOfArray, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type StridedView, type UnaryKernel } from '../backend.js';
 import { jsBackend } from '../js.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
@@ -129,6 +129,8 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
+/** The kernels here are float32 and float64 only: int32 and bool arrays go to the fallback. */
+const isFloatArray = (data: TypedArray): boolean => data instanceof Float32Array || data instanceof Float64Array;
 
 /**
  * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
@@ -158,7 +160,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   const ex = instantiate(buildKernelModule(fma));
   const arena = new Arena(ex.memory as WasmMemory);
   const fn = (name: string): Fn => ex[name] as Fn;
-  const gemmOf: Record<DType, GemmKernels> = {
+  const gemmOf: Record<FloatDType, GemmKernels> = {
     float32: {
       dtype: 'float32',
       shape: GEMM_F32,
@@ -180,7 +182,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       nc: 4096,
     },
   };
-  const unarySet: Record<DType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
+  const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
   const binarySet: ReadonlySet<string> = new Set([...SIMD_BINARY, ...SIMD_COMPARISON]);
 
   // Created at the first matmul above the threshold (or by threadsReady): small programs never
@@ -220,7 +222,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
     const dtype = dtypeOfArray(x);
     const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
-    if (small || dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) {
+    if (small || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !unarySet[dtype as FloatDType].has(op)) {
       fallback.unary(op, x, out);
       return;
     }
@@ -234,7 +236,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
 
   function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(out);
-    const same = dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
+    const same = isFloatArray(out) && dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
     const n = out.length;
     // A scalar operand is passed by value; vectors and repeated rows (a bias over a batch) are
     // staged, rows only when long enough that copying them row by row beats the JS loop.
@@ -266,7 +268,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
 
   function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(out);
-    const same = [cond, a, b].every((v) => dtypeOfArray(v.data) === dtype);
+    const same = isFloatArray(out) && [cond, a, b].every((v) => dtypeOfArray(v.data) === dtype);
     const cC = isRowMajor(cond, shape);
     const aC = isRowMajor(a, shape);
     const bC = isRowMajor(b, shape);
@@ -334,7 +336,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // sums over a leading run (column sums, e.g. a bias gradient over the batch).
     const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
     const leading = op === 'sum' && axes.length > 0 && axes.length < nd && axes.every((ax, i) => ax === i);
-    if ((smallToFallback && x.length < SMALL_REDUCE) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
+    if ((smallToFallback && x.length < SMALL_REDUCE) || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
       fallback.reduce(op, x, shape, axes, out);
       return;
     }
@@ -392,7 +394,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
 
   function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
     const dtype = dtypeOfArray(out);
-    if (dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
+    if (!isFloatArray(out) || dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
       fallback.matmul(a, b, batchShape, m, k, n, out);
       return;
     }
@@ -401,9 +403,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       const p = getPool();
       // Until a worker is up the product runs here alone: the same result, no waiting.
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
-      if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype], a, b, batchShape, m, k, n, out)) return;
+      if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out)) return;
     }
-    gemm(arena, gemmOf[dtype], a, b, batchShape, m, k, n, out);
+    gemm(arena, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
   }
 
   return {
