@@ -13,6 +13,7 @@ import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './modul
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
 import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
+import { TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from './wide-math.js';
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
@@ -133,7 +134,10 @@ const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
 /**
  * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
  * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
- * float64 exp/log/tanh/sigmoid/sin/cos and everything strided delegate to `fallback`.
+ * float32 transcendental functions run in SIMD too (exp, log, tanh, sigmoid in float32 lanes;
+ * sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, log2, log10, log1p, expm1,
+ * exp2 and erf in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
+ * everything strided, delegate to `fallback`.
  *
  * @example
  * import { setBackend } from '@jacobi/tensor';
@@ -217,7 +221,36 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
   }
 
+  /**
+   * A float32 function computed in float64 lanes. Lanes the kernel flags (trigonometric
+   * arguments beyond its reduction's range) are redone by the fallback before the copy out.
+   */
+  function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
+    const kernel = ex[`wide_${op}_f32`] as (...args: number[]) => number;
+    const one = new Float32Array(1);
+    mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
+      arena.view('float32').set(x.subarray(i, i + len), px! / 4);
+      if (kernel(px!, po!, nvec) === 0) return;
+      const mem = arena.view('float32');
+      for (let j = 0; j < len; j++) {
+        if (!(Math.abs(x[i + j]!) <= TRIG_REDUCTION_LIMIT)) {
+          fallback.unary(op, x.subarray(i + j, i + j + 1), one);
+          mem[po! / 4 + j] = one[0]!;
+        }
+      }
+    });
+  }
+
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
+    if (
+      op in WIDE_F32 &&
+      x instanceof Float32Array &&
+      out instanceof Float32Array &&
+      !(smallToFallback && x.length < SMALL_TRANSCENDENTAL)
+    ) {
+      wideUnary(op as WideKernel, x, out);
+      return;
+    }
     const dtype = dtypeOfArray(x);
     const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
     if (small || dtypeOfArray(out) !== dtype || !unarySet[dtype].has(op)) {
