@@ -72,3 +72,75 @@ describe('wasm cumsum', () => {
     }
   });
 });
+
+describe('wasm scatterAdd', () => {
+  const run = (dtype: DType, outer: number, n: number, inner: number, indices: Int32Array, seed: number, specials: boolean) => {
+    const g = data(dtype, outer * indices.length * inner, seed, specials);
+    const want = alloc(dtype, outer * n * inner);
+    const got = alloc(dtype, outer * n * inner).fill(7);
+    jsBackend.scatterAdd(g, outer, n, inner, indices, want);
+    wasm.scatterAdd(g, outer, n, inner, indices, got);
+    return { got, want };
+  };
+
+  it('matches the JS kernel bit for bit (repeated indices, widths around the vector width)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DTYPES),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 62, max: 70 })),
+        fc.integer({ min: 0, max: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1e9 }),
+        (dtype, outer, n, inner, m, specials, seed) => {
+          const r = seededUniform(seed);
+          const indices = Int32Array.from({ length: m }, () => Math.floor(r() * n));
+          const { got, want } = run(dtype, outer, n, inner, indices, seed, specials);
+          const at = firstDifference(got, want);
+          if (at >= 0) expect.fail(`${dtype} [${outer},${n},${inner}] m ${m} [${at}]: ${got[at]} vs ${want[at]}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('runs in WASM for wide rows and for rows that must repeat, in the JS kernel otherwise', () => {
+    let delegated = 0;
+    const counting = {
+      ...jsBackend,
+      scatterAdd: (...args: Parameters<typeof jsBackend.scatterAdd>) => {
+        delegated++;
+        jsBackend.scatterAdd(...args);
+      },
+    };
+    const routed = createWasmBackend({ smallToFallback: false, fallback: counting });
+    const cases = [
+      { n: 50, inner: 67, m: 10, inWasm: true },
+      { n: 3, inner: 5, m: 40, inWasm: true },
+      { n: 50, inner: 16, m: 10, inWasm: false },
+    ];
+    for (const dtype of DTYPES) {
+      for (const { n, inner, m, inWasm } of cases) {
+        const indices = Int32Array.from({ length: m }, (_, j) => (j * 7) % n);
+        const g = data(dtype, 2 * m * inner, m, true);
+        const want = alloc(dtype, 2 * n * inner);
+        const got = alloc(dtype, 2 * n * inner);
+        jsBackend.scatterAdd(g, 2, n, inner, indices, want);
+        delegated = 0;
+        routed.scatterAdd(g, 2, n, inner, indices, got);
+        expect(firstDifference(got, want)).toBe(-1);
+        expect(delegated, `[${n},${inner}] m ${m}`).toBe(inWasm ? 0 : 1);
+      }
+    }
+  });
+});
+
+describe('wasm gather', () => {
+  it('is the JS kernel (a row copy already runs at memory speed; staging the table would cost more)', () => {
+    const x = Float32Array.from({ length: 12 }, (_, i) => i);
+    const out = new Float32Array(6);
+    wasm.gather(x, 1, 4, 3, Int32Array.of(3, 1), out);
+    expect([...out]).toEqual([9, 10, 11, 3, 4, 5]);
+  });
+});

@@ -1,5 +1,5 @@
-// WASM code for running sums along an axis. The sums are float64, added in the JS kernel's
-// order (element by element down each line), so both backends give the same bits.
+// WASM code for the accumulating kernels: running sums along an axis and scatter-adds of rows.
+// Both add in the JS kernels' order, element by element, so both backends give the same bits.
 import { FunctionBuilder, OP, SIMD, T, type ModuleBuilder } from './emitter.js';
 
 /**
@@ -116,6 +116,58 @@ export function emitCumsum(mod: ModuleBuilder, name: string, esize: 4 | 8): void
   f.get(p).get(n).i32(1).op(OP.i32Add).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(p);
   f.end();
   f.get(o).i32(1).op(OP.i32Add).set(o);
+  f.br(0).end().end();
+  mod.add(name, f);
+}
+
+/**
+ * Emits `name(g, slots, acc, m, width, accBytes)`: zeroes `accBytes` at `acc`, then for each
+ * row j < m of `g` (`width` elements) adds it into accumulator row `slots[j]` (an int32 array).
+ * The rows add in j order, each from zero: the JS kernel's order, so the sums are the same bits
+ * (a float32 sum rounded from float64, as the JS kernel does it, equals the float32 add).
+ */
+export function emitScatterAddRows(mod: ModuleBuilder, name: string, esize: 4 | 8): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [g, slots, acc, m, width, accBytes] = [0, 1, 2, 3, 4, 5];
+  const j = f.local(T.i32);
+  const src = f.local(T.i32);
+  const dst = f.local(T.i32);
+  const i = f.local(T.i32);
+  const rowBytes = f.local(T.i32);
+  const vecEnd = f.local(T.i32);
+  const f32 = esize === 4;
+  const vAdd = f32 ? SIMD.f32x4Add : SIMD.f64x2Add;
+  f.get(acc).i32(0).get(accBytes).memoryFill();
+  f.get(width).i32(esize).op(OP.i32Mul).set(rowBytes);
+  f.get(rowBytes).i32(-16).op(OP.i32And).set(vecEnd);
+  f.get(g).set(src);
+  f.block().loop();
+  f.get(j).get(m).op(OP.i32GeU).brIf(1);
+  f.get(acc).get(slots).get(j).i32(2).op(OP.i32Shl, OP.i32Add).mem(OP.i32Load, 0, 2).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(dst);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
+  f.get(dst).get(i).op(OP.i32Add);
+  f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).simd(vAdd);
+  f.vmem(SIMD.store, 0, 0);
+  f.get(i).i32(16).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  f.block().loop();
+  f.get(i).get(rowBytes).op(OP.i32GeU).brIf(1);
+  f.get(dst).get(i).op(OP.i32Add);
+  f.get(dst)
+    .get(i)
+    .op(OP.i32Add)
+    .mem(f32 ? OP.f32Load : OP.f64Load, 0, f32 ? 2 : 3);
+  f.get(src)
+    .get(i)
+    .op(OP.i32Add)
+    .mem(f32 ? OP.f32Load : OP.f64Load, 0, f32 ? 2 : 3);
+  f.op(f32 ? OP.f32Add : OP.f64Add).mem(f32 ? OP.f32Store : OP.f64Store, 0, f32 ? 2 : 3);
+  f.get(i).i32(esize).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  f.get(src).get(rowBytes).op(OP.i32Add).set(src);
+  f.get(j).i32(1).op(OP.i32Add).set(j);
   f.br(0).end().end();
   mod.add(name, f);
 }
