@@ -62,7 +62,6 @@ export class Lanes {
   and = (a: Lane, b: Lane): Lane => this.op(SIMD.and, a, b);
   or = (a: Lane, b: Lane): Lane => this.op(SIMD.or, a, b);
   xor = (a: Lane, b: Lane): Lane => this.op(SIMD.xor, a, b);
-  not = (a: Lane): Lane => this.op(SIMD.not, a);
   i64Add = (a: Lane, b: Lane): Lane => this.op(SIMD.i64x2Add, a, b);
   i64Sub = (a: Lane, b: Lane): Lane => this.op(SIMD.i64x2Sub, a, b);
   i64Shift(code: typeof SIMD.i64x2Shl | typeof SIMD.i64x2ShrU, a: Lane, by: number): Lane {
@@ -107,7 +106,7 @@ const inverseFactorials = (n: number): number[] => {
   for (let k = 1; k < n; k++) out.push(out[k - 1]! / k);
   return out;
 };
-/** The series coefficients c_k of x^k for k = 0 … 2n-1 of an odd or even Taylor series, every other one. */
+/** The entries at even (`from` 0) or odd (`from` 1) positions: an even or odd series' coefficients. */
 const everyOther = (xs: readonly number[], from: 0 | 1): number[] => xs.filter((_, k) => k % 2 === from);
 const signAlternating = (xs: readonly number[]): number[] => xs.map((v, k) => (k % 2 === 0 ? v : -v));
 
