@@ -48,6 +48,7 @@ function sweep(op: WideKernel, r: () => number): () => number {
     expm1: [uniform(-100, 100), uniform(-1, 1), logUniform],
     exp2: [uniform(-160, 130), uniform(-1, 1), logUniform],
     erf: [uniform(-5, 5), uniform(-1.2, 1.2), logUniform],
+    erfc: [uniform(-5, 11), uniform(-1.2, 1.2), logUniform, uniform(9, 10.2), uniform(0.9, 1.1)],
   };
   const gens = domain[op];
   return () => gens[Math.floor(r() * gens.length)]!();

@@ -149,7 +149,7 @@ const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
  * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
  * float32 transcendental functions run in SIMD too (exp, log, tanh, sigmoid in float32 lanes;
  * sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, log2, log10, log1p, expm1,
- * exp2 and erf in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
+ * exp2, erf and erfc in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
  * everything strided, delegate to `fallback`.
  *
  * @example

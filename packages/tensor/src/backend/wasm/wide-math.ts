@@ -3,7 +3,7 @@
 // rounded once to float32. So the float32 result is within 1 ulp of float32(Math.f(x)), with no
 // float32 cancellation traps, and float32 subnormal inputs are ordinary doubles.
 // float64 tensors never come here: they stay on Math.* (the exact reference).
-import { erf as erfReference } from '../special-functions.js';
+import { erfc as erfcReference, erf as erfReference } from '../special-functions.js';
 import { SIMD, T, type FunctionBuilder, type SimdOp } from './emitter.js';
 
 /** A v128 local holding two float64 lanes, or a lane mask. */
@@ -358,6 +358,35 @@ function erf(w: Lanes, x: Lane): Lane {
   return w.select(w.le(a, ERF_LOW), series, w.copySign(w.chebyshev(t, ERF_CHEBYSHEV), x));
 }
 
+// erfc x for x in [1, 10.1] as e^(−x²)·R(x)/x, where R(x) = x·e^(x²)·erfc x is smooth and
+// slowly varying in 1/x: 22 Chebyshev coefficients in s = 1/x over [1/10.1, 1] (relative error
+// 6e-13, measured), interpolated at build time from the float64 reference. From 10.1 on float32
+// erfc is 0 (below half the smallest subnormal).
+const ERFC_TAIL_END = 10.1;
+const ERFC_TAIL = chebyshevCoefficients((s) => erfcReference(1 / s) * Math.exp(1 / (s * s)) * (1 / s), 1 / ERFC_TAIL_END, 1, 22);
+
+/** erfc a for a ≥ 1 (0 beyond the tail's end; −x² is exact in float64 for float32 x). */
+function erfcTail(w: Lanes, a: Lane): Lane {
+  const ac = w.min(a, ERFC_TAIL_END);
+  const s = w.div(1, ac);
+  const t = w.div(w.sub(w.mul(s, 2), 1 / ERFC_TAIL_END + 1), 1 - 1 / ERFC_TAIL_END);
+  const v = w.mul(w.mul(exp(w, w.neg(w.mul(ac, ac))), w.chebyshev(t, ERFC_TAIL)), s);
+  return w.select(w.gt(a, ERFC_TAIL_END), 0, v);
+}
+
+/**
+ * erfc x: 1 − erf x by the series for |x| < 1 (erfc ≥ 0.15 there, so the subtraction costs at
+ * most 3 bits of float64), the tail for x ≥ 1 (relative accuracy down to float32's subnormals),
+ * and 2 − erfc |x| for x ≤ −1.
+ */
+function erfc(w: Lanes, x: Lane): Lane {
+  const a = w.abs(x);
+  const series = w.sub(1, w.mul(x, w.horner(w.mul(x, x), ERF_SERIES)));
+  const tail = erfcTail(w, a);
+  const outer = w.select(w.lt(x, 0), w.sub(2, tail), tail);
+  return w.select(w.lt(a, ERF_LOW), series, outer);
+}
+
 function log2(w: Lanes, x: Lane): Lane {
   const { e, logm } = logParts(w, x);
   // NOTE: e + log2 m, not log x · log2 e: powers of two come out exact.
@@ -388,6 +417,7 @@ export const WIDE_F32 = {
   expm1,
   exp2,
   erf,
+  erfc,
 } as const;
 export type WideKernel = keyof typeof WIDE_F32;
 
