@@ -240,10 +240,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    */
   function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
     const kernel = ex[`wide_${op}_f32`] as (...args: number[]) => number;
-    const one = new Float32Array(1);
     mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
       arena.view('float32').set(x.subarray(i, i + len), px! / 4);
       if (kernel(px!, po!, nvec) === 0) return;
+      const one = new Float32Array(1);
       const mem = arena.view('float32');
       for (let j = 0; j < len; j++) {
         if (!(Math.abs(x[i + j]!) <= TRIG_REDUCTION_LIMIT)) {
@@ -255,7 +255,12 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
-    if (op in WIDE_F32 && x instanceof Float32Array && out instanceof Float32Array && !(smallToFallback && x.length < SMALL_WIDE)) {
+    if (
+      Object.hasOwn(WIDE_F32, op) &&
+      x instanceof Float32Array &&
+      out instanceof Float32Array &&
+      !(smallToFallback && x.length < SMALL_WIDE)
+    ) {
       wideUnary(op as WideKernel, x, out);
       return;
     }
