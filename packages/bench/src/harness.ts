@@ -17,6 +17,7 @@ import {
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
 import { elementwiseCase } from './workloads/elementwise.js';
 import { embeddingCases } from './workloads/embedding.js';
+import { kernelCases } from './workloads/kernels.js';
 import { overheadCases } from './workloads/overhead.js';
 import { float64IrisCase, irisCases, jacobiMlp, mlpCase } from './workloads/training.js';
 
@@ -97,6 +98,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     float64MatmulCase(sizes),
     float64IrisCase(sizes),
     ...embeddingCases(sizes),
+    ...kernelCases(sizes),
   ];
 }
 

@@ -14,7 +14,9 @@ Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 t
 over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
 MLP step (784-256-128-10, batch 128), W5 per-op overhead (10,000 adds of [4] tensors),
 W6 float64 matmul and iris, W7 an embedding lookup (4096 rows of a [50000,128] table) and its
-scatter-add gradient, memory (10,000 W4 steps: RSS and heap at 1k and 10k).
+scatter-add gradient, W8 float32 kernels with WebAssembly versions (sin and erf over 1e6
+elements, cumsum of [1000,1000] along each axis, the embedding gradient of a [1000,128] table),
+memory (10,000 W4 steps: RSS and heap at 1k and 10k).
 
 Options:
   --quick               every workload once at small sizes (seconds; what CI runs)

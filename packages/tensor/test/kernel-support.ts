@@ -55,3 +55,14 @@ export function matrixView(
   }
   return { data: randomArray(dtype, offset + step + 2, seed), offset: offset + start, strides: [...strides, rs, cs] };
 }
+
+/** Distance in units in the last place between two float32 values (0 for two NaNs). */
+export function ulps32(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity;
+  if (x === y) return 0;
+  const key = (v: number): number => {
+    const bits = new Uint32Array(Float32Array.of(v).buffer)[0]!;
+    return bits & 0x80000000 ? -(bits & 0x7fffffff) : bits;
+  };
+  return Math.abs(key(x) - key(y));
+}

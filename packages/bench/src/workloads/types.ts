@@ -18,7 +18,7 @@ export interface Prepared {
 }
 
 export interface BenchCase {
-  /** 'W1' … 'W7'. */
+  /** 'W1' … 'W8'. */
   workload: string;
   title: string;
   size: string;
@@ -54,6 +54,8 @@ export interface Sizes {
   memorySteps: number;
   /** W7: rows gathered (`lookups`) from a [rows, width] table. */
   embedding: { rows: number; width: number; lookups: number };
+  /** W8: the embedding gradient over a small table, so that rows repeat. */
+  smallVocabulary: { rows: number; width: number; lookups: number };
 }
 
 export const FULL_SIZES: Sizes = {
@@ -68,6 +70,7 @@ export const FULL_SIZES: Sizes = {
   float64MatmulN: 256,
   memorySteps: 10_000,
   embedding: { rows: 50_000, width: 128, lookups: 4096 },
+  smallVocabulary: { rows: 1000, width: 128, lookups: 4096 },
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -82,6 +85,7 @@ export const QUICK_SIZES: Sizes = {
   float64MatmulN: 32,
   memorySteps: 200,
   embedding: { rows: 1000, width: 16, lookups: 64 },
+  smallVocabulary: { rows: 16, width: 64, lookups: 64 },
 };
 
 export const caseKey = (c: Pick<BenchCase, 'workload' | 'title' | 'size'>): string => `${c.workload} ${c.title} ${c.size}`;

@@ -32,10 +32,11 @@ export const SIMD = {
   f32x4ExtractLane: 31, f64x2ExtractLane: 33,
   f32x4Eq: 65, f32x4Ne: 66, f32x4Lt: 67, f32x4Gt: 68, f32x4Le: 69, f32x4Ge: 70,
   f64x2Eq: 71, f64x2Ne: 72, f64x2Lt: 73, f64x2Gt: 74, f64x2Le: 75, f64x2Ge: 76,
-  not: 77, and: 78, andnot: 79, or: 80, xor: 81, bitselect: 82,
-  f64x2PromoteLowF32x4: 95,
-  f32x4Nearest: 106,
+  not: 77, and: 78, andnot: 79, or: 80, xor: 81, bitselect: 82, anyTrue: 83,
+  f32x4DemoteF64x2Zero: 94, f64x2PromoteLowF32x4: 95,
+  f32x4Nearest: 106, f64x2Floor: 117, f64x2Nearest: 148,
   i32x4Shl: 171, i32x4ShrS: 172, i32x4Add: 174, i32x4Sub: 177,
+  i64x2Shl: 203, i64x2ShrU: 205, i64x2Add: 206, i64x2Sub: 209,
   f32x4Abs: 224, f32x4Neg: 225, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230,
   f32x4Div: 231, f32x4Min: 232, f32x4Max: 233,
   f64x2Abs: 236, f64x2Neg: 237, f64x2Sqrt: 239, f64x2Add: 240, f64x2Sub: 241, f64x2Mul: 242,
@@ -147,6 +148,14 @@ export class FunctionBuilder {
     pushU32(this.code, SIMD.const);
     scratch.setInt32(0, value, true);
     for (let l = 0; l < 4; l++) for (let i = 0; i < 4; i++) this.code.push(scratch.getUint8(i));
+    return this;
+  }
+  /** A v128 constant of two equal int64 lanes (bit patterns of float64 fields and masks). */
+  v128I64(value: bigint): this {
+    this.code.push(0xfd);
+    pushU32(this.code, SIMD.const);
+    scratch.setBigInt64(0, value, true);
+    for (let l = 0; l < 2; l++) for (let i = 0; i < 8; i++) this.code.push(scratch.getUint8(i));
     return this;
   }
   /** A scalar memory access with a static byte `offset`; `alignLog2` is the alignment hint. */

@@ -5,6 +5,7 @@ import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type
 import { jsBackend } from '../js.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
+import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
@@ -13,6 +14,7 @@ import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './modul
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
 import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
+import { TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from './wide-math.js';
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
@@ -81,7 +83,19 @@ const CHUNK = 16384;
 const SMALL_BINARY = 512;
 const SMALL_CHEAP_UNARY = 512;
 const SMALL_TRANSCENDENTAL = 64;
+// The float32 functions in float64 lanes (wide-math.ts) break even between 64 and 128 elements
+// (measured on a 2-core AMD EPYC, Node 20: 0.8-1.2× at 64, 1.2-1.6× at 128, 1.7-2.4× at 256).
+const SMALL_WIDE = 128;
 const SMALL_REDUCE = 128;
+// A running sum breaks even near 128 elements (measured on a 2-core AMD EPYC, Node 20).
+const SMALL_SCAN = 128;
+// scatterAdd: below this many gradient elements the JS loop wins; WIDE_ROW: see scatterAdd.
+const SMALL_SCATTER = 512;
+const WIDE_ROW = 64;
+// Rows shorter than this are copied element by element (cheaper than subarray + set).
+const COPY_LOOP_MAX = 32;
+// Elements per staged block of a scan (whole blocks of lines; a longer line is staged alone).
+const SCAN_CHUNK = 65536;
 const CHEAP_UNARY: ReadonlySet<UnaryKernel> = new Set(['neg', 'abs', 'sqrt']);
 // A broadcast row shorter than this is staged by too many small copies: the JS loop wins.
 const MIN_REPEATED_ROW = 16;
@@ -135,7 +149,10 @@ const isFloatArray = (data: TypedArray): boolean => data instanceof Float32Array
 /**
  * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
  * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
- * float64 exp/log/tanh/sigmoid/sin/cos and everything strided delegate to `fallback`.
+ * float32 transcendental functions run in SIMD too (exp, log, tanh, sigmoid in float32 lanes;
+ * sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, log2, log10, log1p, expm1,
+ * exp2, erf and erfc in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
+ * everything strided, delegate to `fallback`.
  *
  * @example
  * import { setBackend } from '@jacobi/tensor';
@@ -219,7 +236,36 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
   }
 
+  /**
+   * A float32 function computed in float64 lanes. Lanes the kernel flags (trigonometric
+   * arguments beyond its reduction's range) are redone by the fallback before the copy out.
+   */
+  function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
+    const kernel = ex[`wide_${op}_f32`] as (...args: number[]) => number;
+    mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
+      arena.view('float32').set(x.subarray(i, i + len), px! / 4);
+      if (kernel(px!, po!, nvec) === 0) return;
+      const one = new Float32Array(1);
+      const mem = arena.view('float32');
+      for (let j = 0; j < len; j++) {
+        if (!(Math.abs(x[i + j]!) <= TRIG_REDUCTION_LIMIT)) {
+          fallback.unary(op, x.subarray(i + j, i + j + 1), one);
+          mem[po! / 4 + j] = one[0]!;
+        }
+      }
+    });
+  }
+
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
+    if (
+      Object.hasOwn(WIDE_F32, op) &&
+      x instanceof Float32Array &&
+      out instanceof Float32Array &&
+      !(smallToFallback && x.length < SMALL_WIDE)
+    ) {
+      wideUnary(op as WideKernel, x, out);
+      return;
+    }
     const dtype = dtypeOfArray(x);
     const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
     if (small || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !unarySet[dtype as FloatDType].has(op)) {
@@ -392,6 +438,97 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
   }
 
+  /**
+   * Running sums along `axis`, staged by blocks of whole lines: the kernel adds in the JS
+   * kernel's order (float64 sums, element by element down each line), so the bits are the same.
+   */
+  function cumsum(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
+    const floats = (x instanceof Float32Array && out instanceof Float32Array) || (x instanceof Float64Array && out instanceof Float64Array);
+    if (!floats || (smallToFallback && x.length < SMALL_SCAN) || x.length === 0) {
+      fallback.cumsum(x, shape, axis, reverse, out);
+      return;
+    }
+    const [outer, n, inner] = aroundAxis(shape, axis);
+    const dtype = dtypeOfArray(x);
+    const es = dtype === 'float64' ? 8 : 4;
+    const kernel = fn(`cumsum_${tagOf(dtype)}`);
+    const block = n * inner;
+    const perCall = Math.max(1, Math.floor(SCAN_CHUNK / block));
+    arena.reset();
+    const cap = Math.min(perCall, outer) * block;
+    // 16 bytes of slack: the vector loop never reads past a row, but keep the arena's rule.
+    const px = arena.alloc(cap * es + 16);
+    const po = arena.alloc(cap * es + 16);
+    const pacc = arena.alloc(inner * 8 + 16);
+    for (let o = 0; o < outer; o += perCall) {
+      const count = Math.min(perCall, outer - o);
+      const from = o * block;
+      arena.view(dtype).set(x.subarray(from, from + count * block), px / es);
+      kernel(px, po, pacc, count, n, inner, reverse ? 1 : 0);
+      out.set(arena.view(dtype).subarray(po / es, po / es + count * block), from);
+    }
+  }
+
+  // Row → accumulator slot, -1 where unused; kept between calls and reset after each.
+  let slotOf = new Int32Array(0);
+
+  /**
+   * `out[o, indices[j], i] += g[o, j, i]` from zero. The rows add into one accumulator row per
+   * distinct index (in WASM memory, as f32x4/f64x2 adds in j order: the JS kernel's bits), and
+   * only those rows are copied into the zeroed `out`: the table itself is never staged.
+   */
+  function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
+    const floats = (g instanceof Float32Array && out instanceof Float32Array) || (g instanceof Float64Array && out instanceof Float64Array);
+    const m = indices.length;
+    // Copying each distinct row out costs about what the JS kernel's adds cost for a short row,
+    // so WASM pays off for wide rows, or where rows must repeat (more than twice as many indices
+    // as rows). Measured: 1.2× at width 128 with distinct rows, 3.6-5× with rows repeated four
+    // times or more, 0.8× at width 16 with distinct rows.
+    const worthIt = inner >= WIDE_ROW || m >= 2 * n;
+    if (!floats || !worthIt || (smallToFallback && m * inner * outer < SMALL_SCATTER) || m === 0 || inner === 0) {
+      fallback.scatterAdd(g, outer, n, inner, indices, out);
+      return;
+    }
+    if (slotOf.length < n) slotOf = new Int32Array(n).fill(-1);
+    const slotOfRow = slotOf;
+    const slots = new Int32Array(m);
+    const rows = new Int32Array(m);
+    let distinct = 0;
+    for (let j = 0; j < m; j++) {
+      const row = indices[j]!;
+      let slot = slotOfRow[row]!;
+      if (slot < 0) {
+        slot = distinct++;
+        slotOfRow[row] = slot;
+        rows[slot] = row;
+      }
+      slots[j] = slot;
+    }
+    for (let s = 0; s < distinct; s++) slotOfRow[rows[s]!] = -1;
+    const dtype = dtypeOfArray(g);
+    const es = dtype === 'float64' ? 8 : 4;
+    const kernel = fn(`scatter_add_${tagOf(dtype)}`);
+    arena.reset();
+    const pg = arena.alloc(m * inner * es);
+    const ps = arena.alloc(m * 4);
+    const accBytes = distinct * inner * es;
+    const pacc = arena.alloc(accBytes);
+    arena.i32().set(slots, ps / 4);
+    out.fill(0);
+    for (let o = 0; o < outer; o++) {
+      arena.view(dtype).set(g.subarray(o * m * inner, (o + 1) * m * inner), pg / es);
+      kernel(pg, ps, pacc, m, inner, accBytes);
+      const mem = arena.view(dtype);
+      for (let s = 0; s < distinct; s++) {
+        const from = pacc / es + s * inner;
+        const to = (o * n + rows[s]!) * inner;
+        // NOTE: as in the JS gather, an element loop beats subarray + set for short rows.
+        if (inner < COPY_LOOP_MAX) for (let i = 0; i < inner; i++) out[to + i] = mem[from + i]!;
+        else out.set(mem.subarray(from, from + inner), to);
+      }
+    }
+  }
+
   function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
     const dtype = dtypeOfArray(out);
     if (!isFloatArray(out) || dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
@@ -418,9 +555,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
     // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
     gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
-    scatterAdd: (g, outer, n, inner, indices, out) => fallback.scatterAdd(g, outer, n, inner, indices, out),
-    // No SIMD kernels yet for scans and sorting: the JS ones run.
-    cumsum: (x, shape, axis, reverse, out) => fallback.cumsum(x, shape, axis, reverse, out),
+    scatterAdd,
+    // No SIMD kernels for sorting: the JS ones run.
+    cumsum,
     argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
     takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
     threadsReady: async () => {

@@ -2,6 +2,7 @@
 // Map loops process whole vectors only: the driver pads buffers, so there is no scalar tail.
 import { FunctionBuilder, OP, SIMD, T, type ModuleBuilder, type SimdOp } from './emitter.js';
 import { emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math-f32.js';
+import { Lane, Lanes, RANGE_LIMITED, TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from './wide-math.js';
 
 /** How the operands of a map are passed: vectors `a`, `b`, or a scalar splatted across lanes. */
 export type MapMode = 'v' | 'vv' | 'vs' | 'sv';
@@ -43,6 +44,43 @@ export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: Ma
   f.vmem(SIMD.store, 0, 0);
   f.get(i).i32(1).op(OP.i32Add).set(i);
   f.br(0).end().end();
+  mod.add(name, f);
+}
+
+/**
+ * Emits `name(x, out, nvec) -> flagged` for a float32 function evaluated in float64 lanes: each
+ * f32x4 vector is promoted to two f64x2 halves, `body` runs on each, and the results are
+ * rounded back to float32 (once). With a finite `limit`, returns 1 when some lane had
+ * |x| > limit (those lanes' results are not to be used), else 0.
+ */
+export function emitWidenedMap(mod: ModuleBuilder, name: string, body: (w: Lanes, x: Lane) => Lane, limit = Infinity): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32], [T.i32]);
+  const [src, out, nvec] = [0, 1, 2];
+  const i = f.local(T.i32);
+  const x = f.local(T.v128);
+  const flags = f.local(T.v128);
+  const lo = f.local(T.v128);
+  const hi = f.local(T.v128);
+  const w = new Lanes(f);
+  const addr = (param: number): void => {
+    f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+  };
+  f.block().loop();
+  f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
+  addr(src);
+  f.vmem(SIMD.load, 0, 0).set(x);
+  if (Number.isFinite(limit)) f.get(flags).get(x).simd(SIMD.f32x4Abs).v128Splat(limit, 4).simd(SIMD.f32x4Gt, SIMD.or).set(flags);
+  f.get(x).simd(SIMD.f64x2PromoteLowF32x4).set(lo);
+  f.get(x).get(x).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).simd(SIMD.f64x2PromoteLowF32x4).set(hi);
+  const low = body(w, new Lane(lo));
+  const high = body(w, new Lane(hi));
+  addr(out);
+  f.get(low.local).simd(SIMD.f32x4DemoteF64x2Zero).get(high.local).simd(SIMD.f32x4DemoteF64x2Zero);
+  f.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+  f.vmem(SIMD.store, 0, 0);
+  f.get(i).i32(1).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  f.get(flags).simd(SIMD.anyTrue);
   mod.add(name, f);
 }
 
@@ -152,6 +190,9 @@ export function emitMapKernels(mod: ModuleBuilder): void {
   emitMap(mod, 'un_log_f32', 4, 'v', (f, [x]) => emitLogF32(f, x!));
   emitMap(mod, 'un_sigmoid_f32', 4, 'v', (f, [x]) => emitSigmoidF32(f, x!));
   emitMap(mod, 'un_tanh_f32', 4, 'v', (f, [x]) => emitTanhF32(f, x!));
+  for (const op of Object.keys(WIDE_F32) as WideKernel[]) {
+    emitWidenedMap(mod, `wide_${op}_f32`, WIDE_F32[op], RANGE_LIMITED.has(op) ? TRIG_REDUCTION_LIMIT : Infinity);
+  }
   for (const op of ['sum', 'max'] as const) {
     emitReduceRows(mod, `red_${op}_f32`, 4, op);
     emitReduceRows(mod, `red_${op}_f64`, 8, op);
