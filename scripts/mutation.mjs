@@ -147,15 +147,15 @@ const mutants = [
   [
     'maximum VJP giving the gradient to the smaller input',
     'prims/elementwise.ts',
-    'return x.greater(y).add(x.equal(y).mul(0.5));',
-    'return x.less(y).add(x.equal(y).mul(0.5));',
+    'return x.greater(y).astype(x.dtype).add(x.equal(y).astype(x.dtype).mul(0.5));',
+    'return x.less(y).astype(x.dtype).add(x.equal(y).astype(x.dtype).mul(0.5));',
     [GRAPHS, BROADCAST],
   ],
   [
     'maximum VJP giving ties the whole gradient instead of ½',
     'prims/elementwise.ts',
-    'x.greater(y).add(x.equal(y).mul(0.5))',
-    'x.greater(y).add(x.equal(y))',
+    'x.greater(y).astype(x.dtype).add(x.equal(y).astype(x.dtype).mul(0.5))',
+    'x.greater(y).astype(x.dtype).add(x.equal(y).astype(x.dtype))',
     [CONVENTIONS],
   ],
   [
