@@ -89,6 +89,18 @@ const cases = {
   lerp: (t) => J.lerp(t, t.flip(0), 0.3),
   atan2: (t) => J.atan2(t, t.roll(1, 0)),
   copysign: (t) => J.copysign(t, t.roll(1, 1)),
+  // Attention: torch 1.13 has no scaled_dot_product_attention, so reference.py writes PyTorch 2's formula out.
+  attention: (t) => J.scaledDotProductAttention(t, t.flip(0).mul(0.5), t.roll(1, 1)),
+  attentionCausal: (t) => J.scaledDotProductAttention(t, t.mul(0.7), t.flip(1), { isCausal: true, scale: 0.9 }),
+  attentionBoolMask: (t) =>
+    J.scaledDotProductAttention(t, t.roll(1, 0), t, {
+      mask: J.tensor([
+        [true, false, true],
+        [false, true, false],
+        [true, true, false],
+      ]),
+    }),
+  attentionBias: (t) => J.scaledDotProductAttention(t.reshape([1, 3, 4]), t.flip(0), t.mul(2), { mask: t.index(null, '0:3').detach() }),
 };
 
 const weights = (y) =>

@@ -7,6 +7,19 @@ import torch
 torch.set_default_dtype(torch.float64)
 X = torch.tensor([[0.3, -1.2, 2.5, -0.7], [1.1, 0.05, -2.2, 0.9], [-0.4, 1.7, 0.6, -1.9]])
 F = torch.nn.functional
+def sdpa(q, k, v, mask=None, is_causal=False, scale=None):
+    """PyTorch 2's scaled_dot_product_attention, as its documentation writes it out."""
+    L, S = q.shape[-2], k.shape[-2]
+    bias = torch.zeros(L, S)
+    if is_causal:
+        bias = bias.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float('-inf'))
+    if mask is not None:
+        bias = bias.masked_fill(~mask, float('-inf')) if mask.dtype == torch.bool else bias + mask
+    s = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    return torch.softmax(q @ k.transpose(-2, -1) * s + bias, -1) @ v
+
+
+BOOL_MASK = torch.tensor([[True, False, True], [False, True, False], [True, True, False]])
 cases = {
  'softplus': lambda t: F.softplus(t, 2, 3), 'silu': F.silu, 'logSigmoid': F.logsigmoid, 'elu': lambda t: F.elu(t, 1.5), 'selu': F.selu,
  'celu': lambda t: F.celu(t, 0.7), 'hardSigmoid': F.hardsigmoid, 'hardSwish': F.hardswish, 'mish': F.mish, 'softsign': F.softsign,
@@ -26,6 +39,10 @@ cases = {
  'indexBroadcast': lambda t: t.reshape(3, 2, 2)[:, [1, 0], [[1], [0]]],
  'indexWithInteger': lambda t: t.reshape(3, 2, 2)[[2, 0], 1, [1, 1]],
  'maskedSelect': lambda t: t.masked_select(t > 0), 'take': lambda t: torch.take(t, torch.tensor([[0, 5], [11, 5]])),
+ 'attention': lambda t: sdpa(t, t.flip(0) * 0.5, t.roll(1, 1)),
+ 'attentionCausal': lambda t: sdpa(t, t * 0.7, t.flip(1), is_causal=True, scale=0.9),
+ 'attentionBoolMask': lambda t: sdpa(t, t.roll(1, 0), t, mask=BOOL_MASK),
+ 'attentionBias': lambda t: sdpa(t.reshape(1, 3, 4), t.flip(0), t * 2, mask=t[:, 0:3].detach()),
  'lerp': lambda t: torch.lerp(t, t.flip(0), 0.3), 'atan2': lambda t: torch.atan2(t, t.roll(1, 0)), 'copysign': lambda t: torch.copysign(t, t.roll(1, 1)),
 }
 J = json.load(sys.stdin)

@@ -388,6 +388,24 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     () => ['i,j', row(), row()],
     () => ['...j,j->...', x(), row()],
   ),
+  scaledDotProductAttention: direct(
+    'scaledDotProductAttention',
+    () => [
+      x(),
+      x(),
+      x(),
+      {
+        mask: tensor([
+          [true, false],
+          [true, true],
+        ]),
+        scale: 0.5,
+        dropoutP: 0.1,
+        rng: J.rng(1),
+      },
+    ],
+    () => [x().unsqueeze(0), x(), x(), { isCausal: true }],
+  ),
   linspace: direct('linspace', () => [0, 1, 5, { dtype: 'float64', requiresGrad: false }]),
   logspace: direct('logspace', () => [0, 2, 3, { base: 2, dtype: 'float32', requiresGrad: true }]),
   uniform: direct('uniform', () => [[2, 3], -1, 1, { dtype: 'float64', requiresGrad: false, rng: J.rng(1) }]),

@@ -144,6 +144,8 @@ export type { VarianceOptions } from './ops/statistics.js';
 export { cumsum, cumprod, logCumSumExp, cummax, cummin } from './ops/scan.js';
 export { sort, argsort, topk } from './ops/sort.js';
 export type { SortOptions, TopkOptions } from './ops/sort.js';
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { AttentionOptions } from './ops/attention.js';
 export { broadcastShapesOf as broadcastShapes } from './shape.js';
 export type { Shape } from './shape.js';
 export { toArray, formatTensor } from './format.js';

@@ -60,6 +60,7 @@ const METHOD_EXCEPTIONS = {
   stopGradient: "the method is PyTorch's name, detach()",
   meshgrid: 'takes any number of tensors, so it has no receiver',
   einsum: 'takes the subscripts first, then any number of tensors, so it has no receiver',
+  scaledDotProductAttention: "a function of query, key and value, as PyTorch's (torch.nn.functional, no method)",
 } as const satisfies Record<string, string>;
 
 // Exported functions that are not Tensor methods, and why. The type below makes a new export
@@ -81,6 +82,7 @@ const NOT_METHODS = {
   stopGradient: METHOD_EXCEPTIONS.stopGradient,
   meshgrid: METHOD_EXCEPTIONS.meshgrid,
   einsum: METHOD_EXCEPTIONS.einsum,
+  scaledDotProductAttention: METHOD_EXCEPTIONS.scaledDotProductAttention,
   linspace: 'creates a tensor',
   logspace: 'creates a tensor',
   uniform: 'creates a tensor',

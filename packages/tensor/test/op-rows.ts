@@ -552,6 +552,33 @@ export const compositeRows: readonly OpSpec[] = [
     smooth: true,
   },
   {
+    // A float bias, a bool mask (one key of each query always kept), the causal mask and a
+    // custom scale; batch axes broadcast (key and value shared by the heads).
+    name: 'scaledDotProductAttention (float and bool masks, causal, scale, broadcast batch)',
+    ops: ['scaledDotProductAttention'],
+    inputs: fc
+      .tuple(smallDim, smallDim, smallDim, smallDim)
+      .chain(([l, s, e, ev]) =>
+        fc.tuple(
+          tensorArb([2, l, e], 'any'),
+          tensorArb([1, s, e], 'any'),
+          tensorArb([s, ev], 'any'),
+          tensorArb([l, s], 'any'),
+          tensorArb([s, s, e], 'any'),
+        ),
+      ),
+    fn: (q, k, v, bias, kk) => {
+      const [l, s] = bias.shape as [number, number];
+      const keep = J.tensor(Array.from({ length: l }, (_, i) => Array.from({ length: s }, (_, j) => j === i % s || (i + j) % 3 === 0)));
+      return J.scaledDotProductAttention(q, k, v, { mask: bias })
+        .sin()
+        .sum()
+        .add(J.scaledDotProductAttention(q, k, v, { mask: keep, scale: 0.7 }).square().sum())
+        .add(J.scaledDotProductAttention(kk, kk, kk.exp(), { isCausal: true }).sum());
+    },
+    smooth: true,
+  },
+  {
     name: "meshgrid ('ij' and 'xy')",
     ops: ['meshgrid'],
     inputs: fc.tuple(smallDim, smallDim).chain(([n, m]) => fc.tuple(tensorArb([n], 'any'), tensorArb([m], 'any'))),
