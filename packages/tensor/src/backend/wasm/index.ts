@@ -152,8 +152,9 @@ const bytesOf = (dtype: DType): number => (dtype === 'float64' ? 8 : dtype === '
 const isFloatArray = (data: TypedArray): boolean => data instanceof Float32Array || data instanceof Float64Array;
 
 /**
- * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
- * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
+ * Creates a backend whose matmul, contiguous binary ops (comparisons of floats give bool
+ * masks), `where` (on a float or bool condition), unary ops and last-axis reductions run as
+ * WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
  * float32 transcendental functions run in SIMD too (exp, log, tanh, sigmoid in float32 lanes;
  * sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, log2, log10, log1p, expm1,
  * exp2, erf and erfc in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
