@@ -12,6 +12,7 @@ export class Arena {
   private f32View: Float32Array;
   private f64View: Float64Array;
   private i32View: Int32Array;
+  private u8View: Uint8Array;
 
   /** `base`: bytes at the bottom of memory reserved for constants. */
   constructor(
@@ -22,6 +23,7 @@ export class Arena {
     this.f32View = new Float32Array(this.buffer);
     this.f64View = new Float64Array(this.buffer);
     this.i32View = new Int32Array(this.buffer);
+    this.u8View = new Uint8Array(this.buffer);
     this.top = base;
   }
 
@@ -45,10 +47,10 @@ export class Arena {
     return at;
   }
 
-  /** A view of all of memory with `dtype` elements (index = byte address / element size). */
+  /** A view of all of memory with `dtype` elements (index = byte address / element size; bool: bytes). */
   view(dtype: DType): TypedArray {
     this.refresh();
-    return dtype === 'float64' ? this.f64View : this.f32View;
+    return dtype === 'float64' ? this.f64View : dtype === 'float32' ? this.f32View : dtype === 'int32' ? this.i32View : this.u8View;
   }
 
   /** A view of all of memory as int32 (index = byte address / 4): the thread job tables. */
@@ -65,6 +67,7 @@ export class Arena {
       this.f32View = new Float32Array(this.buffer);
       this.f64View = new Float64Array(this.buffer);
       this.i32View = new Int32Array(this.buffer);
+      this.u8View = new Uint8Array(this.buffer);
     }
   }
 }

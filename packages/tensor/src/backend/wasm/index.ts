@@ -1,5 +1,5 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
-// copied out. Cases without a SIMD kernel (strided binary, where, copy, ...) use the JS kernels.
+// copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
 import { dtypeOfArray, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type StridedView, type UnaryKernel } from '../backend.js';
 import { jsBackend } from '../js.js';
@@ -9,7 +9,8 @@ import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
-import { SIMD_BINARY, SIMD_COMPARISON, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
+import { SIMD_BINARY, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
+import { MASK_BLOCK, SIMD_COMPARISON } from './mask-kernels.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
@@ -143,12 +144,17 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
-/** The kernels here are float32 and float64 only: int32 and bool arrays go to the fallback. */
+const bytesOf = (dtype: DType): number => (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
+/**
+ * The kernels here compute in float32 and float64 only: int32 arrays go to the fallback, and
+ * bool ones too, except as the output of a comparison and the condition of `where`.
+ */
 const isFloatArray = (data: TypedArray): boolean => data instanceof Float32Array || data instanceof Float64Array;
 
 /**
- * Creates a backend whose matmul, contiguous binary ops, unary ops and last-axis reductions
- * run as WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
+ * Creates a backend whose matmul, contiguous binary ops (comparisons of floats give bool
+ * masks), `where` (on a float or bool condition), unary ops and last-axis reductions run as
+ * WebAssembly SIMD (the module is generated and compiled synchronously, once per call).
  * float32 transcendental functions run in SIMD too (exp, log, tanh, sigmoid in float32 lanes;
  * sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, log2, log10, log1p, expm1,
  * exp2, erf and erfc in float64 lanes, within 1 ulp of float32(Math.f)); float64 ones, and
@@ -200,7 +206,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     },
   };
   const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
-  const binarySet: ReadonlySet<string> = new Set([...SIMD_BINARY, ...SIMD_COMPARISON]);
+  const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
+  const comparisonSet: ReadonlySet<string> = new Set(SIMD_COMPARISON);
 
   // Created at the first matmul above the threshold (or by threadsReady): small programs never
   // pay for compiling the shared-memory module or starting workers. `null`: unavailable here.
@@ -212,11 +219,32 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   /**
-   * Runs a map kernel over `n` elements in chunks of at most CHUNK: `run(ptrs, nvec, i, len)`
-   * stages elements `i..i+len` of its inputs at `ptrs[0..inputs-1]` and calls the kernel, whose
-   * result lands at `ptrs[inputs]`. Buffers are padded to whole vectors; the padding lanes'
-   * results are never copied out.
+   * Runs a map kernel over `n` elements in chunks of at most CHUNK: `run(ptrs, count, i, len)`
+   * stages elements `i..i+len` of its inputs at `ptrs[0..k-1]` and calls the kernel on `count`
+   * blocks of `block` elements, whose result lands at `ptrs[k]`; `dtypes` lists the inputs'
+   * dtypes, then the output's. Buffers are padded to whole blocks; the padding's results are
+   * never copied out.
    */
+  function mapBlocks(
+    dtypes: readonly DType[],
+    block: number,
+    n: number,
+    out: TypedArray,
+    run: (ptrs: number[], count: number, i: number, len: number) => void,
+  ): void {
+    arena.reset();
+    const cap = Math.ceil(Math.min(CHUNK, n) / block) * block;
+    const ptrs = dtypes.map((dtype) => arena.alloc(cap * bytesOf(dtype)));
+    const outDType = dtypes[dtypes.length - 1]!;
+    const outAt = ptrs[ptrs.length - 1]! / bytesOf(outDType);
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      run(ptrs, Math.ceil(len / block), i, len);
+      out.set(arena.view(outDType).subarray(outAt, outAt + len), i);
+    }
+  }
+
+  /** {@link mapBlocks} for `inputs` operands and an output all of `dtype`, a vector a block. */
   function mapChunks(
     dtype: DType,
     n: number,
@@ -224,16 +252,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     inputs: number,
     run: (ptrs: number[], nvec: number, i: number, len: number) => void,
   ): void {
-    const es = dtype === 'float64' ? 8 : 4;
-    arena.reset();
-    const cap = Math.min(CHUNK, n);
-    const ptrs = Array.from({ length: inputs + 1 }, () => arena.alloc(Math.ceil((cap * es) / 16) * 16));
-    const outPtr = ptrs[inputs]!;
-    for (let i = 0; i < n; i += CHUNK) {
-      const len = Math.min(CHUNK, n - i);
-      run(ptrs, Math.ceil((len * es) / 16), i, len);
-      out.set(arena.view(dtype).subarray(outPtr / es, outPtr / es + len), i);
-    }
+    mapBlocks(new Array<DType>(inputs + 1).fill(dtype), 16 / bytesOf(dtype), n, out, run);
   }
 
   /**
@@ -281,8 +300,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
-    const dtype = dtypeOfArray(out);
-    const same = isFloatArray(out) && dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
+    const dtype = dtypeOfArray(a.data);
+    const operands = isFloatArray(a.data) && dtypeOfArray(b.data) === dtype;
+    // Float operands and output of their dtype, or a comparison into a bool mask.
+    const toMask = out instanceof Uint8Array && comparisonSet.has(op);
+    const supported = operands && (toMask || (dtypeOfArray(out) === dtype && binarySet.has(op)));
     const n = out.length;
     // A scalar operand is passed by value; vectors and repeated rows (a bias over a batch) are
     // staged, rows only when long enough that copying them row by row beats the JS loop.
@@ -291,56 +313,62 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aOk = aRow === n || aRow >= MIN_REPEATED_ROW;
     const bOk = bRow === n || bRow >= MIN_REPEATED_ROW;
     const mode = aOk && bOk ? 'vv' : aOk && isScalarView(b) ? 'vs' : bOk && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && n < SMALL_BINARY) || !same || !binarySet.has(op) || mode === undefined) {
+    if ((smallToFallback && n < SMALL_BINARY) || !supported || mode === undefined) {
       fallback.binary(op, a, b, shape, out);
       return;
     }
-    const kernel = fn(`bin_${op}_${mode}_${tagOf(dtype)}`);
-    const es = dtype === 'float64' ? 8 : 4;
+    const kernel = fn(`${toMask ? 'cmp' : 'bin'}_${op}_${mode}_${tagOf(dtype)}`);
+    const outDType = dtypeOfArray(out);
+    const block = toMask ? MASK_BLOCK : 16 / bytesOf(dtype);
+    const es = bytesOf(dtype);
     if (mode === 'vv') {
-      mapChunks(dtype, n, out, 2, ([pa, pb, po], nvec, i, len) => {
+      mapBlocks([dtype, dtype, outDType], block, n, out, ([pa, pb, po], count, i, len) => {
         stageRepeated(arena.view(dtype), pa! / es, a, aRow, i, len);
         stageRepeated(arena.view(dtype), pb! / es, b, bRow, i, len);
-        kernel(pa!, pb!, po!, nvec);
+        kernel(pa!, pb!, po!, count);
       });
     } else {
       const [vec, row, s] = mode === 'vs' ? [a, aRow, b.data[b.offset]!] : [b, bRow, a.data[a.offset]!];
-      mapChunks(dtype, n, out, 1, ([pv, po], nvec, i, len) => {
+      mapBlocks([dtype, outDType], block, n, out, ([pv, po], count, i, len) => {
         stageRepeated(arena.view(dtype), pv! / es, vec, row, i, len);
-        kernel(pv!, s, po!, nvec);
+        kernel(pv!, s, po!, count);
       });
     }
   }
 
   function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
     const dtype = dtypeOfArray(out);
-    const same = isFloatArray(out) && [cond, a, b].every((v) => dtypeOfArray(v.data) === dtype);
+    const branches = isFloatArray(out) && dtypeOfArray(a.data) === dtype && dtypeOfArray(b.data) === dtype;
+    // A condition of the branches' dtype, or a bool mask.
+    const onMask = cond.data instanceof Uint8Array;
+    const supported = branches && (onMask || dtypeOfArray(cond.data) === dtype);
     const cC = isRowMajor(cond, shape);
     const aC = isRowMajor(a, shape);
     const bC = isRowMajor(b, shape);
     const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && out.length < SMALL_BINARY) || !same || !cC || mode === undefined) {
+    if ((smallToFallback && out.length < SMALL_BINARY) || !supported || !cC || mode === undefined) {
       fallback.where(cond, a, b, shape, out);
       return;
     }
-    const kernel = fn(`where_${mode}_${tagOf(dtype)}`);
-    const es = dtype === 'float64' ? 8 : 4;
-    const stage = (v: StridedView, at: number, i: number, len: number) =>
-      arena.view(dtype).set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+    const kernel = fn(`${onMask ? 'where_mask' : 'where'}_${mode}_${tagOf(dtype)}`);
+    const condDType = dtypeOfArray(cond.data);
+    const block = onMask ? MASK_BLOCK : 16 / bytesOf(dtype);
+    const stage = (v: StridedView, vDType: DType, at: number, i: number, len: number) =>
+      arena.view(vDType).set(v.data.subarray(v.offset + i, v.offset + i + len), at / bytesOf(vDType));
     if (mode === 'vv') {
-      mapChunks(dtype, out.length, out, 3, ([pc, pa, pb, po], nvec, i, len) => {
-        stage(cond, pc!, i, len);
-        stage(a, pa!, i, len);
-        stage(b, pb!, i, len);
-        kernel(pc!, pa!, pb!, po!, nvec);
+      mapBlocks([condDType, dtype, dtype, dtype], block, out.length, out, ([pc, pa, pb, po], count, i, len) => {
+        stage(cond, condDType, pc!, i, len);
+        stage(a, dtype, pa!, i, len);
+        stage(b, dtype, pb!, i, len);
+        kernel(pc!, pa!, pb!, po!, count);
       });
     } else {
       const [vec, s] = mode === 'vs' ? [a, b.data[b.offset]!] : [b, a.data[a.offset]!];
-      mapChunks(dtype, out.length, out, 2, ([pc, pv, po], nvec, i, len) => {
-        stage(cond, pc!, i, len);
-        stage(vec, pv!, i, len);
-        if (mode === 'vs') kernel(pc!, pv!, s, po!, nvec);
-        else kernel(pc!, s, pv!, po!, nvec);
+      mapBlocks([condDType, dtype, dtype], block, out.length, out, ([pc, pv, po], count, i, len) => {
+        stage(cond, condDType, pc!, i, len);
+        stage(vec, dtype, pv!, i, len);
+        if (mode === 'vs') kernel(pc!, pv!, s, po!, count);
+        else kernel(pc!, s, pv!, po!, count);
       });
     }
   }

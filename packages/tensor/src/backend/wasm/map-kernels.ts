@@ -137,22 +137,6 @@ const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
   maximum: [SIMD.f32x4Max, SIMD.f64x2Max],
 };
 
-/**
- * Comparisons give 1 or 0: the lane mask (all ones or all zeros) ANDed with the bits of 1.0.
- * NaN compares false except under notEqual, as in JavaScript.
- */
-export const SIMD_COMPARISON = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'] as const;
-type SimdComparison = (typeof SIMD_COMPARISON)[number];
-
-const COMPARISON_OPS: Record<SimdComparison, readonly [SimdOp, SimdOp]> = {
-  greater: [SIMD.f32x4Gt, SIMD.f64x2Gt],
-  greaterEqual: [SIMD.f32x4Ge, SIMD.f64x2Ge],
-  less: [SIMD.f32x4Lt, SIMD.f64x2Lt],
-  lessEqual: [SIMD.f32x4Le, SIMD.f64x2Le],
-  equal: [SIMD.f32x4Eq, SIMD.f64x2Eq],
-  notEqual: [SIMD.f32x4Ne, SIMD.f64x2Ne],
-};
-
 /** Unary ops vectorised per dtype: exact ones for both, approximations for float32 only. */
 export const SIMD_UNARY_F64 = ['neg', 'abs', 'sqrt'] as const;
 export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 'tanh'] as const;
@@ -169,16 +153,6 @@ export function emitMapKernels(mod: ModuleBuilder): void {
       }
     }
     for (const mode of ['vv', 'vs', 'sv'] as const) emitWhere(mod, `where_${mode}_${t}`, esize, mode);
-    for (const op of SIMD_COMPARISON) {
-      const code = COMPARISON_OPS[op][idx];
-      for (const mode of ['vv', 'vs', 'sv'] as const) {
-        emitMap(mod, `bin_${op}_${mode}_${t}`, esize, mode, (f, [a, b]) => {
-          f.get(a!).get(b!).simd(code);
-          f.v128Splat(1, esize === 4 ? 4 : 2);
-          f.simd(SIMD.and);
-        });
-      }
-    }
     const exact = {
       neg: esize === 4 ? SIMD.f32x4Neg : SIMD.f64x2Neg,
       abs: esize === 4 ? SIMD.f32x4Abs : SIMD.f64x2Abs,

@@ -1,7 +1,8 @@
 // Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
-// the elementwise, unary and reduction loops. Built at run time: no build step, no binary blob.
+// the elementwise, unary, mask and reduction loops. Built at run time: no build step, no binary blob.
 import { FunctionBuilder, ModuleBuilder, T } from './emitter.js';
 import { emitMapKernels } from './map-kernels.js';
+import { emitMaskKernels } from './mask-kernels.js';
 import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 import { emitCumsum, emitScatterAddRows } from './accumulation-kernels.js';
 
@@ -30,6 +31,7 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitMacro(mod, `macro_${tag}`, g, fma);
   }
   emitMapKernels(mod);
+  emitMaskKernels(mod);
   emitCumsum(mod, 'cumsum_f32', 4);
   emitCumsum(mod, 'cumsum_f64', 8);
   emitScatterAddRows(mod, 'scatter_add_f32', 4);
