@@ -2,6 +2,7 @@
 // this prints every case's value and the gradient of Σ f(x)·w (w = 0.1, 0.2, … over f(x)) as
 // JSON, for reference.py to compare with torch.
 import * as J from '@jacobi/tensor';
+import * as nn from '@jacobi/nn';
 
 const x = J.tensor(
   [
@@ -196,6 +197,108 @@ out.__dtypes = Object.fromEntries(
   Object.entries(dtypeCases).map(([name, f]) => {
     const y = f();
     return [name, { dtype: y.dtype, y: y.toArray() }];
+  }),
+);
+
+// Layers of @jacobi/nn against torch.nn: each layer is built in float64 with every parameter
+// (and buffer) redrawn at random, and its state dictionary goes to reference.py, which loads it
+// into the torch module of the same name unchanged (PyTorch's names and layouts) and compares
+// the output, the input's gradient and every parameter's gradient of Σ y·w.
+const draw = J.rng(11);
+function randomised(module) {
+  J.noGrad(() => {
+    for (const [name, p] of module.namedParameters()) {
+      p.assign(
+        J.randn(p.shape, { rng: draw, dtype: 'float64' })
+          .mul(0.5)
+          .add(name.endsWith('norm1.weight') || name === 'weight' ? 1 : 0),
+      );
+    }
+  });
+  return module;
+}
+const seq = J.randn([2, 3, 4], { rng: draw, dtype: 'float64' });
+const causalBlocked = J.tensor([
+  [false, true, true],
+  [false, false, true],
+  [false, false, false],
+]);
+const layerCases = {
+  Linear: { make: () => new nn.Linear(4, 3, { dtype: 'float64' }), input: seq, run: (m, t) => m.forward(t) },
+  LayerNorm: { make: () => new nn.LayerNorm(4, { dtype: 'float64' }), input: seq, run: (m, t) => m.forward(t) },
+  LayerNorm2: { make: () => new nn.LayerNorm([3, 4], { dtype: 'float64', eps: 1e-3 }), input: seq, run: (m, t) => m.forward(t) },
+  RMSNorm: { make: () => new nn.RMSNorm(4, { dtype: 'float64', eps: 1e-6 }), input: seq, run: (m, t) => m.forward(t) },
+  BatchNorm1dTrain: { make: () => new nn.BatchNorm1d(3, { dtype: 'float64', momentum: 0.3 }), input: seq, run: (m, t) => m.forward(t) },
+  BatchNorm2dEval: {
+    make: () => {
+      const bn = new nn.BatchNorm2d(2, { dtype: 'float64' });
+      J.noGrad(() => {
+        bn.running_mean.assign(J.tensor([0.5, -0.2], { dtype: 'float64' }));
+        bn.running_var.assign(J.tensor([2, 0.7], { dtype: 'float64' }));
+      });
+      return bn.eval();
+    },
+    input: seq.reshape([1, 2, 3, 4]),
+    run: (m, t) => m.forward(t),
+  },
+  Embedding: {
+    make: () => new nn.Embedding(5, 3, { paddingIdx: 1, dtype: 'float64' }),
+    input: null,
+    run: (m) =>
+      m.forward([
+        [0, 1, 4, 1],
+        [3, 3, 2, 0],
+      ]),
+  },
+  MultiheadAttention: {
+    make: () => new nn.MultiheadAttention(4, 2, { dtype: 'float64' }),
+    input: seq,
+    run: (m, t) => m.forward(t, t.mul(0.5), t.flip(1), { attnMask: causalBlocked }),
+  },
+  MultiheadAttentionWeights: {
+    make: () => new nn.MultiheadAttention(4, 2, { dtype: 'float64' }),
+    input: seq,
+    run: (m, t) =>
+      m.forwardWithWeights(t, t, t, {
+        keyPaddingMask: J.tensor([
+          [false, false, true],
+          [false, true, false],
+        ]),
+      })[1],
+  },
+  TransformerEncoderLayer: {
+    make: () => new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 6, dropout: 0, dtype: 'float64' }),
+    input: seq,
+    run: (m, t) => m.forward(t, { srcMask: causalBlocked }),
+  },
+  TransformerEncoderLayerPreNormGelu: {
+    make: () =>
+      new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 6, dropout: 0, normFirst: true, activation: 'gelu', dtype: 'float64' }),
+    input: seq,
+    run: (m, t) => m.forward(t, { isCausal: true }),
+  },
+};
+out.__nn = Object.fromEntries(
+  Object.entries(layerCases).map(([name, c]) => {
+    const m = randomised(c.make());
+    const state = Object.fromEntries([...m.stateDict()].map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.data()) }]));
+    const input = c.input === null ? null : c.input.detach();
+    if (input !== null) input.requiresGrad = true;
+    const y = c.run(m, input);
+    const w = weights(y);
+    y.mul(w).sum().backward();
+    const after = Object.fromEntries(m.namedBuffers().map(([k, t]) => [k, Array.from(t.data())]));
+    return [
+      name,
+      {
+        state,
+        input: input === null ? null : input.toArray(),
+        y: y.toArray(),
+        gInput: input === null ? null : input.grad.toArray(),
+        gParams: Object.fromEntries(m.namedParameters().map(([k, p]) => [k, p.grad === null ? null : Array.from(p.grad.data())])),
+        buffers: after,
+      },
+    ];
   }),
 );
 process.stdout.write(JSON.stringify(out));

@@ -106,8 +106,66 @@ for name, f in dtype_cases.items():
     elif not close(flat(ours['y']), [float(v) for v in flat(y.tolist())], 1e-7):
         dtype_failures.append(f"{name}: values {flat(ours['y'])[:6]} vs torch {flat(y.tolist())[:6]}")
 failures += dtype_failures
+# Layers: jacobi's state dictionaries load unchanged into the torch modules of the same names.
+torch.set_default_dtype(torch.float64)
+CAUSAL_BLOCKED = torch.ones(3, 3, dtype=torch.bool).triu(1)
+
+
+def rms_norm(eps):
+    class RMSNorm(torch.nn.Module):  # torch 1.13 has no nn.RMSNorm: its formula
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.ones(4))
+
+        def forward(self, x):
+            return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * self.weight
+    return RMSNorm()
+
+
+nn = torch.nn
+layer_cases = {
+ 'Linear': (lambda: nn.Linear(4, 3), lambda m, t: m(t)),
+ 'LayerNorm': (lambda: nn.LayerNorm(4), lambda m, t: m(t)),
+ 'LayerNorm2': (lambda: nn.LayerNorm([3, 4], eps=1e-3), lambda m, t: m(t)),
+ 'RMSNorm': (lambda: rms_norm(1e-6), lambda m, t: m(t)),
+ 'BatchNorm1dTrain': (lambda: nn.BatchNorm1d(3, momentum=0.3), lambda m, t: m(t)),
+ 'BatchNorm2dEval': (lambda: nn.BatchNorm2d(2).eval(), lambda m, t: m(t)),
+ 'Embedding': (lambda: nn.Embedding(5, 3, padding_idx=1), lambda m, t: m(torch.tensor([[0, 1, 4, 1], [3, 3, 2, 0]]))),
+ 'MultiheadAttention': (lambda: nn.MultiheadAttention(4, 2, batch_first=True), lambda m, t: m(t, t * 0.5, t.flip(1), attn_mask=CAUSAL_BLOCKED, need_weights=False)[0]),
+ 'MultiheadAttentionWeights': (lambda: nn.MultiheadAttention(4, 2, batch_first=True),
+                               lambda m, t: m(t, t, t, key_padding_mask=torch.tensor([[False, False, True], [False, True, False]]))[1]),
+ 'TransformerEncoderLayer': (lambda: nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, batch_first=True), lambda m, t: m(t, src_mask=CAUSAL_BLOCKED)),
+ 'TransformerEncoderLayerPreNormGelu': (lambda: nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation='gelu', batch_first=True, norm_first=True),
+                                        lambda m, t: m(t, src_mask=CAUSAL_BLOCKED)),
+}
+layer_failures = []
+for name, (make, run) in layer_cases.items():
+    ours = J['__nn'][name]
+    m = make()
+    m.load_state_dict({k: torch.tensor(v['data'], dtype=torch.long if k.endswith('num_batches_tracked') else torch.float64).reshape(v['shape'])
+                       for k, v in ours['state'].items()})
+    t = None if ours['input'] is None else torch.tensor(ours['input']).requires_grad_(True)
+    y = run(m, t)
+    w = (torch.arange(y.numel()).reshape(y.shape) + 1) * 0.1
+    (y * w).sum().backward()
+    problems = []
+    if not close(flat(ours['y']), flat(y.detach().tolist()), 1e-9):
+        problems.append(f"values {flat(ours['y'])[:4]} vs torch {flat(y.detach().tolist())[:4]}")
+    if t is not None and not close(flat(ours['gInput']), flat(t.grad.tolist()), 1e-9):
+        problems.append(f"input gradient {flat(ours['gInput'])[:4]} vs torch {flat(t.grad.tolist())[:4]}")
+    for k, p in m.named_parameters():
+        g = None if p.grad is None else flat(p.grad.tolist())
+        if (g is None) != (ours['gParams'][k] is None) or (g is not None and not close(ours['gParams'][k], g, 1e-9)):
+            problems.append(f"gradient of {k}")
+    for k, b in m.named_buffers():
+        if not close(ours['buffers'][k], [float(z) for z in flat(b.tolist())], 1e-9):
+            problems.append(f"buffer {k} {ours['buffers'][k]} vs torch {flat(b.tolist())}")
+    if problems:
+        layer_failures.append(f"{name}: {'; '.join(problems)}")
+failures += layer_failures
+print(f'{len(layer_cases)} layers against torch.nn: {len(layer_cases) - len(layer_failures)} agree, {len(layer_failures)} differ')
 print(f'{len(dtype_cases)} dtype cases against torch: {len(dtype_cases) - len(dtype_failures)} agree, {len(dtype_failures)} differ')
-print(f'{len(cases)} cases against torch {torch.__version__}: {len(cases) - len(failures) + len(dtype_failures)} agree, {len(failures) - len(dtype_failures)} differ')
+print(f'{len(cases)} cases against torch {torch.__version__}: {len(cases) - len(failures) + len(dtype_failures) + len(layer_failures)} agree, {len(failures) - len(dtype_failures) - len(layer_failures)} differ')
 for line in failures:
     print('  ' + line)
 sys.exit(1 if failures else 0)

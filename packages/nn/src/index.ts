@@ -38,3 +38,18 @@ export { encodeModel, decodeModel, OPTIMIZER_PREFIX } from './io/model-file.js';
 export type { SaveOptions, LoadOptions } from './io/model-file.js';
 export { ModelFileError } from './errors.js';
 export type { ModelFileLocation } from './errors.js';
+// PyTorch-style layers (PyTorch's names, layouts and initialisations; `Linear` stores `[out, in]`).
+export { Linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Embedding } from './embedding.js';
+export type { EmbeddingOptions, EmbeddingIndices } from './embedding.js';
+export { Dropout } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { LayerNorm, RMSNorm, BatchNorm1d, BatchNorm2d } from './normalization.js';
+export type { LayerNormOptions, RMSNormOptions, BatchNormOptions } from './normalization.js';
+export { MultiheadAttention } from './attention.js';
+export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, AttentionWeightsOptions } from './attention.js';
+export { TransformerEncoderLayer } from './transformer.js';
+export type { TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions } from './transformer.js';
+export { ReLU, GELU, Tanh, Sigmoid, SiLU, LeakyReLU, Softmax, Identity } from './activation-modules.js';
+export type { GELUOptions } from './activation-modules.js';

@@ -1,5 +1,7 @@
 // The Module base class: parameters are found by walking a module's own fields, so a subclass
 // only assigns tensors and child modules to properties; names follow the property path.
+// Buffers (non-trainable state such as BatchNorm's running statistics) are tensor fields the
+// module registered by name: saved with the model, never given to an optimiser.
 import { Tensor, noGrad } from '@jacobi/tensor';
 import { ArgumentError, ShapeError } from '@jacobi/tensor';
 import { ModelFileError } from './errors.js';
@@ -15,7 +17,8 @@ interface Slot {
  * Base class of layers and models. A subclass stores its parameters (tensors with
  * `requiresGrad`) and sub-modules (or arrays of them) in ordinary fields and implements
  * `forward`; `parameters()`, `namedParameters()`, `zeroGrad()`, `train()`/`eval()` and the state
- * dictionary come from walking those fields in declaration order.
+ * dictionary come from walking those fields in declaration order. Non-trainable state that a
+ * model file must keep (running statistics) is a buffer: see {@link Module.registerBuffer}.
  *
  * @example
  * class Affine extends Module {
@@ -28,6 +31,9 @@ export abstract class Module {
   /** True in training mode (the default); layers that behave differently at test time read it. */
   training = true;
 
+  /** The names of this module's own fields that hold buffers (a private field: no parameter walk sees it). */
+  readonly #bufferNames = new Set<string>();
+
   /** Computes the module's output. */
   abstract forward(x: Tensor): Tensor;
 
@@ -39,6 +45,56 @@ export abstract class Module {
   /** Every parameter, in the order of `namedParameters()`. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
+  }
+
+  /**
+   * Every buffer (non-trainable state, such as `running_mean`) with its dotted path
+   * (`layers.1.running_mean`), in field order, sub-modules depth first as for parameters.
+   * Buffers are saved and loaded with the model and are never among `parameters()`.
+   */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    walk(this, (m, prefix) => {
+      for (const [key, value] of Object.entries(m)) {
+        if (m.#bufferNames.has(key) && value instanceof Tensor) out.push([prefix + key, value]);
+      }
+    });
+    return out;
+  }
+
+  /** Every buffer, in the order of `namedBuffers()`. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * Stores `value` in the field `name` as a buffer: state that is not trained (it must not
+   * require grad) but is saved and loaded with the model, as PyTorch's `register_buffer`. A
+   * subclass declares the field (`declare running_mean: Tensor`) and calls this in its
+   * constructor; later it may assign the field a new tensor of the same shape or `assign` into it.
+   *
+   * @example
+   * class Counter extends Module {
+   *   declare count: Tensor;
+   *   constructor() { super(); this.registerBuffer('count', zeros([], { dtype: 'int32' })); }
+   *   forward(x: Tensor) { return x; }
+   * }
+   * new Counter().namedBuffers().map(([name]) => name); // ['count']
+   */
+  protected registerBuffer(name: string, value: Tensor): Tensor {
+    const op = methodName(this, 'registerBuffer');
+    checkString(op, 'name', name, { nonEmpty: true });
+    if (name.includes('.')) throw new ArgumentError(`${op}: name must not contain '.', got ${describeValue(name)}`);
+    if (!(value instanceof Tensor)) throw new ArgumentError(`${op}: value must be a Tensor, got ${describeValue(value)}`);
+    if (value.requiresGrad)
+      throw new ArgumentError(`${op}: buffer '${name}' requires grad; a trainable tensor is a parameter, not a buffer`);
+    const existing: unknown = Object.getOwnPropertyDescriptor(this, name)?.value;
+    if ((existing instanceof Module || existing instanceof Tensor) && !this.#bufferNames.has(name)) {
+      throw new ArgumentError(`${op}: field '${name}' already holds a parameter or a module`);
+    }
+    this.#bufferNames.add(name);
+    (this as unknown as Record<string, Tensor>)[name] = value;
+    return value;
   }
 
   /** The direct sub-modules with their names (array elements are named by their index). */
@@ -69,15 +125,18 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by name: what model files store. The tensors are the live parameters, not copies. */
+  /**
+   * The parameters and then the buffers by name: what model files store. The tensors are the
+   * live parameters and buffers, not copies.
+   */
   stateDict(): Map<string, Tensor> {
-    return new Map(this.namedParameters());
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
   /**
-   * Replaces every parameter with the tensor of the same name. Every entry is checked first
-   * (missing, extra, wrong shape); on any failure nothing changes. Values are cast to the
-   * parameter's dtype (a float64 file loads into a float32 model).
+   * Replaces every parameter and buffer with the tensor of the same name. Every entry is
+   * checked first (missing, extra, wrong shape); on any failure nothing changes. Values are
+   * cast to the parameter's (or buffer's) dtype (a float64 file loads into a float32 model).
    *
    * @throws ModelFileError naming `opts.file` and the offending tensor.
    */
@@ -116,29 +175,34 @@ export abstract class Module {
   }
 }
 
-/** Parameter slots by name, depth first in field order; a module reached twice counts once. */
-function collect(root: Module): [string, Slot][] {
-  const out: [string, Slot][] = [];
-  const seenModules = new Set<Module>();
-  const seenTensors = new Set<Tensor>();
+/** Calls `fn` on every module below `root` (itself first) with its name prefix; a module reached twice counts once. */
+function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
+  const seen = new Set<Module>();
   const visit = (m: Module, prefix: string): void => {
-    if (seenModules.has(m)) return;
-    seenModules.add(m);
+    if (seen.has(m)) return;
+    seen.add(m);
+    fn(m, prefix);
     for (const [key, value] of Object.entries(m)) {
-      if (value instanceof Tensor) {
-        // NOTE: a parameter is a tensor field that requires grad; other tensor fields are constants.
-        if (value.requiresGrad && !seenTensors.has(value)) {
-          seenTensors.add(value);
-          out.push([prefix + key, { owner: m, key }]);
-        }
-      } else if (value instanceof Module) {
-        visit(value, `${prefix}${key}.`);
-      } else if (Array.isArray(value)) {
-        value.forEach((v, i) => v instanceof Module && visit(v, `${prefix}${key}.${i}.`));
-      }
+      if (value instanceof Module) visit(value, `${prefix}${key}.`);
+      else if (Array.isArray(value)) value.forEach((v, i) => v instanceof Module && visit(v, `${prefix}${key}.${i}.`));
     }
   };
   visit(root, '');
+}
+
+/** Parameter slots by name, depth first in field order; a module or tensor reached twice counts once. */
+function collect(root: Module): [string, Slot][] {
+  const out: [string, Slot][] = [];
+  const seenTensors = new Set<Tensor>();
+  walk(root, (m, prefix) => {
+    for (const [key, value] of Object.entries(m)) {
+      // NOTE: a parameter is a tensor field that requires grad; other tensor fields are constants (or buffers).
+      if (value instanceof Tensor && value.requiresGrad && !seenTensors.has(value)) {
+        seenTensors.add(value);
+        out.push([prefix + key, { owner: m, key }]);
+      }
+    }
+  });
   return out;
 }
 
@@ -166,24 +230,27 @@ export function prepareStateDict(op: string, model: unknown, state: unknown, fil
     throw new ArgumentError(`${op}: state must be a Map from parameter names to Tensors, got ${describeValue(state)}`);
   const fail = (msg: string, tensor: string) => new ModelFileError(msg, { op, file, tensor });
   const entries = state as ReadonlyMap<unknown, unknown>;
-  const params = model.namedParameters();
-  const names = new Set(params.map(([n]) => n));
-  for (const [name, p] of params) {
+  const targets: [string, Tensor, 'parameter' | 'buffer'][] = [
+    ...model.namedParameters().map(([n, p]): [string, Tensor, 'parameter'] => [n, p, 'parameter']),
+    ...model.namedBuffers().map(([n, b]): [string, Tensor, 'buffer'] => [n, b, 'buffer']),
+  ];
+  const names = new Set(targets.map(([n]) => n));
+  for (const [name, p, kind] of targets) {
     const value = entries.get(name);
-    if (value === undefined) throw fail(`parameter '${name}' is missing (the model expects shape [${p.shape}])`, name);
+    if (value === undefined) throw fail(`${kind} '${name}' is missing (the model expects shape [${p.shape}])`, name);
     if (!(value instanceof Tensor)) throw fail(`entry '${name}' must be a Tensor, got ${describeValue(value)}`, name);
     if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim) {
-      throw fail(`parameter '${name}' has shape [${value.shape}], the model expects [${p.shape}]`, name);
+      throw fail(`${kind} '${name}' has shape [${value.shape}], the model expects [${p.shape}]`, name);
     }
   }
   for (const name of entries.keys()) {
     if (typeof name !== 'string' || !names.has(name))
-      throw fail(`unexpected tensor ${describeValue(name)}: the model has no such parameter`, String(name));
+      throw fail(`unexpected tensor ${describeValue(name)}: the model has no such parameter or buffer`, String(name));
   }
   // NOTE: the new values are cast (copied) now, so the commit below cannot fail half-way.
-  const values = params.map(([name, p]) => (entries.get(name) as Tensor).astype(p.dtype).detach());
+  const values = targets.map(([name, p]) => (entries.get(name) as Tensor).astype(p.dtype).detach());
   return () =>
     noGrad(() => {
-      params.forEach(([, p], i) => p.assign(values[i]!));
+      targets.forEach(([, p], i) => p.assign(values[i]!));
     });
 }

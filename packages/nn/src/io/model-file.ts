@@ -1,5 +1,5 @@
-// A model (and optionally its optimiser) as safetensors bytes and back. Parameters are stored
-// under their `namedParameters()` names; optimiser buffers under `optimizer.<index>.<slot>`,
+// A model (and optionally its optimiser) as safetensors bytes and back. Parameters and buffers
+// are stored under their `namedParameters()` and `namedBuffers()` names; optimiser buffers under `optimizer.<index>.<slot>`,
 // with its kind, hyper-parameters and step counts as JSON in the metadata. Browser-safe.
 import { ArgumentError, type Tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
@@ -21,7 +21,7 @@ export interface SaveOptions {
 }
 
 /**
- * The model's parameters (and optionally optimiser state) as safetensors bytes. Whatever this
+ * The model's parameters and buffers (and optionally optimiser state) as safetensors bytes. Whatever this
  * writes, `decodeModel` reads back into the same model and optimiser.
  *
  * @example
@@ -42,10 +42,10 @@ export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8
   }
   metadata[FORMAT_KEYS.format] = 'jacobi';
   metadata[FORMAT_KEYS.version] = '1';
-  const entries: [string, Tensor][] = model.namedParameters();
+  const entries: [string, Tensor][] = [...model.namedParameters(), ...model.namedBuffers()];
   for (const [name] of entries) {
     if (name.startsWith(OPTIMIZER_PREFIX))
-      throw new ModelFileError(`parameter name '${name}' clashes with the optimiser prefix`, { op, tensor: name });
+      throw new ModelFileError(`parameter or buffer name '${name}' clashes with the optimiser prefix`, { op, tensor: name });
   }
   if (o.optimizer !== undefined) {
     if (!(o.optimizer instanceof Optimizer))
