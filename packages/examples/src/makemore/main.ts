@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const names = loadNames();
   const longest = Math.max(...names.map((n) => n.length));
   if (config.context !== null && config.context < longest + 1) {
-    throw new UsageError(`--context: expected at least ${longest + 1} (the longest name has ${longest} characters, then '.'), got ${config.context}`);
+    throw new UsageError(
+      `--context: expected at least ${longest + 1} (the longest name has ${longest} characters, then '.'), got ${config.context}`,
+    );
   }
 
   console.log(
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const { final, counts } = result;
   console.log(`trained in ${seconds.toFixed(1)} s (${result.model.parameters().reduce((n, p) => n + p.size, 0)} parameters)`);
-  console.log(`train loss:      ${final.trainLoss.toFixed(4)} nats per character (${counts.trainEvalNames} of the ${counts.train} training names)`);
+  console.log(
+    `train loss:      ${final.trainLoss.toFixed(4)} nats per character (${counts.trainEvalNames} of the ${counts.train} training names)`,
+  );
   console.log(`validation loss: ${final.validationLoss.toFixed(4)} nats per character (${counts.validation} held-out names)`);
   if (result.samples.length > 0) {
     console.log(`${result.samples.length} samples (temperature 1):`);

@@ -74,6 +74,8 @@ export interface EncodedNames {
   targets: Int32Array;
   /** 1 where the target counts in the loss (the name's characters and its closing '.'), else 0. */
   mask: Float32Array;
+  /** Counted targets per row: the name's length + 1. */
+  lengths: Int32Array;
   /** Number of rows. */
   count: number;
   context: number;
@@ -88,6 +90,7 @@ export function encodeNames(names: readonly string[], tokenizer: CharTokenizer, 
   const inputs = new Int32Array(n * context);
   const targets = new Int32Array(n * context);
   const mask = new Float32Array(n * context);
+  const lengths = new Int32Array(n);
   names.forEach((name, row) => {
     const tokens = tokenizer.encode(name);
     if (tokens.length + 1 > context) {
@@ -100,8 +103,9 @@ export function encodeNames(names: readonly string[], tokenizer: CharTokenizer, 
       mask[base + i] = 1;
     });
     mask[base + tokens.length] = 1; // the closing '.': predicting where a name ends is part of the task
+    lengths[row] = tokens.length + 1;
   });
-  return { inputs, targets, mask, count: n, context };
+  return { inputs, targets, mask, lengths, count: n, context };
 }
 
 /** One batch: int32 inputs and targets `[batch, context]` and the float mask of counted targets. */
@@ -111,18 +115,25 @@ export interface Batch {
   mask: Tensor;
 }
 
-/** The rows `rows` of `data` as tensors. */
+/**
+ * The rows `rows` of `data` as tensors `[rows.length, width]`, where `width` is the longest
+ * counted length among them: the positions after it are padding in every row, and a causal
+ * model's outputs at the earlier positions do not depend on them, so they are cut rather than
+ * computed and masked (names average about 7 of the 16 positions).
+ */
 export function batchOf(data: EncodedNames, rows: readonly number[]): Batch {
   const t = data.context;
-  const inputs = new Int32Array(rows.length * t);
-  const targets = new Int32Array(rows.length * t);
-  const mask = new Float32Array(rows.length * t);
+  let width = 1;
+  for (const r of rows) width = Math.max(width, data.lengths[r]!);
+  const inputs = new Int32Array(rows.length * width);
+  const targets = new Int32Array(rows.length * width);
+  const mask = new Float32Array(rows.length * width);
   rows.forEach((r, i) => {
-    inputs.set(data.inputs.subarray(r * t, (r + 1) * t), i * t);
-    targets.set(data.targets.subarray(r * t, (r + 1) * t), i * t);
-    mask.set(data.mask.subarray(r * t, (r + 1) * t), i * t);
+    inputs.set(data.inputs.subarray(r * t, r * t + width), i * width);
+    targets.set(data.targets.subarray(r * t, r * t + width), i * width);
+    mask.set(data.mask.subarray(r * t, r * t + width), i * width);
   });
-  const shape = [rows.length, t];
+  const shape = [rows.length, width];
   return {
     inputs: tensor(inputs, { shape }),
     targets: tensor(targets, { shape }),

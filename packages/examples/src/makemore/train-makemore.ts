@@ -32,7 +32,7 @@ export interface MakemoreConfig {
 
 /** Defaults: validation ≤ 2.3 nats per character in about a minute or two on two cores. */
 export const MAKEMORE_DEFAULTS: MakemoreConfig = {
-  steps: 1000,
+  steps: 600,
   batchSize: 32,
   lr: 3e-3,
   weightDecay: 0.01,
@@ -44,7 +44,7 @@ export const MAKEMORE_DEFAULTS: MakemoreConfig = {
   dropout: 0,
   seed: 0,
   validationShare: 0.1,
-  evalEvery: 250,
+  evalEvery: 200,
   samples: 20,
 };
 
@@ -60,7 +60,7 @@ export interface MakemoreResult {
   tokenizer: CharTokenizer;
   /** The loss of every step's batch. */
   batchLosses: number[];
-  /** Evaluations every `evalEvery` steps, at step 0, and after the last step. */
+  /** Evaluations every `evalEvery` steps and after the last step. */
   evaluations: Evaluation[];
   final: Evaluation;
   /** `config.samples` names drawn from the trained model. */
@@ -85,13 +85,14 @@ export function maskedLoss(model: CharTransformer, batch: Batch): Tensor {
 
 /** Nats per character over every name of `data`, in eval mode, without a graph. */
 export function evaluate(model: CharTransformer, data: EncodedNames, rowsPerBatch = 512): number {
+  // Rows of similar length go together, so that each batch is cut to few positions (see batchOf).
+  const order = Array.from({ length: data.count }, (_, i) => i).sort((a, b) => data.lengths[a]! - data.lengths[b]! || a - b);
   return inEvalMode(model, () =>
     noGrad(() => {
       let total = 0;
       let counted = 0;
       for (let start = 0; start < data.count; start += rowsPerBatch) {
-        const rows = Array.from({ length: Math.min(rowsPerBatch, data.count - start) }, (_, i) => start + i);
-        const batch = batchOf(data, rows);
+        const batch = batchOf(data, order.slice(start, start + rowsPerBatch));
         const n = batch.mask.sum().item();
         total += maskedLoss(model, batch).item() * n;
         counted += n;
@@ -104,7 +105,8 @@ export function evaluate(model: CharTransformer, data: EncodedNames, rowsPerBatc
 /**
  * Draws `count` names character by character: each step feeds the prefixes so far ('.' first),
  * samples the next token from softmax(logits / temperature) at the last position, and a name ends
- * at its first '.' (or when the context is full).
+ * at its first '.'. A name has at most `context − 1` characters: the last position was only ever
+ * trained to predict the closing '.', so a name still open there ends.
  */
 export function sampleNames(model: CharTransformer, tokenizer: CharTokenizer, count: number, r: Rng, temperature = 1): string[] {
   const context = model.config.context;
@@ -113,7 +115,7 @@ export function sampleNames(model: CharTransformer, tokenizer: CharTokenizer, co
   const done = new Array<boolean>(count).fill(false);
   inEvalMode(model, () =>
     noGrad(() => {
-      for (let t = 0; t < context && done.includes(false); t++) {
+      for (let t = 0; t < context - 1 && done.includes(false); t++) {
         const logits = model.forward(tensor(prefixes, { dtype: 'int32' }));
         const last = take(logits, [t], 1).reshape([count, tokenizer.size]);
         const next = multinomial(last.div(temperature).softmax(-1), 1, { rng: r }).data();
@@ -149,7 +151,8 @@ export function trainMakemore(
   const tokenizer = CharTokenizer.fromNames(names);
   const longest = Math.max(...names.map((n) => n.length));
   const context = config.context ?? longest + 1;
-  if (context < longest + 1) throw new ArgumentError(`trainMakemore: a context of ${context} is too short for the longest name (${longest} characters + '.')`);
+  if (context < longest + 1)
+    throw new ArgumentError(`trainMakemore: a context of ${context} is too short for the longest name (${longest} characters + '.')`);
   const split = splitNames(names, config.validationShare, rng(config.seed));
   const train = encodeNames(split.train, tokenizer, context);
   const validation = encodeNames(split.validation, tokenizer, context);
@@ -171,8 +174,12 @@ export function trainMakemore(
   const optimizer = new AdamW(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay });
   const batchRng = rng(config.seed + 2);
 
-  const score = (step: number): Evaluation => ({ step, trainLoss: evaluate(model, trainEval), validationLoss: evaluate(model, validation) });
-  const evaluations: Evaluation[] = [score(0)];
+  const score = (step: number): Evaluation => ({
+    step,
+    trainLoss: evaluate(model, trainEval),
+    validationLoss: evaluate(model, validation),
+  });
+  const evaluations: Evaluation[] = [];
   const batchLosses: number[] = [];
   for (let step = 1; step <= config.steps; step++) {
     const rows = Array.from({ length: config.batchSize }, () => batchRng.int(train.count));
