@@ -118,6 +118,9 @@ describe('makemore training', () => {
     const names = sampleNames(model, tokenizer, 5, rng(3));
     expect(names).toEqual(sampleNames(model, tokenizer, 5, rng(3)));
     for (const name of names) expect(name).toMatch(/^[a-z]{0,15}$/);
+    // Near temperature 0 every row follows the most likely character: the same name each time.
+    expect(new Set(sampleNames(model, tokenizer, 4, rng(5), 1e-4)).size).toBe(1);
+    expect(new Set(sampleNames(model, tokenizer, 4, rng(5), 1)).size).toBeGreaterThan(1);
   });
 });
 
@@ -141,7 +144,14 @@ describe('makemore command line', () => {
   });
 
   it('rejects bad flags with a message and exit code 2', async () => {
-    for (const args of [['--context', '10'], ['--embed', '16', '--heads', '3'], ['--steps', '0'], ['--dropout', '1'], ['--nope']]) {
+    for (const args of [
+      ['--context', '10'],
+      ['--embed', '16', '--heads', '3'],
+      ['--steps', '0'],
+      ['--dropout', '1'],
+      ['--temperature', '0'],
+      ['--nope'],
+    ]) {
       const failure = await run('node', [join(dist, 'main.js'), ...args]).then(
         () => null,
         (e: { code: number; stderr: string }) => e,

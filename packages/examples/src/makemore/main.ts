@@ -19,6 +19,7 @@ const FLAGS = {
   dropout: { type: { kind: 'number' }, help: `dropout probability in [0, 1) (default ${d.dropout})` },
   'eval-every': { type: { kind: 'int', min: 1 }, help: `steps between loss evaluations (default ${d.evalEvery})` },
   samples: { type: { kind: 'int', min: 0 }, help: `names to sample at the end (default ${d.samples})` },
+  temperature: { type: { kind: 'number', positive: true }, help: `sampling temperature (default ${d.temperature})` },
   help: { type: { kind: 'boolean' }, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     dropout: flags.dropout ?? d.dropout,
     evalEvery: flags['eval-every'] ?? d.evalEvery,
     samples: flags.samples ?? d.samples,
+    temperature: flags.temperature ?? d.temperature,
   };
   if (config.embedDim % config.heads !== 0) throw new UsageError(`--heads ${config.heads} must divide --embed ${config.embedDim}`);
   if (config.dropout < 0 || config.dropout >= 1) throw new UsageError(`--dropout: expected a number in [0, 1), got ${config.dropout}`);
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   );
   console.log(`validation loss: ${final.validationLoss.toFixed(4)} nats per character (${counts.validation} held-out names)`);
   if (result.samples.length > 0) {
-    console.log(`${result.samples.length} samples (temperature 1):`);
+    console.log(`${result.samples.length} samples (temperature ${config.temperature}):`);
     for (const name of result.samples) console.log(`  ${name}`);
   }
 }
