@@ -4,7 +4,8 @@
 // ∂E/∂E[r] = Σ over the positions i with idx[i] = r of (δ Wᵀ)[i]: a scatter-add of the rows of
 // δ Wᵀ. The reference below computes that with plain loops; autodiff must agree.
 import { describe, it } from 'vitest';
-import { grad, take, tensor } from '@jacobi/tensor';
+import { grad, noGrad, take, tensor } from '@jacobi/tensor';
+import { Embedding } from '@jacobi/nn';
 import { assertClose } from './support/compare.js';
 import * as M from './support/matrix.js';
 import { announceSeed, fc, runs } from './support/properties.js';
@@ -65,6 +66,31 @@ describe('embedding then linear, E = ½‖take(E, ids) W − T‖²', () => {
           expected,
           1e-12,
         );
+      }),
+      { numRuns: runs(100) },
+    );
+  });
+});
+
+describe('the nn Embedding module, E = ½‖emb(ids) W − T‖²', () => {
+  it('weight.grad is the same scatter-add, with the padding row (if any) left at zero', () => {
+    fc.assert(
+      fc.property(embeddingCase, fc.boolean(), (c, padded) => {
+        const paddingIdx = padded ? c.ids[0]! : undefined;
+        const expected = tableGradient(c);
+        if (paddingIdx !== undefined) expected[paddingIdx] = expected[paddingIdx]!.map(() => 0);
+        const emb = new Embedding(c.table.length, c.table[0]!.length, { dtype: 'float64', paddingIdx });
+        noGrad(() => emb.weight.assign(tensor(c.table, { dtype: 'float64' })));
+        const w = tensor(c.w, { dtype: 'float64' });
+        emb
+          .forward(c.ids)
+          .matmul(w)
+          .sub(tensor(c.t, { dtype: 'float64' }))
+          .square()
+          .sum()
+          .mul(0.5)
+          .backward();
+        assertClose('Embedding.forward', emb.weight.grad!, expected, 1e-12);
       }),
       { numRuns: runs(100) },
     );

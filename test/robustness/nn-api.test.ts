@@ -101,6 +101,8 @@ type Row = FunctionRow | ClassRow | FunctionsRow | ValueRow;
 const moduleMethods: Record<string, MethodArgs> = {
   namedParameters: () => [],
   parameters: () => [],
+  namedBuffers: () => [],
+  buffers: () => [],
   namedChildren: () => [],
   zeroGrad: () => [],
   train: () => [true],
@@ -126,6 +128,24 @@ const trainArgs =
     const m = mlp();
     return [m, sgdFor(m), nn.mse, x43(), y42(), last];
   };
+
+/** Good arguments of MultiheadAttention's forward methods: query [1, 2, 4], key and value [1, 3, 4], both masks. */
+const attentionArgs =
+  (weights: boolean): MethodArgs =>
+  () => [
+    x43().reshape([1, 3, 4]).index(null, ':2'),
+    x43().reshape([1, 3, 4]),
+    x43().reshape([1, 3, 4]).mul(2),
+    {
+      attnMask: tensor([
+        [false, true, false],
+        [false, false, true],
+      ]),
+      keyPaddingMask: tensor([[false, false, true]]),
+      isCausal: false,
+      ...(weights ? { averageAttnWeights: true } : {}),
+    },
+  ];
 
 const NN: { [K in keyof typeof nn]: Row } = {
   Module: { kind: 'class', construct: null, instance: () => new Probe(), methods: moduleMethods },
@@ -265,6 +285,105 @@ const NN: { [K in keyof typeof nn]: Row } = {
     },
   },
   OPTIMIZER_PREFIX: { kind: 'value' },
+  // The PyTorch-style layers: each forward gets inputs of the shapes the layer expects.
+  Linear: {
+    kind: 'class',
+    construct: () => [3, 2, { bias: true, rng: seeded(), dtype: 'float64' }],
+    instance: () => new nn.Linear(3, 2, { rng: seeded() }),
+    methods: moduleMethods,
+  },
+  Embedding: {
+    kind: 'class',
+    construct: () => [5, 3, { paddingIdx: 1, rng: seeded(), dtype: 'float32' }],
+    instance: () => new nn.Embedding(5, 3, { rng: seeded() }),
+    methods: {
+      ...moduleMethods,
+      forward: () => [
+        [
+          [0, 1],
+          [4, 2],
+        ],
+      ],
+    },
+  },
+  Dropout: {
+    kind: 'class',
+    construct: () => [0.5, { rng: seeded() }],
+    instance: () => new nn.Dropout(0.3, { rng: seeded() }),
+    methods: moduleMethods,
+  },
+  LayerNorm: {
+    kind: 'class',
+    construct: () => [[3], { eps: 1e-5, elementwiseAffine: true, bias: true, dtype: 'float32' }],
+    instance: () => new nn.LayerNorm(3),
+    methods: moduleMethods,
+  },
+  RMSNorm: {
+    kind: 'class',
+    construct: () => [3, { eps: 1e-6, elementwiseAffine: true, dtype: 'float64' }],
+    instance: () => new nn.RMSNorm([3]),
+    methods: moduleMethods,
+  },
+  BatchNorm1d: {
+    kind: 'class',
+    construct: () => [3, { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true, dtype: 'float32' }],
+    instance: () => new nn.BatchNorm1d(3),
+    methods: moduleMethods,
+  },
+  BatchNorm2d: {
+    kind: 'class',
+    construct: () => [2, { eps: 1e-5, momentum: null, affine: false, trackRunningStats: true, dtype: 'float64' }],
+    instance: () => new nn.BatchNorm2d(2),
+    methods: { ...moduleMethods, forward: () => [x43().reshape([2, 2, 1, 3])] },
+  },
+  MultiheadAttention: {
+    kind: 'class',
+    construct: () => [4, 2, { batchFirst: true, bias: true, dropout: 0.1, rng: seeded(), dtype: 'float32' }],
+    instance: () => new nn.MultiheadAttention(4, 2, { rng: seeded() }),
+    methods: { ...moduleMethods, forward: attentionArgs(false), forwardWithWeights: attentionArgs(true) },
+  },
+  TransformerEncoderLayer: {
+    kind: 'class',
+    construct: () => [
+      4,
+      2,
+      {
+        dimFeedforward: 8,
+        dropout: 0.1,
+        activation: 'gelu',
+        layerNormEps: 1e-5,
+        batchFirst: true,
+        normFirst: true,
+        bias: true,
+        rng: seeded(),
+        dtype: 'float32',
+      },
+    ],
+    instance: () => new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, rng: seeded() }),
+    methods: {
+      ...moduleMethods,
+      forward: () => [
+        x43().reshape([1, 3, 4]),
+        {
+          srcMask: tensor([
+            [false, true, true],
+            [false, false, true],
+            [false, false, false],
+          ]),
+          srcKeyPaddingMask: tensor([[false, false, true]]),
+          isCausal: false,
+        },
+      ],
+    },
+  },
+  ReLU: { kind: 'class', construct: () => [], instance: () => new nn.ReLU(), methods: moduleMethods },
+  GELU: { kind: 'class', construct: () => [{ approximate: 'tanh' }], instance: () => new nn.GELU(), methods: moduleMethods },
+  Tanh: { kind: 'class', construct: () => [], instance: () => new nn.Tanh(), methods: moduleMethods },
+  Sigmoid: { kind: 'class', construct: () => [], instance: () => new nn.Sigmoid(), methods: moduleMethods },
+  SiLU: { kind: 'class', construct: () => [], instance: () => new nn.SiLU(), methods: moduleMethods },
+  LeakyReLU: { kind: 'class', construct: () => [0.2], instance: () => new nn.LeakyReLU(), methods: moduleMethods },
+  Softmax: { kind: 'class', construct: () => [1], instance: () => new nn.Softmax(), methods: moduleMethods },
+  Identity: { kind: 'class', construct: () => [], instance: () => new nn.Identity(), methods: moduleMethods },
   ModelFileError: { kind: 'class', construct: () => ['broken', { op: 'loadModel', file: 'f', tensor: 't' }], instance: null, methods: {} },
 };
 
@@ -313,7 +432,7 @@ function prototypeMembers(proto: object | null): Map<string, PropertyDescriptor>
 }
 
 /** Members declared `protected` (for subclasses); TypeScript keeps users from calling them. */
-const PROTECTED = ['update', 'hyperValue', 'setHyperValue'];
+const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'registerBuffer'];
 
 function callSites(exports: Record<string, unknown>, table: Record<string, Row>, missing: string[]): CallSite[] {
   const sites: CallSite[] = [];
@@ -406,7 +525,8 @@ function fingerprint(values: readonly unknown[]): string {
       return typeof v === 'symbol' || typeof v === 'function' ? typeof v : `${typeof v}:${String(v)}`;
     if (seen.has(v) || depth > 4) return '…';
     seen.add(v);
-    if (v instanceof nn.Module) return `M${v.training}{${v.namedParameters().map(([n, p]) => `${n}=${tensorText(p)}`)}}`;
+    if (v instanceof nn.Module)
+      return `M${v.training}{${[...v.namedParameters(), ...v.namedBuffers()].map(([n, p]) => `${n}=${tensorText(p)}`)}}`;
     if (v instanceof nn.Optimizer) {
       const s = v.stateDict();
       return `O${JSON.stringify(s.hyper)}${s.steps}{${[...s.buffers].map(([n, b]) => `${n}=${tensorText(b)}`)}}${v.params.map(tensorText)}`;

@@ -6,18 +6,22 @@ import { checkChoice, checkInteger, checkNumber, checkOptions, checkTensor, inCo
 
 /** A parameterless module computing `fn(x)`; errors name the subclass's `forward`. */
 abstract class ActivationModule extends Module {
-  protected abstract apply(x: Tensor): Tensor;
+  readonly #fn: (x: Tensor) => Tensor;
+  constructor(fn: (x: Tensor) => Tensor) {
+    super();
+    this.#fn = fn;
+  }
   forward(x: Tensor): Tensor {
     const op = methodName(this, 'forward');
     checkTensor(op, 'x', x);
-    return inContext(op, () => this.apply(x));
+    return inContext(op, () => this.#fn(x));
   }
 }
 
 /** max(x, 0), PyTorch's `nn.ReLU`. @example new Sequential(new Linear(4, 8), new ReLU()) */
 export class ReLU extends ActivationModule {
-  protected apply(x: Tensor): Tensor {
-    return x.relu();
+  constructor() {
+    super((x) => x.relu());
   }
 }
 
@@ -32,32 +36,30 @@ export class GELU extends ActivationModule {
   /** Which form is computed. */
   readonly approximate: 'none' | 'tanh';
   constructor(opts: GELUOptions = {}) {
-    super();
-    this.approximate = checkChoice('GELU', 'opts.approximate', checkOptions('GELU', opts).approximate ?? 'none', ['none', 'tanh']);
-  }
-  protected apply(x: Tensor): Tensor {
-    return x.gelu({ approximate: this.approximate });
+    const approximate = checkChoice('GELU', 'opts.approximate', checkOptions('GELU', opts).approximate ?? 'none', ['none', 'tanh']);
+    super((x) => x.gelu({ approximate }));
+    this.approximate = approximate;
   }
 }
 
 /** tanh x, PyTorch's `nn.Tanh`. @example new Tanh().forward(x) */
 export class Tanh extends ActivationModule {
-  protected apply(x: Tensor): Tensor {
-    return x.tanh();
+  constructor() {
+    super((x) => x.tanh());
   }
 }
 
 /** 1 / (1 + e⁻ˣ), PyTorch's `nn.Sigmoid`. @example new Sigmoid().forward(x) */
 export class Sigmoid extends ActivationModule {
-  protected apply(x: Tensor): Tensor {
-    return x.sigmoid();
+  constructor() {
+    super((x) => x.sigmoid());
   }
 }
 
 /** x·σ(x) (swish), PyTorch's `nn.SiLU`. @example new SiLU().forward(x) */
 export class SiLU extends ActivationModule {
-  protected apply(x: Tensor): Tensor {
-    return x.silu();
+  constructor() {
+    super((x) => x.silu());
   }
 }
 
@@ -66,11 +68,9 @@ export class LeakyReLU extends ActivationModule {
   /** The slope for negative inputs. */
   readonly negativeSlope: number;
   constructor(negativeSlope = 0.01) {
-    super();
-    this.negativeSlope = checkNumber('LeakyReLU', 'negativeSlope', negativeSlope);
-  }
-  protected apply(x: Tensor): Tensor {
-    return x.greater(0).where(x, x.mul(this.negativeSlope));
+    const slope = checkNumber('LeakyReLU', 'negativeSlope', negativeSlope);
+    super((x) => x.greater(0).where(x, x.mul(slope)));
+    this.negativeSlope = slope;
   }
 }
 
@@ -79,17 +79,15 @@ export class Softmax extends ActivationModule {
   /** The axis normalised over (negative counts from the end). */
   readonly dim: number;
   constructor(dim = -1) {
-    super();
-    this.dim = checkInteger('Softmax', 'dim', dim, -64, 63);
-  }
-  protected apply(x: Tensor): Tensor {
-    return x.softmax(this.dim);
+    const axis = checkInteger('Softmax', 'dim', dim, -64, 63);
+    super((x) => x.softmax(axis));
+    this.dim = axis;
   }
 }
 
 /** Returns its input, PyTorch's `nn.Identity` (a placeholder layer). @example new Identity().forward(x) === x */
 export class Identity extends ActivationModule {
-  protected apply(x: Tensor): Tensor {
-    return x;
+  constructor() {
+    super((x) => x);
   }
 }

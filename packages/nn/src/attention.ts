@@ -122,7 +122,7 @@ export class MultiheadAttention extends Module {
    */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: MultiheadAttentionForwardOptions = {}): Tensor {
     const op = methodName(this, 'forward');
-    return this.attend(op, query, key, value, opts, false)[0];
+    return attend(this, op, query, key, value, opts, false)[0];
   }
 
   /**
@@ -132,113 +132,123 @@ export class MultiheadAttention extends Module {
    */
   forwardWithWeights(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionWeightsOptions = {}): [Tensor, Tensor] {
     const op = methodName(this, 'forwardWithWeights');
-    return this.attend(op, query, key, value, opts, true) as [Tensor, Tensor];
+    return attend(this, op, query, key, value, opts, true) as [Tensor, Tensor];
   }
+}
 
-  private attend(op: string, query: unknown, key: unknown, value: unknown, opts: unknown, needWeights: boolean): [Tensor, Tensor | null] {
-    const E = this.embedDim;
-    const H = this.numHeads;
-    const q0 = checkTensor(op, 'query', query);
-    const k0 = checkTensor(op, 'key', key);
-    const v0 = checkTensor(op, 'value', value);
-    const o = checkOptions(op, opts);
-    const isCausal = checkBoolean(op, 'opts.isCausal', o.isCausal ?? false);
-    const average = checkBoolean(op, 'opts.averageAttnWeights', o.averageAttnWeights ?? true);
-    const batched = q0.ndim === 3;
-    for (const [name, t] of [
-      ['query', q0],
-      ['key', k0],
-      ['value', v0],
-    ] as const) {
-      if ((t.ndim !== 2 && t.ndim !== 3) || t.ndim !== q0.ndim || t.shape[t.ndim - 1] !== E) {
-        const layout = this.batchFirst ? '[batch, length, E]' : '[length, batch, E]';
-        throw new ShapeError(`${op}: ${name} of shape [${t.shape}] must be ${layout} or [length, E] like the query, with E = ${E}`);
-      }
+/** The attention of `forward` and `forwardWithWeights` (with the weights when `needWeights`). */
+function attend(
+  self: MultiheadAttention,
+  op: string,
+  query: unknown,
+  key: unknown,
+  value: unknown,
+  opts: unknown,
+  needWeights: boolean,
+): [Tensor, Tensor | null] {
+  const E = self.embedDim;
+  const H = self.numHeads;
+  const q0 = checkTensor(op, 'query', query);
+  const k0 = checkTensor(op, 'key', key);
+  const v0 = checkTensor(op, 'value', value);
+  const o = checkOptions(op, opts);
+  const isCausal = checkBoolean(op, 'opts.isCausal', o.isCausal ?? false);
+  const average = checkBoolean(op, 'opts.averageAttnWeights', o.averageAttnWeights ?? true);
+  const batched = q0.ndim === 3;
+  for (const [name, t] of [
+    ['query', q0],
+    ['key', k0],
+    ['value', v0],
+  ] as const) {
+    if ((t.ndim !== 2 && t.ndim !== 3) || t.ndim !== q0.ndim || t.shape[t.ndim - 1] !== E) {
+      const layout = self.batchFirst ? '[batch, length, E]' : '[length, batch, E]';
+      throw new ShapeError(`${op}: ${name} of shape [${t.shape}] must be ${layout} or [length, E] like the query, with E = ${E}`);
     }
-    // Batch-first, batched views: [N, L, E].
-    const toBatchFirst = (t: Tensor) => (!batched ? t.unsqueeze(0) : this.batchFirst ? t : swapaxes(t, 0, 1));
-    const q = toBatchFirst(q0);
-    const k = toBatchFirst(k0);
-    const v = toBatchFirst(v0);
-    const [N, L] = q.shape as [number, number];
-    const S = k.shape[1]!;
-    if (k.shape[0] !== N || v.shape[0] !== N || v.shape[1] !== S) {
-      throw new ShapeError(`${op}: query [${q0.shape}], key [${k0.shape}] and value [${v0.shape}] disagree in batch or length`);
-    }
-    const mask = this.maskFor(op, o.attnMask, o.keyPaddingMask, isCausal, batched, N, L, S);
-    return inContext(op, () => {
-      const W = this.in_proj_weight;
-      const b = this.in_proj_bias;
-      const part = (i: number) => [W.slice(0, i * E, (i + 1) * E), b === null ? null : b.slice(0, i * E, (i + 1) * E)] as const;
-      let qp: Tensor;
-      let kp: Tensor;
-      let vp: Tensor;
-      if (q0 === k0 && k0 === v0) {
-        // Self-attention: one matmul with the packed weight, then three views.
-        const packed = linear(q, W, b);
-        [qp, kp, vp] = [0, 1, 2].map((i) => packed.slice(-1, i * E, (i + 1) * E)) as [Tensor, Tensor, Tensor];
-      } else {
-        qp = linear(q, ...part(0));
-        kp = linear(k, ...part(1));
-        vp = linear(v, ...part(2));
-      }
-      const heads = (t: Tensor, n: number) => swapaxes(t.reshape([N, n, H, this.headDim]), 1, 2);
-      const [qh, kh, vh] = [heads(qp, L), heads(kp, S), heads(vp, S)];
-      const p = this.training ? this.dropout : 0;
-      let attended: Tensor;
-      let weights: Tensor | null = null;
-      if (needWeights) {
-        let scores = matmul(qh, swapaxes(kh, -2, -1)).mul(1 / Math.sqrt(this.headDim));
-        if (mask.isCausal || mask.mask !== undefined) scores = addMask(scores, mask.isCausal ? causalKeep(L, S) : mask.mask!);
-        weights = applyDropout(softmax(scores, -1), p, p > 0, this.rng);
-        attended = matmul(weights, vh);
-      } else {
-        attended = scaledDotProductAttention(qh, kh, vh, { ...mask, dropoutP: p, rng: this.rng });
-      }
-      let out = this.out_proj.forward(swapaxes(attended, 1, 2).reshape([N, L, E]));
-      out = !batched ? out.reshape([L, E]) : this.batchFirst ? out : swapaxes(out, 0, 1);
-      if (weights !== null) {
-        if (average) weights = weights.mean(1);
-        if (!batched) weights = weights.reshape(weights.shape.slice(1));
-      }
-      return [out, weights];
-    });
   }
+  // Batch-first, batched views: [N, L, E].
+  const toBatchFirst = (t: Tensor) => (!batched ? t.unsqueeze(0) : self.batchFirst ? t : swapaxes(t, 0, 1));
+  const q = toBatchFirst(q0);
+  const k = toBatchFirst(k0);
+  const v = toBatchFirst(v0);
+  const [N, L] = q.shape as [number, number];
+  const S = k.shape[1]!;
+  if (k.shape[0] !== N || v.shape[0] !== N || v.shape[1] !== S) {
+    throw new ShapeError(`${op}: query [${q0.shape}], key [${k0.shape}] and value [${v0.shape}] disagree in batch or length`);
+  }
+  const mask = maskFor(self, op, o.attnMask, o.keyPaddingMask, isCausal, batched, N, L, S);
+  return inContext(op, () => {
+    const W = self.in_proj_weight;
+    const b = self.in_proj_bias;
+    const part = (i: number) => [W.slice(0, i * E, (i + 1) * E), b === null ? null : b.slice(0, i * E, (i + 1) * E)] as const;
+    let qp: Tensor;
+    let kp: Tensor;
+    let vp: Tensor;
+    if (q0 === k0 && k0 === v0) {
+      // Self-attention: one matmul with the packed weight, then three views.
+      const packed = linear(q, W, b);
+      [qp, kp, vp] = [0, 1, 2].map((i) => packed.slice(-1, i * E, (i + 1) * E)) as [Tensor, Tensor, Tensor];
+    } else {
+      qp = linear(q, ...part(0));
+      kp = linear(k, ...part(1));
+      vp = linear(v, ...part(2));
+    }
+    const heads = (t: Tensor, n: number) => swapaxes(t.reshape([N, n, H, self.headDim]), 1, 2);
+    const [qh, kh, vh] = [heads(qp, L), heads(kp, S), heads(vp, S)];
+    const p = self.training ? self.dropout : 0;
+    let attended: Tensor;
+    let weights: Tensor | null = null;
+    if (needWeights) {
+      let scores = matmul(qh, swapaxes(kh, -2, -1)).mul(1 / Math.sqrt(self.headDim));
+      if (mask.isCausal || mask.mask !== undefined) scores = addMask(scores, mask.isCausal ? causalKeep(L, S) : mask.mask!);
+      weights = applyDropout(softmax(scores, -1), p, p > 0, self.rng);
+      attended = matmul(weights, vh);
+    } else {
+      attended = scaledDotProductAttention(qh, kh, vh, { ...mask, dropoutP: p, rng: self.rng });
+    }
+    let out = self.out_proj.forward(swapaxes(attended, 1, 2).reshape([N, L, E]));
+    out = !batched ? out.reshape([L, E]) : self.batchFirst ? out : swapaxes(out, 0, 1);
+    if (weights !== null) {
+      if (average) weights = weights.mean(1);
+      if (!batched) weights = weights.reshape(weights.shape.slice(1));
+    }
+    return [out, weights];
+  });
+}
 
-  /** The masks as scaledDotProductAttention's options: a keep-mask (bool) or a float bias, broadcastable to [N, H, L, S]. */
-  private maskFor(
-    op: string,
-    attnMask: unknown,
-    keyPaddingMask: unknown,
-    isCausal: boolean,
-    batched: boolean,
-    N: number,
-    L: number,
-    S: number,
-  ): { mask?: Tensor; isCausal?: boolean } {
-    const H = this.numHeads;
-    const parts: Tensor[] = [];
-    if (attnMask !== undefined) {
-      if (isCausal) throw new ArgumentError(`${op}: give opts.attnMask or opts.isCausal, not both`);
-      const m = checkMask(op, 'opts.attnMask', attnMask);
-      if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) parts.push(m);
-      else if (m.ndim === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S) parts.push(m.reshape([N, H, L, S]));
-      else throw new ShapeError(`${op}: opts.attnMask of shape [${m.shape}] must be [${L}, ${S}] or [${N * H}, ${L}, ${S}]`);
-    }
-    if (keyPaddingMask !== undefined) {
-      const m = checkMask(op, 'opts.keyPaddingMask', keyPaddingMask);
-      const expected = batched ? [N, S] : [S];
-      if (m.shape.join() !== expected.join() || m.ndim !== expected.length) {
-        throw new ShapeError(`${op}: opts.keyPaddingMask of shape [${m.shape}] must be [${expected}]`);
-      }
-      parts.push(m.reshape([N, 1, 1, S]));
-    }
-    if (parts.length === 0) return isCausal ? { isCausal: true } : {};
-    if (isCausal) parts.push(causalKeep(L, S).logicalNot());
-    // One bool mask flips to a keep-mask; otherwise everything becomes one additive bias.
-    if (parts.length === 1 && parts[0]!.dtype === 'bool') return { mask: parts[0]!.logicalNot() };
-    return { mask: parts.map((m) => (m.dtype === 'bool' ? where(m, Number.NEGATIVE_INFINITY, 0) : m)).reduce((a, m) => a.add(m)) };
+/** The masks as scaledDotProductAttention's options: a keep-mask (bool) or a float bias, broadcastable to [N, H, L, S]. */
+function maskFor(
+  self: MultiheadAttention,
+  op: string,
+  attnMask: unknown,
+  keyPaddingMask: unknown,
+  isCausal: boolean,
+  batched: boolean,
+  N: number,
+  L: number,
+  S: number,
+): { mask?: Tensor; isCausal?: boolean } {
+  const H = self.numHeads;
+  const parts: Tensor[] = [];
+  if (attnMask !== undefined) {
+    if (isCausal) throw new ArgumentError(`${op}: give opts.attnMask or opts.isCausal, not both`);
+    const m = checkMask(op, 'opts.attnMask', attnMask);
+    if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) parts.push(m);
+    else if (m.ndim === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S) parts.push(m.reshape([N, H, L, S]));
+    else throw new ShapeError(`${op}: opts.attnMask of shape [${m.shape}] must be [${L}, ${S}] or [${N * H}, ${L}, ${S}]`);
   }
+  if (keyPaddingMask !== undefined) {
+    const m = checkMask(op, 'opts.keyPaddingMask', keyPaddingMask);
+    const expected = batched ? [N, S] : [S];
+    if (m.shape.join() !== expected.join() || m.ndim !== expected.length) {
+      throw new ShapeError(`${op}: opts.keyPaddingMask of shape [${m.shape}] must be [${expected}]`);
+    }
+    parts.push(m.reshape([N, 1, 1, S]));
+  }
+  if (parts.length === 0) return isCausal ? { isCausal: true } : {};
+  if (isCausal) parts.push(causalKeep(L, S).logicalNot());
+  // One bool mask flips to a keep-mask; otherwise everything becomes one additive bias.
+  if (parts.length === 1 && parts[0]!.dtype === 'bool') return { mask: parts[0]!.logicalNot() };
+  return { mask: parts.map((m) => (m.dtype === 'bool' ? where(m, Number.NEGATIVE_INFINITY, 0) : m)).reduce((a, m) => a.add(m)) };
 }
 
 /** A bool or float mask tensor. */

@@ -4,7 +4,7 @@ import { DTypeError, ArgumentError, Tensor, randn, stopGradient, tensor, take, w
 import { Module, methodName } from './module.js';
 import { defaultRng } from './init.js';
 import { asParameter } from './parameter.js';
-import { checkDType, checkInteger, checkOptions, checkRng, checkShape, describeValue, inContext } from './validate.js';
+import { MAX_ELEMENTS, checkDType, checkInteger, checkOptions, checkRng, checkShape, describeValue, inContext } from './validate.js';
 
 /** Options of `Embedding`. */
 export interface EmbeddingOptions {
@@ -56,7 +56,7 @@ export class Embedding extends Module {
     this.embeddingDim = embeddingDim;
     this.paddingIdx = padding === null ? null : padding < 0 ? padding + numEmbeddings : padding;
     let w = randn([numEmbeddings, embeddingDim], { rng: r, dtype });
-    if (this.paddingIdx !== null) w = where(this.paddingRows(), 0, w);
+    if (this.paddingIdx !== null) w = where(paddingRows(numEmbeddings, this.paddingIdx), 0, w);
     this.weight = asParameter(w);
   }
 
@@ -65,15 +65,16 @@ export class Embedding extends Module {
     const idx = checkIndices(op, indices, this.numEmbeddings);
     return inContext(op, () => {
       // NOTE: the padding row is read through stopGradient, so its gradient is 0 however often it is looked up.
-      const table = this.paddingIdx === null ? this.weight : where(this.paddingRows(), stopGradient(this.weight), this.weight);
+      const pad = this.paddingIdx;
+      const table = pad === null ? this.weight : where(paddingRows(this.numEmbeddings, pad), stopGradient(this.weight), this.weight);
       return take(table, idx, 0);
     });
   }
+}
 
-  /** `[numEmbeddings, 1]` bool, true on the padding row. */
-  private paddingRows(): Tensor {
-    return tensor(Array.from({ length: this.numEmbeddings }, (_, i) => [i === this.paddingIdx]));
-  }
+/** `[n, 1]` bool, true on the padding row. */
+function paddingRows(n: number, paddingIdx: number): Tensor {
+  return tensor(Array.from({ length: n }, (_, i) => [i === paddingIdx]));
 }
 
 /** The indices as an int32 tensor, each checked to lie in [0, n). */
@@ -103,7 +104,7 @@ function readNested(op: string, value: unknown, depth: number, flat: number[], s
     flat.push(value);
     return;
   }
-  if (!Array.isArray(value) || depth > 32) {
+  if (!Array.isArray(value) || depth > 32 || value.length > MAX_ELEMENTS - flat.length) {
     throw new ArgumentError(`${op}: indices must be an int32 Tensor or (nested) arrays of integers, got ${describeValue(value)}`);
   }
   if (depth === shape.length && flat.length > 0) throw new ArgumentError(`${op}: indices are ragged at depth ${depth}`);

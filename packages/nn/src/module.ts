@@ -89,7 +89,7 @@ export abstract class Module {
     if (value.requiresGrad)
       throw new ArgumentError(`${op}: buffer '${name}' requires grad; a trainable tensor is a parameter, not a buffer`);
     const existing: unknown = Object.getOwnPropertyDescriptor(this, name)?.value;
-    if ((existing instanceof Module || existing instanceof Tensor) && !this.#bufferNames.has(name)) {
+    if (existing instanceof Module || (existing instanceof Tensor && existing.requiresGrad)) {
       throw new ArgumentError(`${op}: field '${name}' already holds a parameter or a module`);
     }
     this.#bufferNames.add(name);

@@ -230,27 +230,29 @@ abstract class BatchNorm extends Module {
       const normed = x.sub(mean).div(variance.add(this.eps).sqrt());
       const out = affine(normed, this.weight?.reshape(perChannel) ?? null, this.bias?.reshape(perChannel) ?? null);
       // NOTE: the running statistics change only after the output exists, so a failed call changes nothing.
-      if (this.training && this.running_mean !== undefined) this.updateRunningStats(mean, variance, count);
+      if (this.training && this.running_mean !== undefined) updateRunningStats(this, mean, variance, count);
       return out;
     });
   }
+}
 
-  /** running ← (1 − m)·running + m·batch, with the unbiased batch variance (n/(n − 1) times the biased one). */
-  private updateRunningStats(mean: Tensor, biasedVariance: Tensor, count: number): void {
-    noGrad(() => {
-      const tracked = this.num_batches_tracked!.item() + 1;
-      const m = this.momentum ?? 1 / tracked;
-      const batchMean = mean.detach().reshape([this.numFeatures]).astype(this.running_mean!.dtype);
-      const batchVar = biasedVariance
-        .detach()
-        .reshape([this.numFeatures])
-        .mul(count / (count - 1))
-        .astype(this.running_var!.dtype);
-      this.running_mean!.assign(this.running_mean!.mul(1 - m).add(batchMean.mul(m)));
-      this.running_var!.assign(this.running_var!.mul(1 - m).add(batchVar.mul(m)));
-      this.num_batches_tracked!.assign(this.num_batches_tracked!.add(1));
-    });
-  }
+/** running ← (1 − m)·running + m·batch, with the unbiased batch variance (n/(n − 1) times the biased one). */
+function updateRunningStats(bn: BatchNorm, mean: Tensor, biasedVariance: Tensor, count: number): void {
+  const runningMean = bn.running_mean!;
+  const runningVar = bn.running_var!;
+  const tracked = bn.num_batches_tracked!;
+  noGrad(() => {
+    const m = bn.momentum ?? 1 / (tracked.item() + 1);
+    const batchMean = mean.detach().reshape([bn.numFeatures]).astype(runningMean.dtype);
+    const batchVar = biasedVariance
+      .detach()
+      .reshape([bn.numFeatures])
+      .mul(count / (count - 1))
+      .astype(runningVar.dtype);
+    runningMean.assign(runningMean.mul(1 - m).add(batchMean.mul(m)));
+    runningVar.assign(runningVar.mul(1 - m).add(batchVar.mul(m)));
+    tracked.assign(tracked.add(1));
+  });
 }
 
 /**

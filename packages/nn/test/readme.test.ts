@@ -3,11 +3,18 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { noGrad, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
+import { arange, noGrad, randn, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
 import {
   Adam,
+  AdamW,
+  BatchNorm1d,
   Dense,
+  Embedding,
+  LayerNorm,
+  Linear,
   Module,
+  ReLU,
+  TransformerEncoderLayer,
   SGD,
   Sequential,
   decodeModel,
@@ -28,7 +35,7 @@ describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
-    expect(blocks.length).toBe(4);
+    expect(blocks.length).toBe(6);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));
   });
@@ -120,5 +127,72 @@ describe('docs/nn.md examples', () => {
     predict(restored, tensor([[1, 2]])).item() === predict(trained, tensor([[1, 2]])).item(); // true
     expect(metadata.task).toBe('demo');
     expect(predict(restored, tensor([[1, 2]])).item()).toBe(predict(trained, tensor([[1, 2]])).item());
+  });
+
+  it('a makemore-style transformer', () => {
+    class TinyGPT extends Module {
+      tokens: Embedding;
+      positions: Embedding;
+      layers: TransformerEncoderLayer[];
+      norm = new LayerNorm(16);
+      head: Linear;
+      constructor(vocab: number, context: number, seed: number) {
+        super();
+        const r = rng(seed);
+        this.tokens = new Embedding(vocab, 16, { rng: r });
+        this.positions = new Embedding(context, 16, { rng: r });
+        this.layers = [0, 1].map(() => new TransformerEncoderLayer(16, 2, { dimFeedforward: 32, dropout: 0.1, normFirst: true, rng: r }));
+        this.head = new Linear(16, vocab, { rng: r });
+      }
+      forward(ids: Tensor): Tensor {
+        const t = ids.shape[1]!;
+        let h = this.tokens.forward(ids).add(this.positions.forward(arange(t, undefined, 1, { dtype: 'int32' })));
+        for (const layer of this.layers) h = layer.forward(h, { isCausal: true });
+        return this.head.forward(this.norm.forward(h)); // [batch, t, vocab]
+      }
+    }
+
+    const model = new TinyGPT(5, 4, 0);
+    const ids = tensor(
+      [
+        [1, 2, 3, 4],
+        [2, 3, 4, 1],
+      ],
+      { dtype: 'int32' },
+    );
+    const next = [2, 3, 4, 0, 3, 4, 1, 0];
+    const opt = new AdamW(model.parameters(), { lr: 0.01 });
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 30; step++) {
+      opt.zeroGrad();
+      const loss = softmaxCrossEntropy(model.forward(ids).reshape([8, 5]), next);
+      loss.backward();
+      opt.step();
+      if (step === 0) first = loss.item();
+      last = loss.item();
+    }
+    console.log(last < first); // true
+    console.log(model.namedParameters()[2]![0]); // layers.0.self_attn.in_proj_weight
+    expect(last).toBeLessThan(first);
+    expect(model.namedParameters()[2]![0]).toBe('layers.0.self_attn.in_proj_weight');
+  });
+
+  it('buffers', () => {
+    const make = () => new Sequential(new Linear(3, 4, { rng: rng(1) }), new BatchNorm1d(4), new ReLU());
+    const net = make();
+    for (let i = 0; i < 5; i++) net.forward(randn([16, 3], { rng: rng(i) })); // train mode: running statistics move
+    console.log(
+      net
+        .namedBuffers()
+        .map(([name]) => name)
+        .join(' '),
+    ); // layers.1.running_mean layers.1.running_var layers.1.num_batches_tracked
+    const copy = make();
+    decodeModel(encodeModel(net), copy);
+    const x = randn([2, 3], { rng: rng(9) });
+    console.log(copy.eval().forward(x).toString() === net.eval().forward(x).toString()); // true
+    expect(copy.namedBuffers().map(([, b]) => b.toArray())).toEqual(net.namedBuffers().map(([, b]) => b.toArray()));
+    expect((net.layers[1] as BatchNorm1d).num_batches_tracked!.item()).toBe(5);
   });
 });

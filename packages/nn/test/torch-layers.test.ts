@@ -1,7 +1,7 @@
 // The PyTorch-style layers: layouts, initialisations, train/eval behaviour, masks and errors.
 // (Values against torch.nn itself: `pnpm check:torch`; backward formulas: test/norm-attention-formulas.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, type Tensor, grad, randn, rng, tensor } from '@jacobi/tensor';
+import { ArgumentError, DTypeError, ShapeError, type Tensor, grad, gradcheck, randn, rng, tensor } from '@jacobi/tensor';
 import * as J from '@jacobi/tensor';
 import {
   BatchNorm1d,
@@ -306,4 +306,44 @@ describe('activation modules', () => {
     expect(() => new ReLU().forward(1 as never)).toThrow(/^ReLU.forward: x must be a Tensor/);
     expect(() => new GELU({ approximate: 'erf' as never })).toThrow(/^GELU: opts.approximate/);
   });
+});
+
+describe('derivatives of the layers to second order, both modes (gradcheck in float64)', () => {
+  const r = rng(20);
+  const x = randn([2, 3, 4], { rng: r, dtype: 'float64' });
+  const cases: [string, (t: Tensor) => Tensor][] = [
+    ['LayerNorm', (t) => new LayerNorm(4, { dtype: 'float64' }).forward(t)],
+    ['RMSNorm', (t) => new RMSNorm([3, 4], { dtype: 'float64', eps: 1e-6 }).forward(t)],
+    ['BatchNorm1d (training)', (t) => new BatchNorm1d(3, { dtype: 'float64' }).forward(t)],
+    [
+      'MultiheadAttention (causal, padding mask)',
+      (t) =>
+        new MultiheadAttention(4, 2, { rng: rng(21), dtype: 'float64' }).forward(t, t, t, {
+          isCausal: true,
+          keyPaddingMask: tensor([
+            [false, false, true],
+            [false, false, false],
+          ]),
+        }),
+    ],
+    [
+      'TransformerEncoderLayer (pre-norm, gelu, causal)',
+      (t) =>
+        new TransformerEncoderLayer(4, 2, {
+          dimFeedforward: 6,
+          dropout: 0,
+          normFirst: true,
+          activation: 'gelu',
+          rng: rng(22),
+          dtype: 'float64',
+        }).forward(t, { isCausal: true }),
+    ],
+  ];
+  for (const [name, f] of cases) {
+    it(name, () => {
+      const weights = randn([2, 3, 4], { rng: rng(23), dtype: 'float64' });
+      const report = gradcheck((t: Tensor) => f(t).mul(weights).sum(), [x]);
+      expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    });
+  }
 });

@@ -74,6 +74,7 @@ describe('scaledDotProductAttention', () => {
     const out = J.scaledDotProductAttention(q32, k32, v32);
     expect(out.shape).toEqual([2, 3, 1, 3]);
     expect(out.dtype).toBe('float32');
+    expect(J.scaledDotProductAttention(q32, k32, v32, { mask: J.zeros([1, 6], { dtype: 'float64' }) }).dtype).toBe('float32');
   });
   it('drops weights with probability p and scales the rest by 1/(1 − p), reproducibly for a seed', () => {
     const ones = J.ones([1, 200, 4], { dtype: 'float64' });

@@ -10,7 +10,7 @@ import { isRng, type Rng } from '../random.js';
 import { broadcastShapes, canBroadcastTo } from '../shape.js';
 import { add, lessEqual, mul, where } from './arithmetic.js';
 import { matmul } from './matmul.js';
-import { expectTensor } from './operand.js';
+import { castTo, expectTensor } from './operand.js';
 import { softmax } from './reduce.js';
 import { swapaxes } from './shape-ops.js';
 
@@ -89,7 +89,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?
   if (isCausal) mask = causalMask(L, S);
 
   let scores = mul(matmul(query, swapaxes(key, -2, -1)), scale);
-  if (mask !== null) scores = mask.dtype === 'bool' ? where(mask, scores, Number.NEGATIVE_INFINITY) : add(scores, mask);
+  // NOTE: a float mask takes the scores' dtype, so a float64 mask does not turn float32 attention into float64.
+  if (mask !== null)
+    scores = mask.dtype === 'bool' ? where(mask, scores, Number.NEGATIVE_INFINITY) : add(scores, castTo(mask, scores.dtype));
   let weights = softmax(scores, -1);
   if (dropoutP > 0) {
     const keep = 1 - dropoutP;
