@@ -8,9 +8,11 @@ export interface ProgressOptions {
   /** Lines to print when not on a TTY (default 10, evenly spaced). */
   lines?: number;
   width?: number;
+  /** What one step is called in the bar (default `'epoch'`). */
+  unit?: string;
 }
 
-/** Shows `[#####.....] epoch k/n  <status>`; call `update` every step and `done` at the end. */
+/** Shows `[#####.....] epoch k/n  <status>` (or another `unit`); call `update` every step and `done` at the end. */
 export class ProgressBar {
   private readonly stream: { isTTY?: boolean; write(s: string): unknown };
   private readonly every: number;
@@ -25,7 +27,7 @@ export class ProgressBar {
     const { total } = this.opts;
     const width = this.opts.width ?? 30;
     const filled = Math.round((width * step) / Math.max(1, total));
-    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] epoch ${String(step).padStart(String(total).length)}/${total}  ${status}`;
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.opts.unit ?? 'epoch'} ${String(step).padStart(String(total).length)}/${total}  ${status}`;
     if (this.stream.isTTY) {
       this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.lastLength - line.length))}`);
       this.lastLength = line.length;
