@@ -13,6 +13,19 @@ const x = J.tensor(
   { dtype: 'float64' },
 );
 
+/** A [1, 3, 3, 4] image of t (the convolution and pooling cases). */
+const img = (t) => J.stack([t, t.flip(0).mul(0.5), t.roll(1, 1)], 0).reshape([1, 3, 3, 4]);
+/** Fixed weights sin(0), sin(1), … in `shape`. */
+const kernel = (shape) =>
+  J.arange(
+    0,
+    shape.reduce((a, b) => a * b, 1),
+    1,
+    { dtype: 'float64' },
+  )
+    .sin()
+    .reshape(shape);
+
 /** Each case is mirrored, by name, in reference.py. */
 const cases = {
   softplus: (t) => J.softplus(t, 2, 3),
@@ -102,6 +115,26 @@ const cases = {
       ]),
     }),
   attentionBias: (t) => J.scaledDotProductAttention(t.reshape([1, 3, 4]), t.flip(0), t.mul(2), { mask: t.index(null, '0:3').detach() }),
+  // Convolution and pooling: an image [1, 3, 3, 4] made from t, weights sin(0, 1, 2, …).
+  conv2dPad: (t) => J.conv2d(img(t), kernel([2, 3, 2, 2]), { padding: 1, bias: J.tensor([0.5, -0.5], { dtype: 'float64' }) }),
+  conv2dStride: (t) => J.conv2d(img(t), kernel([2, 3, 3, 2]), { stride: 2, dilation: [1, 2], padding: [1, 0] }),
+  conv2dGroupsSame: (t) => J.conv2d(img(t), kernel([6, 1, 2, 2]), { groups: 3, padding: 'same' }),
+  conv2dWeight: (t) => J.conv2d(img(t.mul(0).add(kernel([3, 4]))), t.reshape([1, 3, 2, 2]), { padding: 1, stride: [1, 2] }),
+  conv1d: (t) => J.conv1d(t.reshape([1, 3, 4]), kernel([2, 3, 2]), { padding: 1, stride: 2 }),
+  convTranspose2d: (t) => J.convTranspose2d(img(t), kernel([3, 2, 2, 3]), { stride: 2, padding: 1, outputPadding: 1 }),
+  convTranspose2dGroups: (t) => J.convTranspose2d(img(t), kernel([3, 2, 3, 2]), { groups: 3, dilation: 2, stride: [1, 2] }),
+  maxPool2d: (t) => J.maxPool2d(img(t), { kernelSize: 2, stride: 1, padding: 1 }),
+  maxPool2dCeil: (t) => J.maxPool2d(img(t), { kernelSize: [2, 3], stride: 2, ceilMode: true }),
+  maxPool2dDilation: (t) => J.maxPool2d(img(t), { kernelSize: 2, stride: 1, dilation: 2, padding: 1 }),
+  maxPool1d: (t) => J.maxPool1d(t.reshape([1, 3, 4]), { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }),
+  avgPool2d: (t) => J.avgPool2d(img(t), { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+  avgPool2dPad: (t) => J.avgPool2d(img(t), { kernelSize: 2, stride: [1, 2], padding: 1, ceilMode: true }),
+  avgPool1d: (t) => J.avgPool1d(t.reshape([1, 3, 4]), { kernelSize: 2, stride: 1, padding: 1, countIncludePad: false }),
+  adaptiveAvgPool2d: (t) => J.adaptiveAvgPool2d(img(t), [2, 3]),
+  nearestSize: (t) => J.interpolate(img(t), { size: [5, 7] }),
+  nearestScale: (t) => J.interpolate(img(t), { scaleFactor: [1.5, 0.75] }),
+  bilinear: (t) => J.interpolate(img(t), { size: [4, 7], mode: 'bilinear' }),
+  bilinearCorners: (t) => J.interpolate(img(t), { scaleFactor: 2, mode: 'bilinear', alignCorners: true }),
 };
 
 const weights = (y) =>

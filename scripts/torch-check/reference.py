@@ -20,6 +20,8 @@ def sdpa(q, k, v, mask=None, is_causal=False, scale=None):
 
 
 BOOL_MASK = torch.tensor([[True, False, True], [False, True, False], [True, True, False]])
+img = lambda t: torch.stack([t, t.flip(0) * 0.5, t.roll(1, 1)], 0).reshape(1, 3, 3, 4)
+kernel = lambda *shape: torch.arange(math.prod(shape)).sin().reshape(*shape)
 cases = {
  'softplus': lambda t: F.softplus(t, 2, 3), 'silu': F.silu, 'logSigmoid': F.logsigmoid, 'elu': lambda t: F.elu(t, 1.5), 'selu': F.selu,
  'celu': lambda t: F.celu(t, 0.7), 'hardSigmoid': F.hardsigmoid, 'hardSwish': F.hardswish, 'mish': F.mish, 'softsign': F.softsign,
@@ -44,6 +46,26 @@ cases = {
  'attentionBoolMask': lambda t: sdpa(t, t.roll(1, 0), t, mask=BOOL_MASK),
  'attentionBias': lambda t: sdpa(t.reshape(1, 3, 4), t.flip(0), t * 2, mask=t[:, 0:3].detach()),
  'lerp': lambda t: torch.lerp(t, t.flip(0), 0.3), 'atan2': lambda t: torch.atan2(t, t.roll(1, 0)), 'copysign': lambda t: torch.copysign(t, t.roll(1, 1)),
+ # Convolution and pooling, as cases.mjs: img(t) is [1, 3, 3, 4], kernel(shape) is sin(0, 1, …).
+ 'conv2dPad': lambda t: F.conv2d(img(t), kernel(2, 3, 2, 2), torch.tensor([0.5, -0.5]), padding=1),
+ 'conv2dStride': lambda t: F.conv2d(img(t), kernel(2, 3, 3, 2), stride=2, dilation=(1, 2), padding=(1, 0)),
+ 'conv2dGroupsSame': lambda t: F.conv2d(img(t), kernel(6, 1, 2, 2), groups=3, padding='same'),
+ 'conv2dWeight': lambda t: F.conv2d(img(t * 0 + kernel(3, 4)), t.reshape(1, 3, 2, 2), padding=1, stride=(1, 2)),
+ 'conv1d': lambda t: F.conv1d(t.reshape(1, 3, 4), kernel(2, 3, 2), padding=1, stride=2),
+ 'convTranspose2d': lambda t: F.conv_transpose2d(img(t), kernel(3, 2, 2, 3), stride=2, padding=1, output_padding=1),
+ 'convTranspose2dGroups': lambda t: F.conv_transpose2d(img(t), kernel(3, 2, 3, 2), groups=3, dilation=2, stride=(1, 2)),
+ 'maxPool2d': lambda t: F.max_pool2d(img(t), 2, stride=1, padding=1),
+ 'maxPool2dCeil': lambda t: F.max_pool2d(img(t), (2, 3), stride=2, ceil_mode=True),
+ 'maxPool2dDilation': lambda t: F.max_pool2d(img(t), 2, stride=1, dilation=2, padding=1),
+ 'maxPool1d': lambda t: F.max_pool1d(t.reshape(1, 3, 4), 3, stride=2, padding=1, ceil_mode=True),
+ 'avgPool2d': lambda t: F.avg_pool2d(img(t), 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+ 'avgPool2dPad': lambda t: F.avg_pool2d(img(t), 2, stride=(1, 2), padding=1, ceil_mode=True),
+ 'avgPool1d': lambda t: F.avg_pool1d(t.reshape(1, 3, 4), 2, stride=1, padding=1, count_include_pad=False),
+ 'adaptiveAvgPool2d': lambda t: F.adaptive_avg_pool2d(img(t), (2, 3)),
+ 'nearestSize': lambda t: F.interpolate(img(t), size=(5, 7)),
+ 'nearestScale': lambda t: F.interpolate(img(t), scale_factor=(1.5, 0.75)),
+ 'bilinear': lambda t: F.interpolate(img(t), size=(4, 7), mode='bilinear'),
+ 'bilinearCorners': lambda t: F.interpolate(img(t), scale_factor=2, mode='bilinear', align_corners=True),
 }
 J = json.load(sys.stdin)
 

@@ -112,6 +112,12 @@ const moduleMethods: Record<string, MethodArgs> = {
   withParameters: (self: nn.Module) => [self.parameters(), () => 1],
   forward: (self: nn.Module) => [self instanceof Probe ? x43() : x43()],
 };
+const image = () =>
+  tensor(
+    Array.from({ length: 50 }, (_, i) => Math.sin(i)),
+    { shape: [1, 2, 5, 5] },
+  );
+const imageMethods: Record<string, MethodArgs> = { ...moduleMethods, forward: () => [image()] };
 const optimizerMethods: Record<string, MethodArgs> = {
   step: (self: nn.Optimizer) => [self.params.map((p) => onesLike(p))],
   zeroGrad: () => [],
@@ -163,6 +169,49 @@ const NN: { [K in keyof typeof nn]: Row } = {
     methods: moduleMethods,
   },
   Sequential: { kind: 'class', construct: () => [new nn.Dense(3, 2, { rng: seeded() }), nn.relu], instance: mlp, methods: moduleMethods },
+  // Convolution and pooling layers, fed a [1, 2, 5, 5] image (a [1, 2, 5] signal for Conv1d).
+  Conv2d: {
+    kind: 'class',
+    construct: () => [2, 4, [3, 2], { stride: 1, padding: 'same', dilation: 1, groups: 2, bias: true, rng: seeded(), dtype: 'float64' }],
+    instance: () => new nn.Conv2d(2, 3, 3, { padding: 1, rng: seeded() }),
+    methods: imageMethods,
+  },
+  Conv1d: {
+    kind: 'class',
+    construct: () => [2, 4, 3, { stride: 2, padding: 1, dilation: 1, groups: 1, bias: false, rng: seeded(), dtype: 'float32' }],
+    instance: () => new nn.Conv1d(2, 3, 2, { rng: seeded() }),
+    methods: {
+      ...moduleMethods,
+      forward: () => [
+        tensor([
+          [
+            [1, 2, 3, 4, 5],
+            [5, 4, 3, 2, 1],
+          ],
+        ]),
+      ],
+    },
+  },
+  ConvTranspose2d: {
+    kind: 'class',
+    construct: () => [2, 4, 2, { stride: 2, padding: 1, outputPadding: 1, dilation: 1, groups: 2, bias: true, rng: seeded() }],
+    instance: () => new nn.ConvTranspose2d(2, 3, 2, { stride: 2, rng: seeded() }),
+    methods: imageMethods,
+  },
+  MaxPool2d: {
+    kind: 'class',
+    construct: () => [[2, 3], { stride: 2, padding: 1, dilation: 1, ceilMode: true }],
+    instance: () => new nn.MaxPool2d(2),
+    methods: imageMethods,
+  },
+  AvgPool2d: {
+    kind: 'class',
+    construct: () => [3, { stride: 2, padding: 1, ceilMode: false, countIncludePad: false }],
+    instance: () => new nn.AvgPool2d(2, { stride: 1 }),
+    methods: imageMethods,
+  },
+  AdaptiveAvgPool2d: { kind: 'class', construct: () => [[2, null]], instance: () => new nn.AdaptiveAvgPool2d(1), methods: imageMethods },
+  Flatten: { kind: 'class', construct: () => [1, -1], instance: () => new nn.Flatten(), methods: imageMethods },
   Lambda: { kind: 'class', construct: () => [nn.relu], instance: () => new nn.Lambda(nn.gelu), methods: moduleMethods },
   activations: { kind: 'functions', args: () => [x43()] },
   identity: { kind: 'function', args: () => [x43()] },

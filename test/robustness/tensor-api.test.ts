@@ -80,6 +80,10 @@ const integerBinary = (name: keyof Exports) =>
     () => [ints(), intRow()],
     () => [ints(), 2],
   );
+// Convolution and pooling inputs: an image [1, 2, 3, 4], a signal [1, 1, 5], two 2×2 filters.
+const image = () => J.arange(24).astype('float32').reshape([1, 2, 3, 4]);
+const line = () => tensor([[[1, 3, 2, 5, 4]]]);
+const filters = () => J.ones([2, 2, 2, 2]);
 const leaf = () => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 const scalarFn = () => (t: J.Tensor) => t.mul(t).sum();
 const binary = (name: keyof Exports) =>
@@ -374,6 +378,35 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     'meshgrid',
     () => [row(), row(), { indexing: 'xy' }],
     () => [row(), tensor(2)],
+  ),
+  conv1d: direct('conv1d', () => [
+    line(),
+    tensor([[[1, -1]]]),
+    { bias: tensor([0.5]), stride: 1, padding: 'same', dilation: 1, groups: 1 },
+  ]),
+  conv2d: direct(
+    'conv2d',
+    () => [image(), filters(), { bias: tensor([1, 2]), stride: [1, 2], padding: 1, dilation: 1, groups: 1 }],
+    () => [image().index(0), J.ones([2, 1, 1, 1]), { padding: 'valid', groups: 2 }],
+  ),
+  convTranspose2d: direct('convTranspose2d', () => [
+    image(),
+    filters(),
+    { bias: tensor([1, 2]), stride: 2, padding: 1, outputPadding: 1, dilation: 1, groups: 1 },
+  ]),
+  maxPool1d: direct('maxPool1d', () => [line(), { kernelSize: 2, stride: 1, padding: 1, dilation: 1, ceilMode: true }]),
+  maxPool2d: direct('maxPool2d', () => [image(), { kernelSize: [2, 3], stride: 2, padding: 1, dilation: 1, ceilMode: true }]),
+  avgPool1d: direct('avgPool1d', () => [line(), { kernelSize: 2, stride: 1, padding: 1, ceilMode: false, countIncludePad: false }]),
+  avgPool2d: direct('avgPool2d', () => [image(), { kernelSize: 2, stride: [1, 2], padding: 1, ceilMode: true, countIncludePad: true }]),
+  adaptiveAvgPool2d: direct(
+    'adaptiveAvgPool2d',
+    () => [image(), [2, null]],
+    () => [image(), 1],
+  ),
+  interpolate: direct(
+    'interpolate',
+    () => [image(), { size: [5, 3], mode: 'bilinear', alignCorners: true }],
+    () => [line(), { scaleFactor: 1.5, mode: 'nearest' }],
   ),
   einsum: direct(
     'einsum',

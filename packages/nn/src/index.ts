@@ -3,6 +3,9 @@
 export { Module, checkStateDict } from './module.js';
 export { Dense } from './dense.js';
 export type { DenseOptions } from './dense.js';
+// Convolution, pooling and flattening layers (PyTorch's names, layouts and initialisation).
+export { Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten } from './conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions, MaxPoolLayerOptions, AvgPoolLayerOptions, Size2 } from './conv.js';
 export { Sequential, Lambda } from './sequential.js';
 export type { Layer } from './sequential.js';
 export { activations, identity, sigmoid, tanh, relu, leakyRelu, gelu, softmax, resolveActivation } from './activations.js';

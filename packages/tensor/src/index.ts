@@ -133,6 +133,11 @@ export {
 } from './ops/shape-ops.js';
 export type { PadMode, PadOptions, MeshgridOptions } from './ops/shape-ops.js';
 export { einsum } from './ops/einsum.js';
+// Convolution and pooling (NCHW, PyTorch's weight layouts).
+export { conv1d, conv2d, convTranspose2d } from './ops/conv.js';
+export type { ConvOptions, ConvPadding, ConvTransposeOptions, SpatialSize } from './ops/conv.js';
+export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, interpolate } from './ops/pool.js';
+export type { AvgPoolOptions, InterpolateOptions, MaxPoolOptions } from './ops/pool.js';
 export { linspace, logspace } from './ranges.js';
 export type { LinspaceOptions, LogspaceOptions } from './ranges.js';
 export { uniform, normal, bernoulli, randint, multinomial } from './random-creation.js';

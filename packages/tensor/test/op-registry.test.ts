@@ -61,6 +61,16 @@ const METHOD_EXCEPTIONS = {
   meshgrid: 'takes any number of tensors, so it has no receiver',
   einsum: 'takes the subscripts first, then any number of tensors, so it has no receiver',
   scaledDotProductAttention: "a function of query, key and value, as PyTorch's (torch.nn.functional, no method)",
+  // Convolution and pooling: PyTorch has them only as functions (torch.nn.functional), not as methods.
+  conv1d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  conv2d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  convTranspose2d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  maxPool1d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  maxPool2d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  avgPool1d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  avgPool2d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  adaptiveAvgPool2d: 'a torch.nn.functional function, not a Tensor method in PyTorch',
+  interpolate: 'a torch.nn.functional function, not a Tensor method in PyTorch',
 } as const satisfies Record<string, string>;
 
 // Exported functions that are not Tensor methods, and why. The type below makes a new export
@@ -83,6 +93,15 @@ const NOT_METHODS = {
   meshgrid: METHOD_EXCEPTIONS.meshgrid,
   einsum: METHOD_EXCEPTIONS.einsum,
   scaledDotProductAttention: METHOD_EXCEPTIONS.scaledDotProductAttention,
+  conv1d: METHOD_EXCEPTIONS.conv1d,
+  conv2d: METHOD_EXCEPTIONS.conv2d,
+  convTranspose2d: METHOD_EXCEPTIONS.convTranspose2d,
+  maxPool1d: METHOD_EXCEPTIONS.maxPool1d,
+  maxPool2d: METHOD_EXCEPTIONS.maxPool2d,
+  avgPool1d: METHOD_EXCEPTIONS.avgPool1d,
+  avgPool2d: METHOD_EXCEPTIONS.avgPool2d,
+  adaptiveAvgPool2d: METHOD_EXCEPTIONS.adaptiveAvgPool2d,
+  interpolate: METHOD_EXCEPTIONS.interpolate,
   linspace: 'creates a tensor',
   logspace: 'creates a tensor',
   uniform: 'creates a tensor',

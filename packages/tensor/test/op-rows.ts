@@ -589,4 +589,99 @@ export const compositeRows: readonly OpSpec[] = [
     },
     smooth: true,
   },
+  // Convolution and pooling (ops/conv.ts, ops/pool.ts): composites of pad, take and matmul, so
+  // second order runs untake and take again in both modes.
+  {
+    name: "conv2d (bias, padding, stride; groups, dilation, 'same')",
+    ops: ['conv2d'],
+    inputs: fc
+      .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 3, max: 4 }), fc.integer({ min: 3, max: 4 }))
+      .chain(([n, h, w]) =>
+        fc.tuple(tensorArb([n, 2, h, w], 'any'), tensorArb([2, 2, 2, 2], 'any'), tensorArb([2, 1, 2, 2], 'any'), tensorArb([2], 'any')),
+      ),
+    fn: (x, w, w1, b) =>
+      J.conv2d(x, w, { bias: b, padding: 1, stride: [1, 2] })
+        .sin()
+        .sum()
+        .add(
+          J.conv2d(x, w1, { groups: 2, padding: 'same', dilation: [2, 1] })
+            .square()
+            .sum(),
+        ),
+    smooth: true,
+  },
+  {
+    name: 'conv1d / convTranspose2d (stride, padding, outputPadding, groups)',
+    ops: ['conv1d', 'convTranspose2d'],
+    inputs: fc
+      .tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 2, max: 3 }))
+      .chain(([h, w]) =>
+        fc.tuple(tensorArb([1, 2, h, w], 'any'), tensorArb([2, 1, 2, 2], 'any'), tensorArb([2, 2, 2], 'any'), tensorArb([1], 'any')),
+      ),
+    fn: (x, wt, w1, b) =>
+      J.convTranspose2d(x, wt, { stride: 2, padding: [1, 0], outputPadding: 1, groups: 2 })
+        .sin()
+        .sum()
+        .add(
+          J.conv1d(x.reshape([1, 2, -1]), w1.index({ stop: 1 }), { bias: b, padding: 1, stride: 2 })
+            .square()
+            .sum(),
+        ),
+    smooth: true,
+  },
+  {
+    name: 'maxPool2d / maxPool1d (distinct values: padding, dilation, ceil mode)',
+    ops: ['maxPool2d', 'maxPool1d'],
+    inputs: fc.integer({ min: 3, max: 4 }).chain((h) => distinctArb([1, 2, h, 4]).map((x) => [x])),
+    fn: (x) =>
+      J.maxPool2d(x, { kernelSize: 2, stride: 1, padding: 1 })
+        .square()
+        .sum()
+        .add(
+          J.maxPool2d(x, { kernelSize: [2, 3], stride: 2, dilation: [1, 1], ceilMode: true })
+            .sin()
+            .sum(),
+        )
+        .add(
+          J.maxPool1d(x.reshape([2, 1, -1]), { kernelSize: 3, stride: 2, padding: 1, dilation: 2 })
+            .exp()
+            .sum(),
+        ),
+    smooth: true,
+  },
+  {
+    name: 'avgPool2d / avgPool1d / adaptiveAvgPool2d / interpolate',
+    ops: ['avgPool2d', 'avgPool1d', 'adaptiveAvgPool2d', 'interpolate'],
+    inputs: fc
+      .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }))
+      .chain(([h, w]) => tensorArb([1, 2, h, w], 'any'))
+      .map((x) => [x]),
+    fn: (x) =>
+      J.avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: false })
+        .sin()
+        .sum()
+        .add(
+          J.avgPool2d(x, { kernelSize: [2, 1], stride: 2, ceilMode: true })
+            .square()
+            .sum(),
+        )
+        .add(
+          J.avgPool1d(x.reshape([1, 2, -1]), { kernelSize: 2, padding: 1 })
+            .exp()
+            .sum(),
+        )
+        .add(J.adaptiveAvgPool2d(x, [3, null]).sin().sum())
+        .add(J.interpolate(x, { scaleFactor: 1.5 }).square().sum())
+        .add(
+          J.interpolate(x, { size: [3, 5], mode: 'bilinear', alignCorners: true })
+            .sin()
+            .sum(),
+        )
+        .add(
+          J.interpolate(x.reshape([1, 2, -1]), { size: 3 })
+            .cos()
+            .sum(),
+        ),
+    smooth: true,
+  },
 ];
