@@ -63,8 +63,8 @@ export function nllLoss(logProbs: Tensor, target: Indices, opts: NllLossOptions 
 function classLoss(op: string, input: unknown, target: unknown, opts: unknown, fromLogits: boolean): Tensor {
   const o = checkOptions(op, opts);
   const reduction = reductionOf(op, o, 'mean');
-  const x = checkTensor(op, fromLogits ? 'logits' : 'logProbs', input, 1);
   const name = fromLogits ? 'logits' : 'logProbs';
+  const x = checkTensor(op, name, input, 1);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`${op}: ${name} must be float32 or float64, got ${x.dtype}`);
   const classes = x.ndim === 1 ? x.shape[0]! : x.shape[1]!;
   if (classes === 0) throw new ShapeError(`${op}: ${name} of shape [${x.shape}] has no classes (axis ${x.ndim === 1 ? 0 : 1} is empty)`);
