@@ -125,6 +125,13 @@ const optimizerMethods: Record<string, MethodArgs> = {
   loadStateDict: (self: nn.Optimizer) => [self.stateDict(), { file: 'f' }],
   checkStateDict: (self: nn.Optimizer) => [self.stateDict(), 'f'],
 };
+const scheduleMethods: Record<string, MethodArgs> = { step: () => [], getLastLr: () => [] };
+/** The parameters of a model after one backward pass, so each has a .grad to clip. */
+function withGrads(): Tensor[] {
+  const m = mlp();
+  nn.mse(m.forward(x43()), y42()).backward();
+  return m.parameters();
+}
 const adamSetters = { lr: () => 0.01, betas: () => [0.8, 0.9], eps: () => 1e-6, weightDecay: () => 0.1 };
 const initializerArgs: Args = () => [[3, 2], { rng: seeded(), dtype: 'float32' }];
 const name = (args: unknown[], fallback: string) => (typeof args[0] === 'string' && args[0] !== '' ? args[0] : fallback);
@@ -433,6 +440,63 @@ const NN: { [K in keyof typeof nn]: Row } = {
   LeakyReLU: { kind: 'class', construct: () => [0.2], instance: () => new nn.LeakyReLU(), methods: moduleMethods },
   Softmax: { kind: 'class', construct: () => [1], instance: () => new nn.Softmax(), methods: moduleMethods },
   Identity: { kind: 'class', construct: () => [], instance: () => new nn.Identity(), methods: moduleMethods },
+  crossEntropy: {
+    kind: 'function',
+    args: () => [y42().mul(3), [0, 1, 1, -100], { reduction: 'mean', weight: tensor([1, 2]), ignoreIndex: -100, labelSmoothing: 0.1 }],
+  },
+  nllLoss: {
+    kind: 'function',
+    args: () => [y42().mul(3).logSoftmax(1), [0, 1, 1, 0], { reduction: 'sum', weight: tensor([1, 2]), ignoreIndex: 1 }],
+  },
+  huberLoss: { kind: 'function', args: () => [x43(), x43().mul(2), { reduction: 'sum', delta: 0.5 }] },
+  smoothL1Loss: { kind: 'function', args: () => [x43(), x43().mul(2), { reduction: 'none', beta: 0.5 }] },
+  klDiv: { kind: 'function', args: () => [x43().logSoftmax(1), x43().softmax(1), { reduction: 'batchmean', logTarget: false }] },
+  clipGradNorm: { kind: 'function', args: () => [withGrads(), 0.1, { normType: 2, errorIfNonfinite: true }] },
+  clipGradValue: { kind: 'function', args: () => [withGrads(), 0.1] },
+  // Abstract: its methods are called through the schedules, which inherit them.
+  LRScheduler: { kind: 'class', construct: null, instance: null, methods: {} },
+  StepLR: {
+    kind: 'class',
+    construct: () => [sgdFor(mlp()), 2, { gamma: 0.5 }],
+    instance: () => new nn.StepLR(sgdFor(mlp()), 2),
+    methods: scheduleMethods,
+  },
+  CosineAnnealingLR: {
+    kind: 'class',
+    construct: () => [sgdFor(mlp()), 10, { etaMin: 0.01 }],
+    instance: () => new nn.CosineAnnealingLR(sgdFor(mlp()), 10),
+    methods: scheduleMethods,
+  },
+  LinearLR: {
+    kind: 'class',
+    construct: () => [sgdFor(mlp()), { startFactor: 0.5, endFactor: 1, totalIters: 3 }],
+    instance: () => new nn.LinearLR(sgdFor(mlp())),
+    methods: scheduleMethods,
+  },
+  SequentialLR: {
+    kind: 'class',
+    construct: () => {
+      const opt = sgdFor(mlp());
+      return [opt, [new nn.LinearLR(opt), new nn.StepLR(opt, 2)], [3]];
+    },
+    instance: () => {
+      const opt = sgdFor(mlp());
+      return new nn.SequentialLR(opt, [new nn.LinearLR(opt), new nn.StepLR(opt, 2)], [3]);
+    },
+    methods: scheduleMethods,
+  },
+  ChainedScheduler: {
+    kind: 'class',
+    construct: () => {
+      const opt = sgdFor(mlp());
+      return [[new nn.LinearLR(opt), new nn.StepLR(opt, 2)]];
+    },
+    instance: () => {
+      const opt = sgdFor(mlp());
+      return new nn.ChainedScheduler([new nn.LinearLR(opt), new nn.StepLR(opt, 2)]);
+    },
+    methods: scheduleMethods,
+  },
   ModelFileError: { kind: 'class', construct: () => ['broken', { op: 'loadModel', file: 'f', tensor: 't' }], instance: null, methods: {} },
 };
 
@@ -482,6 +546,7 @@ function prototypeMembers(proto: object | null): Map<string, PropertyDescriptor>
 
 /** Members declared `protected` (for subclasses); TypeScript keeps users from calling them. */
 const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'registerBuffer'];
+const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'nextLr', 'closedFormLr', 'initialStep', 'stepCount'];
 
 function callSites(exports: Record<string, unknown>, table: Record<string, Row>, missing: string[]): CallSite[] {
   const sites: CallSite[] = [];

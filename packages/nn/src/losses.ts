@@ -2,7 +2,7 @@
 // and its gradient needs no rule of its own.
 import { ArgumentError, ShapeError, Tensor, stack, zerosLike } from '@jacobi/tensor';
 import { oneHotRows } from './data.js';
-import { checkBoolean, checkChoice, checkOptions, checkTensor, describeValue } from './validate.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, checkTensor, describeValue } from './validate.js';
 
 /** How per-element losses become the result: PyTorch's `reduction`. */
 export type Reduction = 'sum' | 'mean' | 'none';
@@ -19,18 +19,20 @@ export interface LossOptions {
 
 const REDUCTIONS: readonly Reduction[] = ['sum', 'mean', 'none'];
 
-/** The checked reduction option (`fallback` when not given). */
-function reductionOf(op: string, opts: Readonly<Record<string, unknown>>, fallback: Reduction): Reduction {
+/** @internal The checked reduction option (`fallback` when not given). */
+export function reductionOf(op: string, opts: Readonly<Record<string, unknown>>, fallback: Reduction): Reduction {
   return opts.reduction === undefined ? fallback : checkChoice(op, 'opts.reduction', opts.reduction, REDUCTIONS);
 }
 
-function reduce(losses: Tensor, reduction: Reduction): Tensor {
+/** @internal The per-element losses reduced as `reduction` says. */
+export function reduce(losses: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'sum') return losses.sum();
   if (reduction === 'mean') return losses.mean();
   return losses;
 }
 
-function sameShape(op: string, pred: unknown, target: unknown, names = ['pred', 'target']): void {
+/** @internal Throws unless `pred` and `target` are tensors of the same shape. */
+export function sameShape(op: string, pred: unknown, target: unknown, names = ['pred', 'target']): void {
   const p = checkTensor(op, names[0]!, pred);
   const t = checkTensor(op, names[1]!, target);
   if (p.shape.join() !== t.shape.join() || p.ndim !== t.ndim) {
@@ -140,4 +142,110 @@ function checkUnitInterval(op: string, name: string, t: Tensor, hint = ''): void
  */
 function softplus(x: Tensor): Tensor {
   return stack([zerosLike(x), x], -1).logSumExp(-1);
+}
+
+/** Options of `huberLoss`: a reduction (default `'mean'`) and the threshold δ. */
+export interface HuberLossOptions extends LossOptions {
+  /** δ > 0, where the loss turns from quadratic to linear (default 1). */
+  delta?: number;
+}
+
+/**
+ * Huber loss (PyTorch's `huber_loss`): with d = |pred − target|, ½d² where d < δ and
+ * δ(d − ½δ) elsewhere, so the gradient is pred − target clipped to [−δ, δ]. Default reduction `'mean'`.
+ *
+ * @example
+ * huberLoss(tensor([0.5, 3]), tensor([0, 0])).item() // (0.125 + 2.5) / 2
+ */
+export function huberLoss(pred: Tensor, target: Tensor, opts: HuberLossOptions = {}): Tensor {
+  const op = 'huberLoss';
+  const o = checkOptions(op, opts);
+  const reduction = reductionOf(op, o, 'mean');
+  const delta = o.delta === undefined ? 1 : checkPositive(op, 'opts.delta', o.delta);
+  sameShape(op, pred, target);
+  const d = pred.sub(target);
+  const z = d.abs();
+  // NOTE: both branches are built from d, and the two meet with equal slope at |d| = δ, so the
+  // kink of |d| at 0 lies in the quadratic branch, whose derivative there is 0.
+  return reduce(z.less(delta).where(d.square().mul(0.5), z.sub(0.5 * delta).mul(delta)), reduction);
+}
+
+/** Options of `smoothL1Loss`: a reduction (default `'mean'`) and the threshold β. */
+export interface SmoothL1LossOptions extends LossOptions {
+  /** β ≥ 0, where the loss turns from quadratic to linear (default 1); 0 gives the L1 loss |pred − target|. */
+  beta?: number;
+}
+
+/**
+ * Smooth L1 loss (PyTorch's `smooth_l1_loss`): with d = |pred − target|, ½d²/β where d < β
+ * and d − ½β elsewhere; `huberLoss` with δ = β, divided by β. Default reduction `'mean'`.
+ *
+ * @example
+ * smoothL1Loss(tensor([0.5, 3]), tensor([0, 0])).item() // (0.125 + 2.5) / 2
+ */
+export function smoothL1Loss(pred: Tensor, target: Tensor, opts: SmoothL1LossOptions = {}): Tensor {
+  const op = 'smoothL1Loss';
+  const o = checkOptions(op, opts);
+  const reduction = reductionOf(op, o, 'mean');
+  const beta = o.beta === undefined ? 1 : checkNumber(op, 'opts.beta', o.beta, 0);
+  sameShape(op, pred, target);
+  const d = pred.sub(target);
+  const z = d.abs();
+  // NOTE: β = 0 is the plain L1 loss; the quadratic branch would divide by 0, and even unused
+  // its gradient (0 · 1/0) would be NaN.
+  if (beta === 0) return reduce(z, reduction);
+  return reduce(z.less(beta).where(d.square().mul(0.5 / beta), z.sub(0.5 * beta)), reduction);
+}
+
+/** How `klDiv` reduces: PyTorch's reductions plus `'batchmean'`, the sum divided by the batch size. */
+export type KlDivReduction = Reduction | 'batchmean';
+
+/** Options of `klDiv`. */
+export interface KlDivOptions {
+  /**
+   * `'mean'` over every element (PyTorch's default; not the KL divergence of each sample),
+   * `'batchmean'` (the sum divided by `input.shape[0]`: the mathematically right one),
+   * `'sum'`, or `'none'`.
+   */
+  reduction?: KlDivReduction;
+  /** `target` holds log-probabilities rather than probabilities (default false). */
+  logTarget?: boolean;
+}
+
+const KL_REDUCTIONS: readonly KlDivReduction[] = ['sum', 'mean', 'none', 'batchmean'];
+
+/**
+ * Kullback–Leibler divergence (PyTorch's `kl_div`): `input` holds log-probabilities log q,
+ * `target` probabilities p, and each element is p·(log p − log q), taken as 0 where p = 0;
+ * with `logTarget`, `target` holds log p and each element is eᵗ·(t − log q). Default reduction
+ * `'mean'` as in PyTorch; `'batchmean'` gives KL(p‖q) averaged over the batch.
+ *
+ * @example
+ * klDiv(tensor([[0.5, 0.5]]).log(), tensor([[0.25, 0.75]]), { reduction: 'batchmean' }).item() // 0.1308…
+ */
+export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): Tensor {
+  const op = 'klDiv';
+  const o = checkOptions(op, opts);
+  const reduction = o.reduction === undefined ? 'mean' : checkChoice(op, 'opts.reduction', o.reduction, KL_REDUCTIONS);
+  const logTarget = o.logTarget === undefined ? false : checkBoolean(op, 'opts.logTarget', o.logTarget);
+  sameShape(op, input, target, ['input', 'target']);
+  let losses: Tensor;
+  if (logTarget) {
+    losses = target.exp().mul(target.sub(input));
+  } else {
+    // NOTE: p·log p is 0 at p = 0 (its limit), and the log runs on 1 there so that its gradient
+    // is finite; a negative p gives NaN, as in PyTorch.
+    const zero = target.equal(0);
+    losses = zero.where(0, target.mul(zero.where(1, target).log())).sub(target.mul(input));
+  }
+  if (reduction !== 'batchmean') return reduce(losses, reduction);
+  const total = losses.sum();
+  return input.ndim === 0 ? total : total.div(input.shape[0]!);
+}
+
+/** Throws unless `value` is a finite number > 0. */
+function checkPositive(op: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new ArgumentError(`${op}: ${name} must be a finite number > 0, got ${describeValue(value)}`);
+  return value;
 }

@@ -15,11 +15,16 @@ import {
   Embedding,
   LayerNorm,
   Linear,
+  CosineAnnealingLR,
+  LinearLR,
   Module,
   ReLU,
   TransformerEncoderLayer,
   SGD,
   Sequential,
+  SequentialLR,
+  clipGradNorm,
+  crossEntropy,
   decodeModel,
   encodeModel,
   halfSquaredError,
@@ -39,7 +44,7 @@ describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
-    expect(blocks.length).toBe(7);
+    expect(blocks.length).toBe(8);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));
   });
@@ -223,5 +228,29 @@ describe('docs/nn.md examples', () => {
     console.log(copy.eval().forward(x).toString() === net.eval().forward(x).toString()); // true
     expect(copy.namedBuffers().map(([, b]) => b.toArray())).toEqual(net.namedBuffers().map(([, b]) => b.toArray()));
     expect((net.layers[1] as BatchNorm1d).num_batches_tracked!.item()).toBe(5);
+  it('losses in PyTorch layout, clipping and schedules', () => {
+    const classifier = new Dense(4, 3, { rng: rng(5) });
+    const features = tensor([
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+      [5.9, 3.0, 4.2, 1.5],
+    ]);
+    const classes = tensor([0, 2, 1], { dtype: 'int32' });
+    const momentum = new SGD(classifier.parameters(), { lr: 0.1, momentum: 0.9 });
+    const warmup = new LinearLR(momentum, { startFactor: 0.1, totalIters: 5 });
+    const schedule = new SequentialLR(momentum, [warmup, new CosineAnnealingLR(momentum, 45)], [5]);
+    const rates: number[] = [];
+    for (let epoch = 0; epoch < 50; epoch++) {
+      momentum.zeroGrad();
+      crossEntropy(classifier.forward(features), classes, { labelSmoothing: 0.1 }).backward();
+      clipGradNorm(classifier.parameters(), 1);
+      momentum.step();
+      rates.push(schedule.getLastLr());
+      schedule.step();
+    }
+    rates.slice(0, 6); // ≈ [0.01, 0.028, 0.046, 0.064, 0.082, 0.1]: the warm-up, then the cosine from 0.1
+    expect(rates.slice(0, 6)).toEqual([0.01, 0.028, 0.046, 0.064, 0.082, 0.1].map((v) => expect.closeTo(v, 12)));
+    expect(rates[49]).toBeCloseTo((0.1 * (1 + Math.cos((Math.PI * 44) / 45))) / 2, 12);
+    expect(crossEntropy(classifier.forward(features), classes).item()).toBeLessThan(0.4); // from 1.36 before training
   });
 });
