@@ -545,8 +545,7 @@ function prototypeMembers(proto: object | null): Map<string, PropertyDescriptor>
 }
 
 /** Members declared `protected` (for subclasses); TypeScript keeps users from calling them. */
-const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'registerBuffer'];
-const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'nextLr', 'closedFormLr', 'initialStep', 'stepCount'];
+const PROTECTED = ['update', 'hyperValue', 'setHyperValue', 'registerBuffer', 'nextLr', 'closedFormLr', 'initialStep', 'stepCount'];
 
 function callSites(exports: Record<string, unknown>, table: Record<string, Row>, missing: string[]): CallSite[] {
   const sites: CallSite[] = [];

@@ -228,6 +228,8 @@ describe('docs/nn.md examples', () => {
     console.log(copy.eval().forward(x).toString() === net.eval().forward(x).toString()); // true
     expect(copy.namedBuffers().map(([, b]) => b.toArray())).toEqual(net.namedBuffers().map(([, b]) => b.toArray()));
     expect((net.layers[1] as BatchNorm1d).num_batches_tracked!.item()).toBe(5);
+  });
+
   it('losses in PyTorch layout, clipping and schedules', () => {
     const classifier = new Dense(4, 3, { rng: rng(5) });
     const features = tensor([
