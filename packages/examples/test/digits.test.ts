@@ -160,6 +160,7 @@ describe('digits command line', () => {
       ['train.js', ['--limit', '10']],
       ['train.js', ['--nope']],
       ['predict.js', ['--count', 'x']],
+      ['predict.js', ['--model', join(tmpdir(), 'jacobi-digits-no-such-model.safetensors')]],
     ] as const) {
       const failure = await run('node', [join(dist, file), ...args]).then(
         () => null,

@@ -1,5 +1,6 @@
 // `pnpm digits:predict`: loads a model saved by `pnpm digits` and classifies images it never saw
 // (its held-out test set, found again from the seed in the file), drawn as 8×8 text art.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { predict } from '@jacobi/nn';
 import { readSafetensors } from '@jacobi/nn/node';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
   const file = flags.model ?? join('out', 'digits', 'model.safetensors');
+  if (!existsSync(file)) throw new UsageError(`no model file at ${file}: train one with pnpm digits first, or pass --model FILE`);
   const { tensors, metadata } = await readSafetensors(file);
   const config = parseDigitsMetadata(metadata, file);
   const model = buildDigitsModel(config, 0);
