@@ -16,6 +16,7 @@ import {
 } from './workloads/types.js';
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
 import { elementwiseCase } from './workloads/elementwise.js';
+import { convCases } from './workloads/conv.js';
 import { embeddingCases } from './workloads/embedding.js';
 import { kernelCases } from './workloads/kernels.js';
 import { overheadCases } from './workloads/overhead.js';
@@ -99,6 +100,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     float64IrisCase(sizes),
     ...embeddingCases(sizes),
     ...kernelCases(sizes),
+    ...convCases(sizes),
   ];
 }
 

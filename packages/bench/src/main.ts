@@ -16,6 +16,7 @@ MLP step (784-256-128-10, batch 128), W5 per-op overhead (10,000 adds of [4] ten
 W6 float64 matmul and iris, W7 an embedding lookup (4096 rows of a [50000,128] table) and its
 scatter-add gradient, W8 float32 kernels with WebAssembly versions (sin and erf over 1e6
 elements, cumsum of [1000,1000] along each axis, the embedding gradient of a [1000,128] table),
+W9 conv2d of [32,3,32,32] with 16 3x3 filters, padding 1: forward, and forward + both gradients,
 memory (10,000 W4 steps: RSS and heap at 1k and 10k).
 
 Options:

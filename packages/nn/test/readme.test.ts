@@ -3,10 +3,13 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { noGrad, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
+import { noGrad, randn, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
 import {
   Adam,
+  Conv2d,
   Dense,
+  Flatten,
+  MaxPool2d,
   Module,
   SGD,
   Sequential,
@@ -15,6 +18,7 @@ import {
   halfSquaredError,
   mse,
   predict,
+  relu,
   softmaxCrossEntropy,
 } from '@jacobi/nn';
 
@@ -28,7 +32,7 @@ describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
-    expect(blocks.length).toBe(4);
+    expect(blocks.length).toBe(5);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));
   });
@@ -54,6 +58,31 @@ describe('docs/nn.md examples', () => {
     // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
     expect(model.namedParameters().map(([name]) => name)).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']);
     expect(halfSquaredError(model.forward(x), t).item()).toBeLessThan(0.05); // XOR learnt
+  });
+
+  it('a small CNN', () => {
+    const model = new Sequential(
+      new Conv2d(1, 8, 3, { padding: 1, rng: rng(0) }), // [N, 1, 8, 8] → [N, 8, 8, 8]
+      relu,
+      new MaxPool2d(2), // → [N, 8, 4, 4]
+      new Flatten(), // → [N, 128]
+      new Dense(128, 10, { rng: rng(1) }),
+    );
+    const shapes = model.namedParameters().map(([name, p]) => `${name} [${p.shape}]`);
+    console.log(shapes.slice(0, 2).join(', ')); // layers.0.weight [8,1,3,3], layers.0.bias [8]
+    const x = randn([4, 1, 8, 8], { rng: rng(2) });
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const loss = softmaxCrossEntropy(model.forward(x), [0, 1, 2, 3]);
+    loss.backward();
+    opt.step();
+    console.log(model.forward(x).shape.join('x')); // 4x10
+    expect(
+      model
+        .namedParameters()
+        .map(([name, p]) => `${name} [${p.shape}]`)
+        .join(', '),
+    ).toBe('layers.0.weight [8,1,3,3], layers.0.bias [8], layers.4.weight [128,10], layers.4.bias [10]');
+    expect(softmaxCrossEntropy(model.forward(x), [0, 1, 2, 3]).item()).toBeLessThan(loss.item());
   });
 
   it('subclassing Module', () => {

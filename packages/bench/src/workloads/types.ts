@@ -18,7 +18,7 @@ export interface Prepared {
 }
 
 export interface BenchCase {
-  /** 'W1' … 'W8'. */
+  /** 'W1' … 'W9'. */
   workload: string;
   title: string;
   size: string;
@@ -56,6 +56,8 @@ export interface Sizes {
   embedding: { rows: number; width: number; lookups: number };
   /** W8: the embedding gradient over a small table, so that rows repeat. */
   smallVocabulary: { rows: number; width: number; lookups: number };
+  /** W9: conv2d of a [batch, channels, size, size] input with `filters` kernel×kernel filters ('same' padding). */
+  conv: { batch: number; channels: number; size: number; filters: number; kernel: number };
 }
 
 export const FULL_SIZES: Sizes = {
@@ -71,6 +73,7 @@ export const FULL_SIZES: Sizes = {
   memorySteps: 10_000,
   embedding: { rows: 50_000, width: 128, lookups: 4096 },
   smallVocabulary: { rows: 1000, width: 128, lookups: 4096 },
+  conv: { batch: 32, channels: 3, size: 32, filters: 16, kernel: 3 },
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -86,6 +89,7 @@ export const QUICK_SIZES: Sizes = {
   memorySteps: 200,
   embedding: { rows: 1000, width: 16, lookups: 64 },
   smallVocabulary: { rows: 16, width: 64, lookups: 64 },
+  conv: { batch: 2, channels: 3, size: 8, filters: 4, kernel: 3 },
 };
 
 export const caseKey = (c: Pick<BenchCase, 'workload' | 'title' | 'size'>): string => `${c.workload} ${c.title} ${c.size}`;

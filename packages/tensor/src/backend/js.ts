@@ -342,6 +342,16 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
 /** The portable TypeScript backend: the reference for every other backend. */
 function gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
   const m = indices.length;
+  if (inner === 1) {
+    // NOTE: element gathers (im2col's window positions) get their own loop: the general one
+    // pays its row bookkeeping on every element.
+    for (let o = 0; o < outer; o++) {
+      const base = o * n;
+      const dst = o * m;
+      for (let j = 0; j < m; j++) out[dst + j] = x[base + indices[j]!]!;
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const src = (o * n + indices[j]!) * inner;
@@ -356,6 +366,14 @@ function gather(x: TypedArray, outer: number, n: number, inner: number, indices:
 function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
   out.fill(0);
   const m = indices.length;
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * n;
+      const src = o * m;
+      for (let j = 0; j < m; j++) out[base + indices[j]!]! += g[src + j]!;
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const dst = (o * n + indices[j]!) * inner;
