@@ -4,14 +4,14 @@
 // matmul on the gemm. No derivative rule of their own, so they differentiate to any order in
 // both modes; the transposed convolution is a convolution of the zero-dilated input.
 import { describe, expectInteger, expectOptions } from '../arguments.js';
-import type { Tensor } from '../core/tensor.js';
+import { type Tensor, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
-import { isFloating, promoteTypes } from '../dtype.js';
+import { allocate, isFloating, promoteTypes } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
 import { takePrim } from '../prims/take.js';
 import { checkSize } from '../shape.js';
 import { add } from './arithmetic.js';
-import { reshape, transpose } from './layout.js';
+import { concat, reshape, transpose } from './layout.js';
 import { matmul } from './matmul.js';
 import { castTo, expectTensor } from './operand.js';
 import { flip, pad } from './shape-ops.js';
@@ -82,11 +82,13 @@ export function batched(op: string, x: Tensor, spatial: number): { x: Tensor; un
   throw new ShapeError(`${op}: expected x of shape ${layout}, got ${formatShape(x.shape)}`);
 }
 
-/** The geometry of sliding windows over a 2-D plane that already holds any padding. */
+/** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */
 export interface WindowGeometry {
-  /** Padded plane size. */
+  /** The input plane's size (without padding). */
   readonly height: number;
   readonly width: number;
+  /** Zeros before the first row and column (the windows start there). */
+  readonly padding: readonly [number, number];
   readonly kernel: readonly [number, number];
   readonly stride: readonly [number, number];
   readonly dilation: readonly [number, number];
@@ -94,42 +96,61 @@ export interface WindowGeometry {
   readonly out: readonly [number, number];
 }
 
+/** Window positions into a plane, and whether any of them is a padding zero. */
+interface Positions {
+  readonly positions: Int32Array;
+  readonly padded: boolean;
+}
+
 // Window positions depend only on the geometry; a training loop asks for the same few again and again.
-const positionCache = new Map<string, Int32Array>();
+const positionCache = new Map<string, Positions>();
 
 /**
  * Offsets into a row-major [height, width] plane, laid out [kH·kW, outH·outW]: entry
- * (i·kW + j, p·outW + q) is the tap (i, j) of window (p, q).
+ * (i·kW + j, p·outW + q) is the tap (i, j) of window (p, q); a tap in the padding reads offset
+ * height·width, a zero appended to the plane.
  */
-export function windowPositions(g: WindowGeometry): Int32Array {
-  const key = [g.height, g.width, ...g.kernel, ...g.stride, ...g.dilation, ...g.out].join(',');
+function windowPositions(g: WindowGeometry): Positions {
+  const key = [g.height, g.width, ...g.padding, ...g.kernel, ...g.stride, ...g.dilation, ...g.out].join(',');
   const cached = positionCache.get(key);
   if (cached !== undefined) return cached;
   const [kh, kw] = g.kernel;
   const [oh, ow] = g.out;
+  const zero = g.height * g.width;
   const positions = new Int32Array(kh * kw * oh * ow);
+  let padded = false;
   let k = 0;
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++)
       for (let p = 0; p < oh; p++) {
-        const row = (p * g.stride[0] + i * g.dilation[0]) * g.width;
-        for (let q = 0; q < ow; q++) positions[k++] = row + q * g.stride[1] + j * g.dilation[1];
+        const r = p * g.stride[0] + i * g.dilation[0] - g.padding[0];
+        const rowInside = r >= 0 && r < g.height;
+        for (let q = 0; q < ow; q++) {
+          const c = q * g.stride[1] + j * g.dilation[1] - g.padding[1];
+          const inside = rowInside && c >= 0 && c < g.width;
+          if (!inside) padded = true;
+          positions[k++] = inside ? r * g.width + c : zero;
+        }
       }
+  const result = { positions, padded };
   if (positionCache.size > 256) positionCache.clear();
-  positionCache.set(key, positions);
-  return positions;
+  positionCache.set(key, result);
+  return result;
 }
 
 /**
- * im2col: the windows of a padded [N, C, height, width] tensor as [N, C, kH·kW, outH·outW]
- * (one take; its gradient scatter-adds each window back).
+ * im2col: the windows of a [N, C, height, width] tensor as [N, C, kH·kW, outH·outW]. One take
+ * (its gradient scatter-adds each window back); padding reads a zero appended to each plane,
+ * which costs one copy of x rather than a padded copy per axis.
  */
-export function unfoldWindows(xp: Tensor, g: WindowGeometry): Tensor {
-  const [n, c] = xp.shape as [number, number];
-  const plane = reshape(xp, [n, c, g.height * g.width]);
+export function unfoldWindows(x: Tensor, g: WindowGeometry): Tensor {
+  const [n, c] = x.shape as [number, number];
+  const { positions, padded } = windowPositions(g);
+  let plane = reshape(x, [n, c, g.height * g.width]);
+  if (padded) plane = concat([plane, fromArray(allocate(x.dtype, n * c), [n, c, 1], x.dtype)], 2);
   return bind(takePrim, [plane], {
     axis: 2,
-    indices: windowPositions(g),
+    indices: positions,
     indicesShape: [g.kernel[0] * g.kernel[1], g.out[0] * g.out[1]],
   });
 }
@@ -163,10 +184,8 @@ function convolve(
       `${op}: the padded input ${formatShape([height, width])} is smaller than the dilated kernel ${formatShape([dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1])}`,
     );
   }
-  checkSize(op, [n, x.shape[1]!, height, width]);
   checkSize(op, [n, x.shape[1]!, kh * kw, out[0] * out[1]]);
-  const xp = padding.every((p) => p === 0) ? x : pad(x, [padding[2], padding[3], padding[0], padding[1]]);
-  const cols = unfoldWindows(xp, { height, width, kernel: [kh, kw], stride, dilation, out });
+  const cols = unfoldWindows(x, { height: h, width: wd, padding: [padding[0], padding[2]], kernel: [kh, kw], stride, dilation, out });
   const k = cg * kh * kw;
   const l = out[0] * out[1];
   // out[n, o, l] = Σ_k W[o, k] · cols[n, k, l], per group; the batch broadcasts over W.

@@ -14,7 +14,6 @@ import { div } from './arithmetic.js';
 import { concat, reshape } from './layout.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
-import { pad } from './shape-ops.js';
 import { batched, expectFloating, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
 
 /** Options of {@link maxPool2d} and {@link maxPool1d}. */
@@ -206,14 +205,12 @@ function divisors(a: AxisWindows, includePad: boolean): number[] {
 
 function avgPool(op: string, x: Tensor, wh: AxisWindows, ww: AxisWindows, includePad: boolean): Tensor {
   const [n, c] = x.shape as [number, number];
-  const extra = (a: AxisWindows) => Math.max(a.padding, (a.count - 1) * a.stride + a.kernel - a.size - a.padding);
-  const bottom = extra(wh);
-  const right = extra(ww);
   checkSize(op, [n, c, wh.kernel * ww.kernel, wh.count * ww.count]);
-  const xp = wh.padding === 0 && ww.padding === 0 && bottom === 0 && right === 0 ? x : pad(x, [ww.padding, right, wh.padding, bottom]);
-  const cols = unfoldWindows(xp, {
-    height: wh.size + wh.padding + bottom,
-    width: ww.size + ww.padding + right,
+  // Taps in the padding or in ceil mode's overhang read zeros.
+  const cols = unfoldWindows(x, {
+    height: wh.size,
+    width: ww.size,
+    padding: [wh.padding, ww.padding],
     kernel: [wh.kernel, ww.kernel],
     stride: [wh.stride, ww.stride],
     dilation: [1, 1],
