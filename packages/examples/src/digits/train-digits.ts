@@ -134,7 +134,8 @@ export function trainDigits(config: DigitsConfig, onEpoch?: (stats: EpochStats) 
 
   const model = buildDigitsModel(config, config.seed + 1);
   const optimizer = new Adam(model.parameters(), { lr: config.lr });
-  // The batch order has its own stream, so the split stays the same whatever the other settings.
+  // The split, the weights and the batch order each draw from their own stream, so the split
+  // depends on the seed alone and pnpm digits:predict can redo it from the saved metadata.
   const batchRng = rng(config.seed + 2);
 
   const history: EpochStats[] = [];
