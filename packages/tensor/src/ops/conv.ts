@@ -184,7 +184,9 @@ function convolve(
       `${op}: the padded input ${formatShape([height, width])} is smaller than the dilated kernel ${formatShape([dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1])}`,
     );
   }
+  // NOTE: the window table too: with an empty batch the columns have no elements, the table does.
   checkSize(op, [n, x.shape[1]!, kh * kw, out[0] * out[1]]);
+  checkSize(op, [kh * kw, out[0] * out[1]]);
   const cols = unfoldWindows(x, { height: h, width: wd, padding: [padding[0], padding[2]], kernel: [kh, kw], stride, dilation, out });
   const k = cg * kh * kw;
   const l = out[0] * out[1];

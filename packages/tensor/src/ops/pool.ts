@@ -125,12 +125,13 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
         const left = q * ww.stride - ww.padding;
         let best = empty;
         let bestValue = Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < wh.kernel; i++) {
+        // Only the taps that land inside x: a huge window over a small input costs its overlap.
+        const [i0, i1] = tapRange(top, wh.dilation, wh.kernel, h);
+        const [j0, j1] = tapRange(left, ww.dilation, ww.kernel, w);
+        for (let i = i0; i < i1; i++) {
           const r = top + i * wh.dilation;
-          if (r < 0 || r >= h) continue;
-          for (let j = 0; j < ww.kernel; j++) {
+          for (let j = j0; j < j1; j++) {
             const col = left + j * ww.dilation;
-            if (col < 0 || col >= w) continue;
             const at = base + r * w + col;
             const v = data[at]!;
             // NOTE: PyTorch's test: a larger value or a NaN replaces the current best, so ties
@@ -149,6 +150,13 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
   let source = reshape(x, [planes * plane]);
   if (needsEmpty) source = concat([source, constantOf([1], Number.NEGATIVE_INFINITY, x.dtype)]);
   return bind(takePrim, [source], { axis: 0, indices: positions, indicesShape: [n, c, wh.count, ww.count] });
+}
+
+/** The taps i in [0, kernel) with start + i·dilation in [0, size), as a half-open range. */
+function tapRange(start: number, dilation: number, kernel: number, size: number): [number, number] {
+  const first = Math.max(0, Math.ceil(-start / dilation));
+  const end = Math.min(kernel, Math.floor((size - 1 - start) / dilation) + 1);
+  return [first, Math.max(first, end)];
 }
 
 function constantOf(shape: readonly number[], value: number, dtype: DType): Tensor {
@@ -206,6 +214,7 @@ function divisors(a: AxisWindows, includePad: boolean): number[] {
 function avgPool(op: string, x: Tensor, wh: AxisWindows, ww: AxisWindows, includePad: boolean): Tensor {
   const [n, c] = x.shape as [number, number];
   checkSize(op, [n, c, wh.kernel * ww.kernel, wh.count * ww.count]);
+  checkSize(op, [wh.kernel * ww.kernel, wh.count * ww.count]);
   // Taps in the padding or in ceil mode's overhang read zeros.
   const cols = unfoldWindows(x, {
     height: wh.size,
