@@ -7,7 +7,7 @@ import { DIGITS_DEFAULTS, trainDigits, type DigitsConfig } from './train-digits.
 import { digitsMetadata } from './model-config.js';
 import { UsageError, parseFlags, runCli, usage, type FlagSpec } from '../lib/cli-args.js';
 import { ProgressBar } from '../lib/progress.js';
-import { lineChartsSvg } from '../lib/svg-plot.js';
+import { trainingCurvesSvg } from '../lib/svg-plot.js';
 import { confusionMatrixSvg } from '../lib/confusion-svg.js';
 import { scriptCommand } from '../lib/script-command.js';
 
@@ -69,31 +69,7 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const h = result.history;
   const plotPath = join(outDir, 'training.svg');
-  await writeFile(
-    plotPath,
-    lineChartsSvg([
-      {
-        title: 'Loss',
-        xLabel: 'epoch',
-        yLabel: 'cross-entropy (nats per image)',
-        series: [
-          { name: 'train', values: h.map((s) => s.trainLoss), color: '#1f77b4' },
-          { name: 'test', values: h.map((s) => s.testLoss), color: '#d62728', dashed: true },
-        ],
-      },
-      {
-        title: 'Accuracy',
-        xLabel: 'epoch',
-        yLabel: 'accuracy',
-        yRange: [0, 1],
-        legend: 'bottom-right',
-        series: [
-          { name: 'train', values: h.map((s) => s.trainAccuracy), color: '#1f77b4' },
-          { name: 'test', values: h.map((s) => s.testAccuracy), color: '#d62728', dashed: true },
-        ],
-      },
-    ]),
-  );
+  await writeFile(plotPath, trainingCurvesSvg(h, 'cross-entropy (nats per image)'));
   const confusionPath = join(outDir, 'confusion.svg');
   await writeFile(
     confusionPath,

@@ -8,7 +8,7 @@ import { IRIS_DEFAULTS, IRIS_OPTIMIZERS, trainIris, type IrisConfig } from './tr
 import { irisMetadata } from './model-config.js';
 import { UsageError, parseFlags, runCli, usage, type FlagSpec } from '../lib/cli-args.js';
 import { ProgressBar } from '../lib/progress.js';
-import { lineChartsSvg } from '../lib/svg-plot.js';
+import { trainingCurvesSvg } from '../lib/svg-plot.js';
 import { scriptCommand } from '../lib/script-command.js';
 
 const activationNames = Object.keys(activations);
@@ -67,28 +67,7 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const plotPath = join(outDir, 'training.svg');
   const h = result.history;
-  const svg = lineChartsSvg([
-    {
-      title: 'Loss',
-      xLabel: 'epoch',
-      yLabel: '½‖X3 − T‖² per sample',
-      series: [
-        { name: 'train', values: h.map((s) => s.trainLoss), color: '#1f77b4' },
-        { name: 'test', values: h.map((s) => s.testLoss), color: '#d62728', dashed: true },
-      ],
-    },
-    {
-      title: 'Accuracy',
-      xLabel: 'epoch',
-      yLabel: 'accuracy',
-      yRange: [0, 1],
-      legend: 'bottom-right',
-      series: [
-        { name: 'train', values: h.map((s) => s.trainAccuracy), color: '#1f77b4' },
-        { name: 'test', values: h.map((s) => s.testAccuracy), color: '#d62728', dashed: true },
-      ],
-    },
-  ]);
+  const svg = trainingCurvesSvg(h, '½‖X3 − T‖² per sample');
   await writeFile(plotPath, svg);
   const modelPath = join(outDir, 'model.safetensors');
   await saveModel(modelPath, result.model, { optimizer: result.optimizer, metadata: irisMetadata(config, result.scaler) });

@@ -96,3 +96,41 @@ export function lineChartsSvg(panels: readonly Panel[]): string {
     '',
   ].join('\n');
 }
+
+/** One epoch's figures, as the examples' training loops record them. */
+export interface EpochFigures {
+  readonly trainLoss: number;
+  readonly testLoss: number;
+  readonly trainAccuracy: number;
+  readonly testAccuracy: number;
+}
+
+/** The examples' two panels: train and test loss (labelled `lossLabel`) and accuracy, per epoch. */
+export function trainingCurvesSvg(history: readonly EpochFigures[], lossLabel: string): string {
+  const pair = (pick: (e: EpochFigures) => number, test: (e: EpochFigures) => number): Series[] => [
+    { name: 'train', values: history.map(pick), color: '#1f77b4' },
+    { name: 'test', values: history.map(test), color: '#d62728', dashed: true },
+  ];
+  return lineChartsSvg([
+    {
+      title: 'Loss',
+      xLabel: 'epoch',
+      yLabel: lossLabel,
+      series: pair(
+        (e) => e.trainLoss,
+        (e) => e.testLoss,
+      ),
+    },
+    {
+      title: 'Accuracy',
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      legend: 'bottom-right',
+      series: pair(
+        (e) => e.trainAccuracy,
+        (e) => e.testAccuracy,
+      ),
+    },
+  ]);
+}
