@@ -1,6 +1,7 @@
 // Activations as modules (PyTorch's nn.ReLU, nn.GELU, …), for Sequential and for layers that
 // take an activation by module; each is a thin wrapper over the tensor function.
 import type { Tensor } from '@jacobi/tensor';
+import { leakyRelu } from './activations.js';
 import { Module, methodName } from './module.js';
 import { checkChoice, checkInteger, checkNumber, checkOptions, checkTensor, inContext } from './validate.js';
 
@@ -69,7 +70,7 @@ export class LeakyReLU extends ActivationModule {
   readonly negativeSlope: number;
   constructor(negativeSlope = 0.01) {
     const slope = checkNumber('LeakyReLU', 'negativeSlope', negativeSlope);
-    super((x) => x.greater(0).where(x, x.mul(slope)));
+    super((x) => leakyRelu(x, slope));
     this.negativeSlope = slope;
   }
 }

@@ -5,10 +5,9 @@ import {
   ArgumentError,
   DTypeError,
   ShapeError,
-  Tensor,
+  type Tensor,
   arange,
   matmul,
-  rand,
   scaledDotProductAttention,
   softmax,
   swapaxes,
@@ -17,11 +16,11 @@ import {
   type Rng,
 } from '@jacobi/tensor';
 import { dropout as applyDropout, checkProbability } from './dropout.js';
-import { defaultRng } from './init.js';
+import { rngOption } from './init.js';
 import { Linear, linear } from './linear.js';
 import { Module, methodName } from './module.js';
-import { asParameter, constantParameter } from './parameter.js';
-import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkTensor, describeValue, inContext } from './validate.js';
+import { constantParameter, uniformParameter } from './parameter.js';
+import { checkBoolean, checkDType, checkInteger, checkOptions, checkTensor, inContext } from './validate.js';
 
 /** Options of `MultiheadAttention`. */
 export interface MultiheadAttentionOptions {
@@ -98,18 +97,14 @@ export class MultiheadAttention extends Module {
     this.batchFirst = checkBoolean(op, 'opts.batchFirst', o.batchFirst ?? true);
     const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
     this.dropout = checkProbability(op, 'opts.dropout', o.dropout ?? 0);
-    this.rng = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    this.rng = rngOption(op, o);
     const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
     this.embedDim = embedDim;
     this.numHeads = numHeads;
     this.headDim = embedDim / numHeads;
     // Xavier-uniform over [3E, E]: bound √(6 / (fanIn + fanOut)) = √(6 / 4E).
     const bound = Math.sqrt(6 / (4 * embedDim));
-    this.in_proj_weight = asParameter(
-      rand([3 * embedDim, embedDim], { rng: this.rng, dtype })
-        .mul(2 * bound)
-        .sub(bound),
-    );
+    this.in_proj_weight = uniformParameter([3 * embedDim, embedDim], bound, this.rng, dtype);
     this.in_proj_bias = bias ? constantParameter([3 * embedDim], 0, dtype) : null;
     this.out_proj = new Linear(embedDim, embedDim, { bias, rng: this.rng, dtype });
     if (this.out_proj.bias !== null) this.out_proj.bias = constantParameter([embedDim], 0, dtype);
@@ -252,8 +247,8 @@ function maskFor(
 }
 
 /** A bool or float mask tensor. */
-function checkMask(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describeValue(value)}`);
+function checkMask(op: string, name: string, given: unknown): Tensor {
+  const value = checkTensor(op, name, given);
   if (value.dtype === 'int32') throw new DTypeError(`${op}: ${name} has dtype int32, expected bool or a float dtype`);
   return value;
 }

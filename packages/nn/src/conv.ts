@@ -9,15 +9,15 @@ import {
   conv2d,
   convTranspose2d,
   maxPool2d,
-  rand,
   type ConvPadding,
   type DType,
   type Rng,
   type Tensor,
 } from '@jacobi/tensor';
-import { defaultRng } from './init.js';
+import { rngOption } from './init.js';
+import { uniformParameter } from './parameter.js';
 import { Module, methodName } from './module.js';
-import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkTensor, describeValue, inContext } from './validate.js';
+import { checkBoolean, checkDType, checkInteger, checkOptions, checkTensor, describeValue, inContext } from './validate.js';
 
 /** A size per spatial axis: one number for all, or one each. */
 export type Size2 = number | readonly [number, number];
@@ -68,16 +68,6 @@ function sizes(op: string, name: string, v: unknown, n: number, min: number): nu
   return Array.from({ length: n }, (_, i) => checkInteger(op, `${name}[${i}]`, v[i], min));
 }
 
-/** A requiresGrad leaf drawn from U(−bound, bound), PyTorch's default for conv and linear layers. */
-function uniformParameter(shape: number[], bound: number, r: Rng, dtype: DType): Tensor {
-  const p = rand(shape, { rng: r, dtype })
-    .mul(2 * bound)
-    .sub(bound)
-    .detach();
-  p.requiresGrad = true;
-  return p;
-}
-
 /** The checked options shared by the convolution layers. */
 function convSetup(
   op: string,
@@ -108,7 +98,7 @@ function convSetup(
   if (inC % groups !== 0 || outC % groups !== 0)
     throw new ArgumentError(`${op}: opts.groups (${groups}) must divide inChannels (${inC}) and outChannels (${outC})`);
   const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
-  const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+  const r = rngOption(op, o);
   const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
   const weightSize = inC * (outC / groups) * kernel.reduce((a, b) => a * b, 1);
   if (weightSize > 2 ** 31 - 1) throw new ArgumentError(`${op}: the weight would have ${weightSize} elements, more than a tensor can hold`);

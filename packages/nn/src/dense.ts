@@ -1,19 +1,9 @@
 // The fully connected layer of the seed: Y = f(X W + b) with row-vector inputs.
 import { ArgumentError, ShapeError, Tensor, type DType, type Rng } from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
-import {
-  checkBoolean,
-  checkDType,
-  checkInteger,
-  checkOptions,
-  checkRng,
-  checkShape,
-  checkTensor,
-  describeValue,
-  inContext,
-} from './validate.js';
+import { checkBoolean, checkDType, checkInteger, checkOptions, checkShape, checkTensor, describeValue, inContext } from './validate.js';
 import { resolveActivation, type Activation, type ActivationName } from './activations.js';
-import { defaultRng, resolveInitializer, type Initializer, type InitializerName } from './init.js';
+import { rngOption, resolveInitializer, type Initializer, type InitializerName } from './init.js';
 
 /** Options of `Dense`; every one is checked when the layer is built. */
 export interface DenseOptions {
@@ -67,7 +57,7 @@ export class Dense extends Module {
     const weightInit = resolveInitializer(op, (o.init ?? 'glorotUniform') as Initializer | InitializerName);
     const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
     const biasInit = bias ? resolveInitializer(op, (o.biasInit ?? 'zeros') as Initializer | InitializerName) : null;
-    const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    const r = rngOption(op, o);
     const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
     checkShape(op, 'the weight shape [inFeatures, outFeatures]', [inFeatures, outFeatures]);
     this.weight = parameterFrom(op, 'init', weightInit, [inFeatures, outFeatures], r, dtype);

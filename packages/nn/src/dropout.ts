@@ -2,8 +2,8 @@
 // 1/(1 − p), so the expected output is the input; in eval mode it is the identity.
 import { ArgumentError, rand, where, type Rng, type Tensor } from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
-import { defaultRng } from './init.js';
-import { checkOptions, checkRng, checkTensor, describeValue, inContext } from './validate.js';
+import { rngOption } from './init.js';
+import { checkOptions, checkTensor, describeValue, inContext } from './validate.js';
 
 /** Options of `Dropout`. */
 export interface DropoutOptions {
@@ -30,7 +30,7 @@ export class Dropout extends Module {
     const op = 'Dropout';
     this.p = checkProbability(op, 'p', p);
     const o = checkOptions(op, opts);
-    this.rng = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    this.rng = rngOption(op, o);
   }
 
   forward(x: Tensor): Tensor {

@@ -2,9 +2,9 @@
 // differentiable `take`, so the gradient scatter-adds each output row's cotangent into its row.
 import { DTypeError, ArgumentError, Tensor, randn, stopGradient, tensor, take, where, type DType, type Rng } from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
-import { defaultRng } from './init.js';
+import { rngOption } from './init.js';
 import { asParameter } from './parameter.js';
-import { MAX_ELEMENTS, checkDType, checkInteger, checkOptions, checkRng, checkShape, describeValue, inContext } from './validate.js';
+import { MAX_ELEMENTS, checkDType, checkInteger, checkOptions, checkShape, describeValue, inContext } from './validate.js';
 
 /** Options of `Embedding`. */
 export interface EmbeddingOptions {
@@ -49,7 +49,7 @@ export class Embedding extends Module {
     const o = checkOptions(op, opts);
     const padding =
       o.paddingIdx === undefined ? null : checkInteger(op, 'opts.paddingIdx', o.paddingIdx, -numEmbeddings, numEmbeddings - 1);
-    const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    const r = rngOption(op, o);
     const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
     checkShape(op, 'the weight shape [numEmbeddings, embeddingDim]', [numEmbeddings, embeddingDim]);
     this.numEmbeddings = numEmbeddings;

@@ -132,3 +132,8 @@ let sharedRng: Rng | null = null;
 export function defaultRng(): Rng {
   return (sharedRng ??= makeRng(0));
 }
+
+/** A layer's `opts.rng`, checked, or the shared default generator when it is not given. */
+export function rngOption(op: string, opts: { readonly rng?: unknown }): Rng {
+  return opts.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', opts.rng);
+}

@@ -2,9 +2,9 @@
 // to and from PyTorch unchanged. (`Dense` keeps the seed's `[in, out]` layout.)
 import { ShapeError, type DType, type Rng, type Tensor } from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
-import { defaultRng } from './init.js';
+import { rngOption } from './init.js';
 import { uniformParameter } from './parameter.js';
-import { checkBoolean, checkDType, checkInteger, checkOptions, checkRng, checkShape, checkTensor, inContext } from './validate.js';
+import { checkBoolean, checkDType, checkInteger, checkOptions, checkShape, checkTensor, inContext } from './validate.js';
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -42,7 +42,7 @@ export class Linear extends Module {
     checkInteger(op, 'outFeatures', outFeatures, 1);
     const o = checkOptions(op, opts);
     const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
-    const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    const r = rngOption(op, o);
     const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
     checkShape(op, 'the weight shape [outFeatures, inFeatures]', [outFeatures, inFeatures]);
     this.inFeatures = inFeatures;

@@ -5,7 +5,7 @@
 import { Tensor, noGrad } from '@jacobi/tensor';
 import { ArgumentError, ShapeError } from '@jacobi/tensor';
 import { ModelFileError } from './errors.js';
-import { checkBoolean, checkFunction, checkOptions, checkString, describeValue } from './validate.js';
+import { checkBoolean, checkFunction, checkOptions, checkString, checkTensor, describeValue } from './validate.js';
 
 /** Where a parameter lives: the module that owns it and the property that holds it. */
 interface Slot {
@@ -85,7 +85,7 @@ export abstract class Module {
     const op = methodName(this, 'registerBuffer');
     checkString(op, 'name', name, { nonEmpty: true });
     if (name.includes('.')) throw new ArgumentError(`${op}: name must not contain '.', got ${describeValue(name)}`);
-    if (!(value instanceof Tensor)) throw new ArgumentError(`${op}: value must be a Tensor, got ${describeValue(value)}`);
+    checkTensor(op, 'value', value);
     if (value.requiresGrad)
       throw new ArgumentError(`${op}: buffer '${name}' requires grad; a trainable tensor is a parameter, not a buffer`);
     const existing: unknown = Object.getOwnPropertyDescriptor(this, name)?.value;

@@ -212,7 +212,7 @@ abstract class BatchNorm extends Module {
     const axes = x.shape.map((_, d) => d).filter((d) => d !== 1);
     const count = axes.reduce((n, d) => n * x.shape[d]!, 1);
     const useBatch = this.training || this.running_mean === undefined;
-    if (useBatch && this.training && count <= 1) {
+    if (this.training && count <= 1) {
       throw new ArgumentError(`${op}: expected more than 1 value per channel when training, got input of shape [${x.shape}]`);
     }
     // Per-channel tensors `[C]` broadcast as [1, C, 1, …].

@@ -22,8 +22,3 @@ export function uniformParameter(shape: readonly number[], bound: number, r: Rng
 export function constantParameter(shape: readonly number[], value: number, dtype: DType): Tensor {
   return asParameter(full(shape, value, { dtype }));
 }
-
-/** The integer or list of integers PyTorch accepts as a `normalized_shape`, as an array. */
-export function shapeList(value: number | readonly number[]): number[] {
-  return typeof value === 'number' ? [value] : [...value];
-}

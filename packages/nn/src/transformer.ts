@@ -4,21 +4,11 @@
 import { ArgumentError, type DType, type Rng, type Tensor } from '@jacobi/tensor';
 import { MultiheadAttention } from './attention.js';
 import { Dropout, checkProbability } from './dropout.js';
-import { defaultRng } from './init.js';
+import { rngOption } from './init.js';
 import { Linear } from './linear.js';
 import { Module, methodName } from './module.js';
 import { LayerNorm } from './normalization.js';
-import {
-  checkBoolean,
-  checkDType,
-  checkInteger,
-  checkNumber,
-  checkOptions,
-  checkRng,
-  checkTensor,
-  describeValue,
-  inContext,
-} from './validate.js';
+import { checkBoolean, checkDType, checkInteger, checkNumber, checkOptions, checkTensor, describeValue, inContext } from './validate.js';
 
 /** Options of `TransformerEncoderLayer` (PyTorch's keyword arguments and defaults). */
 export interface TransformerEncoderLayerOptions {
@@ -99,7 +89,7 @@ export class TransformerEncoderLayer extends Module {
     const batchFirst = checkBoolean(op, 'opts.batchFirst', o.batchFirst ?? true);
     this.normFirst = checkBoolean(op, 'opts.normFirst', o.normFirst ?? false);
     const bias = checkBoolean(op, 'opts.bias', o.bias ?? true);
-    const r = o.rng === undefined ? defaultRng() : checkRng(op, 'opts.rng', o.rng);
+    const r = rngOption(op, o);
     const dtype = checkDType(op, 'opts.dtype', o.dtype ?? 'float32');
     this.self_attn = inContext(op, () => new MultiheadAttention(dModel, nHead, { batchFirst, bias, dropout: p, rng: r, dtype }));
     this.linear1 = new Linear(dModel, dimFeedforward, { bias, rng: r, dtype });

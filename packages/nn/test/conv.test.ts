@@ -59,11 +59,14 @@ describe('Conv1d and ConvTranspose2d', () => {
     const c1 = new Conv1d(4, 6, 3, { groups: 2, padding: 1, rng: rng(2) });
     expect(c1.weight.shape).toEqual([6, 2, 3]);
     expect(maxAbs(c1.weight)).toBeLessThanOrEqual(1 / Math.sqrt(6));
+    // The fan-in is in/groups·k = 6; a wrong one (e.g. out/groups·k = 9) would give a narrower spread.
+    expect(maxAbs(c1.weight)).toBeGreaterThan(0.85 / Math.sqrt(6));
     expect(c1.forward(zeros([2, 4, 10])).shape).toEqual([2, 6, 10]);
     const ct = new ConvTranspose2d(4, 6, 2, { stride: 2, groups: 2, rng: rng(3) });
     // Weight [in, out/groups, kH, kW]; PyTorch's fan-in is out/groups·kH·kW.
     expect(ct.weight.shape).toEqual([4, 3, 2, 2]);
     expect(maxAbs(ct.weight)).toBeLessThanOrEqual(1 / Math.sqrt(12));
+    expect(maxAbs(ct.weight)).toBeGreaterThan(0.85 / Math.sqrt(12));
     const x = randn([1, 4, 3, 3], { rng: rng(6) });
     expect(ct.forward(x).toArray()).toEqual(convTranspose2d(x, ct.weight, { bias: ct.bias, stride: 2, groups: 2 }).toArray());
     expect(ct.forward(x).shape).toEqual([1, 6, 6, 6]);

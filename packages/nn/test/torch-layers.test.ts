@@ -38,6 +38,7 @@ describe('Linear', () => {
       ['bias', [3]],
     ]);
     expect(Math.max(...flat(layer.weight).map(Math.abs))).toBeLessThanOrEqual(0.25);
+    expect(Math.max(...flat(layer.weight).map(Math.abs))).toBeGreaterThan(0.9 * 0.25);
     expect(Math.max(...flat(layer.bias!).map(Math.abs))).toBeLessThanOrEqual(0.25);
     const x = randn([2, 5, 16], { rng: rng(1), dtype: 'float64' });
     expectAllClose(layer.forward(x), J.matmul(x, layer.weight.T).add(layer.bias!));
@@ -199,6 +200,7 @@ describe('MultiheadAttention', () => {
     expect(flat(mha.in_proj_bias!).every((v) => v === 0)).toBe(true);
     expect(flat(mha.out_proj.bias!).every((v) => v === 0)).toBe(true);
     expect(Math.max(...flat(mha.in_proj_weight).map(Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / (4 * E)));
+    expect(Math.max(...flat(mha.in_proj_weight).map(Math.abs))).toBeGreaterThan(0.9 * Math.sqrt(6 / (4 * E)));
     expect(() => new MultiheadAttention(6, 4)).toThrow(/divisible/);
   });
   it('gives the same self-attention through the packed projection as through separate inputs', () => {

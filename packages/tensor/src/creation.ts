@@ -123,8 +123,9 @@ export function tensor(data: NestedData | TypedArray, opts?: TensorOptions): Ten
   const values = new Float64Array(size);
   let k = 0;
   walkNested('tensor', data, inferred, (v) => (values[k++] = Number(v)));
-  if (dtype === 'float64') return finish(fromArray(values, shape ?? inferred, dtype), requiresGrad);
-  return finish(converted('tensor', values, shape ?? inferred, dtype), requiresGrad);
+  // The values are this function's own array: cast it without another copy.
+  checkFits('tensor', values, dtype);
+  return finish(castTo(fromArray(values, shape ?? inferred, 'float64'), dtype), requiresGrad);
 }
 
 const indexPath = (path: readonly number[]): string => `[${path.join('][')}]`;

@@ -5,7 +5,7 @@ import type { Tensor } from './core/tensor.js';
 import { ArgumentError } from './errors.js';
 import { describe, expectBoolean, expectInteger, expectNumber, expectOptions } from './arguments.js';
 import { random, type RandomOptions } from './creation.js';
-import { expectDType, expectTensor } from './ops/operand.js';
+import { expectFloatTensor } from './ops/operand.js';
 import type { Rng } from './random.js';
 
 /**
@@ -37,7 +37,7 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts?: Rando
  * bernoulli(full([4], 0.5), { rng: rng(1) })
  */
 export function bernoulli(p: Tensor, opts?: Pick<RandomOptions, 'rng'>): Tensor {
-  expectDType('bernoulli', 'p', expectTensor('bernoulli', 'p', p), ['float32', 'float64']);
+  expectFloatTensor('bernoulli', 'p', p);
   const o = expectOptions('bernoulli', opts);
   const probs = p.data();
   for (let i = 0; i < probs.length; i++) {
@@ -89,7 +89,7 @@ export interface MultinomialOptions {
  * multinomial(tensor([0.1, 0, 0.9]), 2, { rng: rng(0) }) // [2, 0] or [0, 2]
  */
 export function multinomial(probs: Tensor, n: number, opts?: MultinomialOptions): Tensor {
-  expectDType('multinomial', 'probs', expectTensor('multinomial', 'probs', probs), ['float32', 'float64']);
+  expectFloatTensor('multinomial', 'probs', probs);
   if (probs.ndim !== 1 && probs.ndim !== 2) {
     throw new ArgumentError(`multinomial: probs must be 1-D or 2-D, got shape [${probs.shape.join(',')}]`);
   }

@@ -2,6 +2,7 @@
 // (bool keeps true, float adds, causal is the top-left lower triangle), dropout, and the errors.
 import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
+import { expectClose as closeWithin } from './support.js';
 
 /** softmax(q kᵀ · scale + bias) v for one [L, E] / [S, E] / [S, Ev] problem, in plain loops. */
 function reference(q: number[][], k: number[][], v: number[][], scale: number, bias: (i: number, j: number) => number): number[][] {
@@ -19,13 +20,7 @@ const q = J.randn([2, 3, 4], { rng: r, dtype: 'float64' });
 const k = J.randn([2, 5, 4], { rng: r, dtype: 'float64' });
 const v = J.randn([2, 5, 2], { rng: r, dtype: 'float64' });
 const rows = (t: J.Tensor, b: number) => t.index(b).toArray() as number[][];
-
-function expectClose(actual: J.Tensor, expected: number[][][]) {
-  const a = (actual.toArray() as number[][][]).flat(2);
-  const e = expected.flat(2);
-  expect(a.length).toBe(e.length);
-  a.forEach((x, i) => expect(x).toBeCloseTo(e[i]!, 12));
-}
+const expectClose = (actual: J.Tensor, expected: number[][][]) => closeWithin(actual, expected, 1e-12, 1e-12);
 
 describe('scaledDotProductAttention', () => {
   it('is softmax(q kᵀ / √E) v by default', () => {

@@ -5,15 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
+import { expectClose } from './support.js';
 
 const f64 = (shape: number[], seed: number) => J.randn(shape, { rng: J.rng(seed), dtype: 'float64' });
 const values = (t: Tensor) => Array.from(t.astype('float64').reshape([-1]).toArray() as number[]);
-const closeTo = (a: Tensor, b: Tensor, tol = 1e-12) => {
-  expect(a.shape).toEqual(b.shape);
-  const p = values(a);
-  const q = values(b);
-  for (let i = 0; i < p.length; i++) expect(Math.abs(p[i]! - q[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(q[i]!)));
-};
+// Shapes equal and |a − b| ≤ tol·(1 + |b|): support.ts's expectClose with rtol = atol = tol.
+const closeTo = (a: Tensor, b: Tensor, tol = 1e-12) => expectClose(a, b, tol, tol);
 
 /** conv2d by its definition: out[n,o,p,q] = b[o] + Σ_{c,i,j} w[o,c,i,j] · x[n, g·C/G + c, p·s − pad + i·d, q·s − pad + j·d]. */
 function directConv(

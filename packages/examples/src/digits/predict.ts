@@ -2,7 +2,7 @@
 // (its held-out test set, found again from the seed in the file), drawn as 8×8 text art.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { predict } from '@jacobi/nn';
+import { OPTIMIZER_PREFIX, predict } from '@jacobi/nn';
 import { readSafetensors } from '@jacobi/nn/node';
 import { digitAscii, digitImages, loadDigits } from './digits-data.js';
 import { buildDigitsModel, splitDigits } from './train-digits.js';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const { tensors, metadata } = await readSafetensors(file);
   const config = parseDigitsMetadata(metadata, file);
   const model = buildDigitsModel(config, 0);
-  model.loadStateDict(new Map([...tensors].filter(([name]) => !name.startsWith('optimizer.'))), { file });
+  model.loadStateDict(new Map([...tensors].filter(([name]) => !name.startsWith(OPTIMIZER_PREFIX))), { file });
 
   const digits = loadDigits();
   const { test } = splitDigits(digits, config);

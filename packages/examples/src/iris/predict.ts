@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tensor } from '@jacobi/tensor';
-import { Standardizer, predict } from '@jacobi/nn';
+import { OPTIMIZER_PREFIX, Standardizer, predict } from '@jacobi/nn';
 import { readSafetensors } from '@jacobi/nn/node';
 import { IRIS_CLASSES } from './iris-data.js';
 import { buildIrisModel } from './train-iris.js';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const { tensors, metadata } = await readSafetensors(file);
   const config = parseIrisMetadata(metadata, file);
   const model = buildIrisModel(config, 0);
-  model.loadStateDict(new Map([...tensors].filter(([name]) => !name.startsWith('optimizer.'))), { file });
+  model.loadStateDict(new Map([...tensors].filter(([name]) => !name.startsWith(OPTIMIZER_PREFIX))), { file });
   const scaler = Standardizer.fromStatistics(config.mean, config.std);
 
   const scores = predict(model, scaler.transform(tensor(rows))).toArray() as number[][];

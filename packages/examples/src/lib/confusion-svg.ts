@@ -1,5 +1,6 @@
 // A confusion matrix as a standalone SVG string: true class down, predicted class across, each
 // cell shaded by its share of the true class's row and labelled with its count.
+import { escape } from './svg-plot.js';
 
 export interface ConfusionOptions {
   title: string;
@@ -9,8 +10,6 @@ export interface ConfusionOptions {
 
 const CELL = 40;
 const M = { left: 90, top: 70, right: 20, bottom: 30 };
-
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** `counts[t][p]` (test items of true class t predicted as p) as one SVG document. */
 export function confusionMatrixSvg(counts: readonly (readonly number[])[], opts: ConfusionOptions): string {

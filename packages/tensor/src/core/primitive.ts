@@ -31,8 +31,6 @@ export interface Primitive<P = unknown> {
   /** One rule per input. */
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
-  /** The output is a constant for every input (comparisons): no derivative is ever recorded. */
-  readonly nonDifferentiable?: boolean;
 }
 
 /** The output shape and dtype of a primitive from its inputs' (validated arguments assumed). */
@@ -48,7 +46,6 @@ export interface PrimitiveDefinition<P> {
   impl(inputs: readonly Tensor[], params: P, out: AbstractValue): Tensor;
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
-  readonly nonDifferentiable?: boolean;
 }
 
 /** A primitive of the library: one that knows its output's shape before it runs. */

@@ -136,8 +136,8 @@ function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Ten
 function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
   const primals = inputs.map((x) => lowerTo(x, level));
   const outPrimal = bind(prim, primals, params);
-  // An int32 or bool result is a constant to every transform: it has no tangent.
-  if (prim.nonDifferentiable || !isFloating(outPrimal.dtype)) return outPrimal;
+  // An int32 or bool result (a comparison, positions, bits) is a constant to every transform.
+  if (!isFloating(outPrimal.dtype)) return outPrimal;
   const ctx: RuleContext<P> = { inputs: primals, out: outPrimal, params };
   let tangent: Tensor | null = null;
   for (let i = 0; i < inputs.length; i++) {
@@ -181,7 +181,7 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     if (parent !== null) traced = true;
   }
   const outPrimal = bind(prim, primals, params);
-  if (prim.nonDifferentiable || !traced || !isFloating(outPrimal.dtype)) return outPrimal;
+  if (!traced || !isFloating(outPrimal.dtype)) return outPrimal;
   const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen);
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;

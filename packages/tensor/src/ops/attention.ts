@@ -3,14 +3,13 @@
 // so it needs no rule and differentiates to any order in both modes.
 import type { Tensor } from '../core/tensor.js';
 import { arange, random } from '../creation.js';
-import { isFloating } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
 import { describe, expectBoolean, expectNumber, expectOptions } from '../arguments.js';
 import { isRng, type Rng } from '../random.js';
 import { broadcastShapes, canBroadcastTo } from '../shape.js';
 import { add, lessEqual, mul, where } from './arithmetic.js';
 import { matmul } from './matmul.js';
-import { castTo, expectTensor } from './operand.js';
+import { castTo, expectFloatTensor, expectTensor } from './operand.js';
 import { softmax } from './reduce.js';
 import { swapaxes } from './shape-ops.js';
 
@@ -42,9 +41,9 @@ const OP = 'scaledDotProductAttention';
  * scaledDotProductAttention(q, k, v, { isCausal: true }) // q, k, v: [batch, heads, T, headDim]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor {
-  const query = expectFloat('query', expectTensor(OP, 'query', q));
-  const key = expectFloat('key', expectTensor(OP, 'key', k));
-  const value = expectFloat('value', expectTensor(OP, 'value', v));
+  const query = expectFloatTensor(OP, 'query', q);
+  const key = expectFloatTensor(OP, 'key', k);
+  const value = expectFloatTensor(OP, 'value', v);
   const o = expectOptions(OP, opts);
   const isCausal = expectBoolean(OP, 'opts.isCausal', o.isCausal, false);
   const dropoutP = o.dropoutP === undefined ? 0 : expectNumber(OP, 'opts.dropoutP', o.dropoutP, { min: 0, max: 1 });
@@ -102,11 +101,6 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts?
     weights = mul(weights, dropMask);
   }
   return matmul(weights, value);
-}
-
-function expectFloat(name: string, t: Tensor): Tensor {
-  if (isFloating(t.dtype)) return t;
-  throw new DTypeError(`${OP}: ${name} has dtype ${t.dtype}, expected float32 or float64`);
 }
 
 /** `[L, S]` bool, true where key j ≤ query i: PyTorch's `ones(L, S).tril()`. */

@@ -6,14 +6,14 @@
 import { describe, expectInteger, expectOptions } from '../arguments.js';
 import { type Tensor, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
-import { allocate, isFloating, promoteTypes } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
+import { allocate, promoteTypes } from '../dtype.js';
+import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { takePrim } from '../prims/take.js';
 import { checkSize } from '../shape.js';
 import { add } from './arithmetic.js';
 import { concat, reshape, transpose } from './layout.js';
 import { matmul } from './matmul.js';
-import { castTo, expectTensor } from './operand.js';
+import { castTo, expectFloatTensor } from './operand.js';
 import { flip, pad } from './shape-ops.js';
 
 /** A size per spatial axis: one number for all of them, or one each ([height, width] in 2-D). */
@@ -62,13 +62,6 @@ export function spatialSizes(op: string, name: string, v: unknown, n: number, mi
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(expectInteger(op, `${name}[${i}]`, v[i], min, BIG));
   return out;
-}
-
-/** Checks that `x` is a floating tensor (convolutions and pools compute in float32 or float64). */
-export function expectFloating(op: string, name: string, x: unknown): Tensor {
-  const t = expectTensor(op, name, x);
-  if (!isFloating(t.dtype)) throw new DTypeError(`${op}: ${name} has dtype ${t.dtype}, expected float32 or float64`);
-  return t;
 }
 
 /**
@@ -209,8 +202,8 @@ function convOperands(
   spatial: number,
   transposed: boolean,
 ): { x: Tensor; w: Tensor; bias: Tensor | null; groups: number; unbatch: (y: Tensor) => Tensor } {
-  const xt = expectFloating(op, 'x', x);
-  const wt = expectFloating(op, 'weight', weight);
+  const xt = expectFloatTensor(op, 'x', x);
+  const wt = expectFloatTensor(op, 'weight', weight);
   const g = expectInteger(op, 'opts.groups', groups ?? 1, 1, BIG);
   const { x: xb, unbatch } = batched(op, xt, spatial);
   const layout = transposed ? '[in, out/groups, …kernel]' : '[out, in/groups, …kernel]';
@@ -226,7 +219,7 @@ function convOperands(
     );
   let b: Tensor | null = null;
   if (bias !== undefined && bias !== null) {
-    b = expectFloating(op, 'opts.bias', bias);
+    b = expectFloatTensor(op, 'opts.bias', bias);
     if (b.ndim !== 1 || b.shape[0] !== outChannels)
       throw new ShapeError(`${op}: expected opts.bias of shape [${outChannels}] (one per output channel), got ${formatShape(b.shape)}`);
   }

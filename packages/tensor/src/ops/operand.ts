@@ -111,6 +111,11 @@ export function checkFloatDType(op: string, dtype: unknown): FloatDType {
   throw new DTypeError(`${op}: unsupported dtype ${describe(dtype)} (expected 'float32' or 'float64')`);
 }
 
+/** Checks that `x` is a float32 or float64 tensor (convolutions, pools, attention, probabilities). */
+export function expectFloatTensor(op: string, name: string, x: unknown): Tensor {
+  return expectDType(op, name, expectTensor(op, name, x), ['float32', 'float64']);
+}
+
 /** Checks that `x` has one of the `allowed` dtypes; `what` names the argument. */
 export function expectDType(op: string, what: string, x: Tensor, allowed: readonly DType[]): Tensor {
   if (allowed.includes(x.dtype)) return x;

@@ -14,7 +14,9 @@ import { div } from './arithmetic.js';
 import { concat, reshape } from './layout.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
-import { batched, expectFloating, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
+import { batched, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
+import { expectFloatTensor } from './operand.js';
+import { full } from '../creation.js';
 
 /** Options of {@link maxPool2d} and {@link maxPool1d}. */
 export interface MaxPoolOptions {
@@ -148,7 +150,7 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
     }
   }
   let source = reshape(x, [planes * plane]);
-  if (needsEmpty) source = concat([source, constantOf([1], Number.NEGATIVE_INFINITY, x.dtype)]);
+  if (needsEmpty) source = concat([source, full([1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })]);
   return bind(takePrim, [source], { axis: 0, indices: positions, indicesShape: [n, c, wh.count, ww.count] });
 }
 
@@ -157,15 +159,6 @@ function tapRange(start: number, dilation: number, kernel: number, size: number)
   const first = Math.max(0, Math.ceil(-start / dilation));
   const end = Math.min(kernel, Math.floor((size - 1 - start) / dilation) + 1);
   return [first, Math.max(first, end)];
-}
-
-function constantOf(shape: readonly number[], value: number, dtype: DType): Tensor {
-  const data = allocate(
-    dtype,
-    shape.reduce((a, b) => a * b, 1),
-  );
-  data.fill(value);
-  return fromArray(data, shape, dtype);
 }
 
 /**
@@ -178,7 +171,7 @@ function constantOf(shape: readonly number[], value: number, dtype: DType): Tens
 export function maxPool2d(x: Tensor, opts: MaxPoolOptions): Tensor {
   const op = 'maxPool2d';
   const o = expectOptions(op, opts);
-  const { x: xb, unbatch } = batched(op, expectFloating(op, 'x', x), 2);
+  const { x: xb, unbatch } = batched(op, expectFloatTensor(op, 'x', x), 2);
   const [wh, ww] = poolWindows(op, xb, o, 2) as [AxisWindows, AxisWindows];
   return unbatch(maxPool(xb, wh, ww));
 }
@@ -192,7 +185,7 @@ export function maxPool2d(x: Tensor, opts: MaxPoolOptions): Tensor {
 export function maxPool1d(x: Tensor, opts: MaxPoolOptions): Tensor {
   const op = 'maxPool1d';
   const o = expectOptions(op, opts);
-  const { x: xb, unbatch } = batched(op, expectFloating(op, 'x', x), 1);
+  const { x: xb, unbatch } = batched(op, expectFloatTensor(op, 'x', x), 1);
   const [wl] = poolWindows(op, xb, o, 1) as [AxisWindows];
   const [n, c, l] = xb.shape as [number, number, number];
   const unit: AxisWindows = { size: 1, kernel: 1, stride: 1, padding: 0, dilation: 1, count: 1 };
@@ -250,7 +243,7 @@ function avgOptions(op: string, opts: AvgPoolOptions | undefined): { o: Partial<
 export function avgPool2d(x: Tensor, opts: AvgPoolOptions): Tensor {
   const op = 'avgPool2d';
   const { o, includePad } = avgOptions(op, opts);
-  const { x: xb, unbatch } = batched(op, expectFloating(op, 'x', x), 2);
+  const { x: xb, unbatch } = batched(op, expectFloatTensor(op, 'x', x), 2);
   const [wh, ww] = poolWindows(op, xb, { ...o, dilation: 1 }, 2) as [AxisWindows, AxisWindows];
   return unbatch(avgPool(op, xb, wh, ww, includePad));
 }
@@ -264,7 +257,7 @@ export function avgPool2d(x: Tensor, opts: AvgPoolOptions): Tensor {
 export function avgPool1d(x: Tensor, opts: AvgPoolOptions): Tensor {
   const op = 'avgPool1d';
   const { o, includePad } = avgOptions(op, opts);
-  const { x: xb, unbatch } = batched(op, expectFloating(op, 'x', x), 1);
+  const { x: xb, unbatch } = batched(op, expectFloatTensor(op, 'x', x), 1);
   const [wl] = poolWindows(op, xb, { ...o, dilation: 1 }, 1) as [AxisWindows];
   const [n, c, l] = xb.shape as [number, number, number];
   const unit: AxisWindows = { size: 1, kernel: 1, stride: 1, padding: 0, dilation: 1, count: 1 };
@@ -296,7 +289,7 @@ function separable(x: Tensor, ah: Tensor, aw: Tensor): Tensor {
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d';
-  const { x: xb, unbatch } = batched(op, expectFloating(op, 'x', x), 2);
+  const { x: xb, unbatch } = batched(op, expectFloatTensor(op, 'x', x), 2);
   const [h, w] = xb.shape.slice(2) as [number, number];
   // NOTE: the length is checked before any entry is read (a huge sparse array costs nothing).
   const given = Array.isArray(outputSize) && outputSize.length === 2 ? [outputSize[0] ?? h, outputSize[1] ?? w] : (outputSize as unknown);
@@ -328,7 +321,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const op = 'interpolate';
-  const xt = expectFloating(op, 'x', x);
+  const xt = expectFloatTensor(op, 'x', x);
   const o = expectOptions(op, opts);
   const mode = o.mode ?? 'nearest';
   if (mode !== 'nearest' && mode !== 'bilinear')

@@ -170,7 +170,8 @@ export const maximumPrim = binary(
 
 /**
  * A binary primitive whose output is a constant to every transform (comparisons, bitwise ops),
- * its dtype bool or, with `sameDType`, its (integer) operands'.
+ * its dtype bool or, with `sameDType`, its (integer) operands'. The interpreters record no
+ * derivative of an int32 or bool result; the null rules say the same.
  */
 export function constantBinary(kernel: BinaryKernel, sameDType = false): ShapedPrimitive<undefined> {
   return definePrimitive<undefined>({
@@ -179,7 +180,6 @@ export function constantBinary(kernel: BinaryKernel, sameDType = false): ShapedP
     impl: binaryImpl(kernel),
     vjp: [null, null],
     jvp: [null, null],
-    nonDifferentiable: true,
   });
 }
 /** A unary primitive whose output (of its input's dtype) is a constant to every transform. */
@@ -190,7 +190,6 @@ export function constantUnary(kernel: UnaryKernel): ShapedPrimitive<undefined> {
     impl: unaryImpl(kernel),
     vjp: [null],
     jvp: [null],
-    nonDifferentiable: true,
   });
 }
 // Comparisons give bool.

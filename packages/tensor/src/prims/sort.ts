@@ -24,7 +24,6 @@ export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<Argso
   },
   vjp: [null],
   jvp: [null],
-  nonDifferentiable: true,
 });
 
 /** `out[…, j, …] = x[…, perm[…, j, …], …]` along `axis`, where each line of `perm` is a permutation. */

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
-import { dtypeOfArray, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
+import { dtypeOfArray, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type StridedView, type UnaryKernel } from '../backend.js';
 import { jsBackend } from '../js.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
@@ -144,12 +144,13 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
-const bytesOf = (dtype: DType): number => (dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4);
 /**
  * The kernels here compute in float32 and float64 only: int32 arrays go to the fallback, and
  * bool ones too, except as the output of a comparison and the condition of `where`.
  */
 const isFloatArray = (data: TypedArray): boolean => data instanceof Float32Array || data instanceof Float64Array;
+/** Whether `a` and `b` are float arrays of one dtype (the scan and scatter kernels' inputs). */
+const sameFloatArrays = (a: TypedArray, b: TypedArray): boolean => isFloatArray(a) && dtypeOfArray(a) === dtypeOfArray(b);
 
 /**
  * Creates a backend whose matmul, contiguous binary ops (comparisons of floats give bool
@@ -234,9 +235,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   ): void {
     arena.reset();
     const cap = Math.ceil(Math.min(CHUNK, n) / block) * block;
-    const ptrs = dtypes.map((dtype) => arena.alloc(cap * bytesOf(dtype)));
+    const ptrs = dtypes.map((dtype) => arena.alloc(cap * itemSize(dtype)));
     const outDType = dtypes[dtypes.length - 1]!;
-    const outAt = ptrs[ptrs.length - 1]! / bytesOf(outDType);
+    const outAt = ptrs[ptrs.length - 1]! / itemSize(outDType);
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       run(ptrs, Math.ceil(len / block), i, len);
@@ -252,7 +253,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     inputs: number,
     run: (ptrs: number[], nvec: number, i: number, len: number) => void,
   ): void {
-    mapBlocks(new Array<DType>(inputs + 1).fill(dtype), 16 / bytesOf(dtype), n, out, run);
+    mapBlocks(new Array<DType>(inputs + 1).fill(dtype), 16 / itemSize(dtype), n, out, run);
   }
 
   /**
@@ -319,8 +320,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
     const kernel = fn(`${toMask ? 'cmp' : 'bin'}_${op}_${mode}_${tagOf(dtype)}`);
     const outDType = dtypeOfArray(out);
-    const block = toMask ? MASK_BLOCK : 16 / bytesOf(dtype);
-    const es = bytesOf(dtype);
+    const block = toMask ? MASK_BLOCK : 16 / itemSize(dtype);
+    const es = itemSize(dtype);
     if (mode === 'vv') {
       mapBlocks([dtype, dtype, outDType], block, n, out, ([pa, pb, po], count, i, len) => {
         stageRepeated(arena.view(dtype), pa! / es, a, aRow, i, len);
@@ -352,9 +353,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
     const kernel = fn(`${onMask ? 'where_mask' : 'where'}_${mode}_${tagOf(dtype)}`);
     const condDType = dtypeOfArray(cond.data);
-    const block = onMask ? MASK_BLOCK : 16 / bytesOf(dtype);
+    const block = onMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const stage = (v: StridedView, vDType: DType, at: number, i: number, len: number) =>
-      arena.view(vDType).set(v.data.subarray(v.offset + i, v.offset + i + len), at / bytesOf(vDType));
+      arena.view(vDType).set(v.data.subarray(v.offset + i, v.offset + i + len), at / itemSize(vDType));
     if (mode === 'vv') {
       mapBlocks([condDType, dtype, dtype, dtype], block, out.length, out, ([pc, pa, pb, po], count, i, len) => {
         stage(cond, condDType, pc!, i, len);
@@ -471,7 +472,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * kernel's order (float64 sums, element by element down each line), so the bits are the same.
    */
   function cumsum(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
-    const floats = (x instanceof Float32Array && out instanceof Float32Array) || (x instanceof Float64Array && out instanceof Float64Array);
+    const floats = sameFloatArrays(x, out);
     if (!floats || (smallToFallback && x.length < SMALL_SCAN) || x.length === 0) {
       fallback.cumsum(x, shape, axis, reverse, out);
       return;
@@ -506,7 +507,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * only those rows are copied into the zeroed `out`: the table itself is never staged.
    */
   function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
-    const floats = (g instanceof Float32Array && out instanceof Float32Array) || (g instanceof Float64Array && out instanceof Float64Array);
+    const floats = sameFloatArrays(g, out);
     const m = indices.length;
     // Copying each distinct row out costs about what the JS kernel's adds cost for a short row,
     // so WASM pays off for wide rows, or where rows must repeat (more than twice as many indices
