@@ -166,4 +166,4 @@ export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';
 export { setBackend, getBackend, registerBackend } from './backend/registry.js';
-export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel } from './backend/backend.js';
+export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel, WindowGeometry } from './backend/backend.js';
