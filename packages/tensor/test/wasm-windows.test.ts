@@ -8,9 +8,11 @@ import type { WindowGeometry } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import type { DType, TypedArray } from '../src/dtype.js';
-import { alloc, randomArray } from './kernel-support.js';
+import { alloc, countingFallback, firstDifference, randomArray } from './kernel-support.js';
 
-const wasm = createWasmBackend({ smallToFallback: false });
+// Every unit-column-stride case in WASM (the counter says so), also tiny ones.
+const fallback = countingFallback(['unfold', 'fold']);
+const wasm = createWasmBackend({ smallToFallback: false, fallback: fallback.backend });
 
 const geometryArb: fc.Arbitrary<WindowGeometry> = fc
   .record({
@@ -65,11 +67,6 @@ function foldByTranspose(cols: TypedArray, planes: number, g: WindowGeometry, dt
 
 const sizeOf = (g: WindowGeometry): number => g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
 
-function firstDifference(got: TypedArray, want: TypedArray): number {
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return i;
-  return -1;
-}
-
 describe('window kernels (unfold, fold)', () => {
   it('the JS unfold matches the definition and the JS fold is its transpose', () => {
     fc.assert(
@@ -100,6 +97,7 @@ describe('window kernels (unfold, fold)', () => {
           if (x.length > 2) [x[0], x[x.length - 1]] = [Number.NaN, -0];
           const [want, got] = [alloc(dtype, planes * sizeOf(g)), alloc(dtype, planes * sizeOf(g)).fill(7)];
           jsBackend.unfold(x, planes, g, want);
+          const before = fallback.calls();
           wasm.unfold(x, planes, g, got);
           expect(firstDifference(got, want)).toBe(-1);
           const dcols = randomArray(dtype, planes * sizeOf(g), seed + 1);
@@ -107,6 +105,7 @@ describe('window kernels (unfold, fold)', () => {
           jsBackend.fold(dcols, planes, g, wantBack);
           wasm.fold(dcols, planes, g, gotBack);
           expect(firstDifference(gotBack, wantBack)).toBe(-1);
+          expect(fallback.calls() - before, 'calls handed to the JS kernels').toBe(g.stride[1] === 1 ? 0 : 2);
         },
       ),
       { numRuns: 400 },
@@ -123,8 +122,10 @@ describe('window kernels (unfold, fold)', () => {
       expect(firstDifference(got, want)).toBe(-1);
       const [wantBack, gotBack] = [alloc(dtype, x.length), alloc(dtype, x.length)];
       jsBackend.fold(want, 40, g, wantBack);
+      const before = fallback.calls();
       wasm.fold(want, 40, g, gotBack);
       expect(firstDifference(gotBack, wantBack)).toBe(-1);
+      expect(fallback.calls() - before).toBe(0);
     }
   });
 });
