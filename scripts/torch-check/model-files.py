@@ -114,7 +114,11 @@ for case in J['cases']:
             error = relative_error(model(x), load_file(path('jacobi-out'))['y'])
         # jacobi ran 3 training batches; its int32 counters must arrive as PyTorch's int64.
         counts = [(t.dtype, t.item()) for n, t in state.items() if n.endswith('num_batches_tracked')]
-        ok = error <= TOL and all(c == (torch.int64, 3) for c in counts)
+        # The file lists the tensors in state_dict()'s order (json.loads keeps the header's order).
+        same_order = list(state) == list(model.state_dict())
+        ok = error <= TOL and all(c == (torch.int64, 3) for c in counts) and same_order
+        if not same_order:
+            print(f'     {name}: the file\'s order {list(state)} is not state_dict()\'s {list(model.state_dict())}')
         note = f', num_batches_tracked {counts}' if counts else ''
         print(f"{'ok  ' if ok else 'FAIL'} {name}: jacobi → PyTorch (strict load_state_dict), max error {error:.2e} of the largest output{note}")
     except RuntimeError as e:

@@ -66,7 +66,7 @@ function torchFile(tensors: [string, number[], number[] | bigint[]][]): Uint8Arr
 const snapshot = (m: Module) => [...m.stateDict()].map(([n, t]) => [n, Array.from(t.data())]);
 
 describe('torchStateDict: PyTorch names and layouts', () => {
-  it('numbers Sequential children as nn.Sequential, a Dense with an activation counting as Linear + activation', () => {
+  it('numbers Sequential children as nn.Sequential, a Dense with an activation counting as Linear + activation, in state_dict order', () => {
     const model = new Sequential(
       new Dense(4, 16, { activation: 'relu', rng: rng(0) }),
       new Dense(16, 8, { rng: rng(1) }),
@@ -81,11 +81,11 @@ describe('torchStateDict: PyTorch names and layouts', () => {
       '2.bias [8] float32',
       '4.weight [8] float32',
       '4.bias [8] float32',
-      '5.weight [3,8] float32',
-      '5.bias [3] float32',
       '4.running_mean [8] float32',
       '4.running_var [8] float32',
       '4.num_batches_tracked [] int32',
+      '5.weight [3,8] float32',
+      '5.bias [3] float32',
     ]);
   });
 
@@ -267,6 +267,13 @@ describe("layout: 'torch' errors change nothing", () => {
   it("says when a file in jacobi's layout is read as PyTorch's", () => {
     expect(() => decodeModel(encodeModel(model()), model(), { layout: 'torch' })).toThrow(
       /\(the file was saved in jacobi's layout: load it without layout: 'torch'\)$/,
+    );
+  });
+
+  it("says when a PyTorch file is read in jacobi's layout", () => {
+    const dense = new Sequential(new Dense(2, 3));
+    expect(() => decodeModel(encodeModel(dense, { layout: 'torch' }), dense, { file: 'm' })).toThrow(
+      /^decodeModel: m: parameter 'layers\.0\.weight' is missing .*\(the file is a PyTorch state_dict: load it with layout: 'torch'\)$/,
     );
   });
 

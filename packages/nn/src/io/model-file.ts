@@ -138,7 +138,10 @@ export function decodeModelFor(
     if (name.startsWith(OPTIMIZER_PREFIX)) buffers.set(name.slice(OPTIMIZER_PREFIX.length), t);
     else params.set(name, t);
   }
-  const applyModel = prepareStateDict(op, model, params, file);
+  const applyModel = withHint(
+    () => prepareStateDict(op, model, params, file),
+    metadata[FORMAT_KEYS.format] === 'pt' ? ` (the file is a PyTorch state_dict: load it with layout: 'torch')` : '',
+  );
   let applyOptimizer = (): void => {};
   if (optimizer !== undefined) {
     applyOptimizer = optimizer[PREPARE_LOAD](op, parseOptimizerState(op, metadata, buffers, file), file);
@@ -146,6 +149,17 @@ export function decodeModelFor(
   applyModel();
   applyOptimizer();
   return metadata;
+}
+
+/** `fn()`, with `hint` added to a ModelFileError it throws (why the names may not match). */
+function withHint<T>(fn: () => T, hint: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (hint === '' || !(e instanceof ModelFileError)) throw e;
+    const prefix = `${e.op}: ${e.file === undefined ? '' : `${e.file}: `}`;
+    throw new ModelFileError(e.message.slice(prefix.length) + hint, { op: e.op, file: e.file, tensor: e.tensor });
+  }
 }
 
 function parseOptimizerState(

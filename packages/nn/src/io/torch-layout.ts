@@ -67,10 +67,14 @@ function places(model: Module): Map<string, Place> {
   return out;
 }
 
-/** The model's parameters then buffers, each with its PyTorch name. */
+/**
+ * The model's parameters and buffers with their PyTorch names, in `state_dict()`'s order: each
+ * module's own parameters, then its own buffers, then its sub-modules'.
+ */
 function torchEntries(op: string, model: Module): TorchEntry[] {
   const where = places(model);
-  const entries: TorchEntry[] = [];
+  const order = new Map([...where.keys()].map((prefix, i) => [prefix, i]));
+  const entries: (TorchEntry & { place: number })[] = [];
   const byTorchName = new Map<string, string>();
   for (const [jacobiName, target] of [...model.namedParameters(), ...model.namedBuffers()]) {
     const dot = jacobiName.lastIndexOf('.');
@@ -83,16 +87,24 @@ function torchEntries(op: string, model: Module): TorchEntry[] {
       throw new ModelFileError(`'${clash}' and '${jacobiName}' both map to the PyTorch name '${torchName}'`, { op, tensor: torchName });
     }
     byTorchName.set(torchName, jacobiName);
-    entries.push({ jacobiName, torchName, target, transposed: place.module instanceof Dense && key === 'weight' });
+    entries.push({
+      jacobiName,
+      torchName,
+      target,
+      transposed: place.module instanceof Dense && key === 'weight',
+      place: order.get(prefix)!,
+    });
   }
-  return entries;
+  // NOTE: a stable sort, so within one module the parameters stay before the buffers.
+  return entries.sort((a, b) => a.place - b.place);
 }
 
 /**
  * The model's state in PyTorch's `state_dict` naming and layouts: `Dense` weights transposed to
  * `Linear`'s `[out, in]`, `Sequential` children named `0`, `1`, … as in `nn.Sequential` (a
  * `Dense` with an activation counts as two children, the `Linear` and the activation), every
- * other name unchanged. The tensors are the live parameters and buffers (a `Dense` weight a
+ * other name unchanged, in `state_dict()`'s order (each module's parameters, its buffers, then
+ * its sub-modules'). The tensors are the live parameters and buffers (a `Dense` weight a
  * transposed view), not copies; `num_batches_tracked` stays int32 in memory (model files in
  * this layout store it as PyTorch's int64).
  *
