@@ -2,10 +2,11 @@
 // mapping, the I64 counters, and the errors. The comparison with PyTorch itself is
 // scripts/torch-check/model-files.mjs (pnpm check:torch).
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArgumentError, type Tensor, randn, rng, tensor, zeros } from '@jacobi/tensor';
+import { ArgumentError, type Tensor, noGrad, randn, rng, tensor, zeros } from '@jacobi/tensor';
 import {
   BatchNorm1d,
   BatchNorm2d,
@@ -193,6 +194,58 @@ describe("encodeModel and decodeModel with layout: 'torch'", () => {
     expect(bn.num_batches_tracked!.dtype).toBe('int32');
     expect(bn.num_batches_tracked!.item()).toBe(12);
     expect(bn.running_var!.toArray()).toEqual([4]);
+  });
+
+  it('round-trips any stack of Dense, Linear, BatchNorm1d and functions, numbered as nn.Sequential', () => {
+    type Spec =
+      | { kind: 'dense'; width: number; activated: boolean }
+      | { kind: 'linear'; width: number }
+      | { kind: 'norm' }
+      | { kind: 'fn' };
+    const spec = fc.oneof(
+      fc.record({ kind: fc.constant('dense' as const), width: fc.integer({ min: 1, max: 4 }), activated: fc.boolean() }),
+      fc.record({ kind: fc.constant('linear' as const), width: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constant('norm' as const) }),
+      fc.record({ kind: fc.constant('fn' as const) }),
+    );
+    const build = (specs: Spec[], seed: number) => {
+      const r = rng(seed);
+      let width = 3;
+      return new Sequential(
+        ...specs.map((s) => {
+          const from = width;
+          if (s.kind === 'fn') return relu;
+          if (s.kind === 'norm') return new BatchNorm1d(from);
+          width = s.width;
+          if (s.kind === 'linear') return new Linear(from, width, { rng: r });
+          return new Dense(from, width, { activation: s.activated ? 'tanh' : 'identity', rng: r });
+        }),
+      );
+    };
+    fc.assert(
+      fc.property(fc.array(spec, { maxLength: 6 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (specs, count) => {
+        const model = build(specs, 1);
+        noGrad(() => {
+          for (const [name, b] of model.namedBuffers()) {
+            if (name.endsWith('num_batches_tracked')) b.assign(tensor(count, { dtype: 'int32' }));
+            else b.assign(randn(b.shape, { rng: rng(count & 0xff) }).abs());
+          }
+        });
+        // Child i of nn.Sequential: the sum of what the layers before it stand for (a Dense with an activation: two).
+        const starts = specs.map((_, i) => specs.slice(0, i).reduce((n, s) => n + (s.kind === 'dense' && s.activated ? 2 : 1), 0));
+        const expected = specs.flatMap((s, i) => {
+          const p = `${starts[i]}.`;
+          if (s.kind === 'fn') return [];
+          if (s.kind === 'norm') return [`${p}weight`, `${p}bias`, `${p}running_mean`, `${p}running_var`, `${p}num_batches_tracked`];
+          return [`${p}weight`, `${p}bias`];
+        });
+        expect([...torchStateDict(model).keys()]).toEqual(expected);
+        const restored = build(specs, 2);
+        decodeModel(encodeModel(model, { layout: 'torch' }), restored, { layout: 'torch' });
+        expect(snapshot(restored)).toEqual(snapshot(model));
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('casts float files to the model dtype, as load_state_dict copies', () => {
