@@ -55,10 +55,7 @@ export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8
     metadata[k] = checkString(op, `opts.metadata['${k}']`, v);
   }
   if (layout === 'torch') {
-    if (o.optimizer !== undefined)
-      throw new ArgumentError(
-        `${op}: opts.optimizer cannot be saved with layout 'torch' (PyTorch keeps optimiser state apart from the model)`,
-      );
+    if (o.optimizer !== undefined) throw noTorchOptimizer(op, 'saved');
     // 'pt' is what Hugging Face's PyTorch files carry; int32 tensors go out as PyTorch's int64.
     metadata[FORMAT_KEYS.format] = 'pt';
     const state = torchStateDictFor(op, model);
@@ -121,14 +118,11 @@ export function decodeModelFor(
     throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
   const layout = checkChoice(op, 'opts.layout', o.layout ?? 'jacobi', LAYOUTS);
   if (layout === 'torch') {
-    if (optimizer !== undefined)
-      throw new ArgumentError(
-        `${op}: opts.optimizer cannot be loaded with layout 'torch' (PyTorch keeps optimiser state apart from the model)`,
-      );
+    if (optimizer !== undefined) throw noTorchOptimizer(op, 'loaded');
     const { tensors, metadata } = decodeTensors(op, bytes, file, true);
     const hint =
       metadata[FORMAT_KEYS.format] === 'jacobi' ? ` (the file was saved in jacobi's layout: load it without layout: 'torch')` : '';
-    prepareTorchStateDict(op, model, tensors, file, hint)();
+    withHint(() => prepareTorchStateDict(op, model, tensors, file), hint)();
     return metadata;
   }
   const { tensors, metadata } = decodeTensors(op, bytes, file);
@@ -149,6 +143,13 @@ export function decodeModelFor(
   applyModel();
   applyOptimizer();
   return metadata;
+}
+
+/** PyTorch keeps optimiser state apart from the model's `state_dict`, so a `'torch'` file holds none. */
+function noTorchOptimizer(op: string, verb: 'saved' | 'loaded'): ArgumentError {
+  return new ArgumentError(
+    `${op}: opts.optimizer cannot be ${verb} with layout 'torch' (PyTorch keeps optimiser state apart from the model)`,
+  );
 }
 
 /** `fn()`, with `hint` added to a ModelFileError it throws (why the names may not match). */

@@ -144,11 +144,8 @@ export function loadTorchStateDict(model: Module, state: ReadonlyMap<string, Ten
 /** The most problems one error lists; the count says how many there were. */
 const MAX_LISTED = 20;
 
-/**
- * Checks `state` (PyTorch naming and layouts) against `model` and returns the function that
- * assigns it; `hint` is added to the error (why the names may not match).
- */
-export function prepareTorchStateDict(op: string, model: unknown, state: unknown, file: string | undefined, hint?: string): () => void {
+/** Checks `state` (PyTorch naming and layouts) against `model` and returns the function that assigns it. */
+export function prepareTorchStateDict(op: string, model: unknown, state: unknown, file: string | undefined): () => void {
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
   if (!(state instanceof Map))
     throw new ArgumentError(`${op}: state must be a Map from PyTorch state_dict names to Tensors, got ${describeValue(state)}`);
@@ -182,7 +179,7 @@ export function prepareTorchStateDict(op: string, model: unknown, state: unknown
     const listed = problems.slice(0, MAX_LISTED).map((p) => p.text);
     if (problems.length > MAX_LISTED) listed.push(`and ${problems.length - MAX_LISTED} more`);
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    throw new ModelFileError(`the PyTorch state_dict does not fit the model, ${count}: ${listed.join('; ')}${hint ?? ''}`, {
+    throw new ModelFileError(`the PyTorch state_dict does not fit the model, ${count}: ${listed.join('; ')}`, {
       op,
       file,
       tensor: problems[0]!.tensor,
