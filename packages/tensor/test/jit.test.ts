@@ -169,6 +169,27 @@ describe('jit', () => {
     expect(String(jit((a: Tensor) => a)(tensor([5])))).toContain('5');
   });
 
+  it('takes at traced positions, checking their range each time the program runs', () => {
+    const jt = jit((a: Tensor, i: Tensor) => a.take(i, 0));
+    const a = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const i = tensor([2, -1, 0], { dtype: 'int32' });
+    expect(jt(a, i).toArray()).toEqual(a.take([2, -1, 0], 0).toArray());
+    expect(jt(a, tensor([0, 1, 1], { dtype: 'int32' })).toArray()).toEqual(a.take([0, 1, 1], 0).toArray());
+    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true}');
+    expect(() => jt(a, tensor([0, 3, 0], { dtype: 'int32' }))).toThrow(ArgumentError);
+    expect(() => jt(a, tensor([0, -4, 0], { dtype: 'int32' }))).toThrow(/index -4 \(entry 1\) is out of range for axis 0 of size 3/);
+    const g = grad((u: Tensor) => jt(u, tensor([2, 2, 0], { dtype: 'int32' })).sum())(a.astype('float64'));
+    expect(g.toArray()).toEqual([
+      [1, 1],
+      [0, 0],
+      [2, 2],
+    ]);
+  });
+
   it('prints a traced tensor as traced instead of showing trace-time numbers', () => {
     let shown = '';
     jit((a: Tensor) => {

@@ -171,6 +171,33 @@ const convRow: OpSpec = {
       ),
   smooth: true,
 };
+// Positions traced by jit (an input of the traced function) take the takeIndexed primitive;
+// second order runs its VJP (untakeIndexed) and that one's VJP in both modes.
+const jitTake = J.jit((x: J.Tensor, i: J.Tensor) => J.take(x, i, 0));
+const takeIndexedRow: OpSpec = {
+  name: 'take with positions traced by jit (repeats and negative positions)',
+  ops: ['take'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 3 }))
+    .chain(([a, b]) => tensorArb([a, b], 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    jitTake(
+      x,
+      J.tensor(
+        [
+          [1, 0],
+          [1, -1],
+        ],
+        { dtype: 'int32' },
+      ),
+    )
+      .square()
+      .sum(0)
+      .mul(jitTake(x, J.tensor([0, 0], { dtype: 'int32' })).sum())
+      .sum(),
+  smooth: true,
+};
 const astypeRow: OpSpec = {
   ...unary('astype float64→float32→float64', (x) => x.astype('float32').astype('float64').mul(x), 'any'),
   eps: 1e-2,
@@ -261,6 +288,8 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   max: maxMin,
   take: takeRow,
   untake: takeRow,
+  takeIndexed: takeIndexedRow,
+  untakeIndexed: takeIndexedRow,
   unfold: convRow,
   fold: convRow,
   floor: offGrid('floor', J.floor),
