@@ -10,6 +10,7 @@ import {
   jit,
   jvp,
   log,
+  maxPool2d,
   randn,
   rng,
   tanh,
@@ -188,6 +189,42 @@ describe('jit', () => {
       [0, 0],
       [2, 2],
     ]);
+  });
+
+  it('traces max pooling: eager values, and the gradient at the first arg-max (ties too)', () => {
+    const a = randn([2, 3, 7, 6], { rng: rng(5), dtype: 'float64' });
+    const tie = tensor(
+      [
+        [
+          [
+            [1, 1, 0],
+            [1, 1, 0],
+          ],
+        ],
+      ],
+      { dtype: 'float64' },
+    );
+    for (const opts of [
+      { kernelSize: 2 },
+      { kernelSize: 3, stride: 2, padding: 1 },
+      { kernelSize: [2, 3], dilation: [2, 1], stride: 2, ceilMode: true },
+    ]) {
+      for (const u of [a, tie]) {
+        if (u === tie && opts.kernelSize !== 2) continue;
+        const loss = (v: Tensor) => maxPool2d(v, opts).sin().sum();
+        const jl = jit(grad(loss));
+        jl(u);
+        expect(jl(u).toArray(), JSON.stringify(opts)).toEqual(grad(loss)(u).toArray());
+        const jm = jit((v: Tensor) => maxPool2d(v, opts));
+        jm(u);
+        expect(jm(u).toArray()).toEqual(maxPool2d(u, opts).toArray());
+      }
+    }
+    expect(
+      jit((v: Tensor) => maxPool2d(v, { kernelSize: 2 }))
+        .lower(tie)
+        .toString(),
+    ).toContain('takeIndexed');
   });
 
   it('prints a traced tensor as traced instead of showing trace-time numbers', () => {

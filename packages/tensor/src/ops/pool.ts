@@ -1,19 +1,19 @@
 // Pooling and resizing in PyTorch's NCHW layout, as composites. Max pooling finds each window's
-// first arg-max (a constant to autodiff) and takes the input there, so the gradient goes to that
-// one element as in PyTorch; average pooling sums the im2col windows and divides by PyTorch's
+// first arg-max (a constant to autodiff; under jit with ops on the trace) and takes the input
+// there, so the gradient goes to that one element as in PyTorch; average pooling sums the im2col windows and divides by PyTorch's
 // counts; adaptive average pooling and bilinear interpolation are products with constant
 // matrices on each spatial axis; nearest interpolation is a take.
 import { describe, expectBoolean, expectNumber, expectOptions } from '../arguments.js';
-import { type Tensor, contiguousData, fromArray } from '../core/tensor.js';
+import { type Tensor, contiguousData, fromArray, isStaged } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
 import { allocate, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { takePrim } from '../prims/take.js';
+import { takeIndexedPrim, takePrim } from '../prims/take.js';
 import { checkSize } from '../shape.js';
-import { div } from './arithmetic.js';
+import { add, div, equal, mul, where } from './arithmetic.js';
 import { concat, reshape } from './layout.js';
 import { matmul } from './matmul.js';
-import { sum } from './reduce.js';
+import { argmax, positionsAlong, sum } from './reduce.js';
 import { batched, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
 import { expectFloatTensor } from './operand.js';
 import { full } from '../creation.js';
@@ -109,6 +109,7 @@ function poolWindows(
 
 /** Max pooling of a batched [N, C, H, W] `x` over the windows `wh` × `ww`. */
 function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
+  if (isStaged(x)) return maxPoolByArgmax(x, wh, ww);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const data = contiguousData(x);
   const plane = h * w;
@@ -152,6 +153,47 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
   let source = reshape(x, [planes * plane]);
   if (needsEmpty) source = concat([source, full([1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })]);
   return bind(takePrim, [source], { axis: 0, indices: positions, indicesShape: [n, c, wh.count, ww.count] });
+}
+
+/**
+ * Max pooling without reading x's values, for an x traced by jit: every tap of every window
+ * gathered at constant positions (a tap in the padding reads an appended −∞), the first arg-max
+ * over the taps (ops on the trace), and x taken at the positions it picks (takeIndexed, whose
+ * VJP scatter-adds), so the values and the routing of the gradient to the first arg-max are the
+ * eager loop's. NOTE: two corner cases pick differently, with the same values: a window with
+ * several NaNs (the eager loop keeps the last), and a window of −∞ that starts in the padding.
+ */
+function maxPoolByArgmax(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const plane = h * w;
+  const taps = wh.kernel * ww.kernel;
+  const windows = wh.count * ww.count;
+  const positions = new Int32Array(windows * taps).fill(plane);
+  let k = 0;
+  for (let p = 0; p < wh.count; p++) {
+    for (let q = 0; q < ww.count; q++, k += taps) {
+      const top = p * wh.stride - wh.padding;
+      const left = q * ww.stride - ww.padding;
+      const [i0, i1] = tapRange(top, wh.dilation, wh.kernel, h);
+      const [j0, j1] = tapRange(left, ww.dilation, ww.kernel, w);
+      for (let i = i0; i < i1; i++)
+        for (let j = j0; j < j1; j++) positions[k + i * ww.kernel + j] = (top + i * wh.dilation) * w + left + j * ww.dilation;
+    }
+  }
+  const planes = concat([reshape(x, [n * c, plane]), full([n * c, 1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })], 1);
+  const gathered = bind(takePrim, [planes], { axis: 1, indices: positions, indicesShape: [windows, taps] });
+  const best = argmax(gathered, -1, true);
+  // The picked tap's in-plane position: its one-hot row of the position table, summed.
+  const table = fromArray(positions, [windows, taps], 'int32');
+  const picked = sum(where(equal(best, positionsAlong(taps)), table, 0), -1);
+  const planeStarts = mul(positionsAlong(n * c).reshape([n * c, 1]), plane + 1);
+  const flat = reshape(add(picked, planeStarts), [n * c * windows]);
+  return reshape(bind(takeIndexedPrim, [reshape(planes, [n * c * (plane + 1)]), flat], { axis: 0, negativeWraps: false }), [
+    n,
+    c,
+    wh.count,
+    ww.count,
+  ]);
 }
 
 /** The taps i in [0, kernel) with start + i·dilation in [0, size), as a half-open range. */
