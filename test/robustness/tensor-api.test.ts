@@ -557,6 +557,28 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
       { name: 'hessian', args: () => [scalarFn(), row()], invoke: ([f, t]) => fn(fn(J.hessian)(f))(t) },
     ],
   },
+  vmap: {
+    calls: [
+      { name: 'vmap', args: () => [(t: J.Tensor) => t.sin(), { inAxes: [0], outAxes: -1 }], invoke: ([f, o]) => fn(J.vmap)(f, o) },
+      {
+        name: 'vmap',
+        args: () => [(a: J.Tensor, b: J.Tensor) => a.mul(b), { inAxes: [0, null], outAxes: 1 }, x(), row()],
+        invoke: ([f, o, ...xs]) => fn(fn(J.vmap)(f, o))(...xs),
+      },
+    ],
+  },
+  jacfwd: {
+    calls: [
+      { name: 'jacfwd', args: () => [(t: J.Tensor) => t.sin()], invoke: ([f]) => fn(J.jacfwd)(f) },
+      { name: 'jacfwd', args: () => [(t: J.Tensor) => t.sin(), row()], invoke: ([f, t]) => fn(fn(J.jacfwd)(f))(t) },
+    ],
+  },
+  jacrev: {
+    calls: [
+      { name: 'jacrev', args: () => [(t: J.Tensor) => t.sin()], invoke: ([f]) => fn(J.jacrev)(f) },
+      { name: 'jacrev', args: () => [(t: J.Tensor) => t.sin(), row()], invoke: ([f, t]) => fn(fn(J.jacrev)(f))(t) },
+    ],
+  },
   customOp: {
     calls: [
       {

@@ -162,6 +162,10 @@ export type { TensorFunction, GradOptions, JacobianOptions } from './autodiff/tr
 export type { BackwardOptions } from './autodiff/imperative.js';
 export { customOp } from './autodiff/custom.js';
 export type { CustomOpDefinition } from './autodiff/custom.js';
+// vmap and the Jacobians built on it
+export { vmap } from './autodiff/vmap.js';
+export type { VmapOptions, BatchAxes, BatchableFunction } from './autodiff/vmap.js';
+export { jacfwd, jacrev } from './autodiff/transforms.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';

@@ -1,14 +1,15 @@
 // The functional transforms, JAX style. vjp and jvp open a fresh interpreter level; grad,
-// valueAndGrad, jacobian and hessian are written with vjp and jvp only.
+// valueAndGrad are written with vjp; jacfwd, jacrev, jacobian and hessian with vmap of jvp or vjp.
 import { ArgumentError, NonScalarOutputError, NotDifferentiableError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { closeLevel, frozen, newNode, openLevel } from '../core/trace.js';
-import { concat } from '../ops/layout.js';
 import { Tensor, fromArray } from '../core/tensor.js';
 import { allocate, isFloating } from '../dtype.js';
 import { describe, expectFunction, expectInteger, expectOptions } from '../arguments.js';
 import { scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
 import { shapesEqual } from '../shape.js';
 import { backprop } from './backprop.js';
+import { vmapCall } from './vmap.js';
+import { eye } from '../creation.js';
 
 /** A function of tensors that returns a tensor: what every transform takes. */
 export type TensorFunction = (...args: Tensor[]) => Tensor;
@@ -227,23 +228,17 @@ export function valueAndGrad(f: TensorFunction, opts?: GradOptions): (...args: T
 
 /** How `jacobian` builds the Jacobian. */
 export interface JacobianOptions {
-  /** `'reverse'` (default): one vjp per output element; `'forward'`: one jvp per input element. */
+  /**
+   * `'reverse'` (default): `jacrev`, one batched vjp over the output's basis; `'forward'`:
+   * `jacfwd`, one batched jvp over the input's basis.
+   */
   mode?: 'forward' | 'reverse';
 }
 
-/** The i-th standard basis tensor of a shape (a one-hot tensor). */
-function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Tensor {
-  const data = allocate(
-    dtype,
-    shape.reduce((a, b) => a * b, 1),
-  );
-  data[i] = 1;
-  return fromArray(data, shape, dtype);
-}
-
 /**
- * The Jacobian of a function of one tensor, of shape `[...out.shape, ...in.shape]`.
- * It is differentiable, so `jacobian(grad(f))` is a Hessian.
+ * The Jacobian of a function of one tensor, of shape `[...out.shape, ...in.shape]`, in one
+ * batched pass (`jacrev`, or `jacfwd` with `mode: 'forward'`). It is differentiable, so
+ * `jacobian(grad(f))` is a Hessian.
  *
  * @example
  * jacobian((x) => x.matmul(W))(x) // equals Wᵀ for a vector x
@@ -253,41 +248,71 @@ export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: 
   const mode = expectOptions('jacobian', opts).mode ?? 'reverse';
   if (mode !== 'forward' && mode !== 'reverse')
     throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);
-  return jacobianAs('jacobian', f, mode);
+  return mode === 'forward' ? jacfwdAs('jacobian', f) : jacrevAs('jacobian', f);
 }
 
-function jacobianAs(op: string, f: (x: Tensor) => Tensor, mode: 'forward' | 'reverse'): (x: TensorLike) => Tensor {
+/** The standard basis of a shape, stacked: `[size, ...shape]` (the identity, reshaped). */
+function basisStack(shape: readonly number[], dtype: Tensor['dtype']): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return eye(n, n, { dtype }).reshape([n, ...shape]);
+}
+
+/** The (empty) Jacobian of a function with no input or no output elements. */
+function emptyJacobian(out: Tensor, x: Tensor): Tensor {
+  return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
+}
+
+/**
+ * The Jacobian by forward mode: `vmap` of `jvp` over the input's basis, one batched pass
+ * (the cheaper direction when the input has fewer elements than the output).
+ * Shape `[...out.shape, ...in.shape]`.
+ *
+ * @example
+ * jacfwd((x) => x.sin())(tensor([0, 1])); // diag(cos 0, cos 1)
+ */
+export function jacfwd(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
+  expectFunction('jacfwd', 'f', f);
+  return jacfwdAs('jacfwd', f);
+}
+
+function jacfwdAs(op: string, f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
+  return (x0) => {
+    const x = expectDifferentiable(op, asTensor(op, x0, 0), 0);
+    if (x.size === 0) return emptyJacobian(checkResult(op, f(x)), x);
+    // The batch axis of the tangents goes last: column j of the Jacobian is J·e_j.
+    const columns = vmapCall(op, (t) => jvpAs(op, f, [x], [t])[1], [basisStack(x.shape, x.dtype)], 0, -1) as Tensor;
+    return columns.reshape([...columns.shape.slice(0, -1), ...x.shape]);
+  };
+}
+
+/**
+ * The Jacobian by reverse mode: one `vjp`, whose pullback is `vmap`ped over the output's
+ * basis (the cheaper direction when the output has fewer elements than the input).
+ * Shape `[...out.shape, ...in.shape]`.
+ *
+ * @example
+ * jacrev((x) => x.mul(x).sum())(tensor([1, 2])); // [2, 4]
+ */
+export function jacrev(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
+  expectFunction('jacrev', 'f', f);
+  return jacrevAs('jacrev', f);
+}
+
+function jacrevAs(op: string, f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
   return (x0) => {
     const x = asTensor(op, x0, 0);
-    if (mode === 'forward') {
-      const columns: Tensor[] = [];
-      let outShape: readonly number[] = [];
-      for (let j = 0; j < x.size; j++) {
-        const [out, column] = jvpAs(op, f, [x], [basis(x.shape, x.dtype, j)]);
-        outShape = out.shape;
-        columns.push(column.reshape([-1]));
-      }
-      if (columns.length === 0) {
-        const out = checkResult(op, f(x));
-        return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
-      }
-      return concat(
-        columns.map((c) => c.reshape([-1, 1])),
-        1,
-      ).reshape([...outShape, ...x.shape]);
-    }
     const [out, pullback] = vjpAs(op, f, [x]);
-    const rows: Tensor[] = [];
-    for (let i = 0; i < out.size; i++) rows.push(pullback(basis(out.shape, out.dtype, i))[0]!.reshape([1, -1]));
-    if (rows.length === 0) return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
-    return concat(rows, 0).reshape([...out.shape, ...x.shape]);
+    if (out.size === 0 || x.size === 0) return emptyJacobian(out, x);
+    const rows = vmapCall(op, (g) => pullback(g)[0]!, [basisStack(out.shape, out.dtype)], 0, 0) as Tensor;
+    return rows.reshape([...out.shape, ...x.shape]);
   };
 }
 
 /**
  * The Hessian of a function of one tensor with one-element output, shape
- * `[...in.shape, ...in.shape]`, computed forward-over-reverse.
+ * `[...in.shape, ...in.shape]`: `jacfwd` of the reverse-mode gradient (forward-over-reverse).
  */
 export function hessian(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
-  return jacobianAs('hessian', gradAs('hessian', f) as (x: Tensor) => Tensor, 'forward');
+  expectFunction('hessian', 'f', f);
+  return jacfwdAs('hessian', gradAs('hessian', f) as (x: Tensor) => Tensor);
 }
