@@ -115,6 +115,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   TraceError: 'error class',
   AnomalyError: 'error class',
   GradcheckError: 'error class',
+  TreeStructureError: 'error class',
   DEFAULT_THREAD_THRESHOLD: 'constant',
   MAX_DEFAULT_THREADS: 'constant',
 
@@ -594,6 +595,23 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
       },
     ],
   },
+  // Pytrees: a hostile value anywhere in a tree is a typed error naming the function.
+  treeFlatten: direct('treeFlatten', () => [{ w: x(), b: [row(), 1, null] }]),
+  treeUnflatten: direct('treeUnflatten', () => [J.treeFlatten([x(), { a: 1 }])[1], [x(), 2]]),
+  treeLeaves: direct('treeLeaves', () => [[x(), { a: row() }]]),
+  treeMap: direct('treeMap', () => [(a: unknown, b: unknown) => [a, b], { w: x(), b: [row()] }, { w: x(), b: [row()] }]),
+  ravel: {
+    calls: [
+      { name: 'ravel', args: () => [{ w: x(), b: [row(), 1, null] }], invoke: ([t]) => fn(J.ravel)(t) },
+      // unravel's errors name ravel, the export the caller called first.
+      {
+        name: 'ravel',
+        args: () => [{ w: x(), b: row() }, tensor([1, 2, 3, 4, 5, 6, 7, 8, 9])],
+        invoke: ([t, v]) => (fn(J.ravel)(t) as [unknown, (v: unknown) => unknown])[1](v),
+      },
+    ],
+  },
+  TreeDef: 'class',
   gradcheck: direct('gradcheck', () => [
     (t: J.Tensor) => t.sin().sum(),
     [tensor([0.5, 1], { dtype: 'float64' })],

@@ -16,6 +16,8 @@ export class AxisError extends JacobiError {}
 export class DTypeError extends JacobiError {}
 /** Any other invalid argument: ragged data, non-numbers, bad options. */
 export class ArgumentError extends JacobiError {}
+/** Pytrees that should have one structure differ (treeMap, jvp's primals and tangents, ...). */
+export class TreeStructureError extends ArgumentError {}
 /** `grad`/`backward` asked for a gradient of a tensor with more than one element. */
 export class NonScalarOutputError extends JacobiError {}
 /** A derivative requested where none exists (a released graph, a non-differentiable input). */

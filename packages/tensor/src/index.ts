@@ -11,6 +11,7 @@ export {
   NotDifferentiableError,
   TraceError,
   AnomalyError,
+  TreeStructureError,
 } from './errors.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, eye, arange, rand, randn } from './creation.js';
 export type { NestedArray, NestedData, TensorOptions, RandomOptions } from './creation.js';
@@ -162,6 +163,9 @@ export type { TensorFunction, GradOptions, JacobianOptions } from './autodiff/tr
 export type { BackwardOptions } from './autodiff/imperative.js';
 export { customOp } from './autodiff/custom.js';
 export type { CustomOpDefinition } from './autodiff/custom.js';
+// Pytrees: nested arrays and plain objects of tensors, as every transform takes them.
+export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from './tree.js';
+export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';
 // vmap and the Jacobians built on it
 export { vmap } from './autodiff/vmap.js';
 export type { VmapOptions, BatchAxes, BatchableFunction } from './autodiff/vmap.js';
@@ -170,4 +174,4 @@ export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';
 export { setBackend, getBackend, registerBackend } from './backend/registry.js';
-export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel } from './backend/backend.js';
+export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel, WindowGeometry } from './backend/backend.js';

@@ -43,3 +43,17 @@ export function elementwiseBatch<P>(self: () => Primitive<P>): BatchRule<P> {
 export function leadingBatch<P>(self: () => Primitive<P>, shift: (params: P, size: number) => P): BatchRule<P> {
   return ([x], [axis], params, size) => [bind(self(), [batchFirst(x!, axis ?? null, size)], shift(params, size)), 0];
 }
+
+/**
+ * The batching rule of a primitive whose leading axis is already a batch of independent items
+ * (the planes of unfold/fold): the examples are folded into that axis, [size·N, …], and split
+ * out again after.
+ */
+export function mergedIntoLeading<P>(self: () => Primitive<P>): BatchRule<P> {
+  return ([x], [axis], params, size) => {
+    const front = batchFirst(x!, axis ?? null, size);
+    const [, n, ...rest] = front.shape as [number, number, ...number[]];
+    const out = bind(self(), [front.reshape([size * n, ...rest])], params);
+    return [out.reshape([size, n, ...out.shape.slice(1)]), 0];
+  };
+}
