@@ -93,6 +93,8 @@ const binary = (name: keyof Exports) =>
     () => [x(), 2],
   );
 const unary = (name: keyof Exports) => direct(name, () => [x()]);
+/** sin at every tensor leaf: a function that any pytree may be passed to (vmap and the Jacobians take trees). */
+const sinOfTree = (t: J.PyTree) => J.treeMap((l) => (l instanceof J.Tensor ? l.sin() : l), t);
 const reduction = (name: keyof Exports) =>
   direct(
     name,
@@ -544,10 +546,10 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   },
   jacobian: {
     calls: [
-      { name: 'jacobian', args: () => [(t: J.Tensor) => t.sin(), { mode: 'forward' }], invoke: ([f, o]) => fn(J.jacobian)(f, o) },
+      { name: 'jacobian', args: () => [sinOfTree, { mode: 'forward' }], invoke: ([f, o]) => fn(J.jacobian)(f, o) },
       {
         name: 'jacobian',
-        args: () => [(t: J.Tensor) => t.sin(), { mode: 'reverse' }, row()],
+        args: () => [sinOfTree, { mode: 'reverse' }, row()],
         invoke: ([f, o, t]) => fn(fn(J.jacobian)(f, o))(t),
       },
     ],
@@ -560,24 +562,29 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   },
   vmap: {
     calls: [
-      { name: 'vmap', args: () => [(t: J.Tensor) => t.sin(), { inAxes: [0], outAxes: -1 }], invoke: ([f, o]) => fn(J.vmap)(f, o) },
+      { name: 'vmap', args: () => [sinOfTree, { inAxes: [0], outAxes: -1 }], invoke: ([f, o]) => fn(J.vmap)(f, o) },
       {
         name: 'vmap',
-        args: () => [(a: J.Tensor, b: J.Tensor) => a.mul(b), { inAxes: [0, null], outAxes: 1 }, x(), row()],
+        args: () => [
+          (a: J.Tensor, b: J.PyTree) => J.treeMap((l) => (l instanceof J.Tensor ? l.mul(a) : l), b),
+          { inAxes: [0, null], outAxes: 1 },
+          x(),
+          row(),
+        ],
         invoke: ([f, o, ...xs]) => fn(fn(J.vmap)(f, o))(...xs),
       },
     ],
   },
   jacfwd: {
     calls: [
-      { name: 'jacfwd', args: () => [(t: J.Tensor) => t.sin()], invoke: ([f]) => fn(J.jacfwd)(f) },
-      { name: 'jacfwd', args: () => [(t: J.Tensor) => t.sin(), row()], invoke: ([f, t]) => fn(fn(J.jacfwd)(f))(t) },
+      { name: 'jacfwd', args: () => [sinOfTree], invoke: ([f]) => fn(J.jacfwd)(f) },
+      { name: 'jacfwd', args: () => [sinOfTree, row()], invoke: ([f, t]) => fn(fn(J.jacfwd)(f))(t) },
     ],
   },
   jacrev: {
     calls: [
-      { name: 'jacrev', args: () => [(t: J.Tensor) => t.sin()], invoke: ([f]) => fn(J.jacrev)(f) },
-      { name: 'jacrev', args: () => [(t: J.Tensor) => t.sin(), row()], invoke: ([f, t]) => fn(fn(J.jacrev)(f))(t) },
+      { name: 'jacrev', args: () => [sinOfTree], invoke: ([f]) => fn(J.jacrev)(f) },
+      { name: 'jacrev', args: () => [sinOfTree, row()], invoke: ([f, t]) => fn(fn(J.jacrev)(f))(t) },
     ],
   },
   customOp: {

@@ -279,8 +279,9 @@ describe('vmap arguments and results', () => {
     expect(() => J.vmap((a: Tensor) => a, { outAxes: null })(x)).toThrow(ArgumentError);
     expect(() => J.vmap((a: Tensor) => a, { inAxes: 0.5 })).toThrow(ArgumentError);
     expect(() => J.vmap((a: Tensor) => a, { inAxes: '0' as unknown as number })).toThrow(ArgumentError);
-    // @ts-expect-error: the function must return tensors
-    expect(() => J.vmap(() => 3)(x)).toThrow(TraceError);
+    // A result that is not a pytree of tensors, numbers and null.
+    expect(() => J.vmap(() => 'x' as unknown as Tensor)(x)).toThrow(ArgumentError);
+    expect(() => J.vmap((a: Tensor) => a, { inAxes: [[0]] })(x)).toThrow(J.TreeStructureError);
     expect(() => J.vmap((a: Tensor) => f64(a.sum().item()))(x)).toThrow(TraceError);
     expect(() => J.vmap((a: Tensor) => J.take(a, J.argsort(a, 0), 0))(x)).toThrow(TraceError);
     // A batched tensor kept past its vmap (a leaked tracer) is refused, not misread.
@@ -349,5 +350,65 @@ describe('jacfwd and jacrev', () => {
   it('vmap(jacrev) gives per-example Jacobians', () => {
     const xs = J.randn([4, 3], { dtype: 'float64', rng: J.rng(12) });
     expectClose(J.vmap(J.jacrev(f))(xs), J.stack([0, 1, 2, 3].map((b) => J.jacrev(f)(xs.index(b)))), 1e-12);
+  });
+});
+
+describe('pytrees', () => {
+  const w = J.randn([3, 2], { dtype: 'float64', rng: J.rng(20) });
+  const b = J.randn([4, 2], { dtype: 'float64', rng: J.rng(21) }); // a bias per example
+  const xs = J.randn([4, 3], { dtype: 'float64', rng: J.rng(22) });
+  const layer = (p: { w: Tensor; b: Tensor }, x: Tensor) => x.matmul(p.w).add(p.b).tanh();
+  const loop = J.stack([0, 1, 2, 3].map((i) => layer({ w, b: b.index(i) }, xs.index(i))));
+
+  it('inAxes as a prefix tree of the arguments; results as trees with outAxes trees', () => {
+    expectClose(J.vmap(layer, { inAxes: [{ w: null, b: 0 }, 0] })({ w, b }, xs), loop, 1e-14);
+    // A number and null among the arguments pass through untouched.
+    const scaled = J.vmap((p: { w: Tensor; b: Tensor; s: number; none: null }, x: Tensor) => layer(p, x).mul(p.s), {
+      inAxes: [{ w: null, b: 0, s: null, none: null }, 0],
+    })({ w, b, s: 2, none: null }, xs);
+    expectClose(scaled, loop.mul(2), 1e-14);
+    const out = J.vmap((x: Tensor) => ({ sum: x.sum(), pair: [x.mul(2), 7] as [Tensor, number] }), {
+      outAxes: { sum: 0, pair: [-1, null] },
+    })(xs);
+    expectClose(out.sum, xs.sum(1), 1e-14);
+    expectClose(out.pair[0], xs.mul(2).T, 1e-14);
+    expect(out.pair[1]).toBe(7);
+    expect(() => J.vmap(layer, { inAxes: [{ w: null }, 0] })({ w, b }, xs)).toThrow(J.TreeStructureError);
+  });
+
+  it('jacfwd and jacrev of a function of a tree, returning a tree: blocks per leaf pair', () => {
+    const x = { a: f64([0.3, -0.4]), b: f64([[1.2, 0.5, -0.7]]) };
+    const f = (t: { a: Tensor; b: Tensor }) => [t.a.sin().mul(t.b.sum()), { z: t.b.mul(t.a.sum()).exp() }] as const;
+    type Out = [{ a: Tensor; b: Tensor }, { z: { a: Tensor; b: Tensor } }];
+    const forward = J.jacfwd(f)(x) as unknown as Out;
+    const reverse = J.jacrev(f)(x) as unknown as Out;
+    // Each block against the single-tensor Jacobian of that output leaf in that input leaf.
+    const y0 = (a: Tensor, bb: Tensor) => f({ a, b: bb })[0];
+    const y1 = (a: Tensor, bb: Tensor) => f({ a, b: bb })[1].z;
+    const blocks: [Tensor, Tensor][] = [
+      [forward[0].a, J.jacfwd((a: Tensor) => y0(a, x.b))(x.a)],
+      [forward[0].b, J.jacfwd((bb: Tensor) => y0(x.a, bb))(x.b)],
+      [forward[1].z.a, J.jacfwd((a: Tensor) => y1(a, x.b))(x.a)],
+      [forward[1].z.b, J.jacfwd((bb: Tensor) => y1(x.a, bb))(x.b)],
+    ];
+    for (const [got, want] of blocks) expectClose(got, want, 1e-12);
+    expect(forward[1].z.b.shape).toEqual([1, 3, 1, 3]);
+    expectClose(reverse[0].a, forward[0].a, 1e-12);
+    expectClose(reverse[0].b, forward[0].b, 1e-12);
+    expectClose(reverse[1].z.a, forward[1].z.a, 1e-12);
+    expectClose(reverse[1].z.b, forward[1].z.b, 1e-12);
+    // jacobian takes trees too; a non-float leaf gets null.
+    const withCount = J.jacobian((t: { a: Tensor; n: Tensor }) => t.a.mul(2))({
+      a: f64([1, 2]),
+      n: J.tensor([1], { dtype: 'int32' }),
+    }) as unknown as {
+      a: Tensor;
+      n: null;
+    };
+    expectClose(withCount.a, [
+      [2, 0],
+      [0, 2],
+    ]);
+    expect(withCount.n).toBeNull();
   });
 });

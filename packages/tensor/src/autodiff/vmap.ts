@@ -2,78 +2,78 @@
 // one example each (their values one level down hold every example along a batch axis), and
 // lets each primitive's batching rule compute all examples at once. Because the level sits
 // in the interpreter stack like jvp's and grad's, vmap nests with them in every order.
+// Arguments and results are pytrees; `inAxes` and `outAxes` are pytrees of axes that are
+// prefixes of them, as in JAX.
 import { ArgumentError, AxisError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { batchTracer, closeLevel, lowerTo, openLevel, traceAt } from '../core/trace.js';
 import { Tensor } from '../core/tensor.js';
 import { describe, expectFunction, expectInteger, expectOptions } from '../arguments.js';
-import { toTensor, type TensorLike } from '../ops/operand.js';
+import { broadcastPrefix, flattenAs, unflattenAs, type PyTree, type TreeDef } from '../tree.js';
+import type { TensorLike } from '../ops/operand.js';
 
-/** The batch axis of each argument (or output): one for all, or one per entry; `null`: not batched. */
-export type BatchAxes = number | null | readonly (number | null)[];
+/**
+ * Batch axes: a number (negative counting from the end) or `null` (not batched) for a whole
+ * subtree, or arrays and plain objects of them that follow the tree they describe.
+ */
+export type BatchAxes = PyTree<number | null>;
 
 /** Where `vmap` finds the examples in its arguments and puts them in its result. */
 export interface VmapOptions {
   /**
-   * The batch axis of every argument (a number, negative counting from the end), or one per
-   * argument; `null` for an argument shared by all examples. Default 0.
+   * The batch axis of every argument (default 0), or an array with one entry per argument,
+   * each a number, `null` (the argument is shared by all examples) or a tree of them that is
+   * a prefix of the argument's tree (`{ w: null, b: 0 }`).
    */
   inAxes?: BatchAxes;
   /**
-   * Where the batch axis goes in the result (or in each result when `f` returns an array);
-   * negative counts from the end of the batched result; `null` for a result that does not vary
-   * over the batch. Default 0.
+   * Where the batch axis goes in the result (default 0; negative counts from the end of the
+   * batched result), as a prefix of the result's tree; `null` for a result that does not vary
+   * over the batch.
    */
   outAxes?: BatchAxes;
 }
 
-/** A function of tensors returning one tensor or an array of them, as `vmap` takes. */
-export type BatchableFunction = (...args: Tensor[]) => Tensor | readonly Tensor[];
-
 /**
  * Vectorising map: `vmap(f)(xs)` applies `f` to every example of `xs` (its slices along the
  * batch axis) and stacks the results, in one batched pass (each primitive has a batching
- * rule), not a loop. `f` sees tensors of one example's shape. Composes with every transform:
- * `vmap(grad(loss))` gives per-example gradients, `vmap(vmap(f))` maps over two axes.
+ * rule), not a loop. `f` sees tensors of one example's shape. Arguments and results may be
+ * pytrees (nested arrays and plain objects of tensors; numbers and `null` pass through).
+ * Composes with every transform: `vmap(grad(loss))` gives per-example gradients,
+ * `vmap(vmap(f))` maps over two axes.
  *
- * NOTE: code inside `f` that reads a tensor's values (`toArray`, tensor indices, masks)
- * sees example 0 of a batched tensor; the library's own such reads throw a TraceError.
+ * NOTE: code inside `f` that reads a batched tensor's values (`item`, `toArray`, tensor
+ * indices, masks) would see example 0 only, so it throws a TraceError.
  *
  * @example
  * vmap((x) => x.dot(w))(xs);                        // one dot product per row of xs
  * vmap((x, y) => x.mul(y), { inAxes: [1, null] })(a, b);
+ * vmap((p, x) => model(p, x), { inAxes: [null, 0] })({ w, b }, xs);
  */
 export function vmap(f: (...args: Tensor[]) => Tensor, opts?: VmapOptions): (...args: TensorLike[]) => Tensor;
-export function vmap(f: (...args: Tensor[]) => readonly Tensor[], opts?: VmapOptions): (...args: TensorLike[]) => Tensor[];
-export function vmap(f: BatchableFunction, opts?: VmapOptions): (...args: TensorLike[]) => Tensor | Tensor[] {
+export function vmap<A extends PyTree[], R extends PyTree>(f: (...args: A) => R, opts?: VmapOptions): (...args: A) => R;
+export function vmap(f: (...args: never[]) => unknown, opts?: VmapOptions): (...args: never[]) => unknown {
   expectFunction('vmap', 'f', f);
   const given = expectOptions('vmap', opts);
   // NOTE: not `??`: null is a meaningful value (not batched), only undefined takes the default.
-  const inAxes = checkAxes('inAxes', given.inAxes === undefined ? 0 : given.inAxes);
-  const outAxes = checkAxes('outAxes', given.outAxes === undefined ? 0 : given.outAxes);
-  return (...args) => vmapCall('vmap', f, args, inAxes, outAxes);
+  const inAxes = axesTree('inAxes', given.inAxes === undefined ? 0 : given.inAxes);
+  const outAxes = axesTree('outAxes', given.outAxes === undefined ? 0 : given.outAxes);
+  return (...args: unknown[]) => vmapCall('vmap', f, args, inAxes, outAxes);
 }
 
-/** A number or null (checked now); an array is checked entry by entry at the call, against the arguments. */
-function checkAxes(name: string, axes: unknown): BatchAxes {
-  if (Array.isArray(axes)) return axes as readonly (number | null)[];
-  if (axes !== null && typeof axes !== 'number')
-    throw new ArgumentError(`vmap: ${name} must be a number, null or an array of them, got ${describe(axes)}`);
-  return oneAxis('vmap', name, axes);
+/** A checked tree of axes: its leaves (integers or null) and its structure. */
+interface AxesTree {
+  readonly leaves: readonly (number | null)[];
+  readonly def: TreeDef;
 }
 
-function oneAxis(op: string, name: string, a: unknown): number | null {
-  return a === null ? null : expectInteger(op, name, a, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-}
-
-/** The axis of each of `count` entries. */
-function perEntry(op: string, name: string, axes: BatchAxes, count: number, what: string): (number | null)[] {
-  if (!Array.isArray(axes)) return Array.from({ length: count }, () => axes as number | null);
-  // NOTE: the length first: a huge or sparse array is refused before any walk over it.
-  if (axes.length !== count) throw new ArgumentError(`${op}: ${name} has ${axes.length} entries for ${count} ${what}`);
-  return Array.from({ length: count }, (_, i) => {
-    if (!(i in axes)) throw new ArgumentError(`${op}: entry ${i} of ${name} is missing`);
-    return oneAxis(op, `${name} entry ${i}`, axes[i]);
-  });
+function axesTree(name: string, axes: unknown, op = 'vmap'): AxesTree {
+  const [leaves, def] = flattenAs<unknown>(`${op}: ${name}`, axes, (x) => x === null || typeof x === 'number');
+  return {
+    leaves: leaves.map((a, i) =>
+      a === null ? null : expectInteger(op, `${name} (leaf ${i})`, a, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    ),
+    def,
+  };
 }
 
 /** An axis of a tensor of rank `ndim`, negative counting from the end. */
@@ -82,59 +82,62 @@ function inRange(op: string, name: string, axis: number, ndim: number, shape: re
   return axis < 0 ? axis + ndim : axis;
 }
 
-/** One batched call of `f` (also what jacfwd, jacrev and custom ops use). */
+/**
+ * One batched call of `f` (also what jacfwd, jacrev and custom ops use). `inAxes` and
+ * `outAxes` are as in VmapOptions (a checked tree, or a number or null).
+ */
 export function vmapCall(
   op: string,
-  f: BatchableFunction,
-  args: readonly TensorLike[],
-  inAxes: BatchAxes,
-  outAxes: BatchAxes,
-): Tensor | Tensor[] {
-  const xs = args.map((x, i) => toTensor(op, `argument ${i}`, x, 'float32'));
-  const axes = perEntry(op, 'inAxes', inAxes, xs.length, 'arguments');
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  inAxes: AxesTree | number | null,
+  outAxes: AxesTree | number | null,
+): PyTree {
+  const [leaves, argsDef] = flattenAs(op, args);
+  const prefix = typeof inAxes === 'object' && inAxes !== null ? inAxes : axesTree('inAxes', inAxes, op);
+  const axes = broadcastPrefix(op, ['inAxes', 'the arguments'], prefix.def, prefix.leaves, argsDef);
   let size: number | null = null;
   let first = -1;
-  const batchAxes = axes.map((a, i) => {
-    if (a === null) return null;
-    const x = xs[i]!;
-    const axis = inRange(op, `inAxes for argument ${i}: axis`, a, x.ndim, x.shape);
+  const batchAxes = leaves.map((x, i) => {
+    const a = axes[i]!;
+    if (a === null || !(x instanceof Tensor)) return null;
+    const axis = inRange(op, `inAxes for argument leaf ${i}: axis`, a, x.ndim, x.shape);
     const n = x.shape[axis]!;
     if (size === null) [size, first] = [n, i];
     else if (n !== size)
       throw new ShapeError(
-        `${op}: inconsistent batch sizes: argument ${first} has ${size} examples, argument ${i} has ${n} (shape ${formatShape(x.shape)}, axis ${axis})`,
+        `${op}: inconsistent batch sizes: argument leaf ${first} has ${size} examples, leaf ${i} has ${n} (shape ${formatShape(x.shape)}, axis ${axis})`,
       );
     return axis;
   });
-  if (size === null) throw new ArgumentError(`${op}: no argument is batched (inAxes is null for every argument)`);
+  if (size === null) throw new ArgumentError(`${op}: no argument is batched (inAxes is null for every tensor argument)`);
   const batch: number = size;
   const level = openLevel('batch');
   try {
-    const out = f(...xs.map((x, i) => (batchAxes[i] === null ? x : batchTracer(level, x, batchAxes[i]!))));
-    const many = Array.isArray(out);
-    const outs = (many ? out : [out]) as unknown[];
-    const where = perEntry(op, 'outAxes', outAxes, outs.length, 'results');
-    const results = outs.map((y, j) => {
-      if (!(y instanceof Tensor))
-        throw new TraceError(`${op}: the function must return a Tensor or an array of Tensors, got ${describe(y)}`);
-      return unbatch(op, y, level, batch, where[j]!, j);
-    });
-    return many ? results : results[0]!;
+    const inner = leaves.map((x, i) => (batchAxes[i] === null ? x : batchTracer(level, x as Tensor, batchAxes[i]!)));
+    const out = (f as (...a: unknown[]) => unknown)(...(unflattenAs(argsDef, inner) as unknown[]));
+    const [results, outDef] = flattenAs(op, out, (x) => x === null || typeof x === 'number' || x instanceof Tensor);
+    if (results.length === 0 && !(out instanceof Tensor) && !Array.isArray(out) && (typeof out !== 'object' || out === null))
+      throw new TraceError(`${op}: the function must return a Tensor or a pytree of them, got ${describe(out)}`);
+    const where = typeof outAxes === 'object' && outAxes !== null ? outAxes : axesTree('outAxes', outAxes, op);
+    const outWhere = broadcastPrefix(op, ['outAxes', 'the result'], where.def, where.leaves, outDef);
+    const unbatched = results.map((y, j) => (y instanceof Tensor ? unbatch(op, y, level, batch, outWhere[j]!, j) : y));
+    return unflattenAs(outDef, unbatched);
   } finally {
     closeLevel(level);
   }
 }
 
-/** Result `j` one level down, with its batch axis at `outAxis` (broadcast if it does not vary). */
+/** Result leaf `j` one level down, with its batch axis at `outAxis` (broadcast if it does not vary). */
 function unbatch(op: string, y: Tensor, level: number, size: number, outAxis: number | null, j: number): Tensor {
   const trace = traceAt(y, level);
   const batched = trace !== null && trace.kind === 'batch' ? trace : null;
   if (outAxis === null) {
-    if (batched !== null) throw new ArgumentError(`${op}: outAxes is null for result ${j}, but it varies over the batch`);
+    if (batched !== null) throw new ArgumentError(`${op}: outAxes is null for result leaf ${j}, but it varies over the batch`);
     return lowerTo(y, level);
   }
   const value = batched !== null ? batched.primal : lowerTo(y, level).broadcastTo([size, ...y.shape]);
   const from = batched !== null ? batched.axis : 0;
-  const to = inRange(op, `outAxes for result ${j}: axis`, outAxis, value.ndim, value.shape);
+  const to = inRange(op, `outAxes for result leaf ${j}: axis`, outAxis, value.ndim, value.shape);
   return from === to ? value : value.movedim(from, to);
 }
