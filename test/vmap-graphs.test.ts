@@ -68,6 +68,29 @@ const property = <T>(
     );
   });
 
+/**
+ * A property over a graph, a batch of its examples (all healthy, a margin from kinks for
+ * derivatives) and the graph's function; the batch is stacked along axis 0 in `args`.
+ */
+const derivativeProperty = (
+  name: string,
+  numRuns: number,
+  check: (c: GraphCase, batch: Tensor[][], f: (...xs: Tensor[]) => Tensor, args: Tensor[]) => void,
+) =>
+  property(
+    name,
+    numRuns,
+    withBatch(),
+    ([c]) => c,
+    ([c, size]) => {
+      const batch = examples(c, size);
+      if (!healthy(c, batch, 1e-3)) return false;
+      const args = c.graph.inputs.map((_, i) => stack(batch.map((xs) => xs[i]!)));
+      check(c, batch, graphFunction(c.graph), args);
+      return true;
+    },
+  );
+
 describe('vmap over random graphs (float64)', () => {
   property(
     'vmap(f)(xs) equals stack(xs.map(f)) for random inAxes and outAxes',
@@ -92,28 +115,18 @@ describe('vmap over random graphs (float64)', () => {
     },
   );
 
-  property(
-    'vmap(grad(loss)) equals the loop of per-example gradients, for every input',
-    40,
-    withBatch(),
-    ([c]) => c,
-    ([c, size]) => {
-      const batch = examples(c, size);
-      if (!healthy(c, batch, 1e-3)) return false;
-      const f = graphFunction(c.graph);
-      const argnums = c.graph.inputs.map((_, i) => i);
-      const loss = (...xs: Tensor[]) => {
-        const y = f(...xs);
-        return y.sin().sum().add(y.square().sum().mul(0.5));
-      };
-      const perExample = (...xs: Tensor[]) => grad(loss, { argnums })(...xs);
-      const args = c.graph.inputs.map((_, i) => stack(batch.map((xs) => xs[i]!)));
-      const got = vmap(perExample)(...args);
-      got.forEach((g, i) => {
-        assertClose(`per-example gradient of input ${i}`, g, stack(batch.map((xs) => perExample(...xs)[i]!)), RTOL, 1);
-      });
-    },
-  );
+  derivativeProperty('vmap(grad(loss)) equals the loop of per-example gradients, for every input', 40, (c, batch, f, args) => {
+    const argnums = c.graph.inputs.map((_, i) => i);
+    const loss = (...xs: Tensor[]) => {
+      const y = f(...xs);
+      return y.sin().sum().add(y.square().sum().mul(0.5));
+    };
+    const perExample = (...xs: Tensor[]) => grad(loss, { argnums })(...xs);
+    const got = vmap(perExample)(...args);
+    got.forEach((g, i) => {
+      assertClose(`per-example gradient of input ${i}`, g, stack(batch.map((xs) => perExample(...xs)[i]!)), RTOL, 1);
+    });
+  });
 
   property(
     'nested vmaps commute: mapping axis 0 then 1 equals mapping 1 then 0, and the double loop',
@@ -134,40 +147,30 @@ describe('vmap over random graphs (float64)', () => {
     },
   );
 
-  property(
-    'grad(vmap(f)), jvp(vmap(f)) and vmap(jvp(f)) equal the per-example derivatives',
-    30,
-    withBatch(),
-    ([c]) => c,
-    ([c, size]) => {
-      const batch = examples(c, size);
-      if (!healthy(c, batch, 1e-3)) return false;
-      const f = graphFunction(c.graph);
-      const n = c.graph.inputs.length;
-      const argnums = c.graph.inputs.map((_, i) => i);
-      const args = c.graph.inputs.map((_, i) => stack(batch.map((xs) => xs[i]!)));
-      const tangents = args.map((a) => a.cos());
-      const batchedF = vmap(f);
-      const gradsOfSum = grad((...xs: Tensor[]) => batchedF(...xs).sum(), { argnums })(...args);
-      const perExample = batch.map((xs) => grad((...ys: Tensor[]) => f(...ys).sum(), { argnums })(...xs));
-      gradsOfSum.forEach((g, i) => {
-        assertClose(`grad(vmap) of input ${i}`, g, stack(perExample.map((gs) => gs[i]!)), RTOL, 1);
-      });
-      const loopJvp = stack(
-        batch.map(
-          (xs, b) =>
-            jvp(
-              f,
-              xs,
-              tangents.map((t) => t.index(b)),
-            )[1],
-        ),
-      );
-      assertClose('jvp(vmap)', jvp(batchedF, args, tangents)[1], loopJvp, RTOL, 1);
-      const vmapJvp = vmap((...xt: Tensor[]) => jvp(f, xt.slice(0, n), xt.slice(n))[1])(...args, ...tangents);
-      assertClose('vmap(jvp)', vmapJvp, loopJvp, RTOL, 1);
-    },
-  );
+  derivativeProperty('grad(vmap(f)), jvp(vmap(f)) and vmap(jvp(f)) equal the per-example derivatives', 30, (c, batch, f, args) => {
+    const n = c.graph.inputs.length;
+    const argnums = c.graph.inputs.map((_, i) => i);
+    const tangents = args.map((a) => a.cos());
+    const batchedF = vmap(f);
+    const gradsOfSum = grad((...xs: Tensor[]) => batchedF(...xs).sum(), { argnums })(...args);
+    const perExample = batch.map((xs) => grad((...ys: Tensor[]) => f(...ys).sum(), { argnums })(...xs));
+    gradsOfSum.forEach((g, i) => {
+      assertClose(`grad(vmap) of input ${i}`, g, stack(perExample.map((gs) => gs[i]!)), RTOL, 1);
+    });
+    const loopJvp = stack(
+      batch.map(
+        (xs, b) =>
+          jvp(
+            f,
+            xs,
+            tangents.map((t) => t.index(b)),
+          )[1],
+      ),
+    );
+    assertClose('jvp(vmap)', jvp(batchedF, args, tangents)[1], loopJvp, RTOL, 1);
+    const vmapJvp = vmap((...xt: Tensor[]) => jvp(f, xt.slice(0, n), xt.slice(n))[1])(...args, ...tangents);
+    assertClose('vmap(jvp)', vmapJvp, loopJvp, RTOL, 1);
+  });
 
   property(
     'jacfwd, jacrev, the loop-built Jacobian and finite differences agree, for each input',
