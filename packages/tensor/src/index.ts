@@ -166,6 +166,8 @@ export type { CustomOpDefinition } from './autodiff/custom.js';
 // Pytrees: nested arrays and plain objects of tensors, as every transform takes them.
 export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from './tree.js';
 export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';
+export { jit } from './staging/jit.js';
+export type { JitFunction, Lowered } from './staging/jit.js';
 // vmap and the Jacobians built on it
 export { vmap } from './autodiff/vmap.js';
 export type { VmapOptions, BatchAxes } from './autodiff/vmap.js';

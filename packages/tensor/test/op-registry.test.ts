@@ -124,6 +124,7 @@ const NOT_METHODS = {
   vmap: 'a transform of functions',
   jacfwd: 'a transform of functions',
   jacrev: 'a transform of functions',
+  jit: 'a transform of functions',
   customOp: 'defines an operation',
   treeFlatten: 'a function of pytrees (nested arrays and objects), not of one tensor',
   treeUnflatten: 'a function of pytrees (nested arrays and objects), not of one tensor',

@@ -235,6 +235,13 @@ describe('vmap composes with itself and with jvp and grad', () => {
     expectClose(J.grad((x: Tensor) => J.vmap(J.grad(h))(x).sum())(xs1), loop(second, xs1), 1e-12);
   });
 
+  it('vmap and jit compose both ways', () => {
+    expectClose(J.vmap(J.jit(f))(xs), loop(f, xs), 1e-12);
+    const batched = J.jit(J.vmap(f));
+    expectClose(batched(xs), loop(f, xs), 1e-12);
+    expectClose(batched(xs.mul(2)), loop(f, xs.mul(2)), 1e-12);
+  });
+
   it('under the imperative graph: backward through vmap reaches requiresGrad leaves', () => {
     const wLeaf = J.randn([3, 4], { dtype: 'float64', rng: J.rng(7), requiresGrad: true });
     J.vmap((x: Tensor) => x.matmul(wLeaf).square().sum())(xs)

@@ -69,12 +69,23 @@ export interface Node {
   released: boolean;
 }
 
+/**
+ * A `jit` trace in progress (staging/record.ts): it is told every primitive applied at its
+ * level and names each result with a variable; `open` until the trace ends.
+ */
+export interface Recording {
+  readonly open: boolean;
+  /** Records `prim` applied to `inputs` (their variables, null for constants) with result `out`; returns out's variable. */
+  equation(prim: Primitive, params: unknown, inputs: readonly Tensor[], variables: readonly (number | null)[], out: Tensor): number;
+}
+
 /** How a tensor is seen at one interpreter level. */
 export type Trace =
   | { readonly kind: 'forward'; readonly level: number; readonly primal: Tensor; readonly tangent: Tensor }
   | { readonly kind: 'reverse'; readonly level: number; readonly primal: Tensor; readonly node: Node }
   /** A batched value (vmap): `primal` holds every example, stacked along `axis`. */
-  | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number };
+  | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number }
+  | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
 export function isContiguousView(view: View): boolean {
   return isRowMajor(view, view.shape);
@@ -130,7 +141,10 @@ export class Tensor {
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
-    if (this._trace !== null) expectOneValue(this);
+    if (this._trace !== null) {
+      expectConcrete(this);
+      expectOneValue(this);
+    }
     return this._view.data[this._view.offset]!;
   }
 
@@ -784,7 +798,10 @@ function expectOneValue(t: Tensor): void {
 }
 
 export function contiguousData(t: Tensor): TypedArray {
-  if (t._trace !== null) expectOneValue(t);
+  if (t._trace !== null) {
+    expectConcrete(t);
+    expectOneValue(t);
+  }
   const view = t._view;
   const size = shapeSize(view.shape);
   if (isContiguousView(view)) {
@@ -793,4 +810,22 @@ export function contiguousData(t: Tensor): TypedArray {
   const out = allocate(view.dtype, size);
   activeBackend().copy(view, { data: out, offset: 0, strides: contiguousStrides(view.shape) }, view.shape);
   return out;
+}
+
+/**
+ * Throws where `t` is a variable of a `jit` trace in progress: a trace stands for every value of
+ * its shape, so a program that reads one (item, toArray, an op whose result depends on values)
+ * cannot be traced.
+ */
+function expectConcrete(t: Tensor): void {
+  if (isStaged(t))
+    throw new TraceError(
+      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect, an integer power or division check, maxPool); jit records shapes, not values: compute it outside jit or pass it as an argument`,
+    );
+}
+
+/** Whether `t` is (or is computed from) a variable of a `jit` trace in progress: it stands for any value of its shape. */
+export function isStaged(t: Tensor): boolean {
+  for (let trace = t._trace; trace !== null; trace = trace.primal._trace) if (trace.kind === 'record' && trace.recording.open) return true;
+  return false;
 }
