@@ -11,6 +11,7 @@ import { bind } from '../core/trace.js';
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { aroundAxis, shapeSize } from '../shape.js';
+import { leadingBatch } from './batching.js';
 
 /** Positions along `axis` (each in range, non-negative), laid out in `indicesShape`. */
 export interface TakeParams {
@@ -40,6 +41,12 @@ export const takePrim: ShapedPrimitive<TakeParams> = definePrimitive<TakeParams>
   },
   vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, inputShape: inputs[0]!.shape })],
   jvp: [(dx, { params }) => bind(takePrim, [dx], params)],
+  // The positions are the same for every example (they are params), so the batch axis goes
+  // first and the gather runs along the next axis over.
+  batch: leadingBatch(
+    () => takePrim,
+    (params) => ({ ...params, axis: params.axis + 1 }),
+  ),
 });
 
 export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeParams>({
@@ -53,6 +60,10 @@ export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeP
   },
   vjp: [(g, { params }) => bind(takePrim, [g], { axis: params.axis, indices: params.indices, indicesShape: params.indicesShape })],
   jvp: [(dx, { params }) => bind(untakePrim, [dx], params)],
+  batch: leadingBatch(
+    () => untakePrim,
+    (params, size) => ({ ...params, axis: params.axis + 1, inputShape: [size, ...params.inputShape] }),
+  ),
 });
 
 /** takeIndexed's params: the axis, and whether a negative position counts from the end (take) or is an error (an embedding). */
