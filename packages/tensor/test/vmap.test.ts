@@ -290,7 +290,12 @@ describe('vmap arguments and results', () => {
     expect(() => J.vmap(() => 'x' as unknown as Tensor)(x)).toThrow(ArgumentError);
     expect(() => J.vmap((a: Tensor) => a, { inAxes: [[0]] })(x)).toThrow(J.TreeStructureError);
     expect(() => J.vmap((a: Tensor) => f64(a.sum().item()))(x)).toThrow(TraceError);
-    expect(() => J.vmap((a: Tensor) => J.take(a, J.argsort(a, 0), 0))(x)).toThrow(TraceError);
+    // Batched positions are an input of takeIndexed, not values read: each example its own.
+    expect(J.vmap((a: Tensor) => J.take(a, J.argsort(a, 0, { descending: true }), 0))(x).toArray()).toEqual([
+      [2, 1, 0],
+      [5, 4, 3],
+    ]);
+    expect(() => J.vmap((a: Tensor) => J.gather(a, 0, J.argsort(a, 0)))(x)).toThrow(TraceError);
     // A batched tensor kept past its vmap (a leaked tracer) is refused, not misread.
     let kept: Tensor | null = null;
     J.vmap((a: Tensor) => {
