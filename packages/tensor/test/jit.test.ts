@@ -11,6 +11,9 @@ import {
   jvp,
   log,
   maxPool2d,
+  stack,
+  take,
+  vmap,
   randn,
   rng,
   tanh,
@@ -136,6 +139,38 @@ describe('jit', () => {
     expect(h(u).item()).toBe(2);
   });
 
+  it('records ops on captured tensors alone, so a replay sees their current values (omnistaging)', () => {
+    const p = tensor([1, 2]);
+    const q = tensor([1, 1], { requiresGrad: true });
+    const h = jit((u: Tensor) => u.add(p.mul(2)).mul(q.exp().log()).sum());
+    expect(h(tensor([0, 0])).item()).toBeCloseTo(6, 5);
+    p.assign(tensor([3, 4]));
+    q.assign(tensor([2, 2]));
+    expect(h(tensor([0, 0])).item()).toBeCloseTo(28, 5);
+    h(tensor([0, 0])).backward();
+    expect(q.grad!.toArray()).toEqual([6, 8]);
+  });
+
+  it('records stopGradient, so a differentiated replay cuts the derivative where f does', () => {
+    const f2 = (u: Tensor) => u.mul(u.detach()).sum();
+    const jf2 = jit(f2);
+    const u = tensor([3, -1], { dtype: 'float64' });
+    jf2(u);
+    expect(grad(jf2)(u).toArray()).toEqual(grad(f2)(u).toArray());
+    expect(grad(jf2)(u).toArray()).toEqual([3, -1]);
+  });
+
+  it('refuses backward() inside a traced function', () => {
+    const p = tensor([1, 2], { requiresGrad: true });
+    expect(() =>
+      jit((u: Tensor) => {
+        u.mul(p).sum().backward();
+        return u;
+      })(tensor([1, 1])),
+    ).toThrow(TraceError);
+    expect(p.grad).toBeNull();
+  });
+
   it('replays through the interpreter in anomaly mode, which then sees each primitive', () => {
     const jl = jit((a: Tensor) => log(a).sum());
     const ok = tensor([1, 2]);
@@ -180,7 +215,7 @@ describe('jit', () => {
     const i = tensor([2, -1, 0], { dtype: 'int32' });
     expect(jt(a, i).toArray()).toEqual(a.take([2, -1, 0], 0).toArray());
     expect(jt(a, tensor([0, 1, 1], { dtype: 'int32' })).toArray()).toEqual(a.take([0, 1, 1], 0).toArray());
-    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true}');
+    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true blocks=1}');
     expect(() => jt(a, tensor([0, 3, 0], { dtype: 'int32' }))).toThrow(ArgumentError);
     expect(() => jt(a, tensor([0, -4, 0], { dtype: 'int32' }))).toThrow(/index -4 \(entry 1\) is out of range for axis 0 of size 3/);
     const g = grad((u: Tensor) => jt(u, tensor([2, 2, 0], { dtype: 'int32' })).sum())(a.astype('float64'));
@@ -240,5 +275,42 @@ describe('jit', () => {
     expect(() => jit(42 as unknown as () => Tensor)).toThrow(ArgumentError);
     expect(() => jit((a: Tensor) => a)(new Map() as unknown as Tensor)).toThrow(/jit/);
     expect(() => jit(() => 'no tensor' as unknown as Tensor)()).toThrow(/jit/);
+  });
+});
+
+describe('take at traced positions under vmap', () => {
+  const table = randn([5, 3], { rng: rng(8), dtype: 'float64' });
+  const positions = tensor(
+    [
+      [4, 0, -1],
+      [2, 2, 1],
+    ],
+    { dtype: 'int32' },
+  );
+  const loop = (f: (i: number) => Tensor) => stack([f(0), f(1)]);
+
+  it('per-example positions into one table, and into per-example tables, with their gradients', () => {
+    const byRow = vmap((i: Tensor) => take(table, i, 0))(positions);
+    expect(byRow.toArray()).toEqual(loop((b) => table.take(positions.index(b).toArray() as number[], 0)).toArray());
+    const tables = stack([table, table.mul(2)]);
+    const own = vmap((t: Tensor, i: Tensor) => take(t, i, 0))(tables, positions);
+    expect(own.toArray()).toEqual(loop((b) => tables.index(b).take(positions.index(b).toArray() as number[], 0)).toArray());
+    const perExample = vmap(
+      grad((t: Tensor, i: Tensor) => take(t, i, 0).square().sum()),
+      { inAxes: [null, 0] },
+    )(table, positions);
+    expect(perExample.toArray()).toEqual(
+      loop((b) =>
+        grad((t: Tensor) =>
+          t
+            .take(positions.index(b).toArray() as number[], 0)
+            .square()
+            .sum(),
+        )(table),
+      ).toArray(),
+    );
+    expect(() => vmap((i: Tensor) => take(table, i, 0))(tensor([[0], [5]], { dtype: 'int32' }))).toThrow(
+      /out of range for axis 0 of size 5/,
+    );
   });
 });

@@ -173,6 +173,7 @@ const convRow: OpSpec = {
 };
 // Positions traced by jit (an input of the traced function) take the takeIndexed primitive;
 // second order runs its VJP (untakeIndexed) and that one's VJP in both modes.
+const jitStopGradient = J.jit((x: J.Tensor) => J.stopGradient(x).mul(x.detach()));
 const jitTake = J.jit((x: J.Tensor, i: J.Tensor) => J.take(x, i, 0));
 const takeIndexedRow: OpSpec = {
   name: 'take with positions traced by jit (repeats and negative positions)',
@@ -275,6 +276,8 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   lessEqual: constant('lessEqual', (x) => J.lessEqual(x, 0.1)),
   equal: constant('equal', (x) => J.equal(x, x.detach())),
   notEqual: constant('notEqual', (x) => J.notEqual(x, 0.1)),
+  // Eagerly stopGradient drops traces; inside jit it is this primitive, replayed under the transforms.
+  stopGradient: constant('stopGradient', (x) => jitStopGradient(x)),
   where: whereRow,
   reshape: reshapeRow,
   transpose: transposeRow,

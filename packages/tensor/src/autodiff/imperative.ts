@@ -91,6 +91,11 @@ export function assign(t: Tensor, value: Tensor): void {
 
 /** Runs the reverse walk from `t` and accumulates into the `.grad` of every leaf it reaches. */
 export function backward(t: Tensor, options?: BackwardOptions): void {
+  // The .grad updates would happen once, while tracing, and never in a replay.
+  if (isRecording())
+    throw new TraceError(
+      'backward: a jit-traced function cannot accumulate into .grad; differentiate it with valueAndGrad inside jit, or call backward() on the result of the jitted function',
+    );
   const opts = expectOptions('backward', options);
   const createGraph = expectBoolean('backward', 'createGraph', opts.createGraph, false);
   const retainGraph = expectBoolean('backward', 'retainGraph', opts.retainGraph, createGraph);

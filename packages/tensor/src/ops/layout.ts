@@ -1,6 +1,7 @@
 // Shape and layout operations: reshape, transpose, broadcast, slicing and indexing, concat,
 // stack, squeeze, expandDims, casts and stopGradient. Most are views; none needs a rule here.
-import { bind, valueOf } from '../core/trace.js';
+import { bind, isRecording, withoutDerivatives } from '../core/trace.js';
+import { stopGradientPrim } from '../prims/detach.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
@@ -346,5 +347,7 @@ export function astype(x: Tensor, dtype: DType): Tensor {
  */
 export function stopGradient(x: Tensor): Tensor {
   expectTensor('stopGradient', 'x', x);
-  return x._trace === null ? x : valueOf(x);
+  // Inside a jit trace the cut is recorded, so that every replay makes it (see prims/detach.ts).
+  if (isRecording()) return bind(stopGradientPrim, [x], undefined);
+  return x._trace === null ? x : withoutDerivatives(x);
 }

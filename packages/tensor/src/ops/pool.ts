@@ -1,11 +1,11 @@
 // Pooling and resizing in PyTorch's NCHW layout, as composites. Max pooling finds each window's
-// first arg-max (a constant to autodiff; under jit with ops on the trace) and takes the input
+// first arg-max (a constant to autodiff; under jit and vmap with ops on the trace) and takes the input
 // there, so the gradient goes to that one element as in PyTorch; average pooling sums the im2col windows and divides by PyTorch's
 // counts; adaptive average pooling and bilinear interpolation are products with constant
 // matrices on each spatial axis; nearest interpolation is a take.
 import { describe, expectBoolean, expectNumber, expectOptions } from '../arguments.js';
 import { type Tensor, contiguousData, fromArray, isStaged } from '../core/tensor.js';
-import { bind } from '../core/trace.js';
+import { bind, variesOverBatch } from '../core/trace.js';
 import { allocate, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { takeIndexedPrim, takePrim } from '../prims/take.js';
@@ -109,7 +109,7 @@ function poolWindows(
 
 /** Max pooling of a batched [N, C, H, W] `x` over the windows `wh` × `ww`. */
 function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
-  if (isStaged(x)) return maxPoolByArgmax(x, wh, ww);
+  if (isStaged(x) || variesOverBatch(x)) return maxPoolByArgmax(x, wh, ww);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const data = contiguousData(x);
   const plane = h * w;
@@ -156,7 +156,8 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
 }
 
 /**
- * Max pooling without reading x's values, for an x traced by jit: every tap of every window
+ * Max pooling without reading x's values, for an x traced by jit or batched by vmap (where
+ * each example has its own arg-max positions): every tap of every window
  * gathered at constant positions (a tap in the padding reads an appended −∞), the first arg-max
  * over the taps (ops on the trace), and x taken at the positions it picks (takeIndexed, whose
  * VJP scatter-adds), so the values and the routing of the gradient to the first arg-max are the
@@ -188,7 +189,7 @@ function maxPoolByArgmax(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
   const picked = sum(where(equal(best, positionsAlong(taps)), table, 0), -1);
   const planeStarts = mul(positionsAlong(n * c).reshape([n * c, 1]), plane + 1);
   const flat = reshape(add(picked, planeStarts), [n * c * windows]);
-  return reshape(bind(takeIndexedPrim, [reshape(planes, [n * c * (plane + 1)]), flat], { axis: 0, negativeWraps: false }), [
+  return reshape(bind(takeIndexedPrim, [reshape(planes, [n * c * (plane + 1)]), flat], { axis: 0, negativeWraps: false, blocks: 1 }), [
     n,
     c,
     wh.count,

@@ -10,6 +10,7 @@ import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
 import { takeIndexedPrim, takePrim, untakeIndexedPrim, untakePrim } from './take.js';
 import { foldPrim, unfoldPrim } from './windows.js';
+import { stopGradientPrim } from './detach.js';
 import { cumsumPrim } from './scan.js';
 import { argsortPrim, permuteAlongPrim } from './sort.js';
 
@@ -62,6 +63,7 @@ export const PRIMITIVES = {
   untakeIndexed: untakeIndexedPrim,
   unfold: unfoldPrim,
   fold: foldPrim,
+  stopGradient: stopGradientPrim,
   floor: math.floorPrim,
   ceil: math.ceilPrim,
   round: math.roundPrim,

@@ -137,7 +137,7 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
  * signature (a new number traces anew); tensors `f` captures from outside are read afresh at
  * each call; but JavaScript side effects (assigning a field, pushing to an array) happen only
  * while tracing. Reading a traced value (`item`, `toArray`, ops whose output shape depends on
- * values, such as `nonzero`), drawing random numbers and `assign` inside `f` throw a
+ * values, such as `nonzero`), drawing random numbers, `assign` and `backward()` inside `f` throw a
  * `TraceError`: pass such values or random draws in as arguments.
  *
  * @example
