@@ -603,37 +603,27 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       run(pPlanes, pCols, pTable, runs.length / 4, first, Math.min(perChunk, planes - first));
   }
 
-  function unfold(x: TypedArray, planes: number, g: WindowGeometry, out: TypedArray): void {
-    if (!windowsHere(x, out, planes, g)) {
-      fallback.unfold(x, planes, g, out);
+  /**
+   * unfold (planes → columns) or fold (columns → planes) in WASM: each chunk of planes is staged,
+   * run through the kernel, and copied out.
+   */
+  function windows(kind: 'unfold' | 'fold', input: TypedArray, planes: number, g: WindowGeometry, out: TypedArray): void {
+    if (!windowsHere(input, out, planes, g)) {
+      fallback[kind](input, planes, g, out);
       return;
     }
-    const dtype = dtypeOfArray(x);
+    const dtype = dtypeOfArray(input);
     const es = itemSize(dtype);
     const plane = g.height * g.width;
     const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
-    const kernel = fn('unfold_runs');
+    const [inPer, outPer] = kind === 'unfold' ? [plane, colsPerPlane] : [colsPerPlane, plane];
+    const kernel = fn(kind === 'unfold' ? 'unfold_runs' : `fold_runs_${tagOf(dtype)}`);
     windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
-      arena.view(dtype).set(x.subarray(first * plane, (first + count) * plane), pPlanes / es);
-      kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
-      out.set(arena.view(dtype).subarray(pCols / es, pCols / es + count * colsPerPlane), first * colsPerPlane);
-    });
-  }
-
-  function fold(cols: TypedArray, planes: number, g: WindowGeometry, out: TypedArray): void {
-    if (!windowsHere(cols, out, planes, g)) {
-      fallback.fold(cols, planes, g, out);
-      return;
-    }
-    const dtype = dtypeOfArray(cols);
-    const es = itemSize(dtype);
-    const plane = g.height * g.width;
-    const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
-    const kernel = fn(`fold_runs_${tagOf(dtype)}`);
-    windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
-      arena.view(dtype).set(cols.subarray(first * colsPerPlane, (first + count) * colsPerPlane), pCols / es);
-      kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
-      out.set(arena.view(dtype).subarray(pPlanes / es, pPlanes / es + count * plane), first * plane);
+      const [pIn, pOut] = kind === 'unfold' ? [pPlanes, pCols] : [pCols, pPlanes];
+      arena.view(dtype).set(input.subarray(first * inPer, (first + count) * inPer), pIn / es);
+      if (kind === 'unfold') kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
+      else kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
+      out.set(arena.view(dtype).subarray(pOut / es, pOut / es + count * outPer), first * outPer);
     });
   }
 
@@ -668,8 +658,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     cumsum,
     argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
     takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
-    unfold,
-    fold,
+    unfold: (x, planes, g, out) => windows('unfold', x, planes, g, out),
+    fold: (cols, planes, g, out) => windows('fold', cols, planes, g, out),
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;

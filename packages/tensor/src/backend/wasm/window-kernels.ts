@@ -10,6 +10,41 @@ import { FunctionBuilder, OP, SIMD, T, type ModuleBuilder } from './emitter.js';
 /** Bytes per run in the table: four int32s (cols offset, plane offset, first, end; all in bytes). */
 export const RUN_BYTES = 16;
 
+/** The parameter slots the two kernels' loops walk: plane and column pointers, the run table and the counts. */
+interface RunLoopSlots {
+  readonly planes: number;
+  readonly cols: number;
+  readonly table: number;
+  readonly runs: number;
+  readonly count: number;
+  readonly planeBytes: number;
+  readonly colsBytes: number;
+}
+
+/**
+ * The loops both kernels share: for each of `count` planes, `body(t)` once per table entry with
+ * local `t` at the entry; then the plane and column pointers move on by a plane.
+ */
+function emitRunLoops(f: FunctionBuilder, s: RunLoopSlots, body: (t: number) => void): void {
+  const pl = f.local(T.i32);
+  const r = f.local(T.i32);
+  const t = f.local(T.i32);
+  f.block().loop();
+  f.get(pl).get(s.count).op(OP.i32GeU).brIf(1);
+  f.get(s.table).set(t);
+  f.i32(0).set(r);
+  f.block().loop();
+  f.get(r).get(s.runs).op(OP.i32GeU).brIf(1);
+  body(t);
+  f.get(t).i32(RUN_BYTES).op(OP.i32Add).set(t);
+  f.get(r).i32(1).op(OP.i32Add).set(r);
+  f.br(0).end().end();
+  f.get(s.planes).get(s.planeBytes).op(OP.i32Add).set(s.planes);
+  f.get(s.cols).get(s.colsBytes).op(OP.i32Add).set(s.cols);
+  f.get(pl).i32(1).op(OP.i32Add).set(pl);
+  f.br(0).end().end();
+}
+
 /**
  * Emits `name(planes, cols, table, runs, count, planeBytes, colsBytes, rowBytes)`: for each of
  * `count` planes (at `planes`, `planeBytes` apart) and each of the `runs` table entries, writes
@@ -18,34 +53,20 @@ export const RUN_BYTES = 16;
 export function emitUnfoldRuns(mod: ModuleBuilder, name: string): void {
   const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [planes, cols, table, runs, count, planeBytes, colsBytes, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const pl = f.local(T.i32);
-  const r = f.local(T.i32);
-  const t = f.local(T.i32);
   const dst = f.local(T.i32);
   const first = f.local(T.i32);
   const end = f.local(T.i32);
-  f.block().loop();
-  f.get(pl).get(count).op(OP.i32GeU).brIf(1);
-  f.get(table).set(t);
-  f.i32(0).set(r);
-  f.block().loop();
-  f.get(r).get(runs).op(OP.i32GeU).brIf(1);
-  f.get(cols).get(t).mem(OP.i32Load, 0, 2).op(OP.i32Add).set(dst);
-  f.get(t).mem(OP.i32Load, 8, 2).set(first);
-  f.get(t).mem(OP.i32Load, 12, 2).set(end);
-  // zeros before, the copy, zeros after (a padding row has first = end = 0: all zeros).
-  f.get(dst).i32(0).get(first).memoryFill();
-  f.get(dst).get(first).op(OP.i32Add);
-  f.get(planes).get(t).mem(OP.i32Load, 4, 2).op(OP.i32Add).get(first).op(OP.i32Add);
-  f.get(end).get(first).op(OP.i32Sub).memoryCopy();
-  f.get(dst).get(end).op(OP.i32Add).i32(0).get(rowBytes).get(end).op(OP.i32Sub).memoryFill();
-  f.get(t).i32(RUN_BYTES).op(OP.i32Add).set(t);
-  f.get(r).i32(1).op(OP.i32Add).set(r);
-  f.br(0).end().end();
-  f.get(planes).get(planeBytes).op(OP.i32Add).set(planes);
-  f.get(cols).get(colsBytes).op(OP.i32Add).set(cols);
-  f.get(pl).i32(1).op(OP.i32Add).set(pl);
-  f.br(0).end().end();
+  emitRunLoops(f, { planes, cols, table, runs, count, planeBytes, colsBytes }, (t) => {
+    f.get(cols).get(t).mem(OP.i32Load, 0, 2).op(OP.i32Add).set(dst);
+    f.get(t).mem(OP.i32Load, 8, 2).set(first);
+    f.get(t).mem(OP.i32Load, 12, 2).set(end);
+    // zeros before, the copy, zeros after (a padding row has first = end = 0: all zeros).
+    f.get(dst).i32(0).get(first).memoryFill();
+    f.get(dst).get(first).op(OP.i32Add);
+    f.get(planes).get(t).mem(OP.i32Load, 4, 2).op(OP.i32Add).get(first).op(OP.i32Add);
+    f.get(end).get(first).op(OP.i32Sub).memoryCopy();
+    f.get(dst).get(end).op(OP.i32Add).i32(0).get(rowBytes).get(end).op(OP.i32Sub).memoryFill();
+  });
   mod.add(name, f);
 }
 
@@ -56,9 +77,6 @@ export function emitUnfoldRuns(mod: ModuleBuilder, name: string): void {
 export function emitFoldRuns(mod: ModuleBuilder, name: string, esize: 4 | 8): void {
   const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [cols, planes, table, runs, count, planeBytes, colsBytes] = [0, 1, 2, 3, 4, 5, 6];
-  const pl = f.local(T.i32);
-  const r = f.local(T.i32);
-  const t = f.local(T.i32);
   const src = f.local(T.i32); // the run's first column in cols
   const dst = f.local(T.i32); // where column 0 of the run lands in the plane
   const i = f.local(T.i32);
@@ -68,38 +86,27 @@ export function emitFoldRuns(mod: ModuleBuilder, name: string, esize: 4 | 8): vo
   const [load, store, add] = f32 ? [OP.f32Load, OP.f32Store, OP.f32Add] : [OP.f64Load, OP.f64Store, OP.f64Add];
   const align = f32 ? 2 : 3;
   f.get(planes).i32(0).get(planeBytes).get(count).op(OP.i32Mul).memoryFill();
-  f.block().loop();
-  f.get(pl).get(count).op(OP.i32GeU).brIf(1);
-  f.get(table).set(t);
-  f.i32(0).set(r);
-  f.block().loop();
-  f.get(r).get(runs).op(OP.i32GeU).brIf(1);
-  f.get(cols).get(t).mem(OP.i32Load, 0, 2).op(OP.i32Add).set(src);
-  f.get(planes).get(t).mem(OP.i32Load, 4, 2).op(OP.i32Add).set(dst);
-  f.get(t).mem(OP.i32Load, 8, 2).set(i);
-  f.get(t).mem(OP.i32Load, 12, 2).set(end);
-  f.get(end).get(i).op(OP.i32Sub).i32(-16).op(OP.i32And).get(i).op(OP.i32Add).set(vecEnd);
-  f.block().loop();
-  f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
-  f.get(dst).get(i).op(OP.i32Add);
-  f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0);
-  f.simd(f32 ? SIMD.f32x4Add : SIMD.f64x2Add).vmem(SIMD.store, 0, 0);
-  f.get(i).i32(16).op(OP.i32Add).set(i);
-  f.br(0).end().end();
-  f.block().loop();
-  f.get(i).get(end).op(OP.i32GeU).brIf(1);
-  f.get(dst).get(i).op(OP.i32Add);
-  f.get(dst).get(i).op(OP.i32Add).mem(load, 0, align).get(src).get(i).op(OP.i32Add).mem(load, 0, align);
-  f.op(add).mem(store, 0, align);
-  f.get(i).i32(esize).op(OP.i32Add).set(i);
-  f.br(0).end().end();
-  f.get(t).i32(RUN_BYTES).op(OP.i32Add).set(t);
-  f.get(r).i32(1).op(OP.i32Add).set(r);
-  f.br(0).end().end();
-  f.get(planes).get(planeBytes).op(OP.i32Add).set(planes);
-  f.get(cols).get(colsBytes).op(OP.i32Add).set(cols);
-  f.get(pl).i32(1).op(OP.i32Add).set(pl);
-  f.br(0).end().end();
+  emitRunLoops(f, { planes, cols, table, runs, count, planeBytes, colsBytes }, (t) => {
+    f.get(cols).get(t).mem(OP.i32Load, 0, 2).op(OP.i32Add).set(src);
+    f.get(planes).get(t).mem(OP.i32Load, 4, 2).op(OP.i32Add).set(dst);
+    f.get(t).mem(OP.i32Load, 8, 2).set(i);
+    f.get(t).mem(OP.i32Load, 12, 2).set(end);
+    f.get(end).get(i).op(OP.i32Sub).i32(-16).op(OP.i32And).get(i).op(OP.i32Add).set(vecEnd);
+    f.block().loop();
+    f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
+    f.get(dst).get(i).op(OP.i32Add);
+    f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0);
+    f.simd(f32 ? SIMD.f32x4Add : SIMD.f64x2Add).vmem(SIMD.store, 0, 0);
+    f.get(i).i32(16).op(OP.i32Add).set(i);
+    f.br(0).end().end();
+    f.block().loop();
+    f.get(i).get(end).op(OP.i32GeU).brIf(1);
+    f.get(dst).get(i).op(OP.i32Add);
+    f.get(dst).get(i).op(OP.i32Add).mem(load, 0, align).get(src).get(i).op(OP.i32Add).mem(load, 0, align);
+    f.op(add).mem(store, 0, align);
+    f.get(i).i32(esize).op(OP.i32Add).set(i);
+    f.br(0).end().end();
+  });
   mod.add(name, f);
 }
 
