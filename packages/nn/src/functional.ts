@@ -2,7 +2,7 @@
 // as PyTorch's torch.func.functional_call, so that the functional transforms can differentiate a
 // stateful module: grad((p) => loss(functionalCall(model, p, x), y))(model.parameterTree()).
 import { ArgumentError, ShapeError, Tensor } from '@jacobi/tensor';
-import { Module, bufferSlotsOf, collect, type Slot } from './module.js';
+import { Module, bufferSlotsOf, collect, type Slot, walk } from './module.js';
 import { describeValue } from './validate.js';
 
 /**
@@ -47,12 +47,21 @@ export function functionalCall(model: Module, params: Readonly<Record<string, Te
     }
     return { slot, value, own };
   });
+  // A tensor shared by several fields (tied weights) is one parameter under its first name;
+  // every field that holds it gets the substitute.
+  const fields: { owner: Record<string, Tensor>; key: string; value: Tensor; own: Tensor }[] = [];
+  const byTensor = new Map(swaps.map((s) => [s.own, s.value]));
+  walk(model, (m) => {
+    for (const [key, held] of Object.entries(m)) {
+      const value = held instanceof Tensor ? byTensor.get(held) : undefined;
+      if (value !== undefined) fields.push({ owner: m as unknown as Record<string, Tensor>, key, value, own: held as Tensor });
+    }
+  });
   const forward = (model as unknown as { forward: (...xs: unknown[]) => unknown }).forward;
   try {
-    for (const { slot, value } of swaps) (slot.owner as Record<string, Tensor>)[slot.key] = value;
-    const out = forward.apply(model, inputs);
-    return out as Tensor;
+    for (const f of fields) f.owner[f.key] = f.value;
+    return forward.apply(model, inputs) as Tensor;
   } finally {
-    for (const { slot, own } of swaps) (slot.owner as Record<string, Tensor>)[slot.key] = own;
+    for (const f of fields) f.owner[f.key] = f.own;
   }
 }

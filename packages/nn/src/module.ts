@@ -211,7 +211,7 @@ export abstract class Module {
 }
 
 /** Calls `fn` on every module below `root` (itself first) with its name prefix; a module reached twice counts once. */
-function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
+export function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
   const seen = new Set<Module>();
   const visit = (m: Module, prefix: string): void => {
     if (seen.has(m)) return;

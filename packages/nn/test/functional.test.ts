@@ -2,7 +2,7 @@
 // torch.func.functional_call) and optimisers stepping with a gradient tree.
 import { describe, expect, it } from 'vitest';
 import { type Tensor, TreeStructureError, grad, rng, tensor, treeMap, vjp } from '@jacobi/tensor';
-import { Adam, BatchNorm1d, Linear, type Module, SGD, Sequential, functionalCall, mse } from '@jacobi/nn';
+import { Adam, BatchNorm1d, Linear, Module, SGD, Sequential, functionalCall, mse } from '@jacobi/nn';
 
 const f64 = { dtype: 'float64' } as const;
 function net(seed = 0) {
@@ -86,6 +86,24 @@ describe('functionalCall', () => {
         )[0],
       ).sort(),
     ).toEqual(Object.keys(g).sort());
+  });
+  it('substitutes a tied parameter in every field that holds it', () => {
+    class Tied extends Module {
+      encode = tensor([2], { requiresGrad: true, ...f64 });
+      decode = this.encode;
+      forward(t: Tensor) {
+        return t.mul(this.encode).mul(this.decode);
+      }
+    }
+    const tied = new Tied();
+    expect(Object.keys(tied.parameterTree())).toEqual(['encode']);
+    const out = functionalCall(tied, { encode: tensor([3], f64) }, tensor([1], f64));
+    expect(out.item()).toBe(9);
+    expect(tied.decode).toBe(tied.encode);
+    // d/dw (w · w) = 2w, through both fields.
+    expect(
+      grad((p: Record<string, Tensor>) => functionalCall(tied, p, tensor([1], f64)).sum())({ encode: tensor([3], f64) }).encode!.item(),
+    ).toBe(6);
   });
   it('substitutes buffers when given', () => {
     const bn = new BatchNorm1d(2, f64).eval();

@@ -96,6 +96,14 @@ describe('grad over pytrees', () => {
     expect(aux2.n).toBe(3);
     expectClose(g2.w, [2, 4]);
     expect(() => J.grad((x: Tensor) => x.sum(), { hasAux: true })(f64([1]))).toThrow(J.TraceError);
+    expect(() => J.grad((x: Tensor) => [x, 1] as const, { hasAux: true })(f64([1, 2]))).toThrow(J.NonScalarOutputError);
+    expect(() =>
+      J.grad(((x: Tensor) => [[x.sum()], 1]) as unknown as (x: Tensor) => readonly [Tensor, number], { hasAux: true })(f64([1])),
+    ).toThrow(/^grad: with hasAux the function must return \[loss, aux\]/);
+    // aux may be anything, as in JAX: a string, a Map.
+    const [gs, label] = J.grad((x: Tensor) => [x.sum(), 'label'] as const, { hasAux: true })(f64([1, 2]));
+    expect(gs.toArray()).toEqual([1, 1]);
+    expect(label).toBe('label');
     expect(() => J.grad((x: Tensor) => x.sum(), { hasAux: 1 as unknown as boolean })).toThrow(/^grad: expected true or false for hasAux/);
   });
   it('nests: the Hessian-vector product of a function of a tree', () => {

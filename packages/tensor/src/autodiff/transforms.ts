@@ -123,6 +123,8 @@ interface Reverse {
   readonly outDef: TreeDef;
   /** Input cotangents from output-leaf cotangents (null: zero). */
   pull(cotangents: readonly (Tensor | null)[]): Tensor[];
+  /** `x` with every tensor leaf's trace at this level removed (a non-tree `x` as it is). */
+  lower(x: unknown): unknown;
 }
 
 function reverse(op: string, f: (...vars: Tensor[]) => unknown, inputs: readonly Tensor[]): Reverse {
@@ -158,7 +160,23 @@ function reverse(op: string, f: (...vars: Tensor[]) => unknown, inputs: readonly
     const cts = backpropMany(seeds, { recordBackward: false, release: false, caller: op });
     return leaves.map((l, i) => cts.get(l.node) ?? zerosFor(inputs[i]!));
   };
-  return { outLeaves, outDef, pull };
+  // A value that came out of `f` by another way (hasAux's aux): its tensors lose this level's trace.
+  const lower = (x: unknown): unknown => {
+    let flat: [PyTreeLeaf[], TreeDef];
+    try {
+      flat = flattenAs(op, x);
+    } catch (e) {
+      // Not a pytree (a string, a Map, ...): it is passed through as it is, as JAX passes aux.
+      if (e instanceof ArgumentError) return x;
+      throw e;
+    }
+    const lowered = flat[0].map((l) => {
+      const trace = l instanceof Tensor ? l._trace : null;
+      return trace !== null && trace.level === level && trace.kind === 'reverse' ? trace.primal : l;
+    });
+    return unflattenAs(flat[1], lowered);
+  };
+  return { outLeaves, outDef, pull, lower };
 }
 
 /** The cotangent tree of `pullback`, checked against the output and flattened (null: zero). */
@@ -340,8 +358,8 @@ export interface GradOptions {
    */
   argnums?: readonly number[];
   /**
-   * `f` returns `[loss, aux]`: differentiate `loss` and return `aux` (any pytree) beside the
-   * gradient, as JAX's `has_aux`. Default false.
+   * `f` returns `[loss, aux]`: differentiate `loss` and return `aux` (any value; the tensors of
+   * a pytree aux come back as plain values) beside the gradient, as JAX's `has_aux`. Default false.
    */
   hasAux?: boolean;
 }
@@ -398,14 +416,24 @@ function valueAndCotangents(op: string, f: (...args: PyTree[]) => unknown, args:
     s.argnums.forEach((a, j) => (full[a] = rebuilt[j]!));
     return f(...full);
   };
-  const r = reverse(op, wrt, picked.inputs);
-  const value = unflattenAs(r.outDef, r.outLeaves);
-  const loss = s.hasAux ? (Array.isArray(value) && value.length === 2 ? (value[0] as unknown) : undefined) : value;
-  if (!(loss instanceof Tensor)) {
+  // With hasAux only the loss is f's output to the transform; aux (any value) is carried beside it.
+  let aux: unknown;
+  let shape: unknown;
+  const split = (out: unknown) => {
+    shape = out;
+    if (!s.hasAux) return out;
+    // null, not a Tensor: the check below then reports the whole output.
+    if (!Array.isArray(out) || out.length !== 2) return null;
+    aux = out[1];
+    return out[0] as unknown;
+  };
+  const r = reverse(op, (...vars) => split(wrt(...vars)), picked.inputs);
+  const loss = r.outLeaves[0];
+  if (!(loss instanceof Tensor) || String(r.outDef) !== '*') {
     throw new TraceError(
       s.hasAux
-        ? `${op}: with hasAux the function must return [loss, aux] with a Tensor loss, got ${describe(value)}`
-        : `${op}: the function must return a Tensor, got ${describe(value)}`,
+        ? `${op}: with hasAux the function must return [loss, aux] with a Tensor loss, got ${describe(shape)}`
+        : `${op}: the function must return a Tensor, got ${describe(shape)}`,
     );
   }
   if (loss.size !== 1) {
@@ -413,8 +441,8 @@ function valueAndCotangents(op: string, f: (...args: PyTree[]) => unknown, args:
       `${op}: the function must return a tensor with exactly one element, got shape ${formatShape(loss.shape)}`,
     );
   }
-  // The loss is output leaf 0 (the whole output, or element 0 of [loss, aux]); the rest get no cotangent.
-  const cts = r.outLeaves.map((_, i) => (i === 0 ? cotangentFor(op, loss, 1) : null));
+  const value = s.hasAux ? [loss, r.lower(aux)] : loss;
+  const cts = [cotangentFor(op, loss, 1)];
   return [value, picked.shaped(r.pull(cts))];
 }
 
