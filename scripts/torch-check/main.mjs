@@ -1,6 +1,7 @@
 // pnpm check:torch: jacobi's new operations against PyTorch (Debian's python3-torch), values
 // and gradients in float64: the tensor ops (cases.mjs, reference.py) and @jacobi/nn's losses,
-// clipping and schedules (nn-cases.mjs, nn-reference.py). Skips, saying so, where
+// clipping and schedules (nn-cases.mjs, nn-reference.py), and model files in PyTorch's layout
+// both ways (model-files.mjs, model-files.py). Skips, saying so, where
 // /usr/bin/python3 has no torch.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +23,7 @@ for (const [cases, reference] of [
   process.stderr.write(result.stderr);
   if (result.status !== 0) status = result.status ?? 1;
 }
+// Model files with `layout: 'torch'`, both ways, for the examples' models (model-files.mjs).
+const files = spawnSync(process.execPath, [here('./model-files.mjs')], { stdio: 'inherit' });
+if (files.status !== 0) status = files.status ?? 1;
 process.exit(status);

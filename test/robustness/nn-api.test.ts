@@ -346,7 +346,7 @@ const NN: { [K in keyof typeof nn]: Row } = {
     kind: 'function',
     args: () => {
       const m = mlp();
-      return [m, { optimizer: sgdFor(m), metadata: { config: '{}' } }];
+      return [m, { optimizer: sgdFor(m), metadata: { config: '{}' }, layout: 'jacobi' }];
     },
   },
   decodeModel: {
@@ -355,7 +355,7 @@ const NN: { [K in keyof typeof nn]: Row } = {
       const opt = stepped((ps) => new nn.SGD(ps, { lr: 0.1, momentum: 0.9 }));
       const bytes = nn.encodeModel(mlp(), { optimizer: opt });
       const m = mlp();
-      return [bytes, m, { optimizer: sgdFor(m), file: 'f' }];
+      return [bytes, m, { optimizer: sgdFor(m), file: 'f', layout: 'jacobi' }];
     },
   },
   OPTIMIZER_PREFIX: { kind: 'value' },
@@ -516,6 +516,9 @@ const NN: { [K in keyof typeof nn]: Row } = {
     methods: scheduleMethods,
   },
   ModelFileError: { kind: 'class', construct: () => ['broken', { op: 'loadModel', file: 'f', tensor: 't' }], instance: null, methods: {} },
+  // PyTorch's state_dict names and layouts.
+  torchStateDict: { kind: 'function', args: () => [mlp()] },
+  loadTorchStateDict: { kind: 'function', args: () => [mlp(), nn.torchStateDict(mlp()), { file: 'f' }] },
 };
 
 const NODE: { [K in keyof typeof nnNode]: Row } = {

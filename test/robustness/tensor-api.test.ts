@@ -552,6 +552,14 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
       },
     ],
   },
+  jit: {
+    calls: [
+      { name: 'jit', args: () => [scalarFn()], invoke: ([f]) => fn(J.jit)(f) },
+      // The traced function returns its arguments: what is checked is jit's own handling of
+      // hostile arguments (the function's own errors are the caller's).
+      { name: 'jit', args: () => [(...a: unknown[]) => a, x(), { a: row(), s: 2 }], invoke: ([f, ...xs]) => fn(fn(J.jit)(f))(...xs) },
+    ],
+  },
   valueAndGrad: {
     calls: [
       { name: 'valueAndGrad', args: () => [treeLoss(), { argnums: [0] }], invoke: ([f, o]) => fn(J.valueAndGrad)(f, o) },

@@ -20,7 +20,7 @@ import { convCases } from './workloads/conv.js';
 import { embeddingCases } from './workloads/embedding.js';
 import { kernelCases } from './workloads/kernels.js';
 import { overheadCases } from './workloads/overhead.js';
-import { float64IrisCase, irisCases, jacobiMlp, mlpCase } from './workloads/training.js';
+import { float64IrisCase, irisCases, jacobiMlp, mlpCases } from './workloads/training.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -94,7 +94,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     ...matmulCases(sizes),
     elementwiseCase(sizes),
     ...irisCases(sizes),
-    mlpCase(sizes),
+    ...mlpCases(sizes),
     ...overheadCases(sizes),
     float64MatmulCase(sizes),
     float64IrisCase(sizes),

@@ -27,7 +27,12 @@ describe('bench harness', () => {
     expect(report.mode).toBe('quick');
     expect(report.frameworks.map((f) => f.label)).toEqual(['jacobi(js)', 'tfjs-cpu']);
     expect(report.notes.some((n) => n.includes("'no-such-backend' skipped"))).toBe(true);
-    expect(report.cases.map((c) => c.key)).toEqual(['W1 matmul N=8', 'W1 batched matmul [2,4,8]x[8,8]', 'W4 MLP 16-8-4 step batch 4']);
+    expect(report.cases.map((c) => c.key)).toEqual([
+      'W1 matmul N=8',
+      'W1 batched matmul [2,4,8]x[8,8]',
+      'W4 MLP 16-8-4 step batch 4',
+      'W4 MLP 16-8-4 step, jit batch 4',
+    ]);
     for (const row of report.cases) {
       for (const label of ['jacobi(js)', 'tfjs-cpu']) {
         const cell = row.results[label]!;
@@ -46,7 +51,7 @@ describe('bench harness', () => {
     const text = formatReport(report);
     expect(text).toContain('speedup vs cpu');
     expect(text).toContain('W4 MLP 16-8-4 step');
-    expect(JSON.parse(JSON.stringify(report)).cases).toHaveLength(3);
+    expect(JSON.parse(JSON.stringify(report)).cases).toHaveLength(4);
   });
 
   it('emits a valid SIMD module and measures a positive ceiling', async () => {

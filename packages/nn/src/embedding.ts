@@ -1,6 +1,18 @@
 // PyTorch's lookup table: rows of a `[num, dim]` weight picked by integer indices, through the
 // differentiable `take`, so the gradient scatter-adds each output row's cotangent into its row.
-import { DTypeError, ArgumentError, Tensor, randn, stopGradient, tensor, take, where, type DType, type Rng } from '@jacobi/tensor';
+import {
+  DTypeError,
+  ArgumentError,
+  Tensor,
+  TraceError,
+  randn,
+  stopGradient,
+  tensor,
+  take,
+  where,
+  type DType,
+  type Rng,
+} from '@jacobi/tensor';
 import { Module, methodName } from './module.js';
 import { rngOption } from './init.js';
 import { asParameter } from './parameter.js';
@@ -25,7 +37,9 @@ export type EmbeddingIndices = Tensor | number | readonly EmbeddingIndices[];
 /**
  * PyTorch's `nn.Embedding(numEmbeddings, embeddingDim)`: `forward(indices)` of shape `[...]`
  * gives `[..., embeddingDim]`, row i of `weight` (`[numEmbeddings, embeddingDim]`, drawn from
- * N(0, 1) as PyTorch) for index i. Indices must lie in [0, numEmbeddings).
+ * N(0, 1) as PyTorch) for index i. Indices must lie in [0, numEmbeddings). Indices traced by
+ * `jit` are checked when the traced program runs, where (as in `take`) a negative one counts
+ * from the end.
  *
  * @example
  * const emb = new Embedding(27, 8, { rng: rng(0) });
@@ -90,7 +104,17 @@ function checkIndices(op: string, indices: unknown, n: number): Tensor {
     readNested(op, indices, 0, flat, shape);
     t = tensor(Int32Array.from(flat), { shape });
   }
-  for (const [i, v] of t.data().entries()) {
+  let values: ArrayLike<number>;
+  try {
+    values = t.data();
+  } catch (e) {
+    // Indices traced by jit have no values yet: the lookup's kernel checks them when it runs
+    // (as take does: a negative index there counts from the end).
+    if (e instanceof TraceError) return t;
+    throw e;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < 0 || v >= n) throw new ArgumentError(`${op}: index ${v} at flat position ${i} is outside [0, ${n - 1}]`);
   }
   return t;

@@ -33,6 +33,7 @@ import {
   predict,
   relu,
   softmaxCrossEntropy,
+  torchStateDict,
 } from '@jacobi/nn';
 
 const lines = (text: string) =>
@@ -45,7 +46,7 @@ describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
-    expect(blocks.length).toBe(9);
+    expect(blocks.length).toBe(10);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));
   });
@@ -273,5 +274,19 @@ describe('docs/nn.md examples', () => {
     expect(rates.slice(0, 6)).toEqual([0.01, 0.028, 0.046, 0.064, 0.082, 0.1].map((v) => expect.closeTo(v, 12)));
     expect(rates[49]).toBeCloseTo((0.1 * (1 + Math.cos((Math.PI * 44) / 45))) / 2, 12);
     expect(crossEntropy(classifier.forward(features), classes).item()).toBeLessThan(0.4); // from 1.36 before training
+  });
+
+  it('moving models to and from PyTorch', () => {
+    const printed: string[] = [];
+    const console = { log: (v: unknown) => printed.push(String(v)) };
+    const mlp = new Sequential(new Dense(4, 16, { activation: 'relu', rng: rng(0) }), new Dense(16, 3, { rng: rng(1) }));
+    // The names and shapes of nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)):
+    console.log([...torchStateDict(mlp)].map(([name, t]) => `${name} [${t.shape}]`).join(' ')); // 0.weight [16,4] 0.bias [16] 2.weight [3,16] 2.bias [3]
+    const file = encodeModel(mlp, { layout: 'torch' }); // the bytes saveModel(path, mlp, { layout: 'torch' }) writes
+    const copy = new Sequential(new Dense(4, 16, { activation: 'relu' }), new Dense(16, 3));
+    decodeModel(file, copy, { layout: 'torch' });
+    const x = tensor([[1, 2, 3, 4]]);
+    console.log(copy.forward(x).toString() === mlp.forward(x).toString()); // true
+    expect(printed).toEqual(['0.weight [16,4] 0.bias [16] 2.weight [3,16] 2.bias [3]', 'true']);
   });
 });

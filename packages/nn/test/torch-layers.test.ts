@@ -89,6 +89,36 @@ describe('Embedding', () => {
     expect(() => emb.forward([1, [2]] as never)).toThrow(/ragged/);
     expect(() => new Embedding(4, 2, { paddingIdx: 4 })).toThrow(ArgumentError);
   });
+  it('looks up indices traced by jit (checked when the program runs), with the eager values and gradients', () => {
+    const emb = new Embedding(5, 2, { rng: rng(6), dtype: 'float64' });
+    const loss = (w: Tensor, idx: Tensor) => emb.withParameters([w], () => emb.forward(idx).square().sum());
+    const idx = tensor(
+      [
+        [4, 1],
+        [4, 0],
+      ],
+      { dtype: 'int32' },
+    );
+    const step = J.jit(J.valueAndGrad(loss));
+    step(emb.weight, idx);
+    const [value, g] = step(emb.weight, idx);
+    const [eagerValue, eagerG] = J.valueAndGrad(loss)(emb.weight, idx);
+    expect(value.item()).toBe(eagerValue.item());
+    expect(g.toArray()).toEqual(eagerG.toArray());
+    expect(step.lower(emb.weight, idx).toString()).toContain('takeIndexed');
+    expect(() =>
+      step(
+        emb.weight,
+        tensor(
+          [
+            [5, 1],
+            [0, 0],
+          ],
+          { dtype: 'int32' },
+        ),
+      ),
+    ).toThrow(/out of range for axis 0 of size 5/);
+  });
 });
 
 describe('Dropout', () => {

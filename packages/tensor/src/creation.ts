@@ -1,6 +1,7 @@
 // Making tensors: from JavaScript data, constants, ranges, identity matrices, random numbers.
 import { allocate, type DType, type TypedArray } from './dtype.js';
-import { ArgumentError, DTypeError, ShapeError, formatShape } from './errors.js';
+import { ArgumentError, DTypeError, ShapeError, TraceError, formatShape } from './errors.js';
+import { isRecording } from './core/trace.js';
 import { fromArray, type Tensor } from './core/tensor.js';
 import { castTo, checkDType, expectTensor } from './ops/operand.js';
 import { describe, expectBoolean, expectNumber, expectOptions } from './arguments.js';
@@ -268,6 +269,8 @@ export function random(
   allowed: readonly DType[] = ['float32', 'float64'],
 ): Tensor {
   const { dtype, requiresGrad } = creationOptions(op, opts, fallback, allowed);
+  // NOTE: a traced program would replay the numbers of the trace on every call.
+  if (isRecording()) throw new TraceError(`${op}: a jit-traced function cannot draw random numbers; draw them outside and pass them in`);
   const given = expectOptions(op, opts).rng;
   if (given !== undefined && !isRng(given))
     throw new ArgumentError(`${op}: expected a generator such as rng(seed) for opts.rng, got ${describe(given)}`);

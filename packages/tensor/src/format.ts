@@ -1,5 +1,6 @@
 // Reading tensors back out: nested arrays, and a NumPy-like printed form.
-import { contiguousData, type Tensor } from './core/tensor.js';
+import { contiguousData, isStaged, type Tensor } from './core/tensor.js';
+import { formatShape } from './errors.js';
 import type { NestedArray } from './creation.js';
 import { expectTensor } from './ops/operand.js';
 import { expectInteger, expectOptions } from './arguments.js';
@@ -53,6 +54,8 @@ export function formatTensor(x: Tensor, options?: FormatOptions): string {
   const threshold = opts.threshold ?? 1000;
   if (threshold !== Infinity) expectInteger('formatTensor', 'threshold', threshold, 0, Number.MAX_SAFE_INTEGER);
   const edgeItems = opts.edgeItems === undefined ? 3 : expectInteger('formatTensor', 'edgeItems', opts.edgeItems, 1, MAX_SIZE);
+  // A traced value stands for every value of its shape: say so rather than show the trace's numbers.
+  if (isStaged(x)) return `tensor(<traced by jit>, shape=${formatShape(x.shape)}, dtype=${x.dtype})`;
   const summarise = x.size > threshold;
   const view = x._view;
   const shape = x.shape;

@@ -169,8 +169,10 @@ export type { CustomOpDefinition } from './autodiff/custom.js';
 // Pytrees: nested arrays and plain objects of tensors, as every transform takes them.
 export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from './tree.js';
 export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';
+export { jit } from './staging/jit.js';
+export type { JitFunction, Lowered } from './staging/jit.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';
 export { setBackend, getBackend, registerBackend } from './backend/registry.js';
-export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel } from './backend/backend.js';
+export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel, WindowGeometry } from './backend/backend.js';

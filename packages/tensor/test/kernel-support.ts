@@ -1,7 +1,8 @@
 // Helpers shared by the kernel tests: a tiny seeded generator (so data is reproducible from a
 // shrunk fast-check seed) and typed-array allocation by dtype.
 import type { DType, TypedArray } from '../src/dtype.js';
-import type { StridedView } from '../src/backend/backend.js';
+import type { Backend, StridedView } from '../src/backend/backend.js';
+import { jsBackend } from '../src/backend/js.js';
 
 /** A small seeded generator (mulberry32) of numbers in [0, 1). */
 export function seededUniform(seed: number): () => number {
@@ -65,4 +66,28 @@ export function ulps32(x: number, y: number): number {
     return bits & 0x80000000 ? -(bits & 0x7fffffff) : bits;
   };
   return Math.abs(key(x) - key(y));
+}
+
+/** The first index where `got` and `want` differ (NaN equal to NaN, −0 not equal to 0), or −1. */
+export function firstDifference(got: TypedArray, want: TypedArray): number {
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return i;
+  return -1;
+}
+
+/**
+ * The JS backend, counting the calls of the named kernels that a WASM backend built over it
+ * hands back (a case the WASM kernels support makes none).
+ */
+export function countingFallback(kernels: readonly (keyof Backend)[]): { backend: Backend; calls: () => number } {
+  let calls = 0;
+  const backend: Backend = { ...jsBackend, name: 'counting-js' };
+  const table = backend as unknown as Record<string, unknown>;
+  for (const k of kernels) {
+    const kernel = jsBackend[k] as (...args: unknown[]) => void;
+    table[k] = (...args: unknown[]) => {
+      calls++;
+      kernel(...args);
+    };
+  }
+  return { backend, calls: () => calls };
 }

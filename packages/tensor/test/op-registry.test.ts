@@ -121,6 +121,7 @@ const NOT_METHODS = {
   valueAndGrad: 'a transform of functions',
   jacobian: 'a transform of functions',
   hessian: 'a transform of functions',
+  jit: 'a transform of functions',
   customOp: 'defines an operation',
   treeFlatten: 'a function of pytrees (nested arrays and objects), not of one tensor',
   treeUnflatten: 'a function of pytrees (nested arrays and objects), not of one tensor',

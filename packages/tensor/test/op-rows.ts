@@ -151,6 +151,53 @@ const takeRow: OpSpec = {
       .add(x.index(null, [0, 0]).sin().sum()),
   smooth: true,
 };
+// im2col's primitives through conv2d: second order runs fold (unfold's VJP) and unfold again in both modes.
+const convRow: OpSpec = {
+  name: "conv2d (bias, padding, stride; groups, dilation, 'same')",
+  ops: ['conv2d'],
+  inputs: fc
+    .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 3, max: 4 }), fc.integer({ min: 3, max: 4 }))
+    .chain(([n, h, w]) =>
+      fc.tuple(tensorArb([n, 2, h, w], 'any'), tensorArb([2, 2, 2, 2], 'any'), tensorArb([2, 1, 2, 2], 'any'), tensorArb([2], 'any')),
+    ),
+  fn: (x, w, w1, b) =>
+    J.conv2d(x, w, { bias: b, padding: 1, stride: [1, 2] })
+      .sin()
+      .sum()
+      .add(
+        J.conv2d(x, w1, { groups: 2, padding: 'same', dilation: [2, 1] })
+          .square()
+          .sum(),
+      ),
+  smooth: true,
+};
+// Positions traced by jit (an input of the traced function) take the takeIndexed primitive;
+// second order runs its VJP (untakeIndexed) and that one's VJP in both modes.
+const jitTake = J.jit((x: J.Tensor, i: J.Tensor) => J.take(x, i, 0));
+const takeIndexedRow: OpSpec = {
+  name: 'take with positions traced by jit (repeats and negative positions)',
+  ops: ['take'],
+  inputs: fc
+    .tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 3 }))
+    .chain(([a, b]) => tensorArb([a, b], 'any'))
+    .map((x) => [x]),
+  fn: (x) =>
+    jitTake(
+      x,
+      J.tensor(
+        [
+          [1, 0],
+          [1, -1],
+        ],
+        { dtype: 'int32' },
+      ),
+    )
+      .square()
+      .sum(0)
+      .mul(jitTake(x, J.tensor([0, 0], { dtype: 'int32' })).sum())
+      .sum(),
+  smooth: true,
+};
 const astypeRow: OpSpec = {
   ...unary('astype float64→float32→float64', (x) => x.astype('float32').astype('float64').mul(x), 'any'),
   eps: 1e-2,
@@ -241,6 +288,10 @@ export const primitiveRows: { readonly [P in PrimitiveName]: OpSpec | ConstantSp
   max: maxMin,
   take: takeRow,
   untake: takeRow,
+  takeIndexed: takeIndexedRow,
+  untakeIndexed: takeIndexedRow,
+  unfold: convRow,
+  fold: convRow,
   floor: offGrid('floor', J.floor),
   ceil: offGrid('ceil', J.ceil),
   round: offGrid('round', J.round),
@@ -589,27 +640,8 @@ export const compositeRows: readonly OpSpec[] = [
     },
     smooth: true,
   },
-  // Convolution and pooling (ops/conv.ts, ops/pool.ts): composites of pad, take and matmul, so
-  // second order runs untake and take again in both modes.
-  {
-    name: "conv2d (bias, padding, stride; groups, dilation, 'same')",
-    ops: ['conv2d'],
-    inputs: fc
-      .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 3, max: 4 }), fc.integer({ min: 3, max: 4 }))
-      .chain(([n, h, w]) =>
-        fc.tuple(tensorArb([n, 2, h, w], 'any'), tensorArb([2, 2, 2, 2], 'any'), tensorArb([2, 1, 2, 2], 'any'), tensorArb([2], 'any')),
-      ),
-    fn: (x, w, w1, b) =>
-      J.conv2d(x, w, { bias: b, padding: 1, stride: [1, 2] })
-        .sin()
-        .sum()
-        .add(
-          J.conv2d(x, w1, { groups: 2, padding: 'same', dilation: [2, 1] })
-            .square()
-            .sum(),
-        ),
-    smooth: true,
-  },
+  // Convolution and pooling (ops/conv.ts, ops/pool.ts): composites of unfold, matmul and take
+  // (conv2d's row is the unfold/fold primitives' row above).
   {
     name: 'conv1d / convTranspose2d (stride, padding, outputPadding, groups)',
     ops: ['conv1d', 'convTranspose2d'],

@@ -5,16 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { DType, TypedArray } from '../src/dtype.js';
 import { jsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
-import { alloc, randomArray, seededUniform } from './kernel-support.js';
+import { alloc, countingFallback, firstDifference, randomArray, seededUniform } from './kernel-support.js';
 
 const wasm = createWasmBackend({ smallToFallback: false });
 const DTYPES: readonly DType[] = ['float32', 'float64'];
-
-/** The first index where `got` and `want` differ (NaN equal to NaN, −0 not equal to 0), or −1. */
-function firstDifference(got: TypedArray, want: TypedArray): number {
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return i;
-  return -1;
-}
 
 /** Seeded data with some NaN, ±∞ and −0 entries, and magnitudes spread over a few decades. */
 function data(dtype: DType, n: number, seed: number, specials: boolean): TypedArray {
@@ -106,15 +100,8 @@ describe('wasm scatterAdd', () => {
   });
 
   it('runs in WASM for wide rows and for rows that must repeat, in the JS kernel otherwise', () => {
-    let delegated = 0;
-    const counting = {
-      ...jsBackend,
-      scatterAdd: (...args: Parameters<typeof jsBackend.scatterAdd>) => {
-        delegated++;
-        jsBackend.scatterAdd(...args);
-      },
-    };
-    const routed = createWasmBackend({ smallToFallback: false, fallback: counting });
+    const counting = countingFallback(['scatterAdd']);
+    const routed = createWasmBackend({ smallToFallback: false, fallback: counting.backend });
     const cases = [
       { n: 50, inner: 67, m: 10, inWasm: true },
       { n: 3, inner: 5, m: 40, inWasm: true },
@@ -127,10 +114,10 @@ describe('wasm scatterAdd', () => {
         const want = alloc(dtype, 2 * n * inner);
         const got = alloc(dtype, 2 * n * inner);
         jsBackend.scatterAdd(g, 2, n, inner, indices, want);
-        delegated = 0;
+        const before = counting.calls();
         routed.scatterAdd(g, 2, n, inner, indices, got);
         expect(firstDifference(got, want)).toBe(-1);
-        expect(delegated, `[${n},${inner}] m ${m}`).toBe(inWasm ? 0 : 1);
+        expect(counting.calls() - before, `[${n},${inner}] m ${m}`).toBe(inWasm ? 0 : 1);
       }
     }
   });

@@ -3,34 +3,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType, TypedArray } from '../src/dtype.js';
-import type { Backend, BinaryKernel, StridedView } from '../src/backend/backend.js';
+import type { BinaryKernel, StridedView } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
-import { alloc, seededUniform } from './kernel-support.js';
+import { alloc, countingFallback, seededUniform } from './kernel-support.js';
 
 const DTYPES: readonly DType[] = ['float32', 'float64'];
 const COMPARISONS: readonly BinaryKernel[] = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'];
 
-/** The JS backend, counting the calls the WASM backend hands it (a supported case makes none). */
-function countingFallback(): { backend: Backend; calls: () => number } {
-  let calls = 0;
-  const backend: Backend = {
-    ...jsBackend,
-    name: 'counting-js',
-    binary: (...args) => {
-      calls++;
-      jsBackend.binary(...args);
-    },
-    where: (...args) => {
-      calls++;
-      jsBackend.where(...args);
-    },
-  };
-  return { backend, calls: () => calls };
-}
-
 // Every supported case in WASM, also tiny ones, so that the padded last block is what is tested.
-const fallback = countingFallback();
+const fallback = countingFallback(['binary', 'where']);
 const wasm = createWasmBackend({ smallToFallback: false, fallback: fallback.backend });
 
 // Few distinct values, so that equal operands are common; the IEEE special cases among them.

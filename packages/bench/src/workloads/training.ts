@@ -1,7 +1,8 @@
 // W3 (the seed's iris network), W4 (an MNIST-size MLP step) and W6's float64 iris run. The jacobi
-// side uses plain tensor ops, valueAndGrad and assign under noGrad; the tfjs side the same math
-// with tf.train.sgd. Both start from the same data and weights (drawn with jacobi's seeded rng).
-import { noGrad, randn, rng, tensor, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
+// side uses plain tensor ops, valueAndGrad and assign under noGrad (eager), or one jit-compiled
+// function of the parameters that returns the loss and the updated parameters (jit); the tfjs
+// side the same math with tf.train.sgd. Both start from the same data and weights (drawn with jacobi's seeded rng).
+import { jit, noGrad, randn, rng, tensor, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, LossTrace, Prepared, Sizes } from './types.js';
 import type { TF, TfTensor, TfVariable } from '../frameworks.js';
 import { toTf } from './convert.js';
@@ -24,6 +25,29 @@ function sgdStep(params: readonly Tensor[], grads: readonly Tensor[], lr: number
   noGrad(() => params.forEach((p, i) => p.assign(p.sub(grads[i]!.mul(lr)))));
 }
 
+/** A training step as a step function: eager (updates `params` in place) or jit (returns new parameters). */
+type Mode = 'eager' | 'jit';
+
+/**
+ * `step(params) → [loss, params']` for `loss`: with 'eager' valueAndGrad then sgdStep in place;
+ * with 'jit' the same math as one function of the parameters, jit-compiled, returning fresh ones.
+ */
+function stepFunction(loss: (...ps: Tensor[]) => Tensor, count: number, lr: number, mode: Mode): (ps: Tensor[]) => [Tensor, Tensor[]] {
+  const vg = valueAndGrad(loss, { argnums: Array.from({ length: count }, (_, i) => i) });
+  if (mode === 'eager') {
+    return (ps) => {
+      const [value, grads] = vg(...ps);
+      sgdStep(ps, grads, lr);
+      return [value, ps];
+    };
+  }
+  const step = jit((ps: Tensor[]): [Tensor, Tensor[]] => {
+    const [value, grads] = vg(...ps);
+    return [value, ps.map((p, i) => p.sub(grads[i]!.mul(lr)))];
+  });
+  return (ps) => step(ps);
+}
+
 function tfVariables(tf: TF, init: readonly Tensor[]): TfVariable[] {
   return init.map((w) => tf.tidy(() => tf.variable(toTf(tf, w))));
 }
@@ -41,7 +65,7 @@ function tfStep(_tf: TF, optimizer: ReturnType<TF['train']['sgd']>, loss: () => 
 const IRIS_WIDTHS = [4, 16, 16, 3];
 const IRIS_LR = 0.01;
 
-function irisCase(sizes: Sizes, dtype: DType): BenchCase {
+function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
   const steps = sizes.irisSteps;
   let data: { x: Tensor; t: Tensor; weights: Tensor[] } | null = null;
   const irisData = () => {
@@ -56,7 +80,7 @@ function irisCase(sizes: Sizes, dtype: DType): BenchCase {
   };
   return {
     workload: dtype === 'float32' ? 'W3' : 'W6',
-    title: 'iris 4-16-16-3 SGD',
+    title: mode === 'jit' ? 'iris 4-16-16-3 SGD, jit' : 'iris 4-16-16-3 SGD',
     size: `${steps} steps`,
     dtype,
     unit: 'ms',
@@ -65,18 +89,18 @@ function irisCase(sizes: Sizes, dtype: DType): BenchCase {
       const { x, t, weights } = irisData();
       const loss = (w1: Tensor, w2: Tensor, w3: Tensor): Tensor =>
         x.matmul(w1).sigmoid().matmul(w2).sigmoid().matmul(w3).sigmoid().sub(t).square().sum().mul(0.5);
-      const step = valueAndGrad(loss, { argnums: [0, 1, 2] });
+      const step = stepFunction(loss, 3, IRIS_LR, mode);
       let trace: LossTrace | undefined;
       return {
         run() {
-          const params = weights.map(copy);
+          let params = weights.map(copy);
           let first = Number.NaN;
           let last = Number.NaN;
           for (let s = 0; s < steps; s++) {
-            const [value, grads] = step(...params);
+            const [value, next] = step(params);
             if (s === 0) first = value.item();
             if (s === steps - 1) last = value.item();
-            sgdStep(params, grads, IRIS_LR);
+            params = next;
           }
           trace = { first, last };
         },
@@ -119,7 +143,7 @@ function irisCase(sizes: Sizes, dtype: DType): BenchCase {
   };
 }
 
-export const irisCases = (sizes: Sizes): BenchCase[] => [irisCase(sizes, 'float32')];
+export const irisCases = (sizes: Sizes): BenchCase[] => [irisCase(sizes, 'float32'), irisCase(sizes, 'float32', 'jit')];
 export const float64IrisCase = (sizes: Sizes): BenchCase => irisCase(sizes, 'float64');
 
 // ---- W4: batch × 784-256-128-10 with biases, relu, softmax cross-entropy (batch mean), SGD.
@@ -142,7 +166,7 @@ function mlpData(sizes: Sizes): MlpData {
 }
 
 /** One W4 training step per `run()` with jacobi; also what the memory workload repeats. */
-export function jacobiMlp(sizes: Sizes): Prepared {
+export function jacobiMlp(sizes: Sizes, mode: Mode = 'eager'): Prepared {
   const { x, t, params: init } = mlpData(sizes);
   const layers = init.length / 2;
   const loss = (...ps: Tensor[]): Tensor => {
@@ -153,31 +177,31 @@ export function jacobiMlp(sizes: Sizes): Prepared {
     }
     return t.mul(h.logSoftmax(-1)).sum(-1).mean().neg();
   };
-  const step = valueAndGrad(loss, { argnums: init.map((_, i) => i) });
-  const params = init.map(copy);
+  const step = stepFunction(loss, init.length, MLP_LR, mode);
+  let params = init.map(copy);
   let first = Number.NaN;
   let last = Number.NaN;
   return {
     run() {
-      const [value, grads] = step(...params);
+      const [value, next] = step(params);
       last = value.item();
       if (Number.isNaN(first)) first = last;
-      sgdStep(params, grads, MLP_LR);
+      params = next;
     },
     losses: () => ({ first, last }),
   };
 }
 
-export function mlpCase(sizes: Sizes): BenchCase {
+function mlpCase(sizes: Sizes, mode: Mode): BenchCase {
   const { batch, widths } = sizes.mlp;
   return {
     workload: 'W4',
-    title: `MLP ${widths.join('-')} step`,
+    title: `MLP ${widths.join('-')} step${mode === 'jit' ? ', jit' : ''}`,
     size: `batch ${batch}`,
     dtype: 'float32',
     unit: 'ms/step',
     timing: { warmup: sizes.mlpWarmup, reps: sizes.mlpSteps },
-    jacobi: () => jacobiMlp(sizes),
+    jacobi: () => jacobiMlp(sizes, mode),
     tfjs(tf) {
       const { x: x0, t: t0, params } = mlpData(sizes);
       const [x, t] = [toTf(tf, x0), toTf(tf, t0)];
@@ -208,3 +232,6 @@ export function mlpCase(sizes: Sizes): BenchCase {
     },
   };
 }
+
+/** W4 eagerly and with jit. */
+export const mlpCases = (sizes: Sizes): BenchCase[] => [mlpCase(sizes, 'eager'), mlpCase(sizes, 'jit')];

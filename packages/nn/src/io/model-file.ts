@@ -1,16 +1,27 @@
 // A model (and optionally its optimiser) as safetensors bytes and back. Parameters and buffers
 // are stored under their `namedParameters()` and `namedBuffers()` names; optimiser buffers under `optimizer.<index>.<slot>`,
-// with its kind, hyper-parameters and step counts as JSON in the metadata. Browser-safe.
+// with its kind, hyper-parameters and step counts as JSON in the metadata. With `layout: 'torch'`
+// the names and layouts are PyTorch's `state_dict` (torch-layout.ts) instead. Browser-safe.
 import { ArgumentError, type Tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
 import { Module, prepareStateDict } from '../module.js';
 import { Optimizer, PREPARE_LOAD, type OptimizerState } from '../optim/optimizer.js';
-import { checkOptions, checkString, describeValue } from '../validate.js';
+import { checkChoice, checkOptions, checkString, describeValue } from '../validate.js';
 import { decodeTensors, encodeTensors } from './safetensors.js';
+import { prepareTorchStateDict, torchStateDictFor } from './torch-layout.js';
 
 /** Prefix of optimiser buffers in a model file. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
 const FORMAT_KEYS = { format: 'format', version: 'jacobi.version', optimizer: 'jacobi.optimizer' } as const;
+
+/**
+ * How a model file names and lays out the tensors: `'jacobi'` (the default) as
+ * `namedParameters()` and `namedBuffers()`, with optimiser state if asked; `'torch'` as PyTorch's
+ * `state_dict()` (see `torchStateDict`), so `model.load_state_dict(safetensors.torch.load_file(path))`
+ * reads it and a file PyTorch saved loads here. Integer buffers are I64 in a `'torch'` file.
+ */
+export type ModelLayout = 'jacobi' | 'torch';
+const LAYOUTS: readonly ModelLayout[] = ['jacobi', 'torch'];
 
 /** Options of `encodeModel` and `saveModel`. */
 export interface SaveOptions {
@@ -18,6 +29,8 @@ export interface SaveOptions {
   optimizer?: Optimizer;
   /** Extra string metadata (e.g. a JSON model configuration). Keys `format` and `jacobi.*` are reserved. */
   metadata?: Record<string, string>;
+  /** Names and layouts: jacobi's (default) or PyTorch's `state_dict` (`'torch'`, without `optimizer`). */
+  layout?: ModelLayout;
 }
 
 /**
@@ -35,10 +48,19 @@ export function encodeModel(model: Module, opts: SaveOptions = {}): Uint8Array {
 export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8Array {
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
   const o = checkOptions(op, opts);
+  const layout = checkChoice(op, 'opts.layout', o.layout ?? 'jacobi', LAYOUTS);
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(checkOptions(op, o.metadata, 'opts.metadata'))) {
     if (k === FORMAT_KEYS.format || k.startsWith('jacobi.')) throw new ModelFileError(`metadata key '${k}' is reserved`, { op });
     metadata[k] = checkString(op, `opts.metadata['${k}']`, v);
+  }
+  if (layout === 'torch') {
+    if (o.optimizer !== undefined) throw noTorchOptimizer(op, 'saved');
+    // 'pt' is what Hugging Face's PyTorch files carry; int32 tensors go out as PyTorch's int64.
+    metadata[FORMAT_KEYS.format] = 'pt';
+    const state = torchStateDictFor(op, model);
+    const integers = new Set([...state].filter(([, t]) => t.dtype === 'int32').map(([name]) => name));
+    return encodeTensors(op, state, metadata, integers);
   }
   metadata[FORMAT_KEYS.format] = 'jacobi';
   metadata[FORMAT_KEYS.version] = '1';
@@ -63,6 +85,8 @@ export interface LoadOptions {
   optimizer?: Optimizer;
   /** A label for error messages (the file name). */
   file?: string;
+  /** Names and layouts the file uses: jacobi's (default) or PyTorch's `state_dict` (`'torch'`, without `optimizer`). */
+  layout?: ModelLayout;
 }
 
 /**
@@ -88,9 +112,19 @@ export function decodeModelFor(
   file: string | undefined,
 ): Record<string, string> {
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describeValue(model)}`);
-  const optimizer = checkOptions(op, opts).optimizer;
+  const o = checkOptions(op, opts);
+  const optimizer = o.optimizer;
   if (optimizer !== undefined && !(optimizer instanceof Optimizer))
     throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  const layout = checkChoice(op, 'opts.layout', o.layout ?? 'jacobi', LAYOUTS);
+  if (layout === 'torch') {
+    if (optimizer !== undefined) throw noTorchOptimizer(op, 'loaded');
+    const { tensors, metadata } = decodeTensors(op, bytes, file, true);
+    const hint =
+      metadata[FORMAT_KEYS.format] === 'jacobi' ? ` (the file was saved in jacobi's layout: load it without layout: 'torch')` : '';
+    withHint(() => prepareTorchStateDict(op, model, tensors, file), hint)();
+    return metadata;
+  }
   const { tensors, metadata } = decodeTensors(op, bytes, file);
   const params = new Map<string, Tensor>();
   const buffers = new Map<string, Tensor>();
@@ -98,7 +132,10 @@ export function decodeModelFor(
     if (name.startsWith(OPTIMIZER_PREFIX)) buffers.set(name.slice(OPTIMIZER_PREFIX.length), t);
     else params.set(name, t);
   }
-  const applyModel = prepareStateDict(op, model, params, file);
+  const applyModel = withHint(
+    () => prepareStateDict(op, model, params, file),
+    metadata[FORMAT_KEYS.format] === 'pt' ? ` (the file is a PyTorch state_dict: load it with layout: 'torch')` : '',
+  );
   let applyOptimizer = (): void => {};
   if (optimizer !== undefined) {
     applyOptimizer = optimizer[PREPARE_LOAD](op, parseOptimizerState(op, metadata, buffers, file), file);
@@ -106,6 +143,24 @@ export function decodeModelFor(
   applyModel();
   applyOptimizer();
   return metadata;
+}
+
+/** PyTorch keeps optimiser state apart from the model's `state_dict`, so a `'torch'` file holds none. */
+function noTorchOptimizer(op: string, verb: 'saved' | 'loaded'): ArgumentError {
+  return new ArgumentError(
+    `${op}: opts.optimizer cannot be ${verb} with layout 'torch' (PyTorch keeps optimiser state apart from the model)`,
+  );
+}
+
+/** `fn()`, with `hint` added to a ModelFileError it throws (why the names may not match). */
+function withHint<T>(fn: () => T, hint: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (hint === '' || !(e instanceof ModelFileError)) throw e;
+    const prefix = `${e.op}: ${e.file === undefined ? '' : `${e.file}: `}`;
+    throw new ModelFileError(e.message.slice(prefix.length) + hint, { op: e.op, file: e.file, tensor: e.tensor });
+  }
 }
 
 function parseOptimizerState(

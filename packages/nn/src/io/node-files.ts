@@ -125,10 +125,12 @@ async function readBytes(op: string, path: string): Promise<Uint8Array> {
 
 /**
  * Saves the model's parameters (and `opts.optimizer`'s state) to a safetensors file,
- * atomically: after a crash the file is the old one or the new one.
+ * atomically: after a crash the file is the old one or the new one. With `layout: 'torch'` the
+ * file holds PyTorch's `state_dict` names and layouts, for `load_state_dict(safetensors.torch.load_file(path))`.
  *
  * @example
  * await saveModel('out/model.safetensors', model, { optimizer: opt });
+ * await saveModel('out/model-torch.safetensors', model, { layout: 'torch' });
  */
 export async function saveModel(path: string, model: Module, opts: SaveOptions = {}): Promise<void> {
   const op = 'saveModel';
@@ -138,10 +140,12 @@ export async function saveModel(path: string, model: Module, opts: SaveOptions =
 
 /**
  * Loads a safetensors file into `model` (and `opts.optimizer`), validating everything first:
- * on any error the model keeps its weights. Returns the file's metadata.
+ * on any error the model keeps its weights. Returns the file's metadata. With `layout: 'torch'`
+ * it reads PyTorch's `state_dict` names and layouts (a file written by `safetensors.torch.save_file`).
  *
  * @example
  * const metadata = await loadModel('out/model.safetensors', model, { optimizer: opt });
+ * await loadModel('from-pytorch.safetensors', model, { layout: 'torch' });
  */
 export async function loadModel(path: string, model: Module, opts: Omit<LoadOptions, 'file'> = {}): Promise<Record<string, string>> {
   const op = 'loadModel';

@@ -16,7 +16,9 @@ declare const TextDecoder: { new (label: string, opts: { fatal: boolean }): { de
  */
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I32' | 'BOOL';
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4, BOOL: 1 };
+/** What the decoder reads: the public types, and I64 where the caller asks for it (PyTorch's layout). */
+type FileDType = SafetensorsDType | 'I64';
+const ITEM_SIZE: Record<FileDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4, BOOL: 1, I64: 8 };
 /** The file's name of each dtype. */
 const FILE_DTYPE = { float64: 'F64', float32: 'F32', int32: 'I32', bool: 'BOOL' } as const;
 /** Types of the format that jacobi has no tensor for (named apart from typos in errors). */
@@ -45,8 +47,16 @@ export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, 
   return encodeTensors('encodeSafetensors', tensors, metadata);
 }
 
-/** `encodeSafetensors` for the functions built on it: `op` names the function the user called. */
-export function encodeTensors(op: string, tensors: Iterable<readonly [string, Tensor]>, metadata: unknown): Uint8Array {
+/**
+ * `encodeSafetensors` for the functions built on it: `op` names the function the user called.
+ * The int32 tensors named in `int64` are written as I64 (PyTorch's integer type).
+ */
+export function encodeTensors(
+  op: string,
+  tensors: Iterable<readonly [string, Tensor]>,
+  metadata: unknown,
+  int64: ReadonlySet<string> = new Set(),
+): Uint8Array {
   const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { op, tensor });
   const meta = checkOptions(op, metadata, 'metadata');
   for (const [k, v] of Object.entries(meta)) {
@@ -57,7 +67,7 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
   // `header['__proto__'] = ...` would set a prototype, and integer-like keys would be reordered.
   const fields: string[] = [];
   if (Object.keys(meta).length > 0) fields.push(`${JSON.stringify(METADATA_KEY)}:${jsonObject(Object.entries(meta))}`);
-  const chunks: { data: TypedArray; begin: number }[] = [];
+  const chunks: { data: TypedArray; begin: number; wide: boolean }[] = [];
   const names = new Set<string>();
   let offset = 0;
   for (const [name, t] of tensorEntries(op, tensors)) {
@@ -69,10 +79,12 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
     if (names.has(name)) throw fail(`tensor '${name}' appears twice`, name);
     names.add(name);
     const data = t.data();
-    const entry = { dtype: FILE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.byteLength] };
+    const wide = t.dtype === 'int32' && int64.has(name);
+    const byteLength = wide ? 2 * data.byteLength : data.byteLength;
+    const entry = { dtype: wide ? 'I64' : FILE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + byteLength] };
     fields.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
-    chunks.push({ data, begin: offset });
-    offset += data.byteLength;
+    chunks.push({ data, begin: offset, wide });
+    offset += byteLength;
   }
   let json = `{${fields.join(',')}}`;
   const encoder = new TextEncoder();
@@ -85,9 +97,10 @@ export function encodeTensors(op: string, tensors: Iterable<readonly [string, Te
   view.setUint32(4, Math.floor(headerBytes.length / 2 ** 32), true);
   out.set(headerBytes, 8);
   const base = 8 + headerBytes.length;
-  for (const { data, begin } of chunks) {
+  for (const { data, begin, wide } of chunks) {
     const at = base + begin;
-    if (data instanceof Float64Array) data.forEach((x, i) => view.setFloat64(at + 8 * i, x, true));
+    if (wide) data.forEach((x, i) => view.setBigInt64(at + 8 * i, BigInt(x), true));
+    else if (data instanceof Float64Array) data.forEach((x, i) => view.setFloat64(at + 8 * i, x, true));
     else if (data instanceof Float32Array) data.forEach((x, i) => view.setFloat32(at + 4 * i, x, true));
     else if (data instanceof Int32Array) data.forEach((x, i) => view.setInt32(at + 4 * i, x, true));
     else out.set(data, at);
@@ -116,7 +129,7 @@ function* tensorEntries(op: string, tensors: unknown): Generator<[string, Tensor
 
 interface Entry {
   name: string;
-  dtype: SafetensorsDType;
+  dtype: FileDType;
   shape: number[];
   begin: number;
   end: number;
@@ -137,8 +150,12 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { file?: string } = {
   return decodeTensors(op, bytes, file === undefined ? undefined : checkString(op, 'opts.file', file));
 }
 
-/** `decodeSafetensors` for the functions built on it: `op` names the function the user called. */
-export function decodeTensors(op: string, bytes: unknown, file: string | undefined): SafetensorsContents {
+/**
+ * `decodeSafetensors` for the functions built on it: `op` names the function the user called.
+ * With `readInt64`, I64 tensors are read into int32 ones (a value outside the int32 range is a
+ * `ModelFileError`); without it they are refused as unsupported.
+ */
+export function decodeTensors(op: string, bytes: unknown, file: string | undefined, readInt64 = false): SafetensorsContents {
   const fail = (msg: string, tensor?: string) => new ModelFileError(msg, { op, file, tensor });
   if (!(bytes instanceof Uint8Array)) throw fail(`expected the file contents as a Uint8Array, got ${describeValue(bytes)}`);
   if (bytes.length < 8) throw fail(`not a safetensors file: ${bytes.length} bytes is too short for the 8-byte header length`);
@@ -174,13 +191,13 @@ export function decodeTensors(op: string, bytes: unknown, file: string | undefin
   const metadata = parseMetadata(Object.hasOwn(header, METADATA_KEY) ? header[METADATA_KEY] : undefined, fail);
   const entries: Entry[] = [];
   for (const name of keys) {
-    if (name !== METADATA_KEY) entries.push(parseEntry(name, header[name], dataLength, fail));
+    if (name !== METADATA_KEY) entries.push(parseEntry(name, header[name], dataLength, readInt64, fail));
   }
   checkTiling(entries, dataLength, fail);
   // Only now, with every size proven to lie inside the file, is anything allocated.
   const base = bytes.byteOffset + 8 + headerLength;
   const tensors = new Map<string, Tensor>();
-  for (const e of entries) tensors.set(e.name, readTensor(new DataView(bytes.buffer, base + e.begin, e.end - e.begin), e));
+  for (const e of entries) tensors.set(e.name, readTensor(new DataView(bytes.buffer, base + e.begin, e.end - e.begin), e, fail));
   return { tensors, metadata };
 }
 
@@ -257,16 +274,16 @@ function parseMetadata(raw: unknown, fail: Fail): Record<string, string> {
   return out;
 }
 
-function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail): Entry {
+function parseEntry(name: string, raw: unknown, dataLength: number, readInt64: boolean, fail: Fail): Entry {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(`tensor '${name}': header entry must be an object`, name);
   const fields = raw as Record<string, unknown>;
   const extra = Object.keys(fields).find((k) => !FIELDS.includes(k));
   if (extra !== undefined) throw fail(`tensor '${name}': unexpected header field ${describeValue(extra)}`, name);
   const [dtype, shape, offsets] = FIELDS.map((k) => (Object.hasOwn(fields, k) ? fields[k] : undefined));
-  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype) || (dtype === 'I64' && !readInt64)) {
     const why =
       typeof dtype === 'string' && UNSUPPORTED.has(dtype)
-        ? 'is not supported (jacobi reads F32, F64, F16, BF16, I32 and BOOL)'
+        ? `is not supported (jacobi reads F32, F64, F16, BF16, I32 and BOOL${dtype === 'I64' ? `, and I64 with layout: 'torch'` : ''})`
         : 'is unknown';
     throw fail(`tensor '${name}': dtype ${JSON.stringify(dtype) ?? 'undefined'} ${why}`, name);
   }
@@ -283,14 +300,14 @@ function parseEntry(name: string, raw: unknown, dataLength: number, fail: Fail):
   if (begin > end || end > dataLength)
     throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] are out of range for ${dataLength} bytes of data`, name);
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
-  const expected = count * ITEM_SIZE[dtype as SafetensorsDType];
+  const expected = count * ITEM_SIZE[dtype as FileDType];
   if (expected !== end - begin) {
     throw fail(
       `tensor '${name}': shape [${shape}] of ${dtype} needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
       name,
     );
   }
-  return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end };
+  return { name, dtype: dtype as FileDType, shape: shape as number[], begin, end };
 }
 
 const FIELDS: readonly string[] = ['dtype', 'shape', 'data_offsets'];
@@ -315,8 +332,19 @@ function checkTiling(entries: readonly Entry[], dataLength: number, fail: Fail):
     throw fail(`the tensors cover ${cursor} of ${dataLength} data bytes: ${dataLength - cursor} trailing bytes belong to no tensor`);
 }
 
-function readTensor(view: DataView, e: Entry): Tensor {
+function readTensor(view: DataView, e: Entry, fail: Fail): Tensor {
   const n = e.shape.reduce((a, b) => a * b, 1);
+  if (e.dtype === 'I64') {
+    // NOTE: jacobi's integers are int32; PyTorch's counters (num_batches_tracked) are int64 but small.
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = view.getBigInt64(8 * i, true);
+      if (v > 2147483647n || v < -2147483648n)
+        throw fail(`tensor '${e.name}': I64 value ${v} at flat position ${i} does not fit jacobi's int32`, e.name);
+      out[i] = Number(v);
+    }
+    return tensor(out, { shape: e.shape });
+  }
   if (e.dtype === 'F64') {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);

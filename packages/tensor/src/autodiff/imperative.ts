@@ -1,6 +1,6 @@
 // PyTorch-style autodiff on the imperative level: requiresGrad leaves, backward(), .grad.
-import { ArgumentError, DTypeError, NonScalarOutputError, NotDifferentiableError, ShapeError, formatShape } from '../errors.js';
-import { IMPERATIVE_LEVEL, newNode, traceAt } from '../core/trace.js';
+import { ArgumentError, DTypeError, NonScalarOutputError, NotDifferentiableError, ShapeError, TraceError, formatShape } from '../errors.js';
+import { IMPERATIVE_LEVEL, isRecording, newNode, traceAt } from '../core/trace.js';
 import { Tensor, contiguousData } from '../core/tensor.js';
 import { allocate, isFloating } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
@@ -76,6 +76,10 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
 
 /** Replaces the contents of a leaf in place (optimisers use it); recorded graphs keep the old values. */
 export function assign(t: Tensor, value: Tensor): void {
+  if (isRecording())
+    throw new TraceError(
+      'assign: a jit-traced function cannot change tensors in place (the change would happen only while tracing); return the new value instead',
+    );
   if (!isLeaf(t)) throw new ArgumentError('assign: only leaf tensors can be assigned to');
   expectTensor('assign', 'the value', value);
   if (!shapesEqual(value.shape, t.shape))

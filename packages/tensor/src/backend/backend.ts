@@ -136,9 +136,49 @@ export interface Backend {
    * `shape`, `x` contiguous of that shape but `size` along `axis`; every index in range.
    */
   takeAlong(x: TypedArray, size: number, indices: TypedArray, shape: readonly number[], axis: number, out: TypedArray): void;
+  /**
+   * im2col: the windows of `planes` contiguous [height, width] planes of `x` into `out`, laid
+   * out [planes, kH·kW, outH·outW]: `out[pl, i·kW + j, p·outW + q] = x[pl, r, c]` with
+   * r = p·stride₀ + i·dilation₀ − padding₀ (c likewise), and 0 where (r, c) is outside the plane.
+   */
+  unfold(x: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
+  /** col2im, the transpose of `unfold`: `out` (planes × [height, width]) is set to the sum of every window tap that reads it. */
+  fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
 }
 
-const KERNELS = ['unary', 'binary', 'where', 'copy', 'reduce', 'matmul', 'gather', 'scatterAdd', 'cumsum', 'argsort', 'takeAlong'] as const;
+/** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */
+export interface WindowGeometry {
+  /** The input plane's height (without padding). */
+  readonly height: number;
+  /** The input plane's width (without padding). */
+  readonly width: number;
+  /** Zeros before the first row and column (the windows start there). */
+  readonly padding: readonly [number, number];
+  /** Window taps per axis [kH, kW]. */
+  readonly kernel: readonly [number, number];
+  /** Step between windows per axis. */
+  readonly stride: readonly [number, number];
+  /** Spacing between taps per axis. */
+  readonly dilation: readonly [number, number];
+  /** Number of windows per axis. */
+  readonly out: readonly [number, number];
+}
+
+const KERNELS = [
+  'unary',
+  'binary',
+  'where',
+  'copy',
+  'reduce',
+  'matmul',
+  'gather',
+  'scatterAdd',
+  'cumsum',
+  'argsort',
+  'takeAlong',
+  'unfold',
+  'fold',
+] as const;
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {

@@ -4,6 +4,7 @@ import type { Backend, BinaryKernel, ReduceKernel, StridedView, UnaryKernel } fr
 import { aroundAxis, contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
 import { erf, erfc, erfinv } from './special-functions.js';
+import { fold, unfold } from './window-kernels.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
@@ -396,6 +397,8 @@ export const jsBackend: Backend = {
   cumsum,
   argsort,
   takeAlong,
+  unfold,
+  fold,
 };
 
 // Kernels outside the Backend interface: the sort primitives call them directly (every backend

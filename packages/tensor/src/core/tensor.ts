@@ -7,7 +7,7 @@ import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
-import { ShapeError, formatShape } from '../errors.js';
+import { ShapeError, TraceError, formatShape } from '../errors.js';
 import type { Primitive } from './primitive.js';
 // NOTE: the methods below call the op modules, which in turn construct Tensors: an import
 // cycle, safe because neither side touches the other while its module is being evaluated
@@ -68,10 +68,21 @@ export interface Node {
   released: boolean;
 }
 
+/**
+ * A `jit` trace in progress (staging/record.ts): it is told every primitive applied at its
+ * level and names each result with a variable; `open` until the trace ends.
+ */
+export interface Recording {
+  readonly open: boolean;
+  /** Records `prim` applied to `inputs` (their variables, null for constants) with result `out`; returns out's variable. */
+  equation(prim: Primitive, params: unknown, inputs: readonly Tensor[], variables: readonly (number | null)[], out: Tensor): number;
+}
+
 /** How a tensor is seen at one interpreter level. */
 export type Trace =
   | { readonly kind: 'forward'; readonly level: number; readonly primal: Tensor; readonly tangent: Tensor }
-  | { readonly kind: 'reverse'; readonly level: number; readonly primal: Tensor; readonly node: Node };
+  | { readonly kind: 'reverse'; readonly level: number; readonly primal: Tensor; readonly node: Node }
+  | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
 export function isContiguousView(view: View): boolean {
   return isRowMajor(view, view.shape);
@@ -127,6 +138,7 @@ export class Tensor {
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
+    if (this._trace !== null) expectConcrete(this);
     return this._view.data[this._view.offset]!;
   }
 
@@ -768,6 +780,7 @@ export function fromArray(data: TypedArray, shape: readonly number[], dtype: DTy
  * (callers must not write to the result), otherwise a materialised copy.
  */
 export function contiguousData(t: Tensor): TypedArray {
+  if (t._trace !== null) expectConcrete(t);
   const view = t._view;
   const size = shapeSize(view.shape);
   if (isContiguousView(view)) {
@@ -776,4 +789,22 @@ export function contiguousData(t: Tensor): TypedArray {
   const out = allocate(view.dtype, size);
   activeBackend().copy(view, { data: out, offset: 0, strides: contiguousStrides(view.shape) }, view.shape);
   return out;
+}
+
+/**
+ * Throws where `t` is a variable of a `jit` trace in progress: a trace stands for every value of
+ * its shape, so a program that reads one (item, toArray, an op whose result depends on values)
+ * cannot be traced.
+ */
+function expectConcrete(t: Tensor): void {
+  if (isStaged(t))
+    throw new TraceError(
+      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect, an integer power or division check, maxPool); jit records shapes, not values: compute it outside jit or pass it as an argument`,
+    );
+}
+
+/** Whether `t` is (or is computed from) a variable of a `jit` trace in progress: it stands for any value of its shape. */
+export function isStaged(t: Tensor): boolean {
+  for (let trace = t._trace; trace !== null; trace = trace.primal._trace) if (trace.kind === 'record' && trace.recording.open) return true;
+  return false;
 }

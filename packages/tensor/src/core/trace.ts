@@ -14,14 +14,16 @@ import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
 import { isFloating } from '../dtype.js';
-import { Tensor, contiguousData, type Node, type Trace } from './tensor.js';
+import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
 
 export const IMPERATIVE_LEVEL = 1;
 
 interface Level {
   readonly id: number;
-  readonly kind: 'forward' | 'reverse';
+  readonly kind: 'forward' | 'reverse' | 'record';
   active: boolean;
+  /** The recording of a 'record' level (jit). */
+  readonly recording?: Recording;
 }
 
 const levels = new Map<number, Level>([[IMPERATIVE_LEVEL, { id: IMPERATIVE_LEVEL, kind: 'reverse', active: true }]]);
@@ -40,6 +42,27 @@ export function openLevel(kind: 'forward' | 'reverse'): number {
   const id = nextLevel++;
   levels.set(id, { id, kind, active: true });
   return id;
+}
+
+let openRecordings = 0;
+
+/** Opens a recording level (jit's tracer) above every existing one: each bind there is told to `recording`. */
+export function openRecordLevel(recording: Recording): number {
+  const id = nextLevel++;
+  levels.set(id, { id, kind: 'record', active: true, recording });
+  openRecordings++;
+  return id;
+}
+
+/** Closes a level opened by {@link openRecordLevel}. */
+export function closeRecordLevel(id: number): void {
+  if (levels.get(id)?.kind === 'record') openRecordings--;
+  levels.delete(id);
+}
+
+/** Whether a jit trace is being recorded (random draws and in-place changes are refused then). */
+export function isRecording(): boolean {
+  return openRecordings > 0;
 }
 
 export function closeLevel(id: number): void {
@@ -112,6 +135,7 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   }
   if (top === 0) return evaluate(prim, inputs, params);
   const level = levels.get(top)!;
+  if (level.kind === 'record') return processRecord(prim, inputs, params, level);
   return level.kind === 'forward' ? processForward(prim, inputs, params, top) : processReverse(prim, inputs, params, top);
 }
 
@@ -186,6 +210,20 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });
   node.out = out;
   return out;
+}
+
+// A recording level evaluates one level down, like the others, and names the result: every
+// primitive is recorded, whatever its dtype, since a replay must compute everything.
+function processRecord<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: Level): Tensor {
+  const primals = inputs.map((x) => lowerTo(x, level.id));
+  const outPrimal = bind(prim, primals, params);
+  const variables = inputs.map((x) => {
+    const t = traceAt(x, level.id);
+    return t !== null && t.kind === 'record' ? t.variable : null;
+  });
+  const recording = level.recording!;
+  const variable = recording.equation(prim as Primitive, params, primals, variables, outPrimal);
+  return new Tensor(outPrimal._view, { kind: 'record', level: level.id, primal: outPrimal, variable, recording });
 }
 
 /** Runs `fn` with the imperative graph off: nothing computed inside records `requiresGrad` history. */

@@ -1,17 +1,16 @@
 // Convolutions in PyTorch's layouts (NCHW activations, weight [out, in/groups, kH, kW]; the
-// transposed convolution's weight [in, out/groups, kH, kW]) as composites: zero padding (pad),
-// im2col (the take primitive at constant window positions, whose VJP is a scatter-add), then one
-// matmul on the gemm. No derivative rule of their own, so they differentiate to any order in
+// transposed convolution's weight [in, out/groups, kH, kW]) as composites: im2col (the unfold
+// primitive, with implicit zero padding; its VJP is fold, col2im), then one matmul on the gemm. No derivative rule of their own, so they differentiate to any order in
 // both modes; the transposed convolution is a convolution of the zero-dilated input.
 import { describe, expectInteger, expectOptions } from '../arguments.js';
-import { type Tensor, fromArray } from '../core/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
-import { allocate, promoteTypes } from '../dtype.js';
+import { promoteTypes } from '../dtype.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { takePrim } from '../prims/take.js';
+import { unfoldPrim, type WindowGeometry } from '../prims/windows.js';
 import { checkSize } from '../shape.js';
 import { add } from './arithmetic.js';
-import { concat, reshape, transpose } from './layout.js';
+import { reshape, transpose } from './layout.js';
 import { matmul } from './matmul.js';
 import { castTo, expectFloatTensor } from './operand.js';
 import { flip, pad } from './shape-ops.js';
@@ -75,77 +74,12 @@ export function batched(op: string, x: Tensor, spatial: number): { x: Tensor; un
   throw new ShapeError(`${op}: expected x of shape ${layout}, got ${formatShape(x.shape)}`);
 }
 
-/** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */
-export interface WindowGeometry {
-  /** The input plane's size (without padding). */
-  readonly height: number;
-  readonly width: number;
-  /** Zeros before the first row and column (the windows start there). */
-  readonly padding: readonly [number, number];
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  /** Number of windows per axis. */
-  readonly out: readonly [number, number];
-}
-
-/** Window positions into a plane, and whether any of them is a padding zero. */
-interface Positions {
-  readonly positions: Int32Array;
-  readonly padded: boolean;
-}
-
-// Window positions depend only on the geometry; a training loop asks for the same few again and again.
-const positionCache = new Map<string, Positions>();
-
 /**
- * Offsets into a row-major [height, width] plane, laid out [kH·kW, outH·outW]: entry
- * (i·kW + j, p·outW + q) is the tap (i, j) of window (p, q); a tap in the padding reads offset
- * height·width, a zero appended to the plane.
- */
-function windowPositions(g: WindowGeometry): Positions {
-  const key = [g.height, g.width, ...g.padding, ...g.kernel, ...g.stride, ...g.dilation, ...g.out].join(',');
-  const cached = positionCache.get(key);
-  if (cached !== undefined) return cached;
-  const [kh, kw] = g.kernel;
-  const [oh, ow] = g.out;
-  const zero = g.height * g.width;
-  const positions = new Int32Array(kh * kw * oh * ow);
-  let padded = false;
-  let k = 0;
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++)
-      for (let p = 0; p < oh; p++) {
-        const r = p * g.stride[0] + i * g.dilation[0] - g.padding[0];
-        const rowInside = r >= 0 && r < g.height;
-        for (let q = 0; q < ow; q++) {
-          const c = q * g.stride[1] + j * g.dilation[1] - g.padding[1];
-          const inside = rowInside && c >= 0 && c < g.width;
-          if (!inside) padded = true;
-          positions[k++] = inside ? r * g.width + c : zero;
-        }
-      }
-  const result = { positions, padded };
-  if (positionCache.size > 256) positionCache.clear();
-  positionCache.set(key, result);
-  return result;
-}
-
-/**
- * im2col: the windows of a [N, C, height, width] tensor as [N, C, kH·kW, outH·outW]. One take
- * (its gradient scatter-adds each window back); padding reads a zero appended to each plane,
- * which costs one copy of x rather than a padded copy per axis.
+ * im2col: the windows of a [N, C, height, width] tensor as [N, C, kH·kW, outH·outW] (the unfold
+ * primitive; its gradient, fold, sums each window back). Taps in the padding read zeros.
  */
 export function unfoldWindows(x: Tensor, g: WindowGeometry): Tensor {
-  const [n, c] = x.shape as [number, number];
-  const { positions, padded } = windowPositions(g);
-  let plane = reshape(x, [n, c, g.height * g.width]);
-  if (padded) plane = concat([plane, fromArray(allocate(x.dtype, n * c), [n, c, 1], x.dtype)], 2);
-  return bind(takePrim, [plane], {
-    axis: 2,
-    indices: positions,
-    indicesShape: [g.kernel[0] * g.kernel[1], g.out[0] * g.out[1]],
-  });
+  return bind(unfoldPrim, [x], g);
 }
 
 /** Windows along one axis: floor((size − dilation·(kernel − 1) − 1) / stride) + 1 (size includes padding). */
@@ -177,9 +111,7 @@ function convolve(
       `${op}: the padded input ${formatShape([height, width])} is smaller than the dilated kernel ${formatShape([dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1])}`,
     );
   }
-  // NOTE: the window table too: with an empty batch the columns have no elements, the table does.
   checkSize(op, [n, x.shape[1]!, kh * kw, out[0] * out[1]]);
-  checkSize(op, [kh * kw, out[0] * out[1]]);
   const cols = unfoldWindows(x, { height: h, width: wd, padding: [padding[0], padding[2]], kernel: [kh, kw], stride, dilation, out });
   const k = cg * kh * kw;
   const l = out[0] * out[1];

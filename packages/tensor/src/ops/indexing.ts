@@ -8,7 +8,7 @@ import { bind } from '../core/trace.js';
 import { full, readNested } from '../creation.js';
 import { allocate, isFloating, promoteTypes } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
-import { takePrim, untakePrim } from '../prims/take.js';
+import { takeIndexedPrim, takePrim, untakePrim } from '../prims/take.js';
 import { broadcastShapes, canBroadcastTo, contiguousStrides, normalizeAxis, shapeSize } from '../shape.js';
 import { castTo, expectDType, expectTensor } from './operand.js';
 
@@ -49,10 +49,22 @@ export function readIndices(op: string, indices: unknown, size: number, axis: nu
   return { flat, shape };
 }
 
+/**
+ * Whether `indices` are positions known only when a kernel runs: an integer tensor traced by
+ * jit or vmap (autodiff never traces integers). Their range is checked by the kernel then.
+ */
+export function isTracedPositions(indices: unknown): indices is Tensor {
+  return indices instanceof Tensor && indices._trace !== null && indices.dtype === 'int32';
+}
+
 /** `take` for the functions built on it: `op` names the function the user called. */
 export function takeAs(op: string, x: Tensor, indices: unknown, axis: number): Tensor {
   const a = normalizeAxis(op, axis, x.ndim);
   const size = x.shape[a]!;
+  if (isTracedPositions(indices)) {
+    if (size === 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);
+    return bind(takeIndexedPrim, [x, indices], { axis: a, negativeWraps: true });
+  }
   const { flat, shape } = readIndices(op, indices, size, a);
   if (size === 0 && flat.length > 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);
   return bind(takePrim, [x], { axis: a, indices: flat, indicesShape: shape });

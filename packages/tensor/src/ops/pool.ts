@@ -207,7 +207,6 @@ function divisors(a: AxisWindows, includePad: boolean): number[] {
 function avgPool(op: string, x: Tensor, wh: AxisWindows, ww: AxisWindows, includePad: boolean): Tensor {
   const [n, c] = x.shape as [number, number];
   checkSize(op, [n, c, wh.kernel * ww.kernel, wh.count * ww.count]);
-  checkSize(op, [wh.kernel * ww.kernel, wh.count * ww.count]);
   // Taps in the padding or in ceil mode's overhang read zeros.
   const cols = unfoldWindows(x, {
     height: wh.size,

@@ -8,7 +8,8 @@ import * as layout from './layout.js';
 import * as math from './math.js';
 import { matmulPrim } from './matmul.js';
 import { maxPrim, sumPrim } from './reduce.js';
-import { takePrim, untakePrim } from './take.js';
+import { takeIndexedPrim, takePrim, untakeIndexedPrim, untakePrim } from './take.js';
+import { foldPrim, unfoldPrim } from './windows.js';
 import { cumsumPrim } from './scan.js';
 import { argsortPrim, permuteAlongPrim } from './sort.js';
 
@@ -57,6 +58,10 @@ export const PRIMITIVES = {
   max: maxPrim,
   take: takePrim,
   untake: untakePrim,
+  takeIndexed: takeIndexedPrim,
+  untakeIndexed: untakeIndexedPrim,
+  unfold: unfoldPrim,
+  fold: foldPrim,
   floor: math.floorPrim,
   ceil: math.ceilPrim,
   round: math.roundPrim,

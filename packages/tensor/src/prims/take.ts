@@ -1,11 +1,15 @@
 // Gathering along one axis at constant positions, and its transpose. The positions are params,
 // not inputs (indices are never differentiated), so both primitives are linear in their one
 // input: take's VJP is the scatter-add `untake`, untake's VJP is take, and each JVP is the op.
+// takeIndexed/untakeIndexed are the same pair with the positions as an int32 input, for
+// positions that are themselves traced (a jit variable, a vmap batch): their values are known
+// only when the kernel runs, so that is where they are checked.
 import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
-import { contiguousData, fromArray } from '../core/tensor.js';
+import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
 import { allocate } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
 import { aroundAxis, shapeSize } from '../shape.js';
 
 /** Positions along `axis` (each in range, non-negative), laid out in `indicesShape`. */
@@ -49,4 +53,68 @@ export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeP
   },
   vjp: [(g, { params }) => bind(takePrim, [g], { axis: params.axis, indices: params.indices, indicesShape: params.indicesShape })],
   jvp: [(dx, { params }) => bind(untakePrim, [dx], params)],
+});
+
+/** takeIndexed's params: the axis, and whether a negative position counts from the end (take) or is an error (an embedding). */
+export interface TakeIndexedParams {
+  readonly axis: number;
+  readonly negativeWraps: boolean;
+}
+
+/** untakeIndexed also needs the size of the axis it scatters back into. */
+export interface UntakeIndexedParams extends TakeIndexedParams {
+  readonly size: number;
+}
+
+/** The positions of an int32 tensor as offsets in [0, size), or an ArgumentError naming the first bad one. */
+function positionsOf(indices: Tensor, size: number, axis: number, negativeWraps: boolean): Int32Array {
+  const values = contiguousData(indices);
+  const out = new Int32Array(values.length);
+  const low = negativeWraps ? -size : 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < low || v >= size)
+      throw new ArgumentError(
+        `take: index ${v} (entry ${i}) is out of range for axis ${axis} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
+      );
+    out[i] = v < 0 ? v + size : v;
+  }
+  return out;
+}
+
+export const takeIndexedPrim: ShapedPrimitive<TakeIndexedParams> = definePrimitive<TakeIndexedParams>({
+  name: 'takeIndexed',
+  shape: ([x, indices], { axis }) => ({
+    shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)],
+    dtype: x!.dtype,
+  }),
+  impl: ([x, indices], { axis, negativeWraps }, { shape, dtype }) => {
+    const [outer, n, inner] = aroundAxis(x!.shape, axis);
+    const positions = positionsOf(indices!, n, axis, negativeWraps);
+    const out = allocate(dtype, shapeSize(shape));
+    activeBackend().gather(contiguousData(x!), outer, n, inner, positions, out);
+    return fromArray(out, shape, dtype);
+  },
+  vjp: [(g, { inputs, params }) => bind(untakeIndexedPrim, [g, inputs[1]!], { ...params, size: inputs[0]!.shape[params.axis]! }), null],
+  jvp: [(dx, { inputs, params }) => bind(takeIndexedPrim, [dx, inputs[1]!], params), null],
+});
+
+export const untakeIndexedPrim: ShapedPrimitive<UntakeIndexedParams> = definePrimitive<UntakeIndexedParams>({
+  name: 'untakeIndexed',
+  shape: ([g, indices], { axis, size }) => ({
+    shape: [...g!.shape.slice(0, axis), size, ...g!.shape.slice(axis + indices!.shape.length)],
+    dtype: g!.dtype,
+  }),
+  impl: ([g, indices], { axis, size, negativeWraps }, { shape, dtype }) => {
+    const [outer, , inner] = aroundAxis(shape, axis);
+    const positions = positionsOf(indices!, size, axis, negativeWraps);
+    const out = allocate(dtype, shapeSize(shape));
+    activeBackend().scatterAdd(contiguousData(g!), outer, size, inner, positions, out);
+    return fromArray(out, shape, dtype);
+  },
+  vjp: [
+    (g, { inputs, params }) => bind(takeIndexedPrim, [g, inputs[1]!], { axis: params.axis, negativeWraps: params.negativeWraps }),
+    null,
+  ],
+  jvp: [(dx, { inputs, params }) => bind(untakeIndexedPrim, [dx, inputs[1]!], params), null],
 });

@@ -194,6 +194,13 @@ export class FunctionBuilder {
     this.code.push(0x00);
     return this;
   }
+  /** memory.copy(dst, src, size) with its operands already on the stack (overlap allowed). */
+  memoryCopy(): this {
+    this.code.push(0xfc);
+    pushU32(this.code, 10);
+    this.code.push(0x00, 0x00);
+    return this;
+  }
   block(): this {
     this.code.push(OP.block, 0x40);
     return this;

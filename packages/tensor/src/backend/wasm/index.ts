@@ -1,7 +1,15 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
 import { dtypeOfArray, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
-import { expectBackend, type Backend, type BinaryKernel, type ReduceKernel, type StridedView, type UnaryKernel } from '../backend.js';
+import {
+  expectBackend,
+  type Backend,
+  type BinaryKernel,
+  type ReduceKernel,
+  type StridedView,
+  type UnaryKernel,
+  type WindowGeometry,
+} from '../backend.js';
 import { jsBackend } from '../js.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
@@ -15,6 +23,7 @@ import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './modul
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
 import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
+import { windowRuns } from './window-kernels.js';
 import { TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from './wide-math.js';
 
 /** Options of {@link createWasmBackend}. */
@@ -95,6 +104,10 @@ const SMALL_SCATTER = 512;
 const WIDE_ROW = 64;
 // Rows shorter than this are copied element by element (cheaper than subarray + set).
 const COPY_LOOP_MAX = 32;
+// unfold/fold: below this many column elements the JS loop wins; WINDOW_CHUNK: column bytes
+// staged per call (a few hundred KiB stay in the L2 cache while they are copied out).
+const SMALL_WINDOWS = 4096;
+const WINDOW_CHUNK = 1 << 18;
 // Elements per staged block of a scan (whole blocks of lines; a longer line is staged alone).
 const SCAN_CHUNK = 65536;
 const CHEAP_UNARY: ReadonlySet<UnaryKernel> = new Set(['neg', 'abs', 'sqrt']);
@@ -558,6 +571,72 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
   }
 
+  /** Whether unfold/fold of `planes` planes with `g` and these arrays run here (unit column stride, floats, not tiny). */
+  function windowsHere(a: TypedArray, b: TypedArray, planes: number, g: WindowGeometry): boolean {
+    const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
+    return sameFloatArrays(a, b) && g.stride[1] === 1 && !(smallToFallback && planes * colsPerPlane < SMALL_WINDOWS) && colsPerPlane > 0;
+  }
+
+  /**
+   * Stages whole planes in chunks of about WINDOW_CHUNK column bytes (at least one plane):
+   * `run(pPlanes, pCols, table, runs, first, count)` for planes [first, first + count), whose
+   * planes and columns go at `pPlanes` and `pCols`, with `g`'s run table at `table`.
+   */
+  function windowChunks(
+    dtype: DType,
+    planes: number,
+    g: WindowGeometry,
+    run: (pPlanes: number, pCols: number, table: number, runs: number, first: number, count: number) => void,
+  ): void {
+    const es = itemSize(dtype);
+    const planeBytes = g.height * g.width * es;
+    const colsBytes = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1] * es;
+    const perChunk = Math.max(1, Math.floor(WINDOW_CHUNK / colsBytes));
+    const runs = windowRuns(g, es);
+    arena.reset();
+    const cap = Math.min(perChunk, planes);
+    const pTable = arena.alloc(runs.length * 4);
+    const pPlanes = arena.alloc(cap * planeBytes + 16);
+    const pCols = arena.alloc(cap * colsBytes + 16);
+    arena.i32().set(runs, pTable / 4);
+    for (let first = 0; first < planes; first += perChunk)
+      run(pPlanes, pCols, pTable, runs.length / 4, first, Math.min(perChunk, planes - first));
+  }
+
+  function unfold(x: TypedArray, planes: number, g: WindowGeometry, out: TypedArray): void {
+    if (!windowsHere(x, out, planes, g)) {
+      fallback.unfold(x, planes, g, out);
+      return;
+    }
+    const dtype = dtypeOfArray(x);
+    const es = itemSize(dtype);
+    const plane = g.height * g.width;
+    const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
+    const kernel = fn('unfold_runs');
+    windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
+      arena.view(dtype).set(x.subarray(first * plane, (first + count) * plane), pPlanes / es);
+      kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
+      out.set(arena.view(dtype).subarray(pCols / es, pCols / es + count * colsPerPlane), first * colsPerPlane);
+    });
+  }
+
+  function fold(cols: TypedArray, planes: number, g: WindowGeometry, out: TypedArray): void {
+    if (!windowsHere(cols, out, planes, g)) {
+      fallback.fold(cols, planes, g, out);
+      return;
+    }
+    const dtype = dtypeOfArray(cols);
+    const es = itemSize(dtype);
+    const plane = g.height * g.width;
+    const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
+    const kernel = fn(`fold_runs_${tagOf(dtype)}`);
+    windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
+      arena.view(dtype).set(cols.subarray(first * colsPerPlane, (first + count) * colsPerPlane), pCols / es);
+      kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
+      out.set(arena.view(dtype).subarray(pPlanes / es, pPlanes / es + count * plane), first * plane);
+    });
+  }
+
   function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m: number, k: number, n: number, out: TypedArray): void {
     const dtype = dtypeOfArray(out);
     if (!isFloatArray(out) || dtypeOfArray(a.data) !== dtype || dtypeOfArray(b.data) !== dtype) {
@@ -589,6 +668,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     cumsum,
     argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
     takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
+    unfold,
+    fold,
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;

@@ -5,6 +5,7 @@ import { emitMapKernels } from './map-kernels.js';
 import { emitMaskKernels } from './mask-kernels.js';
 import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 import { emitCumsum, emitScatterAddRows } from './accumulation-kernels.js';
+import { emitFoldRuns, emitUnfoldRuns } from './window-kernels.js';
 
 // Register tiles chosen by measurement on x64 V8: 4×8 f32 (8 accumulators + 2 B vectors + 1
 // splat fit in the 15 allocatable xmm registers; 6×8 and 4×12 measured slower) and 4×4 f64.
@@ -36,6 +37,9 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
   emitCumsum(mod, 'cumsum_f64', 8);
   emitScatterAddRows(mod, 'scatter_add_f32', 4);
   emitScatterAddRows(mod, 'scatter_add_f64', 8);
+  emitUnfoldRuns(mod, 'unfold_runs');
+  emitFoldRuns(mod, 'fold_runs_f32', 4);
+  emitFoldRuns(mod, 'fold_runs_f64', 8);
   // zero(dst, bytes): a C block is zeroed by the thread that then accumulates into it.
   const zero = new FunctionBuilder([T.i32, T.i32], []);
   zero.get(0).i32(0).get(1).memoryFill();

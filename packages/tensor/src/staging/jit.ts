@@ -1,0 +1,179 @@
+// jit: trace a function once per argument signature (tree structure, shapes, dtypes, number
+// values) into a Program of primitives, drop dead code, and replay it. A replay on plain
+// values calls each primitive's kernel directly: no op validation, no broadcasting logic, no
+// interpreter levels, no tape. Where an argument or a captured tensor is itself being
+// transformed (grad of jit, a requiresGrad parameter, anomaly mode) the program is replayed
+// through `bind` instead, so every transform sees the same primitives f would have applied.
+import { expectFunction } from '../arguments.js';
+import { anomalyEnabled } from '../core/anomaly.js';
+import type { Primitive } from '../core/primitive.js';
+import { Tensor, type Recording } from '../core/tensor.js';
+import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
+import { flattenAs, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
+import { formatProgram, withoutDeadCode, type Atom, type Equation, type Program } from './program.js';
+
+/** A traced program with what rebuilds its results: the output structure and its non-tensor leaves. */
+interface Compiled {
+  readonly program: Program;
+  readonly outDef: TreeDef;
+  /** Per output leaf: the index into program.outputs, or the number/null returned as is. */
+  readonly outLeaves: readonly ({ readonly output: number } | { readonly literal: number | null })[];
+  /** The tensors the program captured (constants), checked before each fast replay. */
+  readonly constants: readonly Tensor[];
+}
+
+/** The result of {@link JitFunction.lower}: the program traced for one argument signature. */
+export interface Lowered {
+  /** The program, JAX-style: one primitive application a line, with shapes and dtypes. */
+  toString(): string;
+  /** How many primitive applications a replay runs (after dead-code elimination). */
+  readonly numEquations: number;
+}
+
+/** A jitted function: call it like the original; `lower` shows what it runs. */
+export interface JitFunction<A extends readonly PyTree[], R extends PyTree> {
+  (...args: A): R;
+  /** Traces (or finds in the cache) the program for these arguments, without running it. */
+  lower(...args: A): Lowered;
+  /** How many argument signatures have been traced. */
+  readonly cacheSize: number;
+}
+
+/** The recording of one trace: input variables, then one equation per primitive applied. */
+class Recorder implements Recording {
+  open = true;
+  /** The recording level, set as soon as it is opened. */
+  level = 0;
+  private next = 0;
+  readonly inputs: { variable: number; shape: readonly number[]; dtype: Tensor['dtype'] }[] = [];
+  readonly equations: Equation[] = [];
+
+  input(x: Tensor): Tensor {
+    const variable = this.next++;
+    this.inputs.push({ variable, shape: x.shape, dtype: x.dtype });
+    return new Tensor(x._view, { kind: 'record', level: this.level, primal: effective(x), variable, recording: this });
+  }
+
+  equation(prim: Primitive, params: unknown, inputs: readonly Tensor[], variables: readonly (number | null)[], out: Tensor): number {
+    const variable = this.next++;
+    const atoms: Atom[] = variables.map((v, i) => (v === null ? { constant: inputs[i]! } : { variable: v }));
+    this.equations.push({ prim, params, inputs: atoms, out: variable, shape: out.shape, dtype: out.dtype });
+    return variable;
+  }
+}
+
+/** The cache key of an argument signature: structure, then each leaf's dtype and shape or value. */
+function signature(def: TreeDef, leaves: readonly unknown[]): string {
+  const parts = leaves.map((l) =>
+    l instanceof Tensor ? `${l.dtype}[${l.shape.join(',')}]` : l === null ? 'null' : `#${Object.is(l, -0) ? '-0' : String(l)}`,
+  );
+  return `${def.toString()}|${parts.join(';')}`;
+}
+
+function trace(
+  op: string,
+  f: (...args: PyTree[]) => PyTree,
+  def: TreeDef,
+  leaves: readonly PyTreeLeaf[],
+): { compiled: Compiled; results: PyTreeLeaf[] } {
+  const rec = new Recorder();
+  const level = openRecordLevel(rec);
+  rec.level = level;
+  try {
+    const traced = leaves.map((l) => (l instanceof Tensor ? rec.input(l) : l));
+    const args = unflattenAs(def, traced) as PyTree[];
+    const out = f(...args);
+    const [outs, outDef] = flattenAs<PyTreeLeaf>(op, out);
+    const outputs: Atom[] = [];
+    const outLeaves: Compiled['outLeaves'][number][] = [];
+    const results: PyTreeLeaf[] = [];
+    for (const leaf of outs) {
+      if (!(leaf instanceof Tensor)) {
+        outLeaves.push({ literal: leaf });
+        results.push(leaf);
+        continue;
+      }
+      const t = traceAt(leaf, level);
+      outputs.push(t !== null && t.kind === 'record' ? { variable: t.variable } : { constant: lowerTo(leaf, level) });
+      outLeaves.push({ output: outputs.length - 1 });
+      results.push(lowerTo(leaf, level));
+    }
+    const program = withoutDeadCode({ inputs: rec.inputs, equations: rec.equations, outputs });
+    const constants = [...new Set(program.equations.flatMap((e) => e.inputs.flatMap((a) => ('constant' in a ? [a.constant] : []))))];
+    for (const a of outputs) if ('constant' in a) constants.push(a.constant);
+    return { compiled: { program, outDef, outLeaves, constants }, results };
+  } finally {
+    rec.open = false;
+    closeRecordLevel(level);
+  }
+}
+
+/** Whether `x` is a value no active transform is tracing (what the fast replay needs). */
+const isPlain = (x: Tensor): boolean => effective(x)._trace === null;
+
+/** Runs the program on the tensor leaves of the arguments. */
+function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
+  const { program } = c;
+  const values = new Array<Tensor>(program.inputs.length + program.equations.length);
+  const fast = !anomalyEnabled() && tensors.every(isPlain) && c.constants.every(isPlain);
+  for (let i = 0; i < program.inputs.length; i++) values[program.inputs[i]!.variable] = fast ? valueOf(tensors[i]!) : tensors[i]!;
+  const read = (a: Atom): Tensor => ('variable' in a ? values[a.variable]! : fast ? valueOf(a.constant) : a.constant);
+  for (const eq of program.equations) {
+    const inputs = eq.inputs.map(read);
+    values[eq.out] = fast ? eq.prim.impl(inputs, eq.params) : bind(eq.prim, inputs, eq.params);
+  }
+  return program.outputs.map(read);
+}
+
+/**
+ * Compiles `f` by tracing: the first call with a new argument signature (tree structure,
+ * tensor shapes and dtypes, the values of number leaves) runs `f` once while recording every
+ * primitive it applies, drops what no output needs, and caches the program; later calls with
+ * that signature replay it, calling the kernels directly with none of the per-op work of an
+ * eager call. Composes with the transforms in both orders: `jit(valueAndGrad(loss))` records
+ * the backward pass too, and `grad(jit(f))` differentiates the replayed primitives.
+ *
+ * `f` must be a function of its arguments' values: numbers in the arguments are part of the
+ * signature (a new number traces anew); tensors `f` captures from outside are read afresh at
+ * each call; but JavaScript side effects (assigning a field, pushing to an array) happen only
+ * while tracing. Reading a traced value (`item`, `toArray`, ops whose output shape depends on
+ * values, such as `nonzero`), drawing random numbers and `assign` inside `f` throw a
+ * `TraceError`: pass such values or random draws in as arguments.
+ *
+ * @example
+ * const step = jit((w: Tensor, x: Tensor) => tanh(x.matmul(w)).sum());
+ * step(w, x);                            // traces, then runs
+ * step(w, x);                            // replays the cached program
+ * console.log(step.lower(w, x).toString()); // { lambda a:f32[3,2] b:f32[4,3] ; c:f32[4,2] = matmul b a … }
+ */
+export function jit<A extends readonly PyTree[], R extends PyTree>(f: (...args: A) => R): JitFunction<A, R> {
+  expectFunction('jit', 'f', f);
+  const cache = new Map<string, Compiled>();
+  const lookup = (args: readonly PyTree[]): { compiled: Compiled; tensors: Tensor[]; results: PyTreeLeaf[] | null } => {
+    const [leaves, def] = flattenAs<PyTreeLeaf>('jit', args);
+    const tensors = leaves.filter((l): l is Tensor => l instanceof Tensor);
+    const key = signature(def, leaves);
+    const hit = cache.get(key);
+    if (hit !== undefined) return { compiled: hit, tensors, results: null };
+    const { compiled, results } = trace('jit', f as unknown as (...a: PyTree[]) => PyTree, def, leaves);
+    cache.set(key, compiled);
+    return { compiled, tensors, results };
+  };
+  const call = (...args: A): R => {
+    const { compiled, tensors, results } = lookup(args);
+    if (results !== null) return unflattenAs(compiled.outDef, results) as R;
+    const outs = replay(compiled, tensors);
+    return unflattenAs(
+      compiled.outDef,
+      compiled.outLeaves.map((l) => ('output' in l ? outs[l.output]! : l.literal)),
+    ) as R;
+  };
+  const lower = (...args: A): Lowered => {
+    const { program } = lookup(args).compiled;
+    return { toString: () => formatProgram(program), numEquations: program.equations.length };
+  };
+  return Object.defineProperties(call, {
+    lower: { value: lower },
+    cacheSize: { get: () => cache.size },
+  }) as JitFunction<A, R>;
+}

@@ -1,0 +1,90 @@
+// The IR `jit` records: a straight-line program of primitive applications over numbered
+// variables, with the shapes and dtypes the registry's shape rules give. It is what a trace
+// leaves behind, what a replay runs and what `lower(...).toString()` prints.
+import type { Primitive } from '../core/primitive.js';
+import type { Tensor } from '../core/tensor.js';
+import type { DType } from '../dtype.js';
+
+/** An operand of an equation: a variable of the program, or a tensor fixed at trace time. */
+export type Atom = { readonly variable: number } | { readonly constant: Tensor };
+
+/** One primitive application: `out = prim(inputs; params)`. */
+export interface Equation {
+  readonly prim: Primitive;
+  readonly params: unknown;
+  readonly inputs: readonly Atom[];
+  readonly out: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** A traced program: its input variables (one per tensor leaf of the arguments), its equations in order, its outputs. */
+export interface Program {
+  readonly inputs: readonly { readonly variable: number; readonly shape: readonly number[]; readonly dtype: DType }[];
+  readonly equations: readonly Equation[];
+  readonly outputs: readonly Atom[];
+}
+
+/** The program without the equations no output depends on (dead code). */
+export function withoutDeadCode(p: Program): Program {
+  const live = new Set<number>();
+  for (const a of p.outputs) if ('variable' in a) live.add(a.variable);
+  const kept: Equation[] = [];
+  for (let i = p.equations.length - 1; i >= 0; i--) {
+    const eq = p.equations[i]!;
+    if (!live.has(eq.out)) continue;
+    kept.push(eq);
+    for (const a of eq.inputs) if ('variable' in a) live.add(a.variable);
+  }
+  return { ...p, equations: kept.reverse() };
+}
+
+const DTYPE_TAGS: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'bool' };
+
+/** `f32[2,3]`. */
+function typeOf(shape: readonly number[], dtype: DType): string {
+  return `${DTYPE_TAGS[dtype]}[${shape.join(',')}]`;
+}
+
+/** Params in one line: numbers, arrays and objects as written, typed arrays by their length. */
+function formatParams(params: unknown): string {
+  if (params === undefined || params === null) return '';
+  const show = (v: unknown): string => {
+    if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+    if (Array.isArray(v)) return `[${v.map(show).join(',')}]`;
+    if (typeof v === 'object' && v !== null)
+      return `{${Object.entries(v)
+        .map(([k, x]) => `${k}=${show(x)}`)
+        .join(' ')}}`;
+    return String(v);
+  };
+  return ` ${show(params)}`;
+}
+
+/**
+ * The program as text, one equation a line, JAX-style:
+ * `{ lambda a:f32[2,3] b:f32[3] ; c:f32[2,3] = mul a b … in (c) }`; constants print as their type.
+ */
+export function formatProgram(p: Program): string {
+  // Variables are named a, b, …, z, ba, bb, … in order of definition (after dead code is gone).
+  const order = new Map<number, number>();
+  for (const i of p.inputs) order.set(i.variable, order.size);
+  for (const eq of p.equations) order.set(eq.out, order.size);
+  const name = (v: number): string => {
+    let s = '';
+    let n = order.get(v)!;
+    do {
+      s = String.fromCharCode(97 + (n % 26)) + s;
+      n = Math.floor(n / 26);
+    } while (n > 0);
+    return s;
+  };
+  const atom = (a: Atom): string => ('variable' in a ? name(a.variable) : `const:${typeOf(a.constant.shape, a.constant.dtype)}`);
+  const lines = [`{ lambda ${p.inputs.map((i) => `${name(i.variable)}:${typeOf(i.shape, i.dtype)}`).join(' ')} ;`];
+  for (const eq of p.equations)
+    lines.push(
+      `    ${name(eq.out)}:${typeOf(eq.shape, eq.dtype)} = ${eq.prim.name}${formatParams(eq.params)} ${eq.inputs.map(atom).join(' ')}`,
+    );
+  lines.push(`  in (${p.outputs.map(atom).join(', ')}) }`);
+  return lines.join('\n');
+}

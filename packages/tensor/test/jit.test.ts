@@ -1,0 +1,207 @@
+// jit: tracing, the cache, the printed program, dead code, both replay modes, composition with
+// the transforms and the imperative graph, and the programs it refuses to trace.
+import { describe, expect, it } from 'vitest';
+import {
+  AnomalyError,
+  ArgumentError,
+  TraceError,
+  detectAnomaly,
+  grad,
+  jit,
+  jvp,
+  log,
+  randn,
+  rng,
+  tanh,
+  tensor,
+  valueAndGrad,
+  vjp,
+  type Tensor,
+} from '../src/index.js';
+
+const r = rng(3);
+const w = randn([3, 2], { rng: r, dtype: 'float64' });
+const x = randn([4, 3], { rng: r, dtype: 'float64' });
+const f = (a: Tensor, b: Tensor): Tensor => tanh(b.matmul(a)).sum();
+
+/** Counts the calls of `fn`: how often a trace ran it. */
+function counted<A extends unknown[], R>(fn: (...a: A) => R): { fn: (...a: A) => R; calls: () => number } {
+  let n = 0;
+  return {
+    fn: (...a: A) => {
+      n++;
+      return fn(...a);
+    },
+    calls: () => n,
+  };
+}
+
+describe('jit', () => {
+  it('traces once per signature and replays the same values', () => {
+    const c = counted(f);
+    const jf = jit(c.fn);
+    const want = f(w, x).item();
+    expect(jf(w, x).item()).toBe(want);
+    expect(jf(w, x).item()).toBe(want);
+    expect(jf(w.mul(2), x).item()).toBe(f(w.mul(2), x).item());
+    expect(c.calls()).toBe(1);
+    expect(jf.cacheSize).toBe(1);
+    // A new shape or dtype is a new signature.
+    jf(w, x.index({ stop: 2 }));
+    jf(w.astype('float32'), x.astype('float32'));
+    expect([c.calls(), jf.cacheSize]).toEqual([3, 3]);
+  });
+
+  it('keys numbers by value and keeps pytree structure in and out', () => {
+    const c = counted((p: { w: Tensor; s: number }, xs: Tensor[]) => ({ y: xs[0]!.matmul(p.w).mul(p.s), n: p.s, z: null }));
+    const jf = jit(c.fn);
+    const out = jf({ w, s: 2 }, [x]);
+    expect(out.n).toBe(2);
+    expect(out.z).toBeNull();
+    expect(jf({ w, s: 2 }, [x]).y.toArray()).toEqual(x.matmul(w).mul(2).toArray());
+    expect(jf({ w, s: 3 }, [x]).y.toArray()).toEqual(x.matmul(w).mul(3).toArray());
+    expect(c.calls()).toBe(2);
+  });
+
+  it('prints the program and drops what no output needs', () => {
+    const jf = jit((a: Tensor, b: Tensor) => {
+      b.exp().sum(); // dead
+      return f(a, b);
+    });
+    const lowered = jf.lower(w, x);
+    expect(lowered.numEquations).toBe(3);
+    expect(lowered.toString()).toBe(
+      [
+        '{ lambda a:f64[3,2] b:f64[4,3] ;',
+        '    c:f64[4,2] = matmul b a',
+        '    d:f64[4,2] = tanh c',
+        '    e:f64[] = sum {axes=[0,1] keepdims=false} d',
+        '  in (e) }',
+      ].join('\n'),
+    );
+  });
+
+  it('composes with grad, valueAndGrad, vjp and jvp in both orders, exactly', () => {
+    const g = grad(f)(w, x);
+    expect(grad(jit(f))(w, x).toArray()).toEqual(g.toArray());
+    const jg = jit(grad(f));
+    jg(w, x);
+    expect(jg(w, x).toArray()).toEqual(g.toArray());
+    const jvg = jit(valueAndGrad(f, { argnums: [0, 1] }));
+    jvg(w, x);
+    const [value, [gw, gx]] = jvg(w, x);
+    expect(value.item()).toBe(f(w, x).item());
+    expect(gw!.toArray()).toEqual(g.toArray());
+    expect(gx!.toArray()).toEqual(grad(f, { argnums: [1] })(w, x)[0]!.toArray());
+    const [, pull] = vjp(jit(f), w, x);
+    expect(pull(tensor(1, { dtype: 'float64' }))[0]!.toArray()).toEqual(g.toArray());
+    const [, t] = jvp(f, [w, x], [w.mul(0.5), x]);
+    expect(jvp(jit(f), [w, x], [w.mul(0.5), x])[1].item()).toBe(t.item());
+    // grad of grad through a jitted inner function.
+    const h = (a: Tensor) => jit((u: Tensor) => u.sin().mul(u).sum())(a);
+    expect(grad(grad(h))(tensor(0.7, { dtype: 'float64' })).item()).toBeCloseTo(2 * Math.cos(0.7) - 0.7 * Math.sin(0.7), 14);
+  });
+
+  it('reads captured tensors afresh and feeds the imperative graph of requiresGrad ones', () => {
+    const p = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const h = jit((u: Tensor) => u.matmul(p).sum());
+    const u = tensor([
+      [1, 0],
+      [0, 2],
+    ]);
+    h(u).backward();
+    expect(p.grad!.toArray()).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    p.grad = null;
+    h(u).backward();
+    expect(p.grad!.toArray()).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    p.assign(
+      tensor([
+        [0, 0],
+        [0, 1],
+      ]),
+    );
+    expect(h(u).item()).toBe(2);
+  });
+
+  it('replays through the interpreter in anomaly mode, which then sees each primitive', () => {
+    const jl = jit((a: Tensor) => log(a).sum());
+    const ok = tensor([1, 2]);
+    jl(ok);
+    expect(() => detectAnomaly(() => jl(tensor([1, -1])))).toThrow(AnomalyError);
+    expect(Number.isNaN(jl(tensor([1, -1])).item())).toBe(true);
+  });
+
+  it('refuses to trace value reads, random draws and assign, and leaves no trace open', () => {
+    const leaf = tensor([1, 2]);
+    const cases: [string, (a: Tensor) => Tensor, RegExp][] = [
+      ['item', (a) => a.mul(a.sum().item()), /reads the values/],
+      ['toArray', (a) => tensor(a.toArray() as number[]), /reads the values/],
+      ['nonzero', (a) => a.greater(0).nonzero(), /reads the values/],
+      ['randn', (a) => a.add(randn([2])), /cannot draw random numbers/],
+      [
+        'assign',
+        (a) => {
+          leaf.assign(a);
+          return a;
+        },
+        /cannot change tensors in place/,
+      ],
+    ];
+    for (const [name, fn, message] of cases) {
+      expect(() => jit(fn)(tensor([1, 2])), name).toThrow(TraceError);
+      expect(() => jit(fn)(tensor([1, 2])), name).toThrow(message);
+    }
+    // After the failures nothing is traced: plain code reads values and draws numbers again.
+    expect(tensor([1, 2]).sum().item()).toBe(3);
+    expect(randn([2]).shape).toEqual([2]);
+    expect(String(jit((a: Tensor) => a)(tensor([5])))).toContain('5');
+  });
+
+  it('takes at traced positions, checking their range each time the program runs', () => {
+    const jt = jit((a: Tensor, i: Tensor) => a.take(i, 0));
+    const a = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const i = tensor([2, -1, 0], { dtype: 'int32' });
+    expect(jt(a, i).toArray()).toEqual(a.take([2, -1, 0], 0).toArray());
+    expect(jt(a, tensor([0, 1, 1], { dtype: 'int32' })).toArray()).toEqual(a.take([0, 1, 1], 0).toArray());
+    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true}');
+    expect(() => jt(a, tensor([0, 3, 0], { dtype: 'int32' }))).toThrow(ArgumentError);
+    expect(() => jt(a, tensor([0, -4, 0], { dtype: 'int32' }))).toThrow(/index -4 \(entry 1\) is out of range for axis 0 of size 3/);
+    const g = grad((u: Tensor) => jt(u, tensor([2, 2, 0], { dtype: 'int32' })).sum())(a.astype('float64'));
+    expect(g.toArray()).toEqual([
+      [1, 1],
+      [0, 0],
+      [2, 2],
+    ]);
+  });
+
+  it('prints a traced tensor as traced instead of showing trace-time numbers', () => {
+    let shown = '';
+    jit((a: Tensor) => {
+      shown = String(a.mul(2));
+      return a;
+    })(tensor([1, 2]));
+    expect(shown).toBe('tensor(<traced by jit>, shape=[2], dtype=float32)');
+  });
+
+  it('checks its arguments', () => {
+    expect(() => jit(42 as unknown as () => Tensor)).toThrow(ArgumentError);
+    expect(() => jit((a: Tensor) => a)(new Map() as unknown as Tensor)).toThrow(/jit/);
+    expect(() => jit(() => 'no tensor' as unknown as Tensor)()).toThrow(/jit/);
+  });
+});
