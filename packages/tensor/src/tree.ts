@@ -149,6 +149,7 @@ interface FlattenContext {
   /** The path of each leaf, when the caller wants them for its own messages. */
   readonly paths: string[] | undefined;
   readonly ancestors: Set<object>;
+  readonly isLeaf: (x: unknown) => boolean;
 }
 
 /** How a message names the place `path` of a tree called `what`: `argument 0 at .w[1]`. */
@@ -159,7 +160,7 @@ export function placeIn(what: string, path: string): string {
 /** Flattens `tree`: pushes its leaves onto `cx.leaves` and returns its structure. */
 function flattenInto(cx: FlattenContext, tree: unknown, path: string): TreeDef {
   const { op, ancestors } = cx;
-  if (isTreeLeaf(tree)) {
+  if (cx.isLeaf(tree)) {
     cx.leaves.push(tree);
     cx.paths?.push(path);
     return LEAF;
@@ -209,13 +210,28 @@ function dataValue(cx: FlattenContext, node: object, key: string | number, path:
 
 const isTreeLeaf = (x: unknown): boolean => x === null || typeof x === 'number' || x instanceof Tensor;
 
+/** @internal treeFlatten for a transform: errors name `op`; `isLeaf` may widen what counts as a leaf. */
+export function flattenAs<L = PyTreeLeaf>(op: string, tree: unknown, isLeaf: (x: unknown) => boolean = isTreeLeaf): [L[], TreeDef] {
+  return flattenWith(op, tree, isLeaf, 'the tree', undefined);
+}
+
 /**
- * @internal treeFlatten for a transform: errors name `op` and call the tree `what`; `paths`, when
- * given, receives each leaf's path.
+ * @internal treeFlatten for a transform whose messages call the tree `what` (`argument 0`, `the
+ * output`); `paths`, when given, receives each leaf's path for the caller's own messages.
  */
-export function flattenAs<L = PyTreeLeaf>(op: string, tree: unknown, what = 'the tree', paths?: string[]): [L[], TreeDef] {
+export function flattenNamed<L = PyTreeLeaf>(op: string, tree: unknown, what: string, paths?: string[]): [L[], TreeDef] {
+  return flattenWith(op, tree, isTreeLeaf, what, paths);
+}
+
+function flattenWith<L>(
+  op: string,
+  tree: unknown,
+  isLeaf: (x: unknown) => boolean,
+  what: string,
+  paths: string[] | undefined,
+): [L[], TreeDef] {
   const leaves: unknown[] = [];
-  const def = flattenInto({ op, what, leaves, paths, ancestors: new Set() }, tree, '');
+  const def = flattenInto({ op, what, leaves, paths, ancestors: new Set(), isLeaf }, tree, '');
   return [leaves as L[], def];
 }
 
@@ -294,9 +310,9 @@ export function treeMap<T extends PyTree, U extends PyTree[], R>(
   ...rest: U
 ): MapLeaves<T, R> {
   if (typeof fn !== 'function') throw new ArgumentError(`treeMap: expected a function for fn, got ${describe(fn)}`);
-  const [leaves, def] = flattenAs<LeafOf<T>>('treeMap', tree, 'tree 0');
+  const [leaves, def] = flattenNamed<LeafOf<T>>('treeMap', tree, 'tree 0');
   const others = rest.map((t, i) => {
-    const [ls, d] = flattenAs('treeMap', t, `tree ${i + 1}`);
+    const [ls, d] = flattenNamed('treeMap', t, `tree ${i + 1}`);
     expectSameStructure('treeMap', def, d, ['tree 0', `tree ${i + 1}`]);
     return ls;
   });

@@ -7,7 +7,7 @@ import { fromArray } from '../core/tensor.js';
 import { shapesEqual } from '../shape.js';
 import { backprop, backpropMany, releaseFrom } from './backprop.js';
 import type { Node } from '../core/tensor.js';
-import { type PyTree, type TreeDef, expectSameStructure, flattenAs, placeIn, unflattenAs } from '../tree.js';
+import { type PyTree, type TreeDef, expectSameStructure, flattenNamed, placeIn, unflattenAs } from '../tree.js';
 import type { Gradient } from './transforms.js';
 import { describe, expectBoolean, expectOptions } from '../arguments.js';
 import { expectTensor } from '../ops/operand.js';
@@ -166,7 +166,7 @@ export function gradients<T extends PyTree>(outputs: PyTree, inputs: T, options?
   const retainGraph = expectBoolean(op, 'retainGraph', opts.retainGraph, createGraph);
   const allowUnused = expectBoolean(op, 'allowUnused', opts.allowUnused, false);
   const outPaths: string[] = [];
-  const [outs, outDef] = flattenAs(op, outputs, 'outputs', outPaths);
+  const [outs, outDef] = flattenNamed(op, outputs, 'outputs', outPaths);
   const roots = outs.map((o, i) => {
     if (!(o instanceof Tensor)) throw new ArgumentError(`${op}: ${placeIn('outputs', outPaths[i]!)} is ${describe(o)}, expected a Tensor`);
     const trace = traceAt(o, IMPERATIVE_LEVEL);
@@ -179,7 +179,7 @@ export function gradients<T extends PyTree>(outputs: PyTree, inputs: T, options?
   });
   const cts = seedsFor(op, outs as Tensor[], outDef, outPaths, opts.gradOutputs);
   const inPaths: string[] = [];
-  const [ins, inDef] = flattenAs(op, inputs, 'inputs', inPaths);
+  const [ins, inDef] = flattenNamed(op, inputs, 'inputs', inPaths);
   const wanted = ins.map((x, i) => {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${placeIn('inputs', inPaths[i]!)} is ${describe(x)}, expected a Tensor`);
     const trace = traceAt(x, IMPERATIVE_LEVEL);
@@ -226,7 +226,7 @@ function seedsFor(
       return fromArray(allocate(o.dtype, 1).fill(1), o.shape, o.dtype);
     });
   }
-  const [gs, def] = flattenAs(op, given, 'gradOutputs');
+  const [gs, def] = flattenNamed(op, given, 'gradOutputs');
   expectSameStructure(op, outDef, def, ['outputs', 'gradOutputs']);
   return gs.map((g, i) => {
     const o = outs[i]!;

@@ -10,7 +10,7 @@ import { scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
 import { shapesEqual } from '../shape.js';
 import { backpropMany } from './backprop.js';
 import type { Node } from '../core/tensor.js';
-import { type PyTree, type PyTreeLeaf, type TreeDef, expectSameStructure, flattenAs, placeIn, unflattenAs } from '../tree.js';
+import { type PyTree, type PyTreeLeaf, type TreeDef, expectSameStructure, flattenAs, flattenNamed, placeIn, unflattenAs } from '../tree.js';
 
 /** A function of tensors that returns a tensor: what every transform takes. */
 export type TensorFunction = (...args: Tensor[]) => Tensor;
@@ -83,7 +83,7 @@ function treeArguments(op: string, given: readonly unknown[], labels: readonly n
   const args = given.map((arg, i) => {
     const what = `argument ${labels[i]}`;
     const paths: string[] = [];
-    const [leaves, def] = flattenAs(op, typeof arg === 'number' ? asTensor(op, arg, labels[i]!) : arg, what, paths);
+    const [leaves, def] = flattenNamed(op, typeof arg === 'number' ? asTensor(op, arg, labels[i]!) : arg, what, paths);
     const slots = leaves.map((leaf, j) => {
       if (!(leaf instanceof Tensor)) return -1;
       if (!isFloating(leaf.dtype)) {
@@ -109,7 +109,7 @@ function treeArguments(op: string, given: readonly unknown[], labels: readonly n
 /** The output of a transformed function as a tree; anything else is a TraceError. */
 function outputTree(op: string, out: unknown): [PyTreeLeaf[], TreeDef] {
   try {
-    return flattenAs(op, out, 'the output');
+    return flattenNamed(op, out, 'the output');
   } catch (e) {
     if (e instanceof ArgumentError) throw new TraceError(`${e.message} (the function must return a Tensor or a pytree of tensors)`);
     throw e;
@@ -181,7 +181,7 @@ function reverse(op: string, f: (...vars: Tensor[]) => unknown, inputs: readonly
 
 /** The cotangent tree of `pullback`, checked against the output and flattened (null: zero). */
 function cotangentLeaves(op: string, r: Reverse, cotangent: unknown): (Tensor | null)[] {
-  const [cts, def] = flattenAs(op, cotangent, 'the cotangent');
+  const [cts, def] = flattenNamed(op, cotangent, 'the cotangent');
   expectSameStructure(op, r.outDef, def, ['the output', 'the cotangent']);
   return cts.map((g, i) => {
     const out = r.outLeaves[i]!;
@@ -296,7 +296,7 @@ function jvpTree(
   args.args.forEach(({ def, leaves, slots }, i) => {
     const what = `tangent ${i}`;
     const paths: string[] = [];
-    const [tl, tdef] = flattenAs(op, given[i], what, paths);
+    const [tl, tdef] = flattenNamed(op, given[i], what, paths);
     expectSameStructure(op, def, tdef, [`primal ${i}`, what]);
     slots.forEach((k, j) => {
       const t = tl[j]!;
