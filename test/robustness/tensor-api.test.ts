@@ -107,6 +107,8 @@ const binary = (name: keyof Exports) =>
     () => [x(), 2],
   );
 const unary = (name: keyof Exports) => direct(name, () => [x()]);
+/** sin at every tensor leaf: a function that any pytree may be passed to (vmap and the Jacobians take trees). */
+const sinOfTree = (t: J.PyTree) => J.treeMap((l) => (l instanceof J.Tensor ? l.sin() : l), t);
 const reduction = (name: keyof Exports) =>
   direct(
     name,
@@ -577,10 +579,10 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   },
   jacobian: {
     calls: [
-      { name: 'jacobian', args: () => [(t: J.Tensor) => t.sin(), { mode: 'forward' }], invoke: ([f, o]) => fn(J.jacobian)(f, o) },
+      { name: 'jacobian', args: () => [sinOfTree, { mode: 'forward' }], invoke: ([f, o]) => fn(J.jacobian)(f, o) },
       {
         name: 'jacobian',
-        args: () => [(t: J.Tensor) => t.sin(), { mode: 'reverse' }, row()],
+        args: () => [sinOfTree, { mode: 'reverse' }, row()],
         invoke: ([f, o, t]) => fn(fn(J.jacobian)(f, o))(t),
       },
     ],
@@ -588,7 +590,34 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   hessian: {
     calls: [
       { name: 'hessian', args: () => [scalarFn()], invoke: ([f]) => fn(J.hessian)(f) },
-      { name: 'hessian', args: () => [scalarFn(), row()], invoke: ([f, t]) => fn(fn(J.hessian)(f))(t) },
+      { name: 'hessian', args: () => [treeLoss(), row()], invoke: ([f, t]) => fn(fn(J.hessian)(f))(t) },
+    ],
+  },
+  vmap: {
+    calls: [
+      { name: 'vmap', args: () => [sinOfTree, { inAxes: [0], outAxes: -1 }], invoke: ([f, o]) => fn(J.vmap)(f, o) },
+      {
+        name: 'vmap',
+        args: () => [
+          (a: J.Tensor, b: J.PyTree) => J.treeMap((l) => (l instanceof J.Tensor ? l.mul(a) : l), b),
+          { inAxes: [0, null], outAxes: 1 },
+          x(),
+          row(),
+        ],
+        invoke: ([f, o, ...xs]) => fn(fn(J.vmap)(f, o))(...xs),
+      },
+    ],
+  },
+  jacfwd: {
+    calls: [
+      { name: 'jacfwd', args: () => [sinOfTree], invoke: ([f]) => fn(J.jacfwd)(f) },
+      { name: 'jacfwd', args: () => [sinOfTree, row()], invoke: ([f, t]) => fn(fn(J.jacfwd)(f))(t) },
+    ],
+  },
+  jacrev: {
+    calls: [
+      { name: 'jacrev', args: () => [sinOfTree], invoke: ([f]) => fn(J.jacrev)(f) },
+      { name: 'jacrev', args: () => [sinOfTree, row()], invoke: ([f, t]) => fn(fn(J.jacrev)(f))(t) },
     ],
   },
   customOp: {

@@ -17,6 +17,7 @@ import {
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
 import { elementwiseCase } from './workloads/elementwise.js';
 import { convCases } from './workloads/conv.js';
+import { vmapCases } from './workloads/vmap.js';
 import { embeddingCases } from './workloads/embedding.js';
 import { kernelCases } from './workloads/kernels.js';
 import { overheadCases } from './workloads/overhead.js';
@@ -27,7 +28,7 @@ export interface BenchOptions {
   /** jacobi backends to run (`setBackend` names). */
   backends: string[];
   peers: PeerName[];
-  /** Workloads to run ('W1' … 'W6', 'memory'); all when empty. */
+  /** Workloads to run ('W1' … 'W10', 'memory'); all when empty. */
   only: string[];
   ceiling: boolean;
   /** Steps of the memory workload (default: 10,000, or 200 with `quick`). */
@@ -54,9 +55,10 @@ export interface CaseResult {
   ops?: number;
   /** Keyed by framework label. */
   results: Record<string, CellResult>;
-  /** W6: this case's time over its float32 baseline's, per jacobi framework. */
+  /** W6: this case's time over its float32 baseline's, per jacobi framework (W10: the loop's over vmap's). */
   float64OverFloat32?: Record<string, number>;
   baseline?: string;
+  ratioLabel?: string;
 }
 
 export interface BenchReport {
@@ -101,6 +103,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     ...embeddingCases(sizes),
     ...kernelCases(sizes),
     ...convCases(sizes),
+    ...vmapCases(sizes),
   ];
 }
 
@@ -188,6 +191,7 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
       ...(c.flops === undefined ? {} : { flops: c.flops }),
       ...(c.ops === undefined ? {} : { ops: c.ops }),
       ...(c.baseline === undefined ? {} : { baseline: c.baseline }),
+      ...(c.ratioLabel === undefined ? {} : { ratioLabel: c.ratioLabel }),
       results: {},
     };
     for (const fw of frameworks) {

@@ -17,6 +17,8 @@ W6 float64 matmul and iris, W7 an embedding lookup (4096 rows of a [50000,128] t
 scatter-add gradient, W8 float32 kernels with WebAssembly versions (sin and erf over 1e6
 elements, cumsum of [1000,1000] along each axis, the embedding gradient of a [1000,128] table),
 W9 conv2d of [32,3,32,32] with 16 3x3 filters, padding 1: forward, and forward + both gradients,
+W10 vmap against its loop (per-example gradients of a 784-256-10 MLP, batch 128, vmap(grad) and
+the loop of grad; the jacobian of a [64] -> [64] function, batched and one pullback per basis vector),
 memory (10,000 W4 steps: RSS and heap at 1k and 10k).
 
 Options:

@@ -32,7 +32,7 @@ function speedup(jacobi: CellResult | undefined, peer: CellResult | undefined): 
 function note(row: CaseResult, label: string): string {
   const parts: string[] = [];
   const ratio = row.float64OverFloat32?.[label];
-  if (ratio !== undefined) parts.push(`f64 time = ${fmt(ratio)}× f32`);
+  if (ratio !== undefined) parts.push((row.ratioLabel ?? 'f64 time = {}× f32').replace('{}', fmt(ratio)));
   const losses = Object.entries(row.results).flatMap(([fw, r]) =>
     r.status === 'ok' && r.losses && (fw === label || !fw.startsWith('jacobi'))
       ? [`${fw === label ? 'loss' : fw.replace('tfjs-', '')} ${fmt(r.losses.first)}→${fmt(r.losses.last)}`]

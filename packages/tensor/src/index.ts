@@ -171,6 +171,10 @@ export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from 
 export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';
 export { jit } from './staging/jit.js';
 export type { JitFunction, Lowered } from './staging/jit.js';
+// vmap and the Jacobians built on it
+export { vmap } from './autodiff/vmap.js';
+export type { VmapOptions, BatchAxes } from './autodiff/vmap.js';
+export { jacfwd, jacrev } from './autodiff/transforms.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';

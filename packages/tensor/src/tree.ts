@@ -362,3 +362,37 @@ export function ravel<T extends PyTree>(tree: T): [Tensor, (flat: Tensor) => T] 
   };
   return [flat, unravel];
 }
+
+/**
+ * @internal for vmap's axes: the leaves of `prefix` (a tree whose structure is a prefix of
+ * `full`'s: a leaf of it stands for a whole subtree of `full`) repeated over the leaves of
+ * `full` that each covers, in `full`'s leaf order. `what` names the two trees in errors.
+ */
+export function broadcastPrefix<L>(op: string, what: readonly [string, string], prefix: TreeDef, leaves: readonly L[], full: TreeDef): L[] {
+  const out: L[] = [];
+  let next = 0;
+  const walk = (p: TreeDef, f: TreeDef, path: string): void => {
+    const sp = shapeOf(p);
+    const sf = shapeOf(f);
+    if (sp.kind === 'leaf') {
+      const v = leaves[next++]!;
+      for (let i = 0; i < f.numLeaves; i++) out.push(v);
+      return;
+    }
+    const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
+    if (
+      sf.kind !== sp.kind ||
+      sp.children.length !== sf.children.length ||
+      (sp.kind === 'object' && !sameKeys(sp.keys, (sf as Extract<Shape, { kind: 'object' }>).keys))
+    ) {
+      throw new TreeStructureError(
+        `${op}: ${what[0]} must be a prefix of the structure of ${what[1]}; at ${formatPath(path)}, ${what[0]}: ${p}, ${what[1]}: ${f}`,
+      );
+    }
+    sp.children.forEach((c, i) =>
+      walk(c, (sf as Exclude<Shape, { kind: 'leaf' }>).children[i]!, childPath(path, sp.kind === 'array' ? i : sp.keys[i]!)),
+    );
+  };
+  walk(prefix, full, '');
+  return out;
+}

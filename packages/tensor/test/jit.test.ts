@@ -10,6 +10,9 @@ import {
   jit,
   jvp,
   log,
+  stack,
+  take,
+  vmap,
   randn,
   rng,
   tanh,
@@ -179,7 +182,7 @@ describe('jit', () => {
     const i = tensor([2, -1, 0], { dtype: 'int32' });
     expect(jt(a, i).toArray()).toEqual(a.take([2, -1, 0], 0).toArray());
     expect(jt(a, tensor([0, 1, 1], { dtype: 'int32' })).toArray()).toEqual(a.take([0, 1, 1], 0).toArray());
-    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true}');
+    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true blocks=1}');
     expect(() => jt(a, tensor([0, 3, 0], { dtype: 'int32' }))).toThrow(ArgumentError);
     expect(() => jt(a, tensor([0, -4, 0], { dtype: 'int32' }))).toThrow(/index -4 \(entry 1\) is out of range for axis 0 of size 3/);
     const g = grad((u: Tensor) => jt(u, tensor([2, 2, 0], { dtype: 'int32' })).sum())(a.astype('float64'));
@@ -203,5 +206,42 @@ describe('jit', () => {
     expect(() => jit(42 as unknown as () => Tensor)).toThrow(ArgumentError);
     expect(() => jit((a: Tensor) => a)(new Map() as unknown as Tensor)).toThrow(/jit/);
     expect(() => jit(() => 'no tensor' as unknown as Tensor)()).toThrow(/jit/);
+  });
+});
+
+describe('take at traced positions under vmap', () => {
+  const table = randn([5, 3], { rng: rng(8), dtype: 'float64' });
+  const positions = tensor(
+    [
+      [4, 0, -1],
+      [2, 2, 1],
+    ],
+    { dtype: 'int32' },
+  );
+  const loop = (f: (i: number) => Tensor) => stack([f(0), f(1)]);
+
+  it('per-example positions into one table, and into per-example tables, with their gradients', () => {
+    const byRow = vmap((i: Tensor) => take(table, i, 0))(positions);
+    expect(byRow.toArray()).toEqual(loop((b) => table.take(positions.index(b).toArray() as number[], 0)).toArray());
+    const tables = stack([table, table.mul(2)]);
+    const own = vmap((t: Tensor, i: Tensor) => take(t, i, 0))(tables, positions);
+    expect(own.toArray()).toEqual(loop((b) => tables.index(b).take(positions.index(b).toArray() as number[], 0)).toArray());
+    const perExample = vmap(
+      grad((t: Tensor, i: Tensor) => take(t, i, 0).square().sum()),
+      { inAxes: [null, 0] },
+    )(table, positions);
+    expect(perExample.toArray()).toEqual(
+      loop((b) =>
+        grad((t: Tensor) =>
+          t
+            .take(positions.index(b).toArray() as number[], 0)
+            .square()
+            .sum(),
+        )(table),
+      ).toArray(),
+    );
+    expect(() => vmap((i: Tensor) => take(table, i, 0))(tensor([[0], [5]], { dtype: 'int32' }))).toThrow(
+      /out of range for axis 0 of size 5/,
+    );
   });
 });

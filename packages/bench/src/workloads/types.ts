@@ -35,8 +35,10 @@ export interface BenchCase {
   tfjs?(tf: TF): Prepared;
   /** Why the peers have no figure, when `tfjs` is absent. */
   peerNote?: string;
-  /** The key of the float32 case this one is compared with (W6). */
+  /** The key of the case this one is compared with (W6: its float32 case; W10: the vmap case). */
   baseline?: string;
+  /** How the time ratio to the baseline reads, `{}` standing for it (default `f64 time = {}× f32`). */
+  ratioLabel?: string;
 }
 
 /** The sizes of every workload; `--quick` uses tiny ones. */
@@ -58,6 +60,8 @@ export interface Sizes {
   smallVocabulary: { rows: number; width: number; lookups: number };
   /** W9: conv2d of a [batch, channels, size, size] input with `filters` kernel×kernel filters ('same' padding). */
   conv: { batch: number; channels: number; size: number; filters: number; kernel: number };
+  /** W10: per-example gradients of an MLP of `widths` over `batch` examples; a [jacobianSize] → [jacobianSize] Jacobian. */
+  vmap: { batch: number; widths: number[]; jacobianSize: number };
 }
 
 export const FULL_SIZES: Sizes = {
@@ -74,6 +78,7 @@ export const FULL_SIZES: Sizes = {
   embedding: { rows: 50_000, width: 128, lookups: 4096 },
   smallVocabulary: { rows: 1000, width: 128, lookups: 4096 },
   conv: { batch: 32, channels: 3, size: 32, filters: 16, kernel: 3 },
+  vmap: { batch: 128, widths: [784, 256, 10], jacobianSize: 64 },
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -90,6 +95,7 @@ export const QUICK_SIZES: Sizes = {
   embedding: { rows: 1000, width: 16, lookups: 64 },
   smallVocabulary: { rows: 16, width: 64, lookups: 64 },
   conv: { batch: 2, channels: 3, size: 8, filters: 4, kernel: 3 },
+  vmap: { batch: 4, widths: [784, 16, 10], jacobianSize: 8 },
 };
 
 export const caseKey = (c: Pick<BenchCase, 'workload' | 'title' | 'size'>): string => `${c.workload} ${c.title} ${c.size}`;

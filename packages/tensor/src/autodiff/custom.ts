@@ -1,13 +1,14 @@
 // User-defined operations with their own derivative rules. A custom op becomes a primitive
-// like any built-in one, so it works in both modes and under any nesting.
+// like any built-in one, so it works in both modes, under vmap and under any nesting.
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { bind } from '../core/trace.js';
-import type { JvpRule, Primitive, RuleContext, VjpRule } from '../core/primitive.js';
+import type { BatchRule, JvpRule, Primitive, RuleContext, VjpRule } from '../core/primitive.js';
 import { Tensor } from '../core/tensor.js';
 import { describe, expectFunction, expectOptions } from '../arguments.js';
 import { shapesEqual } from '../shape.js';
 import { grad } from './transforms.js';
 import { zeros } from '../creation.js';
+import { vmapCall } from './vmap.js';
 
 /** What `customOp` needs: a forward function and its VJP (and optionally its JVP), in tensor ops. */
 export interface CustomOpDefinition {
@@ -93,6 +94,17 @@ function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
     // J_i·dx = ∇_u ⟨vjp_i(u), dx⟩ because vjp_i is linear in u; any u works, zeros is cheapest.
     return grad((u: Tensor) => userVjp(u, ctx, i).mul(dx).sum())(zeros(ctx.out.shape, { dtype: ctx.out.dtype }));
   });
+  // Batched, a custom op is another custom op of the same arity: its forward function and
+  // rules are the user's, vmapped over a leading batch axis of every input.
+  let batched: Primitive<undefined> | null = null;
+  const batch: BatchRule<undefined> = (inputs, axes, _params, size) => {
+    batched ??= makePrimitive(name, batchedDefinition(def), arity);
+    const leading = inputs.map((x, i) => {
+      const a = axes[i];
+      return a === null || a === undefined ? x.broadcastTo([size, ...x.shape]) : x.movedim(a, 0);
+    });
+    return [bind(batched, leading, undefined), 0];
+  };
   // A user's forward function has no shape rule: its output is known only once it has run.
   const prim: Primitive<undefined> = {
     name,
@@ -103,6 +115,35 @@ function makePrimitive(name: string, def: CustomOpDefinition, arity: number) {
     },
     vjp,
     jvp,
+    batch,
   };
   return prim;
+}
+
+/** The user's definition applied to every example along axis 0 of all inputs (and of g, out). */
+function batchedDefinition(def: CustomOpDefinition): CustomOpDefinition {
+  const each = (f: (...xs: Tensor[]) => Tensor | readonly Tensor[], xs: readonly Tensor[]) => vmapCall('customOp', f, xs, 0, 0);
+  const forward = (...inputs: Tensor[]) => each((...xs) => def.forward(...xs), inputs) as Tensor;
+  // A null cotangent (no derivative) is zeros, so that every example returns a tensor.
+  const vjp = (g: Tensor, inputs: readonly Tensor[], out: Tensor) =>
+    each(
+      (gi, oi, ...xs) => def.vjp(gi!, xs, oi!).map((ct, i) => ct ?? zeros(xs[i]!.shape, { dtype: xs[i]!.dtype })),
+      [g, out, ...inputs],
+    ) as Tensor[];
+  const userJvp = def.jvp;
+  if (userJvp === undefined) return { forward, vjp };
+  // Which tangents are null is the same for every example; only the others are mapped over.
+  const jvp = (tangents: readonly (Tensor | null)[], inputs: readonly Tensor[], out: Tensor) => {
+    const given = tangents.flatMap((t) => (t === null ? [] : [t]));
+    return each(
+      (oi, ...rest) => {
+        const xs = rest.slice(0, inputs.length);
+        let k = inputs.length;
+        const ts = tangents.map((t) => (t === null ? null : rest[k++]!));
+        return userJvp(ts, xs, oi!);
+      },
+      [out, ...inputs, ...given],
+    ) as Tensor;
+  };
+  return { forward, vjp, jvp };
 }

@@ -1,15 +1,17 @@
 // The functional transforms, JAX style. vjp and jvp open a fresh interpreter level; grad,
-// valueAndGrad, jacobian and hessian are written with vjp and jvp only.
+// valueAndGrad are written with vjp; jacfwd, jacrev, jacobian and hessian with vmap of jvp or vjp.
 import { ArgumentError, NonScalarOutputError, NotDifferentiableError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { closeLevel, frozen, newNode, openLevel } from '../core/trace.js';
-import { concat } from '../ops/layout.js';
 import { Tensor, fromArray } from '../core/tensor.js';
 import { allocate, isFloating } from '../dtype.js';
 import { describe, expectBoolean, expectFunction, expectInteger, expectOptions } from '../arguments.js';
 import { scalarTensor, toTensor, type TensorLike } from '../ops/operand.js';
-import { shapesEqual } from '../shape.js';
+import { shapeSize, shapesEqual } from '../shape.js';
 import { backpropMany } from './backprop.js';
 import type { Node } from '../core/tensor.js';
+import { vmapCall } from './vmap.js';
+import { eye } from '../creation.js';
+import { concat } from '../ops/layout.js';
 import { type PyTree, type PyTreeLeaf, type TreeDef, expectSameStructure, flattenAs, flattenNamed, placeIn, unflattenAs } from '../tree.js';
 
 /** A function of tensors that returns a tensor: what every transform takes. */
@@ -521,67 +523,203 @@ export function valueAndGrad(f: (...args: never[]) => unknown, opts?: GradOption
 
 /** How `jacobian` builds the Jacobian. */
 export interface JacobianOptions {
-  /** `'reverse'` (default): one vjp per output element; `'forward'`: one jvp per input element. */
+  /**
+   * `'reverse'` (default): `jacrev`, one batched vjp over the output's basis; `'forward'`:
+   * `jacfwd`, one batched jvp over the input's basis.
+   */
   mode?: 'forward' | 'reverse';
 }
 
-/** The i-th standard basis tensor of a shape (a one-hot tensor). */
-function basis(shape: readonly number[], dtype: Tensor['dtype'], i: number): Tensor {
-  const data = allocate(
-    dtype,
-    shape.reduce((a, b) => a * b, 1),
-  );
-  data[i] = 1;
-  return fromArray(data, shape, dtype);
-}
-
 /**
- * The Jacobian of a function of one tensor, of shape `[...out.shape, ...in.shape]`.
- * It is differentiable, so `jacobian(grad(f))` is a Hessian.
+ * The Jacobian of a function of one tensor, of shape `[...out.shape, ...in.shape]`, in one
+ * batched pass (`jacrev`, or `jacfwd` with `mode: 'forward'`). It is differentiable, so
+ * `jacobian(grad(f))` is a Hessian.
  *
  * @example
  * jacobian((x) => x.matmul(W))(x) // equals Wᵀ for a vector x
  */
-export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: TensorLike) => Tensor {
+export function jacobian(f: (x: Tensor) => Tensor, opts?: JacobianOptions): (x: TensorLike) => Tensor;
+export function jacobian(f: (x: never) => PyTree, opts?: JacobianOptions): (x: PyTree) => PyTree;
+export function jacobian(f: (x: never) => PyTree, opts?: JacobianOptions): (x: never) => unknown {
   expectFunction('jacobian', 'f', f);
   const mode = expectOptions('jacobian', opts).mode ?? 'reverse';
   if (mode !== 'forward' && mode !== 'reverse')
     throw new ArgumentError(`jacobian: mode must be 'forward' or 'reverse', got ${describe(mode)}`);
-  return jacobianAs('jacobian', f, mode);
+  return mode === 'forward' ? jacfwdAs('jacobian', f) : jacrevAs('jacobian', f);
 }
 
-function jacobianAs(op: string, f: (x: Tensor) => Tensor, mode: 'forward' | 'reverse'): (x: TensorLike) => Tensor {
+/** The standard basis of `n` elements, stacked: the identity. */
+function basisOf(n: number, dtype: Tensor['dtype']): Tensor {
+  return eye(n, n, { dtype });
+}
+
+/** float64 if any of the dtypes is, else float32: the dtype the Jacobian's pass runs in. */
+function commonFloat(dtypes: readonly Tensor['dtype'][]): 'float32' | 'float64' {
+  return dtypes.includes('float64') ? 'float64' : 'float32';
+}
+
+/** What the Jacobians need of a function of a pytree: its float leaves in and out, flattened. */
+interface Flattened {
+  readonly inLeaves: readonly PyTreeLeaf[];
+  readonly inDef: TreeDef;
+  /** Positions (in inLeaves) of the float tensors: the inputs differentiated. */
+  readonly wrt: readonly number[];
+  /** Of each output leaf, its shape and dtype if it is a float tensor (filled by `call`). */
+  outMeta: ({ shape: readonly number[]; dtype: Tensor['dtype'] } | null)[];
+  outDef: TreeDef | null;
+  /** f of the differentiable leaves, its float output leaves flattened and concatenated. */
+  call(...ts: Tensor[]): Tensor;
+}
+
+function flattened(op: string, f: (x: never) => PyTree, x0: unknown): Flattened {
+  // A lone tensor or number is the one input, differentiated (an int32 one is refused).
+  const x = x0 instanceof Tensor || typeof x0 === 'number' ? expectDifferentiable(op, asTensor(op, x0, 0), 0) : x0;
+  const [inLeaves, inDef] = flattenAs(op, x);
+  const wrt = inLeaves.flatMap((l, i) => (l instanceof Tensor && isFloating(l.dtype) ? [i] : []));
+  const state: Flattened = {
+    inLeaves,
+    inDef,
+    wrt,
+    outMeta: [],
+    outDef: null,
+    call: (...ts) => {
+      const leaves = [...inLeaves];
+      wrt.forEach((i, k) => (leaves[i] = ts[k]!));
+      const out = (f as (x: PyTree) => unknown)(unflattenAs(inDef, leaves));
+      if (out instanceof Tensor && !isFloating(out.dtype))
+        throw new NotDifferentiableError(`${op}: the function's output has dtype ${out.dtype}, a constant: it has no Jacobian`);
+      const [outLeaves, outDef] = flattenAs(op, out);
+      state.outDef = outDef;
+      state.outMeta = outLeaves.map((l) => (l instanceof Tensor && isFloating(l.dtype) ? { shape: l.shape, dtype: l.dtype } : null));
+      const floats = outLeaves.filter((l): l is Tensor => l instanceof Tensor && isFloating(l.dtype));
+      const dtype = commonFloat(floats.map((t) => t.dtype));
+      if (floats.length === 0) return fromArray(allocate(dtype, 0), [0], dtype);
+      const parts = floats.map((t) => t.reshape([-1]).astype(dtype));
+      return parts.length === 1 ? parts[0]! : concat(parts, 0);
+    },
+  };
+  return state;
+}
+
+/**
+ * The Jacobian as a pytree from `block(i, k)`, the block of float output leaf i (in order)
+ * and differentiated input k: the output's structure, each float leaf holding the input's
+ * structure with a block per float input leaf (`null` at the other leaves). For one tensor in
+ * and one out, that is the block itself.
+ */
+function assemble(s: Flattened, block: (i: number, k: number) => Tensor): PyTree {
+  let i = 0;
+  const perOut = s.outMeta.map((m) => {
+    if (m === null) return null;
+    const row = i++;
+    const inner = s.inLeaves.map((_, j) => {
+      const k = s.wrt.indexOf(j);
+      return k < 0 ? null : block(row, k);
+    });
+    return unflattenAs(s.inDef, inner);
+  });
+  return unflattenAs(s.outDef!, perOut);
+}
+
+/** Offsets of consecutive pieces of the given sizes. */
+function offsets(sizes: readonly number[]): number[] {
+  const o = [0];
+  for (const n of sizes) o.push(o[o.length - 1]! + n);
+  return o;
+}
+
+/**
+ * The Jacobian by forward mode: `vmap` of `jvp` over the input's basis, one batched pass
+ * (the cheaper direction when the input has fewer elements than the output), shape
+ * `[...out.shape, ...in.shape]`. Inputs and outputs may be pytrees: the result is then the
+ * output's tree of the input's trees of blocks.
+ *
+ * @example
+ * jacfwd((x) => x.sin())(tensor([0, 1])); // diag(cos 0, cos 1)
+ */
+export function jacfwd(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor;
+export function jacfwd(f: (x: never) => PyTree): (x: PyTree) => PyTree;
+export function jacfwd(f: (x: never) => PyTree): (x: never) => unknown {
+  expectFunction('jacfwd', 'f', f);
+  return jacfwdAs('jacfwd', f);
+}
+
+function jacfwdAs(op: string, f: (x: never) => PyTree): (x: PyTree) => PyTree {
   return (x0) => {
-    const x = asTensor(op, x0, 0);
-    if (mode === 'forward') {
-      const columns: Tensor[] = [];
-      let outShape: readonly number[] = [];
-      for (let j = 0; j < x.size; j++) {
-        const [out, column] = jvpAs(op, f, [x], [basis(x.shape, x.dtype, j)]);
-        outShape = out.shape;
-        columns.push(column.reshape([-1]));
-      }
-      if (columns.length === 0) {
-        const out = checkResult(op, f(x));
-        return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
-      }
-      return concat(
-        columns.map((c) => c.reshape([-1, 1])),
-        1,
-      ).reshape([...outShape, ...x.shape]);
+    const s = flattened(op, f, x0);
+    const primals = s.wrt.map((i) => s.inLeaves[i] as Tensor);
+    const sizes = primals.map((p) => p.size);
+    const at = offsets(sizes);
+    const total = at[at.length - 1]!;
+    let columns: Tensor;
+    if (total === 0) {
+      const y = s.call(...primals);
+      columns = fromArray(allocate(y.dtype, 0), [y.size, 0], y.dtype);
+    } else {
+      // Tangent e (one basis vector of all inputs together) split into one per input.
+      const split = (e: Tensor) =>
+        primals.map((p, k) =>
+          e
+            .slice(0, at[k]!, at[k + 1]!)
+            .reshape(p.shape)
+            .astype(p.dtype),
+        );
+      const basis = basisOf(total, commonFloat(primals.map((p) => p.dtype)));
+      // The batch axis of the tangents goes last: column j of the Jacobian is J·e_j.
+      columns = vmapCall(op, (e: Tensor) => jvpAs(op, s.call, primals, split(e))[1], [basis], 0, -1) as Tensor;
     }
-    const [out, pullback] = vjpAs(op, f, [x]);
-    const rows: Tensor[] = [];
-    for (let i = 0; i < out.size; i++) rows.push(pullback(basis(out.shape, out.dtype, i))[0]!.reshape([1, -1]));
-    if (rows.length === 0) return fromArray(allocate(out.dtype, 0), [...out.shape, ...x.shape], out.dtype);
-    return concat(rows, 0).reshape([...out.shape, ...x.shape]);
+    const rows = offsets(s.outMeta.flatMap((m) => (m === null ? [] : [shapeSize(m.shape)])));
+    const outShapes = s.outMeta.flatMap((m) => (m === null ? [] : [m.shape]));
+    return assemble(s, (i, k) =>
+      columns
+        .slice(0, rows[i]!, rows[i + 1]!)
+        .slice(1, at[k]!, at[k + 1]!)
+        .reshape([...outShapes[i]!, ...primals[k]!.shape]),
+    );
+  };
+}
+
+/**
+ * The Jacobian by reverse mode: one `vjp`, whose pullback is `vmap`ped over the output's
+ * basis (the cheaper direction when the output has fewer elements than the input), shape
+ * `[...out.shape, ...in.shape]`. Inputs and outputs may be pytrees, as for `jacfwd`.
+ *
+ * @example
+ * jacrev((x) => x.mul(x).sum())(tensor([1, 2])); // [2, 4]
+ */
+export function jacrev(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor;
+export function jacrev(f: (x: never) => PyTree): (x: PyTree) => PyTree;
+export function jacrev(f: (x: never) => PyTree): (x: never) => unknown {
+  expectFunction('jacrev', 'f', f);
+  return jacrevAs('jacrev', f);
+}
+
+function jacrevAs(op: string, f: (x: never) => PyTree): (x: PyTree) => PyTree {
+  return (x0) => {
+    const s = flattened(op, f, x0);
+    const primals = s.wrt.map((i) => s.inLeaves[i] as Tensor);
+    const [y, pullback] = primals.length === 0 ? [s.call(), null] : vjpAs(op, s.call, primals);
+    const outShapes = s.outMeta.flatMap((m) => (m === null ? [] : [m.shape]));
+    const rows = offsets(outShapes.map(shapeSize));
+    const empty = (i: number, k: number) => {
+      const shape = [...outShapes[i]!, ...primals[k]!.shape];
+      return fromArray(allocate(y.dtype, shapeSize(shape)), shape, y.dtype);
+    };
+    if (pullback === null || y.size === 0) return assemble(s, empty);
+    const cotangents = vmapCall(op, (g: Tensor) => pullback(g), [basisOf(y.size, y.dtype)], 0, 0) as Tensor[];
+    return assemble(s, (i, k) =>
+      cotangents[k]!.slice(0, rows[i]!, rows[i + 1]!)
+        .reshape([...outShapes[i]!, ...primals[k]!.shape])
+        .astype(y.dtype),
+    );
   };
 }
 
 /**
  * The Hessian of a function of one tensor with one-element output, shape
- * `[...in.shape, ...in.shape]`, computed forward-over-reverse.
+ * `[...in.shape, ...in.shape]`: `jacfwd` of the reverse-mode gradient (forward-over-reverse).
  */
 export function hessian(f: (x: Tensor) => Tensor): (x: TensorLike) => Tensor {
-  return jacobianAs('hessian', gradAs('hessian', f) as (x: Tensor) => Tensor, 'forward');
+  expectFunction('hessian', 'f', f);
+  return jacfwdAs('hessian', gradAs('hessian', f) as (x: Tensor) => Tensor) as (x: TensorLike) => Tensor;
 }

@@ -1,5 +1,5 @@
-// What a primitive is: its kernel call and, per input, its derivative rules. The interpreters
-// only ever call `impl`, `jvp[i]` and `vjp[i]`; they never name a primitive.
+// What a primitive is: its kernel call, per input its derivative rules, and its batching rule. The interpreters
+// only ever call `impl`, `jvp[i]`, `vjp[i]` and `batch`; they never name a primitive.
 import type { DType } from '../dtype.js';
 import type { Tensor } from './tensor.js';
 
@@ -22,6 +22,19 @@ export type VjpRule<P> = ((g: Tensor, ctx: RuleContext<P>) => Tensor) | null;
 export type JvpRule<P> = ((dx: Tensor, ctx: RuleContext<P>) => Tensor) | null;
 
 /**
+ * How a primitive runs on batched inputs (`vmap`): given the inputs one level down, each with
+ * its batch axis (`null`: the input is the same for every example) and the batch size, it
+ * computes the batched output with tensor operations one level down and says where the
+ * output's batch axis is (`null`: the output does not vary across the batch).
+ */
+export type BatchRule<P> = (
+  inputs: readonly Tensor[],
+  axes: readonly (number | null)[],
+  params: P,
+  size: number,
+) => readonly [Tensor, number | null];
+
+/**
  * One primitive operation. `impl` runs on untraced tensors (it calls the backend); the rules
  * are written with differentiable tensor operations, so derivatives of derivatives work.
  */
@@ -31,6 +44,8 @@ export interface Primitive<P = unknown> {
   /** One rule per input. */
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
+  /** Its batching rule: required, so a primitive without one is a compile error. */
+  readonly batch: BatchRule<P>;
 }
 
 /** The output shape and dtype of a primitive from its inputs' (validated arguments assumed). */
@@ -46,6 +61,7 @@ export interface PrimitiveDefinition<P> {
   impl(inputs: readonly Tensor[], params: P, out: AbstractValue): Tensor;
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
+  readonly batch: BatchRule<P>;
 }
 
 /** A primitive of the library: one that knows its output's shape before it runs. */

@@ -8,6 +8,7 @@ import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
 import { ShapeError, TraceError, formatShape } from '../errors.js';
+import { variesOverBatch } from './trace.js';
 import type { Primitive } from './primitive.js';
 // NOTE: the methods below call the op modules, which in turn construct Tensors: an import
 // cycle, safe because neither side touches the other while its module is being evaluated
@@ -82,6 +83,8 @@ export interface Recording {
 export type Trace =
   | { readonly kind: 'forward'; readonly level: number; readonly primal: Tensor; readonly tangent: Tensor }
   | { readonly kind: 'reverse'; readonly level: number; readonly primal: Tensor; readonly node: Node }
+  /** A batched value (vmap): `primal` holds every example, stacked along `axis`. */
+  | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number }
   | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
 export function isContiguousView(view: View): boolean {
@@ -138,7 +141,10 @@ export class Tensor {
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
-    if (this._trace !== null) expectConcrete(this);
+    if (this._trace !== null) {
+      expectConcrete(this);
+      expectOneValue(this);
+    }
     return this._view.data[this._view.offset]!;
   }
 
@@ -779,8 +785,23 @@ export function fromArray(data: TypedArray, shape: readonly number[], dtype: DTy
  * The elements in row-major order, as the tensor's own array when it already is one
  * (callers must not write to the result), otherwise a materialised copy.
  */
+/**
+ * Refuses to read a tensor that differs between the examples of an active vmap: its view
+ * holds example 0 only, and code that depends on values (positions, masks, printing) would
+ * silently use it for every example.
+ */
+function expectOneValue(t: Tensor): void {
+  if (variesOverBatch(t))
+    throw new TraceError(
+      `cannot read the values of a tensor of shape ${formatShape(t.shape)} that varies over a vmap batch (a value-dependent operation inside vmap); pass it unbatched (inAxes null) or loop`,
+    );
+}
+
 export function contiguousData(t: Tensor): TypedArray {
-  if (t._trace !== null) expectConcrete(t);
+  if (t._trace !== null) {
+    expectConcrete(t);
+    expectOneValue(t);
+  }
   const view = t._view;
   const size = shapeSize(view.shape);
   if (isContiguousView(view)) {

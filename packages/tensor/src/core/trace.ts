@@ -3,13 +3,17 @@
 //   - level 0 evaluates: it calls the primitive's kernel;
 //   - a forward level (jvp) evaluates on the primals one level down and pushes the tangents
 //     through the primitive's JVP rules, which are themselves operations one level down;
-//   - a reverse level (vjp, grad, requiresGrad) evaluates one level down and records a node.
+//   - a reverse level (vjp, grad, requiresGrad) evaluates one level down and records a node;
+//   - a batching level (vmap) holds, one level down, every example stacked along a batch axis
+//     and calls the primitive's batching rule, itself written with operations one level down.
+//     A batched tensor shows the shape of one example, so code inside vmap sees examples.
 // Because each level only ever calls operations on values of lower levels, nested transforms
-// compose (grad of grad, jvp of grad, ...) and never confuse their perturbations: a tensor
+// compose (grad of grad, jvp of grad, vmap of grad, ...) and never confuse their perturbations
+// or batch axes: a tensor
 // that is a constant at level L simply has no trace at L.
 // Level 1 is the imperative reverse level of `requiresGrad` tensors (PyTorch style); every
 // functional transform opens a fresh level above all that exist.
-import { AnomalyError, formatShape } from '../errors.js';
+import { AnomalyError, TraceError, formatShape } from '../errors.js';
 import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
@@ -18,9 +22,12 @@ import { Tensor, contiguousData, type Node, type Recording, type Trace } from '.
 
 export const IMPERATIVE_LEVEL = 1;
 
+/** What an interpreter level does with an operation. */
+export type LevelKind = 'forward' | 'reverse' | 'batch' | 'record';
+
 interface Level {
   readonly id: number;
-  readonly kind: 'forward' | 'reverse' | 'record';
+  readonly kind: LevelKind;
   active: boolean;
   /** The recording of a 'record' level (jit). */
   readonly recording?: Recording;
@@ -38,7 +45,7 @@ function isActive(level: number): boolean {
 }
 
 /** Opens a new interpreter level above every existing one. */
-export function openLevel(kind: 'forward' | 'reverse'): number {
+export function openLevel(kind: LevelKind): number {
   const id = nextLevel++;
   levels.set(id, { id, kind, active: true });
   return id;
@@ -72,8 +79,21 @@ export function closeLevel(id: number): void {
 /** The tensor as seen by the active levels: traces of finished transforms are looked through. */
 export function effective(x: Tensor): Tensor {
   let t = x;
-  while (t._trace !== null && !isActive(t._trace.level)) t = t._trace.primal;
+  while (t._trace !== null && !isActive(t._trace.level)) t = lookThrough(t._trace);
   return t;
+}
+
+/**
+ * The value under the trace of a finished transform. A finished forward or reverse trace is
+ * simply looked through; a finished vmap's cannot be: its value holds every example (another
+ * shape), so a batched tensor kept past its vmap is an error, as JAX's leaked tracers are.
+ */
+function lookThrough(trace: Trace): Tensor {
+  if (trace.kind === 'batch')
+    throw new TraceError(
+      'a tensor batched by a vmap that has returned was used outside it (it was kept, e.g. in a closure); use the results vmap returns',
+    );
+  return trace.primal;
 }
 
 /** The tensor one level below `level` (itself if it is a constant at `level`). */
@@ -91,7 +111,7 @@ export function traceAt(x: Tensor, level: number): Trace | null {
 /** The untraced tensor that holds the value (the level-0 view). */
 export function valueOf(x: Tensor): Tensor {
   let t = x;
-  while (t._trace !== null) t = t._trace.primal;
+  while (t._trace !== null) t = isActive(t._trace.level) ? t._trace.primal : lookThrough(t._trace);
   return t;
 }
 
@@ -136,7 +156,9 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   if (top === 0) return evaluate(prim, inputs, params);
   const level = levels.get(top)!;
   if (level.kind === 'record') return processRecord(prim, inputs, params, level);
-  return level.kind === 'forward' ? processForward(prim, inputs, params, top) : processReverse(prim, inputs, params, top);
+  if (level.kind === 'forward') return processForward(prim, inputs, params, top);
+  if (level.kind === 'batch') return processBatch(prim, inputs, params, top);
+  return processReverse(prim, inputs, params, top);
 }
 
 function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
@@ -173,6 +195,58 @@ function processForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
   }
   if (tangent === null) return outPrimal;
   return new Tensor(outPrimal._view, { kind: 'forward', level, primal: outPrimal, tangent });
+}
+
+/**
+ * A tensor at batching level `level` whose examples are stacked along `axis` of `value` (one
+ * level down). Its own view is example 0's, so its shape, dtype and rank are an example's.
+ */
+export function batchTracer(level: number, value: Tensor, axis: number): Tensor {
+  const v = value._view;
+  const keep = (_: number, d: number) => d !== axis;
+  const view = { data: v.data, offset: v.offset, shape: v.shape.filter(keep), strides: v.strides.filter(keep), dtype: v.dtype };
+  return new Tensor(view, { kind: 'batch', level, primal: value, axis });
+}
+
+function processBatch<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
+  const values = new Array<Tensor>(inputs.length);
+  const axes = new Array<number | null>(inputs.length);
+  let size = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = traceAt(inputs[i]!, level);
+    if (t !== null && t.kind === 'batch') {
+      values[i] = t.primal;
+      axes[i] = t.axis;
+      size = t.primal.shape[t.axis]!;
+    } else {
+      values[i] = lowerTo(inputs[i]!, level);
+      axes[i] = null;
+    }
+  }
+  const [out, axis] = prim.batch(values, axes, params, size);
+  return axis === null ? out : batchTracer(level, out, axis);
+}
+
+/**
+ * `x` with no derivative at any level (stopGradient): forward and reverse traces are dropped;
+ * the batch traces of active vmaps stay, since they are part of the value, not a derivative.
+ */
+export function withoutDerivatives(x: Tensor): Tensor {
+  const t = effective(x);
+  const trace = t._trace;
+  if (trace === null) return t;
+  if (trace.kind !== 'batch') return withoutDerivatives(trace.primal);
+  const primal = withoutDerivatives(trace.primal);
+  return primal === trace.primal ? t : batchTracer(trace.level, primal, trace.axis);
+}
+
+/**
+ * Whether `x` differs between the examples of an active vmap. Code that reads a tensor's
+ * values (positions, masks) sees only example 0 of such a tensor, so it must refuse it.
+ */
+export function variesOverBatch(x: Tensor): boolean {
+  for (let t = x; t._trace !== null; t = t._trace.primal) if (t._trace.kind === 'batch' && isActive(t._trace.level)) return true;
+  return false;
 }
 
 /**

@@ -63,7 +63,7 @@ export function takeAs(op: string, x: Tensor, indices: unknown, axis: number): T
   const size = x.shape[a]!;
   if (isTracedPositions(indices)) {
     if (size === 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);
-    return bind(takeIndexedPrim, [x, indices], { axis: a, negativeWraps: true });
+    return bind(takeIndexedPrim, [x, indices], { axis: a, negativeWraps: true, blocks: 1 });
   }
   const { flat, shape } = readIndices(op, indices, size, a);
   if (size === 0 && flat.length > 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);

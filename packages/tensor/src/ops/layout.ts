@@ -1,6 +1,6 @@
 // Shape and layout operations: reshape, transpose, broadcast, slicing and indexing, concat,
 // stack, squeeze, expandDims, casts and stopGradient. Most are views; none needs a rule here.
-import { bind, valueOf } from '../core/trace.js';
+import { bind, withoutDerivatives } from '../core/trace.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, AxisError, ShapeError, formatShape } from '../errors.js';
@@ -346,5 +346,5 @@ export function astype(x: Tensor, dtype: DType): Tensor {
  */
 export function stopGradient(x: Tensor): Tensor {
   expectTensor('stopGradient', 'x', x);
-  return x._trace === null ? x : valueOf(x);
+  return x._trace === null ? x : withoutDerivatives(x);
 }

@@ -5,7 +5,7 @@
 // matrices on each spatial axis; nearest interpolation is a take.
 import { describe, expectBoolean, expectNumber, expectOptions } from '../arguments.js';
 import { type Tensor, contiguousData, fromArray } from '../core/tensor.js';
-import { bind } from '../core/trace.js';
+import { bind, variesOverBatch } from '../core/trace.js';
 import { allocate, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { takePrim } from '../prims/take.js';
@@ -13,7 +13,7 @@ import { checkSize } from '../shape.js';
 import { div } from './arithmetic.js';
 import { concat, reshape } from './layout.js';
 import { matmul } from './matmul.js';
-import { sum } from './reduce.js';
+import { max, sum } from './reduce.js';
 import { batched, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
 import { expectFloatTensor } from './operand.js';
 import { full } from '../creation.js';
@@ -109,6 +109,7 @@ function poolWindows(
 
 /** Max pooling of a batched [N, C, H, W] `x` over the windows `wh` × `ww`. */
 function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
+  if (variesOverBatch(x)) return maxPoolByTaps(x, wh, ww);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const data = contiguousData(x);
   const plane = h * w;
@@ -152,6 +153,34 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
   let source = reshape(x, [planes * plane]);
   if (needsEmpty) source = concat([source, full([1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })]);
   return bind(takePrim, [source], { axis: 0, indices: positions, indicesShape: [n, c, wh.count, ww.count] });
+}
+
+/**
+ * Max pooling without reading x: every tap of every window gathered (at constant positions),
+ * then the max over the taps. Used under vmap, where the arg-max positions differ between
+ * examples. NOTE: on a tie the gradient is shared between the tied taps (the max reduction's
+ * rule) instead of going to the first arg-max; values are the same.
+ */
+function maxPoolByTaps(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const empty = h * w;
+  const taps = wh.kernel * ww.kernel;
+  const positions = new Int32Array(wh.count * ww.count * taps).fill(empty);
+  let k = 0;
+  for (let p = 0; p < wh.count; p++) {
+    for (let q = 0; q < ww.count; q++, k += taps) {
+      const top = p * wh.stride - wh.padding;
+      const left = q * ww.stride - ww.padding;
+      const [i0, i1] = tapRange(top, wh.dilation, wh.kernel, h);
+      const [j0, j1] = tapRange(left, ww.dilation, ww.kernel, w);
+      for (let i = i0; i < i1; i++)
+        for (let j = j0; j < j1; j++) positions[k + i * ww.kernel + j] = (top + i * wh.dilation) * w + left + j * ww.dilation;
+    }
+  }
+  // A tap in the padding reads the appended −∞.
+  const planes = concat([reshape(x, [n * c, empty]), full([n * c, 1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })], 1);
+  const gathered = bind(takePrim, [planes], { axis: 1, indices: positions, indicesShape: [wh.count, ww.count, taps] });
+  return reshape(max(gathered, -1), [n, c, wh.count, ww.count]);
 }
 
 /** The taps i in [0, kernel) with start + i·dilation in [0, size), as a half-open range. */

@@ -4,8 +4,9 @@
 import { allocate, isFloating } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type AbstractValue, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
+import { definePrimitive, type AbstractValue, type Primitive, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
+import { elementwiseBatch } from './batching.js';
 
 /** Elementwise primitives keep their (already broadcast and cast) first operand's shape and dtype. */
 // NOTE: a function declaration, not a const: prims/math.ts builds its primitives with the
@@ -42,7 +43,15 @@ export function unary(
   shape: (inputs: readonly AbstractValue[]) => AbstractValue = floatResult,
 ): ShapedPrimitive<undefined> {
   const times = (t: Tensor, { inputs, out }: RuleContext<undefined>) => t.mul(derivative(inputs[0]!, out));
-  return definePrimitive<undefined>({ name: kernel, shape, impl: unaryImpl(kernel), vjp: [times], jvp: [times] });
+  const prim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
+    name: kernel,
+    shape,
+    impl: unaryImpl(kernel),
+    vjp: [times],
+    jvp: [times],
+    batch: elementwiseBatch((): Primitive<undefined> => prim),
+  });
+  return prim;
 }
 
 /**
@@ -70,13 +79,15 @@ export function binary(kernel: BinaryKernel, dx: Partial, dy: Partial): ShapedPr
     (partial: Partial) =>
     (t: Tensor, { inputs, out }: RuleContext<undefined>) =>
       partial(t, inputs[0]!, inputs[1]!, out);
-  return definePrimitive<undefined>({
+  const prim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
     name: kernel,
     shape: sameAsFirst,
     impl: binaryImpl(kernel),
     vjp: [rule(dx), rule(dy)],
     jvp: [rule(dx), rule(dy)],
+    batch: elementwiseBatch((): Primitive<undefined> => prim),
   });
+  return prim;
 }
 
 // A linear op's JVP is the op itself, and so is its VJP when it is its own transpose.
@@ -86,6 +97,7 @@ export const negPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   impl: unaryImpl('neg'),
   vjp: [(g) => g.neg()],
   jvp: [(dx) => dx.neg()],
+  batch: elementwiseBatch(() => negPrim),
 });
 // d/dx e^x = e^x
 export const expPrim = unary('exp', (_x, out) => out);
@@ -111,7 +123,15 @@ export const cosPrim = unary('cos', (x) => x.sin().neg());
  */
 export function piecewiseConstant(kernel: UnaryKernel): ShapedPrimitive<undefined> {
   const zero = (t: Tensor) => t.mul(0);
-  return definePrimitive<undefined>({ name: kernel, shape: sameAsFirst, impl: unaryImpl(kernel), vjp: [zero], jvp: [zero] });
+  const prim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
+    name: kernel,
+    shape: sameAsFirst,
+    impl: unaryImpl(kernel),
+    vjp: [zero],
+    jvp: [zero],
+    batch: elementwiseBatch((): Primitive<undefined> => prim),
+  });
+  return prim;
 }
 export const signPrim = piecewiseConstant('sign');
 
@@ -174,23 +194,27 @@ export const maximumPrim = binary(
  * derivative of an int32 or bool result; the null rules say the same.
  */
 export function constantBinary(kernel: BinaryKernel, sameDType = false): ShapedPrimitive<undefined> {
-  return definePrimitive<undefined>({
+  const prim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
     name: kernel,
     shape: sameDType ? sameAsFirst : boolResult,
     impl: binaryImpl(kernel),
     vjp: [null, null],
     jvp: [null, null],
+    batch: elementwiseBatch((): Primitive<undefined> => prim),
   });
+  return prim;
 }
 /** A unary primitive whose output (of its input's dtype) is a constant to every transform. */
 export function constantUnary(kernel: UnaryKernel): ShapedPrimitive<undefined> {
-  return definePrimitive<undefined>({
+  const prim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
     name: kernel,
     shape: sameAsFirst,
     impl: unaryImpl(kernel),
     vjp: [null],
     jvp: [null],
+    batch: elementwiseBatch((): Primitive<undefined> => prim),
   });
+  return prim;
 }
 // Comparisons give bool.
 const comparison = (kernel: BinaryKernel) => constantBinary(kernel);
@@ -212,4 +236,5 @@ export const wherePrim: ShapedPrimitive<undefined> = definePrimitive<undefined>(
   },
   vjp: [null, (g, { inputs }) => inputs[0]!.where(g, 0), (g, { inputs }) => inputs[0]!.where(0, g)],
   jvp: [null, (dx, { inputs }) => inputs[0]!.where(dx, 0), (dy, { inputs }) => inputs[0]!.where(0, dy)],
+  batch: elementwiseBatch(() => wherePrim),
 });

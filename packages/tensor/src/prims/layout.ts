@@ -6,6 +6,7 @@ import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { Tensor, contiguousData, fromArray, isContiguousView } from '../core/tensor.js';
+import { batchFirst, elementwiseBatch, leadingBatch } from './batching.js';
 import { broadcastedAxes, contiguousStrides, invertPermutation, shapeSize } from '../shape.js';
 
 export const reshapePrim: ShapedPrimitive<{ shape: readonly number[] }> = definePrimitive<{ shape: readonly number[] }>({
@@ -19,6 +20,10 @@ export const reshapePrim: ShapedPrimitive<{ shape: readonly number[] }> = define
   },
   vjp: [(g, { inputs }) => g.reshape(inputs[0]!.shape)],
   jvp: [(dx, { params }) => dx.reshape(params.shape)],
+  batch: leadingBatch(
+    () => reshapePrim,
+    ({ shape }, size) => ({ shape: [size, ...shape] }),
+  ),
 });
 
 export const transposePrim: ShapedPrimitive<{ perm: readonly number[] }> = definePrimitive<{ perm: readonly number[] }>({
@@ -30,6 +35,10 @@ export const transposePrim: ShapedPrimitive<{ perm: readonly number[] }> = defin
   },
   vjp: [(g, { params }) => g.transpose(invertPermutation(params.perm))],
   jvp: [(dx, { params }) => dx.transpose(params.perm)],
+  batch: leadingBatch(
+    () => transposePrim,
+    ({ perm }) => ({ perm: [0, ...perm.map((p) => p + 1)] }),
+  ),
 });
 
 // Broadcasting is undone here and only here: the VJP sums the cotangent over the stretched axes.
@@ -44,6 +53,13 @@ export const broadcastPrim: ShapedPrimitive<{ shape: readonly number[] }> = defi
   },
   vjp: [(g, { inputs }) => sumToShape(g, inputs[0]!.shape)],
   jvp: [(dx, { params }) => dx.broadcastTo(params.shape)],
+  // Broadcasting aligns shapes from the right, so with the batch axis first in x it lands
+  // after the axes broadcasting adds: no reshape is needed.
+  batch: ([x], [axis], { shape }, size) => {
+    const lead = shape.length - (axis === null || axis === undefined ? x!.ndim : x!.ndim - 1);
+    const target = [...shape.slice(0, lead), size, ...shape.slice(lead)];
+    return [bind(broadcastPrim, [batchFirst(x!, axis ?? null, size)], { shape: target }), lead];
+  },
 });
 
 /** Sums `g` over the axes that broadcasting added to reach `shape` (the transpose of broadcastTo). */
@@ -72,7 +88,13 @@ export const slicePrim: ShapedPrimitive<SliceParams> = definePrimitive<SlicePara
   impl: ([x], params) => new Tensor(sliceView(x!._view, params)),
   vjp: [(g, { inputs, params }) => bind(unslicePrim, [g], { ...params, inputShape: inputs[0]!.shape })],
   jvp: [(dx, { params }) => bind(slicePrim, [dx], params)],
+  batch: leadingBatch(() => slicePrim, batchedWindow),
 });
+
+/** A window of one example as a window of all of them: the batch axis is taken whole. */
+function batchedWindow<W extends SliceParams>(params: W, size: number): W {
+  return { ...params, starts: [0, ...params.starts], steps: [1, ...params.steps], shape: [size, ...params.shape] };
+}
 
 /** The transpose of slice: zeros of `inputShape` with `g` written into the window. */
 export const unslicePrim: ShapedPrimitive<SliceParams & { readonly inputShape: readonly number[] }> = definePrimitive<
@@ -88,6 +110,10 @@ export const unslicePrim: ShapedPrimitive<SliceParams & { readonly inputShape: r
   },
   vjp: [(g, { params }) => bind(slicePrim, [g], { starts: params.starts, steps: params.steps, shape: params.shape })],
   jvp: [(dx, { params }) => bind(unslicePrim, [dx], params)],
+  batch: leadingBatch(
+    () => unslicePrim,
+    (params, size) => ({ ...batchedWindow(params, size), inputShape: [size, ...params.inputShape] }),
+  ),
 });
 
 /** The window of `out` that input `i` of a concat along `axis` fills. */
@@ -141,6 +167,14 @@ export function concatPrim(arity: number): ShapedPrimitive<{ axis: number }> {
       },
       vjp: Array.from({ length: arity }, (_, i) => concatRules.vjp(i)),
       jvp: Array.from({ length: arity }, (_, i) => concatRules.jvp(i)),
+      batch: (inputs, axes, { axis }, size) => [
+        bind(
+          concatPrim(arity),
+          inputs.map((x, i) => batchFirst(x, axes[i] ?? null, size)),
+          { axis: axis + 1 },
+        ),
+        0,
+      ],
     });
     concatPrims.set(arity, prim);
   }
@@ -167,4 +201,5 @@ export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dty
   // Only float-to-float casts are ever differentiated: an integer or bool output is a constant.
   vjp: [(g, { inputs }) => g.astype(inputs[0]!.dtype)],
   jvp: [(dx, { params }) => dx.astype(params.dtype)],
+  batch: elementwiseBatch(() => castPrim),
 });

@@ -5,6 +5,12 @@ import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type AbstractValue, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { reducedShape, shapeSize } from '../shape.js';
+import { leadingBatch } from './batching.js';
+
+/** The reduction of one example as one of all: the batch axis first, never reduced. */
+function batchedAxes({ axes, keepdims }: ReduceParams): ReduceParams {
+  return { axes: axes.map((a) => a + 1), keepdims };
+}
 
 export interface ReduceParams {
   readonly axes: readonly number[];
@@ -36,6 +42,7 @@ export const sumPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReducePara
   impl: reduceImpl('sum'),
   vjp: [(g, { inputs, params }) => expandBack(g, inputs[0]!, params)],
   jvp: [(dx, { params }) => dx.sum(params.axes, params.keepdims)],
+  batch: leadingBatch(() => sumPrim, batchedAxes),
 });
 
 // NOTE: ties share the cotangent equally (as NumPy-style amax does in JAX and PyTorch), so the
@@ -51,4 +58,5 @@ export const maxPrim: ShapedPrimitive<ReduceParams> = definePrimitive<ReducePara
   impl: reduceImpl('max'),
   vjp: [(g, { inputs, out, params }) => expandBack(g, inputs[0]!, params).mul(maxWeights(inputs[0]!, out, params))],
   jvp: [(dx, { inputs, out, params }) => dx.mul(maxWeights(inputs[0]!, out, params)).sum(params.axes, params.keepdims)],
+  batch: leadingBatch(() => maxPrim, batchedAxes),
 });

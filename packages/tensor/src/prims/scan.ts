@@ -7,6 +7,7 @@ import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
 import { shapeSize } from '../shape.js';
+import { leadingBatch } from './batching.js';
 
 export interface CumsumParams {
   readonly axis: number;
@@ -25,4 +26,8 @@ export const cumsumPrim: ShapedPrimitive<CumsumParams> = definePrimitive<CumsumP
   // ∂yᵢ/∂xⱼ = [j ≤ i], so the cotangent of xⱼ is Σᵢ≥ⱼ gᵢ: the reversed running sum.
   vjp: [(g, { params }) => bind(cumsumPrim, [g], { axis: params.axis, reverse: !params.reverse })],
   jvp: [(dx, { params }) => bind(cumsumPrim, [dx], params)],
+  batch: leadingBatch(
+    () => cumsumPrim,
+    (params) => ({ ...params, axis: params.axis + 1 }),
+  ),
 });

@@ -8,6 +8,7 @@ import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
 import { shapeSize } from '../shape.js';
+import { batchFirst, leadingBatch } from './batching.js';
 
 export interface ArgsortParams {
   readonly axis: number;
@@ -24,6 +25,10 @@ export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<Argso
   },
   vjp: [null],
   jvp: [null],
+  batch: leadingBatch(
+    () => argsortPrim,
+    (params) => ({ ...params, axis: params.axis + 1 }),
+  ),
 });
 
 /** `out[…, j, …] = x[…, perm[…, j, …], …]` along `axis`, where each line of `perm` is a permutation. */
@@ -43,4 +48,9 @@ export const permuteAlongPrim: ShapedPrimitive<{ readonly axis: number }> = defi
     null,
   ],
   jvp: [(dx, { inputs, params }) => bind(permuteAlongPrim, [dx, inputs[1]!], params), null],
+  // x and its permutation have one shape, so both get the batch axis first.
+  batch: ([x, perm], [xAxis, permAxis], { axis }, size) => [
+    bind(permuteAlongPrim, [batchFirst(x!, xAxis ?? null, size), batchFirst(perm!, permAxis ?? null, size)], { axis: axis + 1 }),
+    0,
+  ],
 });

@@ -11,6 +11,7 @@ import { bind } from '../core/trace.js';
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { aroundAxis, shapeSize } from '../shape.js';
+import { batchFirst, leadingBatch, moveAxis } from './batching.js';
 
 /** Positions along `axis` (each in range, non-negative), laid out in `indicesShape`. */
 export interface TakeParams {
@@ -40,6 +41,12 @@ export const takePrim: ShapedPrimitive<TakeParams> = definePrimitive<TakeParams>
   },
   vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, inputShape: inputs[0]!.shape })],
   jvp: [(dx, { params }) => bind(takePrim, [dx], params)],
+  // The positions are the same for every example (they are params), so the batch axis goes
+  // first and the gather runs along the next axis over.
+  batch: leadingBatch(
+    () => takePrim,
+    (params) => ({ ...params, axis: params.axis + 1 }),
+  ),
 });
 
 export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeParams>({
@@ -53,33 +60,55 @@ export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeP
   },
   vjp: [(g, { params }) => bind(takePrim, [g], { axis: params.axis, indices: params.indices, indicesShape: params.indicesShape })],
   jvp: [(dx, { params }) => bind(untakePrim, [dx], params)],
+  batch: leadingBatch(
+    () => untakePrim,
+    (params, size) => ({ ...params, axis: params.axis + 1, inputShape: [size, ...params.inputShape] }),
+  ),
 });
 
-/** takeIndexed's params: the axis, and whether a negative position counts from the end (take) or is an error (an embedding). */
+/**
+ * takeIndexed's params: the axis; whether a negative position counts from the end (take) or
+ * is an error (an embedding); and `blocks`, for vmap: the axis holds `blocks` consecutive groups
+ * of equal size and the positions' flat entries `blocks` consecutive groups, group g of the
+ * positions indexing group g of the axis (1 outside vmap).
+ */
 export interface TakeIndexedParams {
   readonly axis: number;
   readonly negativeWraps: boolean;
+  readonly blocks: number;
 }
 
-/** untakeIndexed also needs the size of the axis it scatters back into. */
+/** untakeIndexed also needs the size of the axis it scatters back into (all its groups). */
 export interface UntakeIndexedParams extends TakeIndexedParams {
   readonly size: number;
 }
 
-/** The positions of an int32 tensor as offsets in [0, size), or an ArgumentError naming the first bad one. */
-function positionsOf(indices: Tensor, size: number, axis: number, negativeWraps: boolean): Int32Array {
+/**
+ * The positions of an int32 tensor as offsets along an axis of `blocks` groups of `size`: each
+ * entry in [0, size) (or [−size, size) counting from the end), shifted into its group; or an
+ * ArgumentError naming the first bad one.
+ */
+function positionsOf(indices: Tensor, size: number, axis: number, negativeWraps: boolean, blocks: number): Int32Array {
   const values = contiguousData(indices);
   const out = new Int32Array(values.length);
   const low = negativeWraps ? -size : 0;
+  const perBlock = values.length / blocks;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v < low || v >= size)
       throw new ArgumentError(
         `take: index ${v} (entry ${i}) is out of range for axis ${axis} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
       );
-    out[i] = v < 0 ? v + size : v;
+    out[i] = (v < 0 ? v + size : v) + Math.floor(i / perBlock) * size;
   }
   return out;
+}
+
+/** `x` with its batch axis (or a broadcast one) just before `axis`, merged into it: [..., B·n, ...]. */
+function mergedBefore(x: Tensor, batchAxis: number | null, axis: number, size: number): Tensor {
+  const front = batchFirst(x, batchAxis, size);
+  const moved = moveAxis(front, 0, axis);
+  return moved.reshape([...moved.shape.slice(0, axis), size * moved.shape[axis + 1]!, ...moved.shape.slice(axis + 2)]);
 }
 
 export const takeIndexedPrim: ShapedPrimitive<TakeIndexedParams> = definePrimitive<TakeIndexedParams>({
@@ -88,15 +117,29 @@ export const takeIndexedPrim: ShapedPrimitive<TakeIndexedParams> = definePrimiti
     shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)],
     dtype: x!.dtype,
   }),
-  impl: ([x, indices], { axis, negativeWraps }, { shape, dtype }) => {
+  impl: ([x, indices], { axis, negativeWraps, blocks }, { shape, dtype }) => {
     const [outer, n, inner] = aroundAxis(x!.shape, axis);
-    const positions = positionsOf(indices!, n, axis, negativeWraps);
+    const positions = positionsOf(indices!, n / blocks, axis, negativeWraps, blocks);
     const out = allocate(dtype, shapeSize(shape));
     activeBackend().gather(contiguousData(x!), outer, n, inner, positions, out);
     return fromArray(out, shape, dtype);
   },
   vjp: [(g, { inputs, params }) => bind(untakeIndexedPrim, [g, inputs[1]!], { ...params, size: inputs[0]!.shape[params.axis]! }), null],
   jvp: [(dx, { inputs, params }) => bind(takeIndexedPrim, [dx, inputs[1]!], params), null],
+  batch: ([x, indices], [xAxis, indicesAxis], params, size) => {
+    const { axis } = params;
+    // The same positions for every example: a take along the next axis over.
+    if (indicesAxis === null || indicesAxis === undefined)
+      return [bind(takeIndexedPrim, [batchFirst(x!, xAxis ?? null, size), indices!], { ...params, axis: axis + 1 }), 0];
+    const positions = batchFirst(indices!, indicesAxis, size);
+    // One table for every example (an embedding): the positions of all examples at once.
+    if (xAxis === null || xAxis === undefined) {
+      if (params.blocks === 1) return [bind(takeIndexedPrim, [x!, positions], params), axis];
+    }
+    // Each example its own table: the examples become groups of the axis.
+    const merged = mergedBefore(x!, xAxis ?? null, axis, size);
+    return [bind(takeIndexedPrim, [merged, positions], { ...params, blocks: size * params.blocks }), axis];
+  },
 });
 
 export const untakeIndexedPrim: ShapedPrimitive<UntakeIndexedParams> = definePrimitive<UntakeIndexedParams>({
@@ -105,16 +148,27 @@ export const untakeIndexedPrim: ShapedPrimitive<UntakeIndexedParams> = definePri
     shape: [...g!.shape.slice(0, axis), size, ...g!.shape.slice(axis + indices!.shape.length)],
     dtype: g!.dtype,
   }),
-  impl: ([g, indices], { axis, size, negativeWraps }, { shape, dtype }) => {
+  impl: ([g, indices], { axis, size, negativeWraps, blocks }, { shape, dtype }) => {
     const [outer, , inner] = aroundAxis(shape, axis);
-    const positions = positionsOf(indices!, size, axis, negativeWraps);
+    const positions = positionsOf(indices!, size / blocks, axis, negativeWraps, blocks);
     const out = allocate(dtype, shapeSize(shape));
     activeBackend().scatterAdd(contiguousData(g!), outer, size, inner, positions, out);
     return fromArray(out, shape, dtype);
   },
   vjp: [
-    (g, { inputs, params }) => bind(takeIndexedPrim, [g, inputs[1]!], { axis: params.axis, negativeWraps: params.negativeWraps }),
+    (g, { inputs, params }) =>
+      bind(takeIndexedPrim, [g, inputs[1]!], { axis: params.axis, negativeWraps: params.negativeWraps, blocks: params.blocks }),
     null,
   ],
   jvp: [(dx, { inputs, params }) => bind(untakeIndexedPrim, [dx, inputs[1]!], params), null],
+  batch: ([g, indices], [gAxis, indicesAxis], params, size) => {
+    const { axis } = params;
+    if (indicesAxis === null || indicesAxis === undefined)
+      return [bind(untakeIndexedPrim, [batchFirst(g!, gAxis ?? null, size), indices!], { ...params, axis: axis + 1 }), 0];
+    // Each example scatters into its own group of the axis: [..., B·size, ...], then split.
+    const positions = batchFirst(indices!, indicesAxis, size);
+    const spread = moveAxis(batchFirst(g!, gAxis ?? null, size), 0, axis);
+    const out = bind(untakeIndexedPrim, [spread, positions], { ...params, size: size * params.size, blocks: size * params.blocks });
+    return [out.reshape([...out.shape.slice(0, axis), size, params.size, ...out.shape.slice(axis + 1)]), axis];
+  },
 });

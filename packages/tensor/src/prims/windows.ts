@@ -10,6 +10,7 @@ import { contiguousData, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
 import { allocate } from '../dtype.js';
 import { shapeSize } from '../shape.js';
+import { mergedIntoLeading } from './batching.js';
 
 export type { WindowGeometry };
 
@@ -24,6 +25,7 @@ export const unfoldPrim: ShapedPrimitive<WindowGeometry> = definePrimitive<Windo
   },
   vjp: [(g, { params }) => bind(foldPrim, [g], params)],
   jvp: [(dx, { params }) => bind(unfoldPrim, [dx], params)],
+  batch: mergedIntoLeading(() => unfoldPrim),
 });
 
 /** fold: [N, C, kH·kW, outH·outW] → [N, C, height, width], overlapping taps summed. */
@@ -37,4 +39,5 @@ export const foldPrim: ShapedPrimitive<WindowGeometry> = definePrimitive<WindowG
   },
   vjp: [(g, { params }) => bind(unfoldPrim, [g], params)],
   jvp: [(dx, { params }) => bind(foldPrim, [dx], params)],
+  batch: mergedIntoLeading(() => foldPrim),
 });
