@@ -110,6 +110,7 @@ const moduleMethods: Record<string, MethodArgs> = {
   stateDict: () => [],
   loadStateDict: (self: nn.Module) => [self.stateDict(), { file: 'f' }],
   withParameters: (self: nn.Module) => [self.parameters(), () => 1],
+  parameterTree: () => [],
   forward: (self: nn.Module) => [self instanceof Probe ? x43() : x43()],
 };
 const image = () =>
@@ -167,6 +168,23 @@ const NN: { [K in keyof typeof nn]: Row } = {
     args: () => {
       const m = mlp();
       return [m, m.stateDict(), 'f'];
+    },
+  },
+  functionalCall: {
+    kind: 'function',
+    args: () => {
+      const m = mlp();
+      return [m, m.parameterTree(), x43()];
+    },
+    // A bad input with a good model and parameter tree reaches the model's forward, whose errors name it.
+    name: (a) => {
+      if (a[2] instanceof Tensor && a[2].shape.join() === '4,3') return 'functionalCall';
+      try {
+        nn.functionalCall(a[0] as nn.Module, a[1] as Record<string, Tensor>, x43());
+        return 'Sequential.forward';
+      } catch {
+        return 'functionalCall';
+      }
     },
   },
   Dense: {

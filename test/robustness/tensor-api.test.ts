@@ -86,6 +86,20 @@ const line = () => tensor([[[1, 3, 2, 5, 4]]]);
 const filters = () => J.ones([2, 2, 2, 2]);
 const leaf = () => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 const scalarFn = () => (t: J.Tensor) => t.mul(t).sum();
+// Functions of any pytrees, for the transforms: a hostile value that is still a pytree (null,
+// {}, []) reaches the function as an argument, and these functions accept every pytree.
+const treeLoss =
+  () =>
+  (...args: J.PyTree[]) =>
+    J.treeLeaves(args).reduce<J.Tensor>((acc, l) => (l instanceof J.Tensor ? acc.add(l.mul(l).sum()) : acc), tensor(0));
+const treeLossWithAux =
+  () =>
+  (...args: J.PyTree[]) =>
+    [treeLoss()(...args), { args }] as const;
+const treeDouble =
+  () =>
+  (...args: J.PyTree[]) =>
+    J.treeMap((l) => (l instanceof J.Tensor ? l.mul(2) : l), args.length === 1 ? args[0]! : args);
 const binary = (name: keyof Exports) =>
   direct(
     name,
@@ -510,26 +524,32 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   setDetectAnomaly: direct('setDetectAnomaly', () => [false]),
   vjp: {
     calls: [
-      { name: 'vjp', args: () => [scalarFn(), x()], invoke: ([f, ...xs]) => fn(J.vjp)(f, ...xs) },
+      { name: 'vjp', args: () => [treeLoss(), x()], invoke: ([f, ...xs]) => fn(J.vjp)(f, ...xs) },
       {
         name: 'vjp',
-        args: () => [(t: J.Tensor) => t.mul(2), x(), x()],
+        args: () => [treeDouble(), x(), x()],
         invoke: ([f, p, ct]) => J.vjp(f as J.TensorFunction, p as J.Tensor)[1](ct as J.Tensor),
       },
     ],
   },
   jvp: direct(
     'jvp',
-    () => [(t: J.Tensor) => t.sin(), [x()], [x()]],
-    () => [(a: J.Tensor, b: J.Tensor) => a.mul(b), [row(), 2], [row(), 1]],
+    () => [treeDouble(), [x()], [x()]],
+    () => [treeDouble(), [row(), 2], [row(), 1]],
+    () => [treeDouble(), [{ w: row(), n: 2 }], [{ w: row(), n: null }]],
   ),
   grad: {
     calls: [
-      { name: 'grad', args: () => [scalarFn(), { argnums: [0] }], invoke: ([f, o]) => fn(J.grad)(f, o) },
-      { name: 'grad', args: () => [scalarFn(), undefined, x()], invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs) },
+      { name: 'grad', args: () => [treeLoss(), { argnums: [0] }], invoke: ([f, o]) => fn(J.grad)(f, o) },
+      { name: 'grad', args: () => [treeLoss(), undefined, x()], invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs) },
       {
         name: 'grad',
-        args: () => [(a: J.Tensor, b: J.Tensor) => a.mul(b).sum(), { argnums: [1, 0] }, row(), row()],
+        args: () => [treeLoss(), { argnums: [1, 0] }, row(), row()],
+        invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs),
+      },
+      {
+        name: 'grad',
+        args: () => [treeLossWithAux(), { hasAux: true }, { w: [row(), 1], b: null }],
         invoke: ([f, o, ...xs]) => fn(fn(J.grad)(f, o))(...xs),
       },
     ],
@@ -544,10 +564,15 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   },
   valueAndGrad: {
     calls: [
-      { name: 'valueAndGrad', args: () => [scalarFn(), { argnums: [0] }], invoke: ([f, o]) => fn(J.valueAndGrad)(f, o) },
+      { name: 'valueAndGrad', args: () => [treeLoss(), { argnums: [0] }], invoke: ([f, o]) => fn(J.valueAndGrad)(f, o) },
       {
         name: 'valueAndGrad',
-        args: () => [scalarFn(), { argnums: [0] }, x()],
+        args: () => [treeLoss(), { argnums: [0] }, x()],
+        invoke: ([f, o, ...xs]) => fn(fn(J.valueAndGrad)(f, o))(...xs),
+      },
+      {
+        name: 'valueAndGrad',
+        args: () => [treeLossWithAux(), { argnums: [0, 1], hasAux: true }, { w: x() }, [row()]],
         invoke: ([f, o, ...xs]) => fn(fn(J.valueAndGrad)(f, o))(...xs),
       },
     ],
@@ -565,7 +590,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   hessian: {
     calls: [
       { name: 'hessian', args: () => [scalarFn()], invoke: ([f]) => fn(J.hessian)(f) },
-      { name: 'hessian', args: () => [scalarFn(), row()], invoke: ([f, t]) => fn(fn(J.hessian)(f))(t) },
+      { name: 'hessian', args: () => [treeLoss(), row()], invoke: ([f, t]) => fn(fn(J.hessian)(f))(t) },
     ],
   },
   vmap: {
@@ -627,6 +652,19 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
     ],
   },
   TreeDef: 'class',
+  // Each attempt builds its own graph from a fresh leaf, so a released graph is never reused.
+  gradients: {
+    calls: [
+      {
+        name: 'gradients',
+        args: () => {
+          const w = leaf();
+          return [w.mul(w).sum(), { w }, { gradOutputs: 1, retainGraph: false, createGraph: false, allowUnused: false }];
+        },
+        invoke: ([o, i, opts]) => fn(J.gradients)(o, i, opts),
+      },
+    ],
+  },
   gradcheck: direct('gradcheck', () => [
     (t: J.Tensor) => t.sin().sum(),
     [tensor([0.5, 1], { dtype: 'float64' })],

@@ -1,6 +1,8 @@
 // @jacobi/nn: layers, losses, initialisers, optimisers, data helpers and model files on top of
 // @jacobi/tensor. Browser-safe; the Node file helpers are in the separate entry '@jacobi/nn/node'.
 export { Module, checkStateDict } from './module.js';
+// The functional style over a stateful model: a parameter tree in, the forward's output out.
+export { functionalCall } from './functional.js';
 export { Dense } from './dense.js';
 export type { DenseOptions } from './dense.js';
 // Convolution, pooling and flattening layers (PyTorch's names, layouts and initialisation).
@@ -25,7 +27,7 @@ export {
 } from './init.js';
 export type { Initializer, InitializerName } from './init.js';
 export { Optimizer } from './optim/optimizer.js';
-export type { OptimizerState, HyperParameters, HyperRule, HyperSchema, Update } from './optim/optimizer.js';
+export type { OptimizerState, OptimizerParams, HyperParameters, HyperRule, HyperSchema, Update } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW } from './optim/adam.js';

@@ -8,10 +8,13 @@ import { ModelFileError } from './errors.js';
 import { checkBoolean, checkFunction, checkOptions, checkString, checkTensor, describeValue } from './validate.js';
 
 /** Where a parameter lives: the module that owns it and the property that holds it. */
-interface Slot {
+export interface Slot {
   readonly owner: object;
   readonly key: string;
 }
+
+/** @internal The slot of every buffer by name, as `namedBuffers()` orders them (set in Module's static block, which sees its private fields). */
+export let bufferSlotsOf: (root: Module) => [string, Slot][];
 
 /**
  * Base class of layers and models. A subclass stores its parameters (tensors with
@@ -45,6 +48,27 @@ export abstract class Module {
   /** Every parameter, in the order of `namedParameters()`. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
+  }
+
+  /**
+   * The parameters as a pytree for the functional transforms: a plain object keyed by the
+   * dotted names of `namedParameters()` (`{ 'layers.0.weight': …, 'layers.0.bias': … }`), holding
+   * the live parameters. Flat keys rather than objects nested by module path, because they are
+   * the names of the state dictionary and of model files, the names `functionalCall` and
+   * PyTorch's `functional_call` take, and a gradient of this tree (`grad(f)(model.parameterTree())`)
+   * is then keyed the same way, ready for `optimizer.step(grads)`.
+   *
+   * @example
+   * const model = new Sequential(new Linear(2, 1));
+   * const grads = grad((p) => functionalCall(model, p, x).sum())(model.parameterTree());
+   * Object.keys(grads); // ['layers.0.bias', 'layers.0.weight']
+   */
+  parameterTree(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    // NOTE: defineProperty, so that a parameter named `__proto__` stays an own key.
+    for (const [name, p] of this.namedParameters())
+      Object.defineProperty(out, name, { value: p, enumerable: true, writable: true, configurable: true });
+    return out;
   }
 
   /**
@@ -95,6 +119,17 @@ export abstract class Module {
     this.#bufferNames.add(name);
     (this as unknown as Record<string, Tensor>)[name] = value;
     return value;
+  }
+
+  static {
+    bufferSlotsOf = (root) => {
+      const out: [string, Slot][] = [];
+      walk(root, (m, prefix) => {
+        for (const [key, value] of Object.entries(m))
+          if (m.#bufferNames.has(key) && value instanceof Tensor) out.push([prefix + key, { owner: m, key }]);
+      });
+      return out;
+    };
   }
 
   /** The direct sub-modules with their names (array elements are named by their index). */
@@ -176,7 +211,7 @@ export abstract class Module {
 }
 
 /** Calls `fn` on every module below `root` (itself first) with its name prefix; a module reached twice counts once. */
-function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
+export function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
   const seen = new Set<Module>();
   const visit = (m: Module, prefix: string): void => {
     if (seen.has(m)) return;
@@ -191,7 +226,7 @@ function walk(root: Module, fn: (m: Module, prefix: string) => void): void {
 }
 
 /** Parameter slots by name, depth first in field order; a module or tensor reached twice counts once. */
-function collect(root: Module): [string, Slot][] {
+export function collect(root: Module): [string, Slot][] {
   const out: [string, Slot][] = [];
   const seenTensors = new Set<Tensor>();
   walk(root, (m, prefix) => {

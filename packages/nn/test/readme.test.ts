@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { arange, noGrad, randn, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
+import { arange, grad, noGrad, randn, rng, tensor, valueAndGrad, type Tensor } from '@jacobi/tensor';
 import {
   Adam,
   AdamW,
@@ -23,6 +23,7 @@ import {
   SGD,
   Sequential,
   SequentialLR,
+  functionalCall,
   clipGradNorm,
   crossEntropy,
   decodeModel,
@@ -45,7 +46,7 @@ describe('docs/nn.md examples', () => {
   it('are all in this file', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../../docs/nn.md', import.meta.url)), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from '@jacobi/nn'"));
-    expect(blocks.length).toBe(9);
+    expect(blocks.length).toBe(10);
     const here = lines(readFileSync(fileURLToPath(import.meta.url), 'utf8')).join('\n');
     for (const block of blocks) expect(here).toContain(lines(block).join('\n'));
   });
@@ -71,6 +72,24 @@ describe('docs/nn.md examples', () => {
     // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
     expect(model.namedParameters().map(([name]) => name)).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']);
     expect(halfSquaredError(model.forward(x), t).item()).toBeLessThan(0.05); // XOR learnt
+  });
+
+  it('parameter trees and functionalCall', () => {
+    const model = new Sequential(new Linear(3, 4, { rng: rng(0) }), (h: Tensor) => h.relu(), new Linear(4, 1, { rng: rng(1) }));
+    const xs = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const ys = tensor([[1], [2]]);
+    const loss = (params: Record<string, Tensor>) => mse(functionalCall(model, params, xs), ys);
+    const optimizer = new Adam(model.parameterTree(), { lr: 0.01 });
+    const grads = grad(loss)(model.parameterTree());
+    console.log(Object.keys(grads).join(' ')); // layers.0.bias layers.0.weight layers.2.bias layers.2.weight
+    optimizer.step(grads);
+    expect(Object.keys(grads)).toEqual(['layers.0.bias', 'layers.0.weight', 'layers.2.bias', 'layers.2.weight']);
+    // The same model before the step (same seeds) has a larger loss.
+    const fresh = new Sequential(new Linear(3, 4, { rng: rng(0) }), (h: Tensor) => h.relu(), new Linear(4, 1, { rng: rng(1) }));
+    expect(loss(model.parameterTree()).item()).toBeLessThan(mse(fresh.forward(xs), ys).item());
   });
 
   it('a small CNN', () => {

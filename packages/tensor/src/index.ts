@@ -160,7 +160,10 @@ export { noGrad, isGradEnabled } from './core/trace.js';
 export { detectAnomaly, setDetectAnomaly } from './core/anomaly.js';
 export { vjp, jvp, grad, valueAndGrad, jacobian, hessian } from './autodiff/transforms.js';
 export type { TensorFunction, GradOptions, JacobianOptions } from './autodiff/transforms.js';
+export type { PrimalArg, PrimalArgs, CallArgs, Gradient, ArgGradient, ArgGradients } from './autodiff/transforms.js';
 export type { BackwardOptions } from './autodiff/imperative.js';
+export { gradients } from './autodiff/imperative.js';
+export type { GradientsOptions } from './autodiff/imperative.js';
 export { customOp } from './autodiff/custom.js';
 export type { CustomOpDefinition } from './autodiff/custom.js';
 // Pytrees: nested arrays and plain objects of tensors, as every transform takes them.

@@ -140,20 +140,29 @@ function isPlainObject(x: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/**
- * Flattens `tree` for `op`: pushes its leaves onto `leaves` and returns its structure.
- * `isLeaf` decides what a leaf is (by default a tensor, a number or null).
- */
-function flattenInto(
-  op: string,
-  tree: unknown,
-  path: string,
-  leaves: unknown[],
-  ancestors: Set<object>,
-  isLeaf: (x: unknown) => boolean,
-): TreeDef {
-  if (isLeaf(tree)) {
-    leaves.push(tree);
+/** What one flattening carries along: the leaves found so far and the nodes above the current one. */
+interface FlattenContext {
+  readonly op: string;
+  /** What messages call the tree: `the tree`, `argument 0`, `the output`. */
+  readonly what: string;
+  readonly leaves: unknown[];
+  /** The path of each leaf, when the caller wants them for its own messages. */
+  readonly paths: string[] | undefined;
+  readonly ancestors: Set<object>;
+  readonly isLeaf: (x: unknown) => boolean;
+}
+
+/** How a message names the place `path` of a tree called `what`: `argument 0 at .w[1]`. */
+export function placeIn(what: string, path: string): string {
+  return path === '' ? what : `${what} at ${path}`;
+}
+
+/** Flattens `tree`: pushes its leaves onto `cx.leaves` and returns its structure. */
+function flattenInto(cx: FlattenContext, tree: unknown, path: string): TreeDef {
+  const { op, ancestors } = cx;
+  if (cx.isLeaf(tree)) {
+    cx.leaves.push(tree);
+    cx.paths?.push(path);
     return LEAF;
   }
   if (
@@ -162,29 +171,29 @@ function flattenInto(
     !(Array.isArray(tree) ? Object.getPrototypeOf(tree) === Array.prototype : isPlainObject(tree))
   ) {
     throw new ArgumentError(
-      `${op}: ${formatPath(path)} of the tree is ${describe(tree)}; a pytree holds only tensors, numbers and null, in arrays and plain objects`,
+      `${op}: ${placeIn(cx.what, path)} is ${describe(tree)}; a pytree holds only tensors, numbers and null, in arrays and plain objects`,
     );
   }
-  if (ancestors.has(tree)) throw new ArgumentError(`${op}: the tree contains itself at ${formatPath(path)}`);
+  if (ancestors.has(tree)) throw new ArgumentError(`${op}: ${cx.what} contains itself at ${formatPath(path)}`);
   if (ancestors.size >= MAX_DEPTH)
-    throw new ArgumentError(`${op}: the tree is nested deeper than ${MAX_DEPTH} levels at ${formatPath(path)}`);
+    throw new ArgumentError(`${op}: ${cx.what} is nested deeper than ${MAX_DEPTH} levels at ${formatPath(path)}`);
   ancestors.add(tree);
   try {
     if (Array.isArray(tree)) {
       const children: TreeDef[] = [];
       // NOTE: a for loop over the length, not forEach, so that a hole is seen (and refused).
       for (let i = 0; i < tree.length; i++) {
-        if (!Object.hasOwn(tree, i)) throw new ArgumentError(`${op}: ${formatPath(childPath(path, i))} of the tree is a hole in an array`);
-        children.push(flattenInto(op, dataValue(op, tree, i, path), childPath(path, i), leaves, ancestors, isLeaf));
+        if (!Object.hasOwn(tree, i)) throw new ArgumentError(`${op}: ${placeIn(cx.what, childPath(path, i))} is a hole in an array`);
+        children.push(flattenInto(cx, dataValue(cx, tree, i, path), childPath(path, i)));
       }
       return new TreeDef({ kind: 'array', children });
     }
     if (Object.getOwnPropertySymbols(tree).length > 0) {
-      throw new ArgumentError(`${op}: ${formatPath(path)} of the tree has symbol keys; a pytree's objects have string keys only`);
+      throw new ArgumentError(`${op}: ${placeIn(cx.what, path)} has symbol keys; a pytree's objects have string keys only`);
     }
     // Sorted keys, as JAX sorts a dict's keys: the leaf order does not depend on insertion order.
     const keys = Object.keys(tree).sort();
-    const children = keys.map((k) => flattenInto(op, dataValue(op, tree, k, path), childPath(path, k), leaves, ancestors, isLeaf));
+    const children = keys.map((k) => flattenInto(cx, dataValue(cx, tree, k, path), childPath(path, k)));
     return new TreeDef({ kind: 'object', keys, children });
   } finally {
     ancestors.delete(tree);
@@ -192,10 +201,10 @@ function flattenInto(
 }
 
 /** An own data property's value; a getter is refused, so that flattening never runs user code. */
-function dataValue(op: string, node: object, key: string | number, path: string): unknown {
+function dataValue(cx: FlattenContext, node: object, key: string | number, path: string): unknown {
   const d = Object.getOwnPropertyDescriptor(node, key)!;
   if (!('value' in d))
-    throw new ArgumentError(`${op}: ${formatPath(childPath(path, key))} of the tree is a getter; a pytree holds plain data`);
+    throw new ArgumentError(`${cx.op}: ${placeIn(cx.what, childPath(path, key))} is a getter; a pytree holds plain data`);
   return d.value as unknown;
 }
 
@@ -203,8 +212,26 @@ const isTreeLeaf = (x: unknown): boolean => x === null || typeof x === 'number' 
 
 /** @internal treeFlatten for a transform: errors name `op`; `isLeaf` may widen what counts as a leaf. */
 export function flattenAs<L = PyTreeLeaf>(op: string, tree: unknown, isLeaf: (x: unknown) => boolean = isTreeLeaf): [L[], TreeDef] {
+  return flattenWith(op, tree, isLeaf, 'the tree', undefined);
+}
+
+/**
+ * @internal treeFlatten for a transform whose messages call the tree `what` (`argument 0`, `the
+ * output`); `paths`, when given, receives each leaf's path for the caller's own messages.
+ */
+export function flattenNamed<L = PyTreeLeaf>(op: string, tree: unknown, what: string, paths?: string[]): [L[], TreeDef] {
+  return flattenWith(op, tree, isTreeLeaf, what, paths);
+}
+
+function flattenWith<L>(
+  op: string,
+  tree: unknown,
+  isLeaf: (x: unknown) => boolean,
+  what: string,
+  paths: string[] | undefined,
+): [L[], TreeDef] {
   const leaves: unknown[] = [];
-  const def = flattenInto(op, tree, '', leaves, new Set(), isLeaf);
+  const def = flattenInto({ op, what, leaves, paths, ancestors: new Set(), isLeaf }, tree, '');
   return [leaves as L[], def];
 }
 
@@ -283,9 +310,9 @@ export function treeMap<T extends PyTree, U extends PyTree[], R>(
   ...rest: U
 ): MapLeaves<T, R> {
   if (typeof fn !== 'function') throw new ArgumentError(`treeMap: expected a function for fn, got ${describe(fn)}`);
-  const [leaves, def] = flattenAs<LeafOf<T>>('treeMap', tree);
+  const [leaves, def] = flattenNamed<LeafOf<T>>('treeMap', tree, 'tree 0');
   const others = rest.map((t, i) => {
-    const [ls, d] = flattenAs('treeMap', t);
+    const [ls, d] = flattenNamed('treeMap', t, `tree ${i + 1}`);
     expectSameStructure('treeMap', def, d, ['tree 0', `tree ${i + 1}`]);
     return ls;
   });

@@ -131,6 +131,7 @@ const NOT_METHODS = {
   treeLeaves: 'a function of pytrees (nested arrays and objects), not of one tensor',
   treeMap: 'a function of pytrees (nested arrays and objects), not of one tensor',
   ravel: 'a function of pytrees (nested arrays and objects), not of one tensor',
+  gradients: 'a function of many outputs and inputs (torch.autograd.grad, not a method in PyTorch)',
   gradcheck: 'checks a function',
   toDot: 'renders a graph (of any tensor)',
   toMermaid: 'renders a graph (of any tensor)',

@@ -128,7 +128,7 @@ describe('hostile trees', () => {
       new Date(),
     ]) {
       expect(() => J.treeFlatten([bad] as unknown as PyTree)).toThrow(J.ArgumentError);
-      expect(() => J.treeFlatten([bad] as unknown as PyTree)).toThrow(/^treeFlatten: \[0\] of the tree is /);
+      expect(() => J.treeFlatten([bad] as unknown as PyTree)).toThrow(/^treeFlatten: the tree at \[0\] is /);
     }
     // A null-prototype object is a plain object.
     const bare = Object.create(null) as Record<string, PyTree>;

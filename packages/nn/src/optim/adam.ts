@@ -2,7 +2,7 @@
 // decoupled weight decay; both follow PyTorch's update order and defaults.
 import type { Tensor } from '@jacobi/tensor';
 import { checkChoice } from '../validate.js';
-import { Optimizer, nonNegative, type HyperSchema, type Update } from './optimizer.js';
+import { Optimizer, nonNegative, type HyperSchema, type Update, type OptimizerParams } from './optimizer.js';
 
 /**
  * The hyper-parameters of `Adam` and `AdamW`, with PyTorch's defaults (`weight_decay` is
@@ -50,10 +50,10 @@ export class Adam extends Optimizer implements Required<AdamOptions> {
   protected readonly decoupled: boolean;
 
   /** Adam over `params` (usually `model.parameters()`); `opts` left out take PyTorch's defaults. */
-  constructor(params: readonly Tensor[], opts?: AdamOptions);
+  constructor(params: OptimizerParams, opts?: AdamOptions);
   /** @internal AdamW's way in: `variant` names the optimiser and picks decoupled decay and its default. */
-  constructor(params: readonly Tensor[], opts: AdamOptions | undefined, variant: AdamVariant);
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}, variant: AdamVariant = 'Adam') {
+  constructor(params: OptimizerParams, opts: AdamOptions | undefined, variant: AdamVariant);
+  constructor(params: OptimizerParams, opts: AdamOptions = {}, variant: AdamVariant = 'Adam') {
     const k = variantOf(variant);
     super(k.type, params, ['exp_avg', 'exp_avg_sq'], ADAM_SCHEMA, opts, {
       lr: 1e-3,
@@ -129,7 +129,7 @@ function variantOf(variant: unknown): (typeof VARIANTS)[AdamVariant] {
  * (default λ = 0.01, as in PyTorch).
  */
 export class AdamW extends Adam {
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
+  constructor(params: OptimizerParams, opts: AdamOptions = {}) {
     super(params, opts, 'AdamW');
   }
 }

@@ -1,9 +1,26 @@
 // The optimiser base: which parameters, where their gradients come from, per-parameter state
 // buffers, hyper-parameters with one validation for every way in (constructor, setters, state
 // dictionaries, model files), and saving/restoring that state. Subclasses write only the rule.
-import { ArgumentError, ShapeError, Tensor, noGrad, tensor } from '@jacobi/tensor';
+import {
+  ArgumentError,
+  ShapeError,
+  Tensor,
+  type TreeDef,
+  TreeStructureError,
+  noGrad,
+  tensor,
+  treeFlatten,
+  type PyTree,
+} from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
 import { checkOptions, checkString, describeValue } from '../validate.js';
+
+/**
+ * What an optimiser optimises: an array of parameters (`model.parameters()`), or a pytree of
+ * them such as `model.parameterTree()`, whose leaves (in sorted-key order) become `params`;
+ * `step` then also takes a gradient tree of the same structure.
+ */
+export type OptimizerParams = readonly Tensor[] | { readonly [name: string]: PyTree };
 
 /** Hyper-parameters as plain JSON values (what a saved state records). */
 export type HyperParameters = Record<string, number | boolean | readonly number[]>;
@@ -98,6 +115,8 @@ export abstract class Optimizer {
   /** State buffers per slot name, one entry (or null before the first step) per parameter. */
   protected readonly buffers: Map<string, (Tensor | null)[]>;
   readonly #schema: HyperSchema;
+  /** The structure of the params tree, when the optimiser was given one (null for an array). */
+  readonly #tree: TreeDef | null;
   readonly #hyper: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
 
   /**
@@ -109,12 +128,20 @@ export abstract class Optimizer {
   protected constructor(
     /** The optimiser's kind (`'SGD'`): the start of its error messages and the `type` of its saved state. */
     readonly type: string,
-    params: readonly Tensor[],
+    paramsGiven: OptimizerParams,
     slots: readonly string[],
     schema: HyperSchema,
     options: unknown,
     defaults: Readonly<Record<string, unknown>>,
   ) {
+    let params: readonly Tensor[] = paramsGiven as readonly Tensor[];
+    this.#tree = null;
+    // A parameter tree: its leaves are the parameters (checked below like an array's).
+    if (typeof paramsGiven === 'object' && paramsGiven !== null && !Array.isArray(paramsGiven) && !(paramsGiven instanceof Tensor)) {
+      const [leaves, def] = flattenFor(type, 'params', paramsGiven);
+      params = leaves as Tensor[];
+      this.#tree = def;
+    }
     if (!Array.isArray(params) || params.length === 0)
       throw new ArgumentError(`${type}: params must be a non-empty array of parameters (model.parameters()), got ${describeValue(params)}`);
     const seen = new Set<Tensor>();
@@ -174,10 +201,23 @@ export abstract class Optimizer {
   /**
    * One optimisation step. Without arguments it uses each parameter's `.grad`; with `grads`
    * (one per parameter, in order; null skips one) it uses those, as `valueAndGrad` returns them.
+   * An optimiser built from a parameter tree (`model.parameterTree()`) also takes a gradient tree
+   * of that structure, as `grad` returns it: `opt.step(grad(loss)(model.parameterTree()))`.
    * Every update is computed before any is applied.
    */
-  step(grads?: readonly (Tensor | null)[]): void {
+  step(grads?: readonly (Tensor | null)[] | { readonly [name: string]: PyTree }): void {
     const op = `${this.type}.step`;
+    if (grads !== undefined && !Array.isArray(grads) && typeof grads === 'object' && grads !== null && !(grads instanceof Tensor)) {
+      const [leaves, def] = flattenFor(op, 'grads', grads);
+      if (this.#tree === null || !def.equals(this.#tree)) {
+        throw new TreeStructureError(
+          this.#tree === null
+            ? `${op}: a gradient tree needs an optimiser built from a parameter tree (new ${this.type}(model.parameterTree(), …)); this one was given an array`
+            : `${op}: the gradient tree ${def} does not have the structure of the parameters ${this.#tree}`,
+        );
+      }
+      grads = leaves as (Tensor | null)[];
+    }
     if (grads !== undefined && (!Array.isArray(grads) || grads.length !== this.params.length)) {
       throw new ArgumentError(
         `${op}: grads must be an array of ${this.params.length} gradients (Tensor or null), got ${describeValue(grads)}`,
@@ -286,6 +326,16 @@ export abstract class Optimizer {
     if (problem !== null) throw fail(`${this.type} ${problem}`);
     for (const key of Object.keys(values)) values[key] = ownCopy(values[key]);
     return values;
+  }
+}
+
+/** treeFlatten with errors that name the optimiser method the caller called. */
+function flattenFor(op: string, name: string, tree: unknown): [unknown[], TreeDef] {
+  try {
+    return treeFlatten(tree as PyTree);
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new ArgumentError(`${op}: ${name} is not a pytree of tensors (${e.message})`);
+    throw e;
   }
 }
 

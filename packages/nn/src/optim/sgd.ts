@@ -1,7 +1,7 @@
 // Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay,
 // following PyTorch's torch.optim.SGD update exactly.
 import type { Tensor } from '@jacobi/tensor';
-import { Optimizer, aBoolean, nonNegative, type HyperSchema, type Update } from './optimizer.js';
+import { Optimizer, aBoolean, nonNegative, type HyperSchema, type Update, type OptimizerParams } from './optimizer.js';
 
 /**
  * The hyper-parameters of `SGD`, as PyTorch's `torch.optim.SGD` names them (`weight_decay` is
@@ -34,7 +34,7 @@ const SGD_SCHEMA: HyperSchema = {
  * loss.backward(); opt.step(); opt.zeroGrad();
  */
 export class SGD extends Optimizer implements Required<SGDOptions> {
-  constructor(params: readonly Tensor[], opts: SGDOptions) {
+  constructor(params: OptimizerParams, opts: SGDOptions) {
     super('SGD', params, ['momentum_buffer'], SGD_SCHEMA, opts, { momentum: 0, nesterov: false, weightDecay: 0 });
   }
 

@@ -16,10 +16,10 @@ export interface BackpropOptions {
   readonly caller: string;
 }
 
-/** Every node reachable from `root`, latest first. */
-function reachable(root: Node): Node[] {
-  const seen = new Set<Node>([root]);
-  const stack = [root];
+/** Every node reachable from `roots`, latest first. */
+function reachable(roots: Iterable<Node>): Node[] {
+  const seen = new Set<Node>(roots);
+  const stack = [...seen];
   while (stack.length > 0) {
     const node = stack.pop()!;
     for (const p of node.parents) {
@@ -34,7 +34,17 @@ function reachable(root: Node): Node[] {
 
 /** Pulls `cotangent` (for `root`) back to every reachable leaf; returns the leaves' cotangents. */
 export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): Map<Node, Tensor> {
-  const order = reachable(root);
+  return backpropMany(new Map([[root, cotangent]]), opts);
+}
+
+/**
+ * Pulls the cotangents of several outputs (`seeds`, one per output node) back at once. Returns
+ * the cotangent of every reachable leaf, or, with `capture`, of exactly those nodes (leaves or
+ * not) that the walk reaches: a node's cotangent is complete when it is visited, because every
+ * node that uses it is visited before it.
+ */
+export function backpropMany(seeds: ReadonlyMap<Node, Tensor>, opts: BackpropOptions, capture?: ReadonlySet<Node>): Map<Node, Tensor> {
+  const order = reachable(seeds.keys());
   for (const node of order) {
     if (node.released) {
       throw new NotDifferentiableError(
@@ -42,7 +52,7 @@ export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): 
       );
     }
   }
-  const cotangents = new Map<Node, Tensor>([[root, cotangent]]);
+  const cotangents = new Map<Node, Tensor>(seeds);
   const leaves = new Map<Node, Tensor>();
   withinBackward(() => {
     for (const node of order) {
@@ -50,10 +60,8 @@ export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): 
       if (g === undefined) continue;
       cotangents.delete(node);
       const prim = node.prim;
-      if (prim === null) {
-        leaves.set(node, g);
-        continue;
-      }
+      if (capture === undefined ? prim === null : capture.has(node)) leaves.set(node, g);
+      if (prim === null) continue;
       const ctx: RuleContext<unknown> = opts.recordBackward
         ? { inputs: node.inputs!, out: node.out!, params: node.params }
         : { inputs: primalsOf(node), out: node.out!._trace!.primal, params: node.params };
@@ -68,6 +76,11 @@ export function backprop(root: Node, cotangent: Tensor, opts: BackpropOptions): 
   });
   if (opts.release) for (const node of order) release(node);
   return leaves;
+}
+
+/** Drops the saved tensors of every node reachable from `roots` (what `release` does after a walk). */
+export function releaseFrom(roots: Iterable<Node>): void {
+  for (const node of reachable(roots)) release(node);
 }
 
 function release(node: Node): void {

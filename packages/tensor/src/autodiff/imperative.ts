@@ -5,7 +5,10 @@ import { Tensor, contiguousData } from '../core/tensor.js';
 import { allocate, isFloating } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
 import { shapesEqual } from '../shape.js';
-import { backprop } from './backprop.js';
+import { backprop, backpropMany, releaseFrom } from './backprop.js';
+import type { Node } from '../core/tensor.js';
+import { type PyTree, type TreeDef, expectSameStructure, flattenNamed, placeIn, unflattenAs } from '../tree.js';
+import type { Gradient } from './transforms.js';
 import { describe, expectBoolean, expectOptions } from '../arguments.js';
 import { expectTensor } from '../ops/operand.js';
 
@@ -132,4 +135,115 @@ export function backward(t: Tensor, options?: BackwardOptions): void {
   });
   // Accumulate only once the whole walk has succeeded: a failed backward changes no .grad.
   for (const [node, ct] of leaves) node.grad = node.grad === null ? ct : node.grad.add(ct);
+}
+
+/** Options of `gradients`, as PyTorch's `torch.autograd.grad`. */
+export interface GradientsOptions {
+  /**
+   * The cotangent of each output (a pytree shaped like `outputs`; a number for a one-element
+   * output; `null` for zero). Default: 1 for every output, which must then have one element.
+   */
+  gradOutputs?: PyTree;
+  /** Keep the graph so that it can be walked again. Default: `createGraph`. */
+  retainGraph?: boolean;
+  /** Record the walk, so that the gradients can be differentiated again (second order). */
+  createGraph?: boolean;
+  /** An input the outputs do not depend on gets `null` instead of an error. Default false. */
+  allowUnused?: boolean;
+}
+
+/**
+ * The gradients of `outputs` with respect to `inputs` (tensors that require grad, leaves or
+ * not), as PyTorch's `torch.autograd.grad`: returned in the structure of `inputs` (a tensor, or
+ * a pytree of tensors), with no `.grad` anywhere touched. `createGraph` makes the result
+ * differentiable, for second-order terms such as a physics-informed loss.
+ *
+ * @example
+ * const x = tensor([1, 2], { requiresGrad: true });
+ * const y = x.pow(3).sum();
+ * const [dx] = gradients(y, [x], { createGraph: true }); // 3x², itself differentiable
+ * dx.sum().backward(); // x.grad = 6x
+ */
+export function gradients<T extends PyTree>(outputs: PyTree, inputs: T, options?: GradientsOptions): Gradient<T> {
+  const op = 'gradients';
+  const opts = expectOptions(op, options);
+  const createGraph = expectBoolean(op, 'createGraph', opts.createGraph, false);
+  const retainGraph = expectBoolean(op, 'retainGraph', opts.retainGraph, createGraph);
+  const allowUnused = expectBoolean(op, 'allowUnused', opts.allowUnused, false);
+  const outPaths: string[] = [];
+  const [outs, outDef] = flattenNamed(op, outputs, 'outputs', outPaths);
+  const roots = outs.map((o, i) => {
+    if (!(o instanceof Tensor)) throw new ArgumentError(`${op}: ${placeIn('outputs', outPaths[i]!)} is ${describe(o)}, expected a Tensor`);
+    const trace = traceAt(o, IMPERATIVE_LEVEL);
+    if (trace === null || trace.kind !== 'reverse') {
+      throw new NotDifferentiableError(
+        `${op}: ${placeIn('outputs', outPaths[i]!)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`,
+      );
+    }
+    return trace.node;
+  });
+  const cts = seedsFor(op, outs as Tensor[], outDef, outPaths, opts.gradOutputs);
+  const inPaths: string[] = [];
+  const [ins, inDef] = flattenNamed(op, inputs, 'inputs', inPaths);
+  const wanted = ins.map((x, i) => {
+    if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${placeIn('inputs', inPaths[i]!)} is ${describe(x)}, expected a Tensor`);
+    const trace = traceAt(x, IMPERATIVE_LEVEL);
+    if (trace === null || trace.kind !== 'reverse')
+      throw new NotDifferentiableError(`${op}: ${placeIn('inputs', inPaths[i]!)} does not require grad`);
+    return trace.node;
+  });
+  const seeds = new Map<Node, Tensor>();
+  roots.forEach((node, i) => {
+    const g = cts[i];
+    if (g === null || g === undefined) return;
+    const previous = seeds.get(node);
+    seeds.set(node, previous === undefined ? g : previous.add(g));
+  });
+  // Release only after the check for unused inputs: a failed call leaves the graph as it was.
+  const found = backpropMany(seeds, { recordBackward: createGraph, release: false, caller: op }, new Set(wanted));
+  const grads = wanted.map((node, i) => {
+    const g = found.get(node);
+    if (g !== undefined) return g;
+    if (allowUnused) return null;
+    throw new NotDifferentiableError(
+      `${op}: ${placeIn('inputs', inPaths[i]!)} is not used to compute the outputs; pass { allowUnused: true } to get null for it`,
+    );
+  });
+  if (!retainGraph) releaseFrom(seeds.keys());
+  return unflattenAs(inDef, grads) as Gradient<T>;
+}
+
+/** The cotangent of each output leaf from `gradOutputs` (default: 1 for one-element outputs). */
+function seedsFor(
+  op: string,
+  outs: readonly Tensor[],
+  outDef: TreeDef,
+  paths: readonly string[],
+  given: PyTree | undefined,
+): (Tensor | null)[] {
+  if (given === undefined) {
+    return outs.map((o, i) => {
+      if (o.size !== 1) {
+        throw new NonScalarOutputError(
+          `${op}: ${placeIn('outputs', paths[i]!)} has shape ${formatShape(o.shape)}; pass { gradOutputs } for outputs with more than one element`,
+        );
+      }
+      return fromArray(allocate(o.dtype, 1).fill(1), o.shape, o.dtype);
+    });
+  }
+  const [gs, def] = flattenNamed(op, given, 'gradOutputs');
+  expectSameStructure(op, outDef, def, ['outputs', 'gradOutputs']);
+  return gs.map((g, i) => {
+    const o = outs[i]!;
+    const where = placeIn('gradOutputs', paths[i]!);
+    if (g === null) return null;
+    if (typeof g === 'number') {
+      if (o.size !== 1) throw new ShapeError(`${op}: a number at ${where} needs a one-element output, got shape ${formatShape(o.shape)}`);
+      return fromArray(allocate(o.dtype, 1).fill(g), o.shape, o.dtype);
+    }
+    if (!shapesEqual(g.shape, o.shape)) {
+      throw new ShapeError(`${op}: ${where} has shape ${formatShape(g.shape)}, expected the output's shape ${formatShape(o.shape)}`);
+    }
+    return g.astype(o.dtype);
+  });
 }
