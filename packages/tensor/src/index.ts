@@ -168,6 +168,9 @@ export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from 
 export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';
 export { jit } from './staging/jit.js';
 export type { JitFunction, Lowered } from './staging/jit.js';
+// The traced program as exporters read it (Lowered.program).
+export type { ConstantAtom, ProgramAtom, ProgramEquation, ProgramInput, ProgramView, VariableAtom } from './staging/program.js';
+export type { PrimitiveName } from './primitive-name.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';
