@@ -14,7 +14,8 @@ import {
   stopGradient,
 } from '@jacobi/tensor';
 import { DynamicAxisError, OnnxExportError, UnsupportedPrimitiveError } from './errors.js';
-import { type Affine, GraphBuilder, type SymbolSource, fixed } from './graph.js';
+import { matchConv, useCounts } from './conv-pattern.js';
+import { type Affine, GraphBuilder, type SymbolSource, attr, fixed } from './graph.js';
 import { type EmitContext, type NoMapping, ONNX_TABLE, type OnnxMapping } from './mapping.js';
 import { ONNX_DTYPE, type ValueInfoMessage, encodeModel } from './onnx-proto.js';
 
@@ -300,7 +301,36 @@ export function exportOnnx(fnOrModule: Exportable, exampleInputs: readonly Tenso
   };
   const dtypeOf = (a: ProgramAtom): DType => ('variable' in a ? dtypes.get(a.variable)! : a.constant.dtype);
 
+  const uses = useCounts(program);
+  const replaced = new Set<number>();
+  const traces = [program, ...grownPrograms.values()];
   program.equations.forEach((eq, index) => {
+    if (replaced.has(index)) return;
+    const conv =
+      eq.primitive === 'unfold' && traces.every((p) => sameParam(p.equations[index]!.params, eq.params))
+        ? matchConv(traces, index, uses)
+        : null;
+    if (conv !== null) {
+      const g = conv.geometry;
+      const out = graph.fresh('conv');
+      const x = nameOf(eq.inputs[0]!);
+      graph.node(
+        'Conv',
+        [x, graph.captured(conv.weight)],
+        [
+          attr.ints('kernel_shape', g.kernel),
+          attr.ints('pads', conv.pads),
+          attr.ints('strides', g.stride),
+          attr.ints('dilations', g.dilation),
+        ],
+        out,
+      );
+      const last = program.equations[conv.equations[3]]!;
+      names.set(last.out, out);
+      dtypes.set(last.out, last.dtype);
+      for (const i of conv.equations) replaced.add(i);
+      return;
+    }
     const entry = (ONNX_TABLE as Record<string, OnnxMapping<unknown> | NoMapping | undefined>)[eq.primitive];
     if (entry === undefined) throw new UnsupportedPrimitiveError(eq.primitive, 'not in the mapping table');
     if ('unsupported' in entry) throw new UnsupportedPrimitiveError(eq.primitive, entry.unsupported);

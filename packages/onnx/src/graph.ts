@@ -114,9 +114,20 @@ export class GraphBuilder {
   captured(t: Tensor): string {
     const hit = this.constants.get(t);
     if (hit !== undefined) return hit;
-    const name = this.initializer(t.dtype, t.shape, t.data(), this.constantNames.get(t) ?? this.fresh('const'));
+    const name = this.initializer(t.dtype, t.shape, t.data(), this.constantNames.get(t) ?? this.namedLike(t) ?? this.fresh('const'));
     this.constants.set(t, name);
     return name;
+  }
+
+  /** The name of a named tensor with `t`'s shape and values (a parameter the trace reshaped back, as Conv's weight), if any. */
+  private namedLike(t: Tensor): string | undefined {
+    const data = t.data();
+    for (const [named, name] of this.constantNames) {
+      if (named.dtype !== t.dtype || named.shape.length !== t.shape.length || named.shape.some((n, i) => n !== t.shape[i])) continue;
+      const other = named.data();
+      if (other.every((v, i) => Object.is(v, data[i]))) return name;
+    }
+    return undefined;
   }
 
   /** A 1-D int64 tensor of sizes; fixed ones are an initializer, dynamic ones computed from the inputs' shapes. */

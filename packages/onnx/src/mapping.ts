@@ -5,6 +5,7 @@ import type { DType, PrimitiveName, WindowGeometry } from '@jacobi/tensor';
 import { DynamicAxisError } from './errors.js';
 import { type Affine, type GraphBuilder, affineAdd, attr, fixed } from './graph.js';
 import type { AxisParams, CastParams, PermParams, ReduceParams, ShapeParams, SliceParams, TakeParams } from './params.js';
+import { windowReach } from './params.js';
 
 /** What a mapping sees of one equation, and where it writes. */
 export interface EmitContext<P> {
@@ -182,10 +183,8 @@ export const ONNX_TABLE: OnnxTable = {
       const [kh, kw] = g.kernel;
       const [oh, ow] = g.out;
       const [top, left] = g.padding;
-      const needH = (oh - 1) * g.stride[0] + g.dilation[0] * (kh - 1) + 1;
-      const needW = (ow - 1) * g.stride[1] + g.dilation[1] * (kw - 1) + 1;
-      const bottom = Math.max(0, needH - g.height - top);
-      const right = Math.max(0, needW - g.width - left);
+      const bottom = Math.max(0, windowReach(g, 0) - g.height - top);
+      const right = Math.max(0, windowReach(g, 1) - g.width - left);
       const paddedW = g.width + left + right;
       const padded =
         top + bottom + left + right === 0

@@ -2,6 +2,7 @@
 // mirror the registry's params types (prims/*.ts), which @jacobi/tensor does not export (unfold's
 // WindowGeometry it does); the mapping tests run every mapped primitive through ONNX Runtime,
 // so a drift shows as a failure.
+import type { WindowGeometry } from '@jacobi/tensor';
 
 /** reshape and broadcastTo: the result's shape. */
 export interface ShapeParams {
@@ -35,4 +36,9 @@ export interface TakeParams {
   readonly axis: number;
   readonly indices: Int32Array;
   readonly indicesShape: readonly number[];
+}
+
+/** How far along `axis` (0: rows, 1: columns) unfold's windows reach, the near padding included. */
+export function windowReach(g: WindowGeometry, axis: 0 | 1): number {
+  return (g.out[axis] - 1) * g.stride[axis] + g.dilation[axis] * (g.kernel[axis] - 1) + 1;
 }

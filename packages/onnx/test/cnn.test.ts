@@ -4,6 +4,7 @@ import { AvgPool2d, BatchNorm2d, Conv2d, Dense, Flatten, MaxPool2d, Sequential, 
 import { exportOnnx } from '@jacobi/onnx';
 import { TraceError, conv2d, randn, rng, type Tensor } from '@jacobi/tensor';
 import { describe, expect, it } from 'vitest';
+import { decodeModel } from '../src/onnx-proto.js';
 import { expectMatches, runOnnx } from './support.js';
 
 /** The example's digits CNN with batch norm after each convolution and average pooling in place of max pooling. */
@@ -56,6 +57,24 @@ describe('exportOnnx: the digits CNN', () => {
       const x = randn([3, 4, 9, 7], { rng: rng(6) });
       expectMatches((await runOnnx(bytes, { input: x })).output, f(x));
     }
+  });
+
+  it('a convolution (groups 1) is one Conv node on the named weight; a grouped one is the Gather im2col and MatMul', () => {
+    const ops = (bytes: Uint8Array) => {
+      const m = decodeModel(bytes) as { graph: { node: { op_type: string }[]; initializer: { name: string; dims: number[] }[] } };
+      return { ops: m.graph.node.map((n) => n.op_type), initializers: m.graph.initializer.map((t) => [t.name, t.dims]) };
+    };
+    const model = digitsModel(0).eval();
+    const plain = ops(exportOnnx(model, [randn([2, 1, 8, 8])], { dynamicAxes: { input: { 0: 'batch' } } }));
+    expect(plain.ops.filter((o) => o === 'Conv')).toHaveLength(2);
+    // The two average poolings keep their gathers; the one MatMul is the dense layer's.
+    expect(plain.ops.filter((o) => o === 'Gather')).toHaveLength(2);
+    expect(plain.ops.filter((o) => o === 'MatMul')).toHaveLength(1);
+    expect(plain.initializers).toContainEqual(['layers.0.weight', [8, 1, 3, 3]]);
+    const w = randn([6, 2, 3, 2]);
+    const grouped = ops(exportOnnx((x: Tensor) => conv2d(x, w, { groups: 2 }), [randn([2, 4, 9, 7])]));
+    expect(grouped.ops).not.toContain('Conv');
+    expect(grouped.ops).toEqual(expect.arrayContaining(['Gather', 'MatMul']));
   });
 
   it("max pooling cannot be traced yet (it reads values to find each window's arg-max): a TraceError", () => {
