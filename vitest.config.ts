@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@jacobi\/tensor\/wasm$/, replacement: here('./packages/tensor/src/wasm.ts') },
       { find: /^@jacobi\/nn$/, replacement: here('./packages/nn/src/index.ts') },
       { find: /^@jacobi\/nn\/node$/, replacement: here('./packages/nn/src/node.ts') },
+      { find: /^@jacobi\/onnx$/, replacement: here('./packages/onnx/src/index.ts') },
     ],
   },
   test: {

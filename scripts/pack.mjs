@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
-export const PUBLISHED = ['tensor', 'nn'];
+export const PUBLISHED = ['tensor', 'nn', 'onnx'];
 
 const pnpm = (args, cwd) =>
   execFileSync('npx', ['-y', 'pnpm@12.4.2', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });

@@ -13,7 +13,7 @@ describe('changesets', () => {
   });
   for (const file of files) {
     it(`${file} has valid front matter and a description`, () => {
-      const match = /^---\n((?:"@jacobi\/(?:tensor|nn)": (?:patch|minor|major)\n)+)---\n\s*\S/.exec(
+      const match = /^---\n((?:"@jacobi\/(?:tensor|nn|onnx)": (?:patch|minor|major)\n)+)---\n\s*\S/.exec(
         readFileSync(`${folder}${file}`, 'utf8'),
       );
       expect(match, `${file} must start with ---, lines like "@jacobi/tensor": minor, ---, then text`).not.toBeNull();

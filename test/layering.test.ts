@@ -49,6 +49,7 @@ function violations(edges: readonly Edge[], from: (p: string) => boolean, to: (p
 
 const tensorEdges = edgesOf('tensor');
 const nnEdges = edgesOf('nn');
+const onnxEdges = edgesOf('onnx');
 
 describe('layering of @jacobi/tensor', () => {
   it('the graph was read (the checks below are not vacuous)', () => {
@@ -122,6 +123,16 @@ describe('layering of @jacobi/nn', () => {
       }
     }
     expect([...reachable].filter((p) => allowed.includes(p))).toEqual([]);
+  });
+});
+
+describe('layering of @jacobi/onnx', () => {
+  it("imports only @jacobi/tensor's main entry and protobufjs's light build, and no Node built-in (it runs in browsers)", () => {
+    const external = onnxEdges.filter((e) => !e.to.endsWith('.ts'));
+    expect(external.map((e) => e.to)).toContain('@jacobi/tensor');
+    expect(external.filter((e) => e.to !== '@jacobi/tensor' && e.to !== 'protobufjs/light.js').map((e) => `${e.from} -> ${e.to}`)).toEqual(
+      [],
+    );
   });
 });
 

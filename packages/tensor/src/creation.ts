@@ -196,6 +196,17 @@ export function readNested(op: string, data: unknown): { shape: number[]; values
   return { shape, values };
 }
 
+/** The booleans of nested arrays (a mask written in JavaScript) as a bool tensor, checked as `tensor` checks its data; errors name `op`. */
+export function readNestedMask(op: string, data: unknown): Tensor {
+  const shape = inferShape(op, data);
+  const values: number[] = [];
+  walkNested(op, data, shape, (v) => {
+    if (typeof v !== 'boolean') throw new ArgumentError(`${op}: a mask written as an array must hold only booleans, got ${describe(v)}`);
+    values.push(v ? 1 : 0);
+  });
+  return fromArray(Uint8Array.from(values), shape, 'bool');
+}
+
 function filled(op: string, shape: unknown, value: number, opts: { dtype?: DType; requiresGrad?: boolean } | undefined): Tensor {
   const dims = checkShape(op, shape);
   const { dtype, requiresGrad } = creationOptions(op, opts);

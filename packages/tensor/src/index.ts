@@ -175,6 +175,9 @@ export type { JitFunction, Lowered } from './staging/jit.js';
 export { vmap } from './autodiff/vmap.js';
 export type { VmapOptions, BatchAxes } from './autodiff/vmap.js';
 export { jacfwd, jacrev } from './autodiff/transforms.js';
+// The traced program as exporters read it (Lowered.program).
+export type { ConstantAtom, ProgramAtom, ProgramEquation, ProgramInput, ProgramView, VariableAtom } from './staging/program.js';
+export type { PrimitiveName } from './primitive-name.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';

@@ -4,12 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '@jacobi/nn/node';
 import { activations } from '@jacobi/nn';
-import { IRIS_DEFAULTS, IRIS_OPTIMIZERS, trainIris, type IrisConfig } from './train-iris.js';
+import { IRIS_DEFAULTS, IRIS_OPTIMIZERS, loadIris, trainIris, type IrisConfig } from './train-iris.js';
 import { irisMetadata } from './model-config.js';
 import { UsageError, parseFlags, runCli, usage, type FlagSpec } from '../lib/cli-args.js';
 import { ProgressBar } from '../lib/progress.js';
 import { trainingCurvesSvg } from '../lib/svg-plot.js';
 import { scriptCommand } from '../lib/script-command.js';
+import { writeOnnx } from '../lib/onnx-file.js';
 
 const activationNames = Object.keys(activations);
 const d = IRIS_DEFAULTS;
@@ -23,6 +24,7 @@ const FLAGS = {
   'batch-size': { type: { kind: 'int', min: 0 }, help: 'rows per step; 0 = all training rows (default 0)' },
   seed: { type: { kind: 'int' }, help: `seed of the split, the weights and the batches (default ${d.seed})` },
   out: { type: { kind: 'string' }, help: 'output folder (default out/iris)' },
+  onnx: { type: { kind: 'string' }, help: 'also write the network, input scaling included, as an ONNX model to this path' },
   help: { type: { kind: 'boolean' }, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -73,6 +75,12 @@ async function main(): Promise<void> {
   await saveModel(modelPath, result.model, { optimizer: result.optimizer, metadata: irisMetadata(config, result.scaler) });
   console.log(`plot:  ${plotPath}`);
   console.log(`model: ${modelPath}`);
+  if (flags.onnx !== undefined) {
+    // Raw measurements in (cm, [batch, 4]), the scores X3 out: the standardiser is part of the graph.
+    const { model, scaler } = result;
+    const onnxPath = await writeOnnx(flags.onnx, model, (x) => model.forward(scaler.transform(x)), loadIris().x.index({ stop: 2 }));
+    console.log(`onnx:  ${onnxPath} (input: raw measurements [batch, 4]; output: class scores [batch, 3])`);
+  }
   const predictFile = join(dirname(fileURLToPath(import.meta.url)), 'predict.js');
   console.log(`next:  ${scriptCommand('iris:predict', predictFile, ['--model', modelPath, '5.1,3.5,1.4,0.2'])}`);
 }

@@ -820,7 +820,7 @@ export function contiguousData(t: Tensor): TypedArray {
 function expectConcrete(t: Tensor): void {
   if (isStaged(t))
     throw new TraceError(
-      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect, gather, an integer power or division check); jit records shapes, not values: compute it outside jit or pass it as an argument`,
+      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect or gather); jit records shapes, not values: compute it outside jit or pass it as an argument`,
     );
 }
 

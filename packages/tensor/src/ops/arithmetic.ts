@@ -1,7 +1,7 @@
 // Elementwise arithmetic, comparisons and where: thin wrappers that validate and broadcast
 // their operands, then bind one primitive; relu, clamp, minimum and friends are composites.
 import { bind } from '../core/trace.js';
-import { Tensor, contiguousData } from '../core/tensor.js';
+import { Tensor, contiguousData, isStaged } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
 import { isFloating } from '../dtype.js';
 import { DTypeError } from '../errors.js';
@@ -45,8 +45,9 @@ export function div(x: TensorLike, y: TensorLike): Tensor {
 export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   const [a, b] = binaryOperands('pow', x, exponent);
   if (isFloating(a.dtype)) return bind(P.powPrim, [a, b], undefined);
-  // Integer tensors are never differentiated, so their values can be read here (jit refuses it).
-  if (contiguousData(b).some((e) => e < 0))
+  // Integer tensors are never differentiated, so their values can be read here; inside a jit
+  // trace they are not known yet, so a negative exponent is not checked there.
+  if (!isStaged(b) && contiguousData(b).some((e) => e < 0))
     throw new DTypeError('pow: integers to negative integer powers are not allowed (make the base a float tensor)');
   return bind(P.powPrim, [castTo(a, 'int32'), castTo(b, 'int32')], undefined);
 }

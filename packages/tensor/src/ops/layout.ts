@@ -19,7 +19,7 @@ import {
 import { castTo, checkDType, commonDType, expectTensor, expectTensorList } from './operand.js';
 import { describe } from '../arguments.js';
 import { type Indices, multiTake, nonzero, takeAs } from './indexing.js';
-import { tensor, type NestedData } from '../creation.js';
+import { readNestedMask } from '../creation.js';
 
 /**
  * The same elements in a new shape (one entry may be -1). A view when the data is contiguous.
@@ -164,12 +164,11 @@ function isBooleanArray(spec: unknown): spec is readonly unknown[] {
 function expandMasks(op: string, x: Tensor, specs: readonly IndexSpec[]): IndexSpec[] {
   const out: IndexSpec[] = [];
   for (const spec of specs) {
-    const mask = spec instanceof Tensor && spec.dtype === 'bool' ? spec : isBooleanArray(spec) ? tensor(spec as NestedData) : null;
+    const mask = spec instanceof Tensor && spec.dtype === 'bool' ? spec : isBooleanArray(spec) ? readNestedMask(op, spec) : null;
     if (mask === null) {
       out.push(spec);
       continue;
     }
-    if (mask.dtype !== 'bool') throw new ArgumentError(`${op}: a mask written as an array must hold only booleans`);
     const covered = x.shape.slice(out.length, out.length + mask.ndim);
     if (mask.ndim === 0 || !shapesEqual(mask.shape, covered)) {
       throw new ShapeError(

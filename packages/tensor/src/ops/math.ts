@@ -2,7 +2,7 @@
 // exponentials (primitives of prims/math.ts), and the activation functions of PyTorch's
 // torch.nn.functional, written as composites (no rules: their gradients follow from the parts).
 import { bind } from '../core/trace.js';
-import { contiguousData, type Tensor } from '../core/tensor.js';
+import { contiguousData, isStaged, type Tensor } from '../core/tensor.js';
 import type { Primitive } from '../core/primitive.js';
 import { isFloating } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
@@ -260,8 +260,9 @@ export function hypot(x: TensorLike, y: TensorLike): Tensor {
  * an error, as in PyTorch.
  */
 function integerDivision(op: string, a: Tensor, b: Tensor, f: (a: Tensor, b: Tensor) => Tensor): Tensor {
-  // Integer tensors are never differentiated, so their values can be read here (jit refuses it).
-  if (contiguousData(b).includes(0)) throw new ArgumentError(`${op}: integer division by zero`);
+  // Integer tensors are never differentiated, so their values can be read here; inside a jit
+  // trace they are not known yet, so a zero divisor is not checked there.
+  if (!isStaged(b) && contiguousData(b).includes(0)) throw new ArgumentError(`${op}: integer division by zero`);
   return castTo(f(castTo(a, 'float64'), castTo(b, 'float64')), 'int32');
 }
 

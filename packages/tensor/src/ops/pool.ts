@@ -8,11 +8,12 @@ import { type Tensor, contiguousData, fromArray, isStaged } from '../core/tensor
 import { bind, variesOverBatch } from '../core/trace.js';
 import { allocate, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { takeIndexedPrim, takePrim } from '../prims/take.js';
+import { takePrim } from '../prims/take.js';
 import { checkSize } from '../shape.js';
-import { add, div, equal, mul, where } from './arithmetic.js';
+import { div, equal, where } from './arithmetic.js';
 import { concat, reshape } from './layout.js';
 import { matmul } from './matmul.js';
+import { pad } from './shape-ops.js';
 import { argmax, positionsAlong, sum } from './reduce.js';
 import { batched, spatialSizes, unfoldWindows, type SpatialSize } from './conv.js';
 import { expectFloatTensor } from './operand.js';
@@ -157,12 +158,12 @@ function maxPool(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
 
 /**
  * Max pooling without reading x's values, for an x traced by jit or batched by vmap (where
- * each example has its own arg-max positions): every tap of every window
- * gathered at constant positions (a tap in the padding reads an appended −∞), the first arg-max
- * over the taps (ops on the trace), and x taken at the positions it picks (takeIndexed, whose
- * VJP scatter-adds), so the values and the routing of the gradient to the first arg-max are the
- * eager loop's. NOTE: two corner cases pick differently, with the same values: a window with
- * several NaNs (the eager loop keeps the last), and a window of −∞ that starts in the padding.
+ * each example has its own arg-max positions): every tap of every window gathered at constant
+ * positions (a tap in the padding reads an appended −∞), the first arg-max over the taps (ops
+ * on the trace), and the picked tap kept by a one-hot sum, whose gradient goes to that tap only:
+ * the eager loop's values and routing. No constant depends on the batch size, so an exported
+ * graph keeps a dynamic batch. NOTE: where a window's maximum is −0 the sum gives +0, and a
+ * window with several NaNs routes the gradient to the first (the eager loop: the last).
  */
 function maxPoolByArgmax(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
@@ -181,20 +182,10 @@ function maxPoolByArgmax(x: Tensor, wh: AxisWindows, ww: AxisWindows): Tensor {
         for (let j = j0; j < j1; j++) positions[k + i * ww.kernel + j] = (top + i * wh.dilation) * w + left + j * ww.dilation;
     }
   }
-  const planes = concat([reshape(x, [n * c, plane]), full([n * c, 1], Number.NEGATIVE_INFINITY, { dtype: x.dtype })], 1);
-  const gathered = bind(takePrim, [planes], { axis: 1, indices: positions, indicesShape: [windows, taps] });
-  const best = argmax(gathered, -1, true);
-  // The picked tap's in-plane position: its one-hot row of the position table, summed.
-  const table = fromArray(positions, [windows, taps], 'int32');
-  const picked = sum(where(equal(best, positionsAlong(taps)), table, 0), -1);
-  const planeStarts = mul(positionsAlong(n * c).reshape([n * c, 1]), plane + 1);
-  const flat = reshape(add(picked, planeStarts), [n * c * windows]);
-  return reshape(bind(takeIndexedPrim, [reshape(planes, [n * c * (plane + 1)]), flat], { axis: 0, negativeWraps: false, blocks: 1 }), [
-    n,
-    c,
-    wh.count,
-    ww.count,
-  ]);
+  const planes = pad(reshape(x, [n, c, plane]), [0, 1], { value: Number.NEGATIVE_INFINITY });
+  const gathered = bind(takePrim, [planes], { axis: 2, indices: positions, indicesShape: [windows, taps] });
+  const picked = equal(argmax(gathered, -1, true), positionsAlong(taps));
+  return reshape(sum(where(picked, gathered, 0), -1), [n, c, wh.count, ww.count]);
 }
 
 /** The taps i in [0, kernel) with start + i·dilation in [0, size), as a half-open range. */

@@ -10,7 +10,7 @@ import type { Primitive } from '../core/primitive.js';
 import { Tensor, type Recording } from '../core/tensor.js';
 import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
 import { flattenAs, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
-import { formatProgram, withoutDeadCode, type Atom, type Equation, type Program } from './program.js';
+import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
 
 /** A traced program with what rebuilds its results: the output structure and its non-tensor leaves. */
 interface Compiled {
@@ -28,6 +28,12 @@ export interface Lowered {
   toString(): string;
   /** How many primitive applications a replay runs (after dead-code elimination). */
   readonly numEquations: number;
+  /**
+   * The program itself, read-only: input variables with shapes and dtypes, each equation's
+   * primitive name, params, operands (variables or captured constant tensors), output
+   * variable, shape and dtype, and the outputs. What exporters (`@jacobi/onnx`) translate.
+   */
+  readonly program: ProgramView;
 }
 
 /** A jitted function: call it like the original; `lower` shows what it runs. */
@@ -170,7 +176,7 @@ export function jit<A extends readonly PyTree[], R extends PyTree>(f: (...args: 
   };
   const lower = (...args: A): Lowered => {
     const { program } = lookup(args).compiled;
-    return { toString: () => formatProgram(program), numEquations: program.equations.length };
+    return { toString: () => formatProgram(program), numEquations: program.equations.length, program: programView(program) };
   };
   return Object.defineProperties(call, {
     lower: { value: lower },

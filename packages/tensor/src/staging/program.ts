@@ -88,3 +88,64 @@ export function formatProgram(p: Program): string {
   lines.push(`  in (${p.outputs.map(atom).join(', ')}) }`);
   return lines.join('\n');
 }
+
+// ---- The public, read-only view of a traced program (for exporters such as @jacobi/onnx) ----
+
+/** An operand read from a program variable. */
+export interface VariableAtom {
+  /** The variable's number: an input's, or the `out` of an earlier equation. */
+  readonly variable: number;
+}
+
+/** An operand fixed at trace time. */
+export interface ConstantAtom {
+  /** The captured tensor: a parameter, a buffer, or a constant made while tracing. */
+  readonly constant: Tensor;
+}
+
+/** An operand of a traced equation or a program output. */
+export type ProgramAtom = VariableAtom | ConstantAtom;
+
+/** One equation as an exporter reads it: `out = primitive(inputs; params)`. */
+export interface ProgramEquation {
+  /** The primitive's registry name (a `PrimitiveName`, e.g. `'matmul'`; every arity of `concat` is `'concat'`). */
+  readonly primitive: string;
+  /** The params the primitive was applied with (axes, shapes, constant indices, …), shared with the program: never mutate them. */
+  readonly params: unknown;
+  /** The operands: program variables, or tensors captured at trace time (parameters, constants). */
+  readonly inputs: readonly ProgramAtom[];
+  /** The variable this equation defines. */
+  readonly out: number;
+  /** The result's shape. */
+  readonly shape: readonly number[];
+  /** The result's dtype. */
+  readonly dtype: DType;
+}
+
+/** An input variable of a traced program. */
+export interface ProgramInput {
+  /** The variable the equations read it as. */
+  readonly variable: number;
+  /** Its shape at trace time. */
+  readonly shape: readonly number[];
+  /** Its dtype. */
+  readonly dtype: DType;
+}
+
+/** A traced program as exporters read it: input variables, equations in order, outputs. */
+export interface ProgramView {
+  /** One per tensor leaf of the arguments, in order. */
+  readonly inputs: readonly ProgramInput[];
+  /** The primitive applications, each after the ones it reads (dead code removed). */
+  readonly equations: readonly ProgramEquation[];
+  /** One per tensor leaf of the result, in order. */
+  readonly outputs: readonly ProgramAtom[];
+}
+
+/** The view of `p`: the same atoms and params, primitives by name, frozen arrays. */
+export function programView(p: Program): ProgramView {
+  const equations = p.equations.map((e) =>
+    Object.freeze({ primitive: e.prim.name, params: e.params, inputs: e.inputs, out: e.out, shape: e.shape, dtype: e.dtype }),
+  );
+  return Object.freeze({ inputs: p.inputs, equations: Object.freeze(equations), outputs: p.outputs });
+}
