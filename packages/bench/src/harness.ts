@@ -1,6 +1,16 @@
 // Runs the workloads on every framework, side by side in one process, and collects the figures.
 import os from 'node:os';
-import { jacobiFrameworks, tf, tfjsFrameworks, type Framework, type PeerName, type TfjsInfo } from './frameworks.js';
+import {
+  jacobiFrameworks,
+  jaxjsFrameworks,
+  tf,
+  tfjsFrameworks,
+  type Framework,
+  type JaxJs,
+  type JaxJsInfo,
+  type PeerName,
+  type TfjsInfo,
+} from './frameworks.js';
 import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
 import { runMemory, type MemoryReport } from './memory.js';
 import { FULL_TIMING, QUICK_TIMING, measure, type TimingPolicy } from './timing.js';
@@ -66,8 +76,10 @@ export interface BenchReport {
   command: string;
   machine: { cpu: string; cores: number; node: string; platform: string; arch: string; totalMemMB: number };
   mode: 'quick' | 'full';
-  frameworks: { label: string; kind: 'jacobi' | 'tfjs'; unavailable?: string }[];
+  frameworks: { label: string; kind: Framework['kind']; unavailable?: string }[];
   tfjs: TfjsInfo | null;
+  /** Set when the jax-js peer was asked for. */
+  jaxjs?: JaxJsInfo;
   ceiling: SimdCeiling | null;
   cases: CaseResult[];
   memory: (MemoryReport & { framework: string; model: string }) | null;
@@ -107,16 +119,26 @@ export function buildCases(sizes: Sizes): BenchCase[] {
   ];
 }
 
-async function runCell(c: BenchCase, fw: Framework, policy: TimingPolicy): Promise<CellResult> {
+/** The case's setup for one framework, or why it has none. */
+function setupFor(c: BenchCase, fw: Framework, jax: JaxJs | null): (() => Prepared | string) | string {
+  if (fw.kind === 'jacobi') return () => c.jacobi();
+  if (fw.kind === 'tfjs') return c.tfjs ? () => c.tfjs!(tf) : (c.peerNote ?? 'not implemented for this framework');
+  const mode = fw.jaxMode ?? 'eager';
+  return c.jaxjs && jax ? () => c.jaxjs!(jax, mode) : 'the jax-js peer runs W1–W5 only';
+}
+
+async function runCell(c: BenchCase, fw: Framework, policy: TimingPolicy, jax: JaxJs | null): Promise<CellResult> {
   if (fw.unavailable) return { status: 'unavailable', reason: fw.unavailable };
-  const setup = fw.kind === 'jacobi' ? c.jacobi : c.tfjs;
-  if (!setup) return { status: 'n/a', reason: c.peerNote ?? 'not implemented for this framework' };
+  const setup = setupFor(c, fw, jax);
+  if (typeof setup === 'string') return { status: 'n/a', reason: setup };
   let prepared: Prepared | null = null;
   const tensorsBefore = fw.kind === 'tfjs' ? tf.memory().numTensors : 0;
   try {
     await fw.activate();
-    prepared = setup(tf);
-    const p = prepared;
+    const made = setup();
+    if (typeof made === 'string') return { status: 'n/a', reason: made };
+    prepared = made;
+    const p = made;
     const timing = measure(() => p.run(), policy);
     const losses = p.losses?.();
     return { status: 'ok', ...timing, value: valueOf(c, timing.medianMs), ...(losses ? { losses } : {}) };
@@ -151,8 +173,10 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     notes.push("no requested jacobi backend is available; running 'js'");
     jacobi.frameworks.push(...jacobiFrameworks(['js']).frameworks);
   }
-  const peers = opts.peers.length > 0 ? await tfjsFrameworks(opts.peers) : null;
-  const frameworks = [...jacobi.frameworks, ...(peers?.frameworks ?? [])];
+  const tfjsPeers = opts.peers.filter((p) => p !== 'jaxjs');
+  const peers = tfjsPeers.length > 0 ? await tfjsFrameworks(tfjsPeers) : null;
+  const jaxjs = opts.peers.includes('jaxjs') ? await jaxjsFrameworks() : null;
+  const frameworks = [...jacobi.frameworks, ...(peers?.frameworks ?? []), ...(jaxjs?.frameworks ?? [])];
   if (peers) {
     const w = peers.info.wasm;
     if (opts.peers.includes('wasm')) {
@@ -163,6 +187,10 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
       );
     }
     notes.push(`tfjs ${peers.info.version} in production mode`);
+  }
+  if (jaxjs) {
+    const j = jaxjs.info;
+    notes.push(j.available ? `jax-js ${j.version} on its ${j.device} device, ${j.threads}` : `jax-js unavailable: ${j.error}`);
   }
   for (const n of notes) opts.log(n);
 
@@ -195,7 +223,7 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
       results: {},
     };
     for (const fw of frameworks) {
-      const r = await runCell(c, fw, policy);
+      const r = await runCell(c, fw, policy, jaxjs?.jax ?? null);
       row.results[fw.label] = r;
       if (r.status !== 'n/a' && r.status !== 'unavailable') opts.log(`${row.key} [${fw.label}]: ${describeCell(r, c)}`);
       if (r.status === 'error') warnings.push(`${row.key} on ${fw.label} failed: ${r.reason}`);
@@ -245,6 +273,7 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     mode: opts.quick ? 'quick' : 'full',
     frameworks: frameworks.map((f) => ({ label: f.label, kind: f.kind, ...(f.unavailable ? { unavailable: f.unavailable } : {}) })),
     tfjs: peers?.info ?? null,
+    ...(jaxjs ? { jaxjs: jaxjs.info } : {}),
     ceiling,
     cases: results,
     memory,

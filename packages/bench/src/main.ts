@@ -6,9 +6,10 @@ import type { PeerName } from './frameworks.js';
 
 const HELP = `Usage: pnpm bench [options]
 
-Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends) in one
-process: warm-up, repetitions, medians. Prints one table per jacobi backend with
-speedup = peer time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
+Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends; with
+--peers ...,jaxjs also @jax-js/jax, eagerly and with its jit, on W1-W5) in one process:
+warm-up, repetitions, medians. Prints one table per jacobi backend with speedup = peer
+time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
 
 Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 tanh(a*b+c)
 over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
@@ -26,7 +27,9 @@ Options:
   --json FILE           also write every figure, the machine and the command as JSON
   --backend LIST        jacobi backends, comma-separated: wasm (default), js; a backend that
                         setBackend does not accept is skipped with a note
-  --peers LIST          tfjs backends: cpu,wasm (default), or none
+  --peers LIST          peers, comma-separated: cpu, wasm (tfjs backends; the default is cpu,wasm),
+                        jaxjs (@jax-js/jax 0.1.25 on its wasm device, eager and jit, W1-W5; opt-in:
+                        its W5 takes minutes at full size), or none
   --only LIST           only these workloads, e.g. W1,W4,memory
   --no-ceiling          skip the SIMD ceiling measurement
   --memory-steps N      steps of the memory workload (default 10000; 200 with --quick)
@@ -78,7 +81,8 @@ function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; 
         break;
       case '--peers': {
         const peers = list(value()).filter((p) => p !== 'none');
-        for (const p of peers) if (p !== 'cpu' && p !== 'wasm') throw new UsageError(`--peers takes cpu, wasm or none, got '${p}'`);
+        for (const p of peers)
+          if (p !== 'cpu' && p !== 'wasm' && p !== 'jaxjs') throw new UsageError(`--peers takes cpu, wasm, jaxjs or none, got '${p}'`);
         opts.peers = peers as PeerName[];
         break;
       }

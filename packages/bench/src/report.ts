@@ -57,7 +57,7 @@ function renderTable(header: string[], rows: string[][], rightAligned: Set<numbe
 export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   const jacobis = report.frameworks.filter((f) => f.kind === 'jacobi').map((f) => f.label);
-  const peers = report.frameworks.filter((f) => f.kind === 'tfjs').map((f) => f.label);
+  const peers = report.frameworks.filter((f) => f.kind !== 'jacobi').map((f) => f.label);
   for (const j of jacobis) {
     const header = ['workload', 'size', 'unit', j, ...peers, ...peers.map((p) => `speedup vs ${p.replace('tfjs-', '')}`), 'note'];
     const rows = report.cases.map((row) => [

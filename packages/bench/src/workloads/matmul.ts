@@ -1,7 +1,8 @@
 // W1: float32 matmul, square and batched ([batch, m, k] × [k, n]); W6's float64 matmul.
 import { randn, rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, Sizes } from './types.js';
-import { toTf } from './convert.js';
+import type { JaxArray } from '../frameworks.js';
+import { toJax, toTf } from './convert.js';
 
 function matmulCase(
   workload: string,
@@ -37,6 +38,23 @@ function matmulCase(
             return {
               run: () => tf.matMul(a!, b!).dispose(),
               dispose: () => tf.dispose([a!, b!]),
+            };
+          }
+        : undefined,
+    jaxjs:
+      dtype === 'float32'
+        ? (jax, mode) => {
+            const [a, b] = operands().map((t) => toJax(jax, t)) as [JaxArray, JaxArray];
+            const product = mode === 'jit' ? jax.jit(jax.numpy.matmul) : null;
+            // jax-js is lazy: dataSync() runs the product (and copies it out); `.ref` keeps the
+            // operands alive, since every jax-js call consumes a reference to its arguments.
+            return {
+              run: () => void (product ?? jax.numpy.matmul)(a.ref, b.ref).dataSync(),
+              dispose: () => {
+                a.dispose();
+                b.dispose();
+                product?.dispose();
+              },
             };
           }
         : undefined,

@@ -2,7 +2,8 @@
 // imperative graph, and recorded then differentiated (tfjs records only inside tf.grad).
 import { randn, rng, tensor, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, Sizes } from './types.js';
-import { toTf } from './convert.js';
+import { toJax, toTf } from './convert.js';
+import type { JaxArray } from '../frameworks.js';
 
 type Mode = 'plain' | 'recorded' | 'recorded+backward';
 
@@ -58,6 +59,28 @@ function addChainCase(n: number, mode: Mode): BenchCase {
               dispose: () => tf.dispose([x, y]),
             };
           },
+    jaxjs(jax, jaxMode) {
+      if (mode === 'recorded') return 'jax-js records only inside grad';
+      const [x, y] = [toJax(jax, a), toJax(jax, b)];
+      // jit: each add is one call of a jit-compiled add (the per-call cost of a jitted op), not
+      // the whole chain compiled into one kernel, which would no longer measure per-op overhead.
+      const jitted = jaxMode === 'jit' ? jax.jit((u: JaxArray, v: JaxArray) => u.add(v)) : null;
+      const add = jitted ?? ((u: JaxArray, v: JaxArray) => u.add(v));
+      const chainJax = (v: JaxArray): JaxArray => {
+        let c = v;
+        for (let i = 0; i < n; i++) c = add(c, y.ref);
+        return c;
+      };
+      const gradient = jax.grad((v: JaxArray) => jax.numpy.sum(chainJax(v)));
+      return {
+        run: () => void (mode === 'plain' ? chainJax(x.ref) : gradient(x.ref)).dataSync(),
+        dispose: () => {
+          x.dispose();
+          y.dispose();
+          jitted?.dispose();
+        },
+      };
+    },
     peerNote: mode === 'recorded' ? 'tfjs records only inside tf.grad' : undefined,
   };
 }

@@ -4,8 +4,8 @@
 // side the same math with tf.train.sgd. Both start from the same data and weights (drawn with jacobi's seeded rng).
 import { jit, noGrad, randn, rng, tensor, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, LossTrace, Prepared, Sizes } from './types.js';
-import type { TF, TfTensor, TfVariable } from '../frameworks.js';
-import { toTf } from './convert.js';
+import type { JaxArray, JaxJs, JaxMode, TF, TfTensor, TfVariable } from '../frameworks.js';
+import { toJax, toTf } from './convert.js';
 
 type DType = 'float32' | 'float64';
 
@@ -60,6 +60,36 @@ function tfStep(_tf: TF, optimizer: ReturnType<TF['train']['sgd']>, loss: () => 
   cost.dispose();
   return value;
 }
+
+/**
+ * A jax-js SGD step `(params, x, t) → [loss, params']` for `loss(params, x, t)`: valueAndGrad then
+ * p − lr·g, eagerly or the whole step through `jax.jit`. jax-js calls consume one reference to
+ * each argument, so the step takes ownership of `params` (each used twice: `.ref` once) and of
+ * `x` and `t` (callers pass `x.ref`, `t.ref`); what it returns is owned by the caller.
+ */
+function jaxStep(
+  jax: JaxJs,
+  loss: (ps: JaxArray[], x: JaxArray, t: JaxArray) => JaxArray,
+  lr: number,
+  mode: JaxMode,
+): { step: (ps: JaxArray[], x: JaxArray, t: JaxArray) => [JaxArray, JaxArray[]]; dispose(): void } {
+  const vg = jax.valueAndGrad(loss);
+  const step = (ps: JaxArray[], x: JaxArray, t: JaxArray): [JaxArray, JaxArray[]] => {
+    const [value, grads] = vg(
+      ps.map((p) => p.ref),
+      x,
+      t,
+    );
+    return [value, ps.map((p, i) => p.sub(grads[i]!.mul(lr)))];
+  };
+  if (mode === 'eager') return { step, dispose: () => {} };
+  const compiled = jax.jit(step);
+  return { step: (ps, x, t) => compiled(ps, x, t), dispose: () => compiled.dispose() };
+}
+
+/** The jax-js side of a training case that has an eager and a jit row: the other mode gets a pointer. */
+const otherRow = (caseMode: Mode, mode: JaxMode): string | null =>
+  caseMode === mode ? null : `jax-js ${mode} runs in the ${mode === 'jit' ? "', jit'" : 'eager'} row`;
 
 // ---- W3 / W6: X [150, 4], 4-16-16-3, sigmoid everywhere, no biases (the seed), E = ½‖X₃ − T‖².
 const IRIS_WIDTHS = [4, 16, 16, 3];
@@ -135,6 +165,46 @@ function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
               },
               losses: () => trace,
               dispose: () => tf.dispose([x, t]),
+            };
+          }
+        : undefined,
+    jaxjs:
+      dtype === 'float32'
+        ? (jax, jaxMode) => {
+            const elsewhere = otherRow(mode, jaxMode);
+            if (elsewhere !== null) return elsewhere;
+            const { numpy: np, nn } = jax;
+            const { x: x0, t: t0, weights } = irisData();
+            const [x, t] = [toJax(jax, x0), toJax(jax, t0)];
+            const loss = ([w1, w2, w3]: JaxArray[], xs: JaxArray, ts: JaxArray): JaxArray =>
+              np
+                .square(nn.sigmoid(np.matmul(nn.sigmoid(np.matmul(nn.sigmoid(np.matmul(xs, w1!)), w2!)), w3!)).sub(ts))
+                .sum()
+                .mul(0.5);
+            const sgd = jaxStep(jax, loss, IRIS_LR, jaxMode);
+            let trace: LossTrace | undefined;
+            return {
+              run() {
+                let params = weights.map((w) => toJax(jax, w));
+                let first = Number.NaN;
+                let last = Number.NaN;
+                for (let s = 0; s < steps; s++) {
+                  const [value, next] = sgd.step(params, x.ref, t.ref);
+                  if (s === 0) first = value.ref.item();
+                  if (s === steps - 1) last = value.ref.item();
+                  value.dispose();
+                  params = next;
+                }
+                // Reading the last weights makes the lazily dispatched steps run inside the timing.
+                for (const p of params) p.dataSync();
+                trace = { first, last };
+              },
+              losses: () => trace,
+              dispose: () => {
+                x.dispose();
+                t.dispose();
+                sgd.dispose();
+              },
             };
           }
         : undefined,
@@ -227,6 +297,40 @@ function mlpCase(sizes: Sizes, mode: Mode): BenchCase {
         dispose() {
           optimizer.dispose();
           tf.dispose([x, t, ...vars]);
+        },
+      };
+    },
+    jaxjs(jax, jaxMode) {
+      const elsewhere = otherRow(mode, jaxMode);
+      if (elsewhere !== null) return elsewhere;
+      const { numpy: np, nn } = jax;
+      const { x: x0, t: t0, params: init } = mlpData(sizes);
+      const [x, t] = [toJax(jax, x0), toJax(jax, t0)];
+      const layers = init.length / 2;
+      const loss = (ps: JaxArray[], xs: JaxArray, ts: JaxArray): JaxArray => {
+        let h = xs;
+        for (let l = 0; l < layers; l++) {
+          h = np.matmul(h, ps[2 * l]!).add(ps[2 * l + 1]!);
+          if (l < layers - 1) h = nn.relu(h);
+        }
+        return np.mean(np.sum(ts.mul(nn.logSoftmax(h, -1)), -1)).neg();
+      };
+      const sgd = jaxStep(jax, loss, MLP_LR, jaxMode);
+      let params = init.map((p) => toJax(jax, p));
+      let first = Number.NaN;
+      let last = Number.NaN;
+      return {
+        run() {
+          const [value, next] = sgd.step(params, x.ref, t.ref);
+          // item() runs the step (jax-js is lazy) and consumes the loss.
+          last = value.item();
+          if (Number.isNaN(first)) first = last;
+          params = next;
+        },
+        losses: () => ({ first, last }),
+        dispose() {
+          for (const a of [x, t, ...params]) a.dispose();
+          sgd.dispose();
         },
       };
     },

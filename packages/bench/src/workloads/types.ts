@@ -1,6 +1,6 @@
 // What a workload case is: one size of one workload, with a setup per framework.
 import type { TimingPolicy } from '../timing.js';
-import type { TF } from '../frameworks.js';
+import type { JaxJs, JaxMode, TF } from '../frameworks.js';
 
 export type Unit = 'GFLOP/s' | 'ms' | 'µs/op' | 'ms/step';
 
@@ -33,6 +33,11 @@ export interface BenchCase {
   jacobi(): Prepared;
   /** The same math in TensorFlow.js, run on whichever tfjs backend is active. */
   tfjs?(tf: TF): Prepared;
+  /**
+   * The same math in jax-js, eagerly or through `jax.jit`; a string says why that mode has no
+   * figure in this row (e.g. it runs in the row of the other mode).
+   */
+  jaxjs?(jax: JaxJs, mode: JaxMode): Prepared | string;
   /** Why the peers have no figure, when `tfjs` is absent. */
   peerNote?: string;
   /** The key of the case this one is compared with (W6: its float32 case; W10: the vmap case). */
