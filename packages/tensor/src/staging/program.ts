@@ -6,23 +6,16 @@ import type { Tensor } from '../core/tensor.js';
 import type { DType } from '../dtype.js';
 
 /** An operand of an equation: a variable of the program, or a tensor fixed at trace time. */
-export type Atom = { readonly variable: number } | { readonly constant: Tensor };
+export type Atom = ProgramAtom;
 
-/** One primitive application: `out = prim(inputs; params)`. */
-export interface Equation {
+/** One primitive application: `out = prim(inputs; params)` (the public view has the primitive's name instead). */
+export interface Equation extends Omit<ProgramEquation, 'primitive'> {
   readonly prim: Primitive;
-  readonly params: unknown;
-  readonly inputs: readonly Atom[];
-  readonly out: number;
-  readonly shape: readonly number[];
-  readonly dtype: DType;
 }
 
 /** A traced program: its input variables (one per tensor leaf of the arguments), its equations in order, its outputs. */
-export interface Program {
-  readonly inputs: readonly { readonly variable: number; readonly shape: readonly number[]; readonly dtype: DType }[];
+export interface Program extends Omit<ProgramView, 'equations'> {
   readonly equations: readonly Equation[];
-  readonly outputs: readonly Atom[];
 }
 
 /** The program without the equations no output depends on (dead code). */
