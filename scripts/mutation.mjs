@@ -62,8 +62,8 @@ const mutants = [
   [
     'tanh JVP with the wrong sign',
     'prims/elementwise.ts',
-    'vjp: [times], jvp: [times] }',
-    "vjp: [times], jvp: [(t, ctx) => times(kernel === 'tanh' ? t.neg() : t, ctx)] }",
+    '    jvp: [times],',
+    "    jvp: [(t, ctx) => times(kernel === 'tanh' ? t.neg() : t, ctx)],",
     [SEED, GRAPHS],
   ],
   [
