@@ -10,6 +10,8 @@ import { ProgressBar } from '../lib/progress.js';
 import { trainingCurvesSvg } from '../lib/svg-plot.js';
 import { confusionMatrixSvg } from '../lib/confusion-svg.js';
 import { scriptCommand } from '../lib/script-command.js';
+import { writeOnnx } from '../lib/onnx-file.js';
+import { digitImages, loadDigits } from './digits-data.js';
 
 const d = DIGITS_DEFAULTS;
 const FLAGS = {
@@ -20,6 +22,7 @@ const FLAGS = {
   seed: { type: { kind: 'int' }, help: `seed of the split, the weights and the batches (default ${d.seed})` },
   limit: { type: { kind: 'int', min: 0 }, help: 'use only the first N images; 0 = all 1797 (default 0)' },
   out: { type: { kind: 'string' }, help: 'output folder (default out/digits)' },
+  onnx: { type: { kind: 'string' }, help: 'also write the trained CNN as an ONNX model to this path' },
   help: { type: { kind: 'boolean' }, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -80,6 +83,12 @@ async function main(): Promise<void> {
   console.log(`plots: ${plotPath}`);
   console.log(`       ${confusionPath}`);
   console.log(`model: ${modelPath}`);
+  if (flags.onnx !== undefined) {
+    const { model } = result;
+    const example = digitImages(loadDigits(), [0, 1]);
+    const onnxPath = await writeOnnx(flags.onnx, model, (x) => model.forward(x), example);
+    console.log(`onnx:  ${onnxPath} (input: images [batch, 1, 8, 8], pixels in [0, 1]; output: class scores [batch, 10])`);
+  }
   const predictFile = join(dirname(fileURLToPath(import.meta.url)), 'predict.js');
   console.log(`next:  ${scriptCommand('digits:predict', predictFile, ['--model', modelPath])}`);
 }

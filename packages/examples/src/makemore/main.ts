@@ -4,6 +4,8 @@ import { MAKEMORE_DEFAULTS, trainMakemore, type MakemoreConfig } from './train-m
 import { loadNames } from './names-data.js';
 import { UsageError, parseFlags, runCli, usage, type FlagSpec } from '../lib/cli-args.js';
 import { ProgressBar } from '../lib/progress.js';
+import { writeOnnx } from '../lib/onnx-file.js';
+import { zeros } from '@jacobi/tensor';
 
 const d = MAKEMORE_DEFAULTS;
 const FLAGS = {
@@ -20,6 +22,7 @@ const FLAGS = {
   'eval-every': { type: { kind: 'int', min: 1 }, help: `steps between loss evaluations (default ${d.evalEvery})` },
   samples: { type: { kind: 'int', min: 0 }, help: `names to sample at the end (default ${d.samples})` },
   temperature: { type: { kind: 'number', positive: true }, help: `sampling temperature (default ${d.temperature})` },
+  onnx: { type: { kind: 'string' }, help: 'also write the trained transformer as an ONNX model to this path' },
   help: { type: { kind: 'boolean' }, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -91,6 +94,16 @@ async function main(): Promise<void> {
   if (result.samples.length > 0) {
     console.log(`${result.samples.length} samples (temperature ${config.temperature}):`);
     for (const name of result.samples) console.log(`  ${name}`);
+  }
+  if (flags.onnx !== undefined) {
+    // Evaluation mode (no dropout), a dynamic batch of full-context rows of token ids.
+    const model = result.model.eval();
+    const context = model.config.context;
+    const example = zeros([2, context], { dtype: 'int32' });
+    const onnxPath = await writeOnnx(flags.onnx, model, (tokens) => model.forward(tokens), example);
+    console.log(
+      `onnx:  ${onnxPath} (input: int32 token ids [batch, ${context}]; output: next-token logits [batch, ${context}, ${model.config.vocabSize}])`,
+    );
   }
 }
 
