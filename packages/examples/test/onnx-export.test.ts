@@ -22,6 +22,17 @@ import { randint, rng } from '@jacobi/tensor';
 const run = promisify(execFile);
 const dist = resolve(__dirname, '../dist');
 
+/** ONNX Runtime's scores against jacobi's: the largest difference within 1e-5 of the largest score (at least 1). */
+function expectScores(got: Float32Array, want: ArrayLike<number>): void {
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - Number(want[i])));
+    scale = Math.max(scale, Math.abs(Number(want[i])));
+  }
+  expect(diff).toBeLessThanOrEqual(1e-5 * scale);
+}
+
 describe('pnpm iris --onnx', () => {
   it('writes an ONNX model that scores the raw measurements as the saved model does', async () => {
     const out = await mkdtemp(join(tmpdir(), 'jacobi-iris-onnx-'));
@@ -41,11 +52,7 @@ describe('pnpm iris --onnx', () => {
     const session = await ort.InferenceSession.create(await readFile(onnxPath));
     const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
     expect([...output!.dims]).toEqual([150, 3]);
-    const got = output!.data as Float32Array;
-    const w = want.data();
-    let diff = 0;
-    for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(got[i]! - Number(w[i])));
-    expect(diff).toBeLessThanOrEqual(1e-5);
+    expectScores(output!.data as Float32Array, want.data());
   });
 });
 
@@ -67,14 +74,7 @@ describe('pnpm digits --onnx', () => {
     const session = await ort.InferenceSession.create(await readFile(onnxPath));
     const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
     expect([...output!.dims]).toEqual([5, 10]);
-    const got = output!.data as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < want.length; i++) {
-      diff = Math.max(diff, Math.abs(got[i]! - Number(want[i])));
-      scale = Math.max(scale, Math.abs(Number(want[i])));
-    }
-    expect(diff).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    expectScores(output!.data as Float32Array, want);
   });
 });
 
@@ -90,14 +90,7 @@ describe('pnpm makemore --onnx', () => {
     const session = await ort.InferenceSession.create(await readFile(onnxPath));
     const { output } = await session.run({ input: new ort.Tensor('int32', Int32Array.from(tokens.data()), [5, 8]) });
     expect([...output!.dims]).toEqual([5, 8, 27]);
-    const got = output!.data as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < want.length; i++) {
-      diff = Math.max(diff, Math.abs(got[i]! - Number(want[i])));
-      scale = Math.max(scale, Math.abs(Number(want[i])));
-    }
-    expect(diff).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    expectScores(output!.data as Float32Array, want);
   });
 
   it('the command writes a file ONNX Runtime loads, with a dynamic batch', async () => {
