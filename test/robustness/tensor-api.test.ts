@@ -87,11 +87,21 @@ const filters = () => J.ones([2, 2, 2, 2]);
 const leaf = () => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 const scalarFn = () => (t: J.Tensor) => t.mul(t).sum();
 // Functions of any pytrees, for the transforms: a hostile value that is still a pytree (null,
-// {}, []) reaches the function as an argument, and these functions accept every pytree.
+// {}, []) reaches the function as an argument, and these functions accept every pytree. An
+// argument grad and valueAndGrad do not differentiate (outside argnums) reaches the function as
+// it is, whatever it is: the loss counts only the tensors of the arguments that are pytrees, so
+// every error comes from the transform, never from the function.
+const leavesOrNone = (a: unknown): J.PyTreeLeaf[] => {
+  try {
+    return J.treeLeaves(a as J.PyTree);
+  } catch {
+    return [];
+  }
+};
 const treeLoss =
   () =>
   (...args: J.PyTree[]) =>
-    J.treeLeaves(args).reduce<J.Tensor>((acc, l) => (l instanceof J.Tensor ? acc.add(l.mul(l).sum()) : acc), tensor(0));
+    args.flatMap(leavesOrNone).reduce<J.Tensor>((acc, l) => (l instanceof J.Tensor ? acc.add(l.mul(l).sum()) : acc), tensor(0));
 const treeLossWithAux =
   () =>
   (...args: J.PyTree[]) =>
