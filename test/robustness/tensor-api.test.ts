@@ -637,11 +637,20 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
         args: () => [{ forward: (t: J.Tensor) => t.mul(2), vjp: (g: J.Tensor) => [g.mul(2)] }],
         invoke: ([d]) => fn(J.customOp)(d),
       },
-      // The op's own errors carry the name it was given.
+      // The op's own errors carry the name it was given. It takes pytrees: a hostile value that
+      // is still a tree reaches forward, which doubles every tensor leaf of any tree, so every
+      // error must be the op's own.
       {
         name: 'double',
-        args: () => [row()],
-        invoke: (xs) => fn(J.customOp({ name: 'double', forward: (t) => t.mul(2), vjp: (g) => [g.mul(2)] }))(...xs),
+        args: () => [{ w: row(), s: 2, none: null }],
+        invoke: (xs) =>
+          fn(
+            J.customOp({
+              name: 'double',
+              forward: (...args: J.PyTree[]) => treeDouble()(...args),
+              vjp: (g: J.PyTree, args: J.PyTree[]) => args.map(() => J.treeMap((l) => (l instanceof J.Tensor ? l.mul(2) : null), g)),
+            }),
+          )(...xs),
       },
     ],
   },
@@ -685,6 +694,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   // Switching the backend is setBackend's purpose: the active one is compared only on failure.
   setBackend: { calls: [{ name: 'setBackend', args: () => [J.getBackend()], invoke: ([b]) => fn(J.setBackend)(b), mutates: true }] },
   getBackend: direct('getBackend', () => []),
+  isConcrete: direct('isConcrete', () => [x()]),
   registerBackend: direct('registerBackend', () => [testBackend()]),
   createWasmBackend: direct('createWasmBackend', () => [
     { threads: 1, relaxedSimd: false, smallToFallback: true, threadThreshold: 2 ** 22 },

@@ -2,7 +2,18 @@
 // only axis of [C]), targets as class indices of shape [N, d1, ...] or as class probabilities.
 // Composites of tensor ops (logSoftmax, gather, take, where), so both autodiff modes and every
 // order of derivative come without a rule; class indices are constants.
-import { ArgumentError, DTypeError, ShapeError, Tensor, gather, take, tensor, type Indices, type NestedArray } from '@jacobi/tensor';
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  Tensor,
+  gather,
+  isConcrete,
+  take,
+  tensor,
+  type Indices,
+  type NestedArray,
+} from '@jacobi/tensor';
 import { reductionOf, type LossOptions } from './losses.js';
 import { checkInteger, checkNumber, checkOptions, checkTensor, describeValue, inContext } from './validate.js';
 
@@ -88,7 +99,10 @@ function classLoss(op: string, input: unknown, target: unknown, opts: unknown, f
       );
     return probabilityLoss(logP, target, weight, smoothing, classes, batchShape, reduction, x.ndim);
   }
-  const indices = readClassIndices(op, target, batchShape, classes, ignoreIndex);
+  const indices =
+    target instanceof Tensor && !isConcrete(target)
+      ? tracedClassIndices(op, target, batchShape, classes, ignoreIndex)
+      : readClassIndices(op, target, batchShape, classes, ignoreIndex);
   return indexLoss(logP.reshape([-1, classes]), indices, weight, smoothing, classes, batchShape, reduction);
 }
 
@@ -101,14 +115,34 @@ function checkWeight(op: string, value: unknown, classes: number): Tensor {
   return w;
 }
 
+/** Flat class indices, each valid (an ignored target reads class 0), and which targets are kept. */
+interface ClassIndices {
+  /** int32 [m]. */
+  readonly safe: Tensor;
+  /** bool [m]. */
+  readonly kept: Tensor;
+}
+
+/**
+ * Class indices traced by jit or vmap, whose values cannot be read: ignored targets read class
+ * 0, and a negative one is moved out of range so that the gather's kernel, which checks every
+ * position when it runs, refuses it as it refuses one ≥ C.
+ */
+function tracedClassIndices(op: string, t: Tensor, batchShape: readonly number[], classes: number, ignoreIndex: number): ClassIndices {
+  if (t.dtype !== 'int32')
+    throw new DTypeError(
+      `${op}: class indices traced by jit or vmap must be an int32 tensor (their values cannot be checked), got ${t.dtype}`,
+    );
+  if (t.shape.join() !== batchShape.join() || t.ndim !== batchShape.length)
+    throw new ShapeError(`${op}: class indices must have shape [${batchShape}] (the input's without its class axis), got [${t.shape}]`);
+  const flat = t.reshape([-1]);
+  const kept = flat.notEqual(ignoreIndex);
+  const safe = kept.where(flat.less(0).where(classes, flat), 0).astype('int32');
+  return { safe, kept };
+}
+
 /** The target indices, flat, checked against the batch shape and the class count; ignored ones are marked. */
-function readClassIndices(
-  op: string,
-  target: unknown,
-  batchShape: readonly number[],
-  classes: number,
-  ignoreIndex: number,
-): { safe: Int32Array; keep: boolean[] } {
+function readClassIndices(op: string, target: unknown, batchShape: readonly number[], classes: number, ignoreIndex: number): ClassIndices {
   let t: Tensor;
   if (target instanceof Tensor) {
     if (target.dtype !== 'int32')
@@ -140,7 +174,7 @@ function readClassIndices(
     safe[i] = v;
     keep[i] = true;
   }
-  return { safe, keep };
+  return { safe: tensor(safe, { shape: [safe.length] }), kept: tensor(keep, { dtype: 'bool' }) };
 }
 
 /**
@@ -149,19 +183,18 @@ function readClassIndices(
  */
 function indexLoss(
   logP: Tensor,
-  { safe, keep }: { safe: Int32Array; keep: boolean[] },
+  { safe, kept }: ClassIndices,
   weight: Tensor | undefined,
   smoothing: number,
   classes: number,
   batchShape: readonly number[],
   reduction: 'sum' | 'mean' | 'none',
 ): Tensor {
-  const m = safe.length;
-  const kept = tensor(keep, { dtype: 'bool' });
+  const m = safe.shape[0]!;
   // NOTE: an ignored target reads class 0 (always valid) and `where` then drops it, so its
   // gradient is exactly 0 rather than 0·(something).
-  const picked = gather(logP, 1, tensor(safe, { shape: [m, 1] })).reshape([m]);
-  const targetWeight = weight === undefined ? null : take(weight, tensor(safe, { shape: [m] }));
+  const picked = gather(logP, 1, safe.reshape([m, 1])).reshape([m]);
+  const targetWeight = weight === undefined ? null : take(weight, safe);
   let losses = targetWeight === null ? picked.neg() : picked.mul(targetWeight).neg();
   if (smoothing > 0) {
     const smooth = (weight === undefined ? logP : logP.mul(weight)).sum(-1).neg();
@@ -171,7 +204,7 @@ function indexLoss(
   if (reduction === 'none') return losses.reshape([...batchShape]);
   if (reduction === 'sum') return losses.sum();
   // NOTE: no targets kept gives 0/0 = NaN, as PyTorch.
-  const divisor = targetWeight === null ? keep.filter(Boolean).length : kept.where(targetWeight, 0).sum();
+  const divisor = targetWeight === null ? kept.astype(losses.dtype).sum() : kept.where(targetWeight, 0).sum();
   return losses.sum().div(divisor);
 }
 

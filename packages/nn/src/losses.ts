@@ -1,6 +1,6 @@
 // Loss functions. Each is a composite of tensor ops, so both autodiff styles differentiate it
 // and its gradient needs no rule of its own.
-import { ArgumentError, ShapeError, Tensor, stack, zerosLike } from '@jacobi/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, gather, isConcrete, stack, zerosLike } from '@jacobi/tensor';
 import { oneHotRows } from './data.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, checkTensor, describeValue } from './validate.js';
 
@@ -72,6 +72,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
   checkTensor(op, 'logits', logits, 1);
   const classes = logits.shape[logits.ndim - 1]!;
   const batchShape = logits.shape.slice(0, -1);
+  if (labels instanceof Tensor && !isConcrete(labels) && labels.ndim === batchShape.length && labels.shape.join() === batchShape.join()) {
+    return reduce(tracedLabelLosses(op, logits, labels, classes), reduction);
+  }
   let target: Tensor;
   if (
     Array.isArray(labels) ||
@@ -93,6 +96,21 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
   }
   const perSample = target.mul(logits.logSoftmax(-1)).sum(-1).neg();
   return reduce(perSample, reduction);
+}
+
+/**
+ * Per-sample −log softmax(logits)[label] for class indices traced by jit or vmap, whose values
+ * cannot be read: the log-probabilities are gathered at them, and the gather's kernel checks
+ * each position when it runs. A negative label is moved out of range first, so it is an error
+ * there too (a gather index would count from the end).
+ */
+function tracedLabelLosses(op: string, logits: Tensor, labels: Tensor, classes: number): Tensor {
+  if (labels.dtype !== 'int32')
+    throw new DTypeError(
+      `${op}: class indices traced by jit or vmap must be an int32 tensor (their values cannot be checked), got ${labels.dtype}`,
+    );
+  const positions = labels.less(0).where(classes, labels).astype('int32').unsqueeze(-1);
+  return gather(logits.logSoftmax(-1), -1, positions).squeeze(-1).neg();
 }
 
 /** Options of `binaryCrossEntropy`: a reduction, and whether `pred` holds logits. */

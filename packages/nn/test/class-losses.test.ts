@@ -1,5 +1,20 @@
 import { describe, it, expect } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, grad, hessian, jvp, tensor, type Tensor } from '@jacobi/tensor';
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  grad,
+  hessian,
+  jit,
+  jvp,
+  randn,
+  rng,
+  stack,
+  tensor,
+  valueAndGrad,
+  vmap,
+  type Tensor,
+} from '@jacobi/tensor';
 import { crossEntropy, huberLoss, klDiv, nllLoss, smoothL1Loss } from '@jacobi/nn';
 
 const f64 = (v: number[][] | number[] | number[][][]) => tensor(v, { dtype: 'float64' });
@@ -10,6 +25,47 @@ const logits = f64([
   [0, Math.log(3)],
   [0, Math.log(3)],
 ]);
+
+describe('crossEntropy and nllLoss with class indices traced by jit or vmap', () => {
+  const x = randn([6, 4, 2], { dtype: 'float64', rng: rng(7) });
+  const target = tensor(
+    [
+      [3, 0],
+      [-100, 1],
+      [1, 1],
+      [2, -100],
+      [0, 3],
+      [2, 2],
+    ],
+    { dtype: 'int32' },
+  );
+  const weight = tensor([0.5, 2, 1, 3], { dtype: 'float64' });
+  const variants = [
+    ['crossEntropy', (z: Tensor, t: Tensor) => crossEntropy(z, t)],
+    ['crossEntropy with weight, smoothing', (z: Tensor, t: Tensor) => crossEntropy(z, t, { weight, labelSmoothing: 0.1 })],
+    ['crossEntropy, reduction none', (z: Tensor, t: Tensor) => crossEntropy(z, t, { reduction: 'none' }).sum()],
+    ['nllLoss with weight', (z: Tensor, t: Tensor) => nllLoss(z.logSoftmax(1), t, { weight })],
+  ] as const;
+  for (const [label, loss] of variants) {
+    it(`${label}: jit(valueAndGrad) equals eager (ignored targets included)`, () => {
+      const [value, gradient] = jit(valueAndGrad(loss))(x, target);
+      const [eagerValue, eagerGradient] = valueAndGrad(loss)(x, target);
+      expect(value.item()).toBe(eagerValue.item());
+      expect(gradient.toArray()).toEqual(eagerGradient.toArray());
+    });
+  }
+
+  it('vmap(grad) over examples equals the loop; bad indices fail when the step runs', () => {
+    const loss = (z: Tensor, t: Tensor) => crossEntropy(z.unsqueeze(0), t.unsqueeze(0), { weight });
+    const perExample = vmap(grad(loss))(x, target);
+    const loop = stack([0, 1, 2, 3, 4, 5].map((i) => grad(loss)(x.index(i), target.index(i))));
+    expect(perExample.sub(loop).abs().max().item()).toBeLessThan(1e-15);
+    const step = jit((z: Tensor, t: Tensor) => crossEntropy(z, t));
+    step(x, target);
+    expect(() => step(x, target.mul(0).add(4))).toThrow(/out of range for an axis of size 4/);
+    expect(() => step(x, target.mul(0).sub(1))).toThrow(ArgumentError);
+  });
+});
 
 describe('crossEntropy (PyTorch layout)', () => {
   it('averages −log softmax at the targets; indices as an array or an int32 tensor', () => {

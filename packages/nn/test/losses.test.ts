@@ -1,5 +1,18 @@
 import { describe, it, expect } from 'vitest';
-import { ShapeError, grad, tensor, type Tensor } from '@jacobi/tensor';
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  grad,
+  jit,
+  randn,
+  rng,
+  stack,
+  tensor,
+  valueAndGrad,
+  vmap,
+  type Tensor,
+} from '@jacobi/tensor';
 import { binaryCrossEntropy, halfSquaredError, mse, softmaxCrossEntropy } from '@jacobi/nn';
 
 const f64 = (v: number[][] | number[]) => tensor(v, { dtype: 'float64' });
@@ -45,6 +58,38 @@ describe('mse', () => {
     expect(mse(pred, target).item()).toBe(3.5);
     expect(mse(pred, target, { reduction: 'sum' }).item()).toBe(14);
     expect(() => mse(pred, target, { reduction: 'max' as never })).toThrow(/reduction must be/);
+  });
+});
+
+describe('softmaxCrossEntropy with class indices traced by jit or vmap', () => {
+  const logits = randn([5, 4], { dtype: 'float64', rng: rng(3) });
+  const labels = tensor([3, 0, 1, 1, 2], { dtype: 'int32' });
+
+  it('jit(valueAndGrad) gives the eager loss and gradient, for every reduction', () => {
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      const loss = (z: Tensor, y: Tensor) => softmaxCrossEntropy(z, y, { reduction }).sum();
+      const [value, gradient] = jit(valueAndGrad(loss))(logits, labels);
+      const [eagerValue, eagerGradient] = valueAndGrad(loss)(logits, labels);
+      expect(value.item()).toBe(eagerValue.item());
+      expect(gradient.toArray()).toEqual(eagerGradient.toArray());
+    }
+  });
+
+  it('vmap(grad) gives the per-example gradients of the loop', () => {
+    const w = randn([3, 4], { dtype: 'float64', rng: rng(4) });
+    const xs = randn([5, 3], { dtype: 'float64', rng: rng(5) });
+    const loss = (p: Tensor, x: Tensor, y: Tensor) => softmaxCrossEntropy(x.reshape([1, 3]).matmul(p), y.reshape([1]));
+    const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] })(w, xs, labels);
+    const loop = stack([0, 1, 2, 3, 4].map((i) => grad(loss)(w, xs.index(i), labels.index(i))));
+    expect(perExample.sub(loop).abs().max().item()).toBeLessThan(1e-15);
+  });
+
+  it('refuses out-of-range and negative labels when the step runs, and non-int32 traced labels', () => {
+    const step = jit((z: Tensor, y: Tensor) => softmaxCrossEntropy(z, y));
+    step(logits, labels);
+    expect(() => step(logits, tensor([3, 0, 4, 1, 2], { dtype: 'int32' }))).toThrow(ArgumentError);
+    expect(() => step(logits, tensor([3, 0, -1, 1, 2], { dtype: 'int32' }))).toThrow(/out of range for an axis of size 4/);
+    expect(() => jit((z: Tensor, y: Tensor) => softmaxCrossEntropy(z, y))(logits, labels.astype('float32'))).toThrow(DTypeError);
   });
 });
 

@@ -186,7 +186,7 @@ export const ONNX_TABLE: OnnxTable = {
     emit: (c) => {
       if (c.params.blocks !== 1)
         throw new ArgumentError(
-          'exportOnnx: a take at per-example positions under vmap has no ONNX form; export the function without vmap',
+          'exportOnnx: a take at per-line positions (gather at traced indices, or a per-example take under vmap) has no ONNX mapping; export the function with constant indices and without vmap',
         );
       c.graph.node('Gather', c.inputs, [attr.int('axis', c.params.axis)], c.out);
     },

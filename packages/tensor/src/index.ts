@@ -1,5 +1,5 @@
 // @jacobi/tensor: the public surface. Everything a user needs is re-exported from here.
-export { Tensor } from './core/tensor.js';
+export { Tensor, isConcrete } from './core/tensor.js';
 export type { DType, FloatDType, TypedArray } from './dtype.js';
 export {
   JacobiError,
@@ -165,7 +165,7 @@ export type { BackwardOptions } from './autodiff/imperative.js';
 export { gradients } from './autodiff/imperative.js';
 export type { GradientsOptions } from './autodiff/imperative.js';
 export { customOp } from './autodiff/custom.js';
-export type { CustomOpDefinition } from './autodiff/custom.js';
+export type { CustomOpDefinition, CustomTangent, CustomTangents } from './autodiff/custom.js';
 // Pytrees: nested arrays and plain objects of tensors, as every transform takes them.
 export { treeFlatten, treeUnflatten, treeLeaves, treeMap, ravel, TreeDef } from './tree.js';
 export type { PyTree, PyTreeLeaf, LeafOf, MapLeaves } from './tree.js';

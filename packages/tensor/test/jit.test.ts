@@ -215,7 +215,7 @@ describe('jit', () => {
     const i = tensor([2, -1, 0], { dtype: 'int32' });
     expect(jt(a, i).toArray()).toEqual(a.take([2, -1, 0], 0).toArray());
     expect(jt(a, tensor([0, 1, 1], { dtype: 'int32' })).toArray()).toEqual(a.take([0, 1, 1], 0).toArray());
-    expect(jt.lower(a, i).toString()).toContain('takeIndexed {axis=0 negativeWraps=true blocks=1}');
+    expect(jt.lower(a, i).toString()).toContain('takeIndexed {op=take axis=0 negativeWraps=true blocks=1}');
     expect(() => jt(a, tensor([0, 3, 0], { dtype: 'int32' }))).toThrow(ArgumentError);
     expect(() => jt(a, tensor([0, -4, 0], { dtype: 'int32' }))).toThrow(/index -4 \(entry 1\) is out of range for axis 0 of size 3/);
     const g = grad((u: Tensor) => jt(u, tensor([2, 2, 0], { dtype: 'int32' })).sum())(a.astype('float64'));

@@ -295,7 +295,13 @@ describe('vmap arguments and results', () => {
       [2, 1, 0],
       [5, 4, 3],
     ]);
-    expect(() => J.vmap((a: Tensor) => J.gather(a, 0, J.argsort(a, 0)))(x)).toThrow(TraceError);
+    // So are gather's: each example gathers along its own line.
+    expect(J.vmap((a: Tensor) => J.gather(a, 0, J.argsort(a, 0, { descending: true })))(x).toArray()).toEqual([
+      [2, 1, 0],
+      [5, 4, 3],
+    ]);
+    // scatter refuses repeated positions, which needs their values: still a TraceError.
+    expect(() => J.vmap((a: Tensor) => J.scatter(a, 0, J.argsort(a, 0), 1))(x)).toThrow(TraceError);
     // A batched tensor kept past its vmap (a leaked tracer) is refused, not misread.
     let kept: Tensor | null = null;
     J.vmap((a: Tensor) => {

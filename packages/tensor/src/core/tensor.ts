@@ -7,7 +7,8 @@ import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
 import { contiguousStrides, shapeSize } from '../shape.js';
-import { ShapeError, TraceError, formatShape } from '../errors.js';
+import { ArgumentError, ShapeError, TraceError, formatShape } from '../errors.js';
+import { describe } from '../arguments.js';
 import { variesOverBatch } from './trace.js';
 import type { Primitive } from './primitive.js';
 // NOTE: the methods below call the op modules, which in turn construct Tensors: an import
@@ -782,10 +783,6 @@ export function fromArray(data: TypedArray, shape: readonly number[], dtype: DTy
 }
 
 /**
- * The elements in row-major order, as the tensor's own array when it already is one
- * (callers must not write to the result), otherwise a materialised copy.
- */
-/**
  * Refuses to read a tensor that differs between the examples of an active vmap: its view
  * holds example 0 only, and code that depends on values (positions, masks, printing) would
  * silently use it for every example.
@@ -797,6 +794,10 @@ function expectOneValue(t: Tensor): void {
     );
 }
 
+/**
+ * The elements in row-major order, as the tensor's own array when it already is one
+ * (callers must not write to the result), otherwise a materialised copy.
+ */
 export function contiguousData(t: Tensor): TypedArray {
   if (t._trace !== null) {
     expectConcrete(t);
@@ -820,8 +821,23 @@ export function contiguousData(t: Tensor): TypedArray {
 function expectConcrete(t: Tensor): void {
   if (isStaged(t))
     throw new TraceError(
-      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect or gather); jit records shapes, not values: compute it outside jit or pass it as an argument`,
+      `jit: the traced function reads the values of a traced tensor of shape ${formatShape(t.shape)} (item, toArray, data, or an op whose result depends on values such as nonzero, maskedSelect or scatter); jit records shapes, not values: compute it outside jit or pass it as an argument`,
     );
+}
+
+/**
+ * Whether the values of `t` can be read here: false inside `jit` for a tensor computed from the
+ * traced arguments (it stands for every value of its shape) and inside `vmap` for one that
+ * differs between the examples. Code that needs values (validation, building an index) can
+ * check it and choose operations that work on traced values instead, as `gather` does.
+ *
+ * @example
+ * isConcrete(tensor([1, 2]));                                      // true
+ * jit((x: Tensor) => x.mul(isConcrete(x) ? 1 : 2))(tensor([1])).item(); // 2: traced
+ */
+export function isConcrete(t: Tensor): boolean {
+  if (!(t instanceof Tensor)) throw new ArgumentError(`isConcrete: expected a Tensor, got ${describe(t)}`);
+  return t._trace === null || (!isStaged(t) && !variesOverBatch(t));
 }
 
 /** Whether `t` is (or is computed from) a variable of a `jit` trace in progress: it stands for any value of its shape. */

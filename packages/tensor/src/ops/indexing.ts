@@ -8,7 +8,7 @@ import { bind } from '../core/trace.js';
 import { full, readNested } from '../creation.js';
 import { allocate, isFloating, promoteTypes } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, formatShape } from '../errors.js';
-import { takeIndexedPrim, takePrim, untakePrim } from '../prims/take.js';
+import { takeIndexedPrim, takePrim, untakeIndexedPrim, untakePrim } from '../prims/take.js';
 import { broadcastShapes, canBroadcastTo, contiguousStrides, normalizeAxis, shapeSize } from '../shape.js';
 import { castTo, expectDType, expectTensor } from './operand.js';
 
@@ -63,7 +63,7 @@ export function takeAs(op: string, x: Tensor, indices: unknown, axis: number): T
   const size = x.shape[a]!;
   if (isTracedPositions(indices)) {
     if (size === 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);
-    return bind(takeIndexedPrim, [x, indices], { axis: a, negativeWraps: true, blocks: 1 });
+    return bind(takeIndexedPrim, [x, indices], { op, axis: a, negativeWraps: true, blocks: 1 });
   }
   const { flat, shape } = readIndices(op, indices, size, a);
   if (size === 0 && flat.length > 0) throw new ArgumentError(`${op}: cannot take from axis ${a} of size 0 in ${formatShape(x.shape)}`);
@@ -87,12 +87,8 @@ export function take(x: Tensor, indices: Indices, axis?: number): Tensor {
   return takeAs('take', x, indices, axis);
 }
 
-/**
- * For PyTorch's gather/scatter family: the flat offsets into `shape` that an `index` tensor of
- * the same rank addresses along `axis` (position p reads or writes p with p[axis] replaced by
- * index[p]). Every other dimension of the index may not exceed the input's.
- */
-function addressed(op: string, shape: readonly number[], axis: number, index: unknown): { flat: Int32Array; indexShape: number[] } {
+/** The gather/scatter family's index: a tensor of x's rank, no larger than x except along `axis`. */
+function expectIndexShape(op: string, shape: readonly number[], axis: number, index: unknown): Tensor {
   const idx = expectTensor(op, 'index', index);
   if (idx.ndim !== shape.length) {
     throw new ShapeError(`${op}: index must have the rank of x (${shape.length}), got shape ${formatShape(idx.shape)}`);
@@ -104,6 +100,35 @@ function addressed(op: string, shape: readonly number[], axis: number, index: un
       );
     }
   });
+  return idx;
+}
+
+/**
+ * The gather/scatter family at traced positions (a jit variable, a vmap batch), whose values
+ * are known only when the kernel runs: with `axis` moved last, each of the R lines of the
+ * index (all axes but `axis`) addresses its own line of x, so the lines are the `blocks` of a
+ * takeIndexed over the flattened x (the kernel checks each position against the line's length).
+ * `lines` is x cut to the index's extent on every other axis, laid out as [R·n]; `positions` the
+ * index as [R·k]; `unflatten` turns an [R·k] (or [R·n]) result back into the index's layout.
+ */
+function indexedLines(x: Tensor, axis: number, index: Tensor) {
+  const extent = index.shape.map((k, d) => (d === axis ? x.shape[d]! : k));
+  const cut = extent.every((k, d) => k === x.shape[d]) ? x : x.index(...extent.map((k) => ({ stop: k })));
+  const others = extent.filter((_, d) => d !== axis);
+  const lines = others.reduce((r, k) => r * k, 1);
+  const n = x.shape[axis]!;
+  const k = index.shape[axis]!;
+  const positions = (index.dtype === 'int32' ? index : castTo(index, 'int32')).movedim(axis, -1).reshape([lines * k]);
+  const unflatten = (flat: Tensor, along: number) => flat.reshape([...others, along]).movedim(-1, axis);
+  return { lines, n, k, flatX: cut.movedim(axis, -1).reshape([lines * n]), positions, unflatten };
+}
+/**
+ * For PyTorch's gather/scatter family: the flat offsets into `shape` that an `index` tensor of
+ * the same rank addresses along `axis` (position p reads or writes p with p[axis] replaced by
+ * index[p]). Every other dimension of the index may not exceed the input's.
+ */
+function addressed(op: string, shape: readonly number[], axis: number, index: unknown): { flat: Int32Array; indexShape: number[] } {
+  const idx = expectIndexShape(op, shape, axis, index);
   const { flat: along } = readIndices(op, idx, shape[axis]!, axis);
   const strides = contiguousStrides(shape);
   const flat = new Int32Array(along.length);
@@ -132,6 +157,14 @@ function addressed(op: string, shape: readonly number[], axis: number, index: un
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   expectTensor('gather', 'x', x);
   const a = normalizeAxis('gather', axis, x.ndim);
+  if (isTracedPositions(index)) {
+    const idx = expectIndexShape('gather', x.shape, a, index);
+    const { lines, n, flatX, positions, unflatten } = indexedLines(x, a, idx);
+    if (n === 0 && idx.size > 0) throw new ArgumentError(`gather: cannot gather from axis ${a} of size 0 in ${formatShape(x.shape)}`);
+    if (idx.size === 0) return full(idx.shape, 0, { dtype: x.dtype });
+    const taken = bind(takeIndexedPrim, [flatX, positions], { op: 'gather', axis: 0, negativeWraps: true, blocks: lines });
+    return unflatten(taken, idx.shape[a]!);
+  }
   const { flat, indexShape } = addressed('gather', x.shape, a, index);
   return bind(takePrim, [x.reshape([-1])], { axis: 0, indices: flat, indicesShape: indexShape });
 }
@@ -170,6 +203,27 @@ function scatterAddInto(shape: readonly number[], flat: Int32Array, src: Tensor)
 export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor | number): Tensor {
   expectTensor('scatterAdd', 'x', x);
   const a = normalizeAxis('scatterAdd', axis, x.ndim);
+  if (isTracedPositions(index)) {
+    const idx = expectIndexShape('scatterAdd', x.shape, a, index);
+    const values = sourceFor('scatterAdd', src, x, idx.shape);
+    const { lines, n, positions, unflatten } = indexedLines(x, a, idx);
+    if (n === 0 && idx.size > 0) throw new ArgumentError(`scatterAdd: cannot scatter into axis ${a} of size 0 in ${formatShape(x.shape)}`);
+    if (idx.size === 0) return x.add(full([], 0, { dtype: values.dtype }));
+    const spread = bind(untakeIndexedPrim, [values.movedim(a, -1).reshape([positions.size]), positions], {
+      op: 'scatterAdd',
+      axis: 0,
+      negativeWraps: true,
+      blocks: lines,
+      size: lines * n,
+    });
+    // The index may cover only a leading block of x along the other axes: zeros beyond it.
+    const block = unflatten(spread, n);
+    const padding = x.shape
+      .map((size, d) => size - block.shape[d]!)
+      .reverse()
+      .flatMap((p) => [0, p]);
+    return x.add(padding.some((p) => p > 0) ? block.pad(padding) : block);
+  }
   const { flat, indexShape } = addressed('scatterAdd', x.shape, a, index);
   const values = sourceFor('scatterAdd', src, x, indexShape);
   return x.add(scatterAddInto(x.shape, flat, values));

@@ -67,12 +67,14 @@ export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeP
 });
 
 /**
- * takeIndexed's params: the axis; whether a negative position counts from the end (take) or
+ * takeIndexed's params: the calling function's name; the axis; whether a negative position counts from the end (take) or
  * is an error (an embedding); and `blocks`, for vmap: the axis holds `blocks` consecutive groups
  * of equal size and the positions' flat entries `blocks` consecutive groups, group g of the
  * positions indexing group g of the axis (1 outside vmap).
  */
 export interface TakeIndexedParams {
+  /** The function the user called (take, gather, …), named by the kernel-time range error. */
+  readonly op: string;
   readonly axis: number;
   readonly negativeWraps: boolean;
   readonly blocks: number;
@@ -88,7 +90,7 @@ export interface UntakeIndexedParams extends TakeIndexedParams {
  * entry in [0, size) (or [−size, size) counting from the end), shifted into its group; or an
  * ArgumentError naming the first bad one.
  */
-function positionsOf(indices: Tensor, size: number, axis: number, negativeWraps: boolean, blocks: number): Int32Array {
+function positionsOf(op: string, indices: Tensor, size: number, axis: number, negativeWraps: boolean, blocks: number): Int32Array {
   const values = contiguousData(indices);
   const out = new Int32Array(values.length);
   const low = negativeWraps ? -size : 0;
@@ -97,7 +99,7 @@ function positionsOf(indices: Tensor, size: number, axis: number, negativeWraps:
     const v = values[i]!;
     if (v < low || v >= size)
       throw new ArgumentError(
-        `take: index ${v} (entry ${i}) is out of range for axis ${axis} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
+        `${op}: index ${v} (entry ${i}) is out of range for ${blocks > 1 ? 'an axis' : `axis ${axis}`} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
       );
     out[i] = (v < 0 ? v + size : v) + Math.floor(i / perBlock) * size;
   }
@@ -117,9 +119,9 @@ export const takeIndexedPrim: ShapedPrimitive<TakeIndexedParams> = definePrimiti
     shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)],
     dtype: x!.dtype,
   }),
-  impl: ([x, indices], { axis, negativeWraps, blocks }, { shape, dtype }) => {
+  impl: ([x, indices], { op, axis, negativeWraps, blocks }, { shape, dtype }) => {
     const [outer, n, inner] = aroundAxis(x!.shape, axis);
-    const positions = positionsOf(indices!, n / blocks, axis, negativeWraps, blocks);
+    const positions = positionsOf(op, indices!, n / blocks, axis, negativeWraps, blocks);
     const out = allocate(dtype, shapeSize(shape));
     activeBackend().gather(contiguousData(x!), outer, n, inner, positions, out);
     return fromArray(out, shape, dtype);
@@ -148,16 +150,21 @@ export const untakeIndexedPrim: ShapedPrimitive<UntakeIndexedParams> = definePri
     shape: [...g!.shape.slice(0, axis), size, ...g!.shape.slice(axis + indices!.shape.length)],
     dtype: g!.dtype,
   }),
-  impl: ([g, indices], { axis, size, negativeWraps, blocks }, { shape, dtype }) => {
+  impl: ([g, indices], { op, axis, size, negativeWraps, blocks }, { shape, dtype }) => {
     const [outer, , inner] = aroundAxis(shape, axis);
-    const positions = positionsOf(indices!, size / blocks, axis, negativeWraps, blocks);
+    const positions = positionsOf(op, indices!, size / blocks, axis, negativeWraps, blocks);
     const out = allocate(dtype, shapeSize(shape));
     activeBackend().scatterAdd(contiguousData(g!), outer, size, inner, positions, out);
     return fromArray(out, shape, dtype);
   },
   vjp: [
     (g, { inputs, params }) =>
-      bind(takeIndexedPrim, [g, inputs[1]!], { axis: params.axis, negativeWraps: params.negativeWraps, blocks: params.blocks }),
+      bind(takeIndexedPrim, [g, inputs[1]!], {
+        op: params.op,
+        axis: params.axis,
+        negativeWraps: params.negativeWraps,
+        blocks: params.blocks,
+      }),
     null,
   ],
   jvp: [(dx, { inputs, params }) => bind(untakeIndexedPrim, [dx, inputs[1]!], params), null],
