@@ -175,6 +175,38 @@ describe('model files', () => {
     expect([...optCopy.stateDict().buffers.keys()]).toEqual([...opt.stateDict().buffers.keys()]);
   });
 
+  it("number the optimiser's slots in model order, so tree-built and array-built optimisers read each other's files", () => {
+    // Two layers of equal shapes: a misnumbered slot would load without any shape error.
+    const square = (seed: number) => new Sequential(new Dense(4, 4, { rng: rng(seed) }), new Dense(4, 4, { rng: rng(seed + 1) }));
+    const model = square(0);
+    const fromTree = new Adam(model.parameterTree(), { lr: 0.01 });
+    for (let i = 0; i < 2; i++) {
+      fromTree.zeroGrad();
+      model.forward(x).square().sum().backward();
+      fromTree.step();
+    }
+    const slotsOf = (opt: Adam, m: Sequential) => {
+      const state = opt.stateDict();
+      return Object.fromEntries(
+        m.namedParameters().map(([name, p]) => {
+          const i = opt.params.indexOf(p);
+          return [name, [state.steps[i], state.buffers.get(`${i}.exp_avg`)!.toArray(), state.buffers.get(`${i}.exp_avg_sq`)!.toArray()]];
+        }),
+      );
+    };
+    const copy = square(5);
+    const fromArray = new Adam(copy.parameters());
+    decodeModel(encodeModel(model, { optimizer: fromTree }), copy, { optimizer: fromArray });
+    expect(slotsOf(fromArray, copy)).toEqual(slotsOf(fromTree, model));
+    // And back: an array-built optimiser's file into a tree-built one.
+    const again = square(9);
+    const treeAgain = new Adam(again.parameterTree());
+    decodeModel(encodeModel(copy, { optimizer: fromArray }), again, { optimizer: treeAgain });
+    expect(slotsOf(treeAgain, again)).toEqual(slotsOf(fromTree, model));
+    // The order really differs: sorted keys put biases first.
+    expect(fromTree.params[0]).toBe(model.namedParameters().find(([n]) => n.endsWith('bias'))![1]);
+  });
+
   it('keep the old weights when the file does not fit the model', () => {
     const wide = new Sequential(new Dense(4, 6, { rng: rng(0) }), new Dense(6, 3, { rng: rng(1) }));
     const model = make(0);

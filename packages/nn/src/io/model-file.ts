@@ -1,6 +1,6 @@
 // A model (and optionally its optimiser) as safetensors bytes and back. Parameters and buffers
-// are stored under their `namedParameters()` and `namedBuffers()` names; optimiser buffers under `optimizer.<index>.<slot>`,
-// with its kind, hyper-parameters and step counts as JSON in the metadata. With `layout: 'torch'`
+// are stored under their `namedParameters()` and `namedBuffers()` names; optimiser buffers under `optimizer.<index>.<slot>`
+// (the index counts the optimiser's parameters in `model.parameters()` order), with its kind, hyper-parameters and step counts as JSON in the metadata. With `layout: 'torch'`
 // the names and layouts are PyTorch's `state_dict` (torch-layout.ts) instead. Browser-safe.
 import { ArgumentError, type Tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
@@ -72,7 +72,7 @@ export function encodeModelFor(op: string, model: unknown, opts: unknown): Uint8
   if (o.optimizer !== undefined) {
     if (!(o.optimizer instanceof Optimizer))
       throw new ArgumentError(`${op}: opts.optimizer must be an Optimizer, got ${describeValue(o.optimizer)}`);
-    const state = o.optimizer.stateDict();
+    const state = inFileOrder(o.optimizer.stateDict(), fileOrder(model, o.optimizer));
     metadata[FORMAT_KEYS.optimizer] = JSON.stringify({ type: state.type, hyper: state.hyper, steps: state.steps });
     for (const [name, t] of state.buffers) entries.push([OPTIMIZER_PREFIX + name, t]);
   }
@@ -138,7 +138,8 @@ export function decodeModelFor(
   );
   let applyOptimizer = (): void => {};
   if (optimizer !== undefined) {
-    applyOptimizer = optimizer[PREPARE_LOAD](op, parseOptimizerState(op, metadata, buffers, file), file);
+    const saved = parseOptimizerState(op, metadata, buffers, file);
+    applyOptimizer = optimizer[PREPARE_LOAD](op, inOptimizerOrder(saved, fileOrder(model, optimizer)), file);
   }
   applyModel();
   applyOptimizer();
@@ -161,6 +162,60 @@ function withHint<T>(fn: () => T, hint: string): T {
     const prefix = `${e.op}: ${e.file === undefined ? '' : `${e.file}: `}`;
     throw new ModelFileError(e.message.slice(prefix.length) + hint, { op: e.op, file: e.file, tensor: e.tensor });
   }
+}
+
+/**
+ * Where each of the optimiser's parameters goes in a model file: parameters are numbered in
+ * `model.parameters()` order, so an optimiser built from `model.parameterTree()` (sorted keys)
+ * and one built from `model.parameters()` read each other's files, slot by slot. An optimiser
+ * with a parameter outside the model keeps its own order.
+ */
+function fileOrder(model: Module, optimizer: Optimizer): number[] {
+  const position = new Map(model.parameters().map((p, i) => [p, i]));
+  const at = optimizer.params.map((p) => position.get(p));
+  if (at.some((x) => x === undefined)) return optimizer.params.map((_, i) => i);
+  const byPosition = at.map((pos, i) => [pos!, i] as const).sort((a, b) => a[0] - b[0]);
+  const order = new Array<number>(at.length);
+  byPosition.forEach(([, i], rank) => {
+    order[i] = rank;
+  });
+  return order;
+}
+
+const SLOT_NAME = /^(\d+)\.(.+)$/;
+
+/** `state` with parameter i's buffers and step count moved to `order[i]`. */
+function inFileOrder(state: OptimizerState, order: readonly number[]): OptimizerState {
+  const steps = new Array<number>(state.steps.length);
+  state.steps.forEach((s, i) => {
+    steps[order[i]!] = s;
+  });
+  const buffers = new Map<string, Tensor>();
+  for (const [name, t] of state.buffers) {
+    const [, i, slot] = SLOT_NAME.exec(name)!;
+    buffers.set(`${order[Number(i)]}.${slot}`, t);
+  }
+  return { ...state, steps, buffers };
+}
+
+/**
+ * A file's state moved back to the optimiser's order. Entries that do not fit (a bad name, an
+ * index past the parameters, steps of the wrong length) pass through as they are, for the
+ * optimiser's own checks to name.
+ */
+function inOptimizerOrder(state: OptimizerState, order: readonly number[]): OptimizerState {
+  const from = new Map(order.map((at, i) => [at, i]));
+  const moved = (k: number): number => from.get(k) ?? k;
+  const steps: unknown = state.steps;
+  const reordered = Array.isArray(steps) && steps.length === order.length ? order.map((at) => (steps as unknown[])[at]) : steps;
+  const buffers = new Map<string, Tensor>();
+  for (const [name, t] of state.buffers) {
+    const m = typeof name === 'string' ? SLOT_NAME.exec(name) : null;
+    // Only a canonical index is renumbered: '05.exp_avg' stays as it is, for the check to refuse.
+    const canonical = m !== null && String(Number(m[1])) === m[1];
+    buffers.set(canonical ? `${moved(Number(m[1]))}.${m[2]}` : name, t);
+  }
+  return { ...state, steps: reordered as number[], buffers };
 }
 
 function parseOptimizerState(
