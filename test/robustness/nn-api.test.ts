@@ -126,7 +126,12 @@ const optimizerMethods: Record<string, MethodArgs> = {
   loadStateDict: (self: nn.Optimizer) => [self.stateDict(), { file: 'f' }],
   checkStateDict: (self: nn.Optimizer) => [self.stateDict(), 'f'],
 };
-const scheduleMethods: Record<string, MethodArgs> = { step: () => [], getLastLr: () => [] };
+const scheduleMethods: Record<string, MethodArgs> = {
+  step: () => [],
+  getLastLr: () => [],
+  stateDict: () => [],
+  loadStateDict: (self: { stateDict(): unknown }) => [self.stateDict()],
+};
 /** The parameters of a model after one backward pass, so each has a .grad to clip. */
 function withGrads(): Tensor[] {
   const m = mlp();

@@ -65,6 +65,7 @@ export type { HuberLossOptions, SmoothL1LossOptions, KlDivOptions, KlDivReductio
 export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export { LRScheduler, StepLR, CosineAnnealingLR, LinearLR, SequentialLR, ChainedScheduler } from './optim/schedulers.js';
+export type { SchedulerState } from './optim/schedulers.js';
 export type { LearningRateOwner, StepLROptions, CosineAnnealingLROptions, LinearLROptions } from './optim/schedulers.js';
 // PyTorch's state_dict names and layouts (model files with `layout: 'torch'`).
 export { torchStateDict, loadTorchStateDict } from './io/torch-layout.js';

@@ -11,6 +11,7 @@ import {
   clipGradNorm,
   clipGradValue,
   type LRScheduler,
+  type SchedulerState,
 } from '@jacobi/nn';
 
 function withGrad(values: number[]): Tensor {
@@ -152,5 +153,77 @@ describe('learning-rate schedules', () => {
     expect(() => new SequentialLR(opt, [warm, other], [2])).toThrow(/^SequentialLR: schedulers\[1\] drives another optimiser/);
     expect(() => new SequentialLR(opt, [warm], [2])).toThrow(/^SequentialLR: milestones must be an array of 0 epochs/);
     expect(() => new ChainedScheduler([])).toThrow(/^ChainedScheduler: schedulers must be a non-empty array/);
+  });
+});
+
+describe('learning-rate schedule state (resuming training)', () => {
+  type Schedule = { step(): void; stateDict(): SchedulerState; loadStateDict(s: SchedulerState): void; getLastLr(): number };
+  const builds: [string, (opt: SGD) => Schedule][] = [
+    ['StepLR', (opt) => new StepLR(opt, 3, { gamma: 0.5 })],
+    ['CosineAnnealingLR', (opt) => new CosineAnnealingLR(opt, 7, { etaMin: 0.01 })],
+    ['LinearLR', (opt) => new LinearLR(opt, { startFactor: 0.2, totalIters: 6 })],
+    [
+      'SequentialLR',
+      (opt) => new SequentialLR(opt, [new LinearLR(opt, { startFactor: 0.1, totalIters: 3 }), new CosineAnnealingLR(opt, 8)], [3]),
+    ],
+    [
+      'ChainedScheduler',
+      (opt) => new ChainedScheduler([new LinearLR(opt, { startFactor: 0.5, totalIters: 4 }), new StepLR(opt, 2, { gamma: 0.9 })]),
+    ],
+  ];
+  const fresh = () => new SGD([withGrad([1, 2])], { lr: 0.4 });
+
+  for (const [name, build] of builds) {
+    it(`${name}: a state saved mid-run (through JSON) resumes the same rates, whichever is loaded first`, () => {
+      const opt = fresh();
+      const schedule = build(opt);
+      for (let i = 0; i < 5; i++) schedule.step();
+      const saved = JSON.parse(JSON.stringify(schedule.stateDict())) as SchedulerState;
+      const optimizerState = opt.stateDict();
+      const ahead: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        schedule.step();
+        ahead.push(opt.lr);
+      }
+      // The optimiser's state loaded before the schedule is made (whose constructor resets lr), then the schedule's.
+      const opt2 = fresh();
+      opt2.loadStateDict(optimizerState);
+      const resumed = build(opt2);
+      resumed.loadStateDict(saved);
+      expect(opt2.lr).toBe(saved.lastLr);
+      const again: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        resumed.step();
+        again.push(opt2.lr);
+      }
+      expect(again).toEqual(ahead);
+    });
+  }
+
+  it('refuses another kind, other settings or malformed state, changing nothing', () => {
+    const opt = fresh();
+    const schedule = new StepLR(opt, 3, { gamma: 0.5 });
+    schedule.step();
+    const before = [opt.lr, schedule.lastEpoch, schedule.getLastLr()];
+    const good = schedule.stateDict();
+    expect(() => schedule.loadStateDict(new LinearLR(fresh()).stateDict())).toThrow(
+      /^StepLR\.loadStateDict: state was saved by "LinearLR", not StepLR/,
+    );
+    expect(() => schedule.loadStateDict(new StepLR(fresh(), 4).stateDict())).toThrow(ArgumentError);
+    expect(() => schedule.loadStateDict(new StepLR(fresh(), 4).stateDict())).toThrow(
+      /^StepLR\.loadStateDict: state has stepSize 4 where this schedule has 3/,
+    );
+    expect(() => schedule.loadStateDict({ ...good, lastEpoch: 1.5 })).toThrow(
+      /^StepLR\.loadStateDict: state\.lastEpoch must be an integer/,
+    );
+    expect(() => schedule.loadStateDict({ ...good, lastLr: -1 })).toThrow(/state\.lastLr/);
+    expect(() => schedule.loadStateDict(null as never)).toThrow(/must be an object from stateDict\(\)/);
+    const sequential = new SequentialLR(opt, [new LinearLR(opt), new StepLR(opt, 2)], [2]);
+    const state = sequential.stateDict();
+    const broken = { ...state, schedules: [state.schedules![0]!, { ...state.schedules![1]!, type: 'LinearLR' }] };
+    const lr = opt.lr;
+    expect(() => sequential.loadStateDict(broken)).toThrow(/^SequentialLR\.loadStateDict: state\.schedules\[1\] was saved by "LinearLR"/);
+    expect(opt.lr).toBe(lr);
+    expect([before[1], before[2]]).toEqual([schedule.lastEpoch, schedule.getLastLr()]);
   });
 });

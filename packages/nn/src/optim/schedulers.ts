@@ -32,6 +32,98 @@ function checkOwner(op: string, value: unknown): LearningRateOwner {
 }
 
 /**
+ * A schedule's state, as `stateDict()` returns it and `loadStateDict()` takes it: plain data
+ * (JSON-safe), like PyTorch's scheduler `state_dict()`.
+ */
+export interface SchedulerState {
+  /** The schedule's class: `'StepLR'`, `'SequentialLR'`, … */
+  readonly type: string;
+  /** The epoch whose rate is set. */
+  readonly lastEpoch: number;
+  /** The rate the schedule set last. */
+  readonly lastLr: number;
+  /** The schedule's settings (`stepSize`, `gamma`, `milestones`, …): a loaded state must have the same. */
+  readonly settings: Readonly<Record<string, number | readonly number[]>>;
+  /** A single schedule's base rate (PyTorch's `base_lrs`). */
+  readonly baseLr?: number;
+  /** A single schedule's count of rates set (PyTorch's `_step_count`). */
+  readonly stepCount?: number;
+  /** SequentialLR's and ChainedScheduler's schedules, in order. */
+  readonly schedules?: readonly SchedulerState[];
+}
+
+// Symbol-keyed, like the ones above: a composite schedule checks every inner state before any applies.
+const PREPARE: unique symbol = Symbol('prepare');
+const SETTINGS: unique symbol = Symbol('settings');
+
+/**
+ * Where `saved` differs from the settings `own` (own data properties only; arrays compared by
+ * length first), worded for a message; null if it holds exactly them.
+ */
+function settingsDifference(saved: unknown, own: Readonly<Record<string, number | readonly number[]>>): string | null {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) return `settings ${describeValue(saved)}`;
+  const keys = Object.keys(own);
+  const extra = Object.keys(saved).find((k) => !keys.includes(k));
+  if (extra !== undefined) return `a setting ${describeValue(extra)} this schedule does not have`;
+  for (const k of keys) {
+    const d = Object.getOwnPropertyDescriptor(saved, k);
+    const theirs: unknown = d !== undefined && 'value' in d ? d.value : undefined;
+    const mine = own[k]!;
+    const same =
+      typeof mine === 'number'
+        ? theirs === mine
+        : Array.isArray(theirs) && theirs.length === mine.length && mine.every((m, i) => Object.hasOwn(theirs, i) && theirs[i] === m);
+    if (!same) return `${k} ${describeValue(theirs)} where this schedule has ${JSON.stringify(mine)}`;
+  }
+  return null;
+}
+
+/** The checks of a loaded state, with errors naming `op` (e.g. `StepLR.loadStateDict`). */
+class StateReader {
+  constructor(
+    readonly op: string,
+    readonly state: unknown,
+    readonly where = 'state',
+  ) {
+    if (typeof state !== 'object' || state === null || Array.isArray(state))
+      throw new ArgumentError(`${op}: ${where} must be an object from stateDict(), got ${describeValue(state)}`);
+  }
+
+  field(key: string): unknown {
+    return Object.hasOwn(this.state as object, key) ? (this.state as Record<string, unknown>)[key] : undefined;
+  }
+
+  type(expected: string): void {
+    const type = this.field('type');
+    if (type !== expected) throw new ArgumentError(`${this.op}: ${this.where} was saved by ${describeValue(type)}, not ${expected}`);
+  }
+
+  integer(key: string, min: number): number {
+    return checkInteger(this.op, `${this.where}.${key}`, this.field(key), min);
+  }
+
+  rate(key: string): number {
+    return checkNumber(this.op, `${this.where}.${key}`, this.field(key), 0);
+  }
+
+  /** The saved settings must be this schedule's: a state is resumed, not reconfigured. */
+  settings(own: Readonly<Record<string, number | readonly number[]>>): void {
+    const difference = settingsDifference(this.field('settings'), own);
+    if (difference !== null)
+      throw new ArgumentError(`${this.op}: ${this.where} has ${difference} (a state resumes a schedule built the same way)`);
+  }
+
+  schedules(count: number): unknown[] {
+    const list = this.field('schedules');
+    if (!Array.isArray(list) || list.length !== count)
+      throw new ArgumentError(
+        `${this.op}: ${this.where}.schedules must be an array of ${count} schedule states, got ${describeValue(list)}`,
+      );
+    return list as unknown[];
+  }
+}
+
+/**
  * Base class of the schedules (PyTorch's `LRScheduler`). A subclass writes `nextLr()`, the rate
  * of `lastEpoch` from the optimiser's current rate, and `closedFormLr()`, the rate of `lastEpoch`
  * from the base rate alone (used when a SequentialLR starts it).
@@ -39,8 +131,8 @@ function checkOwner(op: string, value: unknown): LearningRateOwner {
 export abstract class LRScheduler {
   /** The optimiser whose `lr` this schedule sets. */
   readonly optimizer: LearningRateOwner;
-  /** The rate the schedule starts from: the optimiser's `lr` when its first schedule was made. */
-  readonly baseLr: number;
+  readonly #type: string;
+  #baseLr: number;
   #lastEpoch = -1;
   #stepCount = 0;
   #lastLr: number;
@@ -48,9 +140,61 @@ export abstract class LRScheduler {
   /** Records the base rate; the subclass's constructor then calls `initialStep()`. */
   protected constructor(op: string, optimizer: LearningRateOwner) {
     this.optimizer = checkOwner(op, optimizer);
+    this.#type = op;
     if (!INITIAL_LR.has(this.optimizer)) INITIAL_LR.set(this.optimizer, this.optimizer.lr);
-    this.baseLr = INITIAL_LR.get(this.optimizer)!;
+    this.#baseLr = INITIAL_LR.get(this.optimizer)!;
     this.#lastLr = this.optimizer.lr;
+  }
+
+  /** The rate the schedule starts from: the optimiser's `lr` when its first schedule was made (or the loaded state's). */
+  get baseLr(): number {
+    return this.#baseLr;
+  }
+
+  /** The schedule's settings, as its state records them. */
+  protected abstract [SETTINGS](): Record<string, number>;
+
+  /** The schedule's state (PyTorch's `state_dict()`): epoch, rates, settings; plain data. */
+  stateDict(): SchedulerState {
+    return {
+      type: this.#type,
+      lastEpoch: this.#lastEpoch,
+      lastLr: this.#lastLr,
+      settings: this[SETTINGS](),
+      baseLr: this.#baseLr,
+      stepCount: this.#stepCount,
+    };
+  }
+
+  /**
+   * Resumes from `stateDict()`'s state: the epoch, the base rate and the last rate, which is also
+   * set as the optimiser's `lr` (so the order of loading the optimiser and the schedule does not
+   * matter). The state must come from a schedule of this class with these settings; everything
+   * is checked before anything changes.
+   */
+  loadStateDict(state: SchedulerState): void {
+    const apply = this[PREPARE](`${this.#type}.loadStateDict`, state, 'state');
+    // First the optimiser, which may refuse the rate: then nothing has changed.
+    this.optimizer.lr = state.lastLr;
+    apply();
+  }
+
+  /** @internal Checks `state` and returns what applies it (without setting the optimiser's rate). */
+  [PREPARE](op: string, state: unknown, where: string): () => void {
+    const r = new StateReader(op, state, where);
+    r.type(this.#type);
+    r.settings(this[SETTINGS]());
+    const lastEpoch = r.integer('lastEpoch', -1);
+    const stepCount = r.integer('stepCount', 0);
+    const lastLr = r.rate('lastLr');
+    const baseLr = r.rate('baseLr');
+    return () => {
+      this.#lastEpoch = lastEpoch;
+      this.#stepCount = stepCount;
+      this.#lastLr = lastLr;
+      this.#baseLr = baseLr;
+      INITIAL_LR.set(this.optimizer, baseLr);
+    };
   }
 
   /** The epoch whose rate is set: 0 after construction, +1 per `step()` (PyTorch's `last_epoch`). */
@@ -153,6 +297,10 @@ export class StepLR extends LRScheduler {
     return e === 0 || e % this.stepSize !== 0 ? this.optimizer.lr : this.optimizer.lr * this.gamma;
   }
 
+  protected [SETTINGS](): Record<string, number> {
+    return { stepSize: this.stepSize, gamma: this.gamma };
+  }
+
   protected closedFormLr(): number {
     return this.baseLr * this.gamma ** Math.floor(this.lastEpoch / this.stepSize);
   }
@@ -197,6 +345,10 @@ export class CosineAnnealingLR extends LRScheduler {
     // NOTE: at the trough (e − 1 = T mod 2T) the ratio below is 0/0; PyTorch steps by the cosine's increment there instead.
     if ((e - 1 - T) % (2 * T) === 0) return lr + ((baseLr - etaMin) * (1 - Math.cos(Math.PI / T))) / 2;
     return ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (lr - etaMin) + etaMin;
+  }
+
+  protected [SETTINGS](): Record<string, number> {
+    return { tMax: this.tMax, etaMin: this.etaMin };
   }
 
   protected closedFormLr(): number {
@@ -252,6 +404,10 @@ export class LinearLR extends LRScheduler {
     if (e > n) return lr;
     // The factor goes from s + (f − s)(e − 1)/n to s + (f − s)e/n: their ratio.
     return lr * (1 + (f - s) / (n * s + (e - 1) * (f - s)));
+  }
+
+  protected [SETTINGS](): Record<string, number> {
+    return { startFactor: this.startFactor, endFactor: this.endFactor, totalIters: this.totalIters };
   }
 
   protected closedFormLr(): number {
@@ -341,6 +497,32 @@ export class SequentialLR {
   getLastLr(): number {
     return this.#lastLr;
   }
+
+  /** The state of this schedule and of each of its schedules (see `LRScheduler.stateDict`). */
+  stateDict(): SchedulerState {
+    return {
+      type: 'SequentialLR',
+      lastEpoch: this.#lastEpoch,
+      lastLr: this.#lastLr,
+      settings: { milestones: [...this.#milestones] },
+      schedules: this.#schedules.map((s) => s.stateDict()),
+    };
+  }
+
+  /** Resumes from `stateDict()`'s state (every inner state checked before anything changes); sets the optimiser's `lr` to the last rate. */
+  loadStateDict(state: SchedulerState): void {
+    const op = 'SequentialLR.loadStateDict';
+    const r = new StateReader(op, state);
+    r.type('SequentialLR');
+    r.settings({ milestones: [...this.#milestones] });
+    const lastEpoch = r.integer('lastEpoch', 0);
+    const lastLr = r.rate('lastLr');
+    const inner = r.schedules(this.#schedules.length).map((x, i) => this.#schedules[i]![PREPARE](op, x, `state.schedules[${i}]`));
+    this.optimizer.lr = lastLr;
+    for (const apply of inner) apply();
+    this.#lastEpoch = lastEpoch;
+    this.#lastLr = lastLr;
+  }
 }
 
 /**
@@ -373,5 +555,29 @@ export class ChainedScheduler {
   /** The optimiser's rate after the last step. */
   getLastLr(): number {
     return this.#lastLr;
+  }
+
+  /** The state of each schedule (see `LRScheduler.stateDict`) and the chained rate. */
+  stateDict(): SchedulerState {
+    return {
+      type: 'ChainedScheduler',
+      lastEpoch: this.#schedules[0]!.lastEpoch,
+      lastLr: this.#lastLr,
+      settings: {},
+      schedules: this.#schedules.map((s) => s.stateDict()),
+    };
+  }
+
+  /** Resumes from `stateDict()`'s state (every inner state checked before anything changes); sets the optimiser's `lr` to the chained rate. */
+  loadStateDict(state: SchedulerState): void {
+    const op = 'ChainedScheduler.loadStateDict';
+    const r = new StateReader(op, state);
+    r.type('ChainedScheduler');
+    r.settings({});
+    const lastLr = r.rate('lastLr');
+    const inner = r.schedules(this.#schedules.length).map((x, i) => this.#schedules[i]![PREPARE](op, x, `state.schedules[${i}]`));
+    this.optimizer.lr = lastLr;
+    for (const apply of inner) apply();
+    this.#lastLr = lastLr;
   }
 }
