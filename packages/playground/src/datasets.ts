@@ -1,7 +1,10 @@
 // The data of a run, ready for training: a stratified train/test split from the run's seed,
-// inputs standardised with the training rows' statistics (the tabular sets), one-hot targets.
+// inputs standardised with the training rows' statistics (the tabular sets; the digits' pixels
+// are scaled to [0, 1] instead), one-hot targets.
 import { Standardizer, oneHot, trainTestSplit } from '@jacobi/nn';
 import { rng, tensor, type Tensor } from '@jacobi/tensor';
+import { type Digits, DIGIT_CLASSES, digitImages } from '../../examples/src/digits/digits-images.js';
+import { splitDigits } from '../../examples/src/digits/digits-model.js';
 import { IRIS_CLASSES } from '../../examples/src/iris/iris-data.js';
 import { loadIris } from '../../examples/src/iris/train-iris.js';
 import type { DatasetName, ToyPoints, TrainConfig } from './protocol.js';
@@ -12,15 +15,15 @@ export interface PreparedData {
   dataset: DatasetName;
   /** Names of the classes, in class-index order. */
   classNames: readonly string[];
-  /** Features per row of the raw inputs (the dense networks' input width). */
-  features: number;
+  /** The shape of one input row: `[features]`, or `[1, 8, 8]` for the digit images. */
+  rowShape: number[];
   /** Raw training and test inputs (what the ONNX model takes). */
   xTrain: Tensor;
   xTest: Tensor;
   yTrain: number[];
   yTest: number[];
-  /** Fitted on the training rows; the networks see `scaler.transform(x)`. */
-  scaler: Standardizer;
+  /** Fitted on the training rows, the networks see `scaler.transform(x)`; null for images. */
+  scaler: Standardizer | null;
   /** The toy sets' points (all of them), for the decision-boundary picture. */
   points?: ToyPoints;
 }
@@ -28,8 +31,8 @@ export interface PreparedData {
 /** The model's inputs and targets of a prepared set. */
 export function modelInputs(data: PreparedData): { zTrain: Tensor; zTest: Tensor; tTrain: Tensor } {
   return {
-    zTrain: data.scaler.transform(data.xTrain),
-    zTest: data.scaler.transform(data.xTest),
+    zTrain: data.scaler?.transform(data.xTrain) ?? data.xTrain,
+    zTest: data.scaler?.transform(data.xTest) ?? data.xTest,
     tTrain: oneHot(data.yTrain, data.classNames.length),
   };
 }
@@ -56,7 +59,7 @@ function splitTabular(
   return {
     dataset,
     classNames,
-    features: x.shape[1]!,
+    rowShape: [x.shape[1]!],
     xTrain: split.xTrain,
     xTest: split.xTest,
     yTrain: split.yTrain,
@@ -84,4 +87,19 @@ export function prepareTabular(config: Pick<TrainConfig, 'dataset' | 'seed'>): P
     return splitTabular(dataset, tensor(xy, { shape: [n, 2] }), Array.from(points.labels), ['class 0', 'class 1'], seed, points);
   }
   throw new Error(`prepareTabular: '${dataset}' is not a tabular data set`);
+}
+
+/** The digits of a run: `pnpm digits`'s stratified split of all 1,797 images from the seed. */
+export function prepareDigits(digits: Digits, seed: number): PreparedData {
+  const { train, test } = splitDigits(digits, { seed, testSize: 0.2, limit: 0 });
+  return {
+    dataset: 'digits',
+    classNames: Array.from({ length: DIGIT_CLASSES }, (_, i) => String(i)),
+    rowShape: [1, 8, 8],
+    xTrain: digitImages(digits, train),
+    xTest: digitImages(digits, test),
+    yTrain: train.map((r) => digits.labels[r]!),
+    yTest: test.map((r) => digits.labels[r]!),
+    scaler: null,
+  };
 }

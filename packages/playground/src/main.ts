@@ -37,6 +37,7 @@ const LABELS: Record<DatasetName, string> = {
   iris: 'iris (4 measurements, 3 species)',
   moons: 'two moons (2-D)',
   spirals: 'two spirals (2-D)',
+  digits: 'digits (8×8 images, CNN)',
 };
 
 function fillSelect(name: string, values: readonly string[], labels?: Record<string, string>): void {
@@ -57,6 +58,8 @@ function showConfig(config: TrainConfig): void {
   field('epochs').value = String(config.epochs);
   field('batchSize').value = String(config.batchSize);
   field('seed').value = String(config.seed);
+  // The digits CNN's architecture is pnpm digits's; only the dense networks take these two.
+  for (const name of ['hidden', 'activation']) field(name).disabled = config.dataset === 'digits';
 }
 
 /** The configuration the controls describe, or the problems with it. */

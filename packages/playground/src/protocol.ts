@@ -3,7 +3,7 @@
 import type { ActivationName } from '@jacobi/nn';
 
 /** The data sets the playground trains on. */
-export const DATASETS = ['iris', 'moons', 'spirals'] as const;
+export const DATASETS = ['iris', 'moons', 'spirals', 'digits'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 /** The 2-D toy problems, whose decision boundary the page draws. */
@@ -19,7 +19,7 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** Everything a training run depends on; the same configuration gives the same run. */
 export interface TrainConfig {
   dataset: DatasetName;
-  /** Hidden layer widths of the dense network. */
+  /** Hidden layer widths and activation of the dense networks (the digits CNN's architecture is fixed). */
   hidden: number[];
   activation: HiddenActivation;
   optimizer: OptimizerName;
@@ -38,6 +38,8 @@ export const DEFAULT_CONFIGS: Record<DatasetName, TrainConfig> = {
   iris: { dataset: 'iris', hidden: [16, 8], activation: 'relu', optimizer: 'adam', lr: 0.01, epochs: 30, batchSize: 16, seed: 0 },
   moons: { dataset: 'moons', hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, epochs: 80, batchSize: 32, seed: 0 },
   spirals: { dataset: 'spirals', hidden: [32, 32], activation: 'tanh', optimizer: 'adam', lr: 0.01, epochs: 200, batchSize: 32, seed: 0 },
+  // `pnpm digits`'s learning rate and batch size; fewer epochs, as the page trains while one watches.
+  digits: { dataset: 'digits', hidden: [], activation: 'relu', optimizer: 'adam', lr: 0.005, epochs: 5, batchSize: 32, seed: 0 },
 };
 
 /** Loss and accuracy after one epoch (the loss is the mean softmax cross-entropy, in nats). */

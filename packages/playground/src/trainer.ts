@@ -2,6 +2,7 @@
 // messages, and the Node tests drive it directly.
 import { Adam, type Optimizer, SGD, type Sequential, accuracy, encodeModel, predict, softmaxCrossEntropy, trainEpoch } from '@jacobi/nn';
 import { type Rng, rng, tensor, toMermaid, type Tensor } from '@jacobi/tensor';
+import { DIGITS_DEFAULTS } from '../../examples/src/digits/digits-model.js';
 import { onnxBytes } from '../../examples/src/lib/onnx-bytes.js';
 import { modelInputs, type PreparedData } from './datasets.js';
 import { type Architecture, buildModel, modelMetadata, parameterCount, scoresOf } from './model.js';
@@ -24,13 +25,16 @@ export class Trainer {
     readonly config: TrainConfig,
     readonly data: PreparedData,
   ) {
-    this.architecture = {
-      kind: 'dense',
-      features: data.features,
-      hidden: config.hidden,
-      activation: config.activation,
-      classes: data.classNames.length,
-    };
+    this.architecture =
+      data.dataset === 'digits'
+        ? { kind: 'cnn', channels: DIGITS_DEFAULTS.channels }
+        : {
+            kind: 'dense',
+            features: data.rowShape[0]!,
+            hidden: config.hidden,
+            activation: config.activation,
+            classes: data.classNames.length,
+          };
     // The split, the weights and the batch order each draw from their own stream.
     this.model = buildModel(this.architecture, config.seed + 1);
     const params = this.model.parameters();
@@ -93,19 +97,21 @@ export class Trainer {
     if (!points) return undefined;
     const extent = paddedExtent(points);
     const grid = tensor(gridCentres(extent, size), { shape: [size * size, 2] });
-    const scores = predict(this.model, this.data.scaler.transform(grid));
+    const scores = predict(this.model, this.data.scaler?.transform(grid) ?? grid);
     return { size, extent, classes: Uint8Array.from(scores.argmax(-1).data(), Number) };
   }
 
-  /** The trained model as a `.safetensors` file (weights and what rebuilds the network) and as ONNX (raw inputs in, scores out). */
+  /**
+   * The trained model as a `.safetensors` file (weights, and in its metadata what rebuilds the
+   * network) and as ONNX (raw inputs in, the standardisation in the graph, class scores out).
+   */
   files(): ModelFiles {
     const { scaler, xTrain } = this.data;
     const metadata = modelMetadata({
       dataset: this.config.dataset,
       architecture: this.architecture,
       classNames: [...this.data.classNames],
-      mean: Array.from(scaler.mean.data(), Number),
-      std: Array.from(scaler.std.data(), Number),
+      ...(scaler ? { scaling: { mean: Array.from(scaler.mean.data(), Number), std: Array.from(scaler.std.data(), Number) } } : {}),
     });
     const safetensors = encodeModel(this.model, { metadata });
     const onnx = onnxBytes(this.model, (x) => scoresOf(this.model, scaler, x), xTrain.index({ stop: 2 }));

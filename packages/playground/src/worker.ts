@@ -3,7 +3,8 @@
 // and yielding between epochs so that a stop message gets in.
 import { getBackend, setBackend } from '@jacobi/tensor';
 import { createWasmBackend } from '@jacobi/tensor/wasm';
-import { prepareTabular } from './datasets.js';
+import { type Digits, parseDigits } from '../../examples/src/digits/digits-images.js';
+import { type PreparedData, prepareDigits, prepareTabular } from './datasets.js';
 import { configProblems, type FromWorker, type ToWorker, type TrainConfig, TOY_DATASETS } from './protocol.js';
 import { Trainer } from './trainer.js';
 
@@ -38,12 +39,42 @@ async function setUpBackend(): Promise<void> {
 // Runs wait for the backend, so that the first one already has its threads.
 let running: Promise<void> = setUpBackend();
 
+// The digits file, shipped gzipped with the examples (see packages/examples/data/README.md for
+// its source); Vite emits it as an asset of the site. Fetched once, on the first digits run.
+const DIGITS_URL = new URL('../../examples/data/digits.csv.gz', import.meta.url);
+let digits: Promise<Digits> | undefined;
+
+async function fetchDigits(): Promise<Digits> {
+  const response = await fetch(DIGITS_URL);
+  if (!response.ok) throw new Error(`fetching the digits file: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // NOTE: servers differ on a .gz file: some send it as it is, others (Vite's preview, sirv)
+  // label it Content-Encoding: gzip, so the browser has already decompressed it. The gzip
+  // magic number tells which.
+  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  const text = gzipped
+    ? await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text()
+    : new TextDecoder().decode(bytes);
+  return parseDigits(text, 'digits.csv.gz');
+}
+
+async function prepare(config: TrainConfig): Promise<PreparedData> {
+  if (config.dataset !== 'digits') return prepareTabular(config);
+  digits ??= fetchDigits();
+  try {
+    return prepareDigits(await digits, config.seed);
+  } catch (e) {
+    digits = undefined; // a later run fetches again
+    throw e;
+  }
+}
+
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function train(config: TrainConfig): Promise<void> {
   const problems = configProblems(config);
   if (problems.length > 0) throw new Error(problems.join('; '));
-  const trainer = new Trainer(config, prepareTabular(config));
+  const trainer = new Trainer(config, await prepare(config));
   const { points } = trainer.data;
   post({
     type: 'started',

@@ -7,15 +7,15 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { accuracy, predict } from '@jacobi/nn';
-import { tensor } from '@jacobi/tensor';
+import { accuracy } from '@jacobi/nn';
+import { noGrad, tensor } from '@jacobi/tensor';
 import * as ort from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
-import { type PreviewServer, build, preview } from 'vite';
+import { type PreviewServer, build, createServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../../scripts/e2e/browser.mjs';
 import { prepareTabular } from '../src/datasets.js';
-import { loadModelFile } from '../src/model.js';
+import { loadModelFile, scoresOf } from '../src/model.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const configFile = fileURLToPath(new URL('../vite.config.ts', import.meta.url));
@@ -89,6 +89,16 @@ describe.skipIf(!existsSync(chromium))('the playground in Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
   });
 
+  /** Trains `dataset` with the page's defaults but `epochs`; resolves to the test accuracy the page reports. */
+  const train = async (dataset: string, epochs: number): Promise<number> => {
+    await page.selectOption('select[name="dataset"]', dataset);
+    await page.fill('input[name="epochs"]', String(epochs));
+    await page.click('#start');
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 60_000 });
+    expect(await page.getAttribute('#status', 'data-state'), `${await page.textContent('#status')}\n${log.join('\n')}`).toBe('done');
+    return Number(await page.getAttribute('#status', 'data-accuracy'));
+  };
+
   const download = async (id: string): Promise<Uint8Array> => {
     const [file] = await Promise.all([page.waitForEvent('download'), page.click(id)]);
     return new Uint8Array(await readFile(await file.path()));
@@ -98,7 +108,12 @@ describe.skipIf(!existsSync(chromium))('the playground in Chromium', () => {
   it('offers a .safetensors file that loads in Node with the accuracy the page reported', async () => {
     const { model, scaler, saved } = loadModelFile(await download('#download-safetensors'));
     expect(saved.dataset).toBe('iris');
-    expect(accuracy(predict(model, scaler.transform(iris.xTest)), iris.yTest)).toBe(reported);
+    expect(
+      accuracy(
+        noGrad(() => scoresOf(model, scaler, iris.xTest)),
+        iris.yTest,
+      ),
+    ).toBe(reported);
   });
 
   it('offers an .onnx file that ONNX Runtime runs to the same predictions', async () => {
@@ -107,9 +122,58 @@ describe.skipIf(!existsSync(chromium))('the playground in Chromium', () => {
     const x = iris.xTest;
     const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
     const onnxScores = tensor(output!.data as Float32Array, { shape: [...output!.dims] });
-    const want = predict(model, scaler.transform(x));
+    const want = noGrad(() => scoresOf(model, scaler, x));
     expect(onnxScores.sub(want).abs().max().item()).toBeLessThan(1e-5 * Math.max(1, want.abs().max().item()));
     expect(Array.from(onnxScores.argmax(-1).data())).toEqual(Array.from(want.argmax(-1).data()));
     expect(accuracy(onnxScores, iris.yTest)).toBe(reported);
+  });
+
+  it('draws the decision boundary of two moons, both classes and the points', async () => {
+    expect(await train('moons', 20)).toBeGreaterThan(0.8);
+    expect(await page.isVisible('#boundary')).toBe(true);
+    const colours = await page.evaluate(() => {
+      const canvas = document.getElementById('boundary') as HTMLCanvasElement;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      // Reddish and bluish pixels: class 0's and class 1's regions (and points).
+      let red = 0;
+      let blue = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i]! > data[i + 2]! + 40) red++;
+        if (data[i + 2]! > data[i]! + 40) blue++;
+      }
+      return { red, blue, total: data.length / 4 };
+    });
+    expect(colours.red).toBeGreaterThan(colours.total / 10);
+    expect(colours.blue).toBeGreaterThan(colours.total / 10);
+    await page.screenshot({ path: join(root, 'out', 'playground', 'moons.png'), fullPage: true });
+  });
+
+  it('trains the digits CNN on the fetched, decompressed data file', async () => {
+    expect(await train('digits', 1)).toBeGreaterThan(0.5);
+    expect(await page.textContent('#graph-text')).toContain('leaf [16,1,3,3] float32');
+  });
+});
+
+describe('pnpm playground (the dev server)', () => {
+  it('sends the COOP/COEP headers and serves the page and its worker', async () => {
+    const dev = await createServer({ configFile, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } });
+    try {
+      await dev.listen();
+      const base = dev.resolvedUrls!.local[0]!;
+      for (const path of ['', 'src/worker.ts']) {
+        const response = await fetch(`${base}${path}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+        expect(response.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      }
+      expect(await (await fetch(base)).text()).toContain('<canvas id="loss-chart"');
+      // The digits file, outside the page's folder, is reachable at the URL the worker asks for.
+      const worker = await (await fetch(`${base}src/worker.ts`)).text();
+      const digitsUrl = /new URL\("([^"]*digits\.csv\.gz)"/.exec(worker)?.[1];
+      expect(digitsUrl, 'the worker refers to the digits file').toBeDefined();
+      expect((await fetch(new URL(digitsUrl!, base))).status).toBe(200);
+    } finally {
+      await dev.close();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { accuracy, predict } from '@jacobi/nn';
 import { noGrad } from '@jacobi/tensor';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { prepareTabular } from '../src/datasets.js';
+import { loadDigits } from '../../examples/src/digits/digits-data.js';
+import { prepareDigits, prepareTabular } from '../src/datasets.js';
 import { loadModelFile, parseModelMetadata, scoresOf } from '../src/model.js';
 import { DEFAULT_CONFIGS, type TrainConfig } from '../src/protocol.js';
 import { Trainer } from '../src/trainer.js';
@@ -41,8 +42,8 @@ describe('Trainer', () => {
     expect(saved.architecture).toEqual({ kind: 'dense', features: 4, hidden: [16, 8], activation: 'relu', classes: 3 });
     expect(saved.classNames).toEqual(['setosa', 'versicolor', 'virginica']);
     const x = iris.data.xTest;
-    const want = predict(iris.model, iris.data.scaler.transform(x));
-    expect(Array.from(predict(model, scaler.transform(x)).data())).toEqual(Array.from(want.data()));
+    const want = predict(iris.model, iris.data.scaler!.transform(x));
+    expect(Array.from(predict(model, scaler!.transform(x)).data())).toEqual(Array.from(want.data()));
     expect(accuracy(want, iris.data.yTest)).toBe(iris.history.at(-1)!.testAccuracy);
   });
 
@@ -59,7 +60,12 @@ describe('Trainer', () => {
 
   it('refuses a file without the playground metadata', () => {
     expect(() => parseModelMetadata({})).toThrow(/not a playground model file/);
-    expect(() => parseModelMetadata({ 'playground.model': '{"architecture":{"kind":"dense"}}' })).toThrow(/malformed/);
+    expect(() => parseModelMetadata({ 'playground.model': '{"dataset":"iris","architecture":{"kind":"dense"}}' })).toThrow(/malformed/);
+    const dense = { kind: 'dense', features: 2, hidden: [3], activation: 'tanh', classes: 2 };
+    const meta = (o: object) => ({ 'playground.model': JSON.stringify({ dataset: 'moons', classNames: ['a', 'b'], ...o }) });
+    expect(() => parseModelMetadata(meta({ architecture: dense }))).toThrow(/malformed/); // a dense network needs its scaling
+    expect(parseModelMetadata(meta({ architecture: dense, scaling: { mean: [0, 0], std: [1, 1] } })).architecture).toEqual(dense);
+    expect(() => parseModelMetadata(meta({ architecture: { kind: 'cnn', channels: [16] } }))).toThrow(/malformed/);
   });
 
   it('draws a decision boundary for a toy set and reaches accuracy ≥ 0.9 on moons', () => {
@@ -70,5 +76,30 @@ describe('Trainer', () => {
     // Both classes own part of the picture.
     expect(new Set(b.classes).size).toBe(2);
     expect(iris.boundary(16)).toBeUndefined();
+  });
+
+  it('trains the digits CNN (one epoch) and writes files that load back, in jacobi and ONNX Runtime', async () => {
+    const config = { ...DEFAULT_CONFIGS.digits, epochs: 1 };
+    const data = prepareDigits(loadDigits(), config.seed);
+    expect([data.xTrain.shape, data.xTest.shape]).toEqual([
+      [1438, 1, 8, 8],
+      [359, 1, 8, 8],
+    ]);
+    const digits = new Trainer(config, data);
+    const stats = digits.runEpoch();
+    // One pass already beats chance (0.1) by far.
+    expect(stats.testAccuracy).toBeGreaterThan(0.5);
+    expect(digits.stepGraph()).toContain('leaf [16,1,3,3] float32 grad [16,1,3,3]');
+    const files = digits.files();
+    const { model, saved, scaler } = loadModelFile(files.safetensors);
+    expect(saved.architecture).toEqual({ kind: 'cnn', channels: [16, 32] });
+    expect(scaler).toBeNull();
+    const x = data.xTest.index({ stop: 7 });
+    const want = predict(digits.model, x);
+    expect(Array.from(predict(model, x).data())).toEqual(Array.from(want.data()));
+    const session = await ort.InferenceSession.create(files.onnx);
+    const { output } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data()), [...x.shape]) });
+    const got = output!.data as Float32Array;
+    want.data().forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v))));
   });
 });
