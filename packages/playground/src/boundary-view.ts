@@ -3,8 +3,10 @@
 import { linearScale } from './chart.js';
 import type { Boundary, ToyPoints } from './protocol.js';
 
-/** Full colours per class (points); the cells use them at low opacity. */
+/** Full colours per class (points). */
 export const CLASS_COLORS = ['#d9534f', '#337ab7', '#5cb85c'] as const;
+/** The same colours mixed with 60% white, opaque (cells), so overlapping cells show no seams. */
+const CELL_COLORS = ['#f0bab9', '#adcae2', '#bee3be'] as const;
 
 /** Draws `boundary` scaled to fill `canvas`, then `points` (in the same coordinates). */
 export function drawBoundary(canvas: HTMLCanvasElement, boundary: Boundary, points: ToyPoints): void {
@@ -15,15 +17,13 @@ export function drawBoundary(canvas: HTMLCanvasElement, boundary: Boundary, poin
   ctx.clearRect(0, 0, width, height);
   const cellW = width / size;
   const cellH = height / size;
-  ctx.globalAlpha = 0.3;
   for (let row = 0; row < size; row++) {
     for (let col = 0; col < size; col++) {
-      ctx.fillStyle = CLASS_COLORS[classes[row * size + col]! % CLASS_COLORS.length]!;
+      ctx.fillStyle = CELL_COLORS[classes[row * size + col]! % CELL_COLORS.length]!;
       // Cells overlap by a pixel so that no seams show between them.
       ctx.fillRect(Math.floor(col * cellW), Math.floor(row * cellH), Math.ceil(cellW) + 1, Math.ceil(cellH) + 1);
     }
   }
-  ctx.globalAlpha = 1;
   const [x0, x1, y0, y1] = extent;
   const sx = linearScale(x0, x1, 0, width);
   const sy = linearScale(y0, y1, height, 0);

@@ -1,6 +1,7 @@
 // The messages between the page and the training worker, and the training configuration the
 // page's controls produce (checked here, so the worker never starts on a bad one).
 import type { ActivationName } from '@jacobi/nn';
+import type { EpochStats } from '../../examples/src/digits/digits-model.js';
 
 /** The data sets the playground trains on. */
 export const DATASETS = ['iris', 'moons', 'spirals', 'digits'] as const;
@@ -42,14 +43,8 @@ export const DEFAULT_CONFIGS: Record<DatasetName, TrainConfig> = {
   digits: { dataset: 'digits', hidden: [], activation: 'relu', optimizer: 'adam', lr: 0.005, epochs: 5, batchSize: 32, seed: 0 },
 };
 
-/** Loss and accuracy after one epoch (the loss is the mean softmax cross-entropy, in nats). */
-export interface EpochStats {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
-}
+/** Loss (the mean softmax cross-entropy, in nats) and accuracy after one epoch, as `pnpm digits` reports them. */
+export type { EpochStats };
 
 /** A decision-boundary picture: the predicted class of each cell of a `size × size` grid. */
 export interface Boundary {

@@ -148,6 +148,18 @@ describe.skipIf(!existsSync(chromium))('the playground in Chromium', () => {
     await page.screenshot({ path: join(root, 'out', 'playground', 'moons.png'), fullPage: true });
   });
 
+  it('stops a run on Stop, and still offers the model trained so far', async () => {
+    await page.selectOption('select[name="dataset"]', 'spirals');
+    await page.fill('input[name="epochs"]', '5000');
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.epoch) >= 3);
+    await page.click('#stop');
+    await page.waitForSelector('#status[data-state="done"]', { timeout: 30_000 });
+    expect(await page.textContent('#status')).toMatch(/^Stopped after \d+ epochs/);
+    expect(Number(await page.getAttribute('#status', 'data-epoch'))).toBeLessThan(5000);
+    expect(await page.getAttribute('#download-safetensors', 'download')).toBe('spirals.safetensors');
+  });
+
   it('trains the digits CNN on the fetched, decompressed data file', async () => {
     expect(await train('digits', 1)).toBeGreaterThan(0.5);
     expect(await page.textContent('#graph-text')).toContain('leaf [16,1,3,3] float32');

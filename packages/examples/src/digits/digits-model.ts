@@ -71,3 +71,12 @@ export function splitDigits(
   const ids = (t: Tensor) => Array.from(t.data(), Number);
   return { train: ids(split.xTrain), test: ids(split.xTest) };
 }
+
+/** Mean cross-entropy (nats per image) and accuracy after one epoch. */
+export interface EpochStats {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+}

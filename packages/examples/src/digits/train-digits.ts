@@ -3,18 +3,16 @@
 import { rng, type Tensor } from '@jacobi/tensor';
 import { Adam, type Sequential, accuracy, oneHot, predict, softmaxCrossEntropy, trainEpoch } from '@jacobi/nn';
 import { DIGIT_CLASSES, digitImages, loadDigits } from './digits-data.js';
-import { buildDigitsModel, type DigitsConfig, splitDigits } from './digits-model.js';
+import { buildDigitsModel, type DigitsConfig, type EpochStats, splitDigits } from './digits-model.js';
 
-export { DIGITS_DEFAULTS, buildDigitsModel, splitDigits, type DigitsArchitecture, type DigitsConfig } from './digits-model.js';
-
-/** Mean cross-entropy (nats per image) and accuracy after one epoch. */
-export interface EpochStats {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
-}
+export {
+  DIGITS_DEFAULTS,
+  buildDigitsModel,
+  splitDigits,
+  type DigitsArchitecture,
+  type DigitsConfig,
+  type EpochStats,
+} from './digits-model.js';
 
 export interface DigitsResult {
   model: Sequential;
