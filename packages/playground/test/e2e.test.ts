@@ -14,6 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { type PreviewServer, build, createServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../../scripts/e2e/browser.mjs';
+import { serveFolder } from '../../../scripts/e2e/serve.mjs';
 import { prepareTabular } from '../src/datasets.js';
 import { loadModelFile, scoresOf } from '../src/model.js';
 
@@ -165,6 +166,24 @@ describe.skipIf(!existsSync(chromium))('the playground in Chromium', () => {
   it('trains the digits CNN on the fetched, decompressed data file', async () => {
     expect(await train('digits', 1)).toBeGreaterThan(0.5);
     expect(await page.textContent('#graph-text')).toContain('leaf [16,1,3,3] float32');
+  });
+
+  it('works from a static host without COOP/COEP too, on one thread', async () => {
+    const plain = await serveFolder(outDir);
+    const other = await browser!.newPage();
+    try {
+      await other.goto(plain.url);
+      await other.waitForSelector('#environment:not([data-isolated="unknown"])', { timeout: 30_000 });
+      expect(await other.getAttribute('#environment', 'data-isolated')).toBe('false');
+      expect(await other.getAttribute('#environment', 'data-threads')).toBe('1');
+      await other.fill('input[name="epochs"]', '10');
+      await other.click('#start');
+      await other.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 60_000 });
+      expect(Number(await other.getAttribute('#status', 'data-accuracy'))).toBeGreaterThanOrEqual(0.9);
+    } finally {
+      await other.close();
+      await plain.close();
+    }
   });
 });
 
