@@ -136,6 +136,30 @@ describe('layering of @jacobi/onnx', () => {
   });
 });
 
+describe('layering of the playground (packages/playground, a page)', () => {
+  // Every module the page and its worker load, through relative imports (the examples' data
+  // and model modules included): none may import a Node built-in, and the packages they use
+  // are the browser entries of ours.
+  const entries = ['main.ts', 'worker.ts'].map((f) => join(root, 'packages', 'playground', 'src', f));
+  const loaded = new Set<string>(entries);
+  const packages = new Set<string>();
+  for (const file of loaded) {
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      if (spec.startsWith('.')) loaded.add(join(dirname(file), spec).replace(/\.js$/, '.ts'));
+      else packages.add(`${relative(root, file)} -> ${spec}`);
+    }
+  }
+  it("the graph was read (it reaches the examples' iris data and digits CNN)", () => {
+    const files = [...loaded].map((f) => relative(root, f));
+    expect(files).toContain('packages/examples/src/iris/iris-data.ts');
+    expect(files).toContain('packages/examples/src/digits/digits-model.ts');
+  });
+  it('loads no Node built-in, and of the packages only the browser entries of @jacobi/tensor, nn and onnx', () => {
+    const allowed = ['@jacobi/tensor', '@jacobi/tensor/wasm', '@jacobi/nn', '@jacobi/onnx'];
+    expect([...packages].filter((edge) => !allowed.includes(edge.split(' -> ')[1]!))).toEqual([]);
+  });
+});
+
 describe('the import parser', () => {
   it('sees static imports and re-exports and ignores comments and strings', () => {
     const found = importsOf(`

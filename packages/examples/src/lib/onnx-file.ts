@@ -3,21 +3,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Module } from '@jacobi/nn';
-import { exportOnnx } from '@jacobi/onnx';
 import type { Tensor } from '@jacobi/tensor';
+import { onnxBytes } from './onnx-bytes.js';
 
-/**
- * Writes `model` (run as `forward`, e.g. with the input scaling folded in) as an ONNX model with
- * its parameters named as in the state dict; `example` fixes every axis but the first.
- */
+/** Writes {@link onnxBytes} of `model` to `path` (folders created); resolves to the absolute path. */
 export async function writeOnnx(path: string, model: Module, forward: (x: Tensor) => Tensor, example: Tensor): Promise<string> {
-  const bytes = exportOnnx(
-    { forward, namedParameters: () => model.namedParameters(), namedBuffers: () => model.namedBuffers() },
-    [example],
-    { dynamicAxes: { input: { 0: 'batch' }, output: { 0: 'batch' } } },
-  );
   const file = resolve(path);
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, bytes);
+  await writeFile(file, onnxBytes(model, forward, example));
   return file;
 }
