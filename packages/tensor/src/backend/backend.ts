@@ -1,6 +1,6 @@
 // The kernel interface: typed arrays in, typed arrays out. Kernels know nothing of Tensor or
 // autodiff; every backend (the portable TypeScript one, a WebAssembly one) implements this.
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { describe } from '../arguments.js';
 
@@ -80,6 +80,55 @@ export type BinaryKernel =
   | 'leftShift'
   | 'rightShift';
 
+// ---- Fused elementwise kernels (jit's execution plan; internal) ----
+
+/**
+ * One operation of a fused elementwise expression, by the kernel the unfused equation would
+ * call. `dtype` is the node's result dtype (float32 nodes round to float32 after every
+ * operation, as the unfused kernel's store does); `args` index earlier nodes.
+ */
+export type FusedNode =
+  | { readonly kind: 'operand'; readonly index: number; readonly dtype: DType }
+  | {
+      readonly kind: 'unary';
+      readonly kernel: UnaryKernel;
+      readonly args: readonly [number];
+      readonly dtype: DType;
+      readonly native: boolean;
+    }
+  | { readonly kind: 'binary'; readonly kernel: BinaryKernel; readonly args: readonly [number, number]; readonly dtype: DType }
+  | { readonly kind: 'where'; readonly args: readonly [number, number, number]; readonly dtype: DType }
+  | { readonly kind: 'cast'; readonly args: readonly [number]; readonly dtype: DType };
+
+/**
+ * A chain of elementwise operations over one output shape, as one kernel: nodes in evaluation
+ * order, the last one the result. `key` names its structure (ops, dtypes, operand layouts) so a
+ * backend compiles one kernel per key. A unary node marked `native` computes the backend's own
+ * approximation (the one its unfused kernel uses at that node's size), the others the reference
+ * (JS) scalar functions.
+ */
+export interface FusedExpression {
+  readonly key: string;
+  readonly nodes: readonly FusedNode[];
+}
+
+/** How a backend runs fused expressions (optional: without it, jit runs every equation as it is). */
+export interface FusedKernels {
+  /**
+   * Which function this backend's unfused kernel computes for `kernel` from `input` to `output`
+   * dtype on `size` elements: `'reference'` (the JS scalar function, bit for bit), `'native'`
+   * (its own approximation, which its fused kernels reproduce bit for bit), or `null` (neither:
+   * the equation is not fused).
+   */
+  unaryVariant(kernel: UnaryKernel, input: DType, output: DType, size: number): 'reference' | 'native' | null;
+  /**
+   * Computes `expr` over `shape` into contiguous `out`, its operands read through their views;
+   * returns false (having written nothing that matters) where it cannot, and the caller runs
+   * the unfused equations instead.
+   */
+  run(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean;
+}
+
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
 
@@ -144,6 +193,8 @@ export interface Backend {
   unfold(x: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
   /** col2im, the transpose of `unfold`: `out` (planes × [height, width]) is set to the sum of every window tap that reads it. */
   fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
+  /** @internal Fused elementwise kernels for jit's replay (optional; the interface may change). */
+  readonly fused?: FusedKernels;
 }
 
 /** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */

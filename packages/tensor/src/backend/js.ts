@@ -5,6 +5,7 @@ import { aroundAxis, contiguousStrides, shapeSize } from '../shape.js';
 import { isRowMajor, isScalarView } from './views.js';
 import { erf, erfc, erfinv } from './special-functions.js';
 import { fold, unfold } from './window-kernels.js';
+import { referenceVariant, runFusedJs } from './fused-js.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
@@ -17,7 +18,8 @@ function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-const UNARY: Record<UnaryKernel, (x: number) => number> = {
+/** The reference scalar function of each unary kernel (fused kernels call the same ones). */
+export const UNARY: Record<UnaryKernel, (x: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
@@ -57,7 +59,8 @@ const UNARY: Record<UnaryKernel, (x: number) => number> = {
   bitwiseNot: (x) => ~x,
 };
 
-const BINARY: Record<BinaryKernel, Scalar2> = {
+/** The reference scalar function of each binary kernel. */
+export const BINARY: Record<BinaryKernel, Scalar2> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -129,7 +132,7 @@ function collapse(shape: readonly number[], views: readonly StridedView[]): { sh
  * (collapsed) last axis with each view's start offset and stride along that run.
  * This one odometer serves every strided kernel.
  */
-function forEachRow(
+export function forEachRow(
   shape: readonly number[],
   views: readonly StridedView[],
   body: (starts: number[], rowLength: number, outStart: number, steps: number[]) => void,
@@ -399,6 +402,9 @@ export const jsBackend: Backend = {
   takeAlong,
   unfold,
   fold,
+  // NOTE: function declarations of fused-js.ts, which imports this module: they exist before
+  // either module body runs, whichever is loaded first.
+  fused: { unaryVariant: referenceVariant, run: runFusedJs },
 };
 
 // Kernels outside the Backend interface: the sort primitives call them directly (every backend

@@ -1,6 +1,7 @@
 // What a primitive is: its kernel call, per input its derivative rules, and its batching rule. The interpreters
 // only ever call `impl`, `jvp[i]`, `vjp[i]` and `batch`; they never name a primitive.
 import type { DType } from '../dtype.js';
+import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import type { Tensor } from './tensor.js';
 
 /** What is known of a tensor before it is computed: its shape and dtype. */
@@ -35,6 +36,16 @@ export type BatchRule<P> = (
 ) => readonly [Tensor, number | null];
 
 /**
+ * What an elementwise primitive computes, for jit's fused kernels: the unary or binary kernel it
+ * calls on its (already broadcast) operands, a selection, or a cast.
+ */
+export type ElementwiseRole =
+  | { readonly kind: 'unary'; readonly kernel: UnaryKernel }
+  | { readonly kind: 'binary'; readonly kernel: BinaryKernel }
+  | { readonly kind: 'where' }
+  | { readonly kind: 'cast' };
+
+/**
  * One primitive operation. `impl` runs on untraced tensors (it calls the backend); the rules
  * are written with differentiable tensor operations, so derivatives of derivatives work.
  */
@@ -46,6 +57,8 @@ export interface Primitive<P = unknown> {
   readonly jvp: readonly JvpRule<P>[];
   /** Its batching rule: required, so a primitive without one is a compile error. */
   readonly batch: BatchRule<P>;
+  /** Set on elementwise primitives: what a fused kernel computes for it (see staging/plan.ts). */
+  readonly elementwise?: ElementwiseRole;
 }
 
 /** The output shape and dtype of a primitive from its inputs' (validated arguments assumed). */
@@ -62,6 +75,7 @@ export interface PrimitiveDefinition<P> {
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
   readonly batch: BatchRule<P>;
+  readonly elementwise?: ElementwiseRole;
 }
 
 /** A primitive of the library: one that knows its output's shape before it runs. */

@@ -50,6 +50,7 @@ export function unary(
     vjp: [times],
     jvp: [times],
     batch: elementwiseBatch((): Primitive<undefined> => prim),
+    elementwise: { kind: 'unary', kernel },
   });
   return prim;
 }
@@ -86,6 +87,7 @@ export function binary(kernel: BinaryKernel, dx: Partial, dy: Partial): ShapedPr
     vjp: [rule(dx), rule(dy)],
     jvp: [rule(dx), rule(dy)],
     batch: elementwiseBatch((): Primitive<undefined> => prim),
+    elementwise: { kind: 'binary', kernel },
   });
   return prim;
 }
@@ -98,6 +100,7 @@ export const negPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   vjp: [(g) => g.neg()],
   jvp: [(dx) => dx.neg()],
   batch: elementwiseBatch(() => negPrim),
+  elementwise: { kind: 'unary', kernel: 'neg' },
 });
 // d/dx e^x = e^x
 export const expPrim = unary('exp', (_x, out) => out);
@@ -130,6 +133,7 @@ export function piecewiseConstant(kernel: UnaryKernel): ShapedPrimitive<undefine
     vjp: [zero],
     jvp: [zero],
     batch: elementwiseBatch((): Primitive<undefined> => prim),
+    elementwise: { kind: 'unary', kernel },
   });
   return prim;
 }
@@ -201,6 +205,7 @@ export function constantBinary(kernel: BinaryKernel, sameDType = false): ShapedP
     vjp: [null, null],
     jvp: [null, null],
     batch: elementwiseBatch((): Primitive<undefined> => prim),
+    elementwise: { kind: 'binary', kernel },
   });
   return prim;
 }
@@ -213,6 +218,7 @@ export function constantUnary(kernel: UnaryKernel): ShapedPrimitive<undefined> {
     vjp: [null],
     jvp: [null],
     batch: elementwiseBatch((): Primitive<undefined> => prim),
+    elementwise: { kind: 'unary', kernel },
   });
   return prim;
 }
@@ -237,4 +243,5 @@ export const wherePrim: ShapedPrimitive<undefined> = definePrimitive<undefined>(
   vjp: [null, (g, { inputs }) => inputs[0]!.where(g, 0), (g, { inputs }) => inputs[0]!.where(0, g)],
   jvp: [null, (dx, { inputs }) => inputs[0]!.where(dx, 0), (dy, { inputs }) => inputs[0]!.where(0, dy)],
   batch: elementwiseBatch(() => wherePrim),
+  elementwise: { kind: 'where' },
 });

@@ -202,4 +202,5 @@ export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dty
   vjp: [(g, { inputs }) => g.astype(inputs[0]!.dtype)],
   jvp: [(dx, { params }) => dx.astype(params.dtype)],
   batch: elementwiseBatch(() => castPrim),
+  elementwise: { kind: 'cast' },
 });

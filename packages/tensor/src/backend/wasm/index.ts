@@ -11,6 +11,7 @@ import {
   type WindowGeometry,
 } from '../backend.js';
 import { jsBackend } from '../js.js';
+import { runFusedJs } from '../fused-js.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
 import { aroundAxis } from '../../shape.js';
@@ -643,8 +644,23 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     gemm(arena, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
   }
 
+  // ---- Fused elementwise kernels (jit's plan) ----
+  /** Which function `unary` above computes for these arrays: the decisions of `unary`, in its order. */
+  function unaryVariant(op: UnaryKernel, input: DType, output: DType, size: number): 'reference' | 'native' | null {
+    // A float32 function in float64 lanes: no fused kernel reproduces it yet.
+    if (Object.hasOwn(WIDE_F32, op) && input === 'float32' && output === 'float32' && !(smallToFallback && size < SMALL_WIDE)) return null;
+    const small = smallToFallback && size < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
+    const float = input === 'float32' || input === 'float64';
+    if (small || !float || output !== input || !unarySet[input as FloatDType].has(op)) return 'reference';
+    // neg, abs and sqrt are exact in SIMD; the float32 approximations (exp, log, …) are not yet fused.
+    return CHEAP_UNARY.has(op) ? 'reference' : null;
+  }
+
   return {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
+    // Every binary kernel and `where` here computes the reference function (the SIMD ones are
+    // exact IEEE operations), so an expression of reference nodes runs as the JS fused loop.
+    fused: { unaryVariant, run: runFusedJs },
     unary,
     binary,
     reduce,

@@ -1,0 +1,182 @@
+// jit's execution plan: the Program's equations with chains of elementwise ones grouped into
+// fused steps, each one kernel over one output shape. The Program itself stays as traced (what
+// `lower()` prints, what exporters and the transforms' replay read); only the fast replay runs
+// the plan. A group's result equals its equations' bit for bit: a fused kernel performs each
+// equation's scalar operation (the one the backend's unfused kernel performs at that size) in
+// the same order, and an equation whose kernel no fused kernel reproduces is left out.
+import type { DType } from '../dtype.js';
+import type { FusedExpression, FusedKernels, FusedNode } from '../core/fused.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Atom, Equation, Program } from './program.js';
+
+/** One step of a replay: an equation as traced, or a fused group of them. */
+export type Step = { readonly kind: 'equation'; readonly eq: Equation } | FusedStep;
+
+/** A group of elementwise equations run as one kernel; `equations` run instead where the kernel declines. */
+export interface FusedStep {
+  readonly kind: 'fused';
+  readonly expr: FusedExpression;
+  /** The kernel's operands (program variables or constants), each of the group's shape. */
+  readonly operands: readonly Atom[];
+  /** The variable the group defines (its last equation's), and its shape and dtype. */
+  readonly out: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly equations: readonly Equation[];
+}
+
+/** What a replay runs. */
+export interface Plan {
+  readonly steps: readonly Step[];
+}
+
+const FLOAT: ReadonlySet<DType> = new Set(['float32', 'float64']);
+// Binary kernels of float operands into a float result: the reference function's float64
+// result rounded by the store (int32 outputs wrap instead, so they are never fused).
+const FLOAT_BINARY: ReadonlySet<string> = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'atan2', 'copysign', 'hypot']);
+const COMPARISONS: ReadonlySet<string> = new Set(['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual']);
+
+const atomDType = (a: Atom, dtypes: ReadonlyMap<number, DType>): DType => ('variable' in a ? dtypes.get(a.variable)! : a.constant.dtype);
+
+/** Makes a node from the nodes of its arguments. */
+type NodeBuilder = (args: readonly number[]) => FusedNode;
+
+/** The node `eq` becomes, given its arguments' nodes, or null where it is not fused. */
+function nodeOf(eq: Equation, kernels: FusedKernels, dtypes: ReadonlyMap<number, DType>): NodeBuilder | null {
+  const role = eq.prim.elementwise;
+  if (role === undefined) return null;
+  const inputs = eq.inputs.map((a) => atomDType(a, dtypes));
+  const { dtype } = eq;
+  switch (role.kind) {
+    case 'unary': {
+      if (!FLOAT.has(dtype) || role.kernel === 'bitwiseNot') return null;
+      let size = 1;
+      for (const d of eq.shape) size *= d;
+      const variant = kernels.unaryVariant(role.kernel, inputs[0]!, dtype, size);
+      if (variant === null) return null;
+      const { kernel } = role;
+      return ([x]) => ({ kind: 'unary', kernel, args: [x!], dtype, native: variant === 'native' });
+    }
+    case 'binary': {
+      const floats = FLOAT.has(dtype) && FLOAT_BINARY.has(role.kernel) && inputs.every((d) => d === dtype);
+      const comparison = dtype === 'bool' && COMPARISONS.has(role.kernel);
+      const { kernel } = role;
+      return floats || comparison ? ([x, y]) => ({ kind: 'binary', kernel, args: [x!, y!], dtype }) : null;
+    }
+    case 'where':
+      return FLOAT.has(dtype) && inputs[1] === dtype && inputs[2] === dtype
+        ? ([c, x, y]) => ({ kind: 'where', args: [c!, x!, y!], dtype })
+        : null;
+    case 'cast':
+      return FLOAT.has(dtype) || dtype === 'bool' ? ([x]) => ({ kind: 'cast', args: [x!], dtype }) : null;
+  }
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The plan of `p` for a backend's fused kernels: maximal groups of elementwise equations whose
+ * intermediates are read only inside the group and are not outputs (the broadcasts feeding a
+ * group stay views, which the kernel reads through their strides). Groups of one equation stay
+ * equations.
+ */
+export function planProgram(p: Program, kernels: FusedKernels): Plan {
+  const dtypes = new Map<number, DType>();
+  for (const i of p.inputs) dtypes.set(i.variable, i.dtype);
+  for (const eq of p.equations) dtypes.set(eq.out, eq.dtype);
+  const uses = new Map<number, number>();
+  for (const eq of p.equations) for (const a of eq.inputs) if ('variable' in a) uses.set(a.variable, (uses.get(a.variable) ?? 0) + 1);
+  const outputs = new Set<number>();
+  for (const a of p.outputs) if ('variable' in a) outputs.add(a.variable);
+
+  // The group (its equations' indices) whose result each variable is, while it can still grow.
+  const groupOf = new Map<number, number[]>();
+  const nodes = new Map<number, NodeBuilder>();
+  const memberOf = new Map<number, number[]>();
+  p.equations.forEach((eq, index) => {
+    const node = nodeOf(eq, kernels, dtypes);
+    if (node === null) return;
+    nodes.set(index, node);
+    const group = [index];
+    for (const v of new Set(eq.inputs.flatMap((a) => ('variable' in a ? [a.variable] : [])))) {
+      const inner = groupOf.get(v);
+      if (inner === undefined || outputs.has(v)) continue;
+      const reads = eq.inputs.filter((a) => 'variable' in a && a.variable === v).length;
+      if (uses.get(v) !== reads || !sameShape(p.equations[inner[inner.length - 1]!]!.shape, eq.shape)) continue;
+      group.push(...inner);
+      groupOf.delete(v);
+    }
+    group.sort((x, y) => x - y);
+    groupOf.set(eq.out, group);
+    for (const i of group) memberOf.set(i, group);
+  });
+
+  const steps: Step[] = [];
+  p.equations.forEach((eq, index) => {
+    const group = memberOf.get(index);
+    if (group === undefined || group.length < 2) steps.push({ kind: 'equation', eq });
+    else if (group[group.length - 1] === index) steps.push(fusedStep(p, group, nodes, dtypes));
+  });
+  return { steps };
+}
+
+/** The fused step of the equations `group` (indices into p.equations, in order; the last is the root). */
+function fusedStep(
+  p: Program,
+  group: readonly number[],
+  builders: ReadonlyMap<number, NodeBuilder>,
+  dtypes: ReadonlyMap<number, DType>,
+): FusedStep {
+  const nodes: FusedNode[] = [];
+  const operands: Atom[] = [];
+  const nodeOfVariable = new Map<number, number>();
+  const operandNode = new Map<number | Tensor, number>();
+  const read = (a: Atom): number => {
+    if ('variable' in a) {
+      const inner = nodeOfVariable.get(a.variable);
+      if (inner !== undefined) return inner;
+    }
+    const id = 'variable' in a ? a.variable : a.constant;
+    let n = operandNode.get(id);
+    if (n === undefined) {
+      n = nodes.length;
+      nodes.push({ kind: 'operand', index: operands.length, dtype: atomDType(a, dtypes) });
+      operands.push(a);
+      operandNode.set(id, n);
+    }
+    return n;
+  };
+  const equations = group.map((i) => p.equations[i]!);
+  for (const [k, eq] of equations.entries()) {
+    const args = eq.inputs.map(read);
+    nodes.push(builders.get(group[k]!)!(args));
+    nodeOfVariable.set(eq.out, nodes.length - 1);
+  }
+  const root = equations[equations.length - 1]!;
+  return {
+    kind: 'fused',
+    expr: { key: structureKey(nodes), nodes },
+    operands,
+    out: root.out,
+    shape: root.shape,
+    dtype: root.dtype,
+    equations,
+  };
+}
+
+/** The structure of an expression in one string: each node's operation, dtype and arguments. */
+function structureKey(nodes: readonly FusedNode[]): string {
+  return nodes
+    .map((n) => {
+      const what =
+        n.kind === 'operand'
+          ? `in${n.index}`
+          : n.kind === 'unary'
+            ? `${n.kernel}${n.native ? '*' : ''}`
+            : n.kind === 'binary'
+              ? n.kernel
+              : n.kind;
+      return `${what}:${n.dtype}${n.kind === 'operand' ? '' : `(${n.args.join(',')})`}`;
+    })
+    .join(' ');
+}

@@ -1,0 +1,166 @@
+// jit's fused elementwise steps (staging/plan.ts, the backends' fused kernels): a replay that
+// runs chains of elementwise equations as one kernel gives the eager (unfused) result bit for
+// bit, in float32 and float64, on both backends, at sizes on both sides of the WASM backend's
+// thresholds, over broadcast operands and NaN, ±0 and ±Inf; and the fused steps do run.
+import { afterEach, describe, expect, it } from 'vitest';
+import { getBackend, jit, setBackend, tensor, type DType, type Tensor } from '@jacobi/tensor';
+import { fusedStepsRun } from '../src/core/fused.js';
+import { seededUniform } from './kernel-support.js';
+
+const initial = getBackend();
+afterEach(() => setBackend(initial));
+
+/** Bit-for-bit equality (NaN equal to NaN, 0 not −0). */
+function expectSame(got: Tensor, want: Tensor, label: string): void {
+  expect(`${got.dtype}[${got.shape}]`, label).toBe(`${want.dtype}[${want.shape}]`);
+  const [a, b] = [got.data(), want.data()];
+  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) throw new Error(`${label} [${i}]: ${a[i]} vs ${b[i]}`);
+}
+
+const SPECIAL = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, -1, 0.5];
+
+/** `n` values: mostly uniform in [-3, 3), some special ones. */
+function values(n: number, rand: () => number): number[] {
+  return Array.from({ length: n }, () => (rand() < 0.1 ? SPECIAL[Math.floor(rand() * SPECIAL.length)]! : rand() * 6 - 3));
+}
+
+type Op = (xs: readonly Tensor[], pick: () => Tensor, rand: () => number) => Tensor;
+const UNARY = [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'tanh',
+  'sigmoid',
+  'sin',
+  'cos',
+  'floor',
+  'round',
+  'erf',
+  'log1p',
+  'atan',
+  'sign',
+] as const;
+const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'pow', 'atan2', 'hypot', 'copysign'] as const;
+const COMPARE = ['greater', 'less', 'equal', 'lessEqual'] as const;
+const OPS: Op[] = [
+  (_, pick, rand) => pick()[UNARY[Math.floor(rand() * UNARY.length)]!](),
+  (_, pick, rand) => pick()[BINARY[Math.floor(rand() * BINARY.length)]!](pick()),
+  (_, pick) => pick().add(1.5),
+  (_, pick) => pick().mul(-0.25),
+  (_, pick, rand) => pick()[COMPARE[Math.floor(rand() * COMPARE.length)]!](pick()).where(pick(), pick()),
+  (_, pick) => {
+    const x = pick();
+    return x
+      .astype(x.dtype === 'float32' ? 'float64' : 'float32')
+      .exp()
+      .astype(x.dtype);
+  },
+  (_, pick) => pick().greater(0).astype(pick().dtype).mul(pick()),
+];
+
+/** Operand shapes broadcast against `shape`: the whole shape, a trailing row, a column, a scalar. */
+function operandShapes(shape: readonly number[], rand: () => number): number[][] {
+  const [rows, cols] = shape as [number, number];
+  const choices = [[rows, cols], [cols], [rows, 1], [], [1, cols]];
+  return [[rows, cols], ...Array.from({ length: 1 + Math.floor(rand() * 3) }, () => choices[Math.floor(rand() * choices.length)]!)];
+}
+
+/** A random chain of elementwise ops over the inputs (each step reads the last result or an input). */
+function randomChain(seed: number, inputs: number): (...xs: Tensor[]) => Tensor {
+  return (...xs: Tensor[]) => {
+    const rand = seededUniform(seed);
+    const pool: Tensor[] = [...xs];
+    const pick = (): Tensor => (rand() < 0.5 ? pool[pool.length - 1]! : pool[Math.floor(rand() * pool.length)]!);
+    const length = 2 + Math.floor(rand() * 6);
+    for (let k = 0; k < length; k++) pool.push(OPS[Math.floor(rand() * OPS.length)]!(pool, pick, rand));
+    void inputs;
+    return pool[pool.length - 1]!.add(pool[inputs]!);
+  };
+}
+
+// Element counts around the WASM backend's thresholds (64 and 128 for transcendental functions, 512 for the rest).
+const SIZES: [number, number][] = [
+  [1, 7],
+  [3, 21],
+  [8, 8],
+  [4, 32],
+  [2, 65],
+  [16, 33],
+  [1, 511],
+  [32, 17],
+  [64, 40],
+];
+
+describe('fused elementwise steps', () => {
+  for (const backend of ['js', 'wasm']) {
+    it(`equal the unfused equations bit for bit on random chains (${backend})`, () => {
+      setBackend(backend);
+      const before = fusedStepsRun();
+      let fusedCases = 0;
+      for (let seed = 1; seed <= 120; seed++) {
+        const rand = seededUniform(seed * 7919);
+        const dtype: DType = rand() < 0.5 ? 'float32' : 'float64';
+        const shape = SIZES[seed % SIZES.length]!;
+        const shapes = operandShapes(shape, rand);
+        const xs = shapes.map((s) =>
+          tensor(
+            values(
+              s.reduce((a, b) => a * b, 1),
+              rand,
+            ),
+            { dtype },
+          ).reshape(s),
+        );
+        const f = randomChain(seed, xs.length);
+        const jf = jit(f);
+        const want = f(...xs);
+        jf(...xs);
+        const runs = fusedStepsRun();
+        const got = jf(...xs);
+        if (fusedStepsRun() > runs) fusedCases++;
+        expectSame(got, want, `seed ${seed} ${dtype}[${shape}] ${backend}`);
+      }
+      expect(fusedStepsRun()).toBeGreaterThan(before);
+      // Most chains have a group of two or more elementwise equations.
+      expect(fusedCases).toBeGreaterThan(60);
+    });
+  }
+
+  it('run tanh(a*b + c) as one step, cached by its structure', () => {
+    setBackend('js');
+    const f = jit((a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c).tanh());
+    const [a, b, c] = [0, 1, 2].map((k) => tensor([k, -0, 2.5, Number.NaN, 1e3, -1e-3]));
+    const want = a!.mul(b!).add(c!).tanh();
+    f(a!, b!, c!);
+    const before = fusedStepsRun();
+    expectSame(f(a!, b!, c!), want, 'tanh(a*b+c)');
+    expect(fusedStepsRun() - before).toBe(1);
+  });
+
+  it('keep an intermediate that is an output, or read twice outside the group, as its own result', () => {
+    setBackend('js');
+    const x = tensor([1, 2, 3, -4]);
+    const twoOutputs = jit((v: Tensor) => {
+      const y = v.mul(2);
+      return [y, y.add(1)];
+    });
+    twoOutputs(x);
+    const before = fusedStepsRun();
+    const [y, z] = twoOutputs(x);
+    expect(fusedStepsRun()).toBe(before);
+    expect([...y!.data()]).toEqual([2, 4, 6, -8]);
+    expect([...z!.data()]).toEqual([3, 5, 7, -7]);
+  });
+
+  it('fuse the chain that feeds a reduction, which stays its own step', () => {
+    setBackend('js');
+    const x = tensor([0.5, -1, 2], { dtype: 'float64' });
+    const f = jit((v: Tensor) => v.mul(v).add(1).log().sum());
+    f(x);
+    const before = fusedStepsRun();
+    expect(f(x).item()).toBeCloseTo(Math.log(1.25) + Math.log(2) + Math.log(5), 12);
+    expect(fusedStepsRun()).toBe(before + 1);
+  });
+});
