@@ -107,6 +107,7 @@ export function buildCases(sizes: Sizes): BenchCase[] {
   return [
     ...matmulCases(sizes),
     elementwiseCase(sizes),
+    elementwiseCase(sizes, 'jit'),
     ...irisCases(sizes),
     ...mlpCases(sizes),
     ...overheadCases(sizes),

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBackend, jit, setBackend, tensor, type DType, type Tensor } from '@jacobi/tensor';
 import { fusedStepsRun } from '../src/core/fused.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { seededUniform } from './kernel-support.js';
 
 const initial = getBackend();
@@ -58,6 +59,7 @@ const OPS: Op[] = [
       .astype(x.dtype);
   },
   (_, pick) => pick().greater(0).astype(pick().dtype).mul(pick()),
+  (_, pick) => pick().where(pick(), pick()),
 ];
 
 /** Operand shapes broadcast against `shape`: the whole shape, a trailing row, a column, a scalar. */
@@ -67,15 +69,27 @@ function operandShapes(shape: readonly number[], rand: () => number): number[][]
   return [[rows, cols], ...Array.from({ length: 1 + Math.floor(rand() * 3) }, () => choices[Math.floor(rand() * choices.length)]!)];
 }
 
-/** A random chain of elementwise ops over the inputs (each step reads the last result or an input). */
-function randomChain(seed: number, inputs: number): (...xs: Tensor[]) => Tensor {
+// What the WASM backend's SIMD fused kernel covers: exact IEEE operations, the float32-lane
+// approximations, comparisons as conditions of where.
+const SIMD_UNARY = ['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'sigmoid'] as const;
+const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum'] as const;
+const SIMD_OPS: Op[] = [
+  (_, pick, rand) => pick()[SIMD_UNARY[Math.floor(rand() * SIMD_UNARY.length)]!](),
+  (_, pick, rand) => pick()[SIMD_BINARY[Math.floor(rand() * SIMD_BINARY.length)]!](pick()),
+  (_, pick) => pick().mul(-0.25),
+  (_, pick, rand) => pick()[COMPARE[Math.floor(rand() * COMPARE.length)]!](pick()).where(pick(), pick()),
+  // A float condition: "not zero" (NaN true, −0 false).
+  (_, pick) => pick().where(pick(), pick()),
+];
+
+/** A random chain of `ops` over the inputs (each step reads the last result or an input). */
+function randomChain(seed: number, inputs: number, ops: readonly Op[] = OPS): (...xs: Tensor[]) => Tensor {
   return (...xs: Tensor[]) => {
     const rand = seededUniform(seed);
     const pool: Tensor[] = [...xs];
     const pick = (): Tensor => (rand() < 0.5 ? pool[pool.length - 1]! : pool[Math.floor(rand() * pool.length)]!);
     const length = 2 + Math.floor(rand() * 6);
-    for (let k = 0; k < length; k++) pool.push(OPS[Math.floor(rand() * OPS.length)]!(pool, pick, rand));
-    void inputs;
+    for (let k = 0; k < length; k++) pool.push(ops[Math.floor(rand() * ops.length)]!(pool, pick, rand));
     return pool[pool.length - 1]!.add(pool[inputs]!);
   };
 }
@@ -127,6 +141,70 @@ describe('fused elementwise steps', () => {
       expect(fusedCases).toBeGreaterThan(60);
     });
   }
+
+  // Sizes with partial vectors at the end, around SMALL_BINARY (512), and large; operands whole or scalar.
+  const wide: [string, () => void][] = [
+    ['wasm', () => setBackend('wasm')],
+    ['wasm, every size in SIMD', () => setBackend(createWasmBackend({ smallToFallback: false, threads: 1 }))],
+  ];
+  for (const [name, use] of wide) {
+    it(`equal the unfused equations bit for bit in the SIMD fused kernel (${name})`, () => {
+      use();
+      let fusedCases = 0;
+      for (let seed = 1; seed <= 80; seed++) {
+        const rand = seededUniform(seed * 104729);
+        const dtype: DType = rand() < 0.6 ? 'float32' : 'float64';
+        const shape = [
+          [1, 3],
+          [1, 61],
+          [2, 65],
+          [7, 73],
+          [3, 171],
+          [8, 125],
+          [1, 4099],
+          [32, 17],
+          [64, 8],
+        ][seed % 9]!;
+        const [, m] = shape as [number, number];
+        // Whole operands, repeated rows (staged chunk by chunk; shorter than 16 the JS loop runs) and scalars.
+        const shapes = [
+          shape,
+          ...Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rand() < 0.5 ? shape : rand() < 0.5 ? [m] : [])),
+        ];
+        const xs = shapes.map((s) =>
+          tensor(
+            values(
+              s.reduce((a, b) => a * b, 1),
+              rand,
+            ),
+            { dtype },
+          ).reshape(s),
+        );
+        const n = shape.join('x');
+        const f = randomChain(seed, xs.length, SIMD_OPS);
+        const jf = jit(f);
+        const want = f(...xs);
+        jf(...xs);
+        const runs = fusedStepsRun();
+        const got = jf(...xs);
+        if (fusedStepsRun() > runs) fusedCases++;
+        expectSame(got, want, `seed ${seed} ${dtype}[${n}] ${name}`);
+      }
+      expect(fusedCases).toBeGreaterThan(50);
+    });
+  }
+
+  it('run float32 tanh(a*b + c) on a thousand elements as one SIMD step (no JS loop reproduces its tanh)', () => {
+    setBackend('wasm');
+    const f = jit((a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c).tanh());
+    const r = seededUniform(5);
+    const [a, b, c] = [0, 1, 2].map(() => tensor(values(1001, r)));
+    const want = a!.mul(b!).add(c!).tanh();
+    f(a!, b!, c!);
+    const before = fusedStepsRun();
+    expectSame(f(a!, b!, c!), want, 'tanh(a*b+c) wasm');
+    expect(fusedStepsRun() - before).toBe(1);
+  });
 
   it('run tanh(a*b + c) as one step, cached by its structure', () => {
     setBackend('js');

@@ -1,10 +1,11 @@
 // W2: the fused-looking elementwise chain tanh(a·b + c) over a million elements.
-import { randn, rng, type Tensor } from '@jacobi/tensor';
+import { jit, randn, rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, Sizes } from './types.js';
 import { toJax, toTf } from './convert.js';
 import type { JaxArray } from '../frameworks.js';
 
-export function elementwiseCase(sizes: Sizes): BenchCase {
+/** W2 eagerly, or (`'jit'`) through jit, whose replay runs the chain as fused kernels. */
+export function elementwiseCase(sizes: Sizes, mode: 'eager' | 'jit' = 'eager'): BenchCase {
   const n = sizes.elementwise;
   let data: Tensor[] | null = null;
   const operands = (): Tensor[] => {
@@ -13,12 +14,16 @@ export function elementwiseCase(sizes: Sizes): BenchCase {
   };
   return {
     workload: 'W2',
-    title: 'tanh(a*b+c)',
+    title: mode === 'jit' ? 'tanh(a*b+c), jit' : 'tanh(a*b+c)',
     size: `${n.toExponential(0).replace('+', '')} elems`,
     dtype: 'float32',
     unit: 'ms',
     jacobi() {
       const [a, b, c] = operands() as [Tensor, Tensor, Tensor];
+      if (mode === 'jit') {
+        const f = jit((x: Tensor, y: Tensor, z: Tensor) => x.mul(y).add(z).tanh());
+        return { run: () => void f(a, b, c) };
+      }
       return { run: () => void a.mul(b).add(c).tanh() };
     },
     tfjs(tf) {
@@ -31,10 +36,12 @@ export function elementwiseCase(sizes: Sizes): BenchCase {
         dispose: () => tf.dispose([a!, b!, c!]),
       };
     },
-    jaxjs(jax, mode) {
+    jaxjs(jax, jaxMode) {
+      // As in W3/W4: each row has the jax-js mode of its own.
+      if (jaxMode !== mode) return `jax-js ${jaxMode} runs in the ${jaxMode === 'jit' ? "', jit'" : 'eager'} row`;
       const [a, b, c] = operands().map((t) => toJax(jax, t)) as [JaxArray, JaxArray, JaxArray];
       const chain = (x: JaxArray, y: JaxArray, z: JaxArray): JaxArray => jax.numpy.tanh(x.mul(y).add(z));
-      const f = mode === 'jit' ? jax.jit(chain) : null;
+      const f = jaxMode === 'jit' ? jax.jit(chain) : null;
       return {
         // Eager jax-js already fuses this chain lazily; dataSync() runs it and copies the result out.
         run: () => void (f ?? chain)(a.ref, b.ref, c.ref).dataSync(),

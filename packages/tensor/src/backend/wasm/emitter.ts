@@ -276,7 +276,12 @@ function pushSection(out: number[], id: number, content: number[]): void {
 export class ModuleBuilder {
   private readonly functions: { name: string; fn: FunctionBuilder }[] = [];
 
-  constructor(private readonly initialPages: number, private readonly sharedMaxPages?: number) {}
+  /** `importMemory`: import a plain (unshared) `env.memory` instead of defining one (modules compiled later over an instance's memory). */
+  constructor(
+    private readonly initialPages: number,
+    private readonly sharedMaxPages?: number,
+    private readonly importMemory = false,
+  ) {}
 
   /** Adds `fn` exported as `name`; returns its function index. */
   add(name: string, fn: FunctionBuilder): number {
@@ -309,6 +314,15 @@ export class ModuleBuilder {
     }
     pushSection(out, 1, typeSec);
 
+    if (this.importMemory && this.sharedMaxPages === undefined) {
+      // (import "env" "memory" (memory initial)): limits flag 0x00, no maximum, not shared.
+      const importSec: number[] = [1];
+      pushName(importSec, 'env');
+      pushName(importSec, 'memory');
+      importSec.push(0x02, 0x00);
+      pushU32(importSec, this.initialPages);
+      pushSection(out, 2, importSec);
+    }
     if (this.sharedMaxPages !== undefined) {
       // One import: (import "env" "memory" (memory initial max shared)); limits flag 0x03 =
       // has-maximum | shared. Imports precede the function section and take no function index.
@@ -326,7 +340,7 @@ export class ModuleBuilder {
     for (const t of fnTypes) pushU32(funcSec, t);
     pushSection(out, 3, funcSec);
 
-    if (this.sharedMaxPages === undefined) {
+    if (this.sharedMaxPages === undefined && !this.importMemory) {
       const memSec: number[] = [1, 0x00];
       pushU32(memSec, this.initialPages);
       pushSection(out, 5, memSec);

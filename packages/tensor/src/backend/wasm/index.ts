@@ -5,6 +5,7 @@ import {
   expectBackend,
   type Backend,
   type BinaryKernel,
+  type FusedExpression,
   type ReduceKernel,
   type StridedView,
   type UnaryKernel,
@@ -12,6 +13,7 @@ import {
 } from '../backend.js';
 import { jsBackend } from '../js.js';
 import { runFusedJs } from '../fused-js.js';
+import { emitFused, simdDType, type OperandLayout } from './fused-kernels.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
 import { aroundAxis } from '../../shape.js';
@@ -652,15 +654,58 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const small = smallToFallback && size < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
     const float = input === 'float32' || input === 'float64';
     if (small || !float || output !== input || !unarySet[input as FloatDType].has(op)) return 'reference';
-    // neg, abs and sqrt are exact in SIMD; the float32 approximations (exp, log, …) are not yet fused.
-    return CHEAP_UNARY.has(op) ? 'reference' : null;
+    // neg, abs and sqrt are exact in SIMD; exp, log, sigmoid and tanh are the float32-lane approximations.
+    return CHEAP_UNARY.has(op) ? 'reference' : 'native';
+  }
+
+  const fusedModules = new Map<string, Fn>();
+  /**
+   * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
+   * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
+   * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
+   * structure and layout. Below SMALL_BINARY elements, or for what SIMD does not cover, the JS
+   * fused loop runs, which computes the same reference functions; an expression with native
+   * nodes has no other fused kernel and declines.
+   */
+  function runFused(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
+    const n = out.length;
+    const native = expr.nodes.some((node) => node.kind === 'unary' && node.native);
+    const dtype = simdDType(expr);
+    // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
+    const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
+    const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
+    if (dtype === null || !staged || (!native && smallToFallback && n < SMALL_BINARY) || n === 0)
+      return !native && runFusedJs(expr, operands, shape, out);
+    const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
+    const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
+    let kernel = fusedModules.get(key);
+    if (kernel === undefined) {
+      kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
+      fusedModules.set(key, kernel);
+    }
+    const es = itemSize(dtype);
+    const vectors = rows.filter((row) => row > 0).length;
+    mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
+      const mem = arena.view(dtype);
+      let next = 0;
+      const args = operands.map((v, k) => {
+        const row = rows[k]!;
+        if (row === 0) return v.data[v.offset]!;
+        const at = buffers[next++]!;
+        if (row === n) mem.set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+        else stageRepeated(mem, at / es, v, row, i, len);
+        return at;
+      });
+      kernel(...args, buffers[vectors]!, nvec);
+    });
+    return true;
   }
 
   return {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
     // Every binary kernel and `where` here computes the reference function (the SIMD ones are
-    // exact IEEE operations), so an expression of reference nodes runs as the JS fused loop.
-    fused: { unaryVariant, run: runFusedJs },
+    // exact IEEE operations); only unary nodes can be native.
+    fused: { unaryVariant, run: runFused },
     unary,
     binary,
     reduce,

@@ -128,7 +128,8 @@ function emitWhere(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: 'vv' | 
 export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum'] as const;
 export type SimdBinary = (typeof SIMD_BINARY)[number];
 
-const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
+/** Each binary op's instruction, [float32, float64] (the fused kernels emit the same ones). */
+export const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
   add: [SIMD.f32x4Add, SIMD.f64x2Add],
   sub: [SIMD.f32x4Sub, SIMD.f64x2Sub],
   mul: [SIMD.f32x4Mul, SIMD.f64x2Mul],
@@ -140,6 +141,23 @@ const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
 /** Unary ops vectorised per dtype: exact ones for both, approximations for float32 only. */
 export const SIMD_UNARY_F64 = ['neg', 'abs', 'sqrt'] as const;
 export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 'tanh'] as const;
+
+/** The exact unary ops' instructions, [float32, float64]. */
+export const EXACT_UNARY_OPS: Record<(typeof SIMD_UNARY_F64)[number], readonly [SimdOp, SimdOp]> = {
+  neg: [SIMD.f32x4Neg, SIMD.f64x2Neg],
+  abs: [SIMD.f32x4Abs, SIMD.f64x2Abs],
+  sqrt: [SIMD.f32x4Sqrt, SIMD.f64x2Sqrt],
+};
+
+/** The float32 approximations in float32 lanes, each pushing f(x) for the v128 local x. */
+const APPROXIMATE_F32 = ['exp', 'log', 'sigmoid', 'tanh'] as const;
+export type ApproximateF32 = (typeof APPROXIMATE_F32)[number];
+export const EMIT_APPROXIMATE_F32: Record<ApproximateF32, (f: FunctionBuilder, x: number) => void> = {
+  exp: emitExpF32,
+  log: emitLogF32,
+  sigmoid: emitSigmoidF32,
+  tanh: emitTanhF32,
+};
 
 /** Emits every map kernel, named `bin_{op}_{mode}_{f32|f64}`, `where_{mode}_{f32|f64}` and `un_{op}_{f32|f64}`. */
 export function emitMapKernels(mod: ModuleBuilder): void {
@@ -153,17 +171,9 @@ export function emitMapKernels(mod: ModuleBuilder): void {
       }
     }
     for (const mode of ['vv', 'vs', 'sv'] as const) emitWhere(mod, `where_${mode}_${t}`, esize, mode);
-    const exact = {
-      neg: esize === 4 ? SIMD.f32x4Neg : SIMD.f64x2Neg,
-      abs: esize === 4 ? SIMD.f32x4Abs : SIMD.f64x2Abs,
-      sqrt: esize === 4 ? SIMD.f32x4Sqrt : SIMD.f64x2Sqrt,
-    };
-    for (const op of SIMD_UNARY_F64) emitMap(mod, `un_${op}_${t}`, esize, 'v', (f, [x]) => void f.get(x!).simd(exact[op]));
+    for (const op of SIMD_UNARY_F64) emitMap(mod, `un_${op}_${t}`, esize, 'v', (f, [x]) => void f.get(x!).simd(EXACT_UNARY_OPS[op][idx]));
   }
-  emitMap(mod, 'un_exp_f32', 4, 'v', (f, [x]) => emitExpF32(f, x!));
-  emitMap(mod, 'un_log_f32', 4, 'v', (f, [x]) => emitLogF32(f, x!));
-  emitMap(mod, 'un_sigmoid_f32', 4, 'v', (f, [x]) => emitSigmoidF32(f, x!));
-  emitMap(mod, 'un_tanh_f32', 4, 'v', (f, [x]) => emitTanhF32(f, x!));
+  for (const op of APPROXIMATE_F32) emitMap(mod, `un_${op}_f32`, 4, 'v', (f, [x]) => EMIT_APPROXIMATE_F32[op](f, x!));
   for (const op of Object.keys(WIDE_F32) as WideKernel[]) {
     emitWidenedMap(mod, `wide_${op}_f32`, WIDE_F32[op], RANGE_LIMITED.has(op) ? TRIG_REDUCTION_LIMIT : Infinity);
   }

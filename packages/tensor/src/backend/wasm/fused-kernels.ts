@@ -1,0 +1,127 @@
+// The fused elementwise kernel in WebAssembly SIMD: one vector loop per expression structure and
+// operand layout, each node the same instructions as its unfused SIMD kernel (the tables of
+// map-kernels.ts), compiled into its own small module over the backend's memory.
+import type { FusedExpression, FusedNode } from '../backend.js';
+import { FunctionBuilder, ModuleBuilder, OP, SIMD, T, type SimdOp } from './emitter.js';
+import { BINARY_OPS, EMIT_APPROXIMATE_F32, EXACT_UNARY_OPS, SIMD_BINARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
+
+/** How an operand is passed: a pointer to contiguous memory read a vector per step, or one value splatted. */
+export type OperandLayout = 'vector' | 'scalar';
+
+const COMPARE: Record<string, readonly [SimdOp, SimdOp]> = {
+  greater: [SIMD.f32x4Gt, SIMD.f64x2Gt],
+  greaterEqual: [SIMD.f32x4Ge, SIMD.f64x2Ge],
+  less: [SIMD.f32x4Lt, SIMD.f64x2Lt],
+  lessEqual: [SIMD.f32x4Le, SIMD.f64x2Le],
+  equal: [SIMD.f32x4Eq, SIMD.f64x2Eq],
+  notEqual: [SIMD.f32x4Ne, SIMD.f64x2Ne],
+};
+const BINARY: ReadonlySet<string> = new Set(SIMD_BINARY);
+const EXACT_UNARY: ReadonlySet<string> = new Set(Object.keys(EXACT_UNARY_OPS));
+
+/**
+ * The lanes' dtype if `expr` is computable in SIMD: every node of one float dtype except
+ * comparisons (of that dtype's operands), which may only be `where` conditions (a lane mask);
+ * unary ops exact ones or, in float32, the approximations the unfused kernels use. Else null.
+ */
+export function simdDType(expr: FusedExpression): 'float32' | 'float64' | null {
+  const { nodes } = expr;
+  const root = nodes[nodes.length - 1]!;
+  const dtype = root.dtype;
+  if (dtype !== 'float32' && dtype !== 'float64') return null;
+  const isMask = (k: number): boolean => nodes[k]!.kind === 'binary' && nodes[k]!.dtype === 'bool';
+  for (const [i, node] of nodes.entries()) {
+    const ok =
+      node.kind === 'operand'
+        ? node.dtype === dtype
+        : node.kind === 'unary'
+          ? node.dtype === dtype &&
+            (EXACT_UNARY.has(node.kernel) || (dtype === 'float32' && node.native && Object.hasOwn(EMIT_APPROXIMATE_F32, node.kernel)))
+          : node.kind === 'binary'
+            ? node.dtype === 'bool'
+              ? Object.hasOwn(COMPARE, node.kernel) && node.args.every((a) => nodes[a]!.dtype === dtype)
+              : node.dtype === dtype && BINARY.has(node.kernel)
+            : node.kind === 'where'
+              ? node.dtype === dtype && (isMask(node.args[0]) || nodes[node.args[0]]!.dtype === dtype)
+              : false;
+    if (!ok) return null;
+    // A mask (all bits set or clear per lane) is read only as a condition.
+    if (node.kind !== 'operand' && node.args.some((a, j) => isMask(a) && !(node.kind === 'where' && j === 0))) return null;
+    if (i === nodes.length - 1 && node.dtype === 'bool') return null;
+  }
+  return dtype;
+}
+
+/**
+ * Emits `fused(p0, …, pk, out, nvec)` for `expr` in lanes of `dtype`: operand k at byte address
+ * `pk` (a vector per step) or, for a scalar, the value itself (splatted once); vector i of the
+ * result at `out + 16i`.
+ */
+export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', layouts: readonly OperandLayout[]): Uint8Array {
+  const idx = dtype === 'float32' ? 0 : 1;
+  const esize = dtype === 'float32' ? 4 : 8;
+  const f = new FunctionBuilder([...layouts.map((l) => (l === 'scalar' ? (esize === 4 ? T.f32 : T.f64) : T.i32)), T.i32, T.i32], []);
+  const out = layouts.length;
+  const nvec = layouts.length + 1;
+  const i = f.local(T.i32);
+  const values = expr.nodes.map(() => f.local(T.v128));
+  const operandNodes = expr.nodes.flatMap((n, k) => (n.kind === 'operand' ? [[n, k] as const] : []));
+  const addr = (param: number): void => {
+    f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+  };
+  for (const [n, k] of operandNodes) {
+    if (layouts[n.index] !== 'scalar') continue;
+    f.get(n.index)
+      .simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat)
+      .set(values[k]!);
+  }
+  f.block().loop();
+  f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
+  for (let k = 0; k < expr.nodes.length; k++) emitNode(f, expr.nodes, k, values, layouts, idx, addr);
+  addr(out);
+  f.get(values[values.length - 1]!);
+  f.vmem(SIMD.store, 0, 0);
+  f.get(i).i32(1).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  const mod = new ModuleBuilder(0, undefined, true);
+  mod.add('fused', f);
+  return mod.bytes();
+}
+
+/** Sets `values[k]` to node k, from its arguments' locals. */
+function emitNode(
+  f: FunctionBuilder,
+  nodes: readonly FusedNode[],
+  k: number,
+  values: readonly number[],
+  layouts: readonly OperandLayout[],
+  idx: 0 | 1,
+  addr: (param: number) => void,
+): void {
+  const node = nodes[k]!;
+  const v = (a: number): number => values[a]!;
+  switch (node.kind) {
+    case 'operand':
+      if (layouts[node.index] === 'scalar') return;
+      addr(node.index);
+      f.vmem(SIMD.load, 0, 0);
+      break;
+    case 'unary':
+      if (node.native) EMIT_APPROXIMATE_F32[node.kernel as ApproximateF32](f, v(node.args[0]));
+      else f.get(v(node.args[0])).simd(EXACT_UNARY_OPS[node.kernel as keyof typeof EXACT_UNARY_OPS][idx]);
+      break;
+    case 'binary':
+      f.get(v(node.args[0])).get(v(node.args[1]));
+      f.simd(node.dtype === 'bool' ? COMPARE[node.kernel]![idx] : BINARY_OPS[node.kernel as SimdBinary][idx]);
+      break;
+    case 'where':
+      // bitselect(x, y, mask); a float condition is "not zero" (NaN true, −0 false), as the where kernel.
+      f.get(v(node.args[1])).get(v(node.args[2])).get(v(node.args[0]));
+      if (nodes[node.args[0]]!.dtype !== 'bool') f.v128Splat(0, idx === 0 ? 4 : 2).simd(idx === 0 ? SIMD.f32x4Ne : SIMD.f64x2Ne);
+      f.simd(SIMD.bitselect);
+      break;
+    case 'cast':
+      throw new Error('unreachable: casts are not emitted');
+  }
+  f.set(values[k]!);
+}
