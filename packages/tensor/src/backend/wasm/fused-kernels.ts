@@ -2,20 +2,13 @@
 // operand layout, each node the same instructions as its unfused SIMD kernel (the tables of
 // map-kernels.ts), compiled into its own small module over the backend's memory.
 import type { FusedExpression, FusedNode } from '../backend.js';
-import { FunctionBuilder, ModuleBuilder, OP, SIMD, T, type SimdOp } from './emitter.js';
+import { FunctionBuilder, ModuleBuilder, OP, SIMD, T } from './emitter.js';
+import { COMPARISON_OPS, type SimdComparison } from './mask-kernels.js';
 import { BINARY_OPS, EMIT_APPROXIMATE_F32, EXACT_UNARY_OPS, SIMD_BINARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 
 /** How an operand is passed: a pointer to contiguous memory read a vector per step, or one value splatted. */
 export type OperandLayout = 'vector' | 'scalar';
 
-const COMPARE: Record<string, readonly [SimdOp, SimdOp]> = {
-  greater: [SIMD.f32x4Gt, SIMD.f64x2Gt],
-  greaterEqual: [SIMD.f32x4Ge, SIMD.f64x2Ge],
-  less: [SIMD.f32x4Lt, SIMD.f64x2Lt],
-  lessEqual: [SIMD.f32x4Le, SIMD.f64x2Le],
-  equal: [SIMD.f32x4Eq, SIMD.f64x2Eq],
-  notEqual: [SIMD.f32x4Ne, SIMD.f64x2Ne],
-};
 const BINARY: ReadonlySet<string> = new Set(SIMD_BINARY);
 const EXACT_UNARY: ReadonlySet<string> = new Set(Object.keys(EXACT_UNARY_OPS));
 
@@ -39,7 +32,7 @@ export function simdDType(expr: FusedExpression): 'float32' | 'float64' | null {
             (EXACT_UNARY.has(node.kernel) || (dtype === 'float32' && node.native && Object.hasOwn(EMIT_APPROXIMATE_F32, node.kernel)))
           : node.kind === 'binary'
             ? node.dtype === 'bool'
-              ? Object.hasOwn(COMPARE, node.kernel) && node.args.every((a) => nodes[a]!.dtype === dtype)
+              ? Object.hasOwn(COMPARISON_OPS, node.kernel) && node.args.every((a) => nodes[a]!.dtype === dtype)
               : node.dtype === dtype && BINARY.has(node.kernel)
             : node.kind === 'where'
               ? node.dtype === dtype && (isMask(node.args[0]) || nodes[node.args[0]]!.dtype === dtype)
@@ -112,7 +105,7 @@ function emitNode(
       break;
     case 'binary':
       f.get(v(node.args[0])).get(v(node.args[1]));
-      f.simd(node.dtype === 'bool' ? COMPARE[node.kernel]![idx] : BINARY_OPS[node.kernel as SimdBinary][idx]);
+      f.simd(node.dtype === 'bool' ? COMPARISON_OPS[node.kernel as SimdComparison][idx] : BINARY_OPS[node.kernel as SimdBinary][idx]);
       break;
     case 'where':
       // bitselect(x, y, mask); a float condition is "not zero" (NaN true, −0 false), as the where kernel.

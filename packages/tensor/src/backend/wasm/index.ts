@@ -659,6 +659,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   const fusedModules = new Map<string, Fn>();
+  // Per expression structure: whether it has native nodes, and the lanes' dtype of its SIMD kernel (null: none).
+  const fusedShapes = new Map<string, { native: boolean; dtype: 'float32' | 'float64' | null }>();
   /**
    * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
    * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
@@ -669,8 +671,12 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    */
   function runFused(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
     const n = out.length;
-    const native = expr.nodes.some((node) => node.kind === 'unary' && node.native);
-    const dtype = simdDType(expr);
+    let facts = fusedShapes.get(expr.key);
+    if (facts === undefined) {
+      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr) };
+      fusedShapes.set(expr.key, facts);
+    }
+    const { native, dtype } = facts;
     // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
     const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
     const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);

@@ -16,7 +16,8 @@ export type MaskMode = 'vv' | 'vs' | 'sv';
 export const SIMD_COMPARISON = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'] as const;
 export type SimdComparison = (typeof SIMD_COMPARISON)[number];
 
-const COMPARISON_OPS: Record<SimdComparison, readonly [SimdOp, SimdOp]> = {
+/** Each comparison's lane-mask instruction, [float32, float64] (the fused kernels emit the same ones). */
+export const COMPARISON_OPS: Record<SimdComparison, readonly [SimdOp, SimdOp]> = {
   greater: [SIMD.f32x4Gt, SIMD.f64x2Gt],
   greaterEqual: [SIMD.f32x4Ge, SIMD.f64x2Ge],
   less: [SIMD.f32x4Lt, SIMD.f64x2Lt],
