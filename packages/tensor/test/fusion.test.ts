@@ -2,9 +2,10 @@
 // runs chains of elementwise equations as one kernel gives the eager (unfused) result bit for
 // bit, in float32 and float64, on both backends, at sizes on both sides of the WASM backend's
 // thresholds, over broadcast operands and NaN, ±0 and ±Inf; and the fused steps do run.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getBackend, jit, setBackend, tensor, type DType, type Tensor } from '@jacobi/tensor';
 import { fusedStepsRun } from '../src/core/fused.js';
+import { compiledFusedKernels } from '../src/backend/fused-js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { seededUniform } from './kernel-support.js';
 
@@ -144,7 +145,7 @@ function checkChains(
   return fusedCases;
 }
 
-// Shapes with partial vectors at the end, around SMALL_BINARY (512), and large; rows of 16 or more
+// Shapes with partial vectors at the end, around SMALL_FUSED (384), and large; rows of 16 or more
 // are staged chunk by chunk, shorter ones go to the JS loop.
 const SIMD_SHAPES = [
   [1, 3],
@@ -203,6 +204,39 @@ describe('fused elementwise steps', () => {
       expect(fusedStepsRun() - before).toBe(1);
     });
   }
+
+  it('compile one JS loop per expression structure, and run unfused where the host forbids generating code', () => {
+    setBackend('js');
+    const chain = (a: Tensor, b: Tensor) => a.mul(b).sub(b).abs();
+    const [a, b] = [tensor([1, -2, 3]), tensor([0.5, Number.NaN, -0])];
+    const want = chain(a, b);
+    const first = jit(chain);
+    first(a, b);
+    first(a, b);
+    const compiled = compiledFusedKernels();
+    const second = jit(chain);
+    second(a, b);
+    expectSame(second(a, b), want, 'same structure');
+    expect(compiledFusedKernels()).toBe(compiled);
+    // A page whose Content-Security-Policy forbids eval: `new Function` throws an EvalError.
+    vi.stubGlobal(
+      'Function',
+      class {
+        constructor() {
+          throw new EvalError('Refused to evaluate a string as JavaScript');
+        }
+      },
+    );
+    try {
+      const other = jit((x: Tensor, y: Tensor) => x.add(y).mul(y).neg());
+      other(a, b);
+      const before = fusedStepsRun();
+      expectSame(other(a, b), a.add(b).mul(b).neg(), 'without eval');
+      expect(fusedStepsRun()).toBe(before);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 
   it('keep an intermediate that is an output, or read twice outside the group, as its own result', () => {
     setBackend('js');

@@ -8,7 +8,8 @@ import { BINARY, forEachRow, UNARY } from './js.js';
 /** Runs one collapsed row: `out[o .. o+n)` from operand `k` at `starts[k]`, stepping `steps[k]`. */
 type RowKernel = (out: TypedArray, o: number, n: number, data: readonly TypedArray[], starts: number[], steps: number[]) => void;
 
-const kernels = new Map<string, RowKernel>();
+// null: the host refused to compile it (a page whose Content-Security-Policy forbids eval).
+const kernels = new Map<string, RowKernel | null>();
 
 // Operators written inline (a call through the table per element costs several times more).
 const INLINE_BINARY: Partial<Record<string, (a: string, b: string) => string>> = {
@@ -64,7 +65,7 @@ function compile(expr: FusedExpression): RowKernel {
   const dtypeOf = (k: number): DType => nodes[k]!.dtype;
   nodes.forEach((node, i) => {
     const code = nodeCode(node, i, (k) => `t${(node as { args: readonly number[] }).args[k]!}`);
-    body.push(`const t${i} = ${rounds(node, dtypeOf) ? `fround(${code})` : code};`);
+    body.push(`const t${i} = ${rounds(node, dtypeOf) ? `Math.fround(${code})` : code};`);
   });
   const source = `"use strict"; return function fused(out, o, n, data, starts, steps) {
   ${head.join('\n  ')}
@@ -77,14 +78,19 @@ function compile(expr: FusedExpression): RowKernel {
   const functions = nodes.map((node) =>
     node.kind === 'unary' ? UNARY[node.kernel] : node.kind === 'binary' ? BINARY[node.kernel] : undefined,
   );
-  return new Function('F', 'fround', source)(functions, Math.fround) as RowKernel;
+  return new Function('F', source)(functions) as RowKernel;
 }
 
-/** The kernel of `expr`, compiled at its first use. */
-function kernelOf(expr: FusedExpression): RowKernel {
+/** The kernel of `expr`, compiled at its first use, or null where code cannot be generated here. */
+function kernelOf(expr: FusedExpression): RowKernel | null {
   let k = kernels.get(expr.key);
   if (k === undefined) {
-    k = compile(expr);
+    try {
+      k = compile(expr);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      k = null;
+    }
     kernels.set(expr.key, k);
   }
   return k;
@@ -92,11 +98,13 @@ function kernelOf(expr: FusedExpression): RowKernel {
 
 /**
  * Runs `expr` over `shape` into `out` with the reference scalar functions; false if a node asks
- * for a backend's native approximation, which this kernel does not compute.
+ * for a backend's native approximation, which this kernel does not compute, or where the host
+ * forbids generating code (then the equations run unfused).
  */
 export function runFusedJs(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
   if (expr.nodes.some((n) => n.kind === 'unary' && n.native)) return false;
   const kernel = kernelOf(expr);
+  if (kernel === null) return false;
   const data = operands.map((v) => v.data);
   forEachRow(shape, operands, (starts, n, o, steps) => kernel(out, o, n, data, starts, steps));
   return true;

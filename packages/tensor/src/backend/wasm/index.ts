@@ -100,6 +100,10 @@ const SMALL_TRANSCENDENTAL = 64;
 // (measured on a 2-core AMD EPYC, Node 20: 0.8-1.2× at 64, 1.2-1.6× at 128, 1.7-2.4× at 256).
 const SMALL_WIDE = 128;
 const SMALL_REDUCE = 128;
+// A fused expression of exact operations runs as SIMD from here, as the generated JS loop below:
+// they break even between 256 and 512 elements (a four-operation chain, measured on a 2-core AMD
+// EPYC under load, Node 20: JS/SIMD 0.8-1.05× at 256, 1.8-2.2× at 512, 2.6-4.8× at 2400).
+const SMALL_FUSED = 384;
 // A running sum breaks even near 128 elements (measured on a 2-core AMD EPYC, Node 20).
 const SMALL_SCAN = 128;
 // scatterAdd: below this many gradient elements the JS loop wins; WIDE_ROW: see scatterAdd.
@@ -665,7 +669,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
    * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
    * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
-   * structure and layout. Below SMALL_BINARY elements, or for what SIMD does not cover, the JS
+   * structure and layout. Below SMALL_FUSED elements, or for what SIMD does not cover, the JS
    * fused loop runs, which computes the same reference functions; an expression with native
    * nodes has no other fused kernel and declines.
    */
@@ -680,7 +684,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
     const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
     const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
-    if (dtype === null || !staged || (!native && smallToFallback && n < SMALL_BINARY) || n === 0)
+    if (dtype === null || !staged || (!native && smallToFallback && n < SMALL_FUSED) || n === 0)
       return !native && runFusedJs(expr, operands, shape, out);
     const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
     const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
