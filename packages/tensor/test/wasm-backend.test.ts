@@ -90,6 +90,7 @@ describe('wasm matmul', () => {
         kc: blocks[0]!,
         mc: blocks[1]!,
         nc: blocks[2]!,
+        addressOf: () => -1,
       };
     };
     fc.assert(

@@ -1,6 +1,6 @@
 // The kernel interface: typed arrays in, typed arrays out. Kernels know nothing of Tensor or
 // autodiff; every backend (the portable TypeScript one, a WebAssembly one) implements this.
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { describe } from '../arguments.js';
 
@@ -144,6 +144,19 @@ export interface Backend {
   unfold(x: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
   /** col2im, the transpose of `unfold`: `out` (planes × [height, width]) is set to the sum of every window tap that reads it. */
   fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
+  /**
+   * Optional, and internal until the interface settles: a zero-filled array of `size` elements
+   * of `dtype` in the backend's own memory (the WASM backend's linear memory), or undefined to
+   * let the caller allocate an ordinary one. Every tensor array is asked for here first. With
+   * `uninitialized`, the contents may be anything (the caller overwrites every element).
+   */
+  alloc?(dtype: DType, size: number, uninitialized?: boolean): TypedArray | undefined;
+  /**
+   * Optional: returns an array from `alloc` to the backend at once (otherwise that happens when
+   * it is garbage-collected). The caller guarantees nothing reads or writes it afterwards; any
+   * other array is ignored.
+   */
+  release?(data: TypedArray): void;
 }
 
 /** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */

@@ -21,6 +21,8 @@ export interface GemmKernels {
   readonly mc: number;
   /** Column block: the packed B block (KC × NC) should live in L2/L3. */
   readonly nc: number;
+  /** Byte address of a resident array in linear memory (read and written in place), or -1. */
+  readonly addressOf: (data: TypedArray) => number;
 }
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
@@ -71,11 +73,13 @@ export function gemm(
   const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
 
   arena.reset();
-  const sa = stage(arena, a, [...batchShape, m, k], dtype);
-  const sb = stage(arena, b, [...batchShape, k, n], dtype);
+  const sa = stage(arena, a, [...batchShape, m, k], dtype, kern.addressOf);
+  const sb = stage(arena, b, [...batchShape, k, n], dtype, kern.addressOf);
   const ap = arena.alloc(mcMax * kcMax * es);
   const bp = arena.alloc(ncMax * kcMax * es);
-  const cp = arena.alloc(mPad * ldc * es);
+  // A resident output without padding takes the macro-kernel's tiles in place: no copy out.
+  const outAddress = ldc === n && mPad === m ? kern.addressOf(out) : -1;
+  const scratch = outAddress < 0 ? arena.alloc(mPad * ldc * es) : -1;
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;
@@ -88,6 +92,8 @@ export function gemm(
   let aOff = sa.offset;
   let bOff = sb.offset;
   for (let batch = 0; batch < batches; batch++) {
+    const o0 = batch * m * n;
+    const cp = outAddress >= 0 ? outAddress + o0 * es : scratch;
     const mem = arena.view(dtype);
     mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
@@ -108,9 +114,10 @@ export function gemm(
     }
     // Copy the valid m × n corner of the padded C out (one block copy when nothing is padded).
     const c0 = cp / es;
-    const o0 = batch * m * n;
-    if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
-    else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
+    if (outAddress < 0) {
+      if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
+      else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
+    }
 
     // Advance the batch odometer (row-major over batchShape).
     for (let d = nb - 1; d >= 0; d--) {
