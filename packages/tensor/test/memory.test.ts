@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, getBackend, randn, rng, setBackend, tensor, zeros } from '@jacobi/tensor';
 import { createWasmBackend, type WasmBackend } from '@jacobi/tensor/wasm';
+import { runInNewContext } from 'node:vm';
+import v8 from 'node:v8';
 import { allocate, releaseArray } from '../src/dtype.js';
 
 const BUDGET = 4 * 2 ** 20;
@@ -118,5 +120,35 @@ describe('bounded memory', () => {
     releaseArray(new Float64Array(4096));
     releaseArray(data); // twice: the block may be another array's by now, so nothing happens
     expect(live()).toBe(after);
+  });
+});
+
+// A full collection on demand (what `node --expose-gc` gives), without flags for the whole suite.
+v8.setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+describe('collection', () => {
+  it('dead resident tensors of a synchronous loop come back once the event loop turns, and live ones keep their values', async () => {
+    const r = rng(5);
+    const a = randn([1 << 16], { rng: r });
+    const kept = a.mul(2);
+    const keptView = kept.reshape([256, 256]).T;
+    const want = kept.data();
+    // Only a view survives: the tensor that computed the storage is garbage at once.
+    const viewOnly = a.mul(3).reshape([256, 256]).T.slice(0, 10, 200);
+    const wantView = viewOnly.data();
+    for (let i = 0; i < 200; i++) a.mul(a);
+    const full = live();
+    expect(full).toBeGreaterThan(BUDGET / 2);
+    expect(wasm.memoryStats()!.collectionHints).toBeGreaterThan(0);
+    collect();
+    for (let turn = 0; turn < 100 && live() > full / 2; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(live()).toBeLessThan(full / 2);
+    // The freed blocks are reused by new tensors; the ones still referenced were not freed.
+    const others = Array.from({ length: 8 }, () => a.add(1));
+    expect(kept.data()).toEqual(want);
+    expect(keptView.T.reshape([1 << 16]).data()).toEqual(want);
+    expect(others[7]!.data()).toEqual(a.add(1).data());
+    expect(viewOnly.data()).toEqual(wantView);
   });
 });

@@ -129,7 +129,19 @@ export interface PoolStats {
   readonly memoryBytes: number;
   /** Arrays that were refused a block (budget reached or memory exhausted) since creation. */
   readonly refused: number;
+  /** Collections hinted to the engine (see NUDGE_BYTES in pool.ts) since creation. */
+  readonly collectionHints: number;
 }
+
+/**
+ * V8 sees only the small JavaScript wrappers of resident arrays, not their blocks, so nothing
+ * tells it that collecting them would free memory: a loop can fill the budget with dead arrays
+ * and no collection follow for a long time. An ArrayBuffer of this size, allocated (and left
+ * untouched: no resident memory) after every quarter of the budget allocated, counts as external
+ * memory and brings a collection soon; the registry then returns the dead arrays' blocks at the
+ * next turn of the event loop.
+ */
+const NUDGE_BYTES = 64 * 2 ** 20;
 
 interface Held {
   readonly block: Block;
@@ -150,6 +162,10 @@ export class ResidentArrays {
   private live = 0;
   private count = 0;
   private refusedCount = 0;
+  private sinceNudge = 0;
+  private nudges = 0;
+  /** The last nudge: held until the next one, so that the allocation really happens. */
+  private readonly nudge: ArrayBuffer[] = [];
 
   constructor(
     private readonly pool: BlockPool,
@@ -180,6 +196,13 @@ export class ResidentArrays {
     this.registry.register(data, held, data);
     this.live += block.bytes;
     this.count++;
+    this.sinceNudge += block.bytes;
+    if (this.sinceNudge >= this.budget / 4) {
+      this.sinceNudge = 0;
+      this.nudges++;
+      this.nudge.length = 0;
+      this.nudge.push(new ArrayBuffer(NUDGE_BYTES));
+    }
     return data;
   }
 
@@ -210,6 +233,7 @@ export class ResidentArrays {
       reservedBytes: this.pool.reserved,
       memoryBytes: this.memory.buffer.byteLength,
       refused: this.refusedCount,
+      collectionHints: this.nudges,
     };
   }
 
