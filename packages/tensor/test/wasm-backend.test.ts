@@ -91,6 +91,7 @@ describe('wasm matmul', () => {
         mc: blocks[1]!,
         nc: blocks[2]!,
         addressOf: () => -1,
+        zero: ex.zero as (address: number, bytes: number) => void,
       };
     };
     fc.assert(

@@ -291,6 +291,10 @@ function sharedMemory(): WasmMemory {
   return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) as unknown as WasmMemory;
 }
 
+/** Resident arrays over `memory` (zeroing by TypedArray.fill: the module's memory.fill is the backend's business). */
+const residentArrays = (memory: WasmMemory, budget: number) =>
+  new ResidentArrays(new BlockPool(memory, 1024), memory, budget, (at, bytes) => new Uint8Array(memory.buffer, at, bytes).fill(0));
+
 describe('the block pool', () => {
   it('size classes: four per power of two, never more than 25% unused, 64-byte multiples', () => {
     for (let bytes = 1; bytes < 1 << 22; bytes = Math.ceil(bytes * 1.07) + 1) {
@@ -305,7 +309,7 @@ describe('the block pool', () => {
 
   it('reuses a released block, zeroed, before growing the memory', () => {
     const memory = sharedMemory();
-    const arrays = new ResidentArrays(new BlockPool(memory, 1024), memory, 1 << 30);
+    const arrays = residentArrays(memory, 1 << 30);
     const a = arrays.alloc('float32', 3000)!;
     a.fill(7);
     const at = a.byteOffset;
@@ -326,7 +330,7 @@ describe('the block pool', () => {
   it('growth keeps earlier arrays valid and recognised as resident', () => {
     const memory = sharedMemory();
     const pool = new BlockPool(memory, 1024);
-    const arrays = new ResidentArrays(pool, memory, 1 << 30);
+    const arrays = new ResidentArrays(pool, memory, 1 << 30, (at, bytes) => new Uint8Array(memory.buffer, at, bytes).fill(0));
     const first = arrays.alloc('float64', 1000)!;
     first.set(randomArray('float64', 1000, 9));
     const copy = first.slice();
@@ -343,7 +347,7 @@ describe('the block pool', () => {
 
   it('refuses past its budget, so callers fall back to ordinary arrays', () => {
     const memory = sharedMemory();
-    const arrays = new ResidentArrays(new BlockPool(memory, 1024), memory, 64 * 1024);
+    const arrays = residentArrays(memory, 64 * 1024);
     const held: TypedArray[] = [];
     for (let i = 0; i < 100; i++) {
       const a = arrays.alloc('float32', 1024);

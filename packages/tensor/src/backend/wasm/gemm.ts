@@ -23,6 +23,8 @@ export interface GemmKernels {
   readonly nc: number;
   /** Byte address of a resident array in linear memory (read and written in place), or -1. */
   readonly addressOf: (data: TypedArray) => number;
+  /** Clears `bytes` at byte `address` (memory.fill: TypedArray.fill is slow on shared memory). */
+  readonly zero: (address: number, bytes: number) => void;
 }
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
@@ -66,7 +68,9 @@ export function gemm(
   const batches = batchShape.reduce((x, y) => x * y, 1);
   if (batches === 0 || m === 0 || n === 0) return;
   if (k === 0) {
-    out.fill(0, 0, batches * m * n);
+    const at = kern.addressOf(out);
+    if (at >= 0) kern.zero(at, batches * m * n * kern.shape.esize);
+    else out.fill(0, 0, batches * m * n);
     return;
   }
   const { shape: g, dtype } = kern;
@@ -94,8 +98,8 @@ export function gemm(
   for (let batch = 0; batch < batches; batch++) {
     const o0 = batch * m * n;
     const cp = outAddress >= 0 ? outAddress + o0 * es : scratch;
+    kern.zero(cp, mPad * ldc * es);
     const mem = arena.view(dtype);
-    mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {

@@ -244,7 +244,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   const memory = ex.memory as WasmMemory;
   const blocks = new BlockPool(memory, CONTROL_BYTES_RESERVED);
   const arena = new Arena(memory, CONTROL_BYTES_RESERVED, blocks);
-  const arrays = shared && resident ? new ResidentArrays(blocks, memory, budget) : null;
+  const zero = ex.zero as (address: number, bytes: number) => void;
+  const arrays = shared && resident ? new ResidentArrays(blocks, memory, budget, zero) : null;
   /** Byte address of element 0 of `data` in linear memory, or -1 where it lives in a JavaScript buffer. */
   const addressOf = (data: TypedArray): number => (arrays !== null && blocks.owns(data.buffer) ? data.byteOffset : -1);
   const fn = (name: string): Fn => ex[name] as Fn;
@@ -259,6 +260,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       mc: 128,
       nc: 4096,
       addressOf,
+      zero,
     },
     float64: {
       dtype: 'float64',
@@ -270,6 +272,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       mc: 64,
       nc: 4096,
       addressOf,
+      zero,
     },
   };
   const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
@@ -475,7 +478,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const pacc = arena.alloc(nvec * 16);
     const mem = arena.view(dtype);
     if (resident < 0) mem.set(x, px / es);
-    mem.fill(0, pacc / es, pacc / es + (nvec * 16) / es);
+    zero(pacc, nvec * 16);
     for (let r = 0; r < rows; r++) add(pacc, px + r * len * es, pacc, nvec);
     out.set(arena.view(dtype).subarray(pacc / es, pacc / es + len));
   }
@@ -629,7 +632,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const accBytes = distinct * inner * es;
     const pacc = arena.alloc(accBytes);
     arena.i32().set(slots, ps / 4);
-    out.fill(0);
+    const outAt = addressOf(out);
+    if (outAt >= 0) zero(outAt, out.byteLength);
+    else out.fill(0);
     for (let o = 0; o < outer; o++) {
       if (gAt < 0) arena.view(dtype).set(g.subarray(o * m * inner, (o + 1) * m * inner), pg / es);
       kernel(gAt >= 0 ? gAt + o * m * inner * es : pg, ps, pacc, m, inner, accBytes);
