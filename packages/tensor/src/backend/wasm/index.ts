@@ -194,6 +194,42 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
+
+/** One instance of the kernel module with its scratch arena and GEMM descriptions. */
+interface KernelInstance {
+  readonly ex: Record<string, unknown>;
+  readonly arena: Arena;
+  readonly zero: (address: number, bytes: number) => void;
+  readonly gemmOf: Record<FloatDType, GemmKernels>;
+}
+
+function kernelInstance(ex: Record<string, unknown>, blocks: BlockPool, addressOf: (data: TypedArray) => number): KernelInstance {
+  const memory = ex.memory as WasmMemory;
+  const fn = (name: string): Fn => ex[name] as Fn;
+  const zero = ex.zero as (address: number, bytes: number) => void;
+  const kernels = (dtype: FloatDType, mc: number): GemmKernels => {
+    const t = tagOf(dtype);
+    return {
+      dtype,
+      shape: dtype === 'float64' ? GEMM_F64 : GEMM_F32,
+      packA: fn(`pack_a_${t}`),
+      packB: fn(`pack_b_${t}`),
+      macro: fn(`macro_${t}`),
+      kc: 256,
+      mc,
+      nc: 4096,
+      addressOf,
+      zero,
+    };
+  };
+  return {
+    ex,
+    arena: new Arena(memory, CONTROL_BYTES_RESERVED, blocks),
+    zero,
+    gemmOf: { float32: kernels('float32', 128), float64: kernels('float64', 64) },
+  };
+}
+
 /**
  * The kernels here compute in float32 and float64 only: int32 arrays go to the fallback, and
  * bool ones too, except as the output of a comparison and the condition of `where`.
@@ -240,41 +276,36 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   // allows (threads need it; resident tensors need its old buffers to stay valid after growth).
   const shared = createSharedMemory(SHARED_MAX_PAGES);
   const moduleBytes = shared ? buildKernelModule(fma, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES) : buildKernelModule(fma);
-  const ex = instantiate(moduleBytes, shared);
-  const memory = ex.memory as WasmMemory;
-  const blocks = new BlockPool(memory, CONTROL_BYTES_RESERVED);
-  const arena = new Arena(memory, CONTROL_BYTES_RESERVED, blocks);
-  const zero = ex.zero as (address: number, bytes: number) => void;
-  const arrays = shared && resident ? new ResidentArrays(blocks, memory, budget, zero) : null;
+  const sharedEx = shared ? instantiate(moduleBytes, shared) : null;
+  const blocks = sharedEx ? new BlockPool(sharedEx.memory as WasmMemory, CONTROL_BYTES_RESERVED) : null;
+  const arrays =
+    sharedEx && blocks && resident
+      ? new ResidentArrays(blocks, shared!, budget, sharedEx.zero as (address: number, bytes: number) => void)
+      : null;
   /** Byte address of element 0 of `data` in linear memory, or -1 where it lives in a JavaScript buffer. */
-  const addressOf = (data: TypedArray): number => (arrays !== null && blocks.owns(data.buffer) ? data.byteOffset : -1);
+  const addressOf = (data: TypedArray): number => (arrays !== null && blocks!.owns(data.buffer) ? data.byteOffset : -1);
+  const isResident = (data: TypedArray): boolean => addressOf(data) >= 0;
+  const sharedInstance = sharedEx && blocks ? kernelInstance(sharedEx, blocks, addressOf) : null;
+  // A second instance over a plain memory runs the calls where no operand is resident: copies
+  // into a SharedArrayBuffer (TypedArray.set) measured about 3× slower than into a plain one in
+  // Node 20, so staging through the shared memory would make those calls slower than before.
+  const ownEx = instantiate(buildKernelModule(fma));
+  const ownInstance = kernelInstance(ownEx, new BlockPool(ownEx.memory as WasmMemory, CONTROL_BYTES_RESERVED), () => -1);
+  // The instance the kernels below run on: chosen at each entry (calls never nest, so a
+  // variable switched there is all the closures need).
+  let ex = ownInstance.ex;
+  let arena = ownInstance.arena;
+  let zero = ownInstance.zero;
+  let gemmOf = ownInstance.gemmOf;
+  /** Runs on the shared instance where `operands` include a resident array (or `force`), else on the plain one. */
+  function select(force: boolean, ...operands: TypedArray[]): void {
+    const inst = sharedInstance !== null && (force || operands.some(isResident)) ? sharedInstance : ownInstance;
+    ex = inst.ex;
+    arena = inst.arena;
+    zero = inst.zero;
+    gemmOf = inst.gemmOf;
+  }
   const fn = (name: string): Fn => ex[name] as Fn;
-  const gemmOf: Record<FloatDType, GemmKernels> = {
-    float32: {
-      dtype: 'float32',
-      shape: GEMM_F32,
-      packA: fn('pack_a_f32'),
-      packB: fn('pack_b_f32'),
-      macro: fn('macro_f32'),
-      kc: 256,
-      mc: 128,
-      nc: 4096,
-      addressOf,
-      zero,
-    },
-    float64: {
-      dtype: 'float64',
-      shape: GEMM_F64,
-      packA: fn('pack_a_f64'),
-      packB: fn('pack_b_f64'),
-      macro: fn('macro_f64'),
-      kc: 256,
-      mc: 64,
-      nc: 4096,
-      addressOf,
-      zero,
-    },
-  };
   const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
   const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
   const comparisonSet: ReadonlySet<string> = new Set(SIMD_COMPARISON);
@@ -284,7 +315,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   let pool: ThreadPool | null | undefined = threads > 1 && shared ? undefined : null;
   function getPool(): ThreadPool | null {
     if (pool !== undefined) return pool;
-    pool = createThreadPool(moduleBytes, memory, ex, arena, threads) ?? null;
+    pool = sharedInstance ? (createThreadPool(moduleBytes, shared!, sharedInstance.ex, sharedInstance.arena, threads) ?? null) : null;
     return pool;
   }
 
@@ -716,7 +747,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       return;
     }
     const batches = batchShape.reduce((x, y) => x * y, 1);
-    if (batches * m * k * n >= threshold) {
+    const threaded = batches * m * k * n >= threshold;
+    // A threaded product runs over the shared memory, where the workers are.
+    select(threaded, a.data, b.data, out);
+    if (threaded) {
       const p = getPool();
       // Until a worker is up the product runs here alone: the same result, no waiting.
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
@@ -727,21 +761,45 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
 
   return {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
-    unary,
-    binary,
-    reduce,
+    unary: (op, x, out) => {
+      select(false, x, out);
+      unary(op, x, out);
+    },
+    binary: (op, a, b, shape, out) => {
+      select(false, a.data, b.data, out);
+      binary(op, a, b, shape, out);
+    },
+    reduce: (op, x, shape, axes, out) => {
+      select(false, x, out);
+      reduce(op, x, shape, axes, out);
+    },
     matmul,
-    where,
+    where: (cond, a, b, shape, out) => {
+      select(false, cond.data, a.data, b.data, out);
+      where(cond, a, b, shape, out);
+    },
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
     // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
     gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
-    scatterAdd,
+    scatterAdd: (g, outer, n, inner, indices, out) => {
+      select(false, g, out);
+      scatterAdd(g, outer, n, inner, indices, out);
+    },
     // No SIMD kernels for sorting: the JS ones run.
-    cumsum,
+    cumsum: (x, shape, axis, reverse, out) => {
+      select(false, x, out);
+      cumsum(x, shape, axis, reverse, out);
+    },
     argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
     takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
-    unfold: (x, planes, g, out) => windows('unfold', x, planes, g, out),
-    fold: (cols, planes, g, out) => windows('fold', cols, planes, g, out),
+    unfold: (x, planes, g, out) => {
+      select(false, x, out);
+      windows('unfold', x, planes, g, out);
+    },
+    fold: (cols, planes, g, out) => {
+      select(false, cols, out);
+      windows('fold', cols, planes, g, out);
+    },
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;
