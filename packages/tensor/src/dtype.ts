@@ -23,7 +23,8 @@ export function itemSize(dtype: DType): number {
   return dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
 }
 
-function fresh(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): TypedArray {
+/** A new array of `size` elements of `dtype`, zero-filled, or a view of `buffer` from byte `offset`. */
+export function typedArrayOf(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): TypedArray {
   switch (dtype) {
     case 'float64':
       return buffer ? new Float64Array(buffer, offset, size) : new Float64Array(size);
@@ -101,12 +102,12 @@ export function releaseArray(data: TypedArray): void {
 /** {@link allocate} in ordinary memory only (arrays given to users, which must never be reused). */
 export function allocateHost(dtype: DType, size: number): TypedArray {
   const bytes = size * itemSize(dtype);
-  if (bytes === 0 || bytes > SMALL_BYTES) return fresh(dtype, size);
+  if (bytes === 0 || bytes > SMALL_BYTES) return typedArrayOf(dtype, size);
   if (slabOffset + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
-  const out = fresh(dtype, size, slab, slabOffset);
+  const out = typedArrayOf(dtype, size, slab, slabOffset);
   // Keep every array 16-byte aligned (float64 needs 8; SIMD copies like 16).
   slabOffset += (bytes + 15) & ~15;
   return out;

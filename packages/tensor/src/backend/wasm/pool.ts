@@ -1,7 +1,7 @@
 // Blocks of linear memory in size classes: tensor arrays resident in the backend's memory and the
 // scratch arena's regions come from here. Freed blocks go to a free list per class and are reused
 // (zeroed) before the memory grows; WebAssembly memory never shrinks, so reuse is what keeps it bounded.
-import { itemSize, type DType, type TypedArray } from '../../dtype.js';
+import { itemSize, typedArrayOf, type DType, type TypedArray } from '../../dtype.js';
 import type { WasmMemory } from './wasm-api.js';
 
 const PAGE = 65536;
@@ -195,7 +195,7 @@ export class ResidentArrays {
     }
     const buffer = this.pool.buffer() as ArrayBuffer;
     if (!block.fresh && !uninitialized) this.zero(block.address, bytes);
-    const data = view(dtype, buffer, block.address, size);
+    const data = typedArrayOf(dtype, size, buffer, block.address);
     const held: Held = { block, live: true };
     this.blocks.set(data, held);
     this.registry.register(data, held, data);
@@ -248,18 +248,5 @@ export class ResidentArrays {
     this.live -= held.block.bytes;
     this.count--;
     this.pool.give(held.block);
-  }
-}
-
-function view(dtype: DType, buffer: ArrayBuffer, at: number, size: number): TypedArray {
-  switch (dtype) {
-    case 'float64':
-      return new Float64Array(buffer, at, size);
-    case 'float32':
-      return new Float32Array(buffer, at, size);
-    case 'int32':
-      return new Int32Array(buffer, at, size);
-    case 'bool':
-      return new Uint8Array(buffer, at, size);
   }
 }
