@@ -143,7 +143,6 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   GradcheckError: 'error class',
   TreeStructureError: 'error class',
   DEFAULT_THREAD_THRESHOLD: 'constant',
-  DEFAULT_RESIDENT_BUDGET: 'constant',
   MAX_DEFAULT_THREADS: 'constant',
 
   tensor: direct(
@@ -698,13 +697,13 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   isConcrete: direct('isConcrete', () => [x()]),
   registerBackend: direct('registerBackend', () => [testBackend()]),
   createWasmBackend: direct('createWasmBackend', () => [
-    { threads: 1, relaxedSimd: false, smallToFallback: true, threadThreshold: 2 ** 22, residentTensors: true, residentBudget: 2 ** 24 },
+    { threads: 1, relaxedSimd: false, smallToFallback: true, threadThreshold: 2 ** 22 },
   ]),
   supportsRelaxedSimd: direct('supportsRelaxedSimd', () => []),
 };
 
 /** Tensor members without a free function of the same name: the receiver is the first argument. */
-type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_disposed'>;
+type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace'>;
 const member = (name: string, args: () => Args, mutates = false): Call => ({
   name,
   args,
@@ -755,9 +754,6 @@ const METHOD_CALLS: { readonly [K in Exclude<MethodName, keyof typeof J> | 'grad
   // NOTE: the receivers already hold the good values (null, true), so a good set changes nothing.
   grad: [getter('grad', leaf), setter('grad', leaf, null)],
   requiresGrad: [getter('requiresGrad', leaf), setter('requiresGrad', leaf, true)],
-  // dispose takes no arguments: there is nothing to pass wrong (memory.test.ts tests it).
-  dispose: [member('dispose', () => [x()], true)],
-  [Symbol.dispose]: [],
 };
 
 const entryCalls = (e: Entry): readonly Call[] => (typeof e === 'string' ? [] : e.calls);

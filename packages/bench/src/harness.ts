@@ -13,8 +13,6 @@ import {
 } from './frameworks.js';
 import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
 import { runMemory, type MemoryReport } from './memory.js';
-import { getBackend, setBackend } from '@jacobi/tensor';
-import { createWasmBackend } from '@jacobi/tensor/wasm';
 import { FULL_TIMING, QUICK_TIMING, measure, type TimingPolicy } from './timing.js';
 import {
   caseKey,
@@ -85,8 +83,6 @@ export interface BenchReport {
   ceiling: SimdCeiling | null;
   cases: CaseResult[];
   memory: (MemoryReport & { framework: string; model: string }) | null;
-  /** The same run with the jit-compiled step. */
-  memoryJit?: (MemoryReport & { framework: string; model: string }) | null;
   notes: string[];
   warnings: string[];
   seconds: number;
@@ -249,40 +245,19 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
   }
 
   let memory: BenchReport['memory'] = null;
-  let memoryJit: BenchReport['memory'] = null;
   if (wanted('memory')) {
     const fw = jacobi.frameworks[0]!;
     await fw.activate();
-    // A backend of the default options, made here so that its memory can be read.
-    const wasm = getBackend() === 'wasm' ? createWasmBackend() : null;
-    if (wasm) setBackend(wasm);
     const steps = opts.memorySteps ?? sizes.memorySteps;
-    for (const mode of ['eager', 'jit'] as const) {
-      opts.log(
-        `memory: ${steps} W4 steps (${mode}) with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`,
-      );
-      try {
-        const report = runMemory(() => jacobiMlp(sizes, mode), {
-          steps,
-          budgetS: opts.memoryBudgetS,
-          log: opts.log,
-          wasm: () => wasm?.memoryStats() ?? null,
-        });
-        const entry = {
-          ...report,
-          framework: fw.label,
-          model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}${mode === 'jit' ? ', jit' : ''}`,
-        };
-        if (mode === 'eager') memory = entry;
-        else memoryJit = entry;
-        if (report.stoppedByBudget)
-          warnings.push(`memory (${mode}): stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
-      } catch (e) {
-        warnings.push(`memory workload (${mode}) failed: ${errorText(e)}`);
-      }
+    opts.log(`memory: ${steps} W4 steps with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`);
+    try {
+      const report = runMemory(() => jacobiMlp(sizes), { steps, budgetS: opts.memoryBudgetS, log: opts.log });
+      memory = { ...report, framework: fw.label, model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}` };
+      if (report.stoppedByBudget)
+        warnings.push(`memory: stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
+    } catch (e) {
+      warnings.push(`memory workload failed: ${errorText(e)}`);
     }
-    wasm?.dispose();
-    await fw.activate();
   }
 
   return {
@@ -303,7 +278,6 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     ceiling,
     cases: results,
     memory,
-    memoryJit,
     notes,
     warnings,
     seconds: (performance.now() - t0) / 1000,

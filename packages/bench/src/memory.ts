@@ -1,5 +1,4 @@
-// The memory workload: many W4 training steps with jacobi (eager and jit); RSS, heap and the
-// WebAssembly memory (the backend's linear memory and its resident tensors) at one tenth of the
+// The memory workload: many W4 training steps with jacobi; RSS and heap at one tenth of the
 // steps and at the end (1k and 10k for the full 10,000), and the peak RSS seen. Flat means
 // nothing grows with the step count. With `node --expose-gc` the heap is read after a full GC.
 import type { Prepared } from './workloads/types.js';
@@ -11,18 +10,6 @@ export interface MemorySample {
   heapTotalMB: number;
   externalMB: number;
   arrayBuffersMB: number;
-  /** The WASM backend's linear memory (null on another backend). */
-  wasmMemoryMB: number | null;
-  /** Bytes of live tensors resident in that memory, and the budget they may not pass. */
-  residentLiveMB: number | null;
-  residentBudgetMB: number | null;
-}
-
-/** What the WASM backend reports about its memory (WasmBackend.memoryStats()). */
-export interface WasmMemoryStats {
-  readonly liveBytes: number;
-  readonly budgetBytes: number;
-  readonly memoryBytes: number;
 }
 
 export interface MemoryReport {
@@ -36,8 +23,6 @@ export interface MemoryReport {
   gcBeforeSamples: boolean;
   /** The highest RSS sampled (every 10 steps) during the run. */
   peakRssMB: number;
-  /** The largest WebAssembly memory sampled (null on another backend). */
-  peakWasmMemoryMB: number | null;
   /** At one tenth of the requested steps and at the requested count, where reached. */
   checkpoints: MemorySample[];
   /** Every sample, including step 0 (before the first step) and the last step run. */
@@ -47,14 +32,10 @@ export interface MemoryReport {
 const MB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function sample(step: number, wasm: (() => WasmMemoryStats | null) | undefined): MemorySample {
+function sample(step: number): MemorySample {
   gc?.();
   const m = process.memoryUsage();
-  const w = wasm?.() ?? null;
   return {
-    wasmMemoryMB: w ? w.memoryBytes / MB : null,
-    residentLiveMB: w ? w.liveBytes / MB : null,
-    residentBudgetMB: w ? w.budgetBytes / MB : null,
     step,
     rssMB: m.rss / MB,
     heapUsedMB: m.heapUsed / MB,
@@ -70,8 +51,6 @@ export interface MemoryOptions {
   budgetS: number | null;
   /** A progress line now and then. */
   log?: (line: string) => void;
-  /** The WASM backend's memory accounting, where it runs. */
-  wasm?: () => WasmMemoryStats | null;
 }
 
 export function runMemory(prepare: () => Prepared, opts: MemoryOptions): MemoryReport {
@@ -79,7 +58,7 @@ export function runMemory(prepare: () => Prepared, opts: MemoryOptions): MemoryR
   const marks = new Set([Math.round(steps / 10), steps]);
   const sampleEvery = Math.max(1, Math.round(steps / 200));
   const prepared = prepare();
-  const samples: MemorySample[] = [sample(0, opts.wasm)];
+  const samples: MemorySample[] = [sample(0)];
   const checkpoints: MemorySample[] = [];
   let peakRss = samples[0]!.rssMB * MB;
   const t0 = performance.now();
@@ -90,7 +69,7 @@ export function runMemory(prepare: () => Prepared, opts: MemoryOptions): MemoryR
     step++;
     if (step % 10 === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
     if (marks.has(step) || step % sampleEvery === 0) {
-      const s = sample(step, opts.wasm);
+      const s = sample(step);
       samples.push(s);
       peakRss = Math.max(peakRss, s.rssMB * MB);
       if (marks.has(step)) checkpoints.push(s);
@@ -103,11 +82,9 @@ export function runMemory(prepare: () => Prepared, opts: MemoryOptions): MemoryR
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (samples[samples.length - 1]!.step !== step) samples.push(sample(step, opts.wasm));
+  if (samples[samples.length - 1]!.step !== step) samples.push(sample(step));
   prepared.dispose?.();
-  const wasmSizes = samples.map((x) => x.wasmMemoryMB).filter((x): x is number => x !== null);
   return {
-    peakWasmMemoryMB: wasmSizes.length > 0 ? Math.max(...wasmSizes) : null,
     stepsRequested: steps,
     stepsRun: step,
     stoppedByBudget,

@@ -1,7 +1,6 @@
 // The printed report: one table per jacobi backend (speedup = peer time / jacobi time, so
 // above 1 means jacobi is faster), the SIMD ceiling with matmul as a share of it, and memory.
 import type { BenchReport, CaseResult, CellResult } from './harness.js';
-import type { MemorySample } from './memory.js';
 
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -91,13 +90,10 @@ export function formatReport(report: BenchReport): string {
     out.push('');
   }
 
-  for (const m of [report.memory, report.memoryJit]) {
-    if (!m) continue;
-    const wasmAt = (s: MemorySample) =>
-      s.wasmMemoryMB === null
-        ? ''
-        : `, wasm memory ${fmt(s.wasmMemoryMB)} MB (resident tensors ${fmt(s.residentLiveMB!)} of ${fmt(s.residentBudgetMB!)} MB)`;
-    const at = (s: MemorySample) => `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB${wasmAt(s)}`;
+  const m = report.memory;
+  if (m) {
+    const at = (s: { step: number; rssMB: number; heapUsedMB: number }) =>
+      `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB`;
     const last = m.samples[m.samples.length - 1]!;
     out.push(
       `Memory (${m.framework}, ${m.model}, ${m.stepsRun}/${m.stepsRequested} steps, ${fmt(m.msPerStep)} ms/step, heap read ${m.gcBeforeSamples ? 'after gc()' : 'without gc (run node with --expose-gc)'}):`,
@@ -111,10 +107,7 @@ export function formatReport(report: BenchReport): string {
       if (tenth.step !== last.step && !m.checkpoints.includes(tenth)) out.push(`  ${at(tenth)}`);
     }
     if (!m.checkpoints.some((s) => s.step === last.step)) out.push(`  ${at(last)} (last step run; stopped by the ${m.budgetS} s budget)`);
-    out.push(
-      `  peak rss ${fmt(m.peakRssMB)} MB${m.peakWasmMemoryMB === null ? '' : `, peak wasm memory ${fmt(m.peakWasmMemoryMB)} MB`}`,
-      '',
-    );
+    out.push(`  peak rss ${fmt(m.peakRssMB)} MB`, '');
   }
 
   if (report.notes.length > 0) out.push('Notes:', ...report.notes.map((n) => `  ${n}`));

@@ -23,8 +23,7 @@ export function itemSize(dtype: DType): number {
   return dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
 }
 
-/** A new array of `size` elements of `dtype`, zero-filled, or a view of `buffer` from byte `offset`. */
-export function typedArrayOf(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): TypedArray {
+function fresh(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): TypedArray {
   switch (dtype) {
     case 'float64':
       return buffer ? new Float64Array(buffer, offset, size) : new Float64Array(size);
@@ -42,72 +41,18 @@ export function typedArrayOf(dtype: DType, size: number, buffer?: ArrayBuffer, o
 // small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own.
 const SLAB_BYTES = 1 << 16;
 const SMALL_BYTES = 1 << 14;
-// Below this no backend is asked: its own small-array threshold is at least this (one call less).
-const SMALL_BYTES_OWN = 1 << 10;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let slabOffset = 0;
 
-/** Where tensor arrays may come from before ordinary memory: the active backend's `alloc`. */
-export interface ArraySource {
-  alloc?(dtype: DType, size: number, uninitialized?: boolean): TypedArray | undefined;
-  release?(data: TypedArray): void;
-}
-
-// Set once by backend/registry.ts (this leaf module cannot import it): allocates from the
-// active backend, choosing the default on first use, so that the first tensors of a program
-// are already in the backend's memory; releases to whichever backend owns the array.
-let source: ArraySource | null = null;
-
-/** Installs the array source {@link allocate} asks first (internal). */
-export function setArraySource(s: ArraySource): void {
-  source = s;
-}
-
-/**
- * Allocates a zero-filled array of `size` elements of `dtype`: from the active backend's memory
- * where it offers one (the WASM backend's resident arrays), else an ordinary typed array.
- */
+/** Allocates a zero-filled array of `size` elements of `dtype`. */
 export function allocate(dtype: DType, size: number): TypedArray {
   const bytes = size * itemSize(dtype);
-  if (bytes >= SMALL_BYTES_OWN && source !== null) {
-    const resident = source.alloc?.(dtype, size);
-    if (resident !== undefined) return resident;
-  }
-  return allocateHost(dtype, size);
-}
-
-/**
- * {@link allocate} without the zero fill where a reused block would need one: only for a kernel
- * output whose every element the kernel writes (elementwise maps, matmul). Saves one pass over
- * the memory per result (ordinary arrays are zeroed by the engine regardless).
- */
-export function allocateUninit(dtype: DType, size: number): TypedArray {
-  const bytes = size * itemSize(dtype);
-  if (bytes >= SMALL_BYTES_OWN && source !== null) {
-    const resident = source.alloc?.(dtype, size, true);
-    if (resident !== undefined) return resident;
-  }
-  return allocateHost(dtype, size);
-}
-
-/**
- * Returns `data` to the backend that allocated it, at once, for reuse by later tensors (jit's
- * replay, at an intermediate's last use; `Tensor.dispose`). The caller guarantees that nothing
- * reads or writes `data` afterwards; an array of no backend is left alone.
- */
-export function releaseArray(data: TypedArray): void {
-  source?.release?.(data);
-}
-
-/** {@link allocate} in ordinary memory only (arrays given to users, which must never be reused). */
-export function allocateHost(dtype: DType, size: number): TypedArray {
-  const bytes = size * itemSize(dtype);
-  if (bytes === 0 || bytes > SMALL_BYTES) return typedArrayOf(dtype, size);
+  if (bytes === 0 || bytes > SMALL_BYTES) return fresh(dtype, size);
   if (slabOffset + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
-  const out = typedArrayOf(dtype, size, slab, slabOffset);
+  const out = fresh(dtype, size, slab, slabOffset);
   // Keep every array 16-byte aligned (float64 needs 8; SIMD copies like 16).
   slabOffset += (bytes + 15) & ~15;
   return out;

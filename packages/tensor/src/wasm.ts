@@ -2,5 +2,3 @@
 // for programs that want more than the default `setBackend('wasm')` gives.
 export { createWasmBackend, supportsRelaxedSimd, DEFAULT_THREAD_THRESHOLD, MAX_DEFAULT_THREADS } from './backend/wasm/index.js';
 export type { WasmBackend, WasmBackendOptions } from './backend/wasm/index.js';
-export { DEFAULT_RESIDENT_BUDGET } from './backend/wasm/index.js';
-export type { PoolStats } from './backend/wasm/pool.js';

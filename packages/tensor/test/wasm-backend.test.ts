@@ -90,8 +90,6 @@ describe('wasm matmul', () => {
         kc: blocks[0]!,
         mc: blocks[1]!,
         nc: blocks[2]!,
-        addressOf: () => -1,
-        zero: ex.zero as (address: number, bytes: number) => void,
       };
     };
     fc.assert(

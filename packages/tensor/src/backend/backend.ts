@@ -195,19 +195,6 @@ export interface Backend {
   fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
   /** @internal Fused elementwise kernels for jit's replay (optional; the interface may change). */
   readonly fused?: FusedKernels;
-  /**
-   * Optional, and internal until the interface settles: a zero-filled array of `size` elements
-   * of `dtype` in the backend's own memory (the WASM backend's linear memory), or undefined to
-   * let the caller allocate an ordinary one. Every tensor array is asked for here first. With
-   * `uninitialized`, the contents may be anything (the caller overwrites every element).
-   */
-  alloc?(dtype: DType, size: number, uninitialized?: boolean): TypedArray | undefined;
-  /**
-   * Optional: returns an array from `alloc` to the backend at once (otherwise that happens when
-   * it is garbage-collected). The caller guarantees nothing reads or writes it afterwards; any
-   * other array is ignored.
-   */
-  release?(data: TypedArray): void;
 }
 
 /** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */

@@ -1,6 +1,5 @@
 // Which backend runs the kernels. Only primitive implementations call `activeBackend()`.
 import { ArgumentError } from '../errors.js';
-import { setArraySource } from '../dtype.js';
 import { expectBackend, type Backend } from './backend.js';
 import { jsBackend } from './js.js';
 import { createWasmBackend } from './wasm/index.js';
@@ -35,15 +34,6 @@ export function activeBackend(): Backend {
   if (active === null) active = chooseDefault();
   return active;
 }
-
-// Every tensor array is first asked of the active backend (dtype.ts cannot import this module).
-// NOTE: only a function is stored here; the backend is still chosen on first use.
-setArraySource({
-  alloc: (dtype, size) => activeBackend().alloc?.(dtype, size),
-  release: (data) => {
-    for (const b of backends.values()) b.release?.(data);
-  },
-});
 
 /** Makes a backend available to `setBackend` by its name (it must have every kernel). */
 export function registerBackend(backend: Backend): void {

@@ -2,7 +2,7 @@
 // requiresGrad, the trace that records how it was computed at one interpreter level; and every
 // operation as a method with the free function's argument order (x.op(...rest) is op(x, ...rest)).
 import type { DType, TypedArray } from '../dtype.js';
-import { allocate, releaseArray } from '../dtype.js';
+import { allocate } from '../dtype.js';
 import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
@@ -88,27 +88,6 @@ export type Trace =
   | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number }
   | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
-// Tensors made over each large array (views share it), so that dispose() frees storage only
-// when the tensor disposing it is the last that was made over it. Tensors collected without
-// dispose() never decrement the count: their storage is then reclaimed by garbage collection,
-// never early. Small arrays are not counted: no backend keeps them (see allocate).
-const SHARED_COUNT_MIN = 512;
-const sharers = new WeakMap<TypedArray, number>();
-
-// What a disposed tensor's view points at: no elements, so a path that missed the check reads
-// nothing (instead of a block that may hold another tensor by now).
-const DISPOSED: Readonly<Record<DType, TypedArray>> = {
-  float32: new Float32Array(0),
-  float64: new Float64Array(0),
-  int32: new Int32Array(0),
-  bool: new Uint8Array(0),
-};
-
-/** The error for an operation `op` given a disposed tensor (the argument `name`, where known). */
-export function disposedError(op: string, shape: readonly number[], name = 'a tensor'): ArgumentError {
-  return new ArgumentError(`${op}: ${name} (shape ${formatShape(shape)}) was disposed (Tensor.dispose()) and can no longer be used`);
-}
-
 export function isContiguousView(view: View): boolean {
   return isRowMajor(view, view.shape);
 }
@@ -129,50 +108,10 @@ export class Tensor {
   /** @internal */
   _trace: Trace | null;
 
-  /** @internal Set by `dispose()`: every later use throws. */
-  _disposed = false;
-
   /** @internal Use `tensor()` and the creation functions instead. */
   constructor(view: View, trace: Trace | null = null) {
     this._view = view;
     this._trace = trace;
-    if (view.data.length >= SHARED_COUNT_MIN) sharers.set(view.data, (sharers.get(view.data) ?? 0) + 1);
-  }
-
-  /**
-   * Optional: frees this tensor's storage now instead of when it is garbage-collected, for reuse
-   * by the next tensors (the WebAssembly backend keeps tensors in its own memory, and a
-   * synchronous loop gives the collector no chance to return them). The storage is freed only
-   * if no other tensor was made over it (a view: reshape, transpose, slice, broadcastTo, detach,
-   * or a handle autodiff keeps); otherwise it stays for them and is reclaimed when they are
-   * collected. Using the tensor afterwards throws an `ArgumentError` naming the operation;
-   * disposing twice does nothing. `using t = x.mul(y)` disposes at the end of the block.
-   *
-   * @example
-   * for (let step = 0; step < 1000; step++) {
-   *   using h = x.matmul(w); // freed at the end of each step
-   *   total = total.add(h.sum());
-   * }
-   */
-  dispose(): void {
-    if (this._disposed) return;
-    const view = this._view;
-    this._disposed = true;
-    this._view = { ...view, data: DISPOSED[view.dtype] };
-    const data = view.data;
-    if (data.length < SHARED_COUNT_MIN) return;
-    const count = (sharers.get(data) ?? 1) - 1;
-    if (count > 0) {
-      sharers.set(data, count);
-      return;
-    }
-    sharers.delete(data);
-    releaseArray(data);
-  }
-
-  /** The same as {@link Tensor.dispose}: what `using` calls at the end of the block. */
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   /** The size of each dimension. */
@@ -200,7 +139,6 @@ export class Tensor {
 
   /** The value of a one-element tensor as a number. */
   item(): number {
-    if (this._disposed) throw disposedError('item', this.shape);
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
@@ -861,7 +799,6 @@ function expectOneValue(t: Tensor): void {
  * (callers must not write to the result), otherwise a materialised copy.
  */
 export function contiguousData(t: Tensor): TypedArray {
-  if (t._disposed) throw disposedError('reading values', t.shape);
   if (t._trace !== null) {
     expectConcrete(t);
     expectOneValue(t);

@@ -18,7 +18,7 @@ import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
 import { isFloating } from '../dtype.js';
-import { Tensor, contiguousData, disposedError, type Node, type Recording, type Trace } from './tensor.js';
+import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
 
 export const IMPERATIVE_LEVEL = 1;
 
@@ -155,8 +155,6 @@ export function primalsOf(node: Node): Tensor[] {
 export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   let top = stagingFloor;
   for (const x of inputs) {
-    // The ops check their operands by name; this catches the rest (methods that reach bind directly).
-    if (x._disposed) throw disposedError(prim.name, x.shape);
     if (x._trace !== null) {
       const t = effective(x);
       if (t._trace !== null && t._trace.level > top) top = t._trace.level;

@@ -5,7 +5,7 @@ import { allocate, isFloating, promoteTypes, type DType, type FloatDType } from 
 import { ArgumentError, DTypeError } from '../errors.js';
 import { describe } from '../arguments.js';
 import { bind } from '../core/trace.js';
-import { Tensor, disposedError, fromArray } from '../core/tensor.js';
+import { Tensor, fromArray } from '../core/tensor.js';
 import { broadcastPrim, castPrim } from '../prims/layout.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 
@@ -25,10 +25,7 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
 
 /** Checks that `x` is a Tensor (numbers are not accepted here). */
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor) {
-    if (x._disposed) throw disposedError(op, x.shape, name);
-    return x;
-  }
+  if (x instanceof Tensor) return x;
   throw new ArgumentError(`${op}: expected a Tensor for ${name}, got ${describeOperand(x)}`);
 }
 
@@ -48,10 +45,7 @@ function describeOperand(x: unknown): string {
 }
 
 export function toTensor(op: string, name: string, x: unknown, dtype: DType): Tensor {
-  if (x instanceof Tensor) {
-    if (x._disposed) throw disposedError(op, x.shape, name);
-    return x;
-  }
+  if (x instanceof Tensor) return x;
   if (typeof x === 'number') return scalarTensor(x, dtype);
   throw new ArgumentError(`${op}: expected a Tensor or a number for ${name}, got ${describeOperand(x)}`);
 }

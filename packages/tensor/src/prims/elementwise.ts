@@ -1,7 +1,7 @@
 // Elementwise primitives. Each writes its derivative once, f'(x) for a unary op and one partial
 // per operand for a binary one; the VJP and the JVP both come from it. Rules use Tensor
 // methods, i.e. differentiable operations.
-import { allocateUninit, isFloating } from '../dtype.js';
+import { allocate, isFloating } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type AbstractValue, type Primitive, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
@@ -26,8 +26,7 @@ function boolResult([x]: readonly AbstractValue[]): AbstractValue {
 
 function unaryImpl(kernel: UnaryKernel) {
   return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
-    // Every element is written: no zero fill needed.
-    const out = allocateUninit(dtype, x!.size);
+    const out = allocate(dtype, x!.size);
     activeBackend().unary(kernel, contiguousData(x!), out);
     return fromArray(out, shape, dtype);
   };
@@ -65,7 +64,7 @@ export type Partial = (t: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
 
 function binaryImpl(kernel: BinaryKernel) {
   return ([a, b]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
-    const out = allocateUninit(dtype, a!.size);
+    const out = allocate(dtype, a!.size);
     activeBackend().binary(kernel, a!._view, b!._view, shape, out);
     return fromArray(out, shape, dtype);
   };
@@ -237,7 +236,7 @@ export const wherePrim: ShapedPrimitive<undefined> = definePrimitive<undefined>(
   name: 'where',
   shape: ([, x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([c, x, y], _params, { shape, dtype }) => {
-    const out = allocateUninit(dtype, x!.size);
+    const out = allocate(dtype, x!.size);
     activeBackend().where(c!._view, x!._view, y!._view, shape, out);
     return fromArray(out, shape, dtype);
   },

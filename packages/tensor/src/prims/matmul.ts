@@ -1,7 +1,7 @@
 // Batched matrix product of [...batch, m, k] by [...batch, k, n] with equal batch dimensions
 // (the matmul wrapper broadcasts them first). Transposed or broadcast operands reach the
 // kernel as strides, never as copies.
-import { allocateUninit } from '../dtype.js';
+import { allocate } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
@@ -26,8 +26,7 @@ export const matmulPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>
     const batchShape = shape.slice(0, -2);
     const [m, n] = shape.slice(-2) as [number, number];
     const k = a!.shape[a!.ndim - 1]!;
-    // The kernel writes every element (zeros for an empty inner dimension).
-    const out = allocateUninit(dtype, shapeSize(shape));
+    const out = allocate(dtype, shapeSize(shape));
     activeBackend().matmul(a!._view, b!._view, batchShape, m, k, n, out);
     return fromArray(out, shape, dtype);
   },

@@ -21,10 +21,6 @@ export interface GemmKernels {
   readonly mc: number;
   /** Column block: the packed B block (KC × NC) should live in L2/L3. */
   readonly nc: number;
-  /** Byte address of a resident array in linear memory (read and written in place), or -1. */
-  readonly addressOf: (data: TypedArray) => number;
-  /** Clears `bytes` at byte `address` (memory.fill: TypedArray.fill is slow on shared memory). */
-  readonly zero: (address: number, bytes: number) => void;
 }
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
@@ -73,22 +69,18 @@ export function gemm(
   const batches = batchShape.reduce((x, y) => x * y, 1);
   if (batches === 0 || m === 0 || n === 0) return;
   if (k === 0) {
-    const at = kern.addressOf(out);
-    if (at >= 0) kern.zero(at, batches * m * n * kern.shape.esize);
-    else out.fill(0, 0, batches * m * n);
+    out.fill(0, 0, batches * m * n);
     return;
   }
   const { shape: g, dtype } = kern;
   const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
 
   arena.reset();
-  const sa = stage(arena, a, [...batchShape, m, k], dtype, kern.addressOf);
-  const sb = stage(arena, b, [...batchShape, k, n], dtype, kern.addressOf);
+  const sa = stage(arena, a, [...batchShape, m, k], dtype);
+  const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const ap = arena.alloc(mcMax * kcMax * es);
   const bp = arena.alloc(ncMax * kcMax * es);
-  // A resident output without padding takes the macro-kernel's tiles in place: no copy out.
-  const outAddress = ldc === n && mPad === m ? kern.addressOf(out) : -1;
-  const scratch = outAddress < 0 ? arena.alloc(mPad * ldc * es) : -1;
+  const cp = arena.alloc(mPad * ldc * es);
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;
@@ -101,10 +93,8 @@ export function gemm(
   let aOff = sa.offset;
   let bOff = sb.offset;
   for (let batch = 0; batch < batches; batch++) {
-    const o0 = batch * m * n;
-    const cp = outAddress >= 0 ? outAddress + o0 * es : scratch;
-    kern.zero(cp, mPad * ldc * es);
     const mem = arena.view(dtype);
+    mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {
@@ -123,13 +113,12 @@ export function gemm(
     }
     // Copy the valid m × n corner of the padded C out (one block copy when nothing is padded).
     const c0 = cp / es;
-    if (outAddress < 0) {
-      if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
-      else if (n < SHORT_ROW) {
-        // Narrow results (a 3-class output layer): a subarray per row would cost more than the copy.
-        for (let i = 0, o = o0; i < m; i++) for (let j = 0, c = c0 + i * ldc; j < n; j++) out[o++] = mem[c++]!;
-      } else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
-    }
+    const o0 = batch * m * n;
+    if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
+    else if (n < SHORT_ROW) {
+      // Narrow results (a 3-class output layer): a subarray per row would cost more than the copy.
+      for (let i = 0, o = o0; i < m; i++) for (let j = 0, c = c0 + i * ldc; j < n; j++) out[o++] = mem[c++]!;
+    } else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
 
     // Advance the batch odometer (row-major over batchShape).
     for (let d = nb - 1; d >= 0; d--) {

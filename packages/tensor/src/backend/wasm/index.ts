@@ -24,8 +24,7 @@ import { SIMD_BINARY, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON } from './mask-kernels.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
-import { CONTROL_BYTES_RESERVED, createSharedMemory, createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
-import { BlockPool, ResidentArrays, type PoolStats } from './pool.js';
+import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
 import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
 import { windowRuns } from './window-kernels.js';
 import { TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from './wide-math.js';
@@ -58,19 +57,6 @@ export interface WasmBackendOptions {
    * false runs every supported case in WASM (the kernel tests use it to reach the SIMD tails).
    */
   readonly smallToFallback?: boolean;
-  /**
-   * Keep tensor arrays in the backend's linear memory, so kernels read and write them in place
-   * (default true). Only where the memory can be shared (Node; a cross-origin isolated page):
-   * growing any other memory would detach every array in it. False keeps every tensor in an
-   * ordinary JavaScript array, staged into the memory at each kernel call.
-   */
-  readonly residentTensors?: boolean;
-  /**
-   * The most bytes of live resident arrays (default {@link DEFAULT_RESIDENT_BUDGET}); past it new
-   * tensors get ordinary arrays. The cap is what bounds the memory in a synchronous loop, where
-   * the FinalizationRegistry that returns collected arrays cannot run.
-   */
-  readonly residentBudget?: number;
 }
 
 /** The backend {@link createWasmBackend} returns: a `Backend` with control of its threads. */
@@ -83,22 +69,7 @@ export interface WasmBackend extends Backend {
   threadsReady(): Promise<number>;
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
   dispose(): void;
-  /**
-   * The resident arrays' accounting (live bytes and arrays, the budget, the bytes the block pool
-   * has reserved, the memory's size), or null where tensors are not resident.
-   */
-  memoryStats(): PoolStats | null;
 }
-
-/** Default of {@link WasmBackendOptions.residentBudget}: 256 MiB. */
-export const DEFAULT_RESIDENT_BUDGET = 256 * 2 ** 20;
-
-/**
- * Arrays from this many bytes on are resident; smaller ones stay in the 64 KiB slabs of
- * `allocate`: their kernels mostly run in JS (below the break-even sizes), and a registry entry
- * per array would cost more than their staging.
- */
-export const MIN_RESIDENT_BYTES = 2048;
 
 /** The most threads a backend may be asked for (a guard against typos such as 2**32). */
 const MAX_THREADS = 256;
@@ -114,14 +85,6 @@ export const MAX_DEFAULT_THREADS = 8;
 export const DEFAULT_THREAD_THRESHOLD = 2 ** 22;
 
 type Fn = (...args: number[]) => void;
-
-/** An input of a map kernel: read in place at `address` (element 0's byte address) where resident, else staged. */
-interface MapInput {
-  /** -1 where the input is not in linear memory. */
-  readonly address: number;
-  /** Copies elements `i..i+len` to byte address `ptr`. */
-  stage(ptr: number, i: number, len: number): void;
-}
 
 // Elements per staged chunk of an elementwise kernel: three float32 buffers of 64 KiB stay in
 // L2 between the copy in, the kernel, and the copy out.
@@ -201,42 +164,6 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
-
-/** One instance of the kernel module with its scratch arena and GEMM descriptions. */
-interface KernelInstance {
-  readonly ex: Record<string, unknown>;
-  readonly arena: Arena;
-  readonly zero: (address: number, bytes: number) => void;
-  readonly gemmOf: Record<FloatDType, GemmKernels>;
-}
-
-function kernelInstance(ex: Record<string, unknown>, blocks: BlockPool, addressOf: (data: TypedArray) => number): KernelInstance {
-  const memory = ex.memory as WasmMemory;
-  const fn = (name: string): Fn => ex[name] as Fn;
-  const zero = ex.zero as (address: number, bytes: number) => void;
-  const kernels = (dtype: FloatDType, mc: number): GemmKernels => {
-    const t = tagOf(dtype);
-    return {
-      dtype,
-      shape: dtype === 'float64' ? GEMM_F64 : GEMM_F32,
-      packA: fn(`pack_a_${t}`),
-      packB: fn(`pack_b_${t}`),
-      macro: fn(`macro_${t}`),
-      kc: 256,
-      mc,
-      nc: 4096,
-      addressOf,
-      zero,
-    };
-  };
-  return {
-    ex,
-    arena: new Arena(memory, CONTROL_BYTES_RESERVED, blocks),
-    zero,
-    gemmOf: { float32: kernels('float32', 128), float64: kernels('float64', 64) },
-  };
-}
-
 /**
  * The kernels here compute in float32 and float64 only: int32 arrays go to the fallback, and
  * bool ones too, except as the output of a comparison and the condition of `where`.
@@ -274,128 +201,91 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     options.threadThreshold === undefined
       ? DEFAULT_THREAD_THRESHOLD
       : expectNumber('createWasmBackend', 'threadThreshold', options.threadThreshold, { min: 0 });
-  const resident = expectBoolean('createWasmBackend', 'residentTensors', options.residentTensors, true);
-  const budget =
-    options.residentBudget === undefined
-      ? DEFAULT_RESIDENT_BUDGET
-      : expectNumber('createWasmBackend', 'residentBudget', options.residentBudget, { min: 0 });
-  // One memory for the kernels, the thread pool and the resident tensors, shared where the host
-  // allows (threads need it; resident tensors need its old buffers to stay valid after growth).
-  const shared = createSharedMemory(SHARED_MAX_PAGES);
-  const moduleBytes = shared ? buildKernelModule(fma, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES) : buildKernelModule(fma);
-  const sharedEx = shared ? instantiate(moduleBytes, shared) : null;
-  const blocks = sharedEx ? new BlockPool(sharedEx.memory as WasmMemory, CONTROL_BYTES_RESERVED) : null;
-  const arrays =
-    sharedEx && blocks && resident
-      ? new ResidentArrays(blocks, shared!, budget, sharedEx.zero as (address: number, bytes: number) => void)
-      : null;
-  /** Byte address of element 0 of `data` in linear memory, or -1 where it lives in a JavaScript buffer. */
-  const addressOf = (data: TypedArray): number => (arrays !== null && blocks!.owns(data.buffer) ? data.byteOffset : -1);
-  const isResident = (data: TypedArray): boolean => addressOf(data) >= 0;
-  const sharedInstance = sharedEx && blocks ? kernelInstance(sharedEx, blocks, addressOf) : null;
-  // A second instance over a plain memory runs the calls where no operand is resident: copies
-  // into a SharedArrayBuffer (TypedArray.set) measured about 3× slower than into a plain one in
-  // Node 20, so staging through the shared memory would make those calls slower than before.
-  const ownEx = instantiate(buildKernelModule(fma));
-  const ownInstance = kernelInstance(ownEx, new BlockPool(ownEx.memory as WasmMemory, CONTROL_BYTES_RESERVED), () => -1);
-  // The instance the kernels below run on: chosen at each entry (calls never nest, so a
-  // variable switched there is all the closures need).
-  let ex = ownInstance.ex;
-  let arena = ownInstance.arena;
-  let zero = ownInstance.zero;
-  let gemmOf = ownInstance.gemmOf;
-  /** Runs on the shared instance where `operands` include a resident array (or `force`), else on the plain one. */
-  function select(force: boolean, ...operands: TypedArray[]): void {
-    const inst = sharedInstance !== null && (force || operands.some(isResident)) ? sharedInstance : ownInstance;
-    ex = inst.ex;
-    arena = inst.arena;
-    zero = inst.zero;
-    gemmOf = inst.gemmOf;
-  }
+  const ex = instantiate(buildKernelModule(fma));
+  const arena = new Arena(ex.memory as WasmMemory);
   const fn = (name: string): Fn => ex[name] as Fn;
+  const gemmOf: Record<FloatDType, GemmKernels> = {
+    float32: {
+      dtype: 'float32',
+      shape: GEMM_F32,
+      packA: fn('pack_a_f32'),
+      packB: fn('pack_b_f32'),
+      macro: fn('macro_f32'),
+      kc: 256,
+      mc: 128,
+      nc: 4096,
+    },
+    float64: {
+      dtype: 'float64',
+      shape: GEMM_F64,
+      packA: fn('pack_a_f64'),
+      packB: fn('pack_b_f64'),
+      macro: fn('macro_f64'),
+      kc: 256,
+      mc: 64,
+      nc: 4096,
+    },
+  };
   const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
   const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
   const comparisonSet: ReadonlySet<string> = new Set(SIMD_COMPARISON);
 
   // Created at the first matmul above the threshold (or by threadsReady): small programs never
   // pay for compiling the shared-memory module or starting workers. `null`: unavailable here.
-  let pool: ThreadPool | null | undefined = threads > 1 && shared ? undefined : null;
+  let pool: ThreadPool | null | undefined = threads > 1 ? undefined : null;
   function getPool(): ThreadPool | null {
     if (pool !== undefined) return pool;
-    pool = sharedInstance ? (createThreadPool(moduleBytes, shared!, sharedInstance.ex, sharedInstance.arena, threads) ?? null) : null;
+    pool = createThreadPool(buildKernelModule(fma, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES), SHARED_MAX_PAGES, threads) ?? null;
     return pool;
   }
 
   /**
-   * Runs a map kernel over `n` elements: `call(ptrs, count, i, len)` runs it on `count` blocks of
-   * `block` elements (elements `i..i+len` of the operands) whose inputs are at `ptrs[0..k-1]`
-   * and whose result goes to `ptrs[k]`; `dtypes` lists the inputs' dtypes, then the output's.
-   * Resident inputs are read in place (a kernel may read a vector past their end: harmless, the
-   * pool keeps slack above its top); the others are staged in chunks of CHUNK. A resident output
-   * takes the whole blocks in place, in one call when every input is resident too; the rest, and
-   * every other output, goes through the arena (padded to whole blocks, the padding never copied).
+   * Runs a map kernel over `n` elements in chunks of at most CHUNK: `run(ptrs, count, i, len)`
+   * stages elements `i..i+len` of its inputs at `ptrs[0..k-1]` and calls the kernel on `count`
+   * blocks of `block` elements, whose result lands at `ptrs[k]`; `dtypes` lists the inputs'
+   * dtypes, then the output's. Buffers are padded to whole blocks; the padding's results are
+   * never copied out.
    */
   function mapBlocks(
     dtypes: readonly DType[],
     block: number,
     n: number,
     out: TypedArray,
-    inputs: readonly MapInput[],
-    call: (ptrs: number[], count: number, i: number, len: number) => void,
+    run: (ptrs: number[], count: number, i: number, len: number) => void,
   ): void {
     arena.reset();
-    const sizes = dtypes.map(itemSize);
-    const outSize = sizes[sizes.length - 1]!;
-    const outAddress = addressOf(out);
-    let done = 0;
-    if (outAddress >= 0 && inputs.every((x) => x.address >= 0)) {
-      done = n - (n % block);
-      if (done > 0) call([...inputs.map((x) => x.address), outAddress], done / block, 0, done);
-      if (done === n) return;
-    }
-    const cap = Math.ceil(Math.min(CHUNK, n - done) / block) * block;
-    const ptrs = dtypes.map((dtype, k) => (k < inputs.length && inputs[k]!.address >= 0 ? -1 : arena.alloc(cap * itemSize(dtype))));
+    const cap = Math.ceil(Math.min(CHUNK, n) / block) * block;
+    const ptrs = dtypes.map((dtype) => arena.alloc(cap * itemSize(dtype)));
     const outDType = dtypes[dtypes.length - 1]!;
-    const outAt = ptrs[ptrs.length - 1]! / outSize;
-    for (let i = done; i < n; i += CHUNK) {
+    const outAt = ptrs[ptrs.length - 1]! / itemSize(outDType);
+    for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
-      const at = inputs.map((x, k) => {
-        if (x.address >= 0) return x.address + i * sizes[k]!;
-        x.stage(ptrs[k]!, i, len);
-        return ptrs[k]!;
-      });
-      at.push(ptrs[ptrs.length - 1]!);
-      call(at, Math.ceil(len / block), i, len);
+      run(ptrs, Math.ceil(len / block), i, len);
       out.set(arena.view(outDType).subarray(outAt, outAt + len), i);
     }
   }
 
-  /** A contiguous input of `dtype` to a map kernel: resident, or staged from `data` at element `offset`. */
-  function contiguousInput(data: TypedArray, offset: number, dtype: DType): MapInput {
-    const address = addressOf(data);
-    const es = itemSize(dtype);
-    return {
-      address: address >= 0 ? address + offset * es : -1,
-      stage: (ptr, i, len) => arena.view(dtype).set(data.subarray(offset + i, offset + i + len), ptr / es),
-    };
-  }
-
-  /** An input of a binary kernel viewed as a repeated row of `row` elements (resident only when the row is all of it). */
-  function rowInput(view: StridedView, row: number, n: number, dtype: DType): MapInput {
-    if (row === n) return contiguousInput(view.data, view.offset, dtype);
-    const es = itemSize(dtype);
-    return { address: -1, stage: (ptr, i, len) => stageRepeated(arena.view(dtype), ptr / es, view, row, i, len) };
+  /** {@link mapBlocks} for `inputs` operands and an output all of `dtype`, a vector a block. */
+  function mapChunks(
+    dtype: DType,
+    n: number,
+    out: TypedArray,
+    inputs: number,
+    run: (ptrs: number[], nvec: number, i: number, len: number) => void,
+  ): void {
+    mapBlocks(new Array<DType>(inputs + 1).fill(dtype), 16 / itemSize(dtype), n, out, run);
   }
 
   /**
    * A float32 function computed in float64 lanes. Lanes the kernel flags (trigonometric
-   * arguments beyond its reduction's range) are redone by the fallback, in place or before the copy out.
+   * arguments beyond its reduction's range) are redone by the fallback before the copy out.
    */
   function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
     const kernel = ex[`wide_${op}_f32`] as (...args: number[]) => number;
-    const one = new Float32Array(1);
-    mapBlocks(['float32', 'float32'], 4, x.length, out, [contiguousInput(x, 0, 'float32')], ([px, po], nvec, i, len) => {
+    mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
+      arena.view('float32').set(x.subarray(i, i + len), px! / 4);
       if (kernel(px!, po!, nvec) === 0) return;
+      const one = new Float32Array(1);
       const mem = arena.view('float32');
       for (let j = 0; j < len; j++) {
         if (!(Math.abs(x[i + j]!) <= TRIG_REDUCTION_LIMIT)) {
@@ -423,9 +313,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       return;
     }
     const kernel = fn(`un_${op}_${tagOf(dtype)}`);
-    mapBlocks([dtype, dtype], 16 / itemSize(dtype), x.length, out, [contiguousInput(x, 0, dtype)], ([px, po], nvec) =>
-      kernel(px!, po!, nvec),
-    );
+    const es = dtype === 'float64' ? 8 : 4;
+    mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
+      arena.view(dtype).set(x.subarray(i, i + len), px! / es);
+      kernel(px!, po!, nvec);
+    });
   }
 
   function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
@@ -449,12 +341,19 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const kernel = fn(`${toMask ? 'cmp' : 'bin'}_${op}_${mode}_${tagOf(dtype)}`);
     const outDType = dtypeOfArray(out);
     const block = toMask ? MASK_BLOCK : 16 / itemSize(dtype);
+    const es = itemSize(dtype);
     if (mode === 'vv') {
-      const inputs = [rowInput(a, aRow, n, dtype), rowInput(b, bRow, n, dtype)];
-      mapBlocks([dtype, dtype, outDType], block, n, out, inputs, ([pa, pb, po], count) => kernel(pa!, pb!, po!, count));
+      mapBlocks([dtype, dtype, outDType], block, n, out, ([pa, pb, po], count, i, len) => {
+        stageRepeated(arena.view(dtype), pa! / es, a, aRow, i, len);
+        stageRepeated(arena.view(dtype), pb! / es, b, bRow, i, len);
+        kernel(pa!, pb!, po!, count);
+      });
     } else {
       const [vec, row, s] = mode === 'vs' ? [a, aRow, b.data[b.offset]!] : [b, bRow, a.data[a.offset]!];
-      mapBlocks([dtype, outDType], block, n, out, [rowInput(vec, row, n, dtype)], ([pv, po], count) => kernel(pv!, s, po!, count));
+      mapBlocks([dtype, outDType], block, n, out, ([pv, po], count, i, len) => {
+        stageRepeated(arena.view(dtype), pv! / es, vec, row, i, len);
+        kernel(pv!, s, po!, count);
+      });
     }
   }
 
@@ -475,16 +374,20 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const kernel = fn(`${onMask ? 'where_mask' : 'where'}_${mode}_${tagOf(dtype)}`);
     const condDType = dtypeOfArray(cond.data);
     const block = onMask ? MASK_BLOCK : 16 / itemSize(dtype);
-    const c = contiguousInput(cond.data, cond.offset, condDType);
+    const stage = (v: StridedView, vDType: DType, at: number, i: number, len: number) =>
+      arena.view(vDType).set(v.data.subarray(v.offset + i, v.offset + i + len), at / itemSize(vDType));
     if (mode === 'vv') {
-      const inputs = [c, contiguousInput(a.data, a.offset, dtype), contiguousInput(b.data, b.offset, dtype)];
-      mapBlocks([condDType, dtype, dtype, dtype], block, out.length, out, inputs, ([pc, pa, pb, po], count) =>
-        kernel(pc!, pa!, pb!, po!, count),
-      );
+      mapBlocks([condDType, dtype, dtype, dtype], block, out.length, out, ([pc, pa, pb, po], count, i, len) => {
+        stage(cond, condDType, pc!, i, len);
+        stage(a, dtype, pa!, i, len);
+        stage(b, dtype, pb!, i, len);
+        kernel(pc!, pa!, pb!, po!, count);
+      });
     } else {
       const [vec, s] = mode === 'vs' ? [a, b.data[b.offset]!] : [b, a.data[a.offset]!];
-      const inputs = [c, contiguousInput(vec.data, vec.offset, dtype)];
-      mapBlocks([condDType, dtype, dtype], block, out.length, out, inputs, ([pc, pv, po], count) => {
+      mapBlocks([condDType, dtype, dtype], block, out.length, out, ([pc, pv, po], count, i, len) => {
+        stage(cond, condDType, pc!, i, len);
+        stage(vec, dtype, pv!, i, len);
         if (mode === 'vs') kernel(pc!, pv!, s, po!, count);
         else kernel(pc!, s, pv!, po!, count);
       });
@@ -511,12 +414,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     arena.reset();
     // The kernel works in whole vectors: a row may end mid-vector, so reads run up to 16 bytes
     // past the last row (padding) and the accumulator's extra lanes are never copied out.
-    const resident = addressOf(x);
-    const px = resident >= 0 ? resident : arena.alloc(x.length * es + 16);
+    const px = arena.alloc(x.length * es + 16);
     const pacc = arena.alloc(nvec * 16);
     const mem = arena.view(dtype);
-    if (resident < 0) mem.set(x, px / es);
-    zero(pacc, nvec * 16);
+    mem.set(x, px / es);
+    mem.fill(0, pacc / es, pacc / es + (nvec * 16) / es);
     for (let r = 0; r < rows; r++) add(pacc, px + r * len * es, pacc, nvec);
     out.set(arena.view(dtype).subarray(pacc / es, pacc / es + len));
   }
@@ -559,19 +461,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     arena.reset();
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
     const seg = Math.min(len, CHUNK); // a row longer than CHUNK is reduced in segments
-    // A resident x is reduced in place, in the same row blocks and segments as a staged one.
-    const resident = addressOf(x);
-    const px = resident >= 0 ? -1 : arena.alloc(Math.min(rowsPer * len, rows * len, CHUNK) * es);
+    const px = arena.alloc(Math.min(rowsPer * len, rows * len, CHUNK) * es);
     const pd = arena.alloc(rowsPer * 8);
-    const rowsAt = (from: number, count: number): number => {
-      if (resident >= 0) return resident + from * es;
-      arena.view(dtype).set(x.subarray(from, from + count), px / es);
-      return px;
-    };
     if (len <= CHUNK) {
       for (let r = 0; r < rows; r += rowsPer) {
         const nr = Math.min(rowsPer, rows - r);
-        kernel(rowsAt(r * len, nr * len), nr, len, pd);
+        arena.view(dtype).set(x.subarray(r * len, (r + nr) * len), px / es);
+        kernel(px, nr, len, pd);
         const res = arena.view('float64');
         for (let i = 0; i < nr; i++) out[r + i] = res[pd / 8 + i]!;
       }
@@ -581,7 +477,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       let acc = op === 'sum' ? 0 : -Infinity;
       for (let j = 0; j < len; j += seg) {
         const sl = Math.min(seg, len - j);
-        kernel(rowsAt(r * len + j, sl), 1, sl, pd);
+        arena.view(dtype).set(x.subarray(r * len + j, r * len + j + sl), px / es);
+        kernel(px, 1, sl, pd);
         const part = arena.view('float64')[pd / 8]!;
         // Math.max propagates NaN, like the kernel itself.
         acc = op === 'sum' ? acc + part : Math.max(acc, part);
@@ -609,18 +506,15 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     arena.reset();
     const cap = Math.min(perCall, outer) * block;
     // 16 bytes of slack: the vector loop never reads past a row, but keep the arena's rule.
-    // Resident operands are read and written in place (the kernel writes exactly its lines).
-    const xAt = addressOf(x);
-    const outAt = addressOf(out);
-    const px = xAt >= 0 ? -1 : arena.alloc(cap * es + 16);
-    const po = outAt >= 0 ? -1 : arena.alloc(cap * es + 16);
+    const px = arena.alloc(cap * es + 16);
+    const po = arena.alloc(cap * es + 16);
     const pacc = arena.alloc(inner * 8 + 16);
     for (let o = 0; o < outer; o += perCall) {
       const count = Math.min(perCall, outer - o);
       const from = o * block;
-      if (xAt < 0) arena.view(dtype).set(x.subarray(from, from + count * block), px / es);
-      kernel(xAt >= 0 ? xAt + from * es : px, outAt >= 0 ? outAt + from * es : po, pacc, count, n, inner, reverse ? 1 : 0);
-      if (outAt < 0) out.set(arena.view(dtype).subarray(po / es, po / es + count * block), from);
+      arena.view(dtype).set(x.subarray(from, from + count * block), px / es);
+      kernel(px, po, pacc, count, n, inner, reverse ? 1 : 0);
+      out.set(arena.view(dtype).subarray(po / es, po / es + count * block), from);
     }
   }
 
@@ -664,18 +558,15 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const es = dtype === 'float64' ? 8 : 4;
     const kernel = fn(`scatter_add_${tagOf(dtype)}`);
     arena.reset();
-    const gAt = addressOf(g);
-    const pg = gAt >= 0 ? -1 : arena.alloc(m * inner * es);
+    const pg = arena.alloc(m * inner * es);
     const ps = arena.alloc(m * 4);
     const accBytes = distinct * inner * es;
     const pacc = arena.alloc(accBytes);
     arena.i32().set(slots, ps / 4);
-    const outAt = addressOf(out);
-    if (outAt >= 0) zero(outAt, out.byteLength);
-    else out.fill(0);
+    out.fill(0);
     for (let o = 0; o < outer; o++) {
-      if (gAt < 0) arena.view(dtype).set(g.subarray(o * m * inner, (o + 1) * m * inner), pg / es);
-      kernel(gAt >= 0 ? gAt + o * m * inner * es : pg, ps, pacc, m, inner, accBytes);
+      arena.view(dtype).set(g.subarray(o * m * inner, (o + 1) * m * inner), pg / es);
+      kernel(pg, ps, pacc, m, inner, accBytes);
       const mem = arena.view(dtype);
       for (let s = 0; s < distinct; s++) {
         const from = pacc / es + s * inner;
@@ -734,15 +625,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
     const [inPer, outPer] = kind === 'unfold' ? [plane, colsPerPlane] : [colsPerPlane, plane];
     const kernel = fn(kind === 'unfold' ? 'unfold_runs' : `fold_runs_${tagOf(dtype)}`);
-    const inAt = addressOf(input);
     windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
-      // A resident input is read in place; the output is staged (the kernels may store past its end).
-      const staged = kind === 'unfold' ? pPlanes : pCols;
-      const pIn = inAt >= 0 ? inAt + first * inPer * es : staged;
-      const pOut = kind === 'unfold' ? pCols : pPlanes;
-      if (inAt < 0) arena.view(dtype).set(input.subarray(first * inPer, (first + count) * inPer), pIn / es);
-      if (kind === 'unfold') kernel(pIn, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
-      else kernel(pIn, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
+      const [pIn, pOut] = kind === 'unfold' ? [pPlanes, pCols] : [pCols, pPlanes];
+      arena.view(dtype).set(input.subarray(first * inPer, (first + count) * inPer), pIn / es);
+      if (kind === 'unfold') kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
+      else kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
       out.set(arena.view(dtype).subarray(pOut / es, pOut / es + count * outPer), first * outPer);
     });
   }
@@ -754,10 +641,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       return;
     }
     const batches = batchShape.reduce((x, y) => x * y, 1);
-    const threaded = batches * m * k * n >= threshold;
-    // A threaded product runs over the shared memory, where the workers are.
-    select(threaded, a.data, b.data, out);
-    if (threaded) {
+    if (batches * m * k * n >= threshold) {
       const p = getPool();
       // Until a worker is up the product runs here alone: the same result, no waiting.
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
@@ -804,28 +688,25 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       return !native && runFusedJs(expr, operands, shape, out);
     const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
     const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
-    // The fused modules import the plain instance's memory: they run there, every operand
-    // staged (resident ones too, read as ordinary arrays) and the result copied out.
-    select(false);
     let kernel = fusedModules.get(key);
     if (kernel === undefined) {
-      kernel = instantiate(emitFused(expr, dtype, layouts), ownEx.memory as WasmMemory).fused as Fn;
+      kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
       fusedModules.set(key, kernel);
     }
     const es = itemSize(dtype);
-    const vectors = operands.flatMap((v, k) => (rows[k]! > 0 ? [{ v, row: rows[k]! }] : []));
-    const inputs: MapInput[] = vectors.map(({ v, row }) => ({
-      address: -1,
-      stage: (ptr, i, len) => {
-        const mem = arena.view(dtype);
-        if (row === n) mem.set(v.data.subarray(v.offset + i, v.offset + i + len), ptr / es);
-        else stageRepeated(mem, ptr / es, v, row, i, len);
-      },
-    }));
-    mapBlocks(new Array<DType>(vectors.length + 1).fill(dtype), 16 / es, n, out, inputs, (ptrs, nvec) => {
+    const vectors = rows.filter((row) => row > 0).length;
+    mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
+      const mem = arena.view(dtype);
       let next = 0;
-      const args = operands.map((v, k) => (rows[k] === 0 ? v.data[v.offset]! : ptrs[next++]!));
-      kernel(...args, ptrs[vectors.length]!, nvec);
+      const args = operands.map((v, k) => {
+        const row = rows[k]!;
+        if (row === 0) return v.data[v.offset]!;
+        const at = buffers[next++]!;
+        if (row === n) mem.set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+        else stageRepeated(mem, at / es, v, row, i, len);
+        return at;
+      });
+      kernel(...args, buffers[vectors]!, nvec);
     });
     return true;
   }
@@ -835,45 +716,21 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // Every binary kernel and `where` here computes the reference function (the SIMD ones are
     // exact IEEE operations); only unary nodes can be native.
     fused: { unaryVariant, run: runFused },
-    unary: (op, x, out) => {
-      select(false, x, out);
-      unary(op, x, out);
-    },
-    binary: (op, a, b, shape, out) => {
-      select(false, a.data, b.data, out);
-      binary(op, a, b, shape, out);
-    },
-    reduce: (op, x, shape, axes, out) => {
-      select(false, x, out);
-      reduce(op, x, shape, axes, out);
-    },
+    unary,
+    binary,
+    reduce,
     matmul,
-    where: (cond, a, b, shape, out) => {
-      select(false, cond.data, a.data, b.data, out);
-      where(cond, a, b, shape, out);
-    },
+    where,
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
     // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
     gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
-    scatterAdd: (g, outer, n, inner, indices, out) => {
-      select(false, g, out);
-      scatterAdd(g, outer, n, inner, indices, out);
-    },
+    scatterAdd,
     // No SIMD kernels for sorting: the JS ones run.
-    cumsum: (x, shape, axis, reverse, out) => {
-      select(false, x, out);
-      cumsum(x, shape, axis, reverse, out);
-    },
+    cumsum,
     argsort: (x, shape, axis, descending, out) => fallback.argsort(x, shape, axis, descending, out),
     takeAlong: (x, size, indices, shape, axis, out) => fallback.takeAlong(x, size, indices, shape, axis, out),
-    unfold: (x, planes, g, out) => {
-      select(false, x, out);
-      windows('unfold', x, planes, g, out);
-    },
-    fold: (cols, planes, g, out) => {
-      select(false, cols, out);
-      windows('fold', cols, planes, g, out);
-    },
+    unfold: (x, planes, g, out) => windows('unfold', x, planes, g, out),
+    fold: (cols, planes, g, out) => windows('fold', cols, planes, g, out),
     threadsReady: async () => {
       const p = getPool();
       return p ? p.whenReady() : 1;
@@ -882,9 +739,5 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       pool?.dispose();
       pool = null;
     },
-    alloc: (dtype, size, uninitialized) =>
-      arrays !== null && size * itemSize(dtype) >= MIN_RESIDENT_BYTES ? arrays.alloc(dtype, size, uninitialized) : undefined,
-    release: (data) => arrays?.release(data),
-    memoryStats: () => arrays?.stats() ?? null,
   };
 }

@@ -52,8 +52,8 @@ export function parallelGemm(
 
   const arena = pool.arena;
   arena.reset();
-  const sa = stage(arena, a, [...batchShape, m, k], dtype, kern.addressOf);
-  const sb = stage(arena, b, [...batchShape, k, n], dtype, kern.addressOf);
+  const sa = stage(arena, a, [...batchShape, m, k], dtype);
+  const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;
@@ -101,9 +101,7 @@ export function parallelGemm(
       for (let pc = 0; pc < k; pc += kcMax) blockPtr.push(arena.alloc(roundUp(Math.min(kcMax, k - pc), g.unroll) * ncPad * es));
     }
   }
-  // A resident output without padding is C itself: the units accumulate into it, no copy out.
-  const outAddress = ldc === n && mPad === m ? kern.addressOf(out) : -1;
-  const cp = outAddress >= 0 ? outAddress : arena.alloc(batches * mPad * ldc * es);
+  const cp = arena.alloc(batches * mPad * ldc * es);
   const apAll = arena.alloc(batches * rowUnits * h * kcMax * es);
   const recCount = phase1 + batches * rowUnits * (1 + 2 * nBlocks * kBlocks);
   const tablePtr = arena.alloc(total * 8);
@@ -188,7 +186,6 @@ export function parallelGemm(
 
   pool.run(tablePtr, recsPtr, phase1, total);
 
-  if (outAddress >= 0) return true;
   const view = arena.view(dtype);
   const c0 = cp / es;
   if (ldc === n && mPad === m) out.set(view.subarray(c0, c0 + batches * m * n), 0);

@@ -1,6 +1,6 @@
 // Copies a strided operand into the arena: the span its strides reach, with one bulk `set`, or
 // (when that span is mostly gaps) a gather into contiguous order.
-import type { DType, TypedArray } from '../../dtype.js';
+import type { DType } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
 
@@ -12,20 +12,11 @@ export interface Staged {
 }
 
 /**
- * Stages `view` over `shape`; a resident operand (`addressOf` its data ≥ 0) is used in place,
- * through its own strides, without a copy. Zero strides (broadcasts) and negative strides are kept, so
+ * Stages `view` over `shape`. Zero strides (broadcasts) and negative strides are kept, so
  * the copy is never larger than the data the view really addresses, up to gaps; a view whose
  * span exceeds 4× its element count (say, a column slice of a wide matrix) is gathered instead.
  */
-export function stage(
-  arena: Arena,
-  view: StridedView,
-  shape: readonly number[],
-  dtype: DType,
-  addressOf: (data: TypedArray) => number = () => -1,
-): Staged {
-  const address = addressOf(view.data);
-  if (address >= 0) return { ptr: address, offset: view.offset, strides: view.strides };
+export function stage(arena: Arena, view: StridedView, shape: readonly number[], dtype: DType): Staged {
   let lo = view.offset;
   let hi = view.offset;
   let count = 1;

@@ -3,7 +3,7 @@
 // in shared memory; every thread (the caller included) claims units from a shared counter until
 // none are left, so a worker that wakes late, or not at all, only means the caller does more of
 // the work. The public API is synchronous: the caller blocks on Atomics until all units are done.
-import type { Arena } from './arena.js';
+import { Arena } from './arena.js';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 
 /** Exports a job record may call, by index (record word 0). */
@@ -181,14 +181,11 @@ function workerSpawner(): ((data: unknown) => WorkerHandle) | undefined {
 }
 
 /**
- * A new shared memory of at most `maxPages` (or of a smaller maximum where the host refuses to
- * reserve that much address space: 32-bit or memory-constrained browsers; a module declaring the
- * larger maximum accepts it, and growth fails earlier), or undefined where shared memory is
- * unavailable (no SharedArrayBuffer: a page that is not cross-origin isolated).
+ * A shared memory of at most `maxPages`, or of a smaller maximum where the host refuses to
+ * reserve that much address space (32-bit or memory-constrained browsers). A module declaring
+ * the larger maximum accepts a memory with a smaller one; the arena's growth then fails earlier.
  */
-export function createSharedMemory(maxPages: number): WasmMemory | undefined {
-  const Memory = (wasmApi() as unknown as { Memory?: new (d: object) => WasmMemory } | undefined)?.Memory;
-  if (!Memory || typeof host.SharedArrayBuffer !== 'function') return undefined;
+function sharedMemory(Memory: new (d: object) => WasmMemory, maxPages: number): WasmMemory {
   for (const max of [maxPages, 16384, 4096]) {
     try {
       return new Memory({ initial: 16, maximum: Math.min(max, maxPages), shared: true });
@@ -196,15 +193,12 @@ export function createSharedMemory(maxPages: number): WasmMemory | undefined {
       // try a smaller reservation
     }
   }
-  return undefined;
+  throw new RangeError('wasm backend: no shared memory');
 }
-
-/** Bytes at the bottom of a shared memory that hold the pool's control words (nothing else may use them). */
-export const CONTROL_BYTES_RESERVED = CONTROL_BYTES;
 
 /** Worker threads over one shared memory, with the caller's own instance of the module. */
 export interface ThreadPool {
-  /** The scratch arena over the shared memory (the backend's own). */
+  /** The scratch arena over the shared memory (above the control block). */
   readonly arena: Arena;
   /** Threads a job can use, the caller included. */
   readonly size: number;
@@ -222,24 +216,33 @@ export interface ThreadPool {
 }
 
 /**
- * Creates a pool of `threads - 1` workers over the caller's shared `memory`, each instantiating
- * `bytes` (the module the caller's `exports` come from, importing that memory), with the
- * caller's `arena` (the backend's own: jobs and kernels never run at the same time). Returns
- * undefined where threads cannot work here: no workers, or a thread that may not block.
+ * Creates a pool of `threads - 1` workers over a new shared memory, each instantiating
+ * `bytes` (a module importing `env.memory`, built with that `maxPages`). Returns undefined
+ * where threads cannot work here: no shared memory, no workers, or a thread that may not block.
  * Workers start asynchronously; until they are up, jobs run on the calling thread alone.
  */
-export function createThreadPool(
-  bytes: Uint8Array,
-  memory: WasmMemory,
-  exports: Record<string, unknown>,
-  arena: Arena,
-  threads: number,
-): ThreadPool | undefined {
-  if (threads < 2 || !canBlock()) return undefined;
+export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: number): ThreadPool | undefined {
+  const api = wasmApi() as unknown as
+    | {
+        Memory?: new (d: object) => WasmMemory;
+        Module: new (b: Uint8Array) => object;
+        Instance: new (m: object, i: object) => { exports: Record<string, unknown> };
+      }
+    | undefined;
+  if (!api?.Memory || threads < 2 || !canBlock()) return undefined;
   const spawn = workerSpawner();
   if (!spawn) return undefined;
+  let memory: WasmMemory;
+  let exports: Record<string, unknown>;
+  try {
+    memory = sharedMemory(api.Memory, maxPages);
+    exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports;
+  } catch {
+    return undefined;
+  }
   const fns = POOL_FUNCTIONS.map((n) => exports[n] as Fn7);
   const c = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
+  const arena = new Arena(memory, CONTROL_BYTES);
   const workers: WorkerHandle[] = [];
   for (let i = 0; i < threads - 1; i++) {
     try {

@@ -22,12 +22,9 @@ export function wasmApi(): WasmNamespace | undefined {
   return (globalThis as unknown as { WebAssembly?: WasmNamespace }).WebAssembly;
 }
 
-/**
- * Synchronously compiles and instantiates `bytes` (fine in Node and in workers at any size),
- * with `memory` as its `env.memory` import where the module imports one.
- */
-export function instantiate(bytes: Uint8Array, memory?: WasmMemory): Record<string, unknown> {
+/** Synchronously compiles and instantiates `bytes` (fine in Node and in workers at any size) with `imports`. */
+export function instantiate(bytes: Uint8Array, imports: object = {}): Record<string, unknown> {
   const api = wasmApi();
   if (!api) throw new Error('wasm backend: this JavaScript host has no WebAssembly');
-  return new api.Instance(new api.Module(bytes), memory ? { env: { memory } } : {}).exports;
+  return new api.Instance(new api.Module(bytes), imports).exports;
 }
