@@ -14,6 +14,7 @@ import {
   type Indices,
   type NestedArray,
 } from '@jacobi/tensor';
+import { tracedClassPositions } from './data.js';
 import { reductionOf, type LossOptions } from './losses.js';
 import { checkInteger, checkNumber, checkOptions, checkTensor, describeValue, inContext } from './validate.js';
 
@@ -123,22 +124,13 @@ interface ClassIndices {
   readonly kept: Tensor;
 }
 
-/**
- * Class indices traced by jit or vmap, whose values cannot be read: ignored targets read class
- * 0, and a negative one is moved out of range so that the gather's kernel, which checks every
- * position when it runs, refuses it as it refuses one ≥ C.
- */
+/** Class indices traced by jit or vmap, whose values cannot be read: ignored targets read class 0 (the gather checks the rest when it runs). */
 function tracedClassIndices(op: string, t: Tensor, batchShape: readonly number[], classes: number, ignoreIndex: number): ClassIndices {
-  if (t.dtype !== 'int32')
-    throw new DTypeError(
-      `${op}: class indices traced by jit or vmap must be an int32 tensor (their values cannot be checked), got ${t.dtype}`,
-    );
   if (t.shape.join() !== batchShape.join() || t.ndim !== batchShape.length)
     throw new ShapeError(`${op}: class indices must have shape [${batchShape}] (the input's without its class axis), got [${t.shape}]`);
   const flat = t.reshape([-1]);
   const kept = flat.notEqual(ignoreIndex);
-  const safe = kept.where(flat.less(0).where(classes, flat), 0).astype('int32');
-  return { safe, kept };
+  return { safe: kept.where(tracedClassPositions(op, flat, classes), 0).astype('int32'), kept };
 }
 
 /** The target indices, flat, checked against the batch shape and the class count; ignored ones are marked. */

@@ -1,6 +1,6 @@
 // Data helpers: one-hot targets, a seeded (optionally stratified) split, feature
 // standardisation and a seeded mini-batch iterator. All work on whole tensors row by row.
-import { ArgumentError, ShapeError, Tensor, take, tensor, type DType, type Rng } from '@jacobi/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, take, tensor, type DType, type Rng } from '@jacobi/tensor';
 import {
   checkBoolean,
   checkDType,
@@ -58,6 +58,20 @@ export function oneHotRows(op: string, labels: unknown, numClasses: unknown, dty
   const data = dtype === 'float64' ? new Float64Array(ls.length * classes) : new Float32Array(ls.length * classes);
   ls.forEach((l, i) => (data[i * classes + l] = 1));
   return tensor(data, { shape });
+}
+
+/**
+ * Class indices traced by jit or vmap (values unknown here) as gather positions: an int32
+ * tensor, a negative index moved out of range so that the gather's kernel, which checks each
+ * position when it runs, refuses it as it refuses one ≥ `classes` (a gather index would
+ * otherwise count from the end).
+ */
+export function tracedClassPositions(op: string, labels: Tensor, classes: number): Tensor {
+  if (labels.dtype !== 'int32')
+    throw new DTypeError(
+      `${op}: class indices traced by jit or vmap must be an int32 tensor (their values cannot be checked), got ${labels.dtype}`,
+    );
+  return labels.less(0).where(classes, labels).astype('int32');
 }
 
 /**

@@ -1,7 +1,7 @@
 // Loss functions. Each is a composite of tensor ops, so both autodiff styles differentiate it
 // and its gradient needs no rule of its own.
-import { ArgumentError, DTypeError, ShapeError, Tensor, gather, isConcrete, stack, zerosLike } from '@jacobi/tensor';
-import { oneHotRows } from './data.js';
+import { ArgumentError, ShapeError, Tensor, gather, isConcrete, stack, zerosLike } from '@jacobi/tensor';
+import { oneHotRows, tracedClassPositions } from './data.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, checkTensor, describeValue } from './validate.js';
 
 /** How per-element losses become the result: PyTorch's `reduction`. */
@@ -100,16 +100,10 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | readonly nu
 
 /**
  * Per-sample −log softmax(logits)[label] for class indices traced by jit or vmap, whose values
- * cannot be read: the log-probabilities are gathered at them, and the gather's kernel checks
- * each position when it runs. A negative label is moved out of range first, so it is an error
- * there too (a gather index would count from the end).
+ * cannot be read: the log-probabilities are gathered at them (range checked when the step runs).
  */
 function tracedLabelLosses(op: string, logits: Tensor, labels: Tensor, classes: number): Tensor {
-  if (labels.dtype !== 'int32')
-    throw new DTypeError(
-      `${op}: class indices traced by jit or vmap must be an int32 tensor (their values cannot be checked), got ${labels.dtype}`,
-    );
-  const positions = labels.less(0).where(classes, labels).astype('int32').unsqueeze(-1);
+  const positions = tracedClassPositions(op, labels, classes).unsqueeze(-1);
   return gather(logits.logSoftmax(-1), -1, positions).squeeze(-1).neg();
 }
 

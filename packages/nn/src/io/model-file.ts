@@ -5,7 +5,7 @@
 import { ArgumentError, type Tensor } from '@jacobi/tensor';
 import { ModelFileError } from '../errors.js';
 import { Module, prepareStateDict } from '../module.js';
-import { Optimizer, PREPARE_LOAD, type OptimizerState } from '../optim/optimizer.js';
+import { BUFFER_NAME, Optimizer, PREPARE_LOAD, type OptimizerState } from '../optim/optimizer.js';
 import { checkChoice, checkOptions, checkString, describeValue } from '../validate.js';
 import { decodeTensors, encodeTensors } from './safetensors.js';
 import { prepareTorchStateDict, torchStateDictFor } from './torch-layout.js';
@@ -182,8 +182,6 @@ function fileOrder(model: Module, optimizer: Optimizer): number[] {
   return order;
 }
 
-const SLOT_NAME = /^(\d+)\.(.+)$/;
-
 /** `state` with parameter i's buffers and step count moved to `order[i]`. */
 function inFileOrder(state: OptimizerState, order: readonly number[]): OptimizerState {
   const steps = new Array<number>(state.steps.length);
@@ -192,7 +190,7 @@ function inFileOrder(state: OptimizerState, order: readonly number[]): Optimizer
   });
   const buffers = new Map<string, Tensor>();
   for (const [name, t] of state.buffers) {
-    const [, i, slot] = SLOT_NAME.exec(name)!;
+    const [, i, slot] = BUFFER_NAME.exec(name)!;
     buffers.set(`${order[Number(i)]}.${slot}`, t);
   }
   return { ...state, steps, buffers };
@@ -210,10 +208,9 @@ function inOptimizerOrder(state: OptimizerState, order: readonly number[]): Opti
   const reordered = Array.isArray(steps) && steps.length === order.length ? order.map((at) => (steps as unknown[])[at]) : steps;
   const buffers = new Map<string, Tensor>();
   for (const [name, t] of state.buffers) {
-    const m = typeof name === 'string' ? SLOT_NAME.exec(name) : null;
-    // Only a canonical index is renumbered: '05.exp_avg' stays as it is, for the check to refuse.
-    const canonical = m !== null && String(Number(m[1])) === m[1];
-    buffers.set(canonical ? `${moved(Number(m[1]))}.${m[2]}` : name, t);
+    // A name the optimiser would refuse stays as it is, for its check to name.
+    const m = typeof name === 'string' ? BUFFER_NAME.exec(name) : null;
+    buffers.set(m ? `${moved(Number(m[1]))}.${m[2]}` : name, t);
   }
   return { ...state, steps: reordered as number[], buffers };
 }

@@ -83,7 +83,8 @@ export interface Update {
 /** @internal Validates a state for a load by `op` (decodeModel, loadModel) and returns its commit. */
 export const PREPARE_LOAD: unique symbol = Symbol('prepareLoad');
 
-const BUFFER_NAME = /^(0|[1-9]\d*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+/** @internal A state buffer's name, `<parameter index>.<slot>` (model files renumber the index). */
+export const BUFFER_NAME = /^(0|[1-9]\d*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 /**
  * Base class of the optimisers. `step()` reads each parameter's `.grad` (after

@@ -156,14 +156,14 @@ function leafRules(
   },
   perArgument: readonly (readonly [PyTreeLeaf[], TreeDef])[],
 ): LeafRules {
-  // The arguments rebuilt from tensor leaves, numbers and nulls staying where they were
-  // (or all replaced by `other`, for tangents).
-  const argumentsOf = (tensors: readonly (Tensor | null)[], other?: null): PyTree[] => {
+  // The arguments rebuilt from tensor leaves, numbers and nulls staying where they were (or,
+  // for tangents, null: a constant has none).
+  const argumentsOf = (tensors: readonly (Tensor | null)[], constants: 'kept' | 'null' = 'kept'): PyTree[] => {
     let k = 0;
     return perArgument.map(([leaves, def]) =>
       unflattenAs(
         def,
-        leaves.map((l) => (l instanceof Tensor ? tensors[k++]! : other === undefined ? l : other)),
+        leaves.map((l) => (l instanceof Tensor ? tensors[k++]! : constants === 'kept' ? l : null)),
       ),
     );
   };
@@ -215,7 +215,7 @@ function leafRules(
       ? {}
       : {
           jvp(app: Application, tangents: readonly (Tensor | null)[], inputs: readonly Tensor[], out: Tensor): Tensor {
-            const result = user.jvp!(argumentsOf(tangents, null), argumentsOf(inputs), outputOf(app, out));
+            const result = user.jvp!(argumentsOf(tangents, 'null'), argumentsOf(inputs), outputOf(app, out));
             return packTangent(name, app.layout!, result);
           },
         }),
