@@ -87,6 +87,7 @@ describe('wasm matmul', () => {
         packA: ex[`pack_a_${t}`] as Fn,
         packB: ex[`pack_b_${t}`] as Fn,
         macro: ex[`macro_${t}`] as Fn,
+        macroSet: ex[`macro_set_${t}`] as Fn,
         kc: blocks[0]!,
         mc: blocks[1]!,
         nc: blocks[2]!,

@@ -15,6 +15,8 @@ export interface GemmKernels {
   readonly packA: I32Fn7;
   readonly packB: I32Fn7;
   readonly macro: I32Fn7;
+  /** The macro-kernel that stores instead of accumulating: the first depth block's. */
+  readonly macroSet: I32Fn7;
   /** Depth block: one B micro-panel (KC × NR) must stay in L1 across the row sweep. */
   readonly kc: number;
   /** Row block: the packed A block (MC × KC) should live in L2. */
@@ -93,8 +95,6 @@ export function gemm(
   let aOff = sa.offset;
   let bOff = sb.offset;
   for (let batch = 0; batch < batches; batch++) {
-    const mem = arena.view(dtype);
-    mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {
@@ -107,11 +107,12 @@ export function gemm(
         for (let ic = 0; ic < m; ic += mcMax) {
           const mc = Math.min(mcMax, m - ic);
           kern.packA(sa.ptr + (aOff + ic * aRow + pc * aCol) * es, aRow, aCol, mc, kc, ap, kcPad);
-          kern.macro(ap, bp, cp + (ic * ldc + jc) * es, roundUp(mc, mr), roundUp(nc, nr), kcPad, ldc * es);
+          (pc === 0 ? kern.macroSet : kern.macro)(ap, bp, cp + (ic * ldc + jc) * es, roundUp(mc, mr), roundUp(nc, nr), kcPad, ldc * es);
         }
       }
     }
     // Copy the valid m × n corner of the padded C out (one block copy when nothing is padded).
+    const mem = arena.view(dtype);
     const c0 = cp / es;
     const o0 = batch * m * n;
     if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);

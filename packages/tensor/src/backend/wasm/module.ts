@@ -1,6 +1,6 @@
 // Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
 // the elementwise, unary, mask and reduction loops. Built at run time: no build step, no binary blob.
-import { FunctionBuilder, ModuleBuilder, T } from './emitter.js';
+import { ModuleBuilder } from './emitter.js';
 import { emitMapKernels } from './map-kernels.js';
 import { emitMaskKernels } from './mask-kernels.js';
 import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
@@ -30,6 +30,7 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
     emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
     emitMacro(mod, `macro_${tag}`, g, fma);
+    emitMacro(mod, `macro_set_${tag}`, g, fma, true);
   }
   emitMapKernels(mod);
   emitMaskKernels(mod);
@@ -40,9 +41,5 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
   emitUnfoldRuns(mod, 'unfold_runs');
   emitFoldRuns(mod, 'fold_runs_f32', 4);
   emitFoldRuns(mod, 'fold_runs_f64', 8);
-  // zero(dst, bytes): a C block is zeroed by the thread that then accumulates into it.
-  const zero = new FunctionBuilder([T.i32, T.i32], []);
-  zero.get(0).i32(0).get(1).memoryFill();
-  mod.add('zero', zero);
   return mod.bytes();
 }

@@ -10,7 +10,10 @@ import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './thre
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
 const fnIndex = (name: (typeof POOL_FUNCTIONS)[number]): number => POOL_FUNCTIONS.indexOf(name);
-const ZERO = fnIndex('zero');
+
+// Phase-2 units per thread (see rowChunk). Smaller units shorten the caller's wait for a worker
+// that woke late to at most one unit, and cost no extra packing (a unit packs only its own rows).
+const UNITS_PER_THREAD = 2;
 
 /**
  * Rows per phase-2 unit: enough units (about `unitsPerThread` per thread) that a late thread
@@ -42,7 +45,7 @@ export function parallelGemm(
   const { shape: g, dtype } = kern;
   const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
   const threads = pool.readyWorkers() + 1;
-  const h = rowChunk(m, mr, mcMax, batches, threads, 2);
+  const h = rowChunk(m, mr, mcMax, batches, threads, UNITS_PER_THREAD);
   const rowUnits = Math.ceil(m / h);
   if (batches * rowUnits < 2) return false;
   const kBlocks = Math.ceil(k / kcMax);
@@ -103,7 +106,7 @@ export function parallelGemm(
   }
   const cp = arena.alloc(batches * mPad * ldc * es);
   const apAll = arena.alloc(batches * rowUnits * h * kcMax * es);
-  const recCount = phase1 + batches * rowUnits * (1 + 2 * nBlocks * kBlocks);
+  const recCount = phase1 + batches * rowUnits * 2 * nBlocks * kBlocks;
   const tablePtr = arena.alloc(total * 8);
   const recsPtr = arena.alloc(recCount * RECORD_WORDS * 4);
 
@@ -115,6 +118,7 @@ export function parallelGemm(
   const packA = fnIndex(dtype === 'float64' ? 'pack_a_f64' : 'pack_a_f32');
   const packB = fnIndex(dtype === 'float64' ? 'pack_b_f64' : 'pack_b_f32');
   const macro = fnIndex(dtype === 'float64' ? 'macro_f64' : 'macro_f32');
+  const macroSet = fnIndex(dtype === 'float64' ? 'macro_set_f64' : 'macro_set_f32');
   const emit = (f: number, x0: number, x1 = 0, x2 = 0, x3 = 0, x4 = 0, x5 = 0, x6 = 0): void => {
     mem[r] = f;
     mem[r + 1] = x0;
@@ -170,14 +174,22 @@ export function parallelGemm(
       const rows = Math.min(h, m - i0);
       const ap = apAll + (unit - phase1) * h * kcMax * es;
       beginUnit();
-      emit(ZERO, cb + i0 * ldc * es, roundUp(rows, mr) * ldc * es);
       for (let jc = 0, jb = 0; jc < n; jc += ncMax, jb++) {
         const nc = Math.min(ncMax, n - jc);
         for (let pc = 0, pb = 0; pc < k; pc += kcMax, pb++) {
           const kc = Math.min(kcMax, k - pc);
           const kcPad = roundUp(kc, g.unroll);
           emit(packA, sa.ptr + (aOff + i0 * aRow + pc * aCol) * es, aRow, aCol, rows, kc, ap, kcPad);
-          emit(macro, ap, bBlock(bIdx[batch]!, jb, pb), cb + (i0 * ldc + jc) * es, roundUp(rows, mr), roundUp(nc, nr), kcPad, ldc * es);
+          emit(
+            pb === 0 ? macroSet : macro,
+            ap,
+            bBlock(bIdx[batch]!, jb, pb),
+            cb + (i0 * ldc + jc) * es,
+            roundUp(rows, mr),
+            roundUp(nc, nr),
+            kcPad,
+            ldc * es,
+          );
         }
       }
       endUnit();
