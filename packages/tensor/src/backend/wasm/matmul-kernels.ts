@@ -255,3 +255,38 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   f.br(0).end().end();
   mod.add(name, f);
 }
+
+/**
+ * `compact(dst, src, rows, rowBytes, pitchBytes)`: moves `rows` rows of `rowBytes` bytes from
+ * `src` (row `i` at `src + i*pitchBytes`) to consecutive rows at `dst`, in ascending order, so
+ * that `dst <= src` and `rowBytes <= pitchBytes` may overlap (the padded C becomes the output's
+ * layout in place, and leaves memory with one bulk copy). Whole vectors, then 4-byte steps.
+ */
+export function emitCompact(mod: ModuleBuilder, name: string): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [dst, src, rows, rowBytes, pitch] = [0, 1, 2, 3, 4];
+  const i = f.local(T.i32);
+  const j = f.local(T.i32);
+  const vecEnd = f.local(T.i32);
+  const d = f.local(T.i32);
+  const s = f.local(T.i32);
+  f.get(rowBytes).i32(-16).op(OP.i32And).set(vecEnd);
+  f.block().loop();
+  f.get(i).get(rows).op(OP.i32GeU).brIf(1);
+  f.get(dst).get(i).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(d);
+  f.get(src).get(i).get(pitch).op(OP.i32Mul, OP.i32Add).set(s);
+  f.i32(0).set(j);
+  f.block().loop();
+  f.get(j).get(vecEnd).op(OP.i32GeU).brIf(1);
+  f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).vmem(SIMD.load, 0, 2).vmem(SIMD.store, 0, 2);
+  f.get(j).i32(16).op(OP.i32Add).set(j);
+  f.br(0).end().end();
+  f.block().loop();
+  f.get(j).get(rowBytes).op(OP.i32GeU).brIf(1);
+  f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).mem(OP.i32Load, 0, 2).mem(OP.i32Store, 0, 2);
+  f.get(j).i32(4).op(OP.i32Add).set(j);
+  f.br(0).end().end();
+  f.get(i).i32(1).op(OP.i32Add).set(i);
+  f.br(0).end().end();
+  mod.add(name, f);
+}

@@ -3,7 +3,7 @@
 import { ModuleBuilder } from './emitter.js';
 import { emitMapKernels } from './map-kernels.js';
 import { emitMaskKernels } from './mask-kernels.js';
-import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
+import { emitCompact, emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 import { emitCumsum, emitScatterAddRows } from './accumulation-kernels.js';
 import { emitFoldRuns, emitUnfoldRuns } from './window-kernels.js';
 
@@ -32,6 +32,7 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitMacro(mod, `macro_${tag}`, g, fma);
     emitMacro(mod, `macro_set_${tag}`, g, fma, true);
   }
+  emitCompact(mod, 'compact');
   emitMapKernels(mod);
   emitMaskKernels(mod);
   emitCumsum(mod, 'cumsum_f32', 4);
