@@ -13,7 +13,7 @@ const fnIndex = (name: (typeof POOL_FUNCTIONS)[number]): number => POOL_FUNCTION
 
 // Phase-2 units per thread (see rowChunk). Smaller units shorten the caller's wait for a worker
 // that woke late to at most one unit, and cost no extra packing (a unit packs only its own rows).
-const UNITS_PER_THREAD = 2;
+const UNITS_PER_THREAD = 4;
 
 /**
  * Rows per phase-2 unit: enough units (about `unitsPerThread` per thread) that a late thread
@@ -53,6 +53,7 @@ export function parallelGemm(
   // Phase-1 column chunks: split a B block across the threads when the batch alone cannot.
   const bChunk = Math.max(nr, roundUp(Math.ceil(ncMax / threads), nr));
 
+  pool.wake();
   const arena = pool.arena;
   arena.reset();
   const sa = stage(arena, a, [...batchShape, m, k], dtype);

@@ -220,6 +220,11 @@ export interface ThreadPool {
    * `0..phase1-1` are finished before any later one starts. Returns when all are done.
    */
   run(tablePtr: number, recsPtr: number, phase1: number, total: number): void;
+  /**
+   * Wakes sleeping workers ahead of a `run` (they find no unit and spin for a while), so that
+   * their wake-up overlaps the caller's staging of the operands instead of the job itself.
+   */
+  wake(): void;
   /** Stops the workers; later `run`s execute every unit on the calling thread. */
   dispose(): void;
 }
@@ -326,6 +331,12 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       claimLoop();
       waitFor(DONE, total);
       if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded matmul unit failed');
+    },
+    wake() {
+      // No job is posted: every unit of the last one was claimed, so a woken worker claims
+      // nothing, and SEQ moving on only restarts its spin.
+      Atomics.add(c, SEQ, 1);
+      if (!disposed) Atomics.notify(c, SEQ);
     },
     dispose() {
       disposed = true;
