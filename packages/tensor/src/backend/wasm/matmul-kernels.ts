@@ -93,20 +93,19 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
   f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
   f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
   f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
-  const fullPanel = (): void => {
-    f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU);
-    f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
+  /** Opens an `if` taken when the path is emitted, `stride` is 1 and rows i..i+r-1 are a whole panel. */
+  const ifFullPanelWithUnit = (emitted: boolean, stride: number): void => {
+    if (emitted) {
+      f.get(stride).i32(1).op(OP.i32Eq);
+      f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU, OP.i32And);
+      f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
+    } else f.i32(0);
+    f.if();
   };
 
   // Copy path: a unit stride along the panel rows, so every depth step is r contiguous source
   // elements, copied as whole vectors (only when a panel row is a whole number of vectors).
-  const copying = (r * esize) % 16 === 0;
-  if (copying) {
-    f.get(si).i32(1).op(OP.i32Eq);
-    fullPanel();
-    f.op(OP.i32And);
-  } else f.i32(0);
-  f.if();
+  ifFullPanelWithUnit((r * esize) % 16 === 0, si);
   {
     f.block().loop();
     f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
@@ -119,12 +118,7 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
     f.get(i).i32(r).op(OP.i32Add).set(i);
   }
   f.else();
-  if (transposing) {
-    f.get(sp).i32(1).op(OP.i32Eq);
-    fullPanel();
-    f.op(OP.i32And);
-  } else f.i32(0);
-  f.if();
+  ifFullPanelWithUnit(transposing, sp);
   if (transposing) {
     // Blocks of `lanes` depths: per group of `lanes` rows, load one vector per row, transpose in
     // registers, store one vector per depth at its place in the panel.
