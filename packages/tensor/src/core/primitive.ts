@@ -66,8 +66,11 @@ export const FRESH_OUTPUT: OutputTarget = { array: allocate, zeros: allocate };
  */
 export interface Primitive<P = unknown> {
   readonly name: string;
-  /** Runs the kernel; `target` (default: fresh memory) supplies the result's array. */
-  impl(inputs: readonly Tensor[], params: P, target?: OutputTarget): Tensor;
+  /**
+   * Runs the kernel; `target` (default: fresh memory) supplies the result's array, and `out`,
+   * where the caller knows it (a jit replay recorded it), the result's shape and dtype.
+   */
+  impl(inputs: readonly Tensor[], params: P, target?: OutputTarget, out?: AbstractValue): Tensor;
   /** One rule per input. */
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
@@ -111,7 +114,7 @@ export function definePrimitive<P>(def: PrimitiveDefinition<P>): ShapedPrimitive
   const { shape, impl } = def;
   return {
     ...def,
-    impl: (inputs, params, target = FRESH_OUTPUT) => impl(inputs, params, shape(inputs, params), target),
+    impl: (inputs, params, target = FRESH_OUTPUT, out = shape(inputs, params)) => impl(inputs, params, out, target),
     retainsNothing: true,
   };
 }

@@ -149,7 +149,8 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
       const step = steps[i]!;
       const target = run.target(i);
       if (step.kind === 'equation') {
-        values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params, target);
+        // The equation recorded its result's shape and dtype: the shape rule need not run again.
+        values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params, target, step.eq);
       } else {
         const out = runFused(kernels!, step.expr, step.operands.map(read), step.shape, step.dtype, target);
         if (out !== null) values[step.out] = out;

@@ -69,6 +69,12 @@ export interface WasmBackend extends Backend {
   threadsReady(): Promise<number>;
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
   dispose(): void;
+  /**
+   * Bytes of WebAssembly linear memory the backend holds now: its instance's memory and, once
+   * started, the threads' shared memory. Each grows to the largest call's scratch and never
+   * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
+   */
+  memoryBytes(): number;
 }
 
 /** The most threads a backend may be asked for (a guard against typos such as 2**32). */
@@ -739,5 +745,6 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       pool?.dispose();
       pool = null;
     },
+    memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
   };
 }
