@@ -668,9 +668,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     return CHEAP_UNARY.has(op) ? 'reference' : 'native';
   }
 
-  const fusedModules = new Map<string, Fn>();
-  // Per expression structure: whether it has native nodes, and the lanes' dtype of its SIMD kernel (null: none).
-  const fusedShapes = new Map<string, { native: boolean; dtype: 'float32' | 'float64' | null }>();
+  // Per expression structure: whether it has native nodes, the lanes' dtype of its SIMD kernel
+  // (null: none), and its compiled kernels by operand layouts. Keyed by the structure string a
+  // plan hands over each time (its hash is cached in the string), so a replay builds no long key.
+  const fusedShapes = new Map<
+    string,
+    { readonly native: boolean; readonly dtype: 'float32' | 'float64' | null; readonly kernels: Map<string, Fn> }
+  >();
   /**
    * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
    * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
@@ -683,21 +687,21 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const n = out.length;
     let facts = fusedShapes.get(expr.key);
     if (facts === undefined) {
-      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr) };
+      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr), kernels: new Map() };
       fusedShapes.set(expr.key, facts);
     }
-    const { native, dtype } = facts;
+    const { native, dtype, kernels } = facts;
     // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
     const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
     const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
     if (dtype === null || !staged || (!native && smallToFallback && n < SMALL_FUSED) || n === 0)
       return !native && runFusedJs(expr, operands, shape, out);
     const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
-    const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
-    let kernel = fusedModules.get(key);
+    const layoutKey = layouts.join(',');
+    let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
-      fusedModules.set(key, kernel);
+      kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
     const vectors = rows.filter((row) => row > 0).length;
