@@ -2,12 +2,17 @@
 // entry sums the same products in the same order), over odd shapes, layouts and broadcasts;
 // and a Node process using it exits by itself (idle workers must not keep it alive).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DType } from '../src/dtype.js';
 import type { StridedView } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { CLAIM_WORDS, claimUnits, type ClaimWords } from '../src/backend/wasm/threads.js';
 import { alloc, matrixView, type Layout } from './kernel-support.js';
 
 const single = createWasmBackend({ threads: 1 });
@@ -118,6 +123,60 @@ describe('threaded wasm matmul', () => {
     const want = new Float32Array(81);
     single.matmul(a, a, [], 9, 9, 9, want);
     expect(out).toEqual(want);
+  });
+});
+
+type ClaimLoop = typeof claimUnits;
+
+/**
+ * Runs a job of `units` units of one record each through `loop` compiled from its source text
+ * alone (as the workers run it: no module scope), on one thread; returns the records' calls.
+ */
+function runStandalone(loop: ClaimLoop, words: ClaimWords, units: number): number[][] {
+  const standalone = new Function(`return (${loop.toString()});`)() as ClaimLoop;
+  const memory = { buffer: new SharedArrayBuffer(4096) };
+  const c = new Int32Array(memory.buffer, 0, 128);
+  const mem = new Int32Array(memory.buffer);
+  const [table, recs] = [1024, 2048];
+  for (let u = 0; u < units; u++) {
+    mem[table / 4 + 2 * u] = u;
+    mem[table / 4 + 2 * u + 1] = 1;
+    mem.set([0, u, 10 + u, 0, 0, 0, 0, 7], recs / 4 + u * words.recordWords);
+  }
+  const generation = 3;
+  Atomics.store(c, words.table, table);
+  Atomics.store(c, words.recs, recs);
+  Atomics.store(c, words.p1, 1);
+  Atomics.store(c, words.total, (generation << 16) | units);
+  Atomics.store(c, words.next, generation << 16);
+  const calls: number[][] = [];
+  standalone(c, memory, [(...args: number[]) => void calls.push(args)], words, () => {});
+  expect(Atomics.load(c, words.done)).toBe(units);
+  expect(Atomics.load(c, words.p1Done)).toBe(1);
+  expect(Atomics.load(c, words.error)).toBe(0);
+  return calls;
+}
+
+describe('the claim loop', () => {
+  const want = [0, 1, 2, 3].map((u) => [u, 10 + u, 0, 0, 0, 0, 7]);
+
+  it('runs from its source text alone, as the workers run it', () => {
+    expect(runStandalone(claimUnits, CLAIM_WORDS, 4)).toEqual(want);
+  });
+
+  it('stays self-contained through a minifying bundler (esbuild, keep-names on)', async () => {
+    const entry = new URL('../src/backend/wasm/threads.ts', import.meta.url);
+    const bundle = buildSync({ entryPoints: [entry.pathname], bundle: true, minify: true, keepNames: true, format: 'esm', write: false });
+    const dir = mkdtempSync(join(tmpdir(), 'jacobi-claim-'));
+    try {
+      const file = join(dir, 'threads.mjs');
+      writeFileSync(file, bundle.outputFiles[0]!.text);
+      const minified = (await import(pathToFileURL(file).href)) as { claimUnits: ClaimLoop; CLAIM_WORDS: ClaimWords };
+      expect(minified.claimUnits.toString()).not.toContain('words.next');
+      expect(runStandalone(minified.claimUnits, minified.CLAIM_WORDS, 4)).toEqual(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
