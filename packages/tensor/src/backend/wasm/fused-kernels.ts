@@ -68,14 +68,12 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
       .simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat)
       .set(values[k]!);
   }
-  f.block().loop();
-  f.get(i).get(nvec).op(OP.i32GeU).brIf(1);
-  for (let k = 0; k < expr.nodes.length; k++) emitNode(f, expr.nodes, k, values, layouts, idx, addr);
-  addr(out);
-  f.get(values[values.length - 1]!);
-  f.vmem(SIMD.store, 0, 0);
-  f.get(i).i32(1).op(OP.i32Add).set(i);
-  f.br(0).end().end();
+  f.forRange(i, nvec, 1, () => {
+    for (let k = 0; k < expr.nodes.length; k++) emitNode(f, expr.nodes, k, values, layouts, idx, addr);
+    addr(out);
+    f.get(values[values.length - 1]!);
+    f.vmem(SIMD.store, 0, 0);
+  });
   const mod = new ModuleBuilder(0, undefined, true);
   mod.add('fused', f);
   return mod.bytes();
