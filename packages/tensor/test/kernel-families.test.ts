@@ -4,7 +4,7 @@
 // element below it the fallback's JS loop runs, at it the WASM kernel, with the JS result.
 import { describe, expect, it } from 'vitest';
 import type { TypedArray } from '../src/dtype.js';
-import type { Backend, FusedExpression, StridedView } from '../src/backend/backend.js';
+import type { Backend, FusedExpression, StridedView, UnaryKernel } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { familyKernels, KERNEL_FAMILIES, type FamilyName } from '../src/backend/wasm/kernel-families.js';
@@ -33,6 +33,19 @@ const vector = (n: number, seed: number, map: (x: number) => number = (x) => x):
   offset: 0,
   strides: [1],
 });
+
+/** A unary family's row: `op` on `n` seeded values (mapped by `map`), within `ulps` of JS. */
+function unaryRow(op: UnaryKernel, seed: number, ulps: number, map?: (x: number) => number): FamilyRow {
+  return {
+    call: (backend, n) => {
+      const out = new Float32Array(n);
+      backend.unary(op, vector(n, seed, map).data, out);
+      return out;
+    },
+    fallback: 'unary',
+    ulps,
+  };
+}
 
 const add: FusedExpression = {
   key: 'test:add(operand0,operand1):float32',
@@ -77,34 +90,10 @@ const ROWS: { readonly [F in FamilyName]: FamilyRow } = {
     fallback: 'where',
     ulps: 0,
   },
-  exactUnary: {
-    call: (backend, n) => {
-      const out = new Float32Array(n);
-      backend.unary('sqrt', vector(n, 4, Math.abs).data, out);
-      return out;
-    },
-    fallback: 'unary',
-    ulps: 0,
-  },
-  approximateUnary: {
-    call: (backend, n) => {
-      const out = new Float32Array(n);
-      backend.unary('exp', vector(n, 5).data, out);
-      return out;
-    },
-    fallback: 'unary',
-    // The documented bound of the float32-lane exp (wasm-backend.test.ts).
-    ulps: 1,
-  },
-  wideUnary: {
-    call: (backend, n) => {
-      const out = new Float32Array(n);
-      backend.unary('sin', vector(n, 6).data, out);
-      return out;
-    },
-    fallback: 'unary',
-    ulps: 1,
-  },
+  exactUnary: unaryRow('sqrt', 4, 0, Math.abs),
+  // The documented bound of the float32-lane exp (wasm-backend.test.ts).
+  approximateUnary: unaryRow('exp', 5, 1),
+  wideUnary: unaryRow('sin', 6, 1),
   reduceRows: {
     call: (backend, n) => {
       const out = new Float32Array(1);

@@ -20,7 +20,7 @@ import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
-import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_UNARY_F64, type ApproximateF32, type SimdBinary } from './map-kernels.js';
+import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
 import { KERNEL_FAMILIES, kernelName, type ExactUnary, type FamilyName } from './kernel-families.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
@@ -148,7 +148,7 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
   }
 }
 const isFloatDType = (dtype: DType): dtype is FloatDType => dtype === 'float32' || dtype === 'float64';
-const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_UNARY_F64);
+const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
 
 /**
  * The family whose kernel computes unary `op` from `input` to `output`, or null (the fallback

@@ -12,7 +12,7 @@ import {
   EMIT_APPROXIMATE_F32,
   EXACT_UNARY_OPS,
   SIMD_BINARY,
-  SIMD_UNARY_F64,
+  SIMD_EXACT_UNARY,
   emitMap,
   emitReduceRows,
   emitWhere,
@@ -27,7 +27,7 @@ import { RANGE_LIMITED, TRIG_REDUCTION_LIMIT, WIDE_F32, type WideKernel } from '
 /** How the operands of a two-operand kernel are passed: two vectors, or one of them a scalar splatted once. */
 export type OperandMode = 'vv' | 'vs' | 'sv';
 /** The exact unary ops (both dtypes). */
-export type ExactUnary = (typeof SIMD_UNARY_F64)[number];
+export type ExactUnary = (typeof SIMD_EXACT_UNARY)[number];
 /** The reductions along contiguous rows. */
 export type RowReduction = 'sum' | 'max';
 
@@ -131,7 +131,7 @@ export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyV
     summary: 'neg, abs, sqrt (exact instructions) in both dtypes',
     threshold: { ...BINARY_THRESHOLD, measured: `as cheap as an add: ${LIKE_BINARY}` },
     kernels: {
-      variants: product(SIMD_UNARY_F64, DTYPES),
+      variants: product(SIMD_EXACT_UNARY, DTYPES),
       name: (op, dtype) => `un_${op}_${tag(dtype)}`,
       emit: (mod, name, op, dtype) =>
         emitMap(mod, name, esize(dtype), 'v', (f, [x]) => void f.get(x!).simd(EXACT_UNARY_OPS[op][lane(dtype)])),

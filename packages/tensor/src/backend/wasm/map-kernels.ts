@@ -133,12 +133,11 @@ export const BINARY_OPS: Record<SimdBinary, readonly [SimdOp, SimdOp]> = {
   maximum: [SIMD.f32x4Max, SIMD.f64x2Max],
 };
 
-/** Unary ops vectorised per dtype: exact ones for both, approximations for float32 only. */
-export const SIMD_UNARY_F64 = ['neg', 'abs', 'sqrt'] as const;
-export const SIMD_UNARY_F32 = ['neg', 'abs', 'sqrt', 'exp', 'log', 'sigmoid', 'tanh'] as const;
+/** The unary ops with an exact SIMD instruction, in both dtypes (the approximations below are float32 only). */
+export const SIMD_EXACT_UNARY = ['neg', 'abs', 'sqrt'] as const;
 
 /** The exact unary ops' instructions, [float32, float64]. */
-export const EXACT_UNARY_OPS: Record<(typeof SIMD_UNARY_F64)[number], readonly [SimdOp, SimdOp]> = {
+export const EXACT_UNARY_OPS: Record<(typeof SIMD_EXACT_UNARY)[number], readonly [SimdOp, SimdOp]> = {
   neg: [SIMD.f32x4Neg, SIMD.f64x2Neg],
   abs: [SIMD.f32x4Abs, SIMD.f64x2Abs],
   sqrt: [SIMD.f32x4Sqrt, SIMD.f64x2Sqrt],

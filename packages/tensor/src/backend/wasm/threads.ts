@@ -14,7 +14,7 @@ export const RECORD_WORDS = 8;
 
 // Control block: int32 words at the bottom of the shared memory (the arena starts above it).
 // Words that different threads write often sit on separate 64-byte cache lines.
-const SEQ = 0; // job sequence number; idle workers wait on it
+export const SEQ = 0; // job sequence number; idle workers wait on it (exported: tests post jobs by hand)
 const NEXT = 16; // claim word: (generation << 16) | next unit index
 const P1DONE = 32; // units of phase 1 finished
 const DONE = 48; // units finished
@@ -50,6 +50,7 @@ export interface ClaimWords {
   readonly recordWords: number;
 }
 
+/** The pool's control words as {@link claimUnits} takes them (the workers get a JSON copy). */
 export const CLAIM_WORDS: ClaimWords = {
   next: NEXT,
   total: TOTAL,
