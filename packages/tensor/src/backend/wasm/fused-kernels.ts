@@ -85,23 +85,21 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
   }
   // `count` vectors per pass while i < limit: every operand loaded first, then each vector's nodes and store.
   const loop = (count: number, limit: number): void => {
-    f.block().loop();
-    f.get(i).get(limit).op(OP.i32GeU).brIf(1);
-    for (let u = 0; u < count; u++) {
-      for (const [k, n] of expr.nodes.entries()) {
-        if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
-        addr(n.index);
-        f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
+    f.forRange(i, limit, count, () => {
+      for (let u = 0; u < count; u++) {
+        for (const [k, n] of expr.nodes.entries()) {
+          if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
+          addr(n.index);
+          f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
+        }
       }
-    }
-    for (let u = 0; u < count; u++) {
-      for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
-      addr(out);
-      f.get(copies[u]![expr.nodes.length - 1]!);
-      f.vmem(SIMD.store, u * 16, 0);
-    }
-    f.get(i).i32(count).op(OP.i32Add).set(i);
-    f.br(0).end().end();
+      for (let u = 0; u < count; u++) {
+        for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
+        addr(out);
+        f.get(copies[u]![expr.nodes.length - 1]!);
+        f.vmem(SIMD.store, u * 16, 0);
+      }
+    });
   };
   if (unroll > 1) {
     f.get(nvec).i32(-unroll).op(OP.i32And).set(end);

@@ -5,6 +5,7 @@ import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
 import { nrOf, type GemmShape } from './matmul-kernels.js';
 import { stage } from './stage.js';
+import { forEachElement } from '../odometer.js';
 
 type I32Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
 
@@ -89,10 +90,12 @@ export function gemm(
   const singleB = ncMax >= n && kcMax >= k;
   let packedB = -1;
 
-  const index = new Array<number>(nb).fill(0);
-  let aOff = sa.offset;
-  let bOff = sb.offset;
-  for (let batch = 0; batch < batches; batch++) {
+  // The batch odometer (row-major over batchShape) gives each product's operand offsets.
+  const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
+  const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
+  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => {
+    const aOff = offsets[0]!;
+    const bOff = offsets[1]!;
     const mem = arena.view(dtype);
     mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
@@ -119,16 +122,5 @@ export function gemm(
       // Narrow results (a 3-class output layer): a subarray per row would cost more than the copy.
       for (let i = 0, o = o0; i < m; i++) for (let j = 0, c = c0 + i * ldc; j < n; j++) out[o++] = mem[c++]!;
     } else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
-
-    // Advance the batch odometer (row-major over batchShape).
-    for (let d = nb - 1; d >= 0; d--) {
-      index[d]!++;
-      aOff += sa.strides[d]!;
-      bOff += sb.strides[d]!;
-      if (index[d]! < batchShape[d]!) break;
-      aOff -= sa.strides[d]! * batchShape[d]!;
-      bOff -= sb.strides[d]! * batchShape[d]!;
-      index[d] = 0;
-    }
-  }
+  });
 }
