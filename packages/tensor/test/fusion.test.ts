@@ -145,7 +145,7 @@ function checkChains(
   return fusedCases;
 }
 
-// Shapes with partial vectors at the end, around SMALL_FUSED (384), and large; rows of 16 or more
+// Shapes with partial vectors at the end, around the fused family's threshold (KERNEL_FAMILIES.fused, 384), and large; rows of 16 or more
 // are staged chunk by chunk, shorter ones go to the JS loop.
 const SIMD_SHAPES = [
   [1, 3],

@@ -2,12 +2,26 @@
 // entry sums the same products in the same order), over odd shapes, layouts and broadcasts;
 // and a Node process using it exits by itself (idle workers must not keep it alive).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DType } from '../src/dtype.js';
 import type { StridedView } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from '../src/backend/wasm/module.js';
+import {
+  CLAIM_WORDS,
+  claimUnits,
+  createThreadPool,
+  POOL_FUNCTIONS,
+  RECORD_WORDS,
+  SEQ,
+  type ClaimWords,
+} from '../src/backend/wasm/threads.js';
 import { alloc, matrixView, type Layout } from './kernel-support.js';
 
 const single = createWasmBackend({ threads: 1 });
@@ -118,6 +132,156 @@ describe('threaded wasm matmul', () => {
     const want = new Float32Array(81);
     single.matmul(a, a, [], 9, 9, 9, want);
     expect(out).toEqual(want);
+  });
+});
+
+type ClaimLoop = typeof claimUnits;
+
+/**
+ * Runs a job of `units` units of one record each through `loop` compiled from its source text
+ * alone (as the workers run it: no module scope), on one thread; returns the records' calls.
+ */
+function runStandalone(loop: ClaimLoop, words: ClaimWords, units: number): number[][] {
+  const standalone = new Function(`return (${loop.toString()});`)() as ClaimLoop;
+  const memory = { buffer: new SharedArrayBuffer(4096) };
+  const c = new Int32Array(memory.buffer, 0, 128);
+  const mem = new Int32Array(memory.buffer);
+  const [table, recs] = [1024, 2048];
+  for (let u = 0; u < units; u++) {
+    mem[table / 4 + 2 * u] = u;
+    mem[table / 4 + 2 * u + 1] = 1;
+    mem.set([0, u, 10 + u, 0, 0, 0, 0, 7], recs / 4 + u * words.recordWords);
+  }
+  const generation = 3;
+  Atomics.store(c, words.table, table);
+  Atomics.store(c, words.recs, recs);
+  Atomics.store(c, words.p1, 1);
+  Atomics.store(c, words.total, (generation << 16) | units);
+  Atomics.store(c, words.next, generation << 16);
+  const calls: number[][] = [];
+  standalone(c, memory, [(...args: number[]) => void calls.push(args)], words, () => {});
+  expect(Atomics.load(c, words.done)).toBe(units);
+  expect(Atomics.load(c, words.p1Done)).toBe(1);
+  expect(Atomics.load(c, words.error)).toBe(0);
+  return calls;
+}
+
+/** What the workers' checks need of threads.ts and module.ts: from the sources, or from a bundle of them. */
+interface PoolModules {
+  readonly claimUnits: ClaimLoop;
+  readonly CLAIM_WORDS: ClaimWords;
+  readonly SEQ: number;
+  readonly RECORD_WORDS: number;
+  readonly POOL_FUNCTIONS: readonly string[];
+  readonly createThreadPool: typeof createThreadPool;
+  readonly buildKernelModule: typeof buildKernelModule;
+  readonly GEMM_F32: typeof GEMM_F32;
+  readonly GEMM_F64: typeof GEMM_F64;
+  readonly SHARED_MAX_PAGES: number;
+}
+
+const sources: PoolModules = {
+  claimUnits,
+  CLAIM_WORDS,
+  SEQ,
+  RECORD_WORDS,
+  POOL_FUNCTIONS,
+  createThreadPool,
+  buildKernelModule,
+  GEMM_F32,
+  GEMM_F64,
+  SHARED_MAX_PAGES,
+};
+
+/** threads.ts and module.ts bundled and minified by esbuild (keep-names on), imported from a temporary file. */
+async function bundled(): Promise<PoolModules> {
+  const bundle = buildSync({
+    stdin: {
+      contents: "export * from './threads.ts'; export * from './module.ts';",
+      resolveDir: new URL('../src/backend/wasm/', import.meta.url).pathname,
+      loader: 'ts',
+    },
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    format: 'esm',
+    write: false,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'jacobi-claim-'));
+  try {
+    const file = join(dir, 'threads.mjs');
+    writeFileSync(file, bundle.outputFiles[0]!.text);
+    return (await import(pathToFileURL(file).href)) as PoolModules;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Posts a job of `macro_set_f32` records (each stores a 4×8 tile of zeros: the product of zero
+ * panels) straight into a new pool's control words and waits for its
+ * workers: the caller claims nothing, so the job finishes only if the workers' loop (the
+ * spliced claimUnits) runs. Phase 1 (two units) precedes the rest.
+ */
+async function runOnWorkersAlone(m: PoolModules): Promise<void> {
+  const pool = m.createThreadPool(m.buildKernelModule(false, m.GEMM_F32, m.GEMM_F64, m.SHARED_MAX_PAGES), m.SHARED_MAX_PAGES, 3);
+  if (pool === undefined) return expect.fail('Node should start a thread pool');
+  try {
+    expect(await pool.whenReady()).toBe(3);
+    const [units, bytes, w] = [8, 128, m.CLAIM_WORDS];
+    const arena = pool.arena;
+    arena.reset();
+    const zeros = arena.alloc(64); // a 4×1 A panel and a 1×8 B panel
+    const region = arena.alloc(units * bytes);
+    const table = arena.alloc(units * 8);
+    const recs = arena.alloc(units * m.RECORD_WORDS * 4);
+    const c = arena.i32();
+    c.fill(0, zeros / 4, zeros / 4 + 16);
+    c.fill(-1, region / 4, (region + units * bytes) / 4);
+    for (let u = 0; u < units; u++) {
+      c.set([u, 1], table / 4 + 2 * u);
+      c.set([m.POOL_FUNCTIONS.indexOf('macro_set_f32'), zeros, zeros, region + u * bytes, 4, 8, 1, 32], recs / 4 + u * m.RECORD_WORDS);
+    }
+    const generation = 0x7abc;
+    for (const [word, value] of [
+      [w.error, 0],
+      [w.table, table],
+      [w.recs, recs],
+      [w.p1, 2],
+      [w.p1Done, 0],
+      [w.done, 0],
+      [w.total, (generation << 16) | units],
+      [w.next, generation << 16],
+    ] as const)
+      Atomics.store(c, word, value);
+    Atomics.add(c, m.SEQ, 1);
+    Atomics.notify(c, m.SEQ);
+    const until = Date.now() + 10_000;
+    for (let d = Atomics.load(c, w.done); d < units && Date.now() < until; d = Atomics.load(c, w.done)) Atomics.wait(c, w.done, d, 10);
+    expect(Atomics.load(c, w.done)).toBe(units);
+    expect(Atomics.load(c, w.error)).toBe(0);
+    expect(c.subarray(region / 4, (region + units * bytes) / 4).every((x) => x === 0)).toBe(true);
+  } finally {
+    pool.dispose();
+  }
+}
+
+describe('the claim loop', () => {
+  const want = [0, 1, 2, 3].map((u) => [u, 10 + u, 0, 0, 0, 0, 7]);
+
+  it('runs from its source text alone, as the workers run it', () => {
+    expect(runStandalone(claimUnits, CLAIM_WORDS, 4)).toEqual(want);
+  });
+
+  it('is what the workers run: they finish a job alone, the caller claiming nothing', async () => {
+    await runOnWorkersAlone(sources);
+  });
+
+  it('stays self-contained through a minifying bundler (esbuild, keep-names on), in the workers too', async () => {
+    const minified = await bundled();
+    expect(minified.claimUnits.toString()).not.toContain('words.next');
+    expect(runStandalone(minified.claimUnits, minified.CLAIM_WORDS, 4)).toEqual(want);
+    await runOnWorkersAlone(minified);
   });
 });
 

@@ -3,7 +3,8 @@
 // (the same scalar functions, a float32 rounding after every float32 operation).
 import type { DType, TypedArray } from '../dtype.js';
 import type { FusedExpression, FusedNode, StridedView, UnaryKernel } from './backend.js';
-import { BINARY, forEachRow, UNARY } from './js.js';
+import { BINARY, UNARY } from './js.js';
+import { forEachRow } from './odometer.js';
 
 /** Runs one collapsed row: `out[o .. o+n)` from operand `k` at `starts[k]`, stepping `steps[k]`. */
 type RowKernel = (out: TypedArray, o: number, n: number, data: readonly TypedArray[], starts: number[], steps: number[]) => void;

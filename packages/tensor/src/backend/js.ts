@@ -6,6 +6,7 @@ import { isRowMajor, isScalarView } from './views.js';
 import { erf, erfc, erfinv } from './special-functions.js';
 import { fold, unfold } from './window-kernels.js';
 import { referenceVariant, runFusedJs } from './fused-js.js';
+import { forEachElement, forEachRow } from './odometer.js';
 
 type Scalar2 = (a: number, b: number) => number;
 
@@ -103,68 +104,6 @@ function int32Pow(a: number, b: number): number {
 // With an Int32Array output these wrap as int32 arithmetic: a float product of two int32s can
 // exceed 2^53 and lose its low bits before the store truncates it.
 const INT32_BINARY: Partial<Record<BinaryKernel, Scalar2>> = { mul: Math.imul, pow: int32Pow };
-
-/**
- * Merges axes that every view walks as one (size-1 axes dropped; axis d joins d+1 when each
- * view's stride of d is its stride of d+1 times that axis' size), so that e.g. a [150,16]
- * tensor plus a broadcast [16] row is two loops, whatever the original rank.
- */
-function collapse(shape: readonly number[], views: readonly StridedView[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = views.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d]!;
-    if (size === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && views.every((v, i) => outStrides[i]![last] === v.strides[d]! * size)) {
-      outShape[last]! *= size;
-      views.forEach((v, i) => (outStrides[i]![last] = v.strides[d]!));
-    } else {
-      outShape.push(size);
-      views.forEach((v, i) => outStrides[i]!.push(v.strides[d]!));
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
-
-/**
- * Visits every element of `shape` in row-major order, calling `body` once per run of the
- * (collapsed) last axis with each view's start offset and stride along that run.
- * This one odometer serves every strided kernel.
- */
-export function forEachRow(
-  shape: readonly number[],
-  views: readonly StridedView[],
-  body: (starts: number[], rowLength: number, outStart: number, steps: number[]) => void,
-): void {
-  if (shapeSize(shape) === 0) return;
-  const c = collapse(shape, views);
-  const ndim = c.shape.length;
-  const starts = views.map((v) => v.offset);
-  if (ndim === 0) {
-    body(
-      starts,
-      1,
-      0,
-      views.map(() => 0),
-    );
-    return;
-  }
-  const rowLength = c.shape[ndim - 1]!;
-  const steps = c.strides.map((st) => st[ndim - 1]!);
-  const size = shapeSize(c.shape);
-  const index = new Array<number>(ndim - 1).fill(0);
-  for (let outStart = 0; outStart < size; outStart += rowLength) {
-    body(starts, rowLength, outStart, steps);
-    for (let d = ndim - 2; d >= 0; d--) {
-      index[d]!++;
-      for (let v = 0; v < views.length; v++) starts[v]! += c.strides[v]![d]!;
-      if (index[d]! < c.shape[d]!) break;
-      for (let v = 0; v < views.length; v++) starts[v]! -= c.strides[v]![d]! * c.shape[d]!;
-      index[d] = 0;
-    }
-  }
-}
 
 function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
   const integer = out instanceof Int32Array ? INT32_BINARY[op] : undefined;
@@ -276,8 +215,8 @@ function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes:
   forEachRow(
     shape,
     [
-      { data: x, offset: 0, strides: contiguousStrides(shape) },
-      { data: out, offset: 0, strides: outStrides },
+      { offset: 0, strides: contiguousStrides(shape) },
+      { offset: 0, strides: outStrides },
     ],
     (starts, n, _o, steps) => {
       const xi = starts[0]!;
@@ -314,12 +253,11 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
   const ad = a.data;
   const bd = b.data;
   const batches = shapeSize(batchShape);
-  const batchA = { data: ad, offset: a.offset, strides: a.strides.slice(0, nb) };
-  const batchB = { data: bd, offset: b.offset, strides: b.strides.slice(0, nb) };
+  const batchA = { offset: a.offset, strides: a.strides.slice(0, nb) };
+  const batchB = { offset: b.offset, strides: b.strides.slice(0, nb) };
   const acc = new Float64Array(n);
-  let batch = 0;
-  const oneMatrix = (ao: number, bo: number): void => {
-    const oo = batch++ * m * n;
+  const oneMatrix = (batch: number, ao: number, bo: number): void => {
+    const oo = batch * m * n;
     for (let i = 0; i < m; i++) {
       acc.fill(0);
       const ai = ao + i * aRow;
@@ -333,14 +271,8 @@ function matmul(a: StridedView, b: StridedView, batchShape: readonly number[], m
     }
   };
   if (batches === 0 || m === 0 || n === 0) return;
-  if (nb === 0) {
-    oneMatrix(a.offset, b.offset);
-    return;
-  }
-  // The batch index is walked by the same odometer: each step is one matrix product.
-  forEachRow(batchShape, [batchA, batchB], (starts, count, _o, [sa, sb]) => {
-    for (let j = 0; j < count; j++) oneMatrix(starts[0]! + j * sa!, starts[1]! + j * sb!);
-  });
+  // The batch index is walked by the shared odometer (an empty batch shape is one step).
+  forEachElement(batchShape, [batchA, batchB], (batch, [ao, bo]) => oneMatrix(batch, ao!, bo!));
 }
 
 /** The portable TypeScript backend: the reference for every other backend. */

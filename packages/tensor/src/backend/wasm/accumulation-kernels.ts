@@ -45,78 +45,67 @@ export function emitCumsum(mod: ModuleBuilder, name: string, esize: 4 | 8): void
   // step = reverse ? −rowBytes : rowBytes
   f.i32(0).get(rowBytes).op(OP.i32Sub).get(rowBytes).get(reverse).op(OP.select).set(step);
   f.get(src).set(p);
-  f.block().loop();
-  f.get(o).get(outer).op(OP.i32GeU).brIf(1);
-  // The first row processed: the block's last when reversed.
-  f.get(reverse).if();
-  f.get(p).get(n).i32(1).op(OP.i32Sub).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(p);
-  f.end();
-  f.get(width).i32(1).op(OP.i32Eq).if();
-  // One line: the float64 sum lives in a local.
-  f.f64(0).set(s);
-  f.i32(0).set(k);
-  f.block().loop();
-  f.get(k).get(n).op(OP.i32GeU).brIf(1);
-  f.get(p).get(shift).op(OP.i32Add);
-  f.get(s).get(p);
-  load();
-  f.op(OP.f64Add).tee(s);
-  store();
-  f.get(p).get(step).op(OP.i32Add).set(p);
-  f.get(k).i32(1).op(OP.i32Add).set(k);
-  f.br(0).end().end();
-  f.else();
-  f.get(acc).i32(0).get(width).i32(8).op(OP.i32Mul).memoryFill();
-  f.i32(0).set(k);
-  f.block().loop();
-  f.get(k).get(n).op(OP.i32GeU).brIf(1);
-  // Whole vectors across the row.
-  f.i32(0).set(i);
-  f.get(acc).set(a);
-  f.block().loop();
-  f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
-  f.get(p).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).set(v);
-  if (f32) {
-    f.get(a).get(a).vmem(SIMD.load, 0, 0).get(v).simd(SIMD.f64x2PromoteLowF32x4, SIMD.f64x2Add).tee(lo).vmem(SIMD.store, 0, 0);
-    f.get(a).get(a).vmem(SIMD.load, 16, 0).get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
-    f.simd(SIMD.f64x2PromoteLowF32x4, SIMD.f64x2Add).tee(hi).vmem(SIMD.store, 16, 0);
-    f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
-    f.get(lo).simd(SIMD.f32x4DemoteF64x2Zero).get(hi).simd(SIMD.f32x4DemoteF64x2Zero);
-    f.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).vmem(SIMD.store, 0, 0);
-    f.get(a).i32(32).op(OP.i32Add).set(a);
-  } else {
-    f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
-    f.get(a).get(a).vmem(SIMD.load, 0, 0).get(v).simd(SIMD.f64x2Add).tee(lo).vmem(SIMD.store, 0, 0);
-    f.get(lo).vmem(SIMD.store, 0, 0);
-    f.get(a).i32(16).op(OP.i32Add).set(a);
-  }
-  f.get(i)
-    .i32(lanes * esize)
-    .op(OP.i32Add)
-    .set(i);
-  f.br(0).end().end();
-  // The scalar tail of the row.
-  f.block().loop();
-  f.get(i).get(rowBytes).op(OP.i32GeU).brIf(1);
-  f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
-  f.get(a).get(a).mem(OP.f64Load, 0, 3).get(p).get(i).op(OP.i32Add);
-  load();
-  f.op(OP.f64Add).tee(s).mem(OP.f64Store, 0, 3);
-  f.get(s);
-  store();
-  f.get(a).i32(8).op(OP.i32Add).set(a);
-  f.get(i).i32(esize).op(OP.i32Add).set(i);
-  f.br(0).end().end();
-  f.get(p).get(step).op(OP.i32Add).set(p);
-  f.get(k).i32(1).op(OP.i32Add).set(k);
-  f.br(0).end().end();
-  f.end();
-  // p is one step past the block's last processed row; move it to the next block's first row.
-  f.get(reverse).if();
-  f.get(p).get(n).i32(1).op(OP.i32Add).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(p);
-  f.end();
-  f.get(o).i32(1).op(OP.i32Add).set(o);
-  f.br(0).end().end();
+  f.forRange(o, outer, 1, () => {
+    // The first row processed: the block's last when reversed.
+    f.get(reverse).ifElse(() => f.get(p).get(n).i32(1).op(OP.i32Sub).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(p));
+    f.get(width)
+      .i32(1)
+      .op(OP.i32Eq)
+      .ifElse(
+        () => {
+          // One line: the float64 sum lives in a local.
+          f.f64(0).set(s);
+          f.i32(0).set(k);
+          f.forRange(k, n, 1, () => {
+            f.get(p).get(shift).op(OP.i32Add);
+            f.get(s).get(p);
+            load();
+            f.op(OP.f64Add).tee(s);
+            store();
+            f.get(p).get(step).op(OP.i32Add).set(p);
+          });
+        },
+        () => {
+          f.get(acc).i32(0).get(width).i32(8).op(OP.i32Mul).memoryFill();
+          f.i32(0).set(k);
+          f.forRange(k, n, 1, () => {
+            // Whole vectors across the row.
+            f.i32(0).set(i);
+            f.get(acc).set(a);
+            f.forRange(i, vecEnd, lanes * esize, () => {
+              f.get(p).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).set(v);
+              if (f32) {
+                f.get(a).get(a).vmem(SIMD.load, 0, 0).get(v).simd(SIMD.f64x2PromoteLowF32x4, SIMD.f64x2Add).tee(lo).vmem(SIMD.store, 0, 0);
+                f.get(a).get(a).vmem(SIMD.load, 16, 0).get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
+                f.simd(SIMD.f64x2PromoteLowF32x4, SIMD.f64x2Add).tee(hi).vmem(SIMD.store, 16, 0);
+                f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
+                f.get(lo).simd(SIMD.f32x4DemoteF64x2Zero).get(hi).simd(SIMD.f32x4DemoteF64x2Zero);
+                f.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).vmem(SIMD.store, 0, 0);
+                f.get(a).i32(32).op(OP.i32Add).set(a);
+              } else {
+                f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
+                f.get(a).get(a).vmem(SIMD.load, 0, 0).get(v).simd(SIMD.f64x2Add).tee(lo).vmem(SIMD.store, 0, 0);
+                f.get(lo).vmem(SIMD.store, 0, 0);
+                f.get(a).i32(16).op(OP.i32Add).set(a);
+              }
+            });
+            // The scalar tail of the row.
+            f.forRange(i, rowBytes, esize, () => {
+              f.get(p).get(shift).op(OP.i32Add).get(i).op(OP.i32Add);
+              f.get(a).get(a).mem(OP.f64Load, 0, 3).get(p).get(i).op(OP.i32Add);
+              load();
+              f.op(OP.f64Add).tee(s).mem(OP.f64Store, 0, 3);
+              f.get(s);
+              store();
+              f.get(a).i32(8).op(OP.i32Add).set(a);
+            });
+            f.get(p).get(step).op(OP.i32Add).set(p);
+          });
+        },
+      );
+    // p is one step past the block's last processed row; move it to the next block's first row.
+    f.get(reverse).ifElse(() => f.get(p).get(n).i32(1).op(OP.i32Add).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(p));
+  });
   mod.add(name, f);
 }
 
@@ -140,34 +129,23 @@ export function emitScatterAddRows(mod: ModuleBuilder, name: string, esize: 4 | 
   f.get(acc).i32(0).get(accBytes).memoryFill();
   f.get(width).i32(esize).op(OP.i32Mul).set(rowBytes);
   f.get(rowBytes).i32(-16).op(OP.i32And).set(vecEnd);
+  const [load, store, add, align] = f32 ? [OP.f32Load, OP.f32Store, OP.f32Add, 2] : [OP.f64Load, OP.f64Store, OP.f64Add, 3];
   f.get(g).set(src);
-  f.block().loop();
-  f.get(j).get(m).op(OP.i32GeU).brIf(1);
-  f.get(acc).get(slots).get(j).i32(2).op(OP.i32Shl, OP.i32Add).mem(OP.i32Load, 0, 2).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(dst);
-  f.i32(0).set(i);
-  f.block().loop();
-  f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
-  f.get(dst).get(i).op(OP.i32Add);
-  f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).simd(vAdd);
-  f.vmem(SIMD.store, 0, 0);
-  f.get(i).i32(16).op(OP.i32Add).set(i);
-  f.br(0).end().end();
-  f.block().loop();
-  f.get(i).get(rowBytes).op(OP.i32GeU).brIf(1);
-  f.get(dst).get(i).op(OP.i32Add);
-  f.get(dst)
-    .get(i)
-    .op(OP.i32Add)
-    .mem(f32 ? OP.f32Load : OP.f64Load, 0, f32 ? 2 : 3);
-  f.get(src)
-    .get(i)
-    .op(OP.i32Add)
-    .mem(f32 ? OP.f32Load : OP.f64Load, 0, f32 ? 2 : 3);
-  f.op(f32 ? OP.f32Add : OP.f64Add).mem(f32 ? OP.f32Store : OP.f64Store, 0, f32 ? 2 : 3);
-  f.get(i).i32(esize).op(OP.i32Add).set(i);
-  f.br(0).end().end();
-  f.get(src).get(rowBytes).op(OP.i32Add).set(src);
-  f.get(j).i32(1).op(OP.i32Add).set(j);
-  f.br(0).end().end();
+  f.forRange(j, m, 1, () => {
+    f.get(acc).get(slots).get(j).i32(2).op(OP.i32Shl, OP.i32Add).mem(OP.i32Load, 0, 2).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(dst);
+    f.i32(0).set(i);
+    f.forRange(i, vecEnd, 16, () => {
+      f.get(dst).get(i).op(OP.i32Add);
+      f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).simd(vAdd);
+      f.vmem(SIMD.store, 0, 0);
+    });
+    f.forRange(i, rowBytes, esize, () => {
+      f.get(dst).get(i).op(OP.i32Add);
+      f.get(dst).get(i).op(OP.i32Add).mem(load, 0, align);
+      f.get(src).get(i).op(OP.i32Add).mem(load, 0, align);
+      f.op(add).mem(store, 0, align);
+    });
+    f.get(src).get(rowBytes).op(OP.i32Add).set(src);
+  });
   mod.add(name, f);
 }

@@ -77,7 +77,9 @@ const scratch = new DataView(new ArrayBuffer(8));
 
 /**
  * Builds one function body. Locals are allocated with `local()`; parameters are locals
- * `0..params.length-1`. Control flow uses explicit relative branch depths, as in the binary.
+ * `0..params.length-1`. Loops and conditionals are written with the structured helpers
+ * (`loopUntil`, `forRange`, `ifElse`), which emit the blocks and compute the branch depths;
+ * `block/loop/br/brIf` remain for the rare shape they do not cover (a do-while loop).
  */
 export class FunctionBuilder {
   readonly code: number[] = [];
@@ -230,6 +232,42 @@ export class FunctionBuilder {
     this.code.push(OP.brIf);
     pushU32(this.code, depth);
     return this;
+  }
+
+  /**
+   * A loop that exits when `exitWhen` pushes a nonzero i32, tested before each pass of `body`:
+   * `block loop exitWhen br_if 1 body br 0 end end`. Helpers nested in `body` open their own
+   * blocks, so no depth is ever counted by hand.
+   */
+  loopUntil(exitWhen: () => void, body: () => void): this {
+    this.block().loop();
+    exitWhen();
+    this.brIf(1);
+    body();
+    return this.br(0).end().end();
+  }
+  /**
+   * `for (; counter < end; counter += step) body()` over i32 locals, compared unsigned; the
+   * counter starts where it is (locals start at 0; set it before for another start).
+   */
+  forRange(counter: number, end: number, step: number, body: () => void): this {
+    return this.loopUntil(
+      () => this.get(counter).get(end).op(OP.i32GeU),
+      () => {
+        body();
+        this.get(counter).i32(step).op(OP.i32Add).set(counter);
+      },
+    );
+  }
+  /** `if then [else otherwise] end` on the i32 the caller pushed just before. */
+  ifElse(then: () => void, otherwise?: () => void): this {
+    this.if();
+    then();
+    if (otherwise) {
+      this.else();
+      otherwise();
+    }
+    return this.end();
   }
 
   /** The encoded body: local declarations (run-length grouped), instructions, final `end`. */

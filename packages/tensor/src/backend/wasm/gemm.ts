@@ -5,6 +5,7 @@ import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
 import { nrOf, type GemmShape } from './matmul-kernels.js';
 import { stage } from './stage.js';
+import { forEachElement } from '../odometer.js';
 
 type I32Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
 
@@ -88,10 +89,12 @@ export function gemm(
   const singleB = ncMax >= n && kcMax >= k;
   let packedB = -1;
 
-  const index = new Array<number>(nb).fill(0);
-  let aOff = sa.offset;
-  let bOff = sb.offset;
-  for (let batch = 0; batch < batches; batch++) {
+  // The batch odometer (row-major over batchShape) gives each product's operand offsets.
+  const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
+  const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
+  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => {
+    const aOff = offsets[0]!;
+    const bOff = offsets[1]!;
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {
@@ -113,16 +116,5 @@ export function gemm(
     if (ldc !== n) kern.compact(cp, cp, m, n * es, ldc * es);
     const c0 = cp / es;
     out.set(arena.view(dtype).subarray(c0, c0 + m * n), batch * m * n);
-
-    // Advance the batch odometer (row-major over batchShape).
-    for (let d = nb - 1; d >= 0; d--) {
-      index[d]!++;
-      aOff += sa.strides[d]!;
-      bOff += sb.strides[d]!;
-      if (index[d]! < batchShape[d]!) break;
-      aOff -= sa.strides[d]! * batchShape[d]!;
-      bOff -= sb.strides[d]! * batchShape[d]!;
-      index[d] = 0;
-    }
-  }
+  });
 }

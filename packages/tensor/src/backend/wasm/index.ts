@@ -20,8 +20,9 @@ import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
-import { SIMD_BINARY, SIMD_UNARY_F32, SIMD_UNARY_F64 } from './map-kernels.js';
-import { MASK_BLOCK, SIMD_COMPARISON } from './mask-kernels.js';
+import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
+import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
+import { KERNEL_FAMILIES, kernelName, type ExactUnary, type FamilyName } from './kernel-families.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
@@ -69,6 +70,12 @@ export interface WasmBackend extends Backend {
   threadsReady(): Promise<number>;
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
   dispose(): void;
+  /**
+   * Bytes of WebAssembly linear memory the backend holds now: its instance's memory and, once
+   * started, the threads' shared memory. Each grows to the largest call's scratch and never
+   * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
+   */
+  memoryBytes(): number;
 }
 
 /** The most threads a backend may be asked for (a guard against typos such as 2**32). */
@@ -90,34 +97,17 @@ type Fn = (...args: number[]) => void;
 // L2 between the copy in, the kernel, and the copy out.
 const CHUNK = 16384;
 
-// Below these element counts the JS kernels win: staging into WASM memory and the call cost
-// more than the loop. Measured on a 2-core Xeon (Node 20): add/mul break even near 256-512
-// elements, tanh/exp near 32-64, a full sum near 64-128.
-const SMALL_BINARY = 512;
-const SMALL_CHEAP_UNARY = 512;
-const SMALL_TRANSCENDENTAL = 64;
-// The float32 functions in float64 lanes (wide-math.ts) break even between 64 and 128 elements
-// (measured on a 2-core AMD EPYC, Node 20: 0.8-1.2× at 64, 1.2-1.6× at 128, 1.7-2.4× at 256).
-const SMALL_WIDE = 128;
-const SMALL_REDUCE = 128;
-// A fused expression of exact operations runs as SIMD from here, as the generated JS loop below:
-// they break even between 256 and 512 elements (a four-operation chain, measured on a 2-core AMD
-// EPYC under load, Node 20: JS/SIMD 0.8-1.05× at 256, 1.8-2.2× at 512, 2.6-4.8× at 2400).
-const SMALL_FUSED = 384;
-// A running sum breaks even near 128 elements (measured on a 2-core AMD EPYC, Node 20).
-const SMALL_SCAN = 128;
-// scatterAdd: below this many gradient elements the JS loop wins; WIDE_ROW: see scatterAdd.
-const SMALL_SCATTER = 512;
+// Below each family's threshold (kernel-families.ts: the size and the measurement that chose it)
+// the JS kernels win: staging into WASM memory and the call cost more than the loop.
+// scatterAdd: rows at least this wide run in WASM (see scatterAdd).
 const WIDE_ROW = 64;
 // Rows shorter than this are copied element by element (cheaper than subarray + set).
 const COPY_LOOP_MAX = 32;
-// unfold/fold: below this many column elements the JS loop wins; WINDOW_CHUNK: column bytes
-// staged per call (a few hundred KiB stay in the L2 cache while they are copied out).
-const SMALL_WINDOWS = 4096;
+// unfold/fold: column bytes staged per call (a few hundred KiB stay in the L2 cache while they
+// are copied out).
 const WINDOW_CHUNK = 1 << 18;
 // Elements per staged block of a scan (whole blocks of lines; a longer line is staged alone).
 const SCAN_CHUNK = 65536;
-const CHEAP_UNARY: ReadonlySet<UnaryKernel> = new Set(['neg', 'abs', 'sqrt']);
 // A broadcast row shorter than this is staged by too many small copies: the JS loop wins.
 const MIN_REPEATED_ROW = 16;
 
@@ -163,7 +153,20 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
     k += take;
   }
 }
-const tagOf = (dtype: DType): string => (dtype === 'float64' ? 'f64' : 'f32');
+const isFloatDType = (dtype: DType): dtype is FloatDType => dtype === 'float32' || dtype === 'float64';
+const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
+
+/**
+ * The family whose kernel computes unary `op` from `input` to `output`, or null (the fallback
+ * runs it): a float32 function in float64 lanes, an exact op, or a float32-lane approximation.
+ */
+function unaryFamily(op: UnaryKernel, input: DType, output: DType): 'wideUnary' | 'exactUnary' | 'approximateUnary' | null {
+  if (!isFloatDType(input) || output !== input) return null;
+  if (input === 'float32' && Object.hasOwn(WIDE_F32, op)) return 'wideUnary';
+  if (EXACT_UNARY.has(op)) return 'exactUnary';
+  if (input === 'float32' && Object.hasOwn(EMIT_APPROXIMATE_F32, op)) return 'approximateUnary';
+  return null;
+}
 /**
  * The kernels here compute in float32 and float64 only: int32 arrays go to the fallback, and
  * bool ones too, except as the output of a comparison and the condition of `where`.
@@ -230,7 +233,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       nc: 4096,
     },
   };
-  const unarySet: Record<FloatDType, ReadonlySet<string>> = { float32: new Set(SIMD_UNARY_F32), float64: new Set(SIMD_UNARY_F64) };
+  /** Whether `size` (what `family`'s threshold counts) is below that threshold, where the fallback runs. */
+  const small = (family: FamilyName, size: number): boolean => smallToFallback && size < KERNEL_FAMILIES[family].threshold.from;
   const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
   const comparisonSet: ReadonlySet<string> = new Set(SIMD_COMPARISON);
 
@@ -285,7 +289,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * arguments beyond its reduction's range) are redone by the fallback before the copy out.
    */
   function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
-    const kernel = ex[`wide_${op}_f32`] as (...args: number[]) => number;
+    const kernel = ex[kernelName('wideUnary', op)] as (...args: number[]) => number;
     mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
       arena.view('float32').set(x.subarray(i, i + len), px! / 4);
       if (kernel(px!, po!, nvec) === 0) return;
@@ -301,22 +305,19 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   function unary(op: UnaryKernel, x: TypedArray, out: TypedArray): void {
-    if (
-      Object.hasOwn(WIDE_F32, op) &&
-      x instanceof Float32Array &&
-      out instanceof Float32Array &&
-      !(smallToFallback && x.length < SMALL_WIDE)
-    ) {
-      wideUnary(op as WideKernel, x, out);
-      return;
-    }
     const dtype = dtypeOfArray(x);
-    const small = smallToFallback && x.length < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
-    if (small || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !unarySet[dtype as FloatDType].has(op)) {
+    const family = unaryFamily(op, dtype, dtypeOfArray(out));
+    if (family === null || small(family, x.length)) {
       fallback.unary(op, x, out);
       return;
     }
-    const kernel = fn(`un_${op}_${tagOf(dtype)}`);
+    if (family === 'wideUnary') {
+      wideUnary(op as WideKernel, x as Float32Array, out as Float32Array);
+      return;
+    }
+    const kernel = fn(
+      family === 'exactUnary' ? kernelName(family, op as ExactUnary, dtype as FloatDType) : kernelName(family, op as ApproximateF32),
+    );
     const es = dtype === 'float64' ? 8 : 4;
     mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
       arena.view(dtype).set(x.subarray(i, i + len), px! / es);
@@ -338,11 +339,15 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aOk = aRow === n || aRow >= MIN_REPEATED_ROW;
     const bOk = bRow === n || bRow >= MIN_REPEATED_ROW;
     const mode = aOk && bOk ? 'vv' : aOk && isScalarView(b) ? 'vs' : bOk && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && n < SMALL_BINARY) || !supported || mode === undefined) {
+    if (small(toMask ? 'comparison' : 'binary', n) || !supported || mode === undefined) {
       fallback.binary(op, a, b, shape, out);
       return;
     }
-    const kernel = fn(`${toMask ? 'cmp' : 'bin'}_${op}_${mode}_${tagOf(dtype)}`);
+    const kernel = fn(
+      toMask
+        ? kernelName('comparison', op as SimdComparison, mode, dtype as FloatDType)
+        : kernelName('binary', op as SimdBinary, mode, dtype as FloatDType),
+    );
     const outDType = dtypeOfArray(out);
     const block = toMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const es = itemSize(dtype);
@@ -371,11 +376,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aC = isRowMajor(a, shape);
     const bC = isRowMajor(b, shape);
     const mode = aC && bC ? 'vv' : aC && isScalarView(b) ? 'vs' : bC && isScalarView(a) ? 'sv' : undefined;
-    if ((smallToFallback && out.length < SMALL_BINARY) || !supported || !cC || mode === undefined) {
+    if (small('where', out.length) || !supported || !cC || mode === undefined) {
       fallback.where(cond, a, b, shape, out);
       return;
     }
-    const kernel = fn(`${onMask ? 'where_mask' : 'where'}_${mode}_${tagOf(dtype)}`);
+    const kernel = fn(kernelName('where', onMask ? 'mask' : 'float', mode, dtype as FloatDType));
     const condDType = dtypeOfArray(cond.data);
     const block = onMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const stage = (v: StridedView, vDType: DType, at: number, i: number, len: number) =>
@@ -413,7 +418,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       out.fill(0);
       return;
     }
-    const add = fn(`bin_add_vv_${tagOf(dtype)}`);
+    const add = fn(kernelName('binary', 'add', 'vv', dtype as FloatDType));
     const nvec = Math.ceil((len * es) / 16);
     arena.reset();
     // The kernel works in whole vectors: a row may end mid-vector, so reads run up to 16 bytes
@@ -435,7 +440,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // sums over a leading run (column sums, e.g. a bias gradient over the batch).
     const trailing = axes.length > 0 && axes.every((ax, i) => ax === first + i);
     const leading = op === 'sum' && axes.length > 0 && axes.length < nd && axes.every((ax, i) => ax === i);
-    if ((smallToFallback && x.length < SMALL_REDUCE) || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
+    if (small('reduceRows', x.length) || !isFloatArray(x) || dtypeOfArray(out) !== dtype || !(trailing || leading)) {
       fallback.reduce(op, x, shape, axes, out);
       return;
     }
@@ -460,7 +465,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       out.fill(op === 'sum' ? 0 : -Infinity);
       return;
     }
-    const kernel = fn(`red_${op}_${tagOf(dtype)}`);
+    const kernel = fn(kernelName('reduceRows', op, dtype as FloatDType));
     const es = dtype === 'float64' ? 8 : 4;
     arena.reset();
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
@@ -497,14 +502,14 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    */
   function cumsum(x: TypedArray, shape: readonly number[], axis: number, reverse: boolean, out: TypedArray): void {
     const floats = sameFloatArrays(x, out);
-    if (!floats || (smallToFallback && x.length < SMALL_SCAN) || x.length === 0) {
+    if (!floats || small('cumsum', x.length) || x.length === 0) {
       fallback.cumsum(x, shape, axis, reverse, out);
       return;
     }
     const [outer, n, inner] = aroundAxis(shape, axis);
     const dtype = dtypeOfArray(x);
     const es = dtype === 'float64' ? 8 : 4;
-    const kernel = fn(`cumsum_${tagOf(dtype)}`);
+    const kernel = fn(kernelName('cumsum', dtype as FloatDType));
     const block = n * inner;
     const perCall = Math.max(1, Math.floor(SCAN_CHUNK / block));
     arena.reset();
@@ -538,7 +543,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     // as rows). Measured: 1.2× at width 128 with distinct rows, 3.6-5× with rows repeated four
     // times or more, 0.8× at width 16 with distinct rows.
     const worthIt = inner >= WIDE_ROW || m >= 2 * n;
-    if (!floats || !worthIt || (smallToFallback && m * inner * outer < SMALL_SCATTER) || m === 0 || inner === 0) {
+    if (!floats || !worthIt || small('scatterAdd', m * inner * outer) || m === 0 || inner === 0) {
       fallback.scatterAdd(g, outer, n, inner, indices, out);
       return;
     }
@@ -560,7 +565,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     for (let s = 0; s < distinct; s++) slotOfRow[rows[s]!] = -1;
     const dtype = dtypeOfArray(g);
     const es = dtype === 'float64' ? 8 : 4;
-    const kernel = fn(`scatter_add_${tagOf(dtype)}`);
+    const kernel = fn(kernelName('scatterAdd', dtype as FloatDType));
     arena.reset();
     const pg = arena.alloc(m * inner * es);
     const ps = arena.alloc(m * 4);
@@ -585,7 +590,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   /** Whether unfold/fold of `planes` planes with `g` and these arrays run here (unit column stride, floats, not tiny). */
   function windowsHere(a: TypedArray, b: TypedArray, planes: number, g: WindowGeometry): boolean {
     const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
-    return sameFloatArrays(a, b) && g.stride[1] === 1 && !(smallToFallback && planes * colsPerPlane < SMALL_WINDOWS) && colsPerPlane > 0;
+    return sameFloatArrays(a, b) && g.stride[1] === 1 && !small('windows', planes * colsPerPlane) && colsPerPlane > 0;
   }
 
   /**
@@ -628,7 +633,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const plane = g.height * g.width;
     const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
     const [inPer, outPer] = kind === 'unfold' ? [plane, colsPerPlane] : [colsPerPlane, plane];
-    const kernel = fn(kind === 'unfold' ? 'unfold_runs' : `fold_runs_${tagOf(dtype)}`);
+    const kernel = fn(kind === 'unfold' ? kernelName('windows', 'unfold') : kernelName('windows', 'fold', dtype as FloatDType));
     windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
       const [pIn, pOut] = kind === 'unfold' ? [pPlanes, pCols] : [pCols, pPlanes];
       arena.view(dtype).set(input.subarray(first * inPer, (first + count) * inPer), pIn / es);
@@ -657,23 +662,25 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   // ---- Fused elementwise kernels (jit's plan) ----
   /** Which function `unary` above computes for these arrays: the decisions of `unary`, in its order. */
   function unaryVariant(op: UnaryKernel, input: DType, output: DType, size: number): 'reference' | 'native' | null {
-    // A float32 function in float64 lanes: no fused kernel reproduces it yet.
-    if (Object.hasOwn(WIDE_F32, op) && input === 'float32' && output === 'float32' && !(smallToFallback && size < SMALL_WIDE)) return null;
-    const small = smallToFallback && size < (CHEAP_UNARY.has(op) ? SMALL_CHEAP_UNARY : SMALL_TRANSCENDENTAL);
-    const float = input === 'float32' || input === 'float64';
-    if (small || !float || output !== input || !unarySet[input as FloatDType].has(op)) return 'reference';
-    // neg, abs and sqrt are exact in SIMD; exp, log, sigmoid and tanh are the float32-lane approximations.
-    return CHEAP_UNARY.has(op) ? 'reference' : 'native';
+    const family = unaryFamily(op, input, output);
+    if (family === null || small(family, size)) return 'reference';
+    // A float32 function in float64 lanes: no fused kernel reproduces it yet. neg, abs and sqrt
+    // are exact in SIMD; exp, log, sigmoid and tanh are the float32-lane approximations.
+    return family === 'wideUnary' ? null : family === 'exactUnary' ? 'reference' : 'native';
   }
 
-  const fusedModules = new Map<string, Fn>();
-  // Per expression structure: whether it has native nodes, and the lanes' dtype of its SIMD kernel (null: none).
-  const fusedShapes = new Map<string, { native: boolean; dtype: 'float32' | 'float64' | null }>();
+  // Per expression structure: whether it has native nodes, the lanes' dtype of its SIMD kernel
+  // (null: none), and its compiled kernels by operand layouts. Keyed by the structure string a
+  // plan hands over each time (its hash is cached in the string), so a replay builds no long key.
+  const fusedShapes = new Map<
+    string,
+    { readonly native: boolean; readonly dtype: 'float32' | 'float64' | null; readonly kernels: Map<string, Fn> }
+  >();
   /**
    * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
    * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
    * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
-   * structure and layout. Below SMALL_FUSED elements, or for what SIMD does not cover, the JS
+   * structure and layout. Below the fused family's threshold, or for what SIMD does not cover, the JS
    * fused loop runs, which computes the same reference functions; an expression with native
    * nodes has no other fused kernel and declines.
    */
@@ -681,21 +688,20 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const n = out.length;
     let facts = fusedShapes.get(expr.key);
     if (facts === undefined) {
-      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr) };
+      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr), kernels: new Map() };
       fusedShapes.set(expr.key, facts);
     }
-    const { native, dtype } = facts;
+    const { native, dtype, kernels } = facts;
     // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
     const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
     const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
-    if (dtype === null || !staged || (!native && smallToFallback && n < SMALL_FUSED) || n === 0)
-      return !native && runFusedJs(expr, operands, shape, out);
+    if (dtype === null || !staged || (!native && small('fused', n)) || n === 0) return !native && runFusedJs(expr, operands, shape, out);
     const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
-    const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
-    let kernel = fusedModules.get(key);
+    const layoutKey = layouts.join(',');
+    let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
-      fusedModules.set(key, kernel);
+      kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
     const vectors = rows.filter((row) => row > 0).length;
@@ -743,5 +749,6 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       pool?.dispose();
       pool = null;
     },
+    memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
   };
 }

@@ -36,7 +36,7 @@ const LOW_HALVES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
  * elements, out bytes = a op b as 0 or 1. The lane masks (−1 or 0) are narrowed with signed
  * saturation, which keeps −1 and 0, down to one byte per element, then ANDed with 1.
  */
-function emitCompareToMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MaskMode, compare: SimdOp): void {
+export function emitCompareToMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MaskMode, compare: SimdOp): void {
   const scalarT = esize === 4 ? T.f32 : T.f64;
   const f = new FunctionBuilder([T.i32, mode === 'vv' ? T.i32 : scalarT, T.i32, T.i32], []);
   const [px, py, out, nblocks] = [0, 1, 2, 3];
@@ -79,19 +79,17 @@ function emitCompareToMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode:
       f.shuffle(LOW_HALVES);
     }
   };
-  f.block().loop();
-  f.get(i).get(nblocks).op(OP.i32GeU).brIf(1);
-  f.get(out).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
-  quad(0);
-  quad(1);
-  f.simd(SIMD.i16x8NarrowI32x4S);
-  quad(2);
-  quad(3);
-  f.simd(SIMD.i16x8NarrowI32x4S, SIMD.i8x16NarrowI16x8S);
-  f.v128I32(0x01010101).simd(SIMD.and);
-  f.vmem(SIMD.store, 0, 0);
-  f.get(i).i32(1).op(OP.i32Add).set(i);
-  f.br(0).end().end();
+  f.forRange(i, nblocks, 1, () => {
+    f.get(out).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+    quad(0);
+    quad(1);
+    f.simd(SIMD.i16x8NarrowI32x4S);
+    quad(2);
+    quad(3);
+    f.simd(SIMD.i16x8NarrowI32x4S, SIMD.i8x16NarrowI16x8S);
+    f.v128I32(0x01010101).simd(SIMD.and);
+    f.vmem(SIMD.store, 0, 0);
+  });
   mod.add(name, f);
 }
 
@@ -100,7 +98,7 @@ function emitCompareToMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode:
  * `cond`, 16 elements a block. The bytes' `!= 0` mask (0xFF or 0) is sign-extended to 16, 32
  * (and for float64, 64) bits, halves in element order, and each lane mask bit-selects a or b.
  */
-function emitWhereOnMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MaskMode): void {
+export function emitWhereOnMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MaskMode): void {
   const scalarT = esize === 4 ? T.f32 : T.f64;
   const f = new FunctionBuilder([T.i32, mode === 'sv' ? scalarT : T.i32, mode === 'vs' ? scalarT : T.i32, T.i32, T.i32], []);
   const [cond, pa, pb, out, nblocks] = [0, 1, 2, 3, 4];
@@ -119,46 +117,31 @@ function emitWhereOnMask(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: M
   const addr = (param: number, shift: number): void => {
     f.get(param).get(i).i32(shift).op(OP.i32Shl, OP.i32Add);
   };
-  f.block().loop();
-  f.get(i).get(nblocks).op(OP.i32GeU).brIf(1);
-  let current = [f.local(T.v128)];
-  addr(cond, 4);
-  f.vmem(SIMD.load, 0, 0).v128I32(0).simd(SIMD.i8x16Ne).set(current[0]!);
-  for (const [low, high] of widenings) {
-    current = current.flatMap((m) => {
-      const [lo, hi] = [f.local(T.v128), f.local(T.v128)];
-      f.get(m).simd(low).set(lo);
-      f.get(m).simd(high).set(hi);
-      return [lo, hi];
+  f.forRange(i, nblocks, 1, () => {
+    let current = [f.local(T.v128)];
+    addr(cond, 4);
+    f.vmem(SIMD.load, 0, 0).v128I32(0).simd(SIMD.i8x16Ne).set(current[0]!);
+    for (const [low, high] of widenings) {
+      current = current.flatMap((m) => {
+        const [lo, hi] = [f.local(T.v128), f.local(T.v128)];
+        f.get(m).simd(low).set(lo);
+        f.get(m).simd(high).set(hi);
+        return [lo, hi];
+      });
+    }
+    current.forEach((m, v) => {
+      addr(out, blockShift);
+      if (mode !== 'sv') {
+        addr(pa, blockShift);
+        f.vmem(SIMD.load, v * 16, 0).set(xa);
+      }
+      if (mode !== 'vs') {
+        addr(pb, blockShift);
+        f.vmem(SIMD.load, v * 16, 0).set(xb);
+      }
+      f.get(xa).get(xb).get(m).simd(SIMD.bitselect);
+      f.vmem(SIMD.store, v * 16, 0);
     });
-  }
-  current.forEach((m, v) => {
-    addr(out, blockShift);
-    if (mode !== 'sv') {
-      addr(pa, blockShift);
-      f.vmem(SIMD.load, v * 16, 0).set(xa);
-    }
-    if (mode !== 'vs') {
-      addr(pb, blockShift);
-      f.vmem(SIMD.load, v * 16, 0).set(xb);
-    }
-    f.get(xa).get(xb).get(m).simd(SIMD.bitselect);
-    f.vmem(SIMD.store, v * 16, 0);
   });
-  f.get(i).i32(1).op(OP.i32Add).set(i);
-  f.br(0).end().end();
   mod.add(name, f);
-}
-
-/** Emits `cmp_{op}_{mode}_{f32|f64}` (float operands, bool output) and `where_mask_{mode}_{f32|f64}`. */
-export function emitMaskKernels(mod: ModuleBuilder): void {
-  for (const [t, esize, idx] of [
-    ['f32', 4, 0],
-    ['f64', 8, 1],
-  ] as const) {
-    for (const mode of ['vv', 'vs', 'sv'] as const) {
-      for (const op of SIMD_COMPARISON) emitCompareToMask(mod, `cmp_${op}_${mode}_${t}`, esize, mode, COMPARISON_OPS[op][idx]);
-      emitWhereOnMask(mod, `where_mask_${mode}_${t}`, esize, mode);
-    }
-  }
 }

@@ -1,11 +1,8 @@
 // Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
-// the elementwise, unary, mask and reduction loops. Built at run time: no build step, no binary blob.
+// every kernel family of kernel-families.ts. Built at run time: no build step, no binary blob.
 import { ModuleBuilder } from './emitter.js';
-import { emitMapKernels } from './map-kernels.js';
-import { emitMaskKernels } from './mask-kernels.js';
+import { emitKernelFamilies } from './kernel-families.js';
 import { emitCompact, emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
-import { emitCumsum, emitScatterAddRows } from './accumulation-kernels.js';
-import { emitFoldRuns, emitUnfoldRuns } from './window-kernels.js';
 
 // Register tiles chosen by measurement on x64 V8: 4×8 f32 (8 accumulators + 2 B vectors + 1
 // splat fit in the 15 allocatable xmm registers; 6×8 and 4×12 measured slower) and 4×4 f64.
@@ -33,14 +30,6 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitMacro(mod, `macro_set_${tag}`, g, fma, true);
   }
   emitCompact(mod, 'compact');
-  emitMapKernels(mod);
-  emitMaskKernels(mod);
-  emitCumsum(mod, 'cumsum_f32', 4);
-  emitCumsum(mod, 'cumsum_f64', 8);
-  emitScatterAddRows(mod, 'scatter_add_f32', 4);
-  emitScatterAddRows(mod, 'scatter_add_f64', 8);
-  emitUnfoldRuns(mod, 'unfold_runs');
-  emitFoldRuns(mod, 'fold_runs_f32', 4);
-  emitFoldRuns(mod, 'fold_runs_f64', 8);
+  emitKernelFamilies(mod);
   return mod.bytes();
 }

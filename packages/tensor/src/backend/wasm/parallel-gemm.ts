@@ -6,6 +6,7 @@ import type { TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import { blockLayout, type GemmKernels } from './gemm.js';
 import { stage } from './stage.js';
+import { forEachElement } from '../odometer.js';
 import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './threads.js';
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
@@ -78,30 +79,19 @@ export function parallelGemm(
   const aOffs = new Array<number>(batches);
   const bIdx = new Array<number>(batches);
   const bOffs: number[] = [];
-  {
-    const index = new Array<number>(nb).fill(0);
-    let aOff = sa.offset;
-    let bOff = sb.offset;
-    const bSeen = new Map<number, number>();
-    for (let batch = 0; batch < batches; batch++) {
-      aOffs[batch] = aOff;
-      let bi = bSeen.get(bOff);
-      if (bi === undefined) {
-        bi = bOffs.push(bOff) - 1;
-        bSeen.set(bOff, bi);
-      }
-      bIdx[batch] = bi;
-      for (let d = nb - 1; d >= 0; d--) {
-        index[d]!++;
-        aOff += sa.strides[d]!;
-        bOff += sb.strides[d]!;
-        if (index[d]! < batchShape[d]!) break;
-        aOff -= sa.strides[d]! * batchShape[d]!;
-        bOff -= sb.strides[d]! * batchShape[d]!;
-        index[d] = 0;
-      }
+  const bSeen = new Map<number, number>();
+  const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
+  const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
+  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => {
+    const bOff = offsets[1]!;
+    aOffs[batch] = offsets[0]!;
+    let bi = bSeen.get(bOff);
+    if (bi === undefined) {
+      bi = bOffs.push(bOff) - 1;
+      bSeen.set(bOff, bi);
     }
-  }
+    bIdx[batch] = bi;
+  });
   const phase1 = bOffs.length * nBlocks * kBlocks * Math.ceil(ncMax / bChunk);
   const total = phase1 + units.length;
   if (total > MAX_UNITS) return false;

@@ -3,6 +3,7 @@
 import type { DType } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
+import { forEachRow } from '../odometer.js';
 
 /** An operand inside linear memory: element `e` lives at byte `ptr + e * esize`. */
 export interface Staged {
@@ -48,24 +49,8 @@ export function stage(arena: Arena, view: StridedView, shape: readonly number[],
 
 /** Writes the elements of `view` over `shape` in row-major order into `dst` from `at`. */
 function gather(view: StridedView, shape: readonly number[], dst: { [i: number]: number }, at: number): void {
-  const nd = shape.length;
-  const index = new Array<number>(nd).fill(0);
   const src = view.data;
-  const last = nd - 1;
-  const inner = shape[last]!;
-  const innerStride = view.strides[last]!;
-  let off = view.offset;
-  let w = at;
-  for (;;) {
-    for (let j = 0, o = off; j < inner; j++, o += innerStride) dst[w++] = src[o]!;
-    let d = last - 1;
-    for (; d >= 0; d--) {
-      index[d]!++;
-      off += view.strides[d]!;
-      if (index[d]! < shape[d]!) break;
-      off -= view.strides[d]! * shape[d]!;
-      index[d] = 0;
-    }
-    if (d < 0) return;
-  }
+  forEachRow(shape, [view], (starts, n, o, [step]) => {
+    for (let j = 0, w = at + o, i = starts[0]!; j < n; j++, i += step!) dst[w++] = src[i]!;
+  });
 }

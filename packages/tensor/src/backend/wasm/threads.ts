@@ -23,7 +23,7 @@ export const RECORD_WORDS = 8;
 
 // Control block: int32 words at the bottom of the shared memory (the arena starts above it).
 // Words that different threads write often sit on separate 64-byte cache lines.
-const SEQ = 0; // job sequence number; idle workers wait on it
+export const SEQ = 0; // job sequence number; idle workers wait on it (exported: tests post jobs by hand)
 const NEXT = 16; // claim word: (generation << 16) | next unit index
 const P1DONE = 32; // units of phase 1 finished
 const DONE = 48; // units finished
@@ -44,18 +44,95 @@ export const MAX_UNITS = 0xffff;
 // spinning 2 ms measured no faster than not spinning at all.
 const SPIN_MS = 0.05;
 
+type Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
+
+/** The control words the claim loop reads and writes, and the record size: passed to it, as it may not read module constants. */
+export interface ClaimWords {
+  readonly next: number;
+  readonly total: number;
+  readonly p1: number;
+  readonly p1Done: number;
+  readonly done: number;
+  readonly table: number;
+  readonly recs: number;
+  readonly error: number;
+  readonly recordWords: number;
+}
+
+/** The pool's control words as {@link claimUnits} takes them (the workers get a JSON copy). */
+export const CLAIM_WORDS: ClaimWords = {
+  next: NEXT,
+  total: TOTAL,
+  p1: P1,
+  p1Done: P1DONE,
+  done: DONE,
+  table: TABLE,
+  recs: RECS,
+  error: ERROR,
+  recordWords: RECORD_WORDS,
+};
+
+/**
+ * The claim protocol, run by every thread of a job, the caller and each worker: claims units
+ * from the NEXT word until the job's are gone (or the words belong to another job), runs each
+ * unit's records, and counts it done, waking the waiters of the last phase-1 unit and of the
+ * last unit. A unit after phase 1 first waits, by `awaitPhase1(p1)`, until phase 1 is done.
+ * NOTE: this is the one definition of the loop: the workers run its source text (see
+ * WORKER_SOURCE), so it must stay self-contained: only its parameters and the global
+ * `Atomics`, no inner functions (a bundler's keep-names helper would be a module reference),
+ * no module constants (a minifier renames them).
+ */
+export function claimUnits(
+  c: Int32Array,
+  memory: { readonly buffer: ArrayBufferLike },
+  fns: readonly Fn7[],
+  words: ClaimWords,
+  awaitPhase1: (p1: number) => void,
+): void {
+  const W = words.recordWords;
+  let mem = new Int32Array(memory.buffer);
+  for (;;) {
+    const w = Atomics.load(c, words.next);
+    const t = Atomics.load(c, words.total);
+    if (w >>> 16 !== t >>> 16 || (w & 0xffff) >= (t & 0xffff)) return;
+    if (Atomics.compareExchange(c, words.next, w, w + 1) !== w) continue;
+    const u = w & 0xffff;
+    const total = t & 0xffff;
+    const p1 = Atomics.load(c, words.p1);
+    try {
+      if (u >= p1) awaitPhase1(p1);
+      const table = Atomics.load(c, words.table) >> 2;
+      const recs = Atomics.load(c, words.recs) >> 2;
+      // The staging may have grown the memory since this view was made.
+      if (mem.buffer !== memory.buffer) mem = new Int32Array(memory.buffer);
+      const first = recs + mem[table + 2 * u]! * W;
+      const end = first + mem[table + 2 * u + 1]! * W;
+      for (let r = first; r < end; r += W)
+        fns[mem[r]!]!(mem[r + 1]!, mem[r + 2]!, mem[r + 3]!, mem[r + 4]!, mem[r + 5]!, mem[r + 6]!, mem[r + 7]!);
+    } catch {
+      Atomics.store(c, words.error, 1);
+    }
+    if (u < p1 && Atomics.add(c, words.p1Done, 1) + 1 === p1) Atomics.notify(c, words.p1Done);
+    if (Atomics.add(c, words.done, 1) + 1 === total) Atomics.notify(c, words.done);
+  }
+}
+
 // The worker's code, as a string so that it runs the same from the TypeScript sources (under
-// vitest) and from dist/, in Node (`eval: true`) and in browsers (a Blob URL). It must follow
-// the same claim protocol as `claimLoop` below. Kept in plain ES2020, without dependencies.
+// vitest) and from dist/, in Node (`eval: true`) and in browsers (a Blob URL): the idle wait
+// for the next job around `claimUnits`, whose own source text is spliced in. Plain ES2020.
 const WORKER_SOURCE = `'use strict';
-const SEQ = ${SEQ}, NEXT = ${NEXT}, P1DONE = ${P1DONE}, DONE = ${DONE}, TOTAL = ${TOTAL}, P1 = ${P1};
-const TABLE = ${TABLE}, RECS = ${RECS}, ERROR = ${ERROR}, READY = ${READY}, W = ${RECORD_WORDS};
+const SEQ = ${SEQ}, P1DONE = ${P1DONE}, READY = ${READY};
+const WORDS = ${JSON.stringify(CLAIM_WORDS)};
+const claimUnits = (${claimUnits.toString()});
 function start(d) {
   const memory = d.memory;
   const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory } }).exports;
   const fns = d.names.map((n) => ex[n]);
   const c = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
-  let mem = new Int32Array(memory.buffer);
+  const awaitPhase1 = (p1) => {
+    const until = performance.now() + d.spinMs;
+    for (let i = 1, v; (v = Atomics.load(c, P1DONE)) < p1; i++) if ((i & 1023) === 0 && performance.now() > until) Atomics.wait(c, P1DONE, v, 1);
+  };
   Atomics.add(c, READY, 1);
   let seen = Atomics.load(c, SEQ);
   for (;;) {
@@ -67,27 +144,7 @@ function start(d) {
       }
     }
     seen = s;
-    for (;;) {
-      const w = Atomics.load(c, NEXT);
-      const t = Atomics.load(c, TOTAL);
-      if (w >>> 16 !== t >>> 16 || (w & 0xffff) >= (t & 0xffff)) break;
-      if (Atomics.compareExchange(c, NEXT, w, w + 1) !== w) continue;
-      const u = w & 0xffff, total = t & 0xffff, p1 = Atomics.load(c, P1);
-      try {
-        if (u >= p1) {
-          const until = performance.now() + d.spinMs;
-          for (let i = 1, v; (v = Atomics.load(c, P1DONE)) < p1; i++) if ((i & 1023) === 0 && performance.now() > until) Atomics.wait(c, P1DONE, v, 1);
-        }
-        const table = Atomics.load(c, TABLE) >> 2, recs = Atomics.load(c, RECS) >> 2;
-        if (mem.buffer !== memory.buffer) mem = new Int32Array(memory.buffer);
-        const first = recs + mem[table + 2 * u] * W, end = first + mem[table + 2 * u + 1] * W;
-        for (let r = first; r < end; r += W) fns[mem[r]](mem[r + 1], mem[r + 2], mem[r + 3], mem[r + 4], mem[r + 5], mem[r + 6], mem[r + 7]);
-      } catch (e) {
-        Atomics.store(c, ERROR, 1);
-      }
-      if (u < p1 && Atomics.add(c, P1DONE, 1) + 1 === p1) Atomics.notify(c, P1DONE);
-      if (Atomics.add(c, DONE, 1) + 1 === total) Atomics.notify(c, DONE);
-    }
+    claimUnits(c, memory, fns, WORDS, awaitPhase1);
   }
 }
 // Node runs an eval worker as CommonJS or, under --input-type=module, as ESM: reach
@@ -98,8 +155,6 @@ if (typeof process === 'object' && process.versions && process.versions.node) {
   else import('node:worker_threads').then((m) => start(m.workerData));
 } else self.onmessage = (e) => start(e.data);
 `;
-
-type Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
 
 /** The parts of Node's `worker_threads.Worker` and of a Web Worker that the pool uses. */
 interface WorkerHandle {
@@ -268,33 +323,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
   let generation = 0;
   let disposed = false;
 
-  /** The caller's share: the same claim protocol as the workers' (see WORKER_SOURCE). */
-  function claimLoop(): void {
-    const mem = arena.i32();
-    for (;;) {
-      const w = Atomics.load(c, NEXT);
-      const t = Atomics.load(c, TOTAL);
-      if (w >>> 16 !== t >>> 16 || (w & 0xffff) >= (t & 0xffff)) return;
-      if (Atomics.compareExchange(c, NEXT, w, w + 1) !== w) continue;
-      const u = w & 0xffff;
-      const total = t & 0xffff;
-      const p1 = Atomics.load(c, P1);
-      try {
-        if (u >= p1) waitFor(P1DONE, p1);
-        const table = Atomics.load(c, TABLE) >> 2;
-        const recs = Atomics.load(c, RECS) >> 2;
-        const first = recs + mem[table + 2 * u]! * RECORD_WORDS;
-        const end = first + mem[table + 2 * u + 1]! * RECORD_WORDS;
-        for (let r = first; r < end; r += RECORD_WORDS) {
-          fns[mem[r]!]!(mem[r + 1]!, mem[r + 2]!, mem[r + 3]!, mem[r + 4]!, mem[r + 5]!, mem[r + 6]!, mem[r + 7]!);
-        }
-      } catch {
-        Atomics.store(c, ERROR, 1);
-      }
-      if (u < p1 && Atomics.add(c, P1DONE, 1) + 1 === p1) Atomics.notify(c, P1DONE);
-      if (Atomics.add(c, DONE, 1) + 1 === total) Atomics.notify(c, DONE);
-    }
-  }
+  const awaitPhase1 = (p1: number): void => waitFor(P1DONE, p1);
 
   /** Blocks until word `at` reaches `target`: spins briefly, then sleeps (woken by notify). */
   function waitFor(at: number, target: number): void {
@@ -328,7 +357,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       Atomics.store(c, NEXT, generation << 16);
       Atomics.add(c, SEQ, 1);
       if (!disposed) Atomics.notify(c, SEQ);
-      claimLoop();
+      claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1);
       waitFor(DONE, total);
       if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded matmul unit failed');
     },

@@ -29,20 +29,16 @@ function emitRunLoops(f: FunctionBuilder, s: RunLoopSlots, body: (t: number) => 
   const pl = f.local(T.i32);
   const r = f.local(T.i32);
   const t = f.local(T.i32);
-  f.block().loop();
-  f.get(pl).get(s.count).op(OP.i32GeU).brIf(1);
-  f.get(s.table).set(t);
-  f.i32(0).set(r);
-  f.block().loop();
-  f.get(r).get(s.runs).op(OP.i32GeU).brIf(1);
-  body(t);
-  f.get(t).i32(RUN_BYTES).op(OP.i32Add).set(t);
-  f.get(r).i32(1).op(OP.i32Add).set(r);
-  f.br(0).end().end();
-  f.get(s.planes).get(s.planeBytes).op(OP.i32Add).set(s.planes);
-  f.get(s.cols).get(s.colsBytes).op(OP.i32Add).set(s.cols);
-  f.get(pl).i32(1).op(OP.i32Add).set(pl);
-  f.br(0).end().end();
+  f.forRange(pl, s.count, 1, () => {
+    f.get(s.table).set(t);
+    f.i32(0).set(r);
+    f.forRange(r, s.runs, 1, () => {
+      body(t);
+      f.get(t).i32(RUN_BYTES).op(OP.i32Add).set(t);
+    });
+    f.get(s.planes).get(s.planeBytes).op(OP.i32Add).set(s.planes);
+    f.get(s.cols).get(s.colsBytes).op(OP.i32Add).set(s.cols);
+  });
 }
 
 /**
@@ -92,20 +88,16 @@ export function emitFoldRuns(mod: ModuleBuilder, name: string, esize: 4 | 8): vo
     f.get(t).mem(OP.i32Load, 8, 2).set(i);
     f.get(t).mem(OP.i32Load, 12, 2).set(end);
     f.get(end).get(i).op(OP.i32Sub).i32(-16).op(OP.i32And).get(i).op(OP.i32Add).set(vecEnd);
-    f.block().loop();
-    f.get(i).get(vecEnd).op(OP.i32GeU).brIf(1);
-    f.get(dst).get(i).op(OP.i32Add);
-    f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0);
-    f.simd(f32 ? SIMD.f32x4Add : SIMD.f64x2Add).vmem(SIMD.store, 0, 0);
-    f.get(i).i32(16).op(OP.i32Add).set(i);
-    f.br(0).end().end();
-    f.block().loop();
-    f.get(i).get(end).op(OP.i32GeU).brIf(1);
-    f.get(dst).get(i).op(OP.i32Add);
-    f.get(dst).get(i).op(OP.i32Add).mem(load, 0, align).get(src).get(i).op(OP.i32Add).mem(load, 0, align);
-    f.op(add).mem(store, 0, align);
-    f.get(i).i32(esize).op(OP.i32Add).set(i);
-    f.br(0).end().end();
+    f.forRange(i, vecEnd, 16, () => {
+      f.get(dst).get(i).op(OP.i32Add);
+      f.get(dst).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0).get(src).get(i).op(OP.i32Add).vmem(SIMD.load, 0, 0);
+      f.simd(f32 ? SIMD.f32x4Add : SIMD.f64x2Add).vmem(SIMD.store, 0, 0);
+    });
+    f.forRange(i, end, esize, () => {
+      f.get(dst).get(i).op(OP.i32Add);
+      f.get(dst).get(i).op(OP.i32Add).mem(load, 0, align).get(src).get(i).op(OP.i32Add).mem(load, 0, align);
+      f.op(add).mem(store, 0, align);
+    });
   });
   mod.add(name, f);
 }
