@@ -218,8 +218,7 @@ async function bundled(): Promise<PoolModules> {
 }
 
 /**
- * Posts a job of `macro_set_f32` records (each stores a 4×8 tile of zeros: the product of zero
- * panels) straight into a new pool's control words and waits for its
+ * Posts a job of `zero` records straight into a new pool's control words and waits for its
  * workers: the caller claims nothing, so the job finishes only if the workers' loop (the
  * spliced claimUnits) runs. Phase 1 (two units) precedes the rest.
  */
@@ -228,19 +227,19 @@ async function runOnWorkersAlone(m: PoolModules): Promise<void> {
   if (pool === undefined) return expect.fail('Node should start a thread pool');
   try {
     expect(await pool.whenReady()).toBe(3);
-    const [units, bytes, w] = [8, 128, m.CLAIM_WORDS];
+    const [units, bytes, w] = [8, 64, m.CLAIM_WORDS];
     const arena = pool.arena;
     arena.reset();
-    const zeros = arena.alloc(64); // a 4×1 A panel and a 1×8 B panel
     const region = arena.alloc(units * bytes);
     const table = arena.alloc(units * 8);
     const recs = arena.alloc(units * m.RECORD_WORDS * 4);
     const c = arena.i32();
-    c.fill(0, zeros / 4, zeros / 4 + 16);
     c.fill(-1, region / 4, (region + units * bytes) / 4);
     for (let u = 0; u < units; u++) {
       c.set([u, 1], table / 4 + 2 * u);
-      c.set([m.POOL_FUNCTIONS.indexOf('macro_set_f32'), zeros, zeros, region + u * bytes, 4, 8, 1, 32], recs / 4 + u * m.RECORD_WORDS);
+      // pack_a_f32 of one panel at depth 0 only zero-fills its destination: `bytes` of zeros.
+      const [mr, depthPad] = [m.GEMM_F32.mr, bytes / (m.GEMM_F32.mr * 4)];
+      c.set([m.POOL_FUNCTIONS.indexOf('pack_a_f32'), 0, 1, 1, mr, 0, region + u * bytes, depthPad], recs / 4 + u * m.RECORD_WORDS);
     }
     const generation = 0x7abc;
     for (const [word, value] of [
