@@ -694,6 +694,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   // Switching the backend is setBackend's purpose: the active one is compared only on failure.
   setBackend: { calls: [{ name: 'setBackend', args: () => [J.getBackend()], invoke: ([b]) => fn(J.setBackend)(b), mutates: true }] },
   getBackend: direct('getBackend', () => []),
+  backendMemoryBytes: direct('backendMemoryBytes', () => []),
   isConcrete: direct('isConcrete', () => [x()]),
   registerBackend: direct('registerBackend', () => [testBackend()]),
   createWasmBackend: direct('createWasmBackend', () => [

@@ -82,7 +82,8 @@ export interface BenchReport {
   jaxjs?: JaxJsInfo;
   ceiling: SimdCeiling | null;
   cases: CaseResult[];
-  memory: (MemoryReport & { framework: string; model: string }) | null;
+  /** The memory workload per mode (eager, then jit); empty where it was not run. */
+  memory: (MemoryReport & { framework: string; mode: 'eager' | 'jit'; model: string })[];
   notes: string[];
   warnings: string[];
   seconds: number;
@@ -244,19 +245,23 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     }
   }
 
-  let memory: BenchReport['memory'] = null;
+  const memory: BenchReport['memory'] = [];
   if (wanted('memory')) {
     const fw = jacobi.frameworks[0]!;
     await fw.activate();
     const steps = opts.memorySteps ?? sizes.memorySteps;
-    opts.log(`memory: ${steps} W4 steps with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`);
-    try {
-      const report = runMemory(() => jacobiMlp(sizes), { steps, budgetS: opts.memoryBudgetS, log: opts.log });
-      memory = { ...report, framework: fw.label, model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}` };
-      if (report.stoppedByBudget)
-        warnings.push(`memory: stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
-    } catch (e) {
-      warnings.push(`memory workload failed: ${errorText(e)}`);
+    for (const mode of ['eager', 'jit'] as const) {
+      opts.log(
+        `memory: ${steps} W4 steps (${mode}) with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`,
+      );
+      try {
+        const report = runMemory(() => jacobiMlp(sizes, mode), { steps, budgetS: opts.memoryBudgetS, log: opts.log });
+        memory.push({ ...report, framework: fw.label, mode, model: `MLP ${sizes.mlp.widths.join('-')}, batch ${sizes.mlp.batch}` });
+        if (report.stoppedByBudget)
+          warnings.push(`memory (${mode}): stopped after ${report.stepsRun} of ${steps} steps (time budget ${opts.memoryBudgetS} s)`);
+      } catch (e) {
+        warnings.push(`memory workload (${mode}) failed: ${errorText(e)}`);
+      }
     }
   }
 

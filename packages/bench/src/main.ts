@@ -20,7 +20,7 @@ elements, cumsum of [1000,1000] along each axis, the embedding gradient of a [10
 W9 conv2d of [32,3,32,32] with 16 3x3 filters, padding 1: forward, and forward + both gradients,
 W10 vmap against its loop (per-example gradients of a 784-256-10 MLP, batch 128, vmap(grad) and
 the loop of grad; the jacobian of a [64] -> [64] function, batched and one pullback per basis vector),
-memory (10,000 W4 steps: RSS and heap at 1k and 10k).
+memory (10,000 W4 steps, eager and jit: RSS, heap and WebAssembly memory at 1k and 10k).
 
 Options:
   --quick               every workload once at small sizes (seconds; what CI runs)

@@ -1,6 +1,8 @@
-// The memory workload: many W4 training steps with jacobi; RSS and heap at one tenth of the
-// steps and at the end (1k and 10k for the full 10,000), and the peak RSS seen. Flat means
-// nothing grows with the step count. With `node --expose-gc` the heap is read after a full GC.
+// The memory workload: many W4 training steps with jacobi, eagerly and with the step under jit;
+// RSS, heap and the backend's WebAssembly memory at one tenth of the steps and at the end (1k and
+// 10k for the full 10,000), and the peak RSS seen. Flat means nothing grows with the step count.
+// With `node --expose-gc` the heap is read after a full GC.
+import { backendMemoryBytes } from '@jacobi/tensor';
 import type { Prepared } from './workloads/types.js';
 
 export interface MemorySample {
@@ -10,6 +12,8 @@ export interface MemorySample {
   heapTotalMB: number;
   externalMB: number;
   arrayBuffersMB: number;
+  /** The active backend's WebAssembly linear memory (0 on the JS backend). */
+  wasmMB: number;
 }
 
 export interface MemoryReport {
@@ -42,6 +46,7 @@ function sample(step: number): MemorySample {
     heapTotalMB: m.heapTotal / MB,
     externalMB: m.external / MB,
     arrayBuffersMB: m.arrayBuffers / MB,
+    wasmMB: backendMemoryBytes() / MB,
   };
 }
 

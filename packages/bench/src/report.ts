@@ -90,13 +90,12 @@ export function formatReport(report: BenchReport): string {
     out.push('');
   }
 
-  const m = report.memory;
-  if (m) {
-    const at = (s: { step: number; rssMB: number; heapUsedMB: number }) =>
-      `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB`;
+  for (const m of report.memory) {
+    const at = (s: { step: number; rssMB: number; heapUsedMB: number; wasmMB: number }) =>
+      `step ${s.step}: rss ${fmt(s.rssMB)} MB, heap ${fmt(s.heapUsedMB)} MB, wasm memory ${fmt(s.wasmMB)} MB`;
     const last = m.samples[m.samples.length - 1]!;
     out.push(
-      `Memory (${m.framework}, ${m.model}, ${m.stepsRun}/${m.stepsRequested} steps, ${fmt(m.msPerStep)} ms/step, heap read ${m.gcBeforeSamples ? 'after gc()' : 'without gc (run node with --expose-gc)'}):`,
+      `Memory (${m.framework}, ${m.mode}, ${m.model}, ${m.stepsRun}/${m.stepsRequested} steps, ${fmt(m.msPerStep)} ms/step, heap read ${m.gcBeforeSamples ? 'after gc()' : 'without gc (run node with --expose-gc)'}):`,
     );
     for (const s of m.checkpoints) out.push(`  ${at(s)}`);
     if (m.stoppedByBudget) {

@@ -45,8 +45,13 @@ describe('bench harness', () => {
     const mlp = report.cases[2]!.results['jacobi(js)']!;
     expect(mlp.status === 'ok' && mlp.samplesMs.length).toBe(3);
     expect(mlp.status === 'ok' && Number.isFinite(mlp.losses!.first)).toBe(true);
-    expect(report.memory?.stepsRun).toBe(20);
-    expect(report.memory?.checkpoints.map((s) => s.step)).toEqual([2, 20]);
+    expect(report.memory.map((m) => m.mode)).toEqual(['eager', 'jit']);
+    for (const m of report.memory) {
+      expect(m.stepsRun).toBe(20);
+      expect(m.checkpoints.map((s) => s.step)).toEqual([2, 20]);
+      // The JS backend holds no WebAssembly memory.
+      expect(m.samples.every((s) => s.wasmMB === 0)).toBe(true);
+    }
     expect(report.machine.cores).toBeGreaterThan(0);
     const text = formatReport(report);
     expect(text).toContain('speedup vs cpu');

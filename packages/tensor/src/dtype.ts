@@ -36,6 +36,11 @@ function fresh(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): Ty
   }
 }
 
+/** An array of `size` elements of `dtype` over `buffer` from its first byte (a buffer planned by jit). */
+export function arrayOn(dtype: DType, buffer: ArrayBuffer, size: number): TypedArray {
+  return fresh(dtype, size, buffer, 0);
+}
+
 // Small arrays are carved out of shared 64 KiB slabs: a fresh ArrayBuffer per small tensor costs
 // more than the arithmetic on it. A slab lives while any of its arrays does, so a long-lived
 // small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own.

@@ -181,5 +181,5 @@ export type { PrimitiveName } from './primitive-name.js';
 export { gradcheck, GradcheckError } from './autodiff/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './autodiff/gradcheck.js';
 export { toDot, toMermaid } from './autodiff/graph-export.js';
-export { setBackend, getBackend, registerBackend } from './backend/registry.js';
+export { setBackend, getBackend, registerBackend, backendMemoryBytes } from './backend/registry.js';
 export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel, WindowGeometry } from './backend/backend.js';

@@ -137,6 +137,7 @@ const NOT_METHODS = {
   toMermaid: 'renders a graph (of any tensor)',
   setBackend: 'configures the library',
   getBackend: 'reads the configuration',
+  backendMemoryBytes: 'reads the backend state',
   isConcrete: 'asks where a tensor is traced (as is_concrete in JAX), not an operation on it',
   registerBackend: 'configures the library',
 } as const satisfies Record<string, string>;

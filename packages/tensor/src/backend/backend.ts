@@ -195,6 +195,8 @@ export interface Backend {
   fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
   /** @internal Fused elementwise kernels for jit's replay (optional; the interface may change). */
   readonly fused?: FusedKernels;
+  /** Bytes of memory the backend holds outside JavaScript's typed arrays (optional; none where absent). */
+  memoryBytes?(): number;
 }
 
 /** The geometry of sliding windows over a 2-D plane, with implicit zero padding. */

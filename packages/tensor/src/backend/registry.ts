@@ -78,3 +78,17 @@ export function getBackend(): string {
   activeBackend();
   return activeName;
 }
+
+/**
+ * Bytes the active backend holds outside JavaScript's typed arrays: the WebAssembly backend's
+ * linear memories (they grow to the largest call's scratch and never shrink), 0 for the JS
+ * backend. With `process.memoryUsage()` it tells whether a long loop's memory stays flat.
+ *
+ * @example
+ * const before = backendMemoryBytes();
+ * for (let i = 0; i < 1000; i++) step();
+ * console.log(backendMemoryBytes() - before); // 0 once the first step has sized the scratch
+ */
+export function backendMemoryBytes(): number {
+  return activeBackend().memoryBytes?.() ?? 0;
+}

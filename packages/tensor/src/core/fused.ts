@@ -1,8 +1,9 @@
 // The bridge from jit's execution plan (staging/plan.ts) to the active backend's fused
 // elementwise kernels: staging never reaches the backend itself.
-import { allocate, type DType } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import type { FusedExpression, FusedKernels, FusedNode } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
+import { FRESH_OUTPUT, type OutputTarget } from './primitive.js';
 import { shapeSize } from '../shape.js';
 import { fromArray, type Tensor } from './tensor.js';
 
@@ -15,15 +16,19 @@ export function fusedKernels(): FusedKernels | undefined {
   return activeBackend().fused;
 }
 
-/** `expr` over `shape` from `operands` (each of that shape) as a new tensor, or null where `kernels` cannot run it. */
+/**
+ * `expr` over `shape` from `operands` (each of that shape) as a tensor on an array from `target`,
+ * or null where `kernels` cannot run it.
+ */
 export function runFused(
   kernels: FusedKernels,
   expr: FusedExpression,
   operands: readonly Tensor[],
   shape: readonly number[],
   dtype: DType,
+  target: OutputTarget = FRESH_OUTPUT,
 ): Tensor | null {
-  const out = allocate(dtype, shapeSize(shape));
+  const out = target.array(dtype, shapeSize(shape));
   if (
     !kernels.run(
       expr,

@@ -1,6 +1,6 @@
 // What a primitive is: its kernel call, per input its derivative rules, and its batching rule. The interpreters
 // only ever call `impl`, `jvp[i]`, `vjp[i]` and `batch`; they never name a primitive.
-import type { DType } from '../dtype.js';
+import { allocate, type DType, type TypedArray } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import type { Tensor } from './tensor.js';
 
@@ -46,12 +46,31 @@ export type ElementwiseRole =
   | { readonly kind: 'cast' };
 
 /**
+ * Where a kernel call puts its result: fresh memory by default; jit's replay hands a primitive
+ * the buffer it planned for that equation (reused across calls, see staging/buffers.ts). An impl
+ * asks for its result array once, through one of the two.
+ */
+export interface OutputTarget {
+  /** An array of `size` elements of `dtype` for a kernel that writes every element (its contents are unspecified). */
+  array(dtype: DType, size: number): TypedArray;
+  /** A zero-filled array, for a kernel that writes only some elements or adds into them. */
+  zeros(dtype: DType, size: number): TypedArray;
+}
+
+/** Fresh, zero-filled memory for every result: what every call outside a jit replay gets. */
+export const FRESH_OUTPUT: OutputTarget = { array: allocate, zeros: allocate };
+
+/**
  * One primitive operation. `impl` runs on untraced tensors (it calls the backend); the rules
  * are written with differentiable tensor operations, so derivatives of derivatives work.
  */
 export interface Primitive<P = unknown> {
   readonly name: string;
-  impl(inputs: readonly Tensor[], params: P): Tensor;
+  /**
+   * Runs the kernel; `target` (default: fresh memory) supplies the result's array, and `out`,
+   * where the caller knows it (a jit replay recorded it), the result's shape and dtype.
+   */
+  impl(inputs: readonly Tensor[], params: P, target?: OutputTarget, out?: AbstractValue): Tensor;
   /** One rule per input. */
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
@@ -59,6 +78,12 @@ export interface Primitive<P = unknown> {
   readonly batch: BatchRule<P>;
   /** Set on elementwise primitives: what a fused kernel computes for it (see staging/plan.ts). */
   readonly elementwise?: ElementwiseRole;
+  /**
+   * True where `impl` keeps no reference to its inputs or its result once it returns (every
+   * primitive of the library; user-defined ones, such as customOp's, may keep either). jit reuses
+   * an intermediate's buffer on later calls only if every primitive that read it says so.
+   */
+  readonly retainsNothing?: boolean;
 }
 
 /** The output shape and dtype of a primitive from its inputs' (validated arguments assumed). */
@@ -71,7 +96,8 @@ export type ShapeRule<P> = (inputs: readonly AbstractValue[], params: P) => Abst
 export interface PrimitiveDefinition<P> {
   readonly name: string;
   readonly shape: ShapeRule<P>;
-  impl(inputs: readonly Tensor[], params: P, out: AbstractValue): Tensor;
+  /** Its result's array comes from `target` (`target.array(out.dtype, size)` or `target.zeros(…)`). */
+  impl(inputs: readonly Tensor[], params: P, out: AbstractValue, target: OutputTarget): Tensor;
   readonly vjp: readonly VjpRule<P>[];
   readonly jvp: readonly JvpRule<P>[];
   readonly batch: BatchRule<P>;
@@ -86,5 +112,9 @@ export interface ShapedPrimitive<P = unknown> extends Primitive<P> {
 /** Defines a primitive from its shape rule, kernel call and derivative rules. */
 export function definePrimitive<P>(def: PrimitiveDefinition<P>): ShapedPrimitive<P> {
   const { shape, impl } = def;
-  return { ...def, impl: (inputs, params) => impl(inputs, params, shape(inputs, params)) };
+  return {
+    ...def,
+    impl: (inputs, params, target = FRESH_OUTPUT, out = shape(inputs, params)) => impl(inputs, params, out, target),
+    retainsNothing: true,
+  };
 }

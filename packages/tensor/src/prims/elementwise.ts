@@ -1,10 +1,17 @@
 // Elementwise primitives. Each writes its derivative once, f'(x) for a unary op and one partial
 // per operand for a binary one; the VJP and the JVP both come from it. Rules use Tensor
 // methods, i.e. differentiable operations.
-import { allocate, isFloating } from '../dtype.js';
+import { isFloating } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type AbstractValue, type Primitive, type RuleContext, type ShapedPrimitive } from '../core/primitive.js';
+import {
+  definePrimitive,
+  type AbstractValue,
+  type OutputTarget,
+  type Primitive,
+  type RuleContext,
+  type ShapedPrimitive,
+} from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { elementwiseBatch } from './batching.js';
 
@@ -25,8 +32,8 @@ function boolResult([x]: readonly AbstractValue[]): AbstractValue {
 }
 
 function unaryImpl(kernel: UnaryKernel) {
-  return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
-    const out = allocate(dtype, x!.size);
+  return ([x]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue, target: OutputTarget): Tensor => {
+    const out = target.array(dtype, x!.size);
     activeBackend().unary(kernel, contiguousData(x!), out);
     return fromArray(out, shape, dtype);
   };
@@ -63,8 +70,8 @@ export function unary(
 export type Partial = (t: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
 
 function binaryImpl(kernel: BinaryKernel) {
-  return ([a, b]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue): Tensor => {
-    const out = allocate(dtype, a!.size);
+  return ([a, b]: readonly Tensor[], _params: undefined, { shape, dtype }: AbstractValue, target: OutputTarget): Tensor => {
+    const out = target.array(dtype, a!.size);
     activeBackend().binary(kernel, a!._view, b!._view, shape, out);
     return fromArray(out, shape, dtype);
   };
@@ -235,8 +242,8 @@ export const notEqualPrim = comparison('notEqual');
 export const wherePrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'where',
   shape: ([, x]) => ({ shape: x!.shape, dtype: x!.dtype }),
-  impl: ([c, x, y], _params, { shape, dtype }) => {
-    const out = allocate(dtype, x!.size);
+  impl: ([c, x, y], _params, { shape, dtype }, target) => {
+    const out = target.array(dtype, x!.size);
     activeBackend().where(c!._view, x!._view, y!._view, shape, out);
     return fromArray(out, shape, dtype);
   },

@@ -102,8 +102,8 @@ export const unslicePrim: ShapedPrimitive<SliceParams & { readonly inputShape: r
 >({
   name: 'unslice',
   shape: ([g], { inputShape }) => ({ shape: inputShape, dtype: g!.dtype }),
-  impl: ([g], params, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([g], params, { shape, dtype }, target) => {
+    const out = target.zeros(dtype, shapeSize(shape));
     const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype };
     activeBackend().copy(g!._view, sliceView(full, params), params.shape);
     return fromArray(out, shape, dtype);
@@ -155,9 +155,9 @@ export function concatPrim(arity: number): ShapedPrimitive<{ axis: number }> {
         const length = concatOffsets(inputs, axis)[inputs.length]!;
         return { shape: inputs[0]!.shape.map((s, d) => (d === axis ? length : s)), dtype: inputs[0]!.dtype };
       },
-      impl: (inputs, { axis }, { shape, dtype }) => {
+      impl: (inputs, { axis }, { shape, dtype }, target) => {
         const offsets = concatOffsets(inputs, axis);
-        const out = allocate(dtype, shapeSize(shape));
+        const out = target.array(dtype, shapeSize(shape));
         const full = { data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype };
         inputs.forEach((x, i) => {
           const window = concatWindow(shape, axis, offsets[i]!, x.shape[axis]!);
@@ -185,8 +185,8 @@ const concatPrims = new Map<number, ShapedPrimitive<{ axis: number }>>();
 export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dtype: DType }>({
   name: 'cast',
   shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
-  impl: ([x], _params, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x], _params, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     if (dtype === 'bool') {
       // NOTE: a copy into a Uint8Array would keep the low byte (256 → 0, 0.5 → 0); true is
       // "not zero", which NaN is too.

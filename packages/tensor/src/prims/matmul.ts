@@ -1,7 +1,6 @@
 // Batched matrix product of [...batch, m, k] by [...batch, k, n] with equal batch dimensions
 // (the matmul wrapper broadcasts them first). Transposed or broadcast operands reach the
 // kernel as strides, never as copies.
-import { allocate } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
@@ -22,11 +21,11 @@ function matrixTranspose(x: Tensor): Tensor {
 export const matmulPrim: ShapedPrimitive<undefined> = definePrimitive<undefined>({
   name: 'matmul',
   shape: ([a, b]) => ({ shape: [...a!.shape.slice(0, -1), b!.shape[b!.shape.length - 1]!], dtype: a!.dtype }),
-  impl: ([a, b], _params, { shape, dtype }) => {
+  impl: ([a, b], _params, { shape, dtype }, target) => {
     const batchShape = shape.slice(0, -2);
     const [m, n] = shape.slice(-2) as [number, number];
     const k = a!.shape[a!.ndim - 1]!;
-    const out = allocate(dtype, shapeSize(shape));
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().matmul(a!._view, b!._view, batchShape, m, k, n, out);
     return fromArray(out, shape, dtype);
   },

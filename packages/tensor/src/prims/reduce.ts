@@ -1,8 +1,8 @@
 // Reductions over a sorted list of axes. `sum` is linear; `max` routes the cotangent to the
 // elements that attain the maximum.
-import { allocate, sumDType } from '../dtype.js';
+import { sumDType } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
-import { definePrimitive, type AbstractValue, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
+import { definePrimitive, type AbstractValue, type OutputTarget, type ShapeRule, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { reducedShape, shapeSize } from '../shape.js';
 import { leadingBatch } from './batching.js';
@@ -24,8 +24,8 @@ const summed: ShapeRule<ReduceParams> = (inputs, params) => {
 };
 
 function reduceImpl(kernel: 'sum' | 'max') {
-  return ([x]: readonly Tensor[], { axes }: ReduceParams, { shape, dtype }: AbstractValue): Tensor => {
-    const out = allocate(dtype, shapeSize(shape));
+  return ([x]: readonly Tensor[], { axes }: ReduceParams, { shape, dtype }: AbstractValue, target: OutputTarget): Tensor => {
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().reduce(kernel, contiguousData(x!), x!.shape, axes, out);
     return fromArray(out, shape, dtype);
   };

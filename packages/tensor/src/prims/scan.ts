@@ -1,7 +1,7 @@
 // The running sum along one axis, a primitive for speed (one pass instead of the ⌈log₂ n⌉
 // rounds of a composite scan). It is linear: its JVP is itself, and its transpose (the VJP) is
 // the running sum taken from the other end.
-import { allocate, sumDType } from '../dtype.js';
+import { sumDType } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
@@ -18,8 +18,8 @@ export interface CumsumParams {
 export const cumsumPrim: ShapedPrimitive<CumsumParams> = definePrimitive<CumsumParams>({
   name: 'cumsum',
   shape: ([x]) => ({ shape: x!.shape, dtype: sumDType(x!.dtype) }),
-  impl: ([x], { axis, reverse }, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x], { axis, reverse }, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().cumsum(contiguousData(x!), shape, axis, reverse, out);
     return fromArray(out, shape, dtype);
   },

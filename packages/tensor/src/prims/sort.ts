@@ -2,7 +2,6 @@
 // autodiff) and permuteAlong (elements moved along an axis by such a permutation). permuteAlong
 // is linear in x: its JVP is itself and its VJP moves the cotangent back by the inverse
 // permutation, which is argsort of the permutation.
-import { allocate } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
@@ -18,8 +17,8 @@ export interface ArgsortParams {
 export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<ArgsortParams>({
   name: 'argsort',
   shape: ([x]) => ({ shape: x!.shape, dtype: 'int32' }),
-  impl: ([x], { axis, descending }, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x], { axis, descending }, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().argsort(contiguousData(x!), shape, axis, descending, out);
     return fromArray(out, shape, dtype);
   },
@@ -35,8 +34,8 @@ export const argsortPrim: ShapedPrimitive<ArgsortParams> = definePrimitive<Argso
 export const permuteAlongPrim: ShapedPrimitive<{ readonly axis: number }> = definePrimitive<{ readonly axis: number }>({
   name: 'permuteAlong',
   shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
-  impl: ([x, perm], { axis }, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x, perm], { axis }, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().takeAlong(contiguousData(x!), x!.shape[axis]!, contiguousData(perm!), shape, axis, out);
     return fromArray(out, shape, dtype);
   },

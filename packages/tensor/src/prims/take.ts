@@ -8,7 +8,6 @@ import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
-import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { aroundAxis, shapeSize } from '../shape.js';
 import { batchFirst, leadingBatch, moveAxis } from './batching.js';
@@ -33,8 +32,8 @@ function takenShape(shape: readonly number[], { axis, indicesShape }: TakeParams
 export const takePrim: ShapedPrimitive<TakeParams> = definePrimitive<TakeParams>({
   name: 'take',
   shape: ([x], params) => ({ shape: takenShape(x!.shape, params), dtype: x!.dtype }),
-  impl: ([x], { axis, indices }, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x], { axis, indices }, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     const [outer, n, inner] = aroundAxis(x!.shape, axis);
     activeBackend().gather(contiguousData(x!), outer, n, inner, indices, out);
     return fromArray(out, shape, dtype);
@@ -52,8 +51,8 @@ export const takePrim: ShapedPrimitive<TakeParams> = definePrimitive<TakeParams>
 export const untakePrim: ShapedPrimitive<UntakeParams> = definePrimitive<UntakeParams>({
   name: 'untake',
   shape: ([g], { inputShape }) => ({ shape: inputShape, dtype: g!.dtype }),
-  impl: ([g], { axis, indices }, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([g], { axis, indices }, { shape, dtype }, target) => {
+    const out = target.zeros(dtype, shapeSize(shape));
     const [outer, n, inner] = aroundAxis(shape, axis);
     activeBackend().scatterAdd(contiguousData(g!), outer, n, inner, indices, out);
     return fromArray(out, shape, dtype);
@@ -119,10 +118,10 @@ export const takeIndexedPrim: ShapedPrimitive<TakeIndexedParams> = definePrimiti
     shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)],
     dtype: x!.dtype,
   }),
-  impl: ([x, indices], { op, axis, negativeWraps, blocks }, { shape, dtype }) => {
+  impl: ([x, indices], { op, axis, negativeWraps, blocks }, { shape, dtype }, target) => {
     const [outer, n, inner] = aroundAxis(x!.shape, axis);
     const positions = positionsOf(op, indices!, n / blocks, axis, negativeWraps, blocks);
-    const out = allocate(dtype, shapeSize(shape));
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().gather(contiguousData(x!), outer, n, inner, positions, out);
     return fromArray(out, shape, dtype);
   },
@@ -150,10 +149,10 @@ export const untakeIndexedPrim: ShapedPrimitive<UntakeIndexedParams> = definePri
     shape: [...g!.shape.slice(0, axis), size, ...g!.shape.slice(axis + indices!.shape.length)],
     dtype: g!.dtype,
   }),
-  impl: ([g, indices], { op, axis, size, negativeWraps, blocks }, { shape, dtype }) => {
+  impl: ([g, indices], { op, axis, size, negativeWraps, blocks }, { shape, dtype }, target) => {
     const [outer, , inner] = aroundAxis(shape, axis);
     const positions = positionsOf(op, indices!, size / blocks, axis, negativeWraps, blocks);
-    const out = allocate(dtype, shapeSize(shape));
+    const out = target.zeros(dtype, shapeSize(shape));
     activeBackend().scatterAdd(contiguousData(g!), outer, size, inner, positions, out);
     return fromArray(out, shape, dtype);
   },

@@ -8,7 +8,6 @@ import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
-import { allocate } from '../dtype.js';
 import { shapeSize } from '../shape.js';
 import { mergedIntoLeading } from './batching.js';
 
@@ -18,8 +17,8 @@ export type { WindowGeometry };
 export const unfoldPrim: ShapedPrimitive<WindowGeometry> = definePrimitive<WindowGeometry>({
   name: 'unfold',
   shape: ([x], g) => ({ shape: [x!.shape[0]!, x!.shape[1]!, g.kernel[0] * g.kernel[1], g.out[0] * g.out[1]], dtype: x!.dtype }),
-  impl: ([x], g, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([x], g, { shape, dtype }, target) => {
+    const out = target.array(dtype, shapeSize(shape));
     activeBackend().unfold(contiguousData(x!), shape[0]! * shape[1]!, g, out);
     return fromArray(out, shape, dtype);
   },
@@ -32,8 +31,8 @@ export const unfoldPrim: ShapedPrimitive<WindowGeometry> = definePrimitive<Windo
 export const foldPrim: ShapedPrimitive<WindowGeometry> = definePrimitive<WindowGeometry>({
   name: 'fold',
   shape: ([cols], g) => ({ shape: [cols!.shape[0]!, cols!.shape[1]!, g.height, g.width], dtype: cols!.dtype }),
-  impl: ([cols], g, { shape, dtype }) => {
-    const out = allocate(dtype, shapeSize(shape));
+  impl: ([cols], g, { shape, dtype }, target) => {
+    const out = target.zeros(dtype, shapeSize(shape));
     activeBackend().fold(contiguousData(cols!), shape[0]! * shape[1]!, g, out);
     return fromArray(out, shape, dtype);
   },

@@ -11,7 +11,8 @@ import { Tensor, type Recording } from '../core/tensor.js';
 import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
 import { flattenAs, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
-import { planProgram, type Plan } from './plan.js';
+import { planProgram, unfusedPlan, type Plan } from './plan.js';
+import { ReplayBuffers } from './buffers.js';
 import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
 
 /** A traced program with what rebuilds its results: the output structure and its non-tensor leaves. */
@@ -22,8 +23,11 @@ interface Compiled {
   readonly outLeaves: readonly ({ readonly output: number } | { readonly literal: number | null })[];
   /** The tensors the program captured (constants), checked before each fast replay. */
   readonly constants: readonly Tensor[];
-  /** The fast replay's plan, for the backend whose fused kernels it was made for (built at the first fast replay). */
-  plan?: { readonly kernels: FusedKernels; readonly plan: Plan };
+  /**
+   * The fast replay's plan and buffers, for the backend whose fused kernels it was made for
+   * (built at the first fast replay; `kernels` undefined where the backend fuses nothing).
+   */
+  fast?: { readonly kernels: FusedKernels | undefined; readonly plan: Plan; readonly buffers: ReplayBuffers };
 }
 
 /** The result of {@link JitFunction.lower}: the program traced for one argument signature. */
@@ -128,26 +132,36 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
   const fast = !anomalyEnabled() && tensors.every(isPlain) && c.constants.every(isPlain);
   for (let i = 0; i < program.inputs.length; i++) values[program.inputs[i]!.variable] = fast ? valueOf(tensors[i]!) : tensors[i]!;
   const read = (a: Atom): Tensor => ('variable' in a ? values[a.variable]! : fast ? valueOf(a.constant) : a.constant);
-  const kernels = fast ? fusedKernels() : undefined;
-  if (kernels === undefined) {
-    for (const eq of program.equations) {
-      const inputs = eq.inputs.map(read);
-      values[eq.out] = fast ? eq.prim.impl(inputs, eq.params) : bind(eq.prim, inputs, eq.params);
-    }
+  if (!fast) {
+    for (const eq of program.equations) values[eq.out] = bind(eq.prim, eq.inputs.map(read), eq.params);
     return program.outputs.map(read);
   }
   // The plan depends on the backend (which of its kernels a fused one reproduces): rebuilt when it changes.
-  if (c.plan?.kernels !== kernels) c.plan = { kernels, plan: planProgram(program, kernels) };
-  for (const step of c.plan.plan.steps) {
-    if (step.kind === 'equation') {
-      values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params);
-      continue;
-    }
-    const out = runFused(kernels, step.expr, step.operands.map(read), step.shape, step.dtype);
-    if (out !== null) values[step.out] = out;
-    else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params);
+  const kernels = fusedKernels();
+  if (c.fast === undefined || c.fast.kernels !== kernels) {
+    const plan = kernels === undefined ? unfusedPlan(program) : planProgram(program, kernels);
+    c.fast = { kernels, plan, buffers: new ReplayBuffers(program, plan.steps) };
   }
-  return program.outputs.map(read);
+  const { steps } = c.fast.plan;
+  const run = c.fast.buffers.begin();
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      const target = run.target(i);
+      if (step.kind === 'equation') {
+        // The equation recorded its result's shape and dtype: the shape rule need not run again.
+        values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params, target, step.eq);
+      } else {
+        const out = runFused(kernels!, step.expr, step.operands.map(read), step.shape, step.dtype, target);
+        if (out !== null) values[step.out] = out;
+        else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params);
+      }
+      run.observe(i, values[step.kind === 'equation' ? step.eq.out : step.out]!);
+    }
+    return run.finish(program.outputs.map(read));
+  } finally {
+    run.end();
+  }
 }
 
 /**

@@ -120,6 +120,11 @@ export function planProgram(p: Program, kernels: FusedKernels): Plan {
   return { steps };
 }
 
+/** The plan of a backend without fused kernels: every equation as it is. */
+export function unfusedPlan(p: Program): Plan {
+  return { steps: p.equations.map((eq) => ({ kind: 'equation', eq })) };
+}
+
 /** The fused step of the equations `group` (indices into p.equations, in order; the last is the root). */
 function fusedStep(
   p: Program,

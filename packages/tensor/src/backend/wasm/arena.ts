@@ -27,6 +27,11 @@ export class Arena {
     this.top = base;
   }
 
+  /** Bytes of linear memory now (it grows to the largest call's scratch and never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Frees everything allocated since the last reset. */
   reset(): void {
     this.top = this.base;

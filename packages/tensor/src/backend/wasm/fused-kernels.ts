@@ -4,7 +4,15 @@
 import type { FusedExpression, FusedNode } from '../backend.js';
 import { FunctionBuilder, ModuleBuilder, OP, SIMD, T } from './emitter.js';
 import { COMPARISON_OPS, type SimdComparison } from './mask-kernels.js';
-import { BINARY_OPS, EMIT_APPROXIMATE_F32, EXACT_UNARY_OPS, SIMD_BINARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
+import {
+  APPROXIMATION_UNROLL,
+  BINARY_OPS,
+  EMIT_APPROXIMATE_F32,
+  EXACT_UNARY_OPS,
+  SIMD_BINARY,
+  type ApproximateF32,
+  type SimdBinary,
+} from './map-kernels.js';
 
 /** How an operand is passed: a pointer to contiguous memory read a vector per step, or one value splatted. */
 export type OperandLayout = 'vector' | 'scalar';
@@ -48,7 +56,8 @@ export function simdDType(expr: FusedExpression): 'float32' | 'float64' | null {
 /**
  * Emits `fused(p0, …, pk, out, nvec)` for `expr` in lanes of `dtype`: operand k at byte address
  * `pk` (a vector per step) or, for a scalar, the value itself (splatted once); vector i of the
- * result at `out + 16i`.
+ * result at `out + 16i`. An expression with an approximated function (a chain of dependent
+ * polynomial steps) runs APPROXIMATION_UNROLL vectors per pass, as its unfused kernel does.
  */
 export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', layouts: readonly OperandLayout[]): Uint8Array {
   const idx = dtype === 'float32' ? 0 : 1;
@@ -57,46 +66,60 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
   const out = layouts.length;
   const nvec = layouts.length + 1;
   const i = f.local(T.i32);
-  const values = expr.nodes.map(() => f.local(T.v128));
-  const operandNodes = expr.nodes.flatMap((n, k) => (n.kind === 'operand' ? [[n, k] as const] : []));
+  const end = f.local(T.i32);
+  const unroll = expr.nodes.some((n) => n.kind === 'unary' && n.native) ? APPROXIMATION_UNROLL : 1;
+  // One set of value locals per vector of a pass; a splatted scalar operand's local is shared.
+  const first = expr.nodes.map(() => f.local(T.v128));
+  const copies = [
+    first,
+    ...Array.from({ length: unroll - 1 }, () => expr.nodes.map((n, k) => (isScalarOperand(n, layouts) ? first[k]! : f.local(T.v128)))),
+  ];
   const addr = (param: number): void => {
     f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
   };
-  for (const [n, k] of operandNodes) {
-    if (layouts[n.index] !== 'scalar') continue;
-    f.get(n.index)
+  for (const [k, n] of expr.nodes.entries()) {
+    if (!isScalarOperand(n, layouts)) continue;
+    f.get((n as Extract<FusedNode, { kind: 'operand' }>).index)
       .simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat)
-      .set(values[k]!);
+      .set(first[k]!);
   }
-  f.forRange(i, nvec, 1, () => {
-    for (let k = 0; k < expr.nodes.length; k++) emitNode(f, expr.nodes, k, values, layouts, idx, addr);
-    addr(out);
-    f.get(values[values.length - 1]!);
-    f.vmem(SIMD.store, 0, 0);
-  });
+  // `count` vectors per pass while i < limit: every operand loaded first, then each vector's nodes and store.
+  const loop = (count: number, limit: number): void => {
+    f.forRange(i, limit, count, () => {
+      for (let u = 0; u < count; u++) {
+        for (const [k, n] of expr.nodes.entries()) {
+          if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
+          addr(n.index);
+          f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
+        }
+      }
+      for (let u = 0; u < count; u++) {
+        for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
+        addr(out);
+        f.get(copies[u]![expr.nodes.length - 1]!);
+        f.vmem(SIMD.store, u * 16, 0);
+      }
+    });
+  };
+  if (unroll > 1) {
+    f.get(nvec).i32(-unroll).op(OP.i32And).set(end);
+    loop(unroll, end);
+  }
+  loop(1, nvec);
   const mod = new ModuleBuilder(0, undefined, true);
   mod.add('fused', f);
   return mod.bytes();
 }
 
-/** Sets `values[k]` to node k, from its arguments' locals. */
-function emitNode(
-  f: FunctionBuilder,
-  nodes: readonly FusedNode[],
-  k: number,
-  values: readonly number[],
-  layouts: readonly OperandLayout[],
-  idx: 0 | 1,
-  addr: (param: number) => void,
-): void {
+const isScalarOperand = (n: FusedNode, layouts: readonly OperandLayout[]): boolean => n.kind === 'operand' && layouts[n.index] === 'scalar';
+
+/** Sets `values[k]` to node k (not an operand), from its arguments' locals. */
+function emitNode(f: FunctionBuilder, nodes: readonly FusedNode[], k: number, values: readonly number[], idx: 0 | 1): void {
   const node = nodes[k]!;
   const v = (a: number): number => values[a]!;
   switch (node.kind) {
     case 'operand':
-      if (layouts[node.index] === 'scalar') return;
-      addr(node.index);
-      f.vmem(SIMD.load, 0, 0);
-      break;
+      throw new Error('unreachable: operands are loaded by the loop');
     case 'unary':
       if (node.native) EMIT_APPROXIMATE_F32[node.kernel as ApproximateF32](f, v(node.args[0]));
       else f.get(v(node.args[0])).simd(EXACT_UNARY_OPS[node.kernel as keyof typeof EXACT_UNARY_OPS][idx]);

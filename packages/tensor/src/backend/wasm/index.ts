@@ -70,6 +70,12 @@ export interface WasmBackend extends Backend {
   threadsReady(): Promise<number>;
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
   dispose(): void;
+  /**
+   * Bytes of WebAssembly linear memory the backend holds now: its instance's memory and, once
+   * started, the threads' shared memory. Each grows to the largest call's scratch and never
+   * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
+   */
+  memoryBytes(): number;
 }
 
 /** The most threads a backend may be asked for (a guard against typos such as 2**32). */
@@ -658,9 +664,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     return family === 'wideUnary' ? null : family === 'exactUnary' ? 'reference' : 'native';
   }
 
-  const fusedModules = new Map<string, Fn>();
-  // Per expression structure: whether it has native nodes, and the lanes' dtype of its SIMD kernel (null: none).
-  const fusedShapes = new Map<string, { native: boolean; dtype: 'float32' | 'float64' | null }>();
+  // Per expression structure: whether it has native nodes, the lanes' dtype of its SIMD kernel
+  // (null: none), and its compiled kernels by operand layouts. Keyed by the structure string a
+  // plan hands over each time (its hash is cached in the string), so a replay builds no long key.
+  const fusedShapes = new Map<
+    string,
+    { readonly native: boolean; readonly dtype: 'float32' | 'float64' | null; readonly kernels: Map<string, Fn> }
+  >();
   /**
    * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
    * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
@@ -673,20 +683,20 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const n = out.length;
     let facts = fusedShapes.get(expr.key);
     if (facts === undefined) {
-      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr) };
+      facts = { native: expr.nodes.some((node) => node.kind === 'unary' && node.native), dtype: simdDType(expr), kernels: new Map() };
       fusedShapes.set(expr.key, facts);
     }
-    const { native, dtype } = facts;
+    const { native, dtype, kernels } = facts;
     // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
     const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
     const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
     if (dtype === null || !staged || (!native && small('fused', n)) || n === 0) return !native && runFusedJs(expr, operands, shape, out);
     const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
-    const key = `${expr.key}|${dtype}|${layouts.join(',')}`;
-    let kernel = fusedModules.get(key);
+    const layoutKey = layouts.join(',');
+    let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
-      fusedModules.set(key, kernel);
+      kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
     const vectors = rows.filter((row) => row > 0).length;
@@ -734,5 +744,6 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       pool?.dispose();
       pool = null;
     },
+    memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
   };
 }

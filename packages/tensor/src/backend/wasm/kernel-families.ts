@@ -8,6 +8,7 @@ import type { ModuleBuilder } from './emitter.js';
 import { emitCumsum, emitScatterAddRows } from './accumulation-kernels.js';
 import {
   APPROXIMATE_F32,
+  APPROXIMATION_UNROLL,
   BINARY_OPS,
   EMIT_APPROXIMATE_F32,
   EXACT_UNARY_OPS,
@@ -143,7 +144,7 @@ export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyV
     kernels: {
       variants: product(APPROXIMATE_F32),
       name: (op) => `un_${op}_f32`,
-      emit: (mod, name, op) => emitMap(mod, name, 4, 'v', (f, [x]) => EMIT_APPROXIMATE_F32[op](f, x!)),
+      emit: (mod, name, op) => emitMap(mod, name, 4, 'v', (f, [x]) => EMIT_APPROXIMATE_F32[op](f, x!), APPROXIMATION_UNROLL),
     },
   },
   wideUnary: {

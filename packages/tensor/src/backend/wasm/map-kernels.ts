@@ -13,9 +13,14 @@ export type VectorBody = (f: FunctionBuilder, inputs: readonly number[]) => void
 
 /**
  * Emits `name(x, [b | scalar,] out, nvec)`: for `i < nvec`, out vector i = body(inputs i).
- * Scalars arrive as an f32/f64 parameter and are splatted once, outside the loop.
+ * Scalars arrive as an f32/f64 parameter and are splatted once, outside the loop. With `unroll`
+ * > 1 the main loop computes that many vectors per pass (all loaded first, then each computed
+ * and stored; a single-vector loop finishes the rest): the polynomial approximations are chains
+ * of dependent operations, and independent chains side by side keep the SIMD units busy
+ * (measured 1.8-2x for exp, sigmoid, tanh and log at 4 on a 2-core AMD EPYC; 8 was no better).
+ * Every lane computes the same operations either way, so results are identical.
  */
-export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MapMode, body: VectorBody): void {
+export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: MapMode, body: VectorBody, unroll = 1): void {
   const scalarT = esize === 4 ? T.f32 : T.f64;
   const params =
     mode === 'v' ? [T.i32, T.i32, T.i32] : mode === 'vv' ? [T.i32, T.i32, T.i32, T.i32] : [T.i32, scalarT, T.i32, T.i32];
@@ -23,26 +28,42 @@ export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: Ma
   const out = params.length - 2;
   const nvec = params.length - 1;
   const i = f.local(T.i32);
-  const xa = f.local(T.v128);
-  const xb = f.local(T.v128);
+  const end = f.local(T.i32);
+  const xa = Array.from({ length: unroll }, () => f.local(T.v128));
+  const xb = Array.from({ length: unroll }, () => f.local(T.v128));
   const splat = esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat;
-  if (mode === 'vs' || mode === 'sv') f.get(1).simd(splat).set(mode === 'vs' ? xb : xa);
+  // A splatted scalar is the same for every vector: one local serves all copies.
+  if (mode === 'vs') for (let u = 0; u < unroll; u++) xb[u] = xb[0]!;
+  if (mode === 'sv') for (let u = 0; u < unroll; u++) xa[u] = xa[0]!;
+  if (mode === 'vs' || mode === 'sv') f.get(1).simd(splat).set(mode === 'vs' ? xb[0]! : xa[0]!);
   const addr = (param: number): void => {
     f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
   };
-  f.forRange(i, nvec, 1, () => {
-    if (mode !== 'sv') {
-      addr(0);
-      f.vmem(SIMD.load, 0, 0).set(xa);
-    }
-    if (mode === 'vv' || mode === 'sv') {
-      addr(mode === 'vv' ? 1 : 0);
-      f.vmem(SIMD.load, 0, 0).set(xb);
-    }
-    addr(out);
-    body(f, mode === 'v' ? [xa] : [xa, xb]);
-    f.vmem(SIMD.store, 0, 0);
-  });
+  // `count` vectors per pass while i < limit (a local).
+  const loop = (count: number, limit: number): void => {
+    f.forRange(i, limit, count, () => {
+      for (let u = 0; u < count; u++) {
+        if (mode !== 'sv') {
+          addr(0);
+          f.vmem(SIMD.load, u * 16, 0).set(xa[u]!);
+        }
+        if (mode === 'vv' || mode === 'sv') {
+          addr(mode === 'vv' ? 1 : 0);
+          f.vmem(SIMD.load, u * 16, 0).set(xb[u]!);
+        }
+      }
+      for (let u = 0; u < count; u++) {
+        addr(out);
+        body(f, mode === 'v' ? [xa[u]!] : [xa[u]!, xb[u]!]);
+        f.vmem(SIMD.store, u * 16, 0);
+      }
+    });
+  };
+  if (unroll > 1) {
+    f.get(nvec).i32(-unroll).op(OP.i32And).set(end);
+    loop(unroll, end);
+  }
+  loop(1, nvec);
   mod.add(name, f);
 }
 
@@ -152,6 +173,9 @@ export const EMIT_APPROXIMATE_F32: Record<ApproximateF32, (f: FunctionBuilder, x
   sigmoid: emitSigmoidF32,
   tanh: emitTanhF32,
 };
+
+/** Vectors per pass of the float32 approximations' loops (see emitMap). */
+export const APPROXIMATION_UNROLL = 4;
 
 /**
  * `name(src, rows, len, dst)`: `dst[r]` (a float64) = sum or max of row `r` of a contiguous
