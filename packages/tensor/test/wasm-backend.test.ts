@@ -9,6 +9,7 @@ import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { Arena } from '../src/backend/wasm/arena.js';
 import { pushI32, pushU32 } from '../src/backend/wasm/emitter.js';
 import { gemm, type GemmKernels } from '../src/backend/wasm/gemm.js';
+import type { GemmShape } from '../src/backend/wasm/matmul-kernels.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64 } from '../src/backend/wasm/module.js';
 import { instantiate, type WasmMemory } from '../src/backend/wasm/wasm-api.js';
 import { alloc, matrixView, randomArray, seededUniform, ulps32, type Layout } from './kernel-support.js';
@@ -75,35 +76,66 @@ describe('wasm matmul', () => {
     );
   });
 
+  /** The GEMM exports of `ex` for `dtype`, with the register tile they were built with and these blocks. */
+  type Fn = (...args: number[]) => void;
+  const kernelsOf = (ex: Record<string, unknown>, dtype: DType, shape: GemmShape, blocks: readonly number[]): GemmKernels => {
+    const t = dtype === 'float64' ? 'f64' : 'f32';
+    return {
+      dtype,
+      shape,
+      packA: ex[`pack_a_${t}`] as Fn,
+      packB: ex[`pack_b_${t}`] as Fn,
+      macro: ex[`macro_${t}`] as Fn,
+      macroSet: ex[`macro_set_${t}`] as Fn,
+      compact: ex.compact as Fn,
+      kc: blocks[0]!,
+      mc: blocks[1]!,
+      nc: blocks[2]!,
+    };
+  };
+  const blocksArb = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 17 }));
+
   it('crosses every cache-block boundary (tiny blocks over the same kernels)', () => {
     const ex = instantiate(buildKernelModule(false));
     const arena = new Arena(ex.memory as WasmMemory);
-    type Fn = (...args: number[]) => void;
-    const kernels = (dtype: DType, blocks: number[]): GemmKernels => {
-      const t = dtype === 'float64' ? 'f64' : 'f32';
-      return {
-        dtype,
-        shape: dtype === 'float64' ? GEMM_F64 : GEMM_F32,
-        packA: ex[`pack_a_${t}`] as Fn,
-        packB: ex[`pack_b_${t}`] as Fn,
-        macro: ex[`macro_${t}`] as Fn,
-        kc: blocks[0]!,
-        mc: blocks[1]!,
-        nc: blocks[2]!,
-      };
-    };
     fc.assert(
-      fc.property(
-        matmulCase,
-        fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 17 })),
-        (c, blocks) => {
-          const a = matrixView(c.dtype, c.batch, c.bcastA, c.m, c.k, c.layoutA, c.seed);
-          const b = matrixView(c.dtype, c.batch, c.bcastB, c.k, c.n, c.layoutB, c.seed + 1);
-          const out = alloc(c.dtype, c.batch.reduce((x, y) => x * y, 1) * c.m * c.n);
-          gemm(arena, kernels(c.dtype, blocks), a, b, c.batch, c.m, c.k, c.n, out);
-          checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
-        },
-      ),
+      fc.property(matmulCase, blocksArb, (c, blocks) => {
+        const a = matrixView(c.dtype, c.batch, c.bcastA, c.m, c.k, c.layoutA, c.seed);
+        const b = matrixView(c.dtype, c.batch, c.bcastB, c.k, c.n, c.layoutB, c.seed + 1);
+        const out = alloc(c.dtype, c.batch.reduce((x, y) => x * y, 1) * c.m * c.n);
+        const shape = c.dtype === 'float64' ? GEMM_F64 : GEMM_F32;
+        gemm(arena, kernelsOf(ex, c.dtype, shape, blocks), a, b, c.batch, c.m, c.k, c.n, out);
+        checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is right with other register tiles (the packers and macro-kernels are generated for any)', () => {
+    // Row counts that take the packers' transposing path (multiples of the lanes) and that do
+    // not (3, 6), column panels of 1-4 vectors, and a depth loop unrolled by 2 (padded depths).
+    const tiles: [number, number, number][] = [
+      [2, 4, 1],
+      [3, 3, 1],
+      [6, 2, 1],
+      [4, 1, 2],
+      [8, 1, 1],
+    ];
+    const built = tiles.map(([mr, nrVecs, unroll]) => {
+      const f32: GemmShape = { esize: 4, mr, nrVecs, unroll };
+      const f64: GemmShape = { esize: 8, mr, nrVecs, unroll };
+      const ex = instantiate(buildKernelModule(false, f32, f64));
+      return { ex, f32, f64, arena: new Arena(ex.memory as WasmMemory) };
+    });
+    fc.assert(
+      fc.property(matmulCase, blocksArb, fc.nat(tiles.length - 1), (c, blocks, t) => {
+        const { ex, f32, f64, arena } = built[t]!;
+        const a = matrixView(c.dtype, c.batch, c.bcastA, c.m, c.k, c.layoutA, c.seed);
+        const b = matrixView(c.dtype, c.batch, c.bcastB, c.k, c.n, c.layoutB, c.seed + 1);
+        const out = alloc(c.dtype, c.batch.reduce((x, y) => x * y, 1) * c.m * c.n);
+        gemm(arena, kernelsOf(ex, c.dtype, c.dtype === 'float64' ? f64 : f32, blocks), a, b, c.batch, c.m, c.k, c.n, out);
+        checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
+      }),
       { numRuns: 300 },
     );
   });

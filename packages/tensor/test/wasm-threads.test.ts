@@ -237,7 +237,9 @@ async function runOnWorkersAlone(m: PoolModules): Promise<void> {
     c.fill(-1, region / 4, (region + units * bytes) / 4);
     for (let u = 0; u < units; u++) {
       c.set([u, 1], table / 4 + 2 * u);
-      c.set([m.POOL_FUNCTIONS.indexOf('zero'), region + u * bytes, bytes, 0, 0, 0, 0, 0], recs / 4 + u * m.RECORD_WORDS);
+      // pack_a_f32 of one panel at depth 0 only zero-fills its destination: `bytes` of zeros.
+      const [mr, depthPad] = [m.GEMM_F32.mr, bytes / (m.GEMM_F32.mr * 4)];
+      c.set([m.POOL_FUNCTIONS.indexOf('pack_a_f32'), 0, 1, 1, mr, 0, region + u * bytes, depthPad], recs / 4 + u * m.RECORD_WORDS);
     }
     const generation = 0x7abc;
     for (const [word, value] of [

@@ -16,6 +16,10 @@ export interface GemmKernels {
   readonly packA: I32Fn7;
   readonly packB: I32Fn7;
   readonly macro: I32Fn7;
+  /** The macro-kernel that stores instead of accumulating: the first depth block's. */
+  readonly macroSet: I32Fn7;
+  /** Moves padded rows together (see `emitCompact`). */
+  readonly compact: (dst: number, src: number, rows: number, rowBytes: number, pitchBytes: number) => void;
   /** Depth block: one B micro-panel (KC × NR) must stay in L1 across the row sweep. */
   readonly kc: number;
   /** Row block: the packed A block (MC × KC) should live in L2. */
@@ -25,11 +29,6 @@ export interface GemmKernels {
 }
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
-
-// Rows of C shorter than this are copied out element by element: below it a subarray and a
-// `set` per row cost more than the loop (a [150,16]·[16,3] product took 3× a [150,16]·[16,16]
-// one that way; measured on a 2-core AMD EPYC, Node 20).
-const SHORT_ROW = 32;
 
 /**
  * The block sizes of an m×k by k×n product, shared by the single- and multi-threaded drivers.
@@ -96,8 +95,6 @@ export function gemm(
   forEachElement(batchShape, [batchA, batchB], (batch, offsets) => {
     const aOff = offsets[0]!;
     const bOff = offsets[1]!;
-    const mem = arena.view(dtype);
-    mem.fill(0, cp / es, cp / es + mPad * ldc);
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {
@@ -110,17 +107,14 @@ export function gemm(
         for (let ic = 0; ic < m; ic += mcMax) {
           const mc = Math.min(mcMax, m - ic);
           kern.packA(sa.ptr + (aOff + ic * aRow + pc * aCol) * es, aRow, aCol, mc, kc, ap, kcPad);
-          kern.macro(ap, bp, cp + (ic * ldc + jc) * es, roundUp(mc, mr), roundUp(nc, nr), kcPad, ldc * es);
+          (pc === 0 ? kern.macroSet : kern.macro)(ap, bp, cp + (ic * ldc + jc) * es, roundUp(mc, mr), roundUp(nc, nr), kcPad, ldc * es);
         }
       }
     }
-    // Copy the valid m × n corner of the padded C out (one block copy when nothing is padded).
+    // Copy the valid m × n corner of the padded C out: rows moved together in WASM first when
+    // padded (a JS loop, or a subarray per row, costs more than the product for narrow ones).
+    if (ldc !== n) kern.compact(cp, cp, m, n * es, ldc * es);
     const c0 = cp / es;
-    const o0 = batch * m * n;
-    if (ldc === n) out.set(mem.subarray(c0, c0 + m * n), o0);
-    else if (n < SHORT_ROW) {
-      // Narrow results (a 3-class output layer): a subarray per row would cost more than the copy.
-      for (let i = 0, o = o0; i < m; i++) for (let j = 0, c = c0 + i * ldc; j < n; j++) out[o++] = mem[c++]!;
-    } else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), o0 + i * n);
+    out.set(arena.view(dtype).subarray(c0, c0 + m * n), batch * m * n);
   });
 }

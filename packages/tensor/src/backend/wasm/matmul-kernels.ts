@@ -18,11 +18,38 @@ export const lanesOf = (g: GemmShape): number => 16 / g.esize;
 export const nrOf = (g: GemmShape): number => g.nrVecs * lanesOf(g);
 
 /**
+ * Byte selectors of `i8x16.shuffle` that transpose an L×L block of lanes (L = 16 / esize) held in
+ * L vectors, in two rounds of pairwise interleaves: `rounds[k][j]` is [left, right, selectors]
+ * over round k's inputs, giving its output j. (4×4 f32: unpacklo/hi, then movlhps/movhlps.)
+ */
+function transposeRounds(esize: 4 | 8): [number, number, number[]][][] {
+  const bytes = (lanes: number[]): number[] => lanes.flatMap((l) => Array.from({ length: esize }, (_, b) => l * esize + b));
+  if (esize === 8) return [[[0, 1, bytes([0, 2])], [0, 1, bytes([1, 3])]]];
+  return [
+    [
+      [0, 1, bytes([0, 4, 1, 5])],
+      [0, 1, bytes([2, 6, 3, 7])],
+      [2, 3, bytes([0, 4, 1, 5])],
+      [2, 3, bytes([2, 6, 3, 7])],
+    ],
+    [
+      [0, 2, bytes([0, 1, 4, 5])],
+      [0, 2, bytes([2, 3, 6, 7])],
+      [1, 3, bytes([0, 1, 4, 5])],
+      [1, 3, bytes([2, 3, 6, 7])],
+    ],
+  ];
+}
+
+/**
  * `pack(src, si, sp, rows, depth, dst, depthPad)`: copies the `rows × depth` strided block
  * (element `(i, p)` at `src + (i*si + p*sp)*esize`, strides in elements, possibly 0 or negative)
  * into panels of `r` rows: panel `q` holds rows `q*r..q*r+r-1` as `depthPad` groups of `r`
  * consecutive elements. Rows past `rows` and depths past `depth` are zero, so the
  * micro-kernel never needs edge cases: padding contributes exact zeros to the sums.
+ * Full panels take vector paths: whole-vector copies when the panel's rows are adjacent (si = 1:
+ * a row-major B, a transposed A), in-register transposes of L×L blocks when each row's depths
+ * are adjacent (sp = 1: a row-major A, a transposed B); the rest goes element by element.
  */
 export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: number): void {
   const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
@@ -32,37 +59,52 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
   const d = f.local(T.i32);
   const dEnd = f.local(T.i32);
   const spB = f.local(T.i32);
+  const panelB = f.local(T.i32);
   const load = esize === 4 ? OP.f32Load : OP.f64Load;
   const store = esize === 4 ? OP.f32Store : OP.f64Store;
   const align = esize === 4 ? 2 : 3;
-  const panelElems = (): void => {
-    f.get(depthPad).i32(r * esize).op(OP.i32Mul); // bytes per panel
-  };
+  const lanes = 16 / esize;
 
-  // Zero the whole padded destination once; the loops then write only real elements.
+  f.get(depthPad).i32(r * esize).op(OP.i32Mul).set(panelB); // bytes per panel
+  // Zero what the loops below leave unwritten: everything when the depth is padded, else only
+  // the rows past `rows` in the last panel (the whole panel, one fill).
+  f.get(depth).get(depthPad).op(OP.i32Ne).if();
   f.get(dst).i32(0);
-  f.get(rows).i32(r - 1).op(OP.i32Add).i32(r).op(OP.i32DivU);
-  panelElems();
-  f.op(OP.i32Mul).memoryFill();
+  f.get(rows).i32(r - 1).op(OP.i32Add).i32(r).op(OP.i32DivU).get(panelB).op(OP.i32Mul).memoryFill();
+  f.else();
+  f.get(rows).i32(r).op(OP.i32RemU).if();
+  f.get(dst).get(rows).i32(r).op(OP.i32DivU).get(panelB).op(OP.i32Mul, OP.i32Add).i32(0).get(panelB).memoryFill();
+  f.end();
+  f.end();
   f.get(sp).i32(esize).op(OP.i32Mul).set(spB);
+
+  // The transposing path's row offsets (j · si bytes), fixed for the call.
+  const transposing = r % lanes === 0;
+  const rowOff = transposing ? Array.from({ length: r }, () => f.local(T.i32)) : [];
+  const vin = transposing ? Array.from({ length: lanes }, () => f.local(T.v128)) : [];
+  const vmid = transposing ? Array.from({ length: lanes }, () => f.local(T.v128)) : [];
+  const dBlockEnd = f.local(T.i32);
+  for (let j = 0; j < rowOff.length; j++) f.get(si).i32(j * esize).op(OP.i32Mul).set(rowOff[j]!);
 
   f.block().loop();
   f.get(i).get(rows).op(OP.i32GeU).brIf(1);
   // Panel start for row i: (i / r) * panelBytes + (i % r) * esize.
-  f.get(dst).get(i).i32(r).op(OP.i32DivU);
-  panelElems();
+  f.get(dst).get(i).i32(r).op(OP.i32DivU).get(panelB);
   f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
   f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
   f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
-
-  // Fast path: a unit stride along the panel rows and a full panel means every depth step is
-  // r contiguous source elements, copied as whole vectors (the row-major B, transposed A case).
-  // (Only emitted when a panel row is a whole number of vectors.)
-  const vectorPath = (r * esize) % 16 === 0;
-  if (vectorPath) {
-    f.get(si).i32(1).op(OP.i32Eq);
-    f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU, OP.i32And);
+  const fullPanel = (): void => {
+    f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU);
     f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
+  };
+
+  // Copy path: a unit stride along the panel rows, so every depth step is r contiguous source
+  // elements, copied as whole vectors (only when a panel row is a whole number of vectors).
+  const copying = (r * esize) % 16 === 0;
+  if (copying) {
+    f.get(si).i32(1).op(OP.i32Eq);
+    fullPanel();
+    f.op(OP.i32And);
   } else f.i32(0);
   f.if();
   {
@@ -71,6 +113,44 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
     for (let v = 0; v < (r * esize) / 16; v++) {
       f.get(d).get(s).vmem(SIMD.load, v * 16, 0).vmem(SIMD.store, v * 16, 0);
     }
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    f.get(i).i32(r).op(OP.i32Add).set(i);
+  }
+  f.else();
+  if (transposing) {
+    f.get(sp).i32(1).op(OP.i32Eq);
+    fullPanel();
+    f.op(OP.i32And);
+  } else f.i32(0);
+  f.if();
+  if (transposing) {
+    // Blocks of `lanes` depths: per group of `lanes` rows, load one vector per row, transpose in
+    // registers, store one vector per depth at its place in the panel.
+    const rounds = transposeRounds(esize);
+    f.get(d).get(depth).i32(-lanes).op(OP.i32And).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dBlockEnd);
+    f.block().loop();
+    f.get(d).get(dBlockEnd).op(OP.i32Eq).brIf(1);
+    for (let g = 0; g < r / lanes; g++) {
+      for (let j = 0; j < lanes; j++) f.get(s).get(rowOff[g * lanes + j]!).op(OP.i32Add).vmem(SIMD.load, 0, 0).set(vin[j]!);
+      for (let k = 0; k < rounds.length - 1; k++) {
+        const from = k % 2 === 0 ? vin : vmid;
+        const to = k % 2 === 0 ? vmid : vin;
+        rounds[k]!.forEach(([x, y, sel], j) => f.get(from[x]!).get(from[y]!).shuffle(sel).set(to[j]!));
+      }
+      const last = rounds.length % 2 === 1 ? vin : vmid;
+      rounds[rounds.length - 1]!.forEach(([x, y, sel], p) => {
+        f.get(d).get(last[x]!).get(last[y]!).shuffle(sel).vmem(SIMD.store, (p * r + g * lanes) * esize, 0);
+      });
+    }
+    f.get(s).i32(16).op(OP.i32Add).set(s);
+    f.get(d).i32(lanes * r * esize).op(OP.i32Add).set(d);
+    f.br(0).end().end();
+    // The last depth % lanes depths, element by element.
+    f.block().loop();
+    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
+    for (let j = 0; j < r; j++) f.get(d).get(s).get(rowOff[j]!).op(OP.i32Add).mem(load, 0, align).mem(store, j * esize, align);
     f.get(s).get(spB).op(OP.i32Add).set(s);
     f.get(d).i32(r * esize).op(OP.i32Add).set(d);
     f.br(0).end().end();
@@ -87,6 +167,7 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
     f.get(i).i32(1).op(OP.i32Add).set(i);
   }
   f.end();
+  f.end();
   f.br(0).end().end();
   mod.add(name, f);
 }
@@ -97,8 +178,10 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
  * `ldcBytes`. The column loop is outermost so one B micro-panel (kcPad × NR) stays in L1 while
  * every A micro-panel streams past it. With `fma`, uses relaxed_madd (one rounding or two,
  * engine's choice); otherwise a separate mul and add, which is exactly what the tests expect.
+ * With `overwrite`, `C = Ap · Bp` instead: the first depth block stores its sums, so C needs no
+ * zeroing pass and no loads (bit for bit the same: the sums start from +0, so 0 + s is s).
  */
-export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: boolean): void {
+export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: boolean, overwrite = false): void {
   const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [ap, bp, cp, mcPad, ncPad, kcPad, ldc] = [0, 1, 2, 3, 4, 5, 6];
   const { esize, mr, nrVecs, unroll } = g;
@@ -153,12 +236,13 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
   f.end();
 
-  // C tile += accumulators (C was zeroed before the first depth block).
+  // C tile += accumulators, or = them for the first depth block.
   for (let r = 0; r < mr; r++) {
     for (let v = 0; v < nrVecs; v++) {
       f.get(ci);
       if (r > 0) f.get(ldc).i32(r).op(OP.i32Mul, OP.i32Add);
-      f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
+      if (overwrite) f.get(acc[r]![v]!).vmem(SIMD.store, v * 16);
+      else f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
     }
   }
   f.get(api).get(aPanel).op(OP.i32Add).set(api);
@@ -168,6 +252,41 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
 
   f.get(bpj).get(bPanel).op(OP.i32Add).set(bpj);
   f.get(jr).i32(nr).op(OP.i32Add).set(jr);
+  f.br(0).end().end();
+  mod.add(name, f);
+}
+
+/**
+ * `compact(dst, src, rows, rowBytes, pitchBytes)`: moves `rows` rows of `rowBytes` bytes from
+ * `src` (row `i` at `src + i*pitchBytes`) to consecutive rows at `dst`, in ascending order, so
+ * that `dst <= src` and `rowBytes <= pitchBytes` may overlap (the padded C becomes the output's
+ * layout in place, and leaves memory with one bulk copy). Whole vectors, then 4-byte steps.
+ */
+export function emitCompact(mod: ModuleBuilder, name: string): void {
+  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [dst, src, rows, rowBytes, pitch] = [0, 1, 2, 3, 4];
+  const i = f.local(T.i32);
+  const j = f.local(T.i32);
+  const vecEnd = f.local(T.i32);
+  const d = f.local(T.i32);
+  const s = f.local(T.i32);
+  f.get(rowBytes).i32(-16).op(OP.i32And).set(vecEnd);
+  f.block().loop();
+  f.get(i).get(rows).op(OP.i32GeU).brIf(1);
+  f.get(dst).get(i).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(d);
+  f.get(src).get(i).get(pitch).op(OP.i32Mul, OP.i32Add).set(s);
+  f.i32(0).set(j);
+  f.block().loop();
+  f.get(j).get(vecEnd).op(OP.i32GeU).brIf(1);
+  f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).vmem(SIMD.load, 0, 2).vmem(SIMD.store, 0, 2);
+  f.get(j).i32(16).op(OP.i32Add).set(j);
+  f.br(0).end().end();
+  f.block().loop();
+  f.get(j).get(rowBytes).op(OP.i32GeU).brIf(1);
+  f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).mem(OP.i32Load, 0, 2).mem(OP.i32Store, 0, 2);
+  f.get(j).i32(4).op(OP.i32Add).set(j);
+  f.br(0).end().end();
+  f.get(i).i32(1).op(OP.i32Add).set(i);
   f.br(0).end().end();
   mod.add(name, f);
 }

@@ -1,8 +1,8 @@
 // Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
 // every kernel family of kernel-families.ts. Built at run time: no build step, no binary blob.
-import { FunctionBuilder, ModuleBuilder, T } from './emitter.js';
+import { ModuleBuilder } from './emitter.js';
 import { emitKernelFamilies } from './kernel-families.js';
-import { emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
+import { emitCompact, emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
 
 // Register tiles chosen by measurement on x64 V8: 4×8 f32 (8 accumulators + 2 B vectors + 1
 // splat fit in the 15 allocatable xmm registers; 6×8 and 4×12 measured slower) and 4×4 f64.
@@ -27,11 +27,9 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
     emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
     emitMacro(mod, `macro_${tag}`, g, fma);
+    emitMacro(mod, `macro_set_${tag}`, g, fma, true);
   }
+  emitCompact(mod, 'compact');
   emitKernelFamilies(mod);
-  // zero(dst, bytes): a C block is zeroed by the thread that then accumulates into it.
-  const zero = new FunctionBuilder([T.i32, T.i32], []);
-  zero.get(0).i32(0).get(1).memoryFill();
-  mod.add('zero', zero);
   return mod.bytes();
 }

@@ -11,15 +11,29 @@ import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './thre
 
 const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q;
 const fnIndex = (name: (typeof POOL_FUNCTIONS)[number]): number => POOL_FUNCTIONS.indexOf(name);
-const ZERO = fnIndex('zero');
 
 /**
- * Rows per phase-2 unit: enough units (about `unitsPerThread` per thread) that a late thread
- * leaves work to the others, but never more rows than the single-threaded row block.
+ * The phase-2 units, in claim order, as [batch, first row, rows]: guided self-scheduling. Each
+ * unit takes about 1/(2·threads) of the rows not yet handed out (at most the single-threaded row
+ * block, at least `minRows`), so units shrink toward the end of the job. A worker that woke late
+ * or was preempted (the usual case on a 2-vCPU machine shared with other work) then keeps the
+ * caller waiting for one small unit, not for a quarter of the product; smaller units cost no
+ * extra packing (a unit packs only its own rows of A).
  */
-function rowChunk(m: number, mr: number, mcMax: number, batches: number, threads: number, unitsPerThread: number): number {
-  const perBatch = Math.ceil((threads * unitsPerThread) / batches);
-  return Math.min(mcMax, Math.max(mr, roundUp(Math.ceil(m / perBatch), mr)));
+function rowUnits(m: number, mr: number, mcMax: number, batches: number, threads: number): [number, number, number][] {
+  const minRows = roundUp(8, mr); // whole tiles: every unit but a batch's last starts and ends on one
+  const units: [number, number, number][] = [];
+  let left = batches * m;
+  for (let batch = 0; batch < batches; batch++) {
+    for (let i0 = 0; i0 < m; ) {
+      const share = roundUp(Math.ceil(left / (2 * threads)), mr);
+      const rows = Math.min(m - i0, mcMax, Math.max(minRows, share));
+      units.push([batch, i0, rows]);
+      i0 += rows;
+      left -= rows;
+    }
+  }
+  return units;
 }
 
 /**
@@ -43,14 +57,14 @@ export function parallelGemm(
   const { shape: g, dtype } = kern;
   const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
   const threads = pool.readyWorkers() + 1;
-  const h = rowChunk(m, mr, mcMax, batches, threads, 2);
-  const rowUnits = Math.ceil(m / h);
-  if (batches * rowUnits < 2) return false;
+  const units = rowUnits(m, mr, mcMax, batches, threads);
+  if (units.length < 2) return false;
   const kBlocks = Math.ceil(k / kcMax);
   const nBlocks = Math.ceil(n / ncMax);
   // Phase-1 column chunks: split a B block across the threads when the batch alone cannot.
   const bChunk = Math.max(nr, roundUp(Math.ceil(ncMax / threads), nr));
 
+  pool.wake();
   const arena = pool.arena;
   arena.reset();
   const sa = stage(arena, a, [...batchShape, m, k], dtype);
@@ -79,7 +93,7 @@ export function parallelGemm(
     bIdx[batch] = bi;
   });
   const phase1 = bOffs.length * nBlocks * kBlocks * Math.ceil(ncMax / bChunk);
-  const total = phase1 + batches * rowUnits;
+  const total = phase1 + units.length;
   if (total > MAX_UNITS) return false;
 
   // Packed B: per distinct B, per column block, per depth block, kcPad × ncPad elements.
@@ -92,8 +106,9 @@ export function parallelGemm(
     }
   }
   const cp = arena.alloc(batches * mPad * ldc * es);
-  const apAll = arena.alloc(batches * rowUnits * h * kcMax * es);
-  const recCount = phase1 + batches * rowUnits * (1 + 2 * nBlocks * kBlocks);
+  // Each unit's packed A rows (a unit's rows are whole tiles but for a batch's last: mPad per batch).
+  let apNext = arena.alloc(batches * mPad * kcMax * es);
+  const recCount = phase1 + units.length * 2 * nBlocks * kBlocks;
   const tablePtr = arena.alloc(total * 8);
   const recsPtr = arena.alloc(recCount * RECORD_WORDS * 4);
 
@@ -105,6 +120,7 @@ export function parallelGemm(
   const packA = fnIndex(dtype === 'float64' ? 'pack_a_f64' : 'pack_a_f32');
   const packB = fnIndex(dtype === 'float64' ? 'pack_b_f64' : 'pack_b_f32');
   const macro = fnIndex(dtype === 'float64' ? 'macro_f64' : 'macro_f32');
+  const macroSet = fnIndex(dtype === 'float64' ? 'macro_set_f64' : 'macro_set_f32');
   const emit = (f: number, x0: number, x1 = 0, x2 = 0, x3 = 0, x4 = 0, x5 = 0, x6 = 0): void => {
     mem[r] = f;
     mem[r + 1] = x0;
@@ -153,25 +169,31 @@ export function parallelGemm(
       }
     }
   }
-  for (let batch = 0; batch < batches; batch++) {
+  for (const [batch, i0, rows] of units) {
     const aOff = aOffs[batch]!;
     const cb = cp + batch * mPad * ldc * es;
-    for (let i0 = 0; i0 < m; i0 += h) {
-      const rows = Math.min(h, m - i0);
-      const ap = apAll + (unit - phase1) * h * kcMax * es;
-      beginUnit();
-      emit(ZERO, cb + i0 * ldc * es, roundUp(rows, mr) * ldc * es);
-      for (let jc = 0, jb = 0; jc < n; jc += ncMax, jb++) {
-        const nc = Math.min(ncMax, n - jc);
-        for (let pc = 0, pb = 0; pc < k; pc += kcMax, pb++) {
-          const kc = Math.min(kcMax, k - pc);
-          const kcPad = roundUp(kc, g.unroll);
-          emit(packA, sa.ptr + (aOff + i0 * aRow + pc * aCol) * es, aRow, aCol, rows, kc, ap, kcPad);
-          emit(macro, ap, bBlock(bIdx[batch]!, jb, pb), cb + (i0 * ldc + jc) * es, roundUp(rows, mr), roundUp(nc, nr), kcPad, ldc * es);
-        }
+    const ap = apNext;
+    apNext += roundUp(rows, mr) * kcMax * es;
+    beginUnit();
+    for (let jc = 0, jb = 0; jc < n; jc += ncMax, jb++) {
+      const nc = Math.min(ncMax, n - jc);
+      for (let pc = 0, pb = 0; pc < k; pc += kcMax, pb++) {
+        const kc = Math.min(kcMax, k - pc);
+        const kcPad = roundUp(kc, g.unroll);
+        emit(packA, sa.ptr + (aOff + i0 * aRow + pc * aCol) * es, aRow, aCol, rows, kc, ap, kcPad);
+        emit(
+          pb === 0 ? macroSet : macro,
+          ap,
+          bBlock(bIdx[batch]!, jb, pb),
+          cb + (i0 * ldc + jc) * es,
+          roundUp(rows, mr),
+          roundUp(nc, nr),
+          kcPad,
+          ldc * es,
+        );
       }
-      endUnit();
     }
+    endUnit();
   }
 
   pool.run(tablePtr, recsPtr, phase1, total);

@@ -1,5 +1,5 @@
 // A pool of worker threads sharing one WebAssembly memory with the calling thread. A job is a
-// table of *units*, each a short list of calls into the kernel module (pack, macro, zero) held
+// table of *units*, each a short list of calls into the kernel module (pack, macro) held
 // in shared memory; every thread (the caller included) claims units from a shared counter until
 // none are left, so a worker that wakes late, or not at all, only means the caller does more of
 // the work. The public API is synchronous: the caller blocks on Atomics until all units are done.
@@ -7,7 +7,16 @@ import { Arena } from './arena.js';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 
 /** Exports a job record may call, by index (record word 0). */
-export const POOL_FUNCTIONS = ['pack_a_f32', 'pack_b_f32', 'macro_f32', 'pack_a_f64', 'pack_b_f64', 'macro_f64', 'zero'] as const;
+export const POOL_FUNCTIONS = [
+  'pack_a_f32',
+  'pack_b_f32',
+  'macro_f32',
+  'macro_set_f32',
+  'pack_a_f64',
+  'pack_b_f64',
+  'macro_f64',
+  'macro_set_f64',
+] as const;
 
 /** Int32 words per record: the function index and seven i32 arguments. */
 export const RECORD_WORDS = 8;
@@ -266,6 +275,11 @@ export interface ThreadPool {
    * `0..phase1-1` are finished before any later one starts. Returns when all are done.
    */
   run(tablePtr: number, recsPtr: number, phase1: number, total: number): void;
+  /**
+   * Wakes sleeping workers ahead of a `run` (they find no unit and spin for a while), so that
+   * their wake-up overlaps the caller's staging of the operands instead of the job itself.
+   */
+  wake(): void;
   /** Stops the workers; later `run`s execute every unit on the calling thread. */
   dispose(): void;
 }
@@ -346,6 +360,12 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1);
       waitFor(DONE, total);
       if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded matmul unit failed');
+    },
+    wake() {
+      // No job is posted: every unit of the last one was claimed, so a woken worker claims
+      // nothing, and SEQ moving on only restarts its spin.
+      Atomics.add(c, SEQ, 1);
+      if (!disposed) Atomics.notify(c, SEQ);
     },
     dispose() {
       disposed = true;
