@@ -218,9 +218,10 @@ async function bundled(): Promise<PoolModules> {
 }
 
 /**
- * Posts a job of `zero` records straight into a new pool's control words and waits for its
- * workers: the caller claims nothing, so the job finishes only if the workers' loop (the
- * spliced claimUnits) runs. Phase 1 (two units) precedes the rest.
+ * Posts a job of zero-filling records (pack_a_f32 of one empty panel) straight into a new
+ * pool's control words and waits for its workers: the caller claims nothing, so the job
+ * finishes only if the workers' loop (the spliced claimUnits) runs. Phase 1 (two units)
+ * precedes the rest.
  */
 async function runOnWorkersAlone(m: PoolModules): Promise<void> {
   const pool = m.createThreadPool(m.buildKernelModule(false, m.GEMM_F32, m.GEMM_F64, m.SHARED_MAX_PAGES), m.SHARED_MAX_PAGES, 3);

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
-import { dtypeOfArray, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
+import { dtypeOfArray, isFloating, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import {
   expectBackend,
   type Backend,
@@ -153,7 +153,6 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
     k += take;
   }
 }
-const isFloatDType = (dtype: DType): dtype is FloatDType => dtype === 'float32' || dtype === 'float64';
 const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
 
 /**
@@ -161,7 +160,7 @@ const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
  * runs it): a float32 function in float64 lanes, an exact op, or a float32-lane approximation.
  */
 function unaryFamily(op: UnaryKernel, input: DType, output: DType): 'wideUnary' | 'exactUnary' | 'approximateUnary' | null {
-  if (!isFloatDType(input) || output !== input) return null;
+  if (!isFloating(input) || output !== input) return null;
   if (input === 'float32' && Object.hasOwn(WIDE_F32, op)) return 'wideUnary';
   if (EXACT_UNARY.has(op)) return 'exactUnary';
   if (input === 'float32' && Object.hasOwn(EMIT_APPROXIMATE_F32, op)) return 'approximateUnary';

@@ -237,6 +237,7 @@ export function familyKernels(family: FamilyName): string[] {
 export function emitKernelFamilies(mod: ModuleBuilder): void {
   for (const family of Object.keys(KERNEL_FAMILIES) as FamilyName[]) {
     const kernels = KERNEL_FAMILIES[family].kernels as ModuleKernels<readonly unknown[]> | null;
-    for (const v of kernels?.variants ?? []) kernels!.emit(mod, kernels!.name(...v), ...v);
+    if (kernels === null) continue;
+    for (const v of kernels.variants) kernels.emit(mod, kernels.name(...v), ...v);
   }
 }
