@@ -15,7 +15,7 @@
 import { allocate, arrayOn, itemSize, type DType, type TypedArray } from '../dtype.js';
 import type { OutputTarget } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
-import type { Plan, Step } from './plan.js';
+import { stepOutput, type Plan, type Step } from './plan.js';
 import type { Atom, Program } from './program.js';
 
 /** One replay's view of the buffers: where step i writes, and the check after it. */
@@ -48,8 +48,6 @@ interface BufferPlan {
 // A program whose observations keep changing is replayed without a plan after this many tries.
 const MAX_OBSERVATIONS = 3;
 
-/** The variable step `s` defines. */
-const definedBy = (s: Step): number => (s.kind === 'equation' ? s.eq.out : s.out);
 /** The atoms step `s` reads. */
 const readBy = (s: Step): readonly Atom[] => (s.kind === 'equation' ? s.eq.inputs : s.operands);
 /** Whether step `s` keeps no reference to what it reads (a fused step runs library kernels only). */
@@ -110,24 +108,31 @@ export class ReplayBuffers {
         this.busy = false;
         if (!completed) return;
         this.observations++;
-        this.plan = this.planFrom(roots, requests, outputsRoots(this.program, this.steps, roots));
+        this.plan = this.planFrom(roots, requests);
       },
     };
   }
 
   /** Assigns buffers to the observed allocations that may be reused, by lifetime. */
-  private planFrom(roots: readonly (Request | null)[], requests: Int32Array, escaping: ReadonlySet<Request>): BufferPlan {
+  private planFrom(roots: readonly (Request | null)[], requests: Int32Array): BufferPlan {
     const { steps } = this;
     const stepOf = new Map<number, number>();
-    steps.forEach((s, i) => stepOf.set(definedBy(s), i));
-    // Per allocation: whether it may be planned, and the last step reading any value in it.
+    steps.forEach((s, i) => stepOf.set(stepOutput(s), i));
+    // The allocation an atom's value lives in (null: an input, a constant, or memory of its own).
+    const rootOf = (a: Atom): Request | null => {
+      const def = 'variable' in a ? stepOf.get(a.variable) : undefined;
+      return def === undefined ? null : roots[def]!;
+    };
+    // Per allocation: whether it may be planned (never where an output lives), and the last step reading any value in it.
+    const unsafe = new Set<Request>();
+    for (const a of this.program.outputs) {
+      const root = rootOf(a);
+      if (root !== null) unsafe.add(root);
+    }
     const lastUse = new Map<Request, number>();
-    const unsafe = new Set<Request>(escaping);
     steps.forEach((s, i) => {
       for (const a of readBy(s)) {
-        if (!('variable' in a)) continue;
-        const def = stepOf.get(a.variable);
-        const root = def === undefined ? null : roots[def]!;
+        const root = rootOf(a);
         if (root === null) continue;
         lastUse.set(root, i);
         if (!retainsNothing(s)) unsafe.add(root);
@@ -193,28 +198,14 @@ export class ReplayBuffers {
       },
       finish: (outputs) => {
         if (following) plannedRuns++;
-        return outputs.map((t) => {
-          const data = contiguousData(t);
-          return plan.indexOf.has(data.buffer as ArrayBuffer) ? fromArray(data.slice(), t.shape, t.dtype) : t;
-        });
+        // Only after a mismatch can an output live in a planned buffer: then it is copied out.
+        return outputs.map((t) =>
+          plan.indexOf.has(t._view.data.buffer as ArrayBuffer) ? fromArray(contiguousData(t).slice(), t.shape, t.dtype) : t,
+        );
       },
       end: () => {
         this.busy = false;
       },
     };
   }
-}
-
-/** The allocations the program's outputs live in (never planned: they leave the replay). */
-function outputsRoots(program: Program, steps: Plan['steps'], roots: readonly (Request | null)[]): Set<Request> {
-  const stepOf = new Map<number, number>();
-  steps.forEach((s, i) => stepOf.set(definedBy(s), i));
-  const out = new Set<Request>();
-  for (const a of program.outputs) {
-    if (!('variable' in a)) continue;
-    const def = stepOf.get(a.variable);
-    const root = def === undefined ? null : roots[def]!;
-    if (root !== null) out.add(root);
-  }
-  return out;
 }

@@ -11,7 +11,7 @@ import { Tensor, type Recording } from '../core/tensor.js';
 import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
 import { flattenAs, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
-import { planProgram, unfusedPlan, type Plan } from './plan.js';
+import { planProgram, stepOutput, unfusedPlan, type Plan } from './plan.js';
 import { ReplayBuffers } from './buffers.js';
 import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
 
@@ -156,7 +156,7 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
         if (out !== null) values[step.out] = out;
         else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params);
       }
-      run.observe(i, values[step.kind === 'equation' ? step.eq.out : step.out]!);
+      run.observe(i, values[stepOutput(step)]!);
     }
     return run.finish(program.outputs.map(read));
   } finally {

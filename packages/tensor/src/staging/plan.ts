@@ -25,6 +25,9 @@ export interface FusedStep {
   readonly equations: readonly Equation[];
 }
 
+/** The variable step `s` defines. */
+export const stepOutput = (s: Step): number => (s.kind === 'equation' ? s.eq.out : s.out);
+
 /** What a replay runs. */
 export interface Plan {
   readonly steps: readonly Step[];

@@ -259,6 +259,18 @@ export class FunctionBuilder {
       },
     );
   }
+  /**
+   * `forRange` over `end` in passes of `unroll` (a power of two) while whole passes fit, then one
+   * at a time: `body(count)` emits `count` items at `counter`, `counter + 1`, ….
+   */
+  forRangeUnrolled(counter: number, end: number, unroll: number, body: (count: number) => void): this {
+    if (unroll > 1) {
+      const whole = this.local(T.i32);
+      this.get(end).i32(-unroll).op(OP.i32And).set(whole);
+      this.forRange(counter, whole, unroll, () => body(unroll));
+    }
+    return this.forRange(counter, end, 1, () => body(1));
+  }
   /** `if then [else otherwise] end` on the i32 the caller pushed just before. */
   ifElse(then: () => void, otherwise?: () => void): this {
     this.if();

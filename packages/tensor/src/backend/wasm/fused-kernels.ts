@@ -66,7 +66,6 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
   const out = layouts.length;
   const nvec = layouts.length + 1;
   const i = f.local(T.i32);
-  const end = f.local(T.i32);
   const unroll = expr.nodes.some((n) => n.kind === 'unary' && n.native) ? APPROXIMATION_UNROLL : 1;
   // One set of value locals per vector of a pass; a splatted scalar operand's local is shared.
   const first = expr.nodes.map(() => f.local(T.v128));
@@ -78,34 +77,27 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
     f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
   };
   for (const [k, n] of expr.nodes.entries()) {
-    if (!isScalarOperand(n, layouts)) continue;
-    f.get((n as Extract<FusedNode, { kind: 'operand' }>).index)
+    if (n.kind !== 'operand' || layouts[n.index] !== 'scalar') continue;
+    f.get(n.index)
       .simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat)
       .set(first[k]!);
   }
-  // `count` vectors per pass while i < limit: every operand loaded first, then each vector's nodes and store.
-  const loop = (count: number, limit: number): void => {
-    f.forRange(i, limit, count, () => {
-      for (let u = 0; u < count; u++) {
-        for (const [k, n] of expr.nodes.entries()) {
-          if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
-          addr(n.index);
-          f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
-        }
+  // Every operand of the pass loaded first, then each vector's nodes and store.
+  f.forRangeUnrolled(i, nvec, unroll, (count) => {
+    for (let u = 0; u < count; u++) {
+      for (const [k, n] of expr.nodes.entries()) {
+        if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
+        addr(n.index);
+        f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
       }
-      for (let u = 0; u < count; u++) {
-        for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
-        addr(out);
-        f.get(copies[u]![expr.nodes.length - 1]!);
-        f.vmem(SIMD.store, u * 16, 0);
-      }
-    });
-  };
-  if (unroll > 1) {
-    f.get(nvec).i32(-unroll).op(OP.i32And).set(end);
-    loop(unroll, end);
-  }
-  loop(1, nvec);
+    }
+    for (let u = 0; u < count; u++) {
+      for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
+      addr(out);
+      f.get(copies[u]![expr.nodes.length - 1]!);
+      f.vmem(SIMD.store, u * 16, 0);
+    }
+  });
   const mod = new ModuleBuilder(0, undefined, true);
   mod.add('fused', f);
   return mod.bytes();

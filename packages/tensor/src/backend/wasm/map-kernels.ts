@@ -28,42 +28,33 @@ export function emitMap(mod: ModuleBuilder, name: string, esize: 4 | 8, mode: Ma
   const out = params.length - 2;
   const nvec = params.length - 1;
   const i = f.local(T.i32);
-  const end = f.local(T.i32);
-  const xa = Array.from({ length: unroll }, () => f.local(T.v128));
-  const xb = Array.from({ length: unroll }, () => f.local(T.v128));
   const splat = esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat;
-  // A splatted scalar is the same for every vector: one local serves all copies.
-  if (mode === 'vs') for (let u = 0; u < unroll; u++) xb[u] = xb[0]!;
-  if (mode === 'sv') for (let u = 0; u < unroll; u++) xa[u] = xa[0]!;
-  if (mode === 'vs' || mode === 'sv') f.get(1).simd(splat).set(mode === 'vs' ? xb[0]! : xa[0]!);
+  // A splatted scalar is the same for every vector of a pass: one local serves them all.
+  const scalar = mode === 'vs' || mode === 'sv' ? f.local(T.v128) : -1;
+  if (scalar >= 0) f.get(1).simd(splat).set(scalar);
+  const vectors = (): number[] => Array.from({ length: unroll }, () => f.local(T.v128));
+  const xa = mode === 'sv' ? new Array<number>(unroll).fill(scalar) : vectors();
+  const xb = mode === 'vs' ? new Array<number>(unroll).fill(scalar) : mode === 'v' ? [] : vectors();
   const addr = (param: number): void => {
     f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
   };
-  // `count` vectors per pass while i < limit (a local).
-  const loop = (count: number, limit: number): void => {
-    f.forRange(i, limit, count, () => {
-      for (let u = 0; u < count; u++) {
-        if (mode !== 'sv') {
-          addr(0);
-          f.vmem(SIMD.load, u * 16, 0).set(xa[u]!);
-        }
-        if (mode === 'vv' || mode === 'sv') {
-          addr(mode === 'vv' ? 1 : 0);
-          f.vmem(SIMD.load, u * 16, 0).set(xb[u]!);
-        }
+  f.forRangeUnrolled(i, nvec, unroll, (count) => {
+    for (let u = 0; u < count; u++) {
+      if (mode !== 'sv') {
+        addr(0);
+        f.vmem(SIMD.load, u * 16, 0).set(xa[u]!);
       }
-      for (let u = 0; u < count; u++) {
-        addr(out);
-        body(f, mode === 'v' ? [xa[u]!] : [xa[u]!, xb[u]!]);
-        f.vmem(SIMD.store, u * 16, 0);
+      if (mode === 'vv' || mode === 'sv') {
+        addr(mode === 'vv' ? 1 : 0);
+        f.vmem(SIMD.load, u * 16, 0).set(xb[u]!);
       }
-    });
-  };
-  if (unroll > 1) {
-    f.get(nvec).i32(-unroll).op(OP.i32And).set(end);
-    loop(unroll, end);
-  }
-  loop(1, nvec);
+    }
+    for (let u = 0; u < count; u++) {
+      addr(out);
+      body(f, mode === 'v' ? [xa[u]!] : [xa[u]!, xb[u]!]);
+      f.vmem(SIMD.store, u * 16, 0);
+    }
+  });
   mod.add(name, f);
 }
 
