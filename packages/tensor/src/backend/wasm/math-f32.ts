@@ -7,6 +7,9 @@ import { SIMD, T, type FunctionBuilder } from './emitter.js';
 // (Cody–Waite); LN2_LO carries the rest, so the reduced argument keeps full precision.
 const LN2_HI = 0.693359375;
 const LN2_LO = -2.1219444005469057e-4;
+// 1.5·2^23: floats in [2^23, 2^24) are spaced 1 apart, and x/ln2 + this stays there for |x/ln2| < 2^22.
+const ROUNDING_SHIFT = 12582912;
+const ROUNDING_SHIFT_BITS = 0x4b400000;
 
 function splat(f: FunctionBuilder, value: number): FunctionBuilder {
   return f.v128Splat(value, 4);
@@ -27,17 +30,23 @@ function horner(f: FunctionBuilder, t: number, coeffs: readonly number[]): void 
  */
 export function emitExpF32(f: FunctionBuilder, x: number): void {
   const xc = f.local(T.v128);
+  const shifted = f.local(T.v128);
   const n = f.local(T.v128);
   const r = f.local(T.v128);
   const ni = f.local(T.v128);
   const half = f.local(T.v128);
   // Beyond [-104, 89] the result is 0 or +inf anyway; min/max keep NaN as NaN.
   f.get(x).v128Splat(89, 4).simd(SIMD.f32x4Min).v128Splat(-104, 4).simd(SIMD.f32x4Max).set(xc);
-  f.get(xc).v128Splat(Math.LOG2E, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Nearest).set(n);
+  // n = round(x/ln2) by adding ROUNDING_SHIFT: the sum's ulp is 1, so the addition itself rounds
+  // to the nearest integer, ties to even (what f32x4.nearest does), and n as an integer is the
+  // sum's bit pattern minus the shift's. This replaces nearest and i32x4.trunc_sat, which V8
+  // lowers to a long saturating sequence on x64, with one add and two subtractions.
+  f.get(xc).v128Splat(Math.LOG2E, 4).simd(SIMD.f32x4Mul).v128Splat(ROUNDING_SHIFT, 4).simd(SIMD.f32x4Add).tee(shifted);
+  f.v128Splat(ROUNDING_SHIFT, 4).simd(SIMD.f32x4Sub).set(n);
   f.get(xc).get(n).v128Splat(LN2_HI, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Sub);
   f.get(n).v128Splat(LN2_LO, 4).simd(SIMD.f32x4Mul, SIMD.f32x4Sub).set(r);
   horner(f, r, [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040]);
-  f.get(n).simd(SIMD.i32x4TruncSatF32x4S).tee(ni).i32(1).simd(SIMD.i32x4ShrS).set(half);
+  f.get(shifted).v128I32(ROUNDING_SHIFT_BITS).simd(SIMD.i32x4Sub).tee(ni).i32(1).simd(SIMD.i32x4ShrS).set(half);
   // Scale factors 2^k built directly as bit patterns (k + 127) << 23; |k| ≤ 75 keeps them normal.
   f.get(half).v128I32(127).simd(SIMD.i32x4Add).i32(23).simd(SIMD.i32x4Shl, SIMD.f32x4Mul);
   f.get(ni).get(half).simd(SIMD.i32x4Sub).v128I32(127).simd(SIMD.i32x4Add).i32(23).simd(SIMD.i32x4Shl, SIMD.f32x4Mul);
