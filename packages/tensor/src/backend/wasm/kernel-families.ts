@@ -227,6 +227,35 @@ export function kernelName<F extends FamilyName>(family: F, ...variant: FamilyVa
   return kernels.name(...variant);
 }
 
+/** One level of {@link kernelLookup}'s table: the kernel of the variant so far, and the next component. */
+interface VariantTrie<K> {
+  kernel?: K;
+  readonly next: Map<unknown, VariantTrie<K>>;
+}
+
+/**
+ * `kernel(family, ...variant)`: the module's export of that kernel, got from `exportNamed` at its
+ * first use and then from a table keyed by the variant's components. NOTE: building a kernel's
+ * name and looking it up among the exports on every call costs as much as a small kernel's work.
+ */
+export function kernelLookup<K>(exportNamed: (name: string) => K): <F extends FamilyName>(family: F, ...variant: FamilyVariants[F]) => K {
+  const root: VariantTrie<K> = { next: new Map() };
+  const child = (node: VariantTrie<K>, key: unknown): VariantTrie<K> => {
+    let next = node.next.get(key);
+    if (next === undefined) {
+      next = { next: new Map() };
+      node.next.set(key, next);
+    }
+    return next;
+  };
+  return (family, ...variant) => {
+    let node = child(root, family);
+    for (const key of variant) node = child(node, key);
+    node.kernel ??= exportNamed(kernelName(family, ...variant));
+    return node.kernel;
+  };
+}
+
 /** Every module kernel of `family` by export name. */
 export function familyKernels(family: FamilyName): string[] {
   const kernels = KERNEL_FAMILIES[family].kernels as ModuleKernels<readonly unknown[]> | null;
