@@ -160,6 +160,29 @@ function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: numb
     k += take;
   }
 }
+
+/**
+ * Per operand of a fused kernel over `shape` (`n` > 0 elements): 0 for a scalar, else the length
+ * of its repeated row (n when contiguous); null where one is neither or its row is too short to
+ * stage, or where every operand is a scalar.
+ */
+function stagedRows(operands: readonly StridedView[], shape: readonly number[], n: number): number[] | null {
+  const rows = new Array<number>(operands.length);
+  let vectors = 0;
+  for (let k = 0; k < operands.length; k++) {
+    const v = operands[k]!;
+    if (isScalarView(v)) {
+      rows[k] = 0;
+      continue;
+    }
+    const row = repeatedRow(v, shape);
+    if (row !== n && row < MIN_REPEATED_ROW) return null;
+    rows[k] = row;
+    vectors++;
+  }
+  return vectors > 0 ? rows : null;
+}
+
 const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
 
 /**
@@ -696,19 +719,22 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       fusedShapes.set(expr.key, facts);
     }
     const { native, dtype, kernels } = facts;
-    // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
-    const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
-    const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
-    if (dtype === null || !staged || (!native && small('fused', n)) || n === 0) return !native && runFusedJs(expr, operands, shape, out);
-    const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
-    const layoutKey = layouts.join(',');
+    // The staged rows are not even looked at where the JS loop runs anyway.
+    const rows = dtype === null || n === 0 || (!native && small('fused', n)) ? null : stagedRows(operands, shape, n);
+    if (dtype === null || rows === null) return !native && runFusedJs(expr, operands, shape, out);
+    let layoutKey = '';
+    let vectors = 0;
+    for (const row of rows) {
+      layoutKey += row === 0 ? 's' : 'v';
+      if (row > 0) vectors++;
+    }
     let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
+      const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
       kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
-    const vectors = rows.filter((row) => row > 0).length;
     mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
       let next = 0;
