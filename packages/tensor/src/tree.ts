@@ -140,6 +140,11 @@ function isPlainObject(x: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Whether `x` may be a node of a pytree: an array of Array's own prototype, or a plain object. */
+function isTreeNode(x: unknown): x is object {
+  return typeof x === 'object' && x !== null && (Array.isArray(x) ? Object.getPrototypeOf(x) === Array.prototype : isPlainObject(x));
+}
+
 /** What one flattening carries along: the leaves found so far and the nodes above the current one. */
 interface FlattenContext {
   readonly op: string;
@@ -165,11 +170,7 @@ function flattenInto(cx: FlattenContext, tree: unknown, path: string): TreeDef {
     cx.paths?.push(path);
     return LEAF;
   }
-  if (
-    typeof tree !== 'object' ||
-    tree === null ||
-    !(Array.isArray(tree) ? Object.getPrototypeOf(tree) === Array.prototype : isPlainObject(tree))
-  ) {
+  if (!isTreeNode(tree)) {
     throw new ArgumentError(
       `${op}: ${placeIn(cx.what, path)} is ${describe(tree)}; a pytree holds only tensors, numbers and null, in arrays and plain objects`,
     );
@@ -206,6 +207,46 @@ function dataValue(cx: FlattenContext, node: object, key: string | number, path:
   if (!('value' in d))
     throw new ArgumentError(`${cx.op}: ${placeIn(cx.what, childPath(path, key))} is a getter; a pytree holds plain data`);
   return d.value as unknown;
+}
+
+/**
+ * Pushes the leaves of `tree` onto `leaves` if it is a pytree of exactly the structure `def`,
+ * as flattening would find it; false (with some leaves perhaps pushed) at the first difference.
+ * Checking a tree against a structure already built needs no new TreeDef, and no cycle or depth
+ * guard: the walk is as deep as `def`, and a node met where `def` has a leaf is a difference.
+ */
+function collectLeaves(def: TreeDef, tree: unknown, leaves: unknown[]): boolean {
+  const s = shapeOf(def);
+  if (s.kind === 'leaf') {
+    if (!isTreeLeaf(tree)) return false;
+    leaves.push(tree);
+    return true;
+  }
+  if (!isTreeNode(tree) || Array.isArray(tree) !== (s.kind === 'array')) return false;
+  const { children } = s;
+  if (s.kind === 'array') {
+    if ((tree as unknown[]).length !== children.length) return false;
+  } else {
+    // The same own enumerable string keys (flattening sorts Object.keys; `s.keys` is that) and no symbol keys.
+    if (Object.keys(tree).length !== children.length || Object.getOwnPropertySymbols(tree).length > 0) return false;
+  }
+  for (let i = 0; i < children.length; i++) {
+    const key = s.kind === 'array' ? i : s.keys[i]!;
+    const d = Object.getOwnPropertyDescriptor(tree, key);
+    if (d === undefined || !('value' in d) || (s.kind === 'object' && d.enumerable !== true)) return false;
+    if (!collectLeaves(children[i]!, d.value, leaves)) return false;
+  }
+  return true;
+}
+
+/**
+ * @internal The leaves of `tree` if it has the structure `def` (what `flattenAs(op, tree)`
+ * would return with a structure equal to `def`), else null: for a transform that keeps the
+ * structure of an earlier call and so need not build and compare a new one.
+ */
+export function leavesIn<L = PyTreeLeaf>(def: TreeDef, tree: unknown): L[] | null {
+  const leaves: unknown[] = [];
+  return collectLeaves(def, tree, leaves) ? (leaves as L[]) : null;
 }
 
 const isTreeLeaf = (x: unknown): boolean => x === null || typeof x === 'number' || x instanceof Tensor;

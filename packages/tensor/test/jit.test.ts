@@ -67,6 +67,31 @@ describe('jit', () => {
     expect(c.calls()).toBe(2);
   });
 
+  it('checks each call against the last signature as a new key would: structure, leaves, numbers', () => {
+    const c = counted((p: { w: Tensor; s: number }, xs: Tensor[]) => xs[0]!.matmul(p.w).mul(p.s));
+    const jf = jit(c.fn);
+    const calls = (...args: Parameters<typeof c.fn>) => {
+      jf(...args);
+      return c.calls();
+    };
+    expect(calls({ w, s: 0 }, [x])).toBe(1);
+    expect(calls({ w, s: 0 }, [x])).toBe(1);
+    expect(calls({ w, s: -0 }, [x])).toBe(2);
+    expect(calls({ w, s: Number.NaN }, [x])).toBe(3);
+    expect(calls({ w, s: Number.NaN }, [x])).toBe(3);
+    expect(calls({ w: w.astype('float32'), s: Number.NaN }, [x.astype('float32')])).toBe(4);
+    expect(calls({ w, s: Number.NaN, extra: 1 } as { w: Tensor; s: number }, [x])).toBe(5);
+    expect(calls({ w, s: 2 } as unknown as { w: Tensor; s: number }, [x, x])).toBe(6);
+    // What a first flattening refuses, a call of the last structure refuses too.
+    const getter = Object.defineProperty({ w }, 's', { get: () => 2, enumerable: true }) as { w: Tensor; s: number };
+    expect(() => jf(getter, [x, x])).toThrow(ArgumentError);
+    const hole = [x, x];
+    delete hole[1];
+    expect(() => jf({ w, s: 2 }, hole)).toThrow(ArgumentError);
+    expect(() => jf({ w, s: 2 }, [x, new Map() as unknown as Tensor])).toThrow(ArgumentError);
+    expect(c.calls()).toBe(6);
+  });
+
   it('prints the program and drops what no output needs', () => {
     const jf = jit((a: Tensor, b: Tensor) => {
       b.exp().sum(); // dead

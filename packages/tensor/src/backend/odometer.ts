@@ -1,5 +1,6 @@
 // The one odometer of the strided loops: the JS kernels, the WASM backend's staging of strided
 // operands and both GEMM drivers' batch loops walk a shape in row-major order through it.
+import { isRowMajor, isScalarView } from './views.js';
 
 /** Where a walk reads: element `p` of the shape lives at `offset + Σ p[d] · strides[d]`. */
 export interface Strided {
@@ -10,24 +11,39 @@ export interface Strided {
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
+ * Each view's step along `shape` walked as one run, where every view is row-major contiguous
+ * (step 1) or one element repeated (step 0), as most operands are; null where one is neither.
+ * What collapsing would find, without building its arrays.
+ */
+function oneRunSteps(shape: readonly number[], views: readonly Strided[]): number[] | null {
+  const steps = new Array<number>(views.length);
+  for (let v = 0; v < views.length; v++) {
+    if (isRowMajor(views[v]!, shape)) steps[v] = 1;
+    else if (isScalarView(views[v]!)) steps[v] = 0;
+    else return null;
+  }
+  return steps;
+}
+
+/**
  * Merges axes that every view walks as one (size-1 axes dropped; axis d joins d+1 when each
  * view's stride of d is its stride of d+1 times that axis' size), so that e.g. a [150,16]
  * tensor plus a broadcast [16] row is two loops, whatever the original rank.
  */
 function collapse(shape: readonly number[], views: readonly Strided[]): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
-  const outStrides: number[][] = views.map(() => []);
+  const outStrides: number[][] = [];
+  for (let v = 0; v < views.length; v++) outStrides.push([]);
+  // NOTE: loops over the views, not every/forEach: a closure per axis is garbage on every call.
   for (let d = 0; d < shape.length; d++) {
     const size = shape[d]!;
     if (size === 1) continue;
     const last = outShape.length - 1;
-    if (last >= 0 && views.every((v, i) => outStrides[i]![last] === v.strides[d]! * size)) {
-      outShape[last]! *= size;
-      views.forEach((v, i) => (outStrides[i]![last] = v.strides[d]!));
-    } else {
-      outShape.push(size);
-      views.forEach((v, i) => outStrides[i]!.push(v.strides[d]!));
-    }
+    let joins = last >= 0;
+    for (let v = 0; joins && v < views.length; v++) joins = outStrides[v]![last] === views[v]!.strides[d]! * size;
+    if (joins) outShape[last]! *= size;
+    else outShape.push(size);
+    for (let v = 0; v < views.length; v++) outStrides[v]![joins ? last : outShape.length - 1] = views[v]!.strides[d]!;
   }
   return { shape: outShape, strides: outStrides };
 }
@@ -44,19 +60,17 @@ export function forEachRow(
   views: readonly Strided[],
   body: (starts: number[], rowLength: number, outStart: number, steps: number[]) => void,
 ): void {
-  if (sizeOf(shape) === 0) return;
-  const c = collapse(shape, views);
-  const ndim = c.shape.length;
+  const total = sizeOf(shape);
+  if (total === 0) return;
   const starts = views.map((v) => v.offset);
-  if (ndim === 0) {
-    body(
-      starts,
-      1,
-      0,
-      views.map(() => 0),
-    );
+  const oneRun = oneRunSteps(shape, views);
+  if (oneRun !== null) {
+    body(starts, total, 0, oneRun);
     return;
   }
+  // At least one axis is left: a shape of ones is one run.
+  const c = collapse(shape, views);
+  const ndim = c.shape.length;
   const rowLength = c.shape[ndim - 1]!;
   const steps = c.strides.map((st) => st[ndim - 1]!);
   const size = sizeOf(c.shape);

@@ -2,7 +2,7 @@
 import type { StridedView } from './backend.js';
 
 /** Whether `view` over `shape` is row-major contiguous (size-1 axes may have any stride). */
-export function isRowMajor(view: StridedView, shape: readonly number[]): boolean {
+export function isRowMajor(view: Pick<StridedView, 'strides'>, shape: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     if (shape[d] !== 1 && view.strides[d] !== expected) return false;
@@ -12,6 +12,7 @@ export function isRowMajor(view: StridedView, shape: readonly number[]): boolean
 }
 
 /** Whether every stride is 0: one element repeated over the whole shape. */
-export function isScalarView(view: StridedView): boolean {
-  return view.strides.every((s) => s === 0);
+export function isScalarView(view: Pick<StridedView, 'strides'>): boolean {
+  for (const s of view.strides) if (s !== 0) return false;
+  return true;
 }

@@ -9,7 +9,8 @@ import { anomalyEnabled } from '../core/anomaly.js';
 import type { Primitive } from '../core/primitive.js';
 import { Tensor, type Recording } from '../core/tensor.js';
 import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
-import { flattenAs, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
+import { shapesEqual } from '../shape.js';
+import { flattenAs, leavesIn, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
 import { planProgram, stepOutput, unfusedPlan, type Plan } from './plan.js';
 import { ReplayBuffers } from './buffers.js';
@@ -23,6 +24,9 @@ interface Compiled {
   readonly outLeaves: readonly ({ readonly output: number } | { readonly literal: number | null })[];
   /** The tensors the program captured (constants), checked before each fast replay. */
   readonly constants: readonly Tensor[];
+  /** The structure of the arguments it was traced for, and their number and null leaves (undefined where a tensor is). */
+  readonly argDef: TreeDef;
+  readonly argLiterals: readonly (number | null | undefined)[];
   /**
    * The fast replay's plan and buffers, for the backend whose fused kernels it was made for
    * (built at the first fast replay; `kernels` undefined where the backend fuses nothing).
@@ -76,6 +80,31 @@ class Recorder implements Recording {
   }
 }
 
+/**
+ * The tensor leaves of `args` if they have the signature `c` was traced for (what {@link signature}
+ * keys: the structure, each tensor's dtype and shape, each number or null), else null. A loop
+ * calls with one signature: checking the last one found needs no key to be built.
+ */
+function tensorsIfTracedFor(c: Compiled, args: readonly PyTree[]): Tensor[] | null {
+  const leaves = leavesIn<PyTreeLeaf>(c.argDef, args);
+  if (leaves === null) return null;
+  const tensors: Tensor[] = [];
+  const { inputs } = c.program;
+  for (let i = 0; i < leaves.length; i++) {
+    const leaf = leaves[i]!;
+    const literal = c.argLiterals[i];
+    if (!(leaf instanceof Tensor)) {
+      // Object.is: what the key's text tells apart (-0 from 0; every NaN alike).
+      if (!Object.is(leaf, literal)) return null;
+      continue;
+    }
+    const input = inputs[tensors.length]!;
+    if (literal !== undefined || leaf.dtype !== input.dtype || !shapesEqual(leaf.shape, input.shape)) return null;
+    tensors.push(leaf);
+  }
+  return tensors;
+}
+
 /** The cache key of an argument signature: structure, then each leaf's dtype and shape or value. */
 function signature(def: TreeDef, leaves: readonly unknown[]): string {
   const parts = leaves.map((l) =>
@@ -115,7 +144,8 @@ function trace(
     const program = withoutDeadCode({ inputs: rec.inputs, equations: rec.equations, outputs });
     const constants = [...new Set(program.equations.flatMap((e) => e.inputs.flatMap((a) => ('constant' in a ? [a.constant] : []))))];
     for (const a of outputs) if ('constant' in a) constants.push(a.constant);
-    return { compiled: { program, outDef, outLeaves, constants }, results };
+    const argLiterals = leaves.map((l) => (l instanceof Tensor ? undefined : l));
+    return { compiled: { program, outDef, outLeaves, constants, argDef: def, argLiterals }, results };
   } finally {
     rec.open = false;
     closeRecordLevel(level);
@@ -198,9 +228,17 @@ export function jit<A extends readonly PyTree[], R extends PyTree>(f: (...args: 
     cache.set(key, compiled);
     return { compiled, tensors, results };
   };
+  // The program the last call replayed or traced.
+  let last: Compiled | undefined;
   const call = (...args: A): R => {
-    const { compiled, tensors, results } = lookup(args);
-    if (results !== null) return unflattenAs(compiled.outDef, results) as R;
+    let compiled = last;
+    let tensors = compiled === undefined ? null : tensorsIfTracedFor(compiled, args);
+    if (compiled === undefined || tensors === null) {
+      const found = lookup(args);
+      last = compiled = found.compiled;
+      if (found.results !== null) return unflattenAs(compiled.outDef, found.results) as R;
+      tensors = found.tensors;
+    }
     const outs = replay(compiled, tensors);
     return unflattenAs(
       compiled.outDef,

@@ -5,6 +5,7 @@
 // equation's scalar operation (the one the backend's unfused kernel performs at that size) in
 // the same order, and an equation whose kernel no fused kernel reproduces is left out.
 import type { DType } from '../dtype.js';
+import { shapesEqual } from '../shape.js';
 import type { FusedExpression, FusedKernels, FusedNode } from '../core/fused.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Atom, Equation, Program } from './program.js';
@@ -75,8 +76,6 @@ function nodeOf(eq: Equation, kernels: FusedKernels, dtypes: ReadonlyMap<number,
   }
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
-
 /**
  * The plan of `p` for a backend's fused kernels: maximal groups of elementwise equations whose
  * intermediates are read only inside the group and are not outputs (the broadcasts feeding a
@@ -105,7 +104,7 @@ export function planProgram(p: Program, kernels: FusedKernels): Plan {
       const inner = groupOf.get(v);
       if (inner === undefined || outputs.has(v)) continue;
       const reads = eq.inputs.filter((a) => 'variable' in a && a.variable === v).length;
-      if (uses.get(v) !== reads || !sameShape(p.equations[inner[inner.length - 1]!]!.shape, eq.shape)) continue;
+      if (uses.get(v) !== reads || !shapesEqual(p.equations[inner[inner.length - 1]!]!.shape, eq.shape)) continue;
       group.push(...inner);
       groupOf.delete(v);
     }

@@ -5,7 +5,11 @@ import type { WasmMemory } from './wasm-api.js';
 
 const PAGE = 65536;
 
-/** Bump allocator over a wasm memory; views are refreshed after every growth. */
+/**
+ * Bump allocator over a wasm memory; views are refreshed after every growth. Only `alloc`
+ * grows the memory (no kernel contains memory.grow), so the views are rebuilt there and
+ * nowhere else: `memory.buffer` is a slow getter to read on every kernel call.
+ */
 export class Arena {
   private top = 0;
   private buffer: ArrayBuffer;
@@ -45,34 +49,31 @@ export class Arena {
   alloc(bytes: number): number {
     const at = (this.top + 63) & ~63;
     this.top = at + bytes;
-    if (this.top > this.memory.buffer.byteLength) {
+    if (this.top > this.buffer.byteLength) {
       if (this.top > 0xffff0000) throw new RangeError('wasm backend: operands exceed 4 GiB of linear memory');
-      this.memory.grow(Math.ceil((this.top - this.memory.buffer.byteLength) / PAGE));
+      this.memory.grow(Math.ceil((this.top - this.buffer.byteLength) / PAGE));
+      this.refresh();
     }
     return at;
   }
 
   /** A view of all of memory with `dtype` elements (index = byte address / element size; bool: bytes). */
   view(dtype: DType): TypedArray {
-    this.refresh();
     return dtype === 'float64' ? this.f64View : dtype === 'float32' ? this.f32View : dtype === 'int32' ? this.i32View : this.u8View;
   }
 
   /** A view of all of memory as int32 (index = byte address / 4): the thread job tables. */
   i32(): Int32Array {
-    this.refresh();
     return this.i32View;
   }
 
   private refresh(): void {
     // Growth detaches a plain memory's old ArrayBuffer; a shared memory's old buffer stays
     // valid but keeps its old length. Either way `memory.buffer` is a new object: rebuild.
-    if (this.buffer !== this.memory.buffer) {
-      this.buffer = this.memory.buffer;
-      this.f32View = new Float32Array(this.buffer);
-      this.f64View = new Float64Array(this.buffer);
-      this.i32View = new Int32Array(this.buffer);
-      this.u8View = new Uint8Array(this.buffer);
-    }
+    this.buffer = this.memory.buffer;
+    this.f32View = new Float32Array(this.buffer);
+    this.f64View = new Float64Array(this.buffer);
+    this.i32View = new Int32Array(this.buffer);
+    this.u8View = new Uint8Array(this.buffer);
   }
 }

@@ -22,7 +22,7 @@ import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
-import { KERNEL_FAMILIES, kernelName, type ExactUnary, type FamilyName } from './kernel-families.js';
+import { KERNEL_FAMILIES, kernelLookup, type ExactUnary, type FamilyName } from './kernel-families.js';
 import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
@@ -142,17 +142,47 @@ function repeatedRow(view: StridedView, shape: readonly number[]): number {
   return block;
 }
 
+/**
+ * Copies `src[from .. from+len)` into `mem` at element `at`. NOTE: a whole array is copied as it
+ * is: a subarray is an allocation, which costs more than a small copy.
+ */
+function copyInto(mem: TypedArray, at: number, src: TypedArray, from: number, len: number): void {
+  mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), at);
+}
+
 /** Copies elements `i .. i+len` of a repeated-row view into `mem` at element `at`. */
 function stageRepeated(mem: TypedArray, at: number, view: StridedView, row: number, i: number, len: number): void {
-  const src = view.data;
   let k = 0;
   while (k < len) {
     const j = (i + k) % row;
     const take = Math.min(row - j, len - k);
-    mem.set(src.subarray(view.offset + j, view.offset + j + take), at + k);
+    copyInto(mem, at + k, view.data, view.offset + j, take);
     k += take;
   }
 }
+
+/**
+ * Per operand of a fused kernel over `shape` (`n` > 0 elements): 0 for a scalar, else the length
+ * of its repeated row (n when contiguous); null where one is neither or its row is too short to
+ * stage, or where every operand is a scalar.
+ */
+function stagedRows(operands: readonly StridedView[], shape: readonly number[], n: number): number[] | null {
+  const rows = new Array<number>(operands.length);
+  let vectors = 0;
+  for (let k = 0; k < operands.length; k++) {
+    const v = operands[k]!;
+    if (isScalarView(v)) {
+      rows[k] = 0;
+      continue;
+    }
+    const row = repeatedRow(v, shape);
+    if (row !== n && row < MIN_REPEATED_ROW) return null;
+    rows[k] = row;
+    vectors++;
+  }
+  return vectors > 0 ? rows : null;
+}
+
 const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
 
 /**
@@ -206,6 +236,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   const ex = instantiate(buildKernelModule(fma));
   const arena = new Arena(ex.memory as WasmMemory);
   const fn = (name: string): Fn => ex[name] as Fn;
+  const moduleKernel = kernelLookup(fn);
   const gemmOf: Record<FloatDType, GemmKernels> = {
     float32: {
       dtype: 'float32',
@@ -288,9 +319,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * arguments beyond its reduction's range) are redone by the fallback before the copy out.
    */
   function wideUnary(op: WideKernel, x: Float32Array, out: Float32Array): void {
-    const kernel = ex[kernelName('wideUnary', op)] as (...args: number[]) => number;
+    const kernel = moduleKernel('wideUnary', op) as (...args: number[]) => number;
     mapChunks('float32', x.length, out, 1, ([px, po], nvec, i, len) => {
-      arena.view('float32').set(x.subarray(i, i + len), px! / 4);
+      copyInto(arena.view('float32'), px! / 4, x, i, len);
       if (kernel(px!, po!, nvec) === 0) return;
       const one = new Float32Array(1);
       const mem = arena.view('float32');
@@ -314,12 +345,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       wideUnary(op as WideKernel, x as Float32Array, out as Float32Array);
       return;
     }
-    const kernel = fn(
-      family === 'exactUnary' ? kernelName(family, op as ExactUnary, dtype as FloatDType) : kernelName(family, op as ApproximateF32),
-    );
+    const kernel =
+      family === 'exactUnary' ? moduleKernel(family, op as ExactUnary, dtype as FloatDType) : moduleKernel(family, op as ApproximateF32);
     const es = dtype === 'float64' ? 8 : 4;
     mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
-      arena.view(dtype).set(x.subarray(i, i + len), px! / es);
+      copyInto(arena.view(dtype), px! / es, x, i, len);
       kernel(px!, po!, nvec);
     });
   }
@@ -342,11 +372,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       fallback.binary(op, a, b, shape, out);
       return;
     }
-    const kernel = fn(
-      toMask
-        ? kernelName('comparison', op as SimdComparison, mode, dtype as FloatDType)
-        : kernelName('binary', op as SimdBinary, mode, dtype as FloatDType),
-    );
+    const kernel = toMask
+      ? moduleKernel('comparison', op as SimdComparison, mode, dtype as FloatDType)
+      : moduleKernel('binary', op as SimdBinary, mode, dtype as FloatDType);
     const outDType = dtypeOfArray(out);
     const block = toMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const es = itemSize(dtype);
@@ -379,11 +407,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       fallback.where(cond, a, b, shape, out);
       return;
     }
-    const kernel = fn(kernelName('where', onMask ? 'mask' : 'float', mode, dtype as FloatDType));
+    const kernel = moduleKernel('where', onMask ? 'mask' : 'float', mode, dtype as FloatDType);
     const condDType = dtypeOfArray(cond.data);
     const block = onMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const stage = (v: StridedView, vDType: DType, at: number, i: number, len: number) =>
-      arena.view(vDType).set(v.data.subarray(v.offset + i, v.offset + i + len), at / itemSize(vDType));
+      copyInto(arena.view(vDType), at / itemSize(vDType), v.data, v.offset + i, len);
     if (mode === 'vv') {
       mapBlocks([condDType, dtype, dtype, dtype], block, out.length, out, ([pc, pa, pb, po], count, i, len) => {
         stage(cond, condDType, pc!, i, len);
@@ -417,7 +445,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       out.fill(0);
       return;
     }
-    const add = fn(kernelName('binary', 'add', 'vv', dtype as FloatDType));
+    const add = moduleKernel('binary', 'add', 'vv', dtype as FloatDType);
     const nvec = Math.ceil((len * es) / 16);
     arena.reset();
     // The kernel works in whole vectors: a row may end mid-vector, so reads run up to 16 bytes
@@ -464,7 +492,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       out.fill(op === 'sum' ? 0 : -Infinity);
       return;
     }
-    const kernel = fn(kernelName('reduceRows', op, dtype as FloatDType));
+    const kernel = moduleKernel('reduceRows', op, dtype as FloatDType);
     const es = dtype === 'float64' ? 8 : 4;
     arena.reset();
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
@@ -474,7 +502,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     if (len <= CHUNK) {
       for (let r = 0; r < rows; r += rowsPer) {
         const nr = Math.min(rowsPer, rows - r);
-        arena.view(dtype).set(x.subarray(r * len, (r + nr) * len), px / es);
+        copyInto(arena.view(dtype), px / es, x, r * len, nr * len);
         kernel(px, nr, len, pd);
         const res = arena.view('float64');
         for (let i = 0; i < nr; i++) out[r + i] = res[pd / 8 + i]!;
@@ -485,7 +513,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       let acc = op === 'sum' ? 0 : -Infinity;
       for (let j = 0; j < len; j += seg) {
         const sl = Math.min(seg, len - j);
-        arena.view(dtype).set(x.subarray(r * len + j, r * len + j + sl), px / es);
+        copyInto(arena.view(dtype), px / es, x, r * len + j, sl);
         kernel(px, 1, sl, pd);
         const part = arena.view('float64')[pd / 8]!;
         // Math.max propagates NaN, like the kernel itself.
@@ -508,7 +536,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const [outer, n, inner] = aroundAxis(shape, axis);
     const dtype = dtypeOfArray(x);
     const es = dtype === 'float64' ? 8 : 4;
-    const kernel = fn(kernelName('cumsum', dtype as FloatDType));
+    const kernel = moduleKernel('cumsum', dtype as FloatDType);
     const block = n * inner;
     const perCall = Math.max(1, Math.floor(SCAN_CHUNK / block));
     arena.reset();
@@ -520,7 +548,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     for (let o = 0; o < outer; o += perCall) {
       const count = Math.min(perCall, outer - o);
       const from = o * block;
-      arena.view(dtype).set(x.subarray(from, from + count * block), px / es);
+      copyInto(arena.view(dtype), px / es, x, from, count * block);
       kernel(px, po, pacc, count, n, inner, reverse ? 1 : 0);
       out.set(arena.view(dtype).subarray(po / es, po / es + count * block), from);
     }
@@ -564,7 +592,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     for (let s = 0; s < distinct; s++) slotOfRow[rows[s]!] = -1;
     const dtype = dtypeOfArray(g);
     const es = dtype === 'float64' ? 8 : 4;
-    const kernel = fn(kernelName('scatterAdd', dtype as FloatDType));
+    const kernel = moduleKernel('scatterAdd', dtype as FloatDType);
     arena.reset();
     const pg = arena.alloc(m * inner * es);
     const ps = arena.alloc(m * 4);
@@ -573,7 +601,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     arena.i32().set(slots, ps / 4);
     out.fill(0);
     for (let o = 0; o < outer; o++) {
-      arena.view(dtype).set(g.subarray(o * m * inner, (o + 1) * m * inner), pg / es);
+      copyInto(arena.view(dtype), pg / es, g, o * m * inner, m * inner);
       kernel(pg, ps, pacc, m, inner, accBytes);
       const mem = arena.view(dtype);
       for (let s = 0; s < distinct; s++) {
@@ -632,10 +660,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const plane = g.height * g.width;
     const colsPerPlane = g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1];
     const [inPer, outPer] = kind === 'unfold' ? [plane, colsPerPlane] : [colsPerPlane, plane];
-    const kernel = fn(kind === 'unfold' ? kernelName('windows', 'unfold') : kernelName('windows', 'fold', dtype as FloatDType));
+    const kernel = kind === 'unfold' ? moduleKernel('windows', 'unfold') : moduleKernel('windows', 'fold', dtype as FloatDType);
     windowChunks(dtype, planes, g, (pPlanes, pCols, table, runs, first, count) => {
       const [pIn, pOut] = kind === 'unfold' ? [pPlanes, pCols] : [pCols, pPlanes];
-      arena.view(dtype).set(input.subarray(first * inPer, (first + count) * inPer), pIn / es);
+      copyInto(arena.view(dtype), pIn / es, input, first * inPer, count * inPer);
       if (kind === 'unfold') kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
       else kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
       out.set(arena.view(dtype).subarray(pOut / es, pOut / es + count * outPer), first * outPer);
@@ -691,19 +719,22 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       fusedShapes.set(expr.key, facts);
     }
     const { native, dtype, kernels } = facts;
-    // Per operand: 0 for a scalar, else the length of its repeated row (n when contiguous), -1 when neither.
-    const rows = operands.map((v) => (isScalarView(v) ? 0 : repeatedRow(v, shape) || -1));
-    const staged = rows.every((row) => row === 0 || row === n || row >= MIN_REPEATED_ROW) && rows.some((row) => row > 0);
-    if (dtype === null || !staged || (!native && small('fused', n)) || n === 0) return !native && runFusedJs(expr, operands, shape, out);
-    const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
-    const layoutKey = layouts.join(',');
+    // The staged rows are not even looked at where the JS loop runs anyway.
+    const rows = dtype === null || n === 0 || (!native && small('fused', n)) ? null : stagedRows(operands, shape, n);
+    if (dtype === null || rows === null) return !native && runFusedJs(expr, operands, shape, out);
+    let layoutKey = '';
+    let vectors = 0;
+    for (const row of rows) {
+      layoutKey += row === 0 ? 's' : 'v';
+      if (row > 0) vectors++;
+    }
     let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
+      const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
       kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
-    const vectors = rows.filter((row) => row > 0).length;
     mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
       let next = 0;
@@ -711,7 +742,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
         const row = rows[k]!;
         if (row === 0) return v.data[v.offset]!;
         const at = buffers[next++]!;
-        if (row === n) mem.set(v.data.subarray(v.offset + i, v.offset + i + len), at / es);
+        if (row === n) copyInto(mem, at / es, v.data, v.offset + i, len);
         else stageRepeated(mem, at / es, v, row, i, len);
         return at;
       });

@@ -88,20 +88,19 @@ export interface FamilyVariants {
 /** A kernel family's key. */
 export type FamilyName = keyof FamilyVariants;
 
-// The binary kernels' threshold; the comparisons, `where` and the exact unary ops stage and
-// call the same way and share it (none was measured on its own).
-const BINARY_THRESHOLD: Threshold = {
-  from: 512,
-  counts: 'output elements',
-  measured: 'add/mul break even near 256-512 elements (2-core Xeon, Node 20)',
-};
-const LIKE_BINARY = 'the binary kernels’ threshold (the same staging and call; not measured on its own)';
+// Measured for the maps below on a 2-core Xeon, Node 20, best of 7 × 40,000 calls of one
+// contiguous float32 operation against the JS kernel, with kernels found once per variant.
+const MAP_MEASUREMENT = '2-core Xeon, Node 20, JS/WASM time';
 
 /** Every kernel family of the WASM backend. */
 export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyVariants[F]> } = {
   binary: {
     summary: 'add, sub, mul, div, maximum of float vectors (exact IEEE instructions), a scalar operand splatted',
-    threshold: BINARY_THRESHOLD,
+    threshold: {
+      from: 128,
+      counts: 'output elements',
+      measured: `add and mul break even near 96-128 elements (${MAP_MEASUREMENT}: 0.9× at 96, 1.1-1.2× at 128, 1.8× at 256)`,
+    },
     kernels: {
       variants: product(SIMD_BINARY, MODES, DTYPES),
       name: (op, mode, dtype) => `bin_${op}_${mode}_${tag(dtype)}`,
@@ -111,7 +110,11 @@ export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyV
   },
   comparison: {
     summary: 'comparisons of float vectors into bool masks, 16 elements a block',
-    threshold: { ...BINARY_THRESHOLD, measured: LIKE_BINARY },
+    threshold: {
+      from: 128,
+      counts: 'output elements',
+      measured: `greater breaks even near 96 elements (${MAP_MEASUREMENT}: 1.0× at 96, 1.3× at 128)`,
+    },
     kernels: {
       variants: product(SIMD_COMPARISON, MODES, DTYPES),
       name: (op, mode, dtype) => `cmp_${op}_${mode}_${tag(dtype)}`,
@@ -120,7 +123,11 @@ export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyV
   },
   where: {
     summary: '`where` on a condition of the branches’ float dtype or on a bool mask, by bit selects',
-    threshold: { ...BINARY_THRESHOLD, measured: LIKE_BINARY },
+    threshold: {
+      from: 64,
+      counts: 'output elements',
+      measured: `on a bool mask, faster from 64 elements on (${MAP_MEASUREMENT}: 1.35× at 64, 2.1× at 128)`,
+    },
     kernels: {
       variants: product(['float', 'mask'] as const, MODES, DTYPES),
       name: (condition, mode, dtype) => `${condition === 'mask' ? 'where_mask' : 'where'}_${mode}_${tag(dtype)}`,
@@ -130,7 +137,11 @@ export const KERNEL_FAMILIES: { readonly [F in FamilyName]: KernelFamily<FamilyV
   },
   exactUnary: {
     summary: 'neg, abs, sqrt (exact instructions) in both dtypes',
-    threshold: { ...BINARY_THRESHOLD, measured: `as cheap as an add: ${LIKE_BINARY}` },
+    threshold: {
+      from: 192,
+      counts: 'elements',
+      measured: `neg breaks even near 160-192 elements (${MAP_MEASUREMENT}: 0.8× at 128, 1.1× at 192, 1.25× at 256)`,
+    },
     kernels: {
       variants: product(SIMD_EXACT_UNARY, DTYPES),
       name: (op, dtype) => `un_${op}_${tag(dtype)}`,
@@ -225,6 +236,35 @@ export function kernelName<F extends FamilyName>(family: F, ...variant: FamilyVa
   const kernels = KERNEL_FAMILIES[family].kernels as ModuleKernels<FamilyVariants[F]> | null;
   if (kernels === null) throw new Error(`wasm backend: the ${family} family has no module kernels`);
   return kernels.name(...variant);
+}
+
+/** One level of {@link kernelLookup}'s table: the kernel of the variant so far, and the next component. */
+interface VariantTrie<K> {
+  kernel?: K;
+  readonly next: Map<unknown, VariantTrie<K>>;
+}
+
+/**
+ * `kernel(family, ...variant)`: the module's export of that kernel, got from `exportNamed` at its
+ * first use and then from a table keyed by the variant's components. NOTE: building a kernel's
+ * name and looking it up among the exports on every call costs as much as a small kernel's work.
+ */
+export function kernelLookup<K>(exportNamed: (name: string) => K): <F extends FamilyName>(family: F, ...variant: FamilyVariants[F]) => K {
+  const root: VariantTrie<K> = { next: new Map() };
+  const child = (node: VariantTrie<K>, key: unknown): VariantTrie<K> => {
+    let next = node.next.get(key);
+    if (next === undefined) {
+      next = { next: new Map() };
+      node.next.set(key, next);
+    }
+    return next;
+  };
+  return (family, ...variant) => {
+    let node = child(root, family);
+    for (const key of variant) node = child(node, key);
+    node.kernel ??= exportNamed(kernelName(family, ...variant));
+    return node.kernel;
+  };
 }
 
 /** Every module kernel of `family` by export name. */
