@@ -89,12 +89,7 @@ export function gemm(
   const singleB = ncMax >= n && kcMax >= k;
   let packedB = -1;
 
-  // The batch odometer (row-major over batchShape) gives each product's operand offsets.
-  const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
-  const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
-  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => {
-    const aOff = offsets[0]!;
-    const bOff = offsets[1]!;
+  const product = (batch: number, aOff: number, bOff: number): void => {
     for (let jc = 0; jc < n; jc += ncMax) {
       const nc = Math.min(ncMax, n - jc);
       for (let pc = 0; pc < k; pc += kcMax) {
@@ -116,5 +111,14 @@ export function gemm(
     if (ldc !== n) kern.compact(cp, cp, m, n * es, ldc * es);
     const c0 = cp / es;
     out.set(arena.view(dtype).subarray(c0, c0 + m * n), batch * m * n);
-  });
+  };
+  // One product needs no batch odometer (its arrays and closures cost as much as a small product).
+  if (nb === 0) {
+    product(0, sa.offset, sb.offset);
+    return;
+  }
+  // The batch odometer (row-major over batchShape) gives each product's operand offsets.
+  const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
+  const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
+  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => product(batch, offsets[0]!, offsets[1]!));
 }

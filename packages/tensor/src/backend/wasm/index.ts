@@ -20,6 +20,7 @@ import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
+import { copyInto } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
 import { KERNEL_FAMILIES, kernelLookup, type ExactUnary, type FamilyName } from './kernel-families.js';
@@ -140,14 +141,6 @@ function repeatedRow(view: StridedView, shape: readonly number[]): number {
   }
   for (; d >= 0; d--) if (shape[d] !== 1 && view.strides[d] !== 0) return 0;
   return block;
-}
-
-/**
- * Copies `src[from .. from+len)` into `mem` at element `at`. NOTE: a whole array is copied as it
- * is: a subarray is an allocation, which costs more than a small copy.
- */
-function copyInto(mem: TypedArray, at: number, src: TypedArray, from: number, len: number): void {
-  mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), at);
 }
 
 /** Copies elements `i .. i+len` of a repeated-row view into `mem` at element `at`. */

@@ -1,6 +1,6 @@
 // Copies a strided operand into the arena: the span its strides reach, with one bulk `set`, or
 // (when that span is mostly gaps) a gather into contiguous order.
-import type { DType } from '../../dtype.js';
+import type { DType, TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
 import { forEachRow } from '../odometer.js';
@@ -32,7 +32,7 @@ export function stage(arena: Arena, view: StridedView, shape: readonly number[],
   const span = hi - lo + 1;
   if (span <= 4 * count + 1024) {
     const ptr = arena.alloc(span * es);
-    arena.view(dtype).set(view.data.subarray(lo, hi + 1), ptr / es);
+    copyInto(arena.view(dtype), ptr / es, view.data, lo, span);
     return { ptr, offset: view.offset - lo, strides: view.strides };
   }
   const ptr = arena.alloc(count * es);
@@ -45,6 +45,14 @@ export function stage(arena: Arena, view: StridedView, shape: readonly number[],
   }
   gather(view, shape, mem, ptr / es);
   return { ptr, offset: 0, strides };
+}
+
+/**
+ * Copies `src[from .. from+len)` into `mem` at element `at`. NOTE: a whole array is copied as it
+ * is: a subarray is an allocation, which costs more than a small copy.
+ */
+export function copyInto(mem: TypedArray, at: number, src: TypedArray, from: number, len: number): void {
+  mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), at);
 }
 
 /** Writes the elements of `view` over `shape` in row-major order into `dst` from `at`. */
