@@ -41,26 +41,72 @@ export function arrayOn(dtype: DType, buffer: ArrayBuffer, size: number): TypedA
   return fresh(dtype, size, buffer, 0);
 }
 
+interface UnfilledHost {
+  readonly Buffer?: { allocUnsafeSlow?: (size: number) => Uint8Array };
+}
+const allocUnsafeSlow = (globalThis as UnfilledHost).Buffer?.allocUnsafeSlow;
+
+/**
+ * A new ArrayBuffer of `bytes` whose contents are unspecified: in Node, `Buffer.allocUnsafeSlow`
+ * (memory without the zero fill, which costs as much as the kernel's own write of a small
+ * result); elsewhere, or where a polyfill gives something else, a zero-filled ArrayBuffer.
+ */
+function unfilledBuffer(bytes: number): ArrayBuffer {
+  const u = allocUnsafeSlow?.(bytes);
+  return u !== undefined && u.byteOffset === 0 && u.buffer instanceof ArrayBuffer && u.buffer.byteLength === bytes
+    ? u.buffer
+    : new ArrayBuffer(bytes);
+}
+
 // Small arrays are carved out of shared 64 KiB slabs: a fresh ArrayBuffer per small tensor costs
 // more than the arithmetic on it. A slab lives while any of its arrays does, so a long-lived
-// small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own.
+// small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own. Slabs are
+// unfilled memory where the host offers it, so a zero-filled array carved from one is filled.
 const SLAB_BYTES = 1 << 16;
 const SMALL_BYTES = 1 << 14;
-let slab = new ArrayBuffer(SLAB_BYTES);
+const SLABS_UNFILLED = allocUnsafeSlow !== undefined;
+let slab = unfilledBuffer(SLAB_BYTES);
 let slabOffset = 0;
 
-/** Allocates a zero-filled array of `size` elements of `dtype`. */
-export function allocate(dtype: DType, size: number): TypedArray {
-  const bytes = size * itemSize(dtype);
-  if (bytes === 0 || bytes > SMALL_BYTES) return fresh(dtype, size);
+/** `bytes` (at most SMALL_BYTES) of the current slab as an array of `size` elements of `dtype`. */
+function carve(dtype: DType, size: number, bytes: number): TypedArray {
   if (slabOffset + bytes > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    slab = unfilledBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
   const out = fresh(dtype, size, slab, slabOffset);
   // Keep every array 16-byte aligned (float64 needs 8; SIMD copies like 16).
   slabOffset += (bytes + 15) & ~15;
   return out;
+}
+
+/** Allocates a zero-filled array of `size` elements of `dtype`. */
+export function allocate(dtype: DType, size: number): TypedArray {
+  const bytes = size * itemSize(dtype);
+  if (bytes === 0 || bytes > SMALL_BYTES) return fresh(dtype, size);
+  const out = carve(dtype, size, bytes);
+  return SLABS_UNFILLED ? out.fill(0) : out;
+}
+
+// Test hook: a value every unfilled array is filled with (null: left as the allocator gives it).
+let unfilledPattern: number | null = null;
+
+/**
+ * Makes every array {@link allocateUnfilled} returns start filled with `value` (null: unfilled
+ * again). For tests: a kernel that leaves an element of its result unwritten shows it.
+ */
+export function setUnfilledPattern(value: number | null): void {
+  unfilledPattern = value;
+}
+
+/**
+ * Allocates an array of `size` elements of `dtype` with unspecified contents, for a kernel that
+ * writes every element of it (an OutputTarget's `array`).
+ */
+export function allocateUnfilled(dtype: DType, size: number): TypedArray {
+  const bytes = size * itemSize(dtype);
+  const out = bytes === 0 ? fresh(dtype, 0) : bytes > SMALL_BYTES ? fresh(dtype, size, unfilledBuffer(bytes)) : carve(dtype, size, bytes);
+  return unfilledPattern === null ? out : out.fill(unfilledPattern);
 }
 
 /** The dtype a typed array stores. */

@@ -1,6 +1,6 @@
 // What a primitive is: its kernel call, per input its derivative rules, and its batching rule. The interpreters
 // only ever call `impl`, `jvp[i]`, `vjp[i]` and `batch`; they never name a primitive.
-import { allocate, type DType, type TypedArray } from '../dtype.js';
+import { allocate, allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import type { Tensor } from './tensor.js';
 
@@ -57,8 +57,8 @@ export interface OutputTarget {
   zeros(dtype: DType, size: number): TypedArray;
 }
 
-/** Fresh, zero-filled memory for every result: what every call outside a jit replay gets. */
-export const FRESH_OUTPUT: OutputTarget = { array: allocate, zeros: allocate };
+/** Fresh memory for every result (unfilled where the kernel writes every element): what every call outside a jit replay gets. */
+export const FRESH_OUTPUT: OutputTarget = { array: allocateUnfilled, zeros: allocate };
 
 /**
  * One primitive operation. `impl` runs on untraced tensors (it calls the backend); the rules

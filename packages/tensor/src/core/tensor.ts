@@ -2,7 +2,7 @@
 // requiresGrad, the trace that records how it was computed at one interpreter level; and every
 // operation as a method with the free function's argument order (x.op(...rest) is op(x, ...rest)).
 import type { DType, TypedArray } from '../dtype.js';
-import { allocate } from '../dtype.js';
+import { allocateUnfilled } from '../dtype.js';
 import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
@@ -808,7 +808,7 @@ export function contiguousData(t: Tensor): TypedArray {
   if (isContiguousView(view)) {
     return view.offset === 0 && view.data.length === size ? view.data : view.data.subarray(view.offset, view.offset + size);
   }
-  const out = allocate(view.dtype, size);
+  const out = allocateUnfilled(view.dtype, size);
   activeBackend().copy(view, { data: out, offset: 0, strides: contiguousStrides(view.shape) }, view.shape);
   return out;
 }

@@ -12,7 +12,7 @@
 // (a primitive that viewed its input now copies it, say), that replay stops using the plan for
 // its remaining steps, copies any output found in a planned buffer, and the next call observes
 // afresh.
-import { allocate, arrayOn, itemSize, type DType, type TypedArray } from '../dtype.js';
+import { allocate, allocateUnfilled, arrayOn, itemSize, type DType, type TypedArray } from '../dtype.js';
 import type { OutputTarget } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { stepOutput, type Plan, type Step } from './plan.js';
@@ -177,7 +177,7 @@ export class ReplayBuffers {
       const { dtype, size } = root;
       const mine = (d: DType, n: number): boolean => d === dtype && n === size;
       return {
-        array: (d, n) => (mine(d, n) ? array : allocate(d, n)),
+        array: (d, n) => (mine(d, n) ? array : allocateUnfilled(d, n)),
         zeros: (d, n) => (mine(d, n) ? array.fill(0) : allocate(d, n)),
       };
     });
