@@ -293,6 +293,9 @@ describe('wasm unary', () => {
     for (const [op, gen] of Object.entries(sweeps)) {
       const x = new Float32Array(n).map(gen);
       x.set([0, -0, Infinity, -Infinity, NaN, -1, 1, 88.72, 88.73, -87.4, -103.9, -104.5, 0.55, -0.5499, 1e-40]);
+      // Either side of exp's one-multiply limit (87), and NaNs with payloads and either sign.
+      x.set([87, -87, 87.01, -87.01, 88.37, -87.68, 9.01, -9.02, 20, -20], 15);
+      new Uint32Array(x.buffer).set([0x7f800001, 0x7fc001ff, 0xffffffff, 0xff800101, 0x7fbfffff], 25);
       const want = new Float32Array(n);
       const got = new Float32Array(n);
       jsBackend.unary(op as 'exp', x, want);
