@@ -10,7 +10,7 @@ import { Arena } from '../src/backend/wasm/arena.js';
 import { pushI32, pushU32 } from '../src/backend/wasm/emitter.js';
 import { gemm, type GemmKernels } from '../src/backend/wasm/gemm.js';
 import type { GemmShape } from '../src/backend/wasm/matmul-kernels.js';
-import { buildKernelModule, GEMM_F32, GEMM_F64 } from '../src/backend/wasm/module.js';
+import { buildKernelModule, GEMM_F32, GEMM_F32_NARROW, GEMM_F64 } from '../src/backend/wasm/module.js';
 import { instantiate, type WasmMemory } from '../src/backend/wasm/wasm-api.js';
 import { alloc, matrixView, randomArray, seededUniform, ulps32, type Layout } from './kernel-support.js';
 
@@ -78,8 +78,8 @@ describe('wasm matmul', () => {
 
   /** The GEMM exports of `ex` for `dtype`, with the register tile they were built with and these blocks. */
   type Fn = (...args: number[]) => void;
-  const kernelsOf = (ex: Record<string, unknown>, dtype: DType, shape: GemmShape, blocks: readonly number[]): GemmKernels => {
-    const t = dtype === 'float64' ? 'f64' : 'f32';
+  const kernelsOf = (ex: Record<string, unknown>, dtype: DType, shape: GemmShape, blocks: readonly number[], suffix = ''): GemmKernels => {
+    const t = (dtype === 'float64' ? 'f64' : 'f32') + suffix;
     return {
       dtype,
       shape,
@@ -106,6 +106,45 @@ describe('wasm matmul', () => {
         const shape = c.dtype === 'float64' ? GEMM_F64 : GEMM_F32;
         gemm(arena, kernelsOf(ex, c.dtype, shape, blocks), a, b, c.batch, c.m, c.k, c.n, out);
         checkMatmul(c.dtype, a, b, c.batch, c.m, c.k, c.n, out);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives products at most 4 columns wide (the narrow float32 tile) the bits of the 4×8 tile', () => {
+    // Both tiles sum a[i,p]·b[p,j] over ascending p in one accumulator per depth block, so the
+    // results agree bit for bit, through the backend (which picks the narrow tile) and through
+    // the driver with tiny blocks (every packer and macro-kernel edge of the narrow tile).
+    const ex = instantiate(buildKernelModule(false));
+    const arena = new Arena(ex.memory as WasmMemory);
+    const narrowCase = fc.record({
+      batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      bcastA: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+      bcastB: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+      m: fc.oneof(fc.integer({ min: 1, max: 41 }), fc.constantFrom(150, 151, 257)),
+      k: fc.oneof(fc.integer({ min: 1, max: 41 }), fc.constantFrom(150, 257, 301)),
+      n: fc.integer({ min: 1, max: 4 }),
+      layoutA: fc.constantFrom(...layouts),
+      layoutB: fc.constantFrom(...layouts),
+      seed: fc.integer({ min: 0, max: 1e9 }),
+    });
+    fc.assert(
+      fc.property(narrowCase, blocksArb, ({ batch, bcastA, bcastB, m, k, n, layoutA, layoutB, seed }, blocks) => {
+        const a = matrixView('float32', batch, bcastA, m, k, layoutA, seed);
+        const b = matrixView('float32', batch, bcastB, k, n, layoutB, seed + 1);
+        const size = batch.reduce((x, y) => x * y, 1) * m * n;
+        const [wide, viaBackend] = [new Float32Array(size), new Float32Array(size)];
+        const [tinyWide, tinyNarrow] = [new Float32Array(size), new Float32Array(size)];
+        gemm(arena, kernelsOf(ex, 'float32', GEMM_F32, [256, 128, 4096]), a, b, batch, m, k, n, wide);
+        wasm.matmul(a, b, batch, m, k, n, viaBackend);
+        gemm(arena, kernelsOf(ex, 'float32', GEMM_F32, blocks), a, b, batch, m, k, n, tinyWide);
+        gemm(arena, kernelsOf(ex, 'float32', GEMM_F32_NARROW, blocks, '_narrow'), a, b, batch, m, k, n, tinyNarrow);
+        checkMatmul('float32', a, b, batch, m, k, n, viaBackend);
+        for (let i = 0; i < size; i++) {
+          if (!Object.is(viaBackend[i], wide[i]) || !Object.is(tinyNarrow[i], tinyWide[i])) {
+            expect.fail(`entry ${i} of ${m}x${k}x${n}: narrow ${viaBackend[i]} / ${tinyNarrow[i]} vs 4×8 ${wide[i]} / ${tinyWide[i]}`);
+          }
+        }
       }),
       { numRuns: 300 },
     );

@@ -24,7 +24,7 @@ import { copyInto } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
 import { KERNEL_FAMILIES, kernelLookup, type ExactUnary, type FamilyName } from './kernel-families.js';
-import { buildKernelModule, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
+import { buildKernelModule, GEMM_F32, GEMM_F32_NARROW, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelGemm } from './parallel-gemm.js';
 import { createThreadPool, hardwareThreads, type ThreadPool } from './threads.js';
 import { instantiate, wasmApi, type WasmMemory } from './wasm-api.js';
@@ -255,6 +255,15 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       mc: 64,
       nc: 4096,
     },
+  };
+  /** The float32 GEMM of products at most `nrOf(GEMM_F32_NARROW)` = 4 columns wide (single-threaded only). */
+  const narrowF32: GemmKernels = {
+    ...gemmOf.float32,
+    shape: GEMM_F32_NARROW,
+    packA: fn('pack_a_f32_narrow'),
+    packB: fn('pack_b_f32_narrow'),
+    macro: fn('macro_f32_narrow'),
+    macroSet: fn('macro_set_f32_narrow'),
   };
   /** Whether `size` (what `family`'s threshold counts) is below that threshold, where the fallback runs. */
   const small = (family: FamilyName, size: number): boolean => smallToFallback && size < KERNEL_FAMILIES[family].threshold.from;
@@ -676,7 +685,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
       if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out)) return;
     }
-    gemm(arena, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
+    const narrow = dtype === 'float32' && n <= 4;
+    gemm(arena, narrow ? narrowF32 : gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
   }
 
   // ---- Fused elementwise kernels (jit's plan) ----

@@ -1,5 +1,5 @@
-// Assembles the kernel module: GEMM packers and macro-kernels for both element types plus
-// every kernel family of kernel-families.ts. Built at run time: no build step, no binary blob.
+// Assembles the kernel module: GEMM packers and macro-kernels for both element types (and a
+// narrow f32 tile) plus every kernel family of kernel-families.ts. Built at run time: no build step, no binary blob.
 import { ModuleBuilder } from './emitter.js';
 import { emitKernelFamilies } from './kernel-families.js';
 import { emitCompact, emitMacro, emitPack, nrOf, type GemmShape } from './matmul-kernels.js';
@@ -9,6 +9,12 @@ import { emitCompact, emitMacro, emitPack, nrOf, type GemmShape } from './matmul
 // Unrolling the depth loop measured slower than none (more live ranges for the allocator).
 export const GEMM_F32: GemmShape = { esize: 4, mr: 4, nrVecs: 2, unroll: 1 };
 export const GEMM_F64: GemmShape = { esize: 8, mr: 4, nrVecs: 2, unroll: 1 };
+/**
+ * The f32 tile for products at most 4 columns wide (classifier heads and their gradients): 8×4,
+ * one vector per row, so n = 3 wastes a quarter of the tile instead of 5/8 of 4×8's, and eight
+ * accumulators still hide the add latency (a 4×4 tile would wait on its four).
+ */
+export const GEMM_F32_NARROW: GemmShape = { esize: 4, mr: 8, nrVecs: 1, unroll: 1 };
 
 /** Pages (64 KiB) of a shared memory's declared maximum: the whole 32-bit address space. */
 export const SHARED_MAX_PAGES = 65536;
@@ -29,6 +35,11 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
     emitMacro(mod, `macro_${tag}`, g, fma);
     emitMacro(mod, `macro_set_${tag}`, g, fma, true);
   }
+  const narrow = GEMM_F32_NARROW;
+  emitPack(mod, 'pack_a_f32_narrow', narrow.esize, narrow.mr);
+  emitPack(mod, 'pack_b_f32_narrow', narrow.esize, nrOf(narrow));
+  emitMacro(mod, 'macro_f32_narrow', narrow, fma);
+  emitMacro(mod, 'macro_set_f32_narrow', narrow, fma, true);
   emitCompact(mod, 'compact');
   emitKernelFamilies(mod);
   return mod.bytes();
