@@ -150,6 +150,42 @@ describe('wasm matmul', () => {
     );
   });
 
+  it('keeps a row’s infinities to that row, bit for bit like depth-blocked float32 sums', () => {
+    // Padding lanes compute inf·0 = NaN: stores that run past a row's end (a C of one column
+    // panel is kept at pitch n) must never leave it where a later depth block adds it to a
+    // neighbour. The reference sums each depth block from 0 in float32 and adds the blocks in
+    // order, the kernels' exact arithmetic.
+    const ex = instantiate(buildKernelModule(false));
+    const arena = new Arena(ex.memory as WasmMemory);
+    const tiles: [GemmShape, string][] = [
+      [GEMM_F32, ''],
+      [GEMM_F32_NARROW, '_narrow'],
+    ];
+    const dims = fc.tuple(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 9 }));
+    fc.assert(
+      fc.property(dims, fc.integer({ min: 1, max: 20 }), fc.nat(tiles.length - 1), fc.nat(), ([m, k, n], kc, t, seed) => {
+        const a = { data: randomArray('float32', m * k, seed), offset: 0, strides: [k, 1] };
+        const b = { data: randomArray('float32', k * n, seed + 1), offset: 0, strides: [n, 1] };
+        a.data[seed % (m * k)] = seed % 2 ? Infinity : -Infinity;
+        const out = new Float32Array(m * n);
+        const [shape, suffix] = tiles[t]!;
+        gemm(arena, kernelsOf(ex, 'float32', shape, [kc, 128, 4096], suffix), a, b, [], m, k, n, out);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let c = 0;
+            for (let pc = 0; pc < k; pc += kc) {
+              let sum = 0;
+              for (let p = pc; p < Math.min(k, pc + kc); p++) sum = Math.fround(sum + Math.fround(a.data[i * k + p]! * b.data[p * n + j]!));
+              c = pc === 0 ? sum : Math.fround(c + sum);
+            }
+            if (!Object.is(out[i * n + j], c)) expect.fail(`${m}x${k}x${n}, kc ${kc}, entry (${i}, ${j}): ${out[i * n + j]} vs ${c}`);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is right with other register tiles (the packers and macro-kernels are generated for any)', () => {
     // Row counts that take the packers' transposing path (multiples of the lanes) and that do
     // not (3, 6), column panels of 1-4 vectors, and a depth loop unrolled by 2 (padded depths).

@@ -73,14 +73,20 @@ export function gemm(
     return;
   }
   const { shape: g, dtype } = kern;
-  const { es, mr, nr, kcMax, mcMax, ncMax, ldc, mPad } = blockLayout(kern, m, k, n);
+  const { es, mr, nr, kcMax, mcMax, ncMax, ldc: ldcPad, mPad } = blockLayout(kern, m, k, n);
+  // NOTE: a C of one column panel and one depth block is stored at its own pitch (n): each
+  // tile row's stores run past the row's end onto the next rows, which the macro-kernel stores
+  // after it (tiles and their rows go in ascending order), so nothing needs compacting. Only
+  // here: the threaded driver's row blocks run at once, and a second depth block would load
+  // the overrun as C.
+  const ldc = ldcPad === nr && k <= kcMax ? n : ldcPad;
 
   arena.reset();
   const sa = stage(arena, a, [...batchShape, m, k], dtype);
   const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const ap = arena.alloc(mcMax * kcMax * es);
   const bp = arena.alloc(ncMax * kcMax * es);
-  const cp = arena.alloc(mPad * ldc * es);
+  const cp = arena.alloc(mPad * ldcPad * es);
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;
