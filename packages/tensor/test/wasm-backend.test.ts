@@ -87,6 +87,7 @@ describe('wasm matmul', () => {
       packB: ex[`pack_b_${t}`] as Fn,
       macro: ex[`macro_${t}`] as Fn,
       macroSet: ex[`macro_set_${t}`] as Fn,
+      macroSetStridedA: ex[`macro_set_strided_a_${t}`] as Fn | undefined,
       compact: ex.compact as Fn,
       kc: blocks[0]!,
       mc: blocks[1]!,
@@ -163,25 +164,35 @@ describe('wasm matmul', () => {
     ];
     const dims = fc.tuple(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 9 }));
     fc.assert(
-      fc.property(dims, fc.integer({ min: 1, max: 20 }), fc.nat(tiles.length - 1), fc.nat(), ([m, k, n], kc, t, seed) => {
-        const a = { data: randomArray('float32', m * k, seed), offset: 0, strides: [k, 1] };
-        const b = { data: randomArray('float32', k * n, seed + 1), offset: 0, strides: [n, 1] };
-        a.data[seed % (m * k)] = seed % 2 ? Infinity : -Infinity;
-        const out = new Float32Array(m * n);
-        const [shape, suffix] = tiles[t]!;
-        gemm(arena, kernelsOf(ex, 'float32', shape, [kc, 128, 4096], suffix), a, b, [], m, k, n, out);
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < n; j++) {
-            let c = 0;
-            for (let pc = 0; pc < k; pc += kc) {
-              let sum = 0;
-              for (let p = pc; p < Math.min(k, pc + kc); p++) sum = Math.fround(sum + Math.fround(a.data[i * k + p]! * b.data[p * n + j]!));
-              c = pc === 0 ? sum : Math.fround(c + sum);
+      fc.property(
+        dims,
+        fc.integer({ min: 1, max: 20 }),
+        fc.nat(tiles.length - 1),
+        fc.constantFrom(...layouts),
+        fc.nat(),
+        ([m, k, n], kc, t, layout, seed) => {
+          // A read where it lies (one depth block, strides >= 0) or packed (reversed, or k > kc).
+          const a = matrixView('float32', [], [], m, k, layout, seed);
+          const b = { data: randomArray('float32', k * n, seed + 1), offset: 0, strides: [n, 1] };
+          const at = (i: number, p: number): number => a.offset + i * a.strides[0]! + p * a.strides[1]!;
+          a.data[at(seed % m, seed % k)] = seed % 2 ? Infinity : -Infinity;
+          const out = new Float32Array(m * n);
+          const [shape, suffix] = tiles[t]!;
+          gemm(arena, kernelsOf(ex, 'float32', shape, [kc, 128, 4096], suffix), a, b, [], m, k, n, out);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let c = 0;
+              for (let pc = 0; pc < k; pc += kc) {
+                let sum = 0;
+                for (let p = pc; p < Math.min(k, pc + kc); p++)
+                  sum = Math.fround(sum + Math.fround(a.data[at(i, p)]! * b.data[p * n + j]!));
+                c = pc === 0 ? sum : Math.fround(c + sum);
+              }
+              if (!Object.is(out[i * n + j], c)) expect.fail(`${m}x${k}x${n}, kc ${kc}, entry (${i}, ${j}): ${out[i * n + j]} vs ${c}`);
             }
-            if (!Object.is(out[i * n + j], c)) expect.fail(`${m}x${k}x${n}, kc ${kc}, entry (${i}, ${j}): ${out[i * n + j]} vs ${c}`);
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

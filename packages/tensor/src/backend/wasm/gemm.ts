@@ -8,6 +8,7 @@ import { stage } from './stage.js';
 import { forEachElement } from '../odometer.js';
 
 type I32Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
+type I32Fn9 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => void;
 
 /** The exports and geometry of one element type's GEMM. */
 export interface GemmKernels {
@@ -18,6 +19,8 @@ export interface GemmKernels {
   readonly macro: I32Fn7;
   /** The macro-kernel that stores instead of accumulating: the first depth block's. */
   readonly macroSet: I32Fn7;
+  /** `macroSet` reading A where it is staged (strides in bytes), for an A of one block; absent when unrolled. */
+  readonly macroSetStridedA?: I32Fn9;
   /** Moves padded rows together (see `emitCompact`). */
   readonly compact: (dst: number, src: number, rows: number, rowBytes: number, pitchBytes: number) => void;
   /** Depth block: one B micro-panel (KC × NR) must stay in L1 across the row sweep. */
@@ -83,12 +86,17 @@ export function gemm(
 
   arena.reset();
   const sa = stage(arena, a, [...batchShape, m, k], dtype);
+  const aRow = sa.strides[nb]!;
+  const aCol = sa.strides[nb + 1]!;
+  // An A of one depth block that fits L1 (16 KiB) beside the B micro-panel, with strides >= 0,
+  // is read where it is staged instead of packed (larger ones measured slower that way: a
+  // transposed 128×128 A, +3%). Its padding rows read past it: the slack keeps those reads in memory.
+  const direct = k <= kcMax && m * k * es <= 16384 && aRow >= 0 && aCol >= 0 ? kern.macroSetStridedA : undefined;
+  if (direct) arena.alloc((mPad - m) * aRow * es);
   const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const ap = arena.alloc(mcMax * kcMax * es);
   const bp = arena.alloc(ncMax * kcMax * es);
   const cp = arena.alloc(mPad * ldcPad * es);
-  const aRow = sa.strides[nb]!;
-  const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;
   const bCol = sb.strides[nb + 1]!;
   // A single B block per batch can be reused when consecutive batches share B (stride 0).
@@ -104,6 +112,10 @@ export function gemm(
         if (!(singleB && packedB === bOff)) {
           kern.packB(sb.ptr + (bOff + pc * bRow + jc * bCol) * es, bCol, bRow, nc, kc, bp, kcPad);
           packedB = singleB ? bOff : -1;
+        }
+        if (direct) {
+          direct(sa.ptr + aOff * es, bp, cp + jc * es, mPad, roundUp(nc, nr), k, ldc * es, aRow * es, aCol * es);
+          continue;
         }
         for (let ic = 0; ic < m; ic += mcMax) {
           const mc = Math.min(mcMax, m - ic);

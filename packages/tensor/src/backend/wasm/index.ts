@@ -238,6 +238,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       packB: fn('pack_b_f32'),
       macro: fn('macro_f32'),
       macroSet: fn('macro_set_f32'),
+      macroSetStridedA: fn('macro_set_strided_a_f32'),
       compact: fn('compact'),
       kc: 256,
       mc: 128,
@@ -250,6 +251,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       packB: fn('pack_b_f64'),
       macro: fn('macro_f64'),
       macroSet: fn('macro_set_f64'),
+      macroSetStridedA: fn('macro_set_strided_a_f64'),
       compact: fn('compact'),
       kc: 256,
       mc: 64,
@@ -264,6 +266,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     packB: fn('pack_b_f32_narrow'),
     macro: fn('macro_f32_narrow'),
     macroSet: fn('macro_set_f32_narrow'),
+    macroSetStridedA: fn('macro_set_strided_a_f32_narrow'),
   };
   /** Whether `size` (what `family`'s threshold counts) is below that threshold, where the fallback runs. */
   const small = (family: FamilyName, size: number): boolean => smallToFallback && size < KERNEL_FAMILIES[family].threshold.from;

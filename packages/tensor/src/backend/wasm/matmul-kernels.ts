@@ -174,10 +174,14 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
  * engine's choice); otherwise a separate mul and add, which is exactly what the tests expect.
  * With `overwrite`, `C = Ap · Bp` instead: the first depth block stores its sums, so C needs no
  * zeroing pass and no loads (bit for bit the same: the sums start from +0, so 0 + s is s).
+ * With `stridedA` (only for `unroll` 1), A is read where it lies instead of packed:
+ * `macro(a, bp, cp, mcPad, ncPad, kc, ldcBytes, aRowBytes, aColBytes)` takes element `(i, p)`
+ * at `a + i*aRowBytes + p*aColBytes` (strides >= 0), for every row up to `mcPad`: the rows
+ * past the real ones read whatever lies there and only fill C's padding rows.
  */
-export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: boolean, overwrite = false): void {
-  const f = new FunctionBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
-  const [ap, bp, cp, mcPad, ncPad, kcPad, ldc] = [0, 1, 2, 3, 4, 5, 6];
+export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: boolean, overwrite = false, stridedA = false): void {
+  const f = new FunctionBuilder(Array.from({ length: stridedA ? 9 : 7 }, () => T.i32), []);
+  const [ap, bp, cp, mcPad, ncPad, kcPad, ldc, aRow, aCol] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const { esize, mr, nrVecs, unroll } = g;
   const nr = nrOf(g);
   const splat = esize === 4 ? SIMD.load32Splat : SIMD.load64Splat;
@@ -199,8 +203,13 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   for (let r = 0; r < mr; r++) acc.push(Array.from({ length: nrVecs }, () => f.local(T.v128)));
   const bv = Array.from({ length: nrVecs }, () => f.local(T.v128));
   const av = f.local(T.v128);
+  const rowOff = stridedA ? Array.from({ length: mr }, () => f.local(T.i32)) : [];
+  if (stridedA && unroll !== 1) throw new Error(`emitMacro: a strided A needs unroll 1, not ${unroll}`);
 
-  f.get(kcPad).i32(mr * esize).op(OP.i32Mul).set(aPanel);
+  if (stridedA) {
+    f.get(aRow).i32(mr).op(OP.i32Mul).set(aPanel);
+    for (let r = 1; r < mr; r++) f.get(aRow).i32(r).op(OP.i32Mul).set(rowOff[r]!);
+  } else f.get(kcPad).i32(mr * esize).op(OP.i32Mul).set(aPanel);
   f.get(kcPad).i32(nr * esize).op(OP.i32Mul).set(bPanel);
   f.get(bp).set(bpj);
   f.i32(0).set(jr);
@@ -213,21 +222,30 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   f.get(ir).get(mcPad).op(OP.i32GeU).brIf(1);
 
   for (const row of acc) for (const a of row) f.v128I32(0).set(a);
-  f.get(api).tee(pa).get(aPanel).op(OP.i32Add).set(pEnd);
-  f.get(bpj).set(pb);
+  f.get(api).set(pa);
+  // The depth loop ends on the B pointer when A's may not move (aColBytes 0: a broadcast).
+  if (stridedA) f.get(bpj).tee(pb).get(bPanel).op(OP.i32Add).set(pEnd);
+  else f.get(pa).get(aPanel).op(OP.i32Add).set(pEnd).get(bpj).set(pb);
   f.loop(); // over depth, `unroll` steps per trip; kcPad > 0 is a multiple of unroll
   for (let u = 0; u < unroll; u++) {
     for (let v = 0; v < nrVecs; v++) f.get(pb).vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize).set(bv[v]!);
     for (let r = 0; r < mr; r++) {
-      f.get(pa).vmem(splat, (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
+      f.get(pa);
+      if (stridedA && r > 0) f.get(rowOff[r]!).op(OP.i32Add);
+      f.vmem(splat, stridedA ? 0 : (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
       for (let v = 0; v < nrVecs; v++) {
         if (fma) f.get(av).get(bv[v]!).get(acc[r]![v]!).simd(madd).set(acc[r]![v]!);
         else f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(mul, add).set(acc[r]![v]!);
       }
     }
   }
-  f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
-  f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
+  if (stridedA) {
+    f.get(pa).get(aCol).op(OP.i32Add).set(pa);
+    f.get(pb).i32(nr * esize).op(OP.i32Add).tee(pb).get(pEnd).op(OP.i32Ne).brIf(0);
+  } else {
+    f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
+    f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
+  }
   f.end();
 
   // C tile += accumulators, or = them for the first depth block.

@@ -29,17 +29,14 @@ export function buildKernelModule(fma: boolean, f32: GemmShape = GEMM_F32, f64: 
   for (const [tag, g] of [
     ['f32', f32],
     ['f64', f64],
+    ['f32_narrow', GEMM_F32_NARROW],
   ] as const) {
     emitPack(mod, `pack_a_${tag}`, g.esize, g.mr);
     emitPack(mod, `pack_b_${tag}`, g.esize, nrOf(g));
     emitMacro(mod, `macro_${tag}`, g, fma);
     emitMacro(mod, `macro_set_${tag}`, g, fma, true);
+    if (g.unroll === 1) emitMacro(mod, `macro_set_strided_a_${tag}`, g, fma, true, true);
   }
-  const narrow = GEMM_F32_NARROW;
-  emitPack(mod, 'pack_a_f32_narrow', narrow.esize, narrow.mr);
-  emitPack(mod, 'pack_b_f32_narrow', narrow.esize, nrOf(narrow));
-  emitMacro(mod, 'macro_f32_narrow', narrow, fma);
-  emitMacro(mod, 'macro_set_f32_narrow', narrow, fma, true);
   emitCompact(mod, 'compact');
   emitKernelFamilies(mod);
   return mod.bytes();
