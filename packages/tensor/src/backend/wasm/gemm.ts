@@ -89,9 +89,10 @@ export function gemm(
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   // An A of one depth block that fits L1 (16 KiB) beside the B micro-panel, with strides >= 0,
-  // is read where it is staged instead of packed (larger ones measured slower that way: a
-  // transposed 128×128 A, +3%). Its padding rows read past it: the slack keeps those reads in memory.
-  const direct = k <= kcMax && m * k * es <= 16384 && aRow >= 0 && aCol >= 0 ? kern.macroSetStridedA : undefined;
+  // is read where it is staged instead of packed, when at most 4 column panels read it again
+  // (measured: a transposed 128×128 A, and 128×10×128, each +3% read in place; 150×16×16 -10%).
+  // Its padding rows read past it: the slack keeps those reads in memory.
+  const direct = k <= kcMax && m * k * es <= 16384 && n <= 4 * nr && aRow >= 0 && aCol >= 0 ? kern.macroSetStridedA : undefined;
   if (direct) arena.alloc((mPad - m) * aRow * es);
   const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const ap = arena.alloc(mcMax * kcMax * es);
