@@ -91,6 +91,47 @@ describe('noGrad, detach, assign', () => {
     expect(() => w.assign(tensor([1]))).toThrow(J.ShapeError);
     expect(w.toArray()).toEqual([10, 20]);
   });
+  it('assign takes a value of any layout and dtype, and the two stay independent afterwards', () => {
+    const w = J.zeros([2, 3]);
+    const source = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    w.assign(source); // the value's own array
+    source.assign(J.ones([2, 3]));
+    expect(w.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    w.assign(w.mul(2));
+    expect(source.toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    const wide = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    w.assign(wide.transpose()); // strided: its fresh copy
+    expect(w.toArray()).toEqual([
+      [1, 3, 5],
+      [2, 4, 6],
+    ]);
+    const long = J.arange(12).astype('float32');
+    w.assign(long.slice(0, 6, 12).reshape([2, 3])); // part of a larger array: copied
+    expect(w.toArray()).toEqual([
+      [6, 7, 8],
+      [9, 10, 11],
+    ]);
+    w.assign(tensor([0.5, 1.5, 2.5, 3.5, 4.5, 5.5], { dtype: 'float64' }).reshape([2, 3])); // converted
+    expect(w.dtype).toBe('float32');
+    expect(w.toArray()).toEqual([
+      [0.5, 1.5, 2.5],
+      [3.5, 4.5, 5.5],
+    ]);
+    expect(long.toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
   it('a recorded graph keeps the values of plain tensors assigned afterwards', () => {
     const x = tensor([3, 4]);
     const w = tensor([1, 1], { requiresGrad: true });

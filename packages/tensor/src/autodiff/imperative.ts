@@ -1,8 +1,8 @@
 // PyTorch-style autodiff on the imperative level: requiresGrad leaves, backward(), .grad.
 import { ArgumentError, DTypeError, NonScalarOutputError, NotDifferentiableError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { IMPERATIVE_LEVEL, isRecording, newNode, traceAt } from '../core/trace.js';
-import { Tensor, contiguousData } from '../core/tensor.js';
-import { allocate, isFloating } from '../dtype.js';
+import { Tensor, contiguousData, isContiguousView } from '../core/tensor.js';
+import { allocate, allocateUnfilled, isFloating, type TypedArray } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
 import { shapesEqual } from '../shape.js';
 import { backprop, backpropMany, releaseFrom } from './backprop.js';
@@ -84,8 +84,19 @@ export function assign(t: Tensor, value: Tensor): void {
   expectTensor('assign', 'the value', value);
   if (!shapesEqual(value.shape, t.shape))
     throw new ShapeError(`assign: value has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
-  const data = allocate(t.dtype, t.size);
-  data.set(contiguousData(value));
+  // Arrays are never written once made (assign replaces a leaf's view, data() copies), so the
+  // leaf can take the value's own array, or the fresh copy of a strided value, as it is: no
+  // allocation and no copy. Part of a larger array is copied (the leaf would keep all of it
+  // alive), and another dtype converted.
+  const view = value._view;
+  const contiguous = isContiguousView(view);
+  const own = !contiguous || (view.offset === 0 && view.data.length === t.size);
+  let data: TypedArray;
+  if (own && value.dtype === t.dtype) data = contiguousData(value);
+  else {
+    data = allocateUnfilled(t.dtype, t.size);
+    data.set(contiguousData(value));
+  }
   const fresh = fromArray(data, t.shape, t.dtype);
   t._view = fresh._view;
   const trace = leafTrace(t);
