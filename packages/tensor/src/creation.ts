@@ -1,5 +1,5 @@
 // Making tensors: from JavaScript data, constants, ranges, identity matrices, random numbers.
-import { allocate, type DType, type TypedArray } from './dtype.js';
+import { allocate, allocateUnfilled, type DType, type TypedArray } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError, TraceError, formatShape } from './errors.js';
 import { isRecording } from './core/trace.js';
 import { fromArray, type Tensor } from './core/tensor.js';
@@ -71,7 +71,7 @@ function readAs(source: TypedArray): DType {
 function converted(op: string, source: TypedArray, shape: readonly number[], dtype: DType): Tensor {
   checkFits(op, source, dtype);
   const from = readAs(source);
-  const copy = allocate(from, source.length);
+  const copy = allocateUnfilled(from, source.length);
   copy.set(source);
   return castTo(fromArray(copy, shape, from), dtype);
 }

@@ -84,8 +84,9 @@ export function assign(t: Tensor, value: Tensor): void {
   expectTensor('assign', 'the value', value);
   if (!shapesEqual(value.shape, t.shape))
     throw new ShapeError(`assign: value has shape ${formatShape(value.shape)}, expected ${formatShape(t.shape)}`);
-  // Arrays are never written once made (assign replaces a leaf's view, data() copies), so the
-  // leaf can take the value's own array, or the fresh copy of a strided value, as it is: no
+  // A tensor's array is never written once made (assign replaces a leaf's view, data() copies;
+  // only a jit replay's intermediates reuse buffers, and none reaches a tensor it returns), so
+  // the leaf can take the value's own array, or the fresh copy of a strided value, as it is: no
   // allocation and no copy. Part of a larger array is copied (the leaf would keep all of it
   // alive), and another dtype converted.
   const view = value._view;

@@ -20,6 +20,7 @@ import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
+import { nrOf } from './matmul-kernels.js';
 import { copyInto } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
@@ -258,7 +259,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       nc: 4096,
     },
   };
-  /** The float32 GEMM of products at most `nrOf(GEMM_F32_NARROW)` = 4 columns wide (single-threaded only). */
+  /** The float32 GEMM of products at most one narrow column panel (`nrOf(GEMM_F32_NARROW)`) wide (single-threaded only). */
   const narrowF32: GemmKernels = {
     ...gemmOf.float32,
     shape: GEMM_F32_NARROW,
@@ -688,7 +689,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
       if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out)) return;
     }
-    const narrow = dtype === 'float32' && n <= 4;
+    const narrow = dtype === 'float32' && n <= nrOf(GEMM_F32_NARROW);
     gemm(arena, narrow ? narrowF32 : gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
   }
 
