@@ -1,6 +1,6 @@
 // jit over the random computation graphs of the property suite (test/support/graphs.ts): a
 // replayed program gives f's values bit for bit, in both of its replay modes (kernels called
-// directly; through the interpreter stack under a transform), and composes with the
+// directly, then lowered; through the interpreter stack under a transform), and composes with the
 // transforms in both orders: grad(jit(f)), jit(grad(f)), jvp(jit(f)) equal their eager
 // counterparts exactly.
 import { describe, it } from 'vitest';
@@ -31,10 +31,15 @@ describe('jit on random graphs', () => {
         const want = f(...xs);
         assertSame(`trace call\n${label}`, jf(...xs), want);
         assertSame(`replay\n${label}`, jf(...xs), want);
+        // From the third call on, the WASM backend runs the recorded kernel calls (core/lowered.ts), here on new values.
+        const others = xs.map((x) => x.mul(0.75).add(0.125));
+        assertSame(`lowered replay\n${label}`, jf(...others), f(...others));
+        assertSame(`lowered replay again\n${label}`, jf(...xs), want);
         const scalar = (...a: Tensor[]) => f(...a).sum();
         const g = grad(scalar, { argnums: xs.map((_, i) => i) })(...xs);
         const gOfJit = grad((...a: Tensor[]) => jf(...a).sum(), { argnums: xs.map((_, i) => i) })(...xs);
         const jitOfG = jit(grad(scalar, { argnums: xs.map((_, i) => i) }));
+        jitOfG(...xs);
         jitOfG(...xs);
         const replayed = jitOfG(...xs);
         g.forEach((gi, i) => {

@@ -36,9 +36,9 @@ function fresh(dtype: DType, size: number, buffer?: ArrayBuffer, offset = 0): Ty
   }
 }
 
-/** An array of `size` elements of `dtype` over `buffer` from its first byte (a buffer planned by jit). */
-export function arrayOn(dtype: DType, buffer: ArrayBuffer, size: number): TypedArray {
-  return fresh(dtype, size, buffer, 0);
+/** An array of `size` elements of `dtype` over `buffer` from byte `offset` (a buffer planned by jit, a backend's memory). */
+export function arrayOn(dtype: DType, buffer: ArrayBuffer, size: number, offset = 0): TypedArray {
+  return fresh(dtype, size, buffer, offset);
 }
 
 interface UnfilledHost {

@@ -129,6 +129,30 @@ export interface FusedKernels {
   run(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean;
 }
 
+/**
+ * Memory inside a backend (a WebAssembly instance's linear memory) that arrays can live in: the
+ * backend's kernels read such arrays where they are and write results into them, with no
+ * copies in or out. jit's lowered replay (staging/lowered.ts) keeps a program's intermediates
+ * here between calls.
+ */
+export interface ResidentMemory {
+  /** Holds `bytes` (zero-filled, 64-byte aligned, with 64 bytes of slack after) until `release`; returns its address. */
+  hold(bytes: number): number;
+  /** Frees what `hold` returned. */
+  release(address: number): void;
+  /** An array of `length` elements of `dtype` at byte `address`: valid while `generation` stays the same. */
+  view(dtype: DType, address: number, length: number): TypedArray;
+  /** Changes whenever the memory grows (which detaches views taken before). */
+  readonly generation: number;
+  /**
+   * Runs the call `method(...args)` (a kernel, or `'fused'` for `fused.run`) on arrays that live
+   * here, and returns what it returned and a function that runs it again the same way for
+   * arrays at the same places (reading their contents at each run; valid while `generation`
+   * stays the same): where the backend could, a form prepared once (no decisions, no staging).
+   */
+  prepare(method: string, args: readonly unknown[]): { readonly result: unknown; readonly again: () => unknown };
+}
+
 /** The reductions a backend implements. */
 export type ReduceKernel = 'sum' | 'max';
 
@@ -195,6 +219,8 @@ export interface Backend {
   fold(cols: TypedArray, planes: number, geometry: WindowGeometry, out: TypedArray): void;
   /** @internal Fused elementwise kernels for jit's replay (optional; the interface may change). */
   readonly fused?: FusedKernels;
+  /** @internal Memory of the backend's own that jit's lowered replay keeps intermediates in (optional; the interface may change). */
+  readonly resident?: ResidentMemory;
   /** Bytes of memory the backend holds outside JavaScript's typed arrays (optional; none where absent). */
   memoryBytes?(): number;
 }

@@ -92,3 +92,17 @@ export function getBackend(): string {
 export function backendMemoryBytes(): number {
   return activeBackend().memoryBytes?.() ?? 0;
 }
+
+/**
+ * Runs `f` with `standIn` as the active backend (jit's lowering records the kernel calls a
+ * replay makes through one that forwards to the real backend), then restores the backend.
+ */
+export function withStandIn<T>(standIn: Backend, f: () => T): T {
+  const previous = active;
+  active = standIn;
+  try {
+    return f();
+  } finally {
+    active = previous;
+  }
+}

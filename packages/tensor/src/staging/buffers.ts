@@ -20,6 +20,8 @@ import type { Atom, Program } from './program.js';
 
 /** One replay's view of the buffers: where step i writes, and the check after it. */
 export interface BufferRun {
+  /** Whether the targets are planned buffers (shared by values whose lifetimes do not overlap). */
+  readonly planned: boolean;
   /** The target of step `i`'s kernel (undefined: fresh memory). */
   target(i: number): OutputTarget | undefined;
   /** Records or checks where step `i`'s result `value` lives. */
@@ -60,7 +62,7 @@ export function plannedReplays(): number {
   return plannedRuns;
 }
 
-const FRESH_RUN: BufferRun = { target: () => undefined, observe: () => {}, finish: (outputs) => outputs, end: () => {} };
+const FRESH_RUN: BufferRun = { planned: false, target: () => undefined, observe: () => {}, finish: (outputs) => outputs, end: () => {} };
 
 /** The buffer state of one compiled program on one backend: observing, planned, or given up. */
 export class ReplayBuffers {
@@ -96,6 +98,7 @@ export class ReplayBuffers {
     };
     let completed = false;
     return {
+      planned: false,
       target: targetOf,
       observe: (i, value) => {
         roots[i] = owners.get(value._view.data.buffer as ArrayBuffer) ?? null;
@@ -187,6 +190,7 @@ export class ReplayBuffers {
   private planned(plan: BufferPlan): BufferRun {
     let following = true;
     return {
+      planned: true,
       target: (i) => (following ? plan.targets[i] : undefined),
       observe: (i, value) => {
         if (!following) return;

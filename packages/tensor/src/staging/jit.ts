@@ -14,6 +14,8 @@ import { flattenAs, leavesIn, unflattenAs, type PyTree, type PyTreeLeaf, type Tr
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
 import { planProgram, stepOutput, unfusedPlan, type Plan } from './plan.js';
 import { ReplayBuffers } from './buffers.js';
+import { LoweredProgram, recorderForActiveBackend } from '../core/lowered.js';
+import { FRESH_OUTPUT } from '../core/primitive.js';
 import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
 
 /** A traced program with what rebuilds its results: the output structure and its non-tensor leaves. */
@@ -31,7 +33,15 @@ interface Compiled {
    * The fast replay's plan and buffers, for the backend whose fused kernels it was made for
    * (built at the first fast replay; `kernels` undefined where the backend fuses nothing).
    */
-  fast?: { readonly kernels: FusedKernels | undefined; readonly plan: Plan; readonly buffers: ReplayBuffers };
+  fast?: {
+    readonly kernels: FusedKernels | undefined;
+    readonly plan: Plan;
+    readonly buffers: ReplayBuffers;
+    /** The lowered replay (undefined: not tried yet; a string: why it was not lowered). */
+    lowered?: LoweredProgram | string;
+    /** Lowered calls that had to run the ordinary replay (past a few, the program stays unlowered). */
+    misses: number;
+  };
 }
 
 /** The result of {@link JitFunction.lower}: the program traced for one argument signature. */
@@ -159,10 +169,10 @@ const isPlain = (x: Tensor): boolean => effective(x)._trace === null;
 function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
   const { program } = c;
   const values = new Array<Tensor>(program.inputs.length + program.equations.length);
-  const fast = !anomalyEnabled() && tensors.every(isPlain) && c.constants.every(isPlain);
-  for (let i = 0; i < program.inputs.length; i++) values[program.inputs[i]!.variable] = fast ? valueOf(tensors[i]!) : tensors[i]!;
-  const read = (a: Atom): Tensor => ('variable' in a ? values[a.variable]! : fast ? valueOf(a.constant) : a.constant);
-  if (!fast) {
+  const plain = !anomalyEnabled() && tensors.every(isPlain) && c.constants.every(isPlain);
+  for (let i = 0; i < program.inputs.length; i++) values[program.inputs[i]!.variable] = plain ? valueOf(tensors[i]!) : tensors[i]!;
+  const read = (a: Atom): Tensor => ('variable' in a ? values[a.variable]! : plain ? valueOf(a.constant) : a.constant);
+  if (!plain) {
     for (const eq of program.equations) values[eq.out] = bind(eq.prim, eq.inputs.map(read), eq.params);
     return program.outputs.map(read);
   }
@@ -170,29 +180,55 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
   const kernels = fusedKernels();
   if (c.fast === undefined || c.fast.kernels !== kernels) {
     const plan = kernels === undefined ? unfusedPlan(program) : planProgram(program, kernels);
-    c.fast = { kernels, plan, buffers: new ReplayBuffers(program, plan.steps) };
+    c.fast = { kernels, plan, buffers: new ReplayBuffers(program, plan.steps), misses: 0 };
   }
-  const { steps } = c.fast.plan;
-  const run = c.fast.buffers.begin();
-  try {
+  const fast = c.fast;
+  const sources = (): Tensor[] => [...tensors.map(valueOf), ...c.constants.map(valueOf)];
+  const { lowered } = fast;
+  if (lowered instanceof LoweredProgram) {
+    const outs = lowered.run(sources());
+    if (outs !== null) return outs;
+    if (++fast.misses > MAX_LOWERED_MISSES) fast.lowered = 'its inputs keep changing layout';
+  }
+  const { steps } = fast.plan;
+  const run = fast.buffers.begin();
+  // A replay whose arrays are its own (not planned buffers that several values share) can be
+  // recorded, on a backend with memory of its own, for the lowered replay of later calls.
+  const recorder = lowered === undefined && !run.planned ? recorderForActiveBackend() : null;
+  const fusedHere = recorder === null ? kernels : recorder.standIn.fused;
+  const runSteps = (): Tensor[] => {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
-      const target = run.target(i);
+      const planned = run.target(i);
+      const target = recorder === null ? planned : recorder.target(planned ?? FRESH_OUTPUT);
       if (step.kind === 'equation') {
         // The equation recorded its result's shape and dtype: the shape rule need not run again.
         values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params, target, step.eq);
       } else {
-        const out = runFused(kernels!, step.expr, step.operands.map(read), step.shape, step.dtype, target);
+        const out = runFused(fusedHere!, step.expr, step.operands.map(read), step.shape, step.dtype, target);
         if (out !== null) values[step.out] = out;
-        else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params);
+        else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params, recorder?.target(FRESH_OUTPUT));
       }
       run.observe(i, values[stepOutput(step)]!);
     }
     return run.finish(program.outputs.map(read));
+  };
+  try {
+    if (recorder === null) return runSteps();
+    const outs = recorder.record(runSteps);
+    // Only library primitives: a user's customOp may keep or read what it is given outside the backend.
+    fast.lowered = steps.every(retainsNothing) ? LoweredProgram.from(recorder, sources(), outs) : 'a step may keep its arrays';
+    return outs;
   } finally {
     run.end();
   }
 }
+
+// A lowered program whose calls keep falling back (inputs of other layouts) is given up after this many.
+const MAX_LOWERED_MISSES = 8;
+
+/** Whether step `s` runs library kernels only. */
+const retainsNothing = (s: Plan['steps'][number]): boolean => s.kind === 'fused' || s.eq.prim.retainsNothing === true;
 
 /**
  * Compiles `f` by tracing: the first call with a new argument signature (tree structure,

@@ -12,23 +12,33 @@ const PAGE = 65536;
  */
 export class Arena {
   private top = 0;
+  /** Where the per-call scratch starts: above the constants and every held region. */
+  private base: number;
+  /** Held regions (address → bytes) and freed ones, reused first fit. */
+  private readonly held = new Map<number, number>();
+  private free: { at: number; bytes: number }[] = [];
+  /** The most scratch bytes one call has used (what a lowered program makes room for). */
+  private scratchHigh = 0;
+  /** Bumped at every growth: views taken before it may be detached. */
+  generation = 0;
   private buffer: ArrayBuffer;
   private f32View: Float32Array;
   private f64View: Float64Array;
   private i32View: Int32Array;
   private u8View: Uint8Array;
 
-  /** `base`: bytes at the bottom of memory reserved for constants. */
+  /** `constants`: bytes at the bottom of memory reserved for constants. */
   constructor(
     private readonly memory: WasmMemory,
-    private readonly base = 1024,
+    constants = 1024,
   ) {
+    this.base = constants;
     this.buffer = memory.buffer;
     this.f32View = new Float32Array(this.buffer);
     this.f64View = new Float64Array(this.buffer);
     this.i32View = new Int32Array(this.buffer);
     this.u8View = new Uint8Array(this.buffer);
-    this.top = base;
+    this.top = constants;
   }
 
   /** Bytes of linear memory now (it grows to the largest call's scratch and never shrinks). */
@@ -49,12 +59,55 @@ export class Arena {
   alloc(bytes: number): number {
     const at = (this.top + 63) & ~63;
     this.top = at + bytes;
-    if (this.top > this.buffer.byteLength) {
-      if (this.top > 0xffff0000) throw new RangeError('wasm backend: operands exceed 4 GiB of linear memory');
-      this.memory.grow(Math.ceil((this.top - this.buffer.byteLength) / PAGE));
-      this.refresh();
-    }
+    if (this.top - this.base > this.scratchHigh) this.scratchHigh = this.top - this.base;
+    this.ensure(this.top);
     return at;
+  }
+
+  /** The current memory's buffer: an array whose `buffer` is this one lives in linear memory. */
+  get memoryBuffer(): ArrayBuffer {
+    return this.buffer;
+  }
+
+  /**
+   * Holds `bytes` (64-byte aligned, zero-filled, followed by 64 bytes no call writes) outside
+   * every call's scratch until `release`; returns the address. Scratch starts above the
+   * highest region held, so memory keeps room for the largest call seen above it.
+   */
+  hold(bytes: number): number {
+    const need = ((bytes + 63) & ~63) + 64;
+    let at = -1;
+    const fit = this.free.findIndex((f) => f.bytes >= need);
+    if (fit >= 0) {
+      const f = this.free[fit]!;
+      at = f.at;
+      if (f.bytes === need) this.free.splice(fit, 1);
+      else this.free[fit] = { at: f.at + need, bytes: f.bytes - need };
+    } else {
+      at = (this.base + 63) & ~63;
+      this.base = at + need;
+      this.top = this.base;
+    }
+    this.held.set(at, need);
+    this.ensure(this.base + this.scratchHigh);
+    this.u8View.fill(0, at, at + need);
+    return at;
+  }
+
+  /** Returns a region `hold` gave out. */
+  release(at: number): void {
+    const bytes = this.held.get(at);
+    if (bytes === undefined) return;
+    this.held.delete(at);
+    this.free.push({ at, bytes });
+  }
+
+  /** Grows memory to at least `end` bytes. */
+  private ensure(end: number): void {
+    if (end <= this.buffer.byteLength) return;
+    if (end > 0xffff0000) throw new RangeError('wasm backend: operands exceed 4 GiB of linear memory');
+    this.memory.grow(Math.ceil((end - this.buffer.byteLength) / PAGE));
+    this.refresh();
   }
 
   /** A view of all of memory with `dtype` elements (index = byte address / element size; bool: bytes). */
@@ -68,6 +121,7 @@ export class Arena {
   }
 
   private refresh(): void {
+    this.generation++;
     // Growth detaches a plain memory's old ArrayBuffer; a shared memory's old buffer stays
     // valid but keeps its old length. Either way `memory.buffer` is a new object: rebuild.
     this.buffer = this.memory.buffer;

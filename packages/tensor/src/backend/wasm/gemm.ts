@@ -4,7 +4,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
 import { nrOf, type GemmShape } from './matmul-kernels.js';
-import { stage } from './stage.js';
+import { copyOut, stage } from './stage.js';
 import { forEachElement } from '../odometer.js';
 
 type I32Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
@@ -92,8 +92,12 @@ export function gemm(
   // is read where it is staged instead of packed, when at most 4 column panels read it again
   // (measured: a transposed 128×128 A, and 128×10×128, each +3% read in place; 150×16×16 -10%).
   // Its padding rows read past it: the slack keeps those reads in memory.
-  const direct = k <= kcMax && m * k * es <= 16384 && n <= 4 * nr && aRow >= 0 && aCol >= 0 ? kern.macroSetStridedA : undefined;
-  if (direct) arena.alloc((mPad - m) * aRow * es);
+  // An A read where it already lives (linear memory) has whatever follows it there: direct only
+  // where those reads stay inside memory.
+  const slack = (mPad - m) * aRow * es;
+  const inside = a.data.buffer !== arena.memoryBuffer || a.data.byteOffset + a.data.byteLength + slack <= arena.memoryBytes;
+  const direct = k <= kcMax && m * k * es <= 16384 && n <= 4 * nr && aRow >= 0 && aCol >= 0 && inside ? kern.macroSetStridedA : undefined;
+  if (direct) arena.alloc(slack);
   const sb = stage(arena, b, [...batchShape, k, n], dtype);
   const ap = arena.alloc(mcMax * kcMax * es);
   const bp = arena.alloc(ncMax * kcMax * es);
@@ -129,7 +133,7 @@ export function gemm(
     // padded (a JS loop, or a subarray per row, costs more than the product for narrow ones).
     if (ldc !== n) kern.compact(cp, cp, m, n * es, ldc * es);
     const c0 = cp / es;
-    out.set(arena.view(dtype).subarray(c0, c0 + m * n), batch * m * n);
+    copyOut(arena.view(dtype), c0, m * n, out, batch * m * n);
   };
   // One product needs no batch odometer (its arrays and closures cost as much as a small product).
   if (nb === 0) {

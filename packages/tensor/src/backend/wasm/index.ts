@@ -1,6 +1,6 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
-import { dtypeOfArray, isFloating, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
+import { arrayOn, dtypeOfArray, isFloating, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import {
   expectBackend,
   type Backend,
@@ -21,7 +21,7 @@ import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { gemm, type GemmKernels } from './gemm.js';
 import { nrOf } from './matmul-kernels.js';
-import { copyInto } from './stage.js';
+import { copyInto, copyOut } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
 import { KERNEL_FAMILIES, kernelLookup, type ExactUnary, type FamilyName } from './kernel-families.js';
@@ -305,7 +305,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       run(ptrs, Math.ceil(len / block), i, len);
-      out.set(arena.view(outDType).subarray(outAt, outAt + len), i);
+      copyOut(arena.view(outDType), outAt, len, out, i);
     }
   }
 
@@ -318,6 +318,89 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     run: (ptrs: number[], nvec: number, i: number, len: number) => void,
   ): void {
     mapBlocks(new Array<DType>(inputs + 1).fill(dtype), 16 / itemSize(dtype), n, out, run);
+  }
+
+  /** The byte address of an array that lives in linear memory, or -1. */
+  const addressOf = (a: TypedArray): number => (a.buffer === arena.memoryBuffer ? a.byteOffset : -1);
+
+  /**
+   * Runs a map kernel where its arrays already live (jit's lowered replay keeps them in linear
+   * memory): `run(ptrs, po, count)` over whole blocks of `block` elements of the first `n`, at
+   * the arrays' own addresses; the last partial block goes through scratch, so nothing past
+   * `out`'s `n` elements is written. `vectors` are the operands read element by element, each
+   * contiguous from its start. False (nothing done) unless every array lives in memory.
+   */
+  function inPlace(
+    vectors: readonly TypedArray[],
+    out: TypedArray,
+    n: number,
+    block: number,
+    run: (ptrs: number[], po: number, count: number) => void,
+  ): boolean {
+    const po = addressOf(out);
+    if (po < 0) return false;
+    const ptrs = new Array<number>(vectors.length);
+    for (let k = 0; k < vectors.length; k++) {
+      const p = addressOf(vectors[k]!);
+      if (p < 0) return false;
+      ptrs[k] = p;
+    }
+    const whole = Math.floor(n / block);
+    const rest = n - whole * block;
+    const sizes = vectors.map((v) => v.BYTES_PER_ELEMENT);
+    const outDType = dtypeOfArray(out);
+    const es = out.BYTES_PER_ELEMENT;
+    const again = (): void => {
+      if (whole > 0) run(ptrs, po, whole);
+      if (rest === 0) return;
+      arena.reset();
+      const tail = ptrs.map((p, k) => {
+        const size = sizes[k]!;
+        const at = arena.alloc(block * size);
+        const mem = arena.view(size === 8 ? 'float64' : size === 4 ? 'float32' : 'bool');
+        const from = p / size + whole * block;
+        mem.copyWithin(at / size, from, from + rest);
+        return at;
+      });
+      const to = arena.alloc(block * es);
+      run(tail, to, 1);
+      arena.view(outDType).copyWithin(po / es + whole * block, to / es, to / es + rest);
+    };
+    again();
+    if (preparing !== null) preparing.again = again;
+    return true;
+  }
+
+  // Set while `resident.prepare` runs a call: the in-place path leaves its function here.
+  let preparing: { again?: () => void } | null = null;
+  const methods: Record<string, (...args: never[]) => unknown> = {
+    unary: (...a: Parameters<Backend['unary']>) => unary(...a),
+    binary: (...a: Parameters<Backend['binary']>) => binary(...a),
+    fused: (...a: Parameters<FusedKernelsRun>) => runFused(...a),
+  };
+  /** `resident.prepare`: the call run once; unary, binary and fused calls whose arrays all live here come back as their in-place runs. */
+  function prepare(method: string, args: readonly unknown[]): { readonly result: unknown; readonly again: () => unknown } {
+    const call = (): unknown =>
+      (methods[method] ?? (backend[method as keyof Backend] as (...a: unknown[]) => unknown))(...(args as never[]));
+    preparing = {};
+    let result: unknown;
+    let found: (() => void) | undefined;
+    try {
+      result = call();
+      found = preparing.again;
+    } finally {
+      preparing = null;
+    }
+    if (found === undefined) return { result, again: call };
+    const inPlaceRun = found;
+    if (method !== 'fused') return { result, again: inPlaceRun };
+    return {
+      result,
+      again: () => {
+        inPlaceRun();
+        return true;
+      },
+    };
   }
 
   /**
@@ -354,6 +437,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const kernel =
       family === 'exactUnary' ? moduleKernel(family, op as ExactUnary, dtype as FloatDType) : moduleKernel(family, op as ApproximateF32);
     const es = dtype === 'float64' ? 8 : 4;
+    if (inPlace([x], out, x.length, 16 / es, ([px], po, nvec) => kernel(px!, po, nvec))) return;
     mapChunks(dtype, x.length, out, 1, ([px, po], nvec, i, len) => {
       copyInto(arena.view(dtype), px! / es, x, i, len);
       kernel(px!, po!, nvec);
@@ -384,6 +468,21 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const outDType = dtypeOfArray(out);
     const block = toMask ? MASK_BLOCK : 16 / itemSize(dtype);
     const es = itemSize(dtype);
+    // Operands and result in linear memory already (a lowered jit replay): no staging.
+    const whole = (v: StridedView, row: number): boolean => row === n && v.offset === 0;
+    if (!toMask) {
+      if (
+        mode === 'vv' &&
+        whole(a, aRow) &&
+        whole(b, bRow) &&
+        inPlace([a.data, b.data], out, n, block, ([pa, pb], po, c) => kernel(pa!, pb!, po, c))
+      )
+        return;
+      if (mode === 'vs' && whole(a, aRow) && inPlace([a.data], out, n, block, ([pa], po, c) => kernel(pa!, b.data[b.offset]!, po, c)))
+        return;
+      if (mode === 'sv' && whole(b, bRow) && inPlace([b.data], out, n, block, ([pb], po, c) => kernel(pb!, a.data[a.offset]!, po, c)))
+        return;
+    }
     if (mode === 'vv') {
       mapBlocks([dtype, dtype, outDType], block, n, out, ([pa, pb, po], count, i, len) => {
         stageRepeated(arena.view(dtype), pa! / es, a, aRow, i, len);
@@ -462,7 +561,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     mem.set(x, px / es);
     mem.fill(0, pacc / es, pacc / es + (nvec * 16) / es);
     for (let r = 0; r < rows; r++) add(pacc, px + r * len * es, pacc, nvec);
-    out.set(arena.view(dtype).subarray(pacc / es, pacc / es + len));
+    copyOut(arena.view(dtype), pacc / es, len, out, 0);
   }
 
   function reduce(op: ReduceKernel, x: TypedArray, shape: readonly number[], axes: readonly number[], out: TypedArray): void {
@@ -501,6 +600,16 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const kernel = moduleKernel('reduceRows', op, dtype as FloatDType);
     const es = dtype === 'float64' ? 8 : 4;
     arena.reset();
+    const at = addressOf(x);
+    if (at >= 0 && len <= CHUNK) {
+      // x lives in linear memory already (a lowered jit replay): its rows are reduced where they
+      // are (each row by one kernel call as below, so the same bits).
+      const sums = arena.alloc(rows * 8);
+      kernel(at, rows, len, sums);
+      const res = arena.view('float64');
+      for (let i = 0; i < rows; i++) out[i] = res[sums / 8 + i]!;
+      return;
+    }
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
     const seg = Math.min(len, CHUNK); // a row longer than CHUNK is reduced in segments
     const px = arena.alloc(Math.min(rowsPer * len, rows * len, CHUNK) * es);
@@ -556,7 +665,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       const from = o * block;
       copyInto(arena.view(dtype), px / es, x, from, count * block);
       kernel(px, po, pacc, count, n, inner, reverse ? 1 : 0);
-      out.set(arena.view(dtype).subarray(po / es, po / es + count * block), from);
+      copyOut(arena.view(dtype), po / es, count * block, out, from);
     }
   }
 
@@ -615,7 +724,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
         const to = (o * n + rows[s]!) * inner;
         // NOTE: as in the JS gather, an element loop beats subarray + set for short rows.
         if (inner < COPY_LOOP_MAX) for (let i = 0; i < inner; i++) out[to + i] = mem[from + i]!;
-        else out.set(mem.subarray(from, from + inner), to);
+        else copyOut(mem, from, inner, out, to);
       }
     }
   }
@@ -672,7 +781,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       copyInto(arena.view(dtype), pIn / es, input, first * inPer, count * inPer);
       if (kind === 'unfold') kernel(pPlanes, pCols, table, runs, count, plane * es, colsPerPlane * es, g.out[1] * es);
       else kernel(pCols, pPlanes, table, runs, count, plane * es, colsPerPlane * es);
-      out.set(arena.view(dtype).subarray(pOut / es, pOut / es + count * outPer), first * outPer);
+      copyOut(arena.view(dtype), pOut / es, count * outPer, out, first * outPer);
     });
   }
 
@@ -742,6 +851,16 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       kernels.set(layoutKey, kernel);
     }
     const es = itemSize(dtype);
+    // Every vector operand whole and in linear memory (a lowered jit replay): no staging.
+    if (rows.every((row, k) => row === 0 || (row === n && operands[k]!.offset === 0))) {
+      const vectorData = operands.filter((_, k) => rows[k]! > 0).map((v) => v.data);
+      const ran = inPlace(vectorData, out, n, 16 / es, (ptrs, po, nvec) => {
+        let next = 0;
+        const args = operands.map((v, k) => (rows[k] === 0 ? v.data[v.offset]! : ptrs[next++]!));
+        kernel(...args, po, nvec);
+      });
+      if (ran) return true;
+    }
     mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
       let next = 0;
@@ -758,11 +877,20 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     return true;
   }
 
-  return {
+  const backend: WasmBackend = {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
     // Every binary kernel and `where` here computes the reference function (the SIMD ones are
     // exact IEEE operations); only unary nodes can be native.
     fused: { unaryVariant, run: runFused },
+    resident: {
+      hold: (bytes) => arena.hold(bytes),
+      release: (at) => arena.release(at),
+      view: (dtype, at, length) => arrayOn(dtype, arena.memoryBuffer, length, at),
+      get generation() {
+        return arena.generation;
+      },
+      prepare,
+    },
     unary,
     binary,
     reduce,
@@ -788,4 +916,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     },
     memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
   };
+  return backend;
 }
+
+type FusedKernelsRun = (expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray) => boolean;

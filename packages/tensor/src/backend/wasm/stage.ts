@@ -18,6 +18,8 @@ export interface Staged {
  * span exceeds 4× its element count (say, a column slice of a wide matrix) is gathered instead.
  */
 export function stage(arena: Arena, view: StridedView, shape: readonly number[], dtype: DType): Staged {
+  // An array already in linear memory is read where it is.
+  if (view.data.buffer === arena.memoryBuffer) return { ptr: view.data.byteOffset, offset: view.offset, strides: view.strides };
   let lo = view.offset;
   let hi = view.offset;
   let count = 1;
@@ -49,10 +51,20 @@ export function stage(arena: Arena, view: StridedView, shape: readonly number[],
 
 /**
  * Copies `src[from .. from+len)` into `mem` at element `at`. NOTE: a whole array is copied as it
- * is: a subarray is an allocation, which costs more than a small copy.
+ * is: a subarray is an allocation, which costs more than a small copy. An array inside `mem`'s
+ * own memory moves with copyWithin (`set` would first copy it out).
  */
 export function copyInto(mem: TypedArray, at: number, src: TypedArray, from: number, len: number): void {
-  mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), at);
+  if (src.buffer === mem.buffer) {
+    const start = src.byteOffset / src.BYTES_PER_ELEMENT + from;
+    mem.copyWithin(at, start, start + len);
+  } else mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), at);
+}
+
+/** Copies `len` elements of `mem` from element `from` into `out` at `at` (out may live in `mem`'s memory). */
+export function copyOut(mem: TypedArray, from: number, len: number, out: TypedArray, at: number): void {
+  if (out.buffer === mem.buffer) mem.copyWithin(out.byteOffset / out.BYTES_PER_ELEMENT + at, from, from + len);
+  else out.set(mem.subarray(from, from + len), at);
 }
 
 /** Writes the elements of `view` over `shape` in row-major order into `dst` from `at`. */

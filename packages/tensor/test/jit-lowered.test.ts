@@ -1,0 +1,137 @@
+// jit's lowered replay (staging/lowered.ts): on the WASM backend a program's kernel calls,
+// recorded once, run again on memory the program keeps in linear memory. Every lowered call
+// must equal f bit for bit, for new inputs and for captured tensors assigned between calls;
+// results it returned never change afterwards; what cannot be lowered (arrays filled in
+// JavaScript, inputs of another layout, the JS backend) keeps the ordinary replay.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as J from '@jacobi/tensor';
+import type { Tensor } from '@jacobi/tensor';
+import { loweredReplays } from '../src/core/lowered.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
+
+const initial = J.getBackend();
+afterEach(() => J.setBackend(initial));
+
+const bits = (t: Tensor): number[] => Array.from(t.data());
+const rand = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float32'): Tensor =>
+  J.randn(shape, { rng: J.rng(seed), dtype });
+
+/** Calls jf and f on `args(call)` for calls 0..n-1 and requires the same bits; returns the lowered replays counted meanwhile. */
+function compare(f: (...a: Tensor[]) => Tensor[], n: number, args: (call: number) => Tensor[]): number {
+  const jf = J.jit(f);
+  const before = loweredReplays();
+  for (let call = 0; call < n; call++) {
+    const got = jf(...args(call));
+    const want = f(...args(call));
+    got.forEach((t, k) => {
+      expect(t.shape, `call ${call}, output ${k}`).toEqual(want[k]!.shape);
+      expect(bits(t), `call ${call}, output ${k}`).toEqual(bits(want[k]!));
+    });
+  }
+  return loweredReplays() - before;
+}
+
+const wasmBackends: [string, () => void][] = [
+  ['default sizes', () => J.setBackend(createWasmBackend())],
+  ['every size in WASM', () => J.setBackend(createWasmBackend({ smallToFallback: false }))],
+];
+
+describe.each(wasmBackends)('lowered jit replay (%s)', (_name, use) => {
+  it('runs a training step lowered from the third call on, with the bits of f', () => {
+    use();
+    const x = rand(1, [150, 4]);
+    const t = rand(2, [150, 3]).sigmoid();
+    const loss = (w1: Tensor, w2: Tensor, w3: Tensor): Tensor =>
+      x.matmul(w1).sigmoid().matmul(w2).sigmoid().matmul(w3).sigmoid().sub(t).square().sum().mul(0.5);
+    const vg = J.valueAndGrad(loss, { argnums: [0, 1, 2] });
+    const step = (w1: Tensor, w2: Tensor, w3: Tensor): Tensor[] => {
+      const [value, grads] = vg(w1, w2, w3);
+      return [value, ...[w1, w2, w3].map((w, i) => w.sub(grads[i]!.mul(0.01)))];
+    };
+    const lowered = compare(step, 6, (call) => [rand(10 + call, [4, 16]), rand(20 + call, [16, 16]), rand(30 + call, [16, 3])]);
+    // The first call traces, the second records; the four after it run lowered.
+    expect(lowered).toBe(4);
+  });
+
+  it('handles tails, scalars, broadcasts, reductions and float64', () => {
+    use();
+    const b = rand(3, [7]);
+    const f = (x: Tensor, y: Tensor): Tensor[] => {
+      const h = x.mul(y).add(b).tanh();
+      return [h.sum(1), h.exp().mul(2).sub(y), h.transpose().matmul(x).sum(), x.neg().abs().sqrt()];
+    };
+    expect(compare(f, 5, (c) => [rand(40 + c, [5, 7]), rand(50 + c, [5, 7])])).toBe(3);
+    const f64 = (x: Tensor): Tensor[] => [x.mul(x).add(1).log().sum(0), x.matmul(x.transpose()).sigmoid()];
+    expect(compare(f64, 4, (c) => [rand(60 + c, [9, 9], 'float64')])).toBe(2);
+  });
+
+  it('returns arrays later calls never change, large outputs included', () => {
+    use();
+    const jf = J.jit((x: Tensor): Tensor[] => [x.mul(2).exp(), x.sum(), x.tanh().mul(x)]);
+    const inputs = [0, 1, 2, 3, 4].map((c) => rand(70 + c, [200, 100]));
+    const results = inputs.map((x) => jf(x));
+    results.forEach((got, c) => {
+      const x = inputs[c]!;
+      const want = [x.mul(2).exp(), x.sum(), x.tanh().mul(x)];
+      got.forEach((t, k) => expect(bits(t), `call ${c}, output ${k}`).toEqual(bits(want[k]!)));
+    });
+  });
+
+  it('reads captured tensors afresh: an assigned parameter changes the next lowered call', () => {
+    use();
+    const w = rand(5, [6, 4]);
+    const f = (x: Tensor): Tensor[] => [x.matmul(w).sigmoid().sum(0)];
+    const jf = J.jit(f);
+    for (let c = 0; c < 6; c++) {
+      const x = rand(80 + c, [3, 6]);
+      expect(bits(jf(x)[0]!), `call ${c}`).toEqual(bits(f(x)[0]!));
+      J.noGrad(() => w.assign(w.mul(0.5).add(0.1)));
+    }
+  });
+
+  it('falls back for inputs of another layout, and for arrays a primitive fills in JavaScript', () => {
+    use();
+    const f = (x: Tensor): Tensor[] => [x.exp().mul(x).sum(1)];
+    const jf = J.jit(f);
+    const square = (c: number): Tensor => rand(90 + c, [8, 8]);
+    for (let c = 0; c < 3; c++) jf(square(c));
+    const before = loweredReplays();
+    // The same shape as a transposed view: its strides differ from the recorded ones.
+    const transposed = square(5).transpose();
+    expect(bits(jf(transposed)[0]!)).toEqual(bits(f(transposed)[0]!));
+    expect(loweredReplays() - before).toBe(0);
+    expect(bits(jf(square(6))[0]!)).toEqual(bits(f(square(6))[0]!));
+    expect(loweredReplays() - before).toBe(1);
+
+    // take with traced indices: the positions are an array filled in JavaScript from them.
+    const g = (x: Tensor, i: Tensor): Tensor[] => [x.exp().take(i, 0).sum()];
+    const idx = (c: number): Tensor => J.tensor([c % 3, 2, 1], { dtype: 'int32' });
+    expect(compare(g, 5, (c) => [rand(100 + c, [3, 4]), idx(c)])).toBe(0);
+  });
+
+  it('prepares its calls again after the memory grows between calls', () => {
+    use();
+    const backend = createWasmBackend({ threads: 1, smallToFallback: false });
+    J.setBackend(backend);
+    const f = (x: Tensor): Tensor[] => [x.sigmoid().mul(x).add(1), x.matmul(x).sum(0)];
+    const before = loweredReplays();
+    const jf = J.jit(f);
+    for (let c = 0; c < 3; c++) jf(rand(110 + c, [64, 64]));
+    // A large product stages its operands in the instance's memory, which grows (detaching every view of it).
+    const generation = backend.resident!.generation;
+    rand(1, [800, 800]).matmul(rand(2, [800, 800]));
+    expect(backend.resident!.generation).toBeGreaterThan(generation);
+    const x = rand(120, [64, 64]);
+    const got = jf(x);
+    f(x).forEach((want, k) => expect(bits(got[k]!), `output ${k}`).toEqual(bits(want)));
+    expect(loweredReplays() - before).toBe(2);
+  });
+});
+
+describe('the JS backend', () => {
+  it('has no memory of its own: jit keeps the ordinary replay', () => {
+    J.setBackend('js');
+    const f = (x: Tensor): Tensor[] => [x.exp().mul(x).sum(1)];
+    expect(compare(f, 4, (c) => [rand(130 + c, [8, 8])])).toBe(0);
+  });
+});
