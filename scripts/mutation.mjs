@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Mutation check: does the test/ suite fail when a derivative rule is wrong?
+// Mutation check: does the test/ suite fail when a derivative rule (or jit's lowered replay) is wrong?
 //
 // Each mutant is one exact string replacement in one file of packages/tensor/src. The script
 // never edits the working tree: it copies packages/tensor/src to a temporary folder, applies
@@ -25,6 +25,7 @@ const BROADCAST = 'test/broadcasting.test.ts';
 const CONVENTIONS = 'test/conventions.test.ts';
 const VIEWS = 'test/views.test.ts';
 const EMBEDDING = 'test/embedding.test.ts';
+const JIT_GRAPHS = 'test/jit-graphs.test.ts';
 // One fixed seed for every run, so that the verdicts are the same on every machine and every
 // run (PROPERTY_SEED overrides it to explore other cases).
 const PROPERTY_SEED = process.env.PROPERTY_SEED ?? '20261201';
@@ -206,6 +207,13 @@ const mutants = [
     'vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, inputShape: inputs[0]!.shape })],',
     'vjp: [(g, { inputs, params }) => bind(untakePrim, [g], { ...params, indices: params.indices.map((_, i) => i % inputs[0]!.shape[params.axis]!), inputShape: inputs[0]!.shape })],',
     [EMBEDDING],
+  ],
+  [
+    "jit's lowered replay keeping the inputs of the call it recorded (no copy-in)",
+    'core/lowered.ts',
+    'for (let k = 0; k < copyViews.length; k++) copyViews[k]?.set(sources[k]!._view.data);',
+    '',
+    [JIT_GRAPHS],
   ],
 ];
 

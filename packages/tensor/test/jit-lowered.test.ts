@@ -53,7 +53,7 @@ describe.each(wasmBackends)('lowered jit replay (%s)', (_name, use) => {
     expect(lowered).toBe(4);
   });
 
-  it('handles tails, scalars, broadcasts, reductions and float64', () => {
+  it('handles tails, scalars, broadcasts, reductions, batched products and float64', () => {
     use();
     const b = rand(3, [7]);
     const f = (x: Tensor, y: Tensor): Tensor[] => {
@@ -61,6 +61,14 @@ describe.each(wasmBackends)('lowered jit replay (%s)', (_name, use) => {
       return [h.sum(1), h.exp().mul(2).sub(y), h.transpose().matmul(x).sum(), x.neg().abs().sqrt()];
     };
     expect(compare(f, 5, (c) => [rand(40 + c, [5, 7]), rand(50 + c, [5, 7])])).toBe(3);
+    // Products prepared once: batched, a shared operand broadcast over the batch, transposed, narrow.
+    const v = rand(4, [6, 3]);
+    const products = (a: Tensor, w: Tensor): Tensor[] => {
+      const h = a.matmul(w).tanh();
+      const shared = a.matmul(w.broadcastTo([3, 4, 6]));
+      return [h, h.matmul(w.transpose()).sum(), a.transpose([0, 2, 1]).matmul(h).exp(), h.sum(0).matmul(v), shared];
+    };
+    expect(compare(products, 5, (c) => [rand(45 + c, [3, 5, 4]), rand(55 + c, [4, 6])])).toBe(3);
     const f64 = (x: Tensor): Tensor[] => [x.mul(x).add(1).log().sum(0), x.matmul(x.transpose()).sigmoid()];
     expect(compare(f64, 4, (c) => [rand(60 + c, [9, 9], 'float64')])).toBe(2);
   });

@@ -142,7 +142,7 @@ export interface ResidentMemory {
   release(address: number): void;
   /** An array of `length` elements of `dtype` at byte `address`: valid while `generation` stays the same. */
   view(dtype: DType, address: number, length: number): TypedArray;
-  /** Changes whenever the memory grows (which detaches views taken before). */
+  /** Changes whenever the memory grows (which detaches views taken before) or its scratch moves (a new `hold`). */
   readonly generation: number;
   /**
    * Runs the call `method(...args)` (a kernel, or `'fused'` for `fused.run`) on arrays that live

@@ -167,6 +167,9 @@ export class LoweredProgram {
   private running = false;
   /** This call's fresh output arrays. */
   private freshArrays: TypedArray[] = [];
+  /** Views (for the current generation) of the copied sources' slots and of the outputs' slots. */
+  private copyViews: (TypedArray | null)[] = [];
+  private outputViews: (TypedArray | null)[] = [];
 
   private constructor(
     readonly backend: Backend,
@@ -344,11 +347,11 @@ export class LoweredProgram {
         // Views of the memory taken before it grew are detached: every call is prepared again.
         this.generation = memory.generation;
         this.prepared = [];
+        this.copyViews = copied.map((copy) => (copy === null ? null : memory.view(copy.dtype, this.address + copy.at, copy.length)));
+        this.outputViews = this.outputs.map(({ place }) => (place.kind === 'slot' ? this.array(place, sources) : null));
       }
-      for (let k = 0; k < copied.length; k++) {
-        const copy = copied[k];
-        if (copy !== null && copy !== undefined) memory.view(copy.dtype, this.address + copy.at, copy.length).set(sources[k]!._view.data);
-      }
+      const { copyViews, outputViews } = this;
+      for (let k = 0; k < copyViews.length; k++) copyViews[k]?.set(sources[k]!._view.data);
       this.freshArrays = this.fresh.map((f) => (f.zeroed ? allocate : allocateUnfilled)(f.dtype, f.length));
       const { prepared } = this;
       for (let i = 0; i < calls.length; i++) {
@@ -366,11 +369,10 @@ export class LoweredProgram {
         if (memory.generation !== this.generation) return null;
       }
       loweredRuns++;
-      return this.outputs.map(({ view, place }) => {
-        const data = this.array(place, sources);
-        if (place.kind !== 'slot') return new Tensor({ ...view, data });
+      return this.outputs.map(({ view, place }, k) => {
+        if (place.kind !== 'slot') return new Tensor({ ...view, data: this.array(place, sources) });
         const copy = allocateUnfilled(place.dtype, place.length);
-        copy.set(data);
+        copy.set(outputViews[k]!);
         return new Tensor({ ...view, data: copy });
       });
     } catch (e) {

@@ -19,7 +19,7 @@ export class Arena {
   private free: { at: number; bytes: number }[] = [];
   /** The most scratch bytes one call has used (what a lowered program makes room for). */
   private scratchHigh = 0;
-  /** Bumped at every growth: views taken before it may be detached. */
+  /** Bumped at every growth (views taken before it may be detached) and whenever the scratch's base moves. */
   generation = 0;
   private buffer: ArrayBuffer;
   private f32View: Float32Array;
@@ -89,6 +89,8 @@ export class Arena {
       this.top = this.base;
     }
     this.held.set(at, need);
+    // Work laid out in the scratch (a prepared product's panels) must be laid out again.
+    this.generation++;
     this.ensure(this.base + this.scratchHigh);
     this.u8View.fill(0, at, at + need);
     return at;

@@ -68,13 +68,32 @@ export function gemm(
   n: number,
   out: TypedArray,
 ): void {
+  prepareGemm(arena, kern, a, b, batchShape, m, k, n, out)();
+}
+
+const nothing = (): void => {};
+
+/**
+ * {@link gemm} as two halves: the call stages the operands (where they do not already live in
+ * linear memory) and lays out the scratch; the function it returns runs the products. Where
+ * both operands already live in memory that function may run again for their new contents
+ * (jit's lowered replay), as long as the scratch's base does not move.
+ */
+export function prepareGemm(
+  arena: Arena,
+  kern: GemmKernels,
+  a: StridedView,
+  b: StridedView,
+  batchShape: readonly number[],
+  m: number,
+  k: number,
+  n: number,
+  out: TypedArray,
+): () => void {
   const nb = batchShape.length;
   const batches = batchShape.reduce((x, y) => x * y, 1);
-  if (batches === 0 || m === 0 || n === 0) return;
-  if (k === 0) {
-    out.fill(0, 0, batches * m * n);
-    return;
-  }
+  if (batches === 0 || m === 0 || n === 0) return nothing;
+  if (k === 0) return () => out.fill(0, 0, batches * m * n);
   const { shape: g, dtype } = kern;
   const { es, mr, nr, kcMax, mcMax, ncMax, ldc: ldcPad, mPad } = blockLayout(kern, m, k, n);
   // NOTE: a C of one column panel and one depth block is stored at its own pitch (n): each
@@ -136,12 +155,16 @@ export function gemm(
     copyOut(arena.view(dtype), c0, m * n, out, batch * m * n);
   };
   // One product needs no batch odometer (its arrays and closures cost as much as a small product).
-  if (nb === 0) {
-    product(0, sa.offset, sb.offset);
-    return;
-  }
+  if (nb === 0)
+    return () => {
+      packedB = -1;
+      product(0, sa.offset, sb.offset);
+    };
   // The batch odometer (row-major over batchShape) gives each product's operand offsets.
   const batchA = { offset: sa.offset, strides: sa.strides.slice(0, nb) };
   const batchB = { offset: sb.offset, strides: sb.strides.slice(0, nb) };
-  forEachElement(batchShape, [batchA, batchB], (batch, offsets) => product(batch, offsets[0]!, offsets[1]!));
+  return () => {
+    packedB = -1;
+    forEachElement(batchShape, [batchA, batchB], (batch, offsets) => product(batch, offsets[0]!, offsets[1]!));
+  };
 }

@@ -19,7 +19,7 @@ import { isRowMajor, isScalarView } from '../views.js';
 import { aroundAxis } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
-import { gemm, type GemmKernels } from './gemm.js';
+import { prepareGemm, type GemmKernels } from './gemm.js';
 import { nrOf } from './matmul-kernels.js';
 import { copyInto, copyOut } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
@@ -377,8 +377,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     unary: (...a: Parameters<Backend['unary']>) => unary(...a),
     binary: (...a: Parameters<Backend['binary']>) => binary(...a),
     fused: (...a: Parameters<FusedKernelsRun>) => runFused(...a),
+    matmul: (...a: Parameters<Backend['matmul']>) => matmul(...a),
+    reduce: (...a: Parameters<Backend['reduce']>) => reduce(...a),
   };
-  /** `resident.prepare`: the call run once; unary, binary and fused calls whose arrays all live here come back as their in-place runs. */
+  /** `resident.prepare`: the call run once; unary, binary and fused calls whose arrays all live here, and single-threaded products of operands that do, come back as their prepared runs. */
   function prepare(method: string, args: readonly unknown[]): { readonly result: unknown; readonly again: () => unknown } {
     const call = (): unknown =>
       (methods[method] ?? (backend[method as keyof Backend] as (...a: unknown[]) => unknown))(...(args as never[]));
@@ -605,9 +607,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       // x lives in linear memory already (a lowered jit replay): its rows are reduced where they
       // are (each row by one kernel call as below, so the same bits).
       const sums = arena.alloc(rows * 8);
-      kernel(at, rows, len, sums);
-      const res = arena.view('float64');
-      for (let i = 0; i < rows; i++) out[i] = res[sums / 8 + i]!;
+      const again = (): void => {
+        kernel(at, rows, len, sums);
+        const res = arena.view('float64');
+        for (let i = 0; i < rows; i++) out[i] = res[sums / 8 + i]!;
+      };
+      again();
+      if (preparing !== null) preparing.again = again;
       return;
     }
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
@@ -799,7 +805,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out)) return;
     }
     const narrow = dtype === 'float32' && n <= nrOf(GEMM_F32_NARROW);
-    gemm(arena, narrow ? narrowF32 : gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
+    const run = prepareGemm(arena, narrow ? narrowF32 : gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
+    run();
+    // Operands that live in memory are read where they are: the same products run again for their new contents.
+    // (Not a product threads could take once they are up.)
+    if (preparing !== null && batches * m * k * n < threshold && addressOf(a.data) >= 0 && addressOf(b.data) >= 0) preparing.again = run;
   }
 
   // ---- Fused elementwise kernels (jit's plan) ----
@@ -837,7 +847,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const { native, dtype, kernels } = facts;
     // The staged rows are not even looked at where the JS loop runs anyway.
     const rows = dtype === null || n === 0 || (!native && small('fused', n)) ? null : stagedRows(operands, shape, n);
-    if (dtype === null || rows === null) return !native && runFusedJs(expr, operands, shape, out);
+    if (dtype === null || rows === null) {
+      if (native || !runFusedJs(expr, operands, shape, out)) return false;
+      if (preparing !== null) preparing.again = () => runFusedJs(expr, operands, shape, out);
+      return true;
+    }
     let layoutKey = '';
     let vectors = 0;
     for (const row of rows) {
