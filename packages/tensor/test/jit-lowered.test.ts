@@ -8,6 +8,11 @@ import * as J from '@jacobi/tensor';
 import type { Tensor } from '@jacobi/tensor';
 import { loweredReplays } from '../src/core/lowered.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { activeBackend } from '../src/backend/registry.js';
+import { definePrimitive } from '../src/core/primitive.js';
+import { bind } from '../src/core/trace.js';
+import { fromArray } from '../src/core/tensor.js';
+import { allocate } from '../src/dtype.js';
 
 const initial = J.getBackend();
 afterEach(() => J.setBackend(initial));
@@ -115,6 +120,61 @@ describe.each(wasmBackends)('lowered jit replay (%s)', (_name, use) => {
     const g = (x: Tensor, i: Tensor): Tensor[] => [x.exp().take(i, 0).sum()];
     const idx = (c: number): Tensor => J.tensor([c % 3, 2, 1], { dtype: 'int32' });
     expect(compare(g, 5, (c) => [rand(100 + c, [3, 4]), idx(c)])).toBe(0);
+  });
+
+  it('shares memory between intermediates whose lifetimes do not overlap, and keeps the zeros of partly written ones', () => {
+    use();
+    const backend = createWasmBackend({ threads: 1 });
+    J.setBackend(backend);
+    const w = rand(7, [64, 64]).mul(0.1);
+    const chain = (x: Tensor): Tensor[] => {
+      let h = x;
+      for (let i = 0; i < 30; i++) h = h.matmul(w).tanh();
+      return [h.sum()];
+    };
+    const jf = J.jit(chain);
+    jf(rand(140, [64, 64]));
+    const before = backend.memoryBytes();
+    for (let c = 1; c < 4; c++) {
+      const x = rand(140 + c, [64, 64]);
+      expect(bits(jf(x)[0]!), `call ${c}`).toEqual(bits(chain(x)[0]!));
+    }
+    // 60 intermediates of 16 KiB each: held one after another they would take 960 KiB.
+    expect(backend.memoryBytes() - before).toBeLessThan(256 * 1024);
+
+    // An array a kernel writes only in part keeps the zeros it was made with: its place is its
+    // own on every call, never shared with a later intermediate.
+    const padRight = definePrimitive<undefined>({
+      name: 'padRight',
+      shape: ([x]) => ({ shape: [2 * x!.shape[0]!], dtype: x!.dtype }),
+      impl: ([x], _params, { shape, dtype }) => {
+        const out = allocate(dtype, shape[0]!);
+        activeBackend().copy(x!._view, { data: out, offset: 0, strides: [1] }, x!.shape);
+        return fromArray(out, shape, dtype);
+      },
+      vjp: [null],
+      jvp: [null],
+      batch: () => {
+        throw new Error('not batched in this test');
+      },
+    });
+    const padded = (x: Tensor, y: Tensor): Tensor[] => {
+      const p = bind(padRight, [x.exp()], undefined);
+      const total = p.mul(p).sum();
+      // As long as p: were it written into p's place, p's zeros would not be zeros at the next call.
+      const q = y.mul(3).tanh().add(total);
+      return [q, total];
+    };
+    expect(compare(padded, 5, (c) => [rand(160 + c, [32]), rand(170 + c, [64])])).toBe(3);
+
+    // A concat's result is written in parts, and a slice's cotangent starts from zeros (filled
+    // again at every call).
+    const parts = (x: Tensor): Tensor[] => {
+      const both = J.concat([x.exp(), x.sin(), x.mul(x)], 0);
+      const [value, g] = J.valueAndGrad((y: Tensor) => y.slice(0, 1, 5).slice(1, 0, 3).tanh().sum())(both);
+      return [value, g, both.matmul(x.transpose()).sum(1)];
+    };
+    expect(compare(parts, 5, (c) => [rand(150 + c, [4, 6])])).toBe(3);
   });
 
   it('prepares its calls again after the memory grows between calls', () => {

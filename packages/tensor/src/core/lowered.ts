@@ -8,10 +8,11 @@
 // A recording is lowered only where it provably describes the whole computation: every array a
 // kernel reads is an input or captured tensor, or was written by an earlier recorded call (an
 // array a primitive filled in JavaScript, such as take's positions, is neither, and the program
-// keeps the ordinary replay). Each intermediate array gets memory of its own, zero-filled once,
-// so an array a kernel writes in part (a slice's cotangent) keeps its zeros. Later calls check
-// that the inputs and captured tensors have the recorded layouts; where one differs, or a kernel
-// grows the backend's memory mid-replay, that call runs the ordinary replay instead.
+// keeps the ordinary replay). Intermediates share memory where their lifetimes do not overlap,
+// except an array a kernel writes only in part, which keeps memory of its own (zero-filled
+// once). Later calls check that the inputs and captured tensors have the recorded layouts; where
+// one differs, or a kernel grows the backend's memory mid-replay, that call runs the ordinary
+// replay instead.
 import type { Backend, FusedKernels, ResidentMemory, StridedView } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import type { OutputTarget } from './primitive.js';
@@ -105,13 +106,20 @@ interface FreshOutput {
   readonly zeroed: boolean;
 }
 
-/** An intermediate's place in the program's memory (`fresh`: its index among the fresh outputs, or -1). */
+/**
+ * An intermediate (overlapping arrays of one buffer): its bytes there, its place in the
+ * program's memory, its index among the fresh outputs (or -1), the first and last calls that
+ * touch it, and whether the first call writing it writes all of it.
+ */
 interface Slot {
   readonly start: number;
   end: number;
   at: number;
   produced: boolean;
   fresh: number;
+  first: number;
+  last: number;
+  writtenWhole: boolean;
 }
 
 /** A source copied into the program's memory at each call: its slot, dtype and length. */
@@ -230,31 +238,18 @@ export class LoweredProgram {
     };
     for (const call of recorder.calls) for (const a of arraysOf(call)) addInterval(a);
     for (const t of outputs) addInterval(t._view.data);
-    // Merged intervals, each at its own 64-byte-aligned place in one held region.
+    // Merged intervals: each one slot.
     const slots = new Map<ArrayBuffer, Slot[]>();
-    let bytes = 0;
     for (const [buffer, list] of intervals) {
       list.sort((x, y) => x[0] - y[0]);
       const merged: Slot[] = [];
       for (const [start, end] of list) {
         const last = merged[merged.length - 1];
         if (last !== undefined && start < last.end) last.end = Math.max(last.end, end);
-        else merged.push({ start, end, at: 0, produced: false, fresh: -1 });
-      }
-      for (const slot of merged) {
-        slot.at = bytes;
-        bytes += (slot.end - slot.start + 63) & ~63;
+        else merged.push({ start, end, at: -1, produced: false, fresh: -1, first: -1, last: -1, writtenWhole: false });
       }
       slots.set(buffer, merged);
     }
-    // Small sources are copied into slots of their own at each call, so that every call reads
-    // memory at fixed places and is prepared once; large ones are read where they are.
-    const copied = layouts.map((view): CopiedSource | null => {
-      if (view.data.byteLength > COPY_IN_MAX) return null;
-      const at = bytes;
-      bytes += (view.data.byteLength + 63) & ~63;
-      return { at, dtype: view.dtype, length: view.data.length };
-    });
     const slotOf = (a: TypedArray) => slots.get(a.buffer as ArrayBuffer)!.find((s) => s.start <= a.byteOffset && a.byteOffset < s.end)!;
     // A large output that is an array of its own is written into a fresh array at each call (so
     // it need not be copied out); calls that touch it are prepared again at each call.
@@ -267,6 +262,65 @@ export class LoweredProgram {
       slot.fresh = fresh.length;
       fresh.push({ dtype: dtypeOfArray(a), length: a.length, zeroed: true });
     }
+
+    // In call order: what a call reads must be a source or written before; sources are never
+    // written. Meanwhile each slot's lifetime (first and last call touching it), and whether its
+    // first call writes all of it (a kernel's whole result, or zeros).
+    for (const [i, call] of recorder.calls.entries()) {
+      const written = writtenBy(call);
+      if (sourcePlace(written) !== null) return `${call.method} writes an input`;
+      for (const a of arraysOf(call)) {
+        if (sourcePlace(a) !== null) continue;
+        const slot = slotOf(a);
+        if (a !== written && !slot.produced) return `${call.method} reads an array no kernel wrote`;
+        if (slot.first < 0) slot.first = i;
+        slot.last = i;
+      }
+      const target = slotOf(written);
+      if (!target.produced)
+        target.writtenWhole =
+          call.method !== 'copy' && written.byteOffset === target.start && written.byteLength === target.end - target.start;
+      // A fresh output first written whole by a kernel need not be zeroed.
+      if (!target.produced && target.fresh >= 0 && target.writtenWhole) fresh[target.fresh] = { ...fresh[target.fresh]!, zeroed: false };
+      target.produced = true;
+    }
+    for (const t of outputs) {
+      if (sourcePlace(t._view.data) !== null) continue;
+      const slot = slotOf(t._view.data);
+      if (!slot.produced) return 'an output no kernel wrote';
+      slot.last = Number.POSITIVE_INFINITY;
+    }
+
+    // Places in one held region, 64-byte aligned. A slot whose first call writes it whole may
+    // take the place of one no later call touches (no call then reads what another wrote
+    // there); any other keeps the zeros it was held with, so it gets a place of its own.
+    const places: { at: number; bytes: number; until: number }[] = [];
+    let bytes = 0;
+    const placeAt = (need: number, from: number, until: number, reuse: boolean): number => {
+      let pick: { at: number; bytes: number; until: number } | undefined;
+      if (reuse) for (const p of places) if (p.until < from && p.bytes >= need && (pick === undefined || p.bytes < pick.bytes)) pick = p;
+      if (pick === undefined) {
+        // A place held for its zeros stays its slot's on every call.
+        pick = { at: bytes, bytes: need, until: reuse ? until : Number.POSITIVE_INFINITY };
+        places.push(pick);
+        bytes += need;
+      } else pick.until = until;
+      return pick.at;
+    };
+    const ordered = [...slots.values()].flat().filter((slot) => slot.fresh < 0 && slot.first >= 0);
+    ordered.sort((x, y) => x.first - y.first);
+    for (const slot of ordered) slot.at = placeAt((slot.end - slot.start + 63) & ~63, slot.first, slot.last, slot.writtenWhole);
+    // Small sources are copied into places of their own at each call, so that every call reads
+    // memory at fixed places and is prepared once; large ones are read where they are.
+    const copied = layouts.map((view): CopiedSource | null =>
+      view.data.byteLength > COPY_IN_MAX
+        ? null
+        : {
+            at: placeAt((view.data.byteLength + 63) & ~63, -1, Number.POSITIVE_INFINITY, false),
+            dtype: view.dtype,
+            length: view.data.length,
+          },
+    );
     const placeOf = (a: TypedArray): Place => {
       const source = sourcePlace(a);
       if (source !== null) {
@@ -283,20 +337,8 @@ export class LoweredProgram {
       return { kind: 'slot', byte: slot.at + a.byteOffset - slot.start, length: a.length, dtype: dtypeOfArray(a) };
     };
 
-    // In call order: what a call reads must be a source or written before; sources are never written.
     const calls: CallTemplate[] = [];
     for (const call of recorder.calls) {
-      const written = writtenBy(call);
-      if (sourcePlace(written) !== null) return `${call.method} writes an input`;
-      for (const a of arraysOf(call)) {
-        if (a === written) continue;
-        if (sourcePlace(a) === null && !slotOf(a).produced) return `${call.method} reads an array no kernel wrote`;
-      }
-      const target = slotOf(written);
-      // A fresh output first written whole by a kernel need not be zeroed.
-      if (!target.produced && target.fresh >= 0 && call.method !== 'copy' && written.byteLength === target.end - target.start)
-        fresh[target.fresh] = { ...fresh[target.fresh]!, zeroed: false };
-      target.produced = true;
       let readsSources = false;
       const template = (x: unknown): ArgTemplate => {
         if (ArrayBuffer.isView(x)) {
@@ -323,12 +365,7 @@ export class LoweredProgram {
       const args = call.method === 'zeros' ? [template(call.array)] : call.args.map(template);
       calls.push({ method: call.method, args, readsSources });
     }
-    const outs: OutputTemplate[] = [];
-    for (const t of outputs) {
-      const place = sourcePlace(t._view.data) ?? placeOf(t._view.data);
-      if (place.kind === 'slot' && !slotOf(t._view.data).produced) return 'an output no kernel wrote';
-      outs.push({ view: t._view, place });
-    }
+    const outs = outputs.map((t): OutputTemplate => ({ view: t._view, place: sourcePlace(t._view.data) ?? placeOf(t._view.data) }));
     const address = memory.hold(bytes);
     return new LoweredProgram(backend, memory, address, calls, outs, layouts, copied, fresh);
   }
