@@ -146,7 +146,18 @@ interface CallTemplate {
   readonly readsSources: boolean;
 }
 
-/** An output: its recorded view, and where its array lives. */
+/** How a source was laid out when recorded (its array itself is not kept). */
+interface Layout {
+  readonly dtype: DType;
+  readonly length: number;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+// Templates keep their views' offsets and strides, not the recorded arrays (replaced at each build).
+const NO_DATA = new Uint8Array(0);
+
+/** An output: its recorded view (without its array), and where its array lives. */
 interface OutputTemplate {
   readonly view: View;
   readonly place: Place;
@@ -186,7 +197,7 @@ export class LoweredProgram {
     private readonly calls: readonly CallTemplate[],
     private readonly outputs: readonly OutputTemplate[],
     /** Per source: the layout its view had when recorded (later calls must match it). */
-    private readonly layouts: readonly View[],
+    private readonly layouts: readonly Layout[],
     /** Per source: its slot, where it is copied in at each call (null: read where it is). */
     private readonly copied: readonly (CopiedSource | null)[],
     /** The outputs written into fresh arrays at each call. */
@@ -250,7 +261,11 @@ export class LoweredProgram {
       }
       slots.set(buffer, merged);
     }
-    const slotOf = (a: TypedArray) => slots.get(a.buffer as ArrayBuffer)!.find((s) => s.start <= a.byteOffset && a.byteOffset < s.end)!;
+    // (An empty array belongs to any slot it touches: it has no bytes to place.)
+    const slotOf = (a: TypedArray) =>
+      slots
+        .get(a.buffer as ArrayBuffer)!
+        .find((s) => s.start <= a.byteOffset && (a.byteOffset < s.end || (a.byteLength === 0 && a.byteOffset <= s.end)))!;
     // A large output that is an array of its own is written into a fresh array at each call (so
     // it need not be copied out); calls that touch it are prepared again at each call.
     const fresh: FreshOutput[] = [];
@@ -349,7 +364,7 @@ export class LoweredProgram {
         if (isView(x)) {
           const place = placeOf(x.data);
           readsSources ||= place.kind !== 'slot';
-          return { kind: 'view', view: x, place };
+          return { kind: 'view', view: { ...x, data: NO_DATA }, place };
         }
         if (Array.isArray(x) && x.some(isView))
           return {
@@ -357,7 +372,7 @@ export class LoweredProgram {
             views: (x as StridedView[]).map((view) => {
               const place = placeOf(view.data);
               readsSources ||= place.kind !== 'slot';
-              return { view, place };
+              return { view: { ...view, data: NO_DATA }, place };
             }),
           };
         return { kind: 'value', value: x };
@@ -365,9 +380,15 @@ export class LoweredProgram {
       const args = call.method === 'zeros' ? [template(call.array)] : call.args.map(template);
       calls.push({ method: call.method, args, readsSources });
     }
-    const outs = outputs.map((t): OutputTemplate => ({ view: t._view, place: sourcePlace(t._view.data) ?? placeOf(t._view.data) }));
+    const outs = outputs.map(
+      (t): OutputTemplate => ({
+        view: { ...t._view, data: NO_DATA },
+        place: sourcePlace(t._view.data) ?? placeOf(t._view.data),
+      }),
+    );
     const address = memory.hold(bytes);
-    return new LoweredProgram(backend, memory, address, calls, outs, layouts, copied, fresh);
+    const recorded = layouts.map((v): Layout => ({ dtype: v.dtype, length: v.data.length, offset: v.offset, strides: v.strides }));
+    return new LoweredProgram(backend, memory, address, calls, outs, recorded, copied, fresh);
   }
 
   /**
@@ -461,8 +482,8 @@ function writtenBy(call: Call): TypedArray {
 }
 
 /** Whether `v` has the layout `recorded` had: dtype, array length, offset and strides. */
-function sameLayout(v: View, recorded: View): boolean {
-  if (v.dtype !== recorded.dtype || v.data.length !== recorded.data.length || v.offset !== recorded.offset) return false;
+function sameLayout(v: View, recorded: Layout): boolean {
+  if (v.dtype !== recorded.dtype || v.data.length !== recorded.length || v.offset !== recorded.offset) return false;
   for (let d = 0; d < v.strides.length; d++) if (v.strides[d] !== recorded.strides[d]) return false;
   return true;
 }

@@ -57,18 +57,8 @@ export function blockLayout(kern: GemmKernels, m: number, k: number, n: number) 
  * `out[batch] = a[batch] · b[batch]` as in `Backend.matmul`. Rows/columns are padded to the
  * register tile inside a scratch C, so the macro-kernel only ever sees whole tiles.
  */
-export function gemm(
-  arena: Arena,
-  kern: GemmKernels,
-  a: StridedView,
-  b: StridedView,
-  batchShape: readonly number[],
-  m: number,
-  k: number,
-  n: number,
-  out: TypedArray,
-): void {
-  prepareGemm(arena, kern, a, b, batchShape, m, k, n, out)();
+export function gemm(...args: Parameters<typeof prepareGemm>): void {
+  prepareGemm(...args)();
 }
 
 const nothing = (): void => {};

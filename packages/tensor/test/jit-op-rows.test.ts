@@ -1,0 +1,49 @@
+// Every row of the op table (op-rows.ts) through jit (the rows that can be traced: not those whose
+// result depends on values): the function, and the gradient of its sum, replayed five times on the default backend (the third call on runs lowered wherever the
+// program can be: core/lowered.ts) on the case's inputs and on the same values in another order,
+// bit for bit the eager results.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as J from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
+import { RUNS } from './support.js';
+
+const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
+const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
+  .filter((r): r is OpSpec => !isConstantSpec(r))
+  .concat(compositeRows);
+
+/** The same values in reverse order (the same domain, other positions). */
+const reversed = (x: Tensor): Tensor => J.tensor(Array.from(x.data()).reverse(), { dtype: x.dtype }).reshape(x.shape);
+
+/** The bits of every tensor in `out` (NaN payloads aside: NaN equals NaN). */
+const bits = (out: Tensor | Tensor[]): number[][] => (Array.isArray(out) ? out : [out]).map((t) => Array.from(t.data()));
+
+describe('every op row under jit equals the eager op, lowered calls included', () => {
+  for (const spec of specs) {
+    it(spec.name, () => {
+      fc.assert(
+        fc.property(spec.inputs, (xs) => {
+          const floats = xs.map((x, i) => (x.dtype === 'float32' || x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
+          const value = J.jit(spec.fn);
+          const gradOfSum = floats.length > 0 ? J.grad((...a: Tensor[]) => spec.fn(...a).sum(), { argnums: floats }) : null;
+          const jitGrad = gradOfSum === null ? null : J.jit(gradOfSum);
+          const cases = [xs, xs.map(reversed), xs, xs.map(reversed), xs];
+          try {
+            value(...xs);
+          } catch (e) {
+            // A row whose result depends on values (maskedSelect's size, scatter's positions) cannot be traced.
+            if (e instanceof J.TraceError) return;
+            throw e;
+          }
+          cases.forEach((args, call) => {
+            expect(bits(value(...args)), `${spec.name}, call ${call}`).toEqual(bits(spec.fn(...args)));
+            if (jitGrad !== null) expect(bits(jitGrad(...args)), `grad of ${spec.name}, call ${call}`).toEqual(bits(gradOfSum!(...args)));
+          });
+        }),
+        { numRuns: Math.max(1, Math.round(RUNS / 3)) },
+      );
+    });
+  }
+});
