@@ -53,7 +53,7 @@ const MAX_OBSERVATIONS = 3;
 /** The atoms step `s` reads. */
 const readBy = (s: Step): readonly Atom[] => (s.kind === 'equation' ? s.eq.inputs : s.operands);
 /** Whether step `s` keeps no reference to what it reads (a fused step runs library kernels only). */
-const retainsNothing = (s: Step): boolean => s.kind === 'fused' || s.eq.prim.retainsNothing === true;
+export const retainsNothing = (s: Step): boolean => s.kind === 'fused' || s.eq.prim.retainsNothing === true;
 
 let plannedRuns = 0;
 

@@ -13,7 +13,7 @@ import { shapesEqual } from '../shape.js';
 import { flattenAs, leavesIn, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
 import { planProgram, stepOutput, unfusedPlan, type Plan } from './plan.js';
-import { ReplayBuffers } from './buffers.js';
+import { ReplayBuffers, retainsNothing } from './buffers.js';
 import { LoweredProgram, recorderForActiveBackend } from '../core/lowered.js';
 import { FRESH_OUTPUT } from '../core/primitive.js';
 import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
@@ -188,7 +188,7 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
   if (lowered instanceof LoweredProgram) {
     const outs = lowered.run(sources());
     if (outs !== null) return outs;
-    if (++fast.misses > MAX_LOWERED_MISSES) fast.lowered = 'its inputs keep changing layout';
+    if (++fast.misses > MAX_LOWERED_MISSES) fast.lowered = 'its calls kept falling back to the ordinary replay';
   }
   const { steps } = fast.plan;
   const run = fast.buffers.begin();
@@ -224,11 +224,9 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
   }
 }
 
-// A lowered program whose calls keep falling back (inputs of other layouts) is given up after this many.
+// A lowered program whose calls keep falling back (inputs of other layouts, another backend, the
+// memory growing mid-call) is given up after this many.
 const MAX_LOWERED_MISSES = 8;
-
-/** Whether step `s` runs library kernels only. */
-const retainsNothing = (s: Plan['steps'][number]): boolean => s.kind === 'fused' || s.eq.prim.retainsNothing === true;
 
 /**
  * Compiles `f` by tracing: the first call with a new argument signature (tree structure,
