@@ -1,4 +1,4 @@
-// jit's lowered replay (staging/lowered.ts): on the WASM backend a program's kernel calls,
+// jit's lowered replay (core/lowered.ts): on the WASM backend a program's kernel calls,
 // recorded once, run again on memory the program keeps in linear memory. Every lowered call
 // must equal f bit for bit, for new inputs and for captured tensors assigned between calls;
 // results it returned never change afterwards; what cannot be lowered (arrays filled in

@@ -132,7 +132,7 @@ export interface FusedKernels {
 /**
  * Memory inside a backend (a WebAssembly instance's linear memory) that arrays can live in: the
  * backend's kernels read such arrays where they are and write results into them, with no
- * copies in or out. jit's lowered replay (staging/lowered.ts) keeps a program's intermediates
+ * copies in or out. jit's lowered replay (core/lowered.ts) keeps a program's intermediates
  * here between calls.
  */
 export interface ResidentMemory {

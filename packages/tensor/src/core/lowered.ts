@@ -18,6 +18,7 @@ import { activeBackend, withStandIn } from '../backend/registry.js';
 import type { OutputTarget } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
 import { allocate, allocateUnfilled, dtypeOfArray, type DType, type TypedArray } from '../dtype.js';
+import { shapesEqual } from '../shape.js';
 
 /** The backend's kernels, and the argument each writes (its `out`, or `copy`'s destination view). */
 type KernelName = Exclude<keyof Backend, 'name' | 'fused' | 'resident' | 'memoryBytes'>;
@@ -93,11 +94,17 @@ export class CallRecorder {
   }
 }
 
-/** Where an array of a recorded call lives: in a program slot, or in source k (an input or captured tensor). */
+/** Where an array of a recorded call lives: in a program slot, in a source (an input or captured tensor), or in a fresh output. */
 type Place =
   | { readonly kind: 'slot'; readonly byte: number; readonly length: number; readonly dtype: DType }
-  | { readonly kind: 'fresh'; readonly index: number; readonly element: number; readonly length: number; readonly whole: boolean }
-  | { readonly kind: 'source'; readonly index: number; readonly element: number; readonly length: number; readonly whole: boolean };
+  /** Elements [element, element + length) of source `index`, or of fresh output `index`, made at each call. */
+  | {
+      readonly kind: 'source' | 'fresh';
+      readonly index: number;
+      readonly element: number;
+      readonly length: number;
+      readonly whole: boolean;
+    };
 
 /** An output made fresh at each call: its dtype, length, and whether it must start zeroed. */
 interface FreshOutput {
@@ -142,8 +149,8 @@ type ArgTemplate =
 interface CallTemplate {
   readonly method: Method | 'zeros';
   readonly args: readonly ArgTemplate[];
-  /** Whether an argument is a source read in place or a fresh output (prepared again at every run). */
-  readonly readsSources: boolean;
+  /** Whether an argument is a source read in place or a fresh output (so the call is prepared again at every run). */
+  readonly changesEachCall: boolean;
 }
 
 /** How a source was laid out when recorded (its array itself is not kept). */
@@ -181,7 +188,7 @@ const regions = new FinalizationRegistry<{ readonly memory: ResidentMemory; read
 /** A recorded replay bound to the backend's memory, runnable on later calls. */
 export class LoweredProgram {
   private generation = -1;
-  /** Per call, its prepared form (rebuilt after the memory grows; never kept for calls reading sources in place). */
+  /** Per call, its prepared form (rebuilt after the memory grows; never kept for calls that change each call). */
   private prepared: (() => unknown)[] = [];
   private running = false;
   /** This call's fresh output arrays. */
@@ -224,7 +231,7 @@ export class LoweredProgram {
       list.push({ index, start, end: start + byteLength });
       sourceOf.set(buffer as ArrayBuffer, list);
     }
-    const sourcePlace = (a: TypedArray): Extract<Place, { kind: 'source' }> | null => {
+    const sourcePlace = (a: TypedArray): Exclude<Place, { kind: 'slot' }> | null => {
       const list = sourceOf.get(a.buffer as ArrayBuffer);
       const s = list?.find((x) => x.start <= a.byteOffset && a.byteOffset + a.byteLength <= x.end);
       if (s === undefined) return null;
@@ -354,31 +361,21 @@ export class LoweredProgram {
 
     const calls: CallTemplate[] = [];
     for (const call of recorder.calls) {
-      let readsSources = false;
+      let changesEachCall = false;
+      const placed = (a: TypedArray): Place => {
+        const place = placeOf(a);
+        changesEachCall ||= place.kind !== 'slot';
+        return place;
+      };
       const template = (x: unknown): ArgTemplate => {
-        if (ArrayBuffer.isView(x)) {
-          const place = placeOf(x as TypedArray);
-          readsSources ||= place.kind !== 'slot';
-          return { kind: 'array', place };
-        }
-        if (isView(x)) {
-          const place = placeOf(x.data);
-          readsSources ||= place.kind !== 'slot';
-          return { kind: 'view', view: { ...x, data: NO_DATA }, place };
-        }
+        if (ArrayBuffer.isView(x)) return { kind: 'array', place: placed(x as TypedArray) };
+        if (isView(x)) return { kind: 'view', view: { ...x, data: NO_DATA }, place: placed(x.data) };
         if (Array.isArray(x) && x.some(isView))
-          return {
-            kind: 'views',
-            views: (x as StridedView[]).map((view) => {
-              const place = placeOf(view.data);
-              readsSources ||= place.kind !== 'slot';
-              return { view: { ...view, data: NO_DATA }, place };
-            }),
-          };
+          return { kind: 'views', views: (x as StridedView[]).map((v) => ({ view: { ...v, data: NO_DATA }, place: placed(v.data) })) };
         return { kind: 'value', value: x };
       };
       const args = call.method === 'zeros' ? [template(call.array)] : call.args.map(template);
-      calls.push({ method: call.method, args, readsSources });
+      calls.push({ method: call.method, args, changesEachCall });
     }
     const outs = outputs.map(
       (t): OutputTemplate => ({
@@ -419,7 +416,7 @@ export class LoweredProgram {
         if (again === undefined) {
           const first = this.prepare(call, sources);
           result = first.result;
-          if (!call.readsSources) prepared[i] = first.again;
+          if (!call.changesEachCall) prepared[i] = first.again;
         } else result = again();
         // A fused kernel that declined here (it ran when recorded) leaves the call to the ordinary replay.
         if (result === false) return null;
@@ -482,8 +479,8 @@ function writtenBy(call: Call): TypedArray {
 }
 
 /** Whether `v` has the layout `recorded` had: dtype, array length, offset and strides. */
-function sameLayout(v: View, recorded: Layout): boolean {
-  if (v.dtype !== recorded.dtype || v.data.length !== recorded.length || v.offset !== recorded.offset) return false;
-  for (let d = 0; d < v.strides.length; d++) if (v.strides[d] !== recorded.strides[d]) return false;
-  return true;
-}
+const sameLayout = (v: View, recorded: Layout): boolean =>
+  v.dtype === recorded.dtype &&
+  v.data.length === recorded.length &&
+  v.offset === recorded.offset &&
+  shapesEqual(v.strides, recorded.strides);

@@ -347,7 +347,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
     const whole = Math.floor(n / block);
     const rest = n - whole * block;
-    const sizes = vectors.map((v) => v.BYTES_PER_ELEMENT);
+    const dtypes = vectors.map(dtypeOfArray);
     const outDType = dtypeOfArray(out);
     const es = out.BYTES_PER_ELEMENT;
     const again = (): void => {
@@ -355,11 +355,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       if (rest === 0) return;
       arena.reset();
       const tail = ptrs.map((p, k) => {
-        const size = sizes[k]!;
+        const size = itemSize(dtypes[k]!);
         const at = arena.alloc(block * size);
-        const mem = arena.view(size === 8 ? 'float64' : size === 4 ? 'float32' : 'bool');
         const from = p / size + whole * block;
-        mem.copyWithin(at / size, from, from + rest);
+        arena.view(dtypes[k]!).copyWithin(at / size, from, from + rest);
         return at;
       });
       const to = arena.alloc(block * es);
@@ -373,17 +372,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
 
   // Set while `resident.prepare` runs a call: the in-place path leaves its function here.
   let preparing: { again?: () => void } | null = null;
-  const methods: Record<string, (...args: never[]) => unknown> = {
-    unary: (...a: Parameters<Backend['unary']>) => unary(...a),
-    binary: (...a: Parameters<Backend['binary']>) => binary(...a),
-    fused: (...a: Parameters<FusedKernelsRun>) => runFused(...a),
-    matmul: (...a: Parameters<Backend['matmul']>) => matmul(...a),
-    reduce: (...a: Parameters<Backend['reduce']>) => reduce(...a),
-  };
   /** `resident.prepare`: the call run once; unary, binary and fused calls whose arrays all live here, and single-threaded products of operands that do, come back as their prepared runs. */
   function prepare(method: string, args: readonly unknown[]): { readonly result: unknown; readonly again: () => unknown } {
-    const call = (): unknown =>
-      (methods[method] ?? (backend[method as keyof Backend] as (...a: unknown[]) => unknown))(...(args as never[]));
+    const kernel = (method === 'fused' ? runFused : backend[method as keyof Backend]) as (...a: unknown[]) => unknown;
+    const call = (): unknown => kernel(...args);
     preparing = {};
     let result: unknown;
     let found: (() => void) | undefined;
@@ -932,5 +924,3 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   };
   return backend;
 }
-
-type FusedKernelsRun = (expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray) => boolean;
