@@ -736,6 +736,7 @@ const METHOD_CALLS: { readonly [K in Exclude<MethodName, keyof typeof J> | 'grad
   T: [getter('transpose', x)],
   isLeaf: [getter('isLeaf', leaf)],
   data: [member('data', () => [x()])],
+  realize: [member('realize', () => [x()])],
   item: [member('item', () => [tensor([3])])],
   var: [member('var', () => [x(), 0, { correction: 0, keepdims: true }])],
   toString: [member('toString', () => [x()])],

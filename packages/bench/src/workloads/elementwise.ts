@@ -24,7 +24,8 @@ export function elementwiseCase(sizes: Sizes, mode: 'eager' | 'jit' = 'eager'): 
         const f = jit((x: Tensor, y: Tensor, z: Tensor) => x.mul(y).add(z).tanh());
         return { run: () => void f(a, b, c) };
       }
-      return { run: () => void a.mul(b).add(c).tanh() };
+      // realize(): the chain is one pending expression until its value is read; compute it here.
+      return { run: () => void a.mul(b).add(c).tanh().realize() };
     },
     tfjs(tf) {
       const [a, b, c] = operands().map((t) => toTf(tf, t));

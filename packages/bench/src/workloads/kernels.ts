@@ -23,7 +23,8 @@ function unaryCase(
     unit: 'ms',
     jacobi() {
       const x = input();
-      return { run: () => void op(x) };
+      // realize(): a large elementwise result is pending until read; compute it inside the timing.
+      return { run: () => void op(x).realize() };
     },
     tfjs(tf) {
       const x = toTf(tf, input());

@@ -114,7 +114,7 @@ function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
     size: `${steps} steps`,
     dtype,
     unit: 'ms',
-    timing: { warmup: 1, minReps: 3, minRepsSlow: 3 },
+    timing: { warmup: 1, warmupMs: 3000, minReps: 7, minRepsSlow: 7 },
     jacobi() {
       const { x, t, weights } = irisData();
       const loss = (w1: Tensor, w2: Tensor, w3: Tensor): Tensor =>

@@ -127,6 +127,12 @@ export interface FusedKernels {
    * the unfused equations instead.
    */
   run(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean;
+  /**
+   * Whether `run` computes an expression of these nodes as fast as the unfused kernels would
+   * (the WASM backend: in SIMD lanes, not its scalar loop). Eager code defers operations only
+   * into such expressions; absent, every expression is.
+   */
+  vectorizes?(nodes: readonly FusedNode[]): boolean;
 }
 
 /**

@@ -46,7 +46,6 @@ export interface View extends StridedView {
   readonly dtype: DType;
 }
 
-/** A recorded operation at one reverse-mode level (or a leaf, with `prim === null`). */
 export interface Node {
   readonly id: number;
   readonly level: number;
@@ -129,6 +128,23 @@ export class Tensor {
   /** Number of dimensions. */
   get ndim(): number {
     return this._view.shape.length;
+  }
+
+  /**
+   * Computes the value now if it is still pending, and returns this tensor. Eager elementwise
+   * operations on large tensors wait until their value is read, so that a chain of them runs as
+   * one fused kernel; reading the value (`data`, `item`, `toArray`, another operation's kernel)
+   * computes it anyway, so `realize` is only needed to decide *when* the work happens (say,
+   * inside a timed region). The values are the same either way.
+   *
+   * @example
+   * const y = a.mul(b).add(c).tanh(); // pending: nothing computed yet
+   * y.realize();                      // one fused kernel runs here
+   */
+  realize(): this {
+    // A pending view computes its value at the first read of its array.
+    void this._view.data;
+    return this;
   }
 
   /** A fresh row-major copy of the elements. */

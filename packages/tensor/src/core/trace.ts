@@ -19,6 +19,7 @@ import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { Primitive, RuleContext } from './primitive.js';
 import { isFloating } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
+import { deferElementwise } from './deferred.js';
 
 export const IMPERATIVE_LEVEL = 1;
 
@@ -168,8 +169,17 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
   return processReverse(prim, inputs, params, top);
 }
 
+// Nonzero while a reverse level computes a primal it records: the tape keeps that result and
+// its rules read it, so deferring it would only compute it twice (once fused into a later
+// expression, once for the rule).
+let recordingPrimal = 0;
+
 function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   const plain = inputs.some((x) => x._trace !== null) ? inputs.map(valueOf) : inputs;
+  if (prim.elementwise !== undefined && recordingPrimal === 0 && !anomalyEnabled()) {
+    const pending = deferElementwise(prim, plain, params);
+    if (pending !== null) return pending;
+  }
   const out = prim.impl(plain, params);
   if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
   return out;
@@ -285,7 +295,15 @@ function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params
     parents[i] = parent;
     if (parent !== null) traced = true;
   }
-  const outPrimal = bind(prim, primals, params);
+  let outPrimal: Tensor;
+  if (traced) {
+    recordingPrimal++;
+    try {
+      outPrimal = bind(prim, primals, params);
+    } finally {
+      recordingPrimal--;
+    }
+  } else outPrimal = bind(prim, primals, params);
   if (!traced || !isFloating(outPrimal.dtype)) return outPrimal;
   const node = newNode(level, prim as Primitive, params, outPrimal, parents, seen);
   const out = new Tensor(outPrimal._view, { kind: 'reverse', level, primal: outPrimal, node });

@@ -6,7 +6,14 @@
 // the same order, and an equation whose kernel no fused kernel reproduces is left out.
 import type { DType } from '../dtype.js';
 import { shapesEqual } from '../shape.js';
-import type { FusedExpression, FusedKernels, FusedNode } from '../core/fused.js';
+import {
+  fusedNodeBuilder,
+  structureKey,
+  type FusedExpression,
+  type FusedKernels,
+  type FusedNode,
+  type NodeBuilder,
+} from '../core/fused.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Atom, Equation, Program } from './program.js';
 
@@ -34,46 +41,21 @@ export interface Plan {
   readonly steps: readonly Step[];
 }
 
-const FLOAT: ReadonlySet<DType> = new Set(['float32', 'float64']);
-// Binary kernels of float operands into a float result: the reference function's float64
-// result rounded by the store (int32 outputs wrap instead, so they are never fused).
-const FLOAT_BINARY: ReadonlySet<string> = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'atan2', 'copysign', 'hypot']);
-const COMPARISONS: ReadonlySet<string> = new Set(['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual']);
-
 const atomDType = (a: Atom, dtypes: ReadonlyMap<number, DType>): DType => ('variable' in a ? dtypes.get(a.variable)! : a.constant.dtype);
-
-/** Makes a node from the nodes of its arguments. */
-type NodeBuilder = (args: readonly number[]) => FusedNode;
 
 /** The node `eq` becomes, given its arguments' nodes, or null where it is not fused. */
 function nodeOf(eq: Equation, kernels: FusedKernels, dtypes: ReadonlyMap<number, DType>): NodeBuilder | null {
   const role = eq.prim.elementwise;
   if (role === undefined) return null;
-  const inputs = eq.inputs.map((a) => atomDType(a, dtypes));
-  const { dtype } = eq;
-  switch (role.kind) {
-    case 'unary': {
-      if (!FLOAT.has(dtype) || role.kernel === 'bitwiseNot') return null;
-      let size = 1;
-      for (const d of eq.shape) size *= d;
-      const variant = kernels.unaryVariant(role.kernel, inputs[0]!, dtype, size);
-      if (variant === null) return null;
-      const { kernel } = role;
-      return ([x]) => ({ kind: 'unary', kernel, args: [x!], dtype, native: variant === 'native' });
-    }
-    case 'binary': {
-      const floats = FLOAT.has(dtype) && FLOAT_BINARY.has(role.kernel) && inputs.every((d) => d === dtype);
-      const comparison = dtype === 'bool' && COMPARISONS.has(role.kernel);
-      const { kernel } = role;
-      return floats || comparison ? ([x, y]) => ({ kind: 'binary', kernel, args: [x!, y!], dtype }) : null;
-    }
-    case 'where':
-      return FLOAT.has(dtype) && inputs[1] === dtype && inputs[2] === dtype
-        ? ([c, x, y]) => ({ kind: 'where', args: [c!, x!, y!], dtype })
-        : null;
-    case 'cast':
-      return FLOAT.has(dtype) || dtype === 'bool' ? ([x]) => ({ kind: 'cast', args: [x!], dtype }) : null;
-  }
+  let size = 1;
+  for (const d of eq.shape) size *= d;
+  return fusedNodeBuilder(
+    role,
+    eq.inputs.map((a) => atomDType(a, dtypes)),
+    eq.dtype,
+    size,
+    kernels,
+  );
 }
 
 /**
@@ -169,21 +151,4 @@ function fusedStep(
     dtype: root.dtype,
     equations,
   };
-}
-
-/** The structure of an expression in one string: each node's operation, dtype and arguments. */
-function structureKey(nodes: readonly FusedNode[]): string {
-  return nodes
-    .map((n) => {
-      const what =
-        n.kind === 'operand'
-          ? `in${n.index}`
-          : n.kind === 'unary'
-            ? `${n.kernel}${n.native ? '*' : ''}`
-            : n.kind === 'binary'
-              ? n.kernel
-              : n.kind;
-      return `${what}:${n.dtype}${n.kind === 'operand' ? '' : `(${n.args.join(',')})`}`;
-    })
-    .join(' ');
 }

@@ -25,7 +25,7 @@ const EXACT_UNARY: ReadonlySet<string> = new Set(Object.keys(EXACT_UNARY_OPS));
  * comparisons (of that dtype's operands), which may only be `where` conditions (a lane mask);
  * unary ops exact ones or, in float32, the approximations the unfused kernels use. Else null.
  */
-export function simdDType(expr: FusedExpression): 'float32' | 'float64' | null {
+export function simdDType(expr: Pick<FusedExpression, 'nodes'>): 'float32' | 'float64' | null {
   const { nodes } = expr;
   const root = nodes[nodes.length - 1]!;
   const dtype = root.dtype;

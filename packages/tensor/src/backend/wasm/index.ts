@@ -887,7 +887,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
     // Every binary kernel and `where` here computes the reference function (the SIMD ones are
     // exact IEEE operations); only unary nodes can be native.
-    fused: { unaryVariant, run: runFused },
+    fused: { unaryVariant, run: runFused, vectorizes: (nodes) => simdDType({ nodes }) !== null },
     resident: {
       hold: (bytes) => arena.hold(bytes),
       release: (at) => arena.release(at),

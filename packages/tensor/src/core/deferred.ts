@@ -1,0 +1,201 @@
+// Eager fusion: an elementwise operation on large operands returns a tensor whose view is
+// pending, an expression over the views of its operands; an elementwise operation on pending
+// tensors extends the expression instead of running. The value is computed at the first read
+// of the view's array (a kernel of another op, data(), item(), printing), as one fused kernel
+// of the backend that was active when the operations were called. Every node performs the
+// scalar operation that operation's unfused kernel performs at that size, in the same order, so
+// a deferred result is the eager result bit for bit (core/fused.ts).
+//
+// Arrays are never written once made (assign swaps a tensor's view), so the views an expression
+// captured still hold their values when it runs, however late.
+import type { Backend, FusedKernels, FusedNode } from '../backend/backend.js';
+import { activeBackend, withStandIn } from '../backend/registry.js';
+import { allocateUnfilled, type DType } from '../dtype.js';
+import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
+import { fusedNodeBuilder, structureKey } from './fused.js';
+import type { AbstractValue, Primitive, ShapedPrimitive } from './primitive.js';
+import { Tensor, type View } from './tensor.js';
+
+/**
+ * Results smaller than this run at once: below it the work of building an expression costs
+ * about what running the kernel does, and the per-op overhead of small tensors is what counts.
+ */
+export const DEFER_MIN_ELEMENTS = 1024;
+/** Most nodes of one expression (its kernel is compiled per structure); past it, operands are computed first. */
+const MAX_NODES = 32;
+/** Most distinct operands of one expression (each is a parameter of its kernel). */
+const MAX_OPERANDS = 8;
+
+/** How node k runs on its own, where the fused kernel declines: its primitive (null for an operand). */
+interface NodeStep {
+  readonly prim: Primitive;
+  readonly params: unknown;
+}
+
+let computed = 0;
+let deferring = true;
+
+/** Turns deferral off (every operation runs at once) or on again. For tests: the results must not change. */
+export function setDeferring(on: boolean): void {
+  deferring = on;
+}
+
+/** How many deferred expressions have been computed in this process (tests check that fusion happened). */
+export function deferredComputed(): number {
+  return computed;
+}
+
+// The expression behind each view that is still pending (a computed one is removed).
+const pendingViews = new WeakMap<View, DeferredExpression>();
+
+/** Whether `t`'s value is still pending (its view's array not read yet). */
+export function isPending(t: Tensor): boolean {
+  return pendingViews.has(t._view);
+}
+
+/**
+ * A view whose shape and dtype are known and whose array, offset and strides are computed at the
+ * first read of any of them. They are own enumerable accessors, so a spread copy (`{ ...view }`)
+ * reads them, and computes the value, like any other read.
+ */
+function pendingView(expr: DeferredExpression): View {
+  let computedView: View | null = null;
+  const value = (): View => {
+    if (computedView === null) {
+      computedView = expr.compute();
+      pendingViews.delete(view);
+    }
+    return computedView;
+  };
+  const view: View = {
+    get data() {
+      return value().data;
+    },
+    get offset() {
+      return value().offset;
+    },
+    get strides() {
+      return value().strides;
+    },
+    shape: expr.shape,
+    dtype: expr.dtype,
+  };
+  pendingViews.set(view, expr);
+  return view;
+}
+
+class DeferredExpression {
+  /** How many later expressions copied this one's nodes: a second reader computes it instead (no work is repeated more than once). */
+  inlined = 0;
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly nodes: readonly FusedNode[],
+    readonly steps: readonly (NodeStep | null)[],
+    readonly operands: readonly View[],
+    readonly backend: Backend,
+    readonly kernels: FusedKernels,
+  ) {}
+
+  compute(): View {
+    const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
+    const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
+    computed++;
+    if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) return view;
+    // The fused kernel declined (say, a float32 approximation with no SIMD kernel for these
+    // operands): each node runs as its own primitive, on the backend of the call.
+    return withStandIn(this.backend, () => this.unfused());
+  }
+
+  private unfused(): View {
+    const values: Tensor[] = [];
+    for (const [k, node] of this.nodes.entries()) {
+      const step = this.steps[k]!;
+      values.push(
+        node.kind === 'operand'
+          ? new Tensor(this.operands[node.index]!)
+          : step!.prim.impl(
+              node.args.map((a) => values[a]!),
+              step!.params,
+            ),
+      );
+    }
+    return values[values.length - 1]!._view;
+  }
+}
+
+/**
+ * `prim` (elementwise) applied to untraced `inputs` as a pending tensor, or null where it runs
+ * at once: no fused kernels on the active backend, a small result, inputs not of the result's
+ * shape (broadcasts arrive as views of that shape), or an operation no fused kernel reproduces.
+ */
+export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor | null {
+  // Elementwise inputs arrive broadcast to the result's shape: the first one's size is the result's.
+  if (!deferring || inputs.length === 0 || shapeSize(inputs[0]!.shape) < DEFER_MIN_ELEMENTS) return null;
+  const role = prim.elementwise!;
+  const backend = activeBackend();
+  const kernels = backend.fused;
+  if (kernels === undefined || !('shape' in prim)) return null;
+  const out: AbstractValue = (prim as ShapedPrimitive<P>).shape(inputs, params);
+  const size = shapeSize(out.shape);
+  for (const x of inputs) if (!shapesEqual(x.shape, out.shape)) return null;
+  const builder = fusedNodeBuilder(
+    role,
+    inputs.map((x) => x.dtype),
+    out.dtype,
+    size,
+    kernels,
+  );
+  if (builder === null) return null;
+
+  const nodes: FusedNode[] = [];
+  const steps: (NodeStep | null)[] = [];
+  const operands: View[] = [];
+  const operandNode = new Map<View, number>();
+  const operand = (view: View): number => {
+    let n = operandNode.get(view);
+    if (n === undefined) {
+      n = nodes.length;
+      nodes.push({ kind: 'operand', index: operands.length, dtype: view.dtype });
+      steps.push(null);
+      operands.push(view);
+      operandNode.set(view, n);
+    }
+    return n;
+  };
+  // A pending input's nodes are copied in, its operands merged with ours, while the kernel stays small.
+  const inline = (d: DeferredExpression): number => {
+    const at = new Array<number>(d.nodes.length);
+    for (const [k, node] of d.nodes.entries()) {
+      if (node.kind === 'operand') at[k] = operand(d.operands[node.index]!);
+      else {
+        at[k] = nodes.length;
+        // The same node over the renumbered arguments (its args tuple keeps its length).
+        nodes.push({ ...node, args: node.args.map((a) => at[a]!) } as unknown as FusedNode);
+        steps.push(d.steps[k]!);
+      }
+    }
+    d.inlined++;
+    return at[d.nodes.length - 1]!;
+  };
+  const args = inputs.map((x) => {
+    const d = pendingViews.get(x._view);
+    if (
+      d !== undefined &&
+      d.inlined === 0 &&
+      d.kernels === kernels &&
+      nodes.length + d.nodes.length < MAX_NODES &&
+      operands.length + d.operands.length <= MAX_OPERANDS
+    )
+      return inline(d);
+    if (operands.length >= MAX_OPERANDS) return -1;
+    // Read now, so the expression holds computed views only (a pending one is computed here).
+    void x._view.data;
+    return operand(x._view);
+  });
+  if (args.includes(-1)) return null;
+  nodes.push(builder(args));
+  if (kernels.vectorizes !== undefined && !kernels.vectorizes(nodes)) return null;
+  steps.push({ prim: prim as Primitive, params });
+  return new Tensor(pendingView(new DeferredExpression(out.shape, out.dtype, nodes, steps, operands, backend, kernels)));
+}
