@@ -8,6 +8,7 @@ import * as J from '@jacobi/tensor';
 import type { Tensor } from '@jacobi/tensor';
 import { DEFER_MIN_ELEMENTS, deferredComputed, isPending, setDeferring } from '../src/core/deferred.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { viewWithData } from '../src/core/tensor.js';
 import { announceSeed, fc, runs } from '../../../test/support/properties.js';
 
 announceSeed('deferred');
@@ -104,6 +105,25 @@ describe.each(backends)('deferred elementwise chains on %s', (_name, use) => {
     const wantOther = bits(b.exp().mul(3).realize());
     J.setBackend(initial === 'js' ? 'wasm' : 'js');
     expect(bits(onOtherBackend)).toEqual(wantOther);
+  });
+
+  it('a pending view held by two tensors, or copied field by field, reads the computed value', () => {
+    use();
+    const [a, b] = [14, 15].map((s) => rand(s, [n])) as [Tensor, Tensor];
+    const want = bits(a.mul(b).add(1).realize());
+    const y = a.mul(b).add(1);
+    const leaf = a.mul(b).add(1);
+    // Turning on requiresGrad keeps the pending view as the leaf's primal, a second holder.
+    leaf.requiresGrad = true;
+    const layout = viewWithData(y._view, new Float32Array(n));
+    // A spread of the pending view would have no offset or strides (they are accessors).
+    expect([layout.offset, layout.strides, layout.shape, layout.dtype]).toEqual([0, [1], [n], 'float32']);
+    expect(isPending(y)).toBe(false);
+    // After its first read the tensor holds the computed view itself, an ordinary object.
+    expect(Object.getPrototypeOf(y._view)).toBe(Object.prototype);
+    expect(bits(y)).toEqual(want);
+    expect(bits(leaf)).toEqual(want);
+    expect(bits(leaf.mul(2).sub(leaf))).toEqual(want);
   });
 
   it('bad input still throws at the call, with nothing pending', () => {

@@ -45,43 +45,50 @@ export function deferredComputed(): number {
   return computed;
 }
 
-// The expression behind each view that is still pending (a computed one is removed).
-const pendingViews = new WeakMap<View, DeferredExpression>();
-
 /** Whether `t`'s value is still pending (its view's array not read yet). */
 export function isPending(t: Tensor): boolean {
-  return pendingViews.has(t._view);
+  return t._view instanceof PendingView && t._view.expression !== null;
 }
 
 /**
  * A view whose shape and dtype are known and whose array, offset and strides are computed at the
- * first read of any of them. They are own enumerable accessors, so a spread copy (`{ ...view }`)
- * reads them, and computes the value, like any other read.
+ * first read of any of them. The three are accessors on the prototype, so a view must never be
+ * copied by spreading (`{ ...view }` would leave them out): `viewWithData` copies one. A class,
+ * not an object literal with its own accessors: V8 keeps those out of the young generation, and
+ * the arrays they held were then freed only by full collections (measured: garbage collection
+ * took ten times as long in a loop of deferred operations).
  */
-function pendingView(expr: DeferredExpression): View {
-  let computedView: View | null = null;
-  const value = (): View => {
-    if (computedView === null) {
-      computedView = expr.compute();
-      pendingViews.delete(view);
+class PendingView implements View {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The expression, until it is computed. */
+  expression: DeferredExpression | null;
+  private computed: View | null = null;
+  /** The tensor made for this view: it takes the computed view, so later reads skip the accessors. */
+  owner: Tensor | null = null;
+  constructor(expression: DeferredExpression) {
+    this.expression = expression;
+    this.shape = expression.shape;
+    this.dtype = expression.dtype;
+  }
+  private value(): View {
+    if (this.computed === null) {
+      this.computed = this.expression!.compute();
+      this.expression = null;
+      if (this.owner !== null && this.owner._view === this) this.owner._view = this.computed;
+      this.owner = null;
     }
-    return computedView;
-  };
-  const view: View = {
-    get data() {
-      return value().data;
-    },
-    get offset() {
-      return value().offset;
-    },
-    get strides() {
-      return value().strides;
-    },
-    shape: expr.shape,
-    dtype: expr.dtype,
-  };
-  pendingViews.set(view, expr);
-  return view;
+    return this.computed;
+  }
+  get data(): View['data'] {
+    return this.value().data;
+  }
+  get offset(): number {
+    return this.value().offset;
+  }
+  get strides(): readonly number[] {
+    return this.value().strides;
+  }
 }
 
 class DeferredExpression {
@@ -98,9 +105,12 @@ class DeferredExpression {
   ) {}
 
   compute(): View {
+    computed++;
+    // One operation alone runs as its own kernel: a fused kernel of one node saves nothing, and
+    // on the WASM backend, which stages it in blocks, it is slower than the operation's own.
+    if (this.steps.filter((s) => s !== null).length === 1) return withStandIn(this.backend, () => this.unfused());
     const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
     const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
-    computed++;
     if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) return view;
     // The fused kernel declined (say, a float32 approximation with no SIMD kernel for these
     // operands): each node runs as its own primitive, on the backend of the call.
@@ -179,9 +189,9 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
     return at[d.nodes.length - 1]!;
   };
   const args = inputs.map((x) => {
-    const d = pendingViews.get(x._view);
+    const d = x._view instanceof PendingView ? x._view.expression : null;
     if (
-      d !== undefined &&
+      d !== null &&
       d.inlined === 0 &&
       d.kernels === kernels &&
       nodes.length + d.nodes.length < MAX_NODES &&
@@ -197,5 +207,8 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
   nodes.push(builder(args));
   if (kernels.vectorizes !== undefined && !kernels.vectorizes(nodes)) return null;
   steps.push({ prim: prim as Primitive, params });
-  return new Tensor(pendingView(new DeferredExpression(out.shape, out.dtype, nodes, steps, operands, backend, kernels)));
+  const view = new PendingView(new DeferredExpression(out.shape, out.dtype, nodes, steps, operands, backend, kernels));
+  const result = new Tensor(view);
+  view.owner = result;
+  return result;
 }

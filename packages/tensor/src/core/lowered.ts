@@ -16,7 +16,7 @@
 import type { Backend, FusedKernels, ResidentMemory, StridedView } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import type { OutputTarget } from './primitive.js';
-import { Tensor, type View } from './tensor.js';
+import { Tensor, type View, viewWithData } from './tensor.js';
 import { allocate, allocateUnfilled, dtypeOfArray, type DType, type TypedArray } from '../dtype.js';
 import { shapesEqual } from '../shape.js';
 
@@ -162,6 +162,8 @@ interface Layout {
 }
 
 // Templates keep their views' offsets and strides, not the recorded arrays (replaced at each build).
+// They are plain objects made by viewWithData (a recorded view may be pending, whose fields a
+// spread would miss), so the replay may copy them by spreading.
 const NO_DATA = new Uint8Array(0);
 
 /** An output: its recorded view (without its array), and where its array lives. */
@@ -369,9 +371,9 @@ export class LoweredProgram {
       };
       const template = (x: unknown): ArgTemplate => {
         if (ArrayBuffer.isView(x)) return { kind: 'array', place: placed(x as TypedArray) };
-        if (isView(x)) return { kind: 'view', view: { ...x, data: NO_DATA }, place: placed(x.data) };
+        if (isView(x)) return { kind: 'view', view: viewWithData(x, NO_DATA), place: placed(x.data) };
         if (Array.isArray(x) && x.some(isView))
-          return { kind: 'views', views: (x as StridedView[]).map((v) => ({ view: { ...v, data: NO_DATA }, place: placed(v.data) })) };
+          return { kind: 'views', views: (x as StridedView[]).map((v) => ({ view: viewWithData(v, NO_DATA), place: placed(v.data) })) };
         return { kind: 'value', value: x };
       };
       const args = call.method === 'zeros' ? [template(call.array)] : call.args.map(template);
@@ -379,7 +381,7 @@ export class LoweredProgram {
     }
     const outs = outputs.map(
       (t): OutputTemplate => ({
-        view: { ...t._view, data: NO_DATA },
+        view: viewWithData(t._view, NO_DATA),
         place: sourcePlace(t._view.data) ?? placeOf(t._view.data),
       }),
     );

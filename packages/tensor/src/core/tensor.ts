@@ -46,6 +46,17 @@ export interface View extends StridedView {
   readonly dtype: DType;
 }
 
+/**
+ * `v`'s layout over another array. Views are copied field by field, never by spreading: a pending
+ * view (core/deferred.ts) has its array, offset and strides as accessors on its prototype, which
+ * `{ ...v }` leaves out.
+ */
+export function viewWithData<V extends StridedView>(v: V, data: TypedArray): V {
+  const { shape, dtype } = v as Partial<View>;
+  const layout = { data, offset: v.offset, strides: v.strides };
+  return (shape === undefined ? layout : { ...layout, shape, dtype }) as unknown as V;
+}
+
 export interface Node {
   readonly id: number;
   readonly level: number;
