@@ -704,7 +704,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
 };
 
 /** Tensor members without a free function of the same name: the receiver is the first argument. */
-type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace'>;
+type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_owns'>;
 const member = (name: string, args: () => Args, mutates = false): Call => ({
   name,
   args,
@@ -737,6 +737,8 @@ const METHOD_CALLS: { readonly [K in Exclude<MethodName, keyof typeof J> | 'grad
   isLeaf: [getter('isLeaf', leaf)],
   data: [member('data', () => [x()])],
   realize: [member('realize', () => [x()])],
+  dispose: [member('dispose', () => [x()], true)],
+  isDisposed: [getter('isDisposed', x)],
   item: [member('item', () => [tensor([3])])],
   var: [member('var', () => [x(), 0, { correction: 0, keepdims: true }])],
   toString: [member('toString', () => [x()])],

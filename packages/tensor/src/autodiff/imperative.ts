@@ -51,6 +51,8 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
   const trace = leafTrace(t);
   if (flag && trace === null) {
     const primal = new Tensor(t._view);
+    // The primal shares t's array (and the tape will read it).
+    t._owns = false;
     const node = newNode(IMPERATIVE_LEVEL, null, undefined, primal, [], null);
     t._trace = { kind: 'reverse', level: IMPERATIVE_LEVEL, primal, node };
   } else if (!flag && trace !== null) {
@@ -99,6 +101,9 @@ export function assign(t: Tensor, value: Tensor): void {
     data.set(contiguousData(value));
   }
   const fresh = fromArray(data, t.shape, t.dtype);
+  // The leaf may now hold value's own array: neither holds it alone.
+  value._owns = false;
+  t._owns = false;
   t._view = fresh._view;
   const trace = leafTrace(t);
   if (trace !== null) t._trace = { ...trace, primal: fresh };

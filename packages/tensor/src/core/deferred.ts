@@ -10,10 +10,10 @@
 // captured still hold their values when it runs, however late.
 import type { Backend, FusedKernels, FusedNode } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
-import { allocateUnfilled, type DType } from '../dtype.js';
+import { allocate, allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
 import { fusedNodeBuilder, structureKey } from './fused.js';
-import type { AbstractValue, Primitive, ShapedPrimitive } from './primitive.js';
+import type { AbstractValue, OutputTarget, Primitive, ShapedPrimitive } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
 
 /**
@@ -73,9 +73,14 @@ class PendingView implements View {
   }
   private value(): View {
     if (this.computed === null) {
-      this.computed = this.expression!.compute();
+      const expression = this.expression!;
+      this.computed = expression.compute();
       this.expression = null;
-      if (this.owner !== null && this.owner._view === this) this.owner._view = this.computed;
+      if (this.owner !== null && this.owner._view === this) {
+        this.owner._view = this.computed;
+        // The fused kernel's output was made for this value (dispose() may recycle it).
+        this.owner._owns = this.computed.data === expression.madeArray;
+      }
       this.owner = null;
     }
     return this.computed;
@@ -94,6 +99,8 @@ class PendingView implements View {
 class DeferredExpression {
   /** How many later expressions copied this one's nodes: a second reader computes it instead (no work is repeated more than once). */
   inlined = 0;
+  /** The array the fused kernel wrote (null until then, or where the operations ran one by one). */
+  madeArray: TypedArray | null = null;
   constructor(
     readonly shape: readonly number[],
     readonly dtype: DType,
@@ -111,7 +118,10 @@ class DeferredExpression {
     if (this.steps.filter((s) => s !== null).length === 1) return withStandIn(this.backend, () => this.unfused());
     const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
     const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
-    if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) return view;
+    if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) {
+      this.madeArray = out;
+      return view;
+    }
     // The fused kernel declined (say, a float32 approximation with no SIMD kernel for these
     // operands): each node runs as its own primitive, on the backend of the call.
     return withStandIn(this.backend, () => this.unfused());
@@ -119,18 +129,28 @@ class DeferredExpression {
 
   private unfused(): View {
     const values: Tensor[] = [];
+    let made: TypedArray | null = null;
+    // The last node's result array, as the eval level's target would (see Tensor.dispose).
+    const target: OutputTarget = {
+      array: (dtype, size) => (made = allocateUnfilled(dtype, size)),
+      zeros: (dtype, size) => (made = allocate(dtype, size)),
+    };
     for (const [k, node] of this.nodes.entries()) {
       const step = this.steps[k]!;
+      made = null;
       values.push(
         node.kind === 'operand'
           ? new Tensor(this.operands[node.index]!)
           : step!.prim.impl(
               node.args.map((a) => values[a]!),
               step!.params,
+              target,
             ),
       );
     }
-    return values[values.length - 1]!._view;
+    const last = values[values.length - 1]!._view;
+    if (made !== null && last.data === made && this.steps[this.steps.length - 1]!.prim.retainsNothing === true) this.madeArray = made;
+    return last;
   }
 }
 
@@ -201,6 +221,8 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
     if (operands.length >= MAX_OPERANDS) return -1;
     // Read now, so the expression holds computed views only (a pending one is computed here).
     void x._view.data;
+    // The expression reads x's array when it runs, however late: x no longer holds it alone.
+    x._owns = false;
     return operand(x._view);
   });
   if (args.includes(-1)) return null;

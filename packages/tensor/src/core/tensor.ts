@@ -2,7 +2,7 @@
 // requiresGrad, the trace that records how it was computed at one interpreter level; and every
 // operation as a method with the free function's argument order (x.op(...rest) is op(x, ...rest)).
 import type { DType, TypedArray } from '../dtype.js';
-import { allocateUnfilled } from '../dtype.js';
+import { allocateUnfilled, recycle } from '../dtype.js';
 import type { StridedView } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
 import { isRowMajor } from '../backend/views.js';
@@ -98,6 +98,31 @@ export type Trace =
   | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number }
   | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
+/** An ArgumentError naming `method` where `t` was disposed. */
+function expectLive(t: Tensor, method: string): void {
+  if (t.isDisposed) throw new ArgumentError(`${method}: this tensor (shape ${formatShape(t.shape)}, ${t.dtype}) was disposed`);
+}
+
+/** The view of a disposed tensor: its shape and dtype stay readable; reading its elements throws. */
+export class DisposedView implements View {
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {}
+  private used(): never {
+    throw new ArgumentError(`a disposed tensor (shape ${formatShape(this.shape)}, ${this.dtype}) was used; dispose() ended its life`);
+  }
+  get data(): TypedArray {
+    return this.used();
+  }
+  get offset(): number {
+    return this.used();
+  }
+  get strides(): readonly number[] {
+    return this.used();
+  }
+}
+
 export function isContiguousView(view: View): boolean {
   return isRowMajor(view, view.shape);
 }
@@ -117,11 +142,49 @@ export class Tensor {
   _view: View;
   /** @internal */
   _trace: Trace | null;
+  /**
+   * @internal Whether this tensor alone holds its array, made for it: then dispose() may hand the
+   * array to a later allocation. Set only where that is known (an evaluated primitive's fresh
+   * result, a fused expression's); cleared wherever another tensor, view, tape or expression may
+   * come to share the array.
+   */
+  _owns: boolean;
 
   /** @internal Use `tensor()` and the creation functions instead. */
   constructor(view: View, trace: Trace | null = null) {
     this._view = view;
     this._trace = trace;
+    this._owns = false;
+    // A tracer shares its primal's view.
+    if (trace !== null) trace.primal._owns = false;
+  }
+
+  /**
+   * Ends this tensor's life, for code that manages memory itself (as TensorFlow.js code does with
+   * `dispose()`): a later use of it throws an ArgumentError, while its shape and dtype stay
+   * readable. Where this tensor alone held a large array (an operation's result that no view,
+   * gradient tape or other tensor shares), the array is reused by a later allocation of the same
+   * dtype and length, which saves the cost of fresh memory; otherwise it is left to the garbage
+   * collector. Views, recorded graphs and tensors that share the array keep their values.
+   * Optional: tensors nobody references are collected anyway. A second call does nothing.
+   *
+   * @example
+   * const y = a.mul(b).add(c).tanh();
+   * const total = y.sum().item();
+   * y.dispose(); // y's array goes to the next result of its size
+   */
+  dispose(): void {
+    const view = this._view;
+    if (view instanceof DisposedView) return;
+    this._view = new DisposedView(view.shape, view.dtype);
+    // A pending value is dropped without being computed (its view is not read).
+    if (this._owns && this._trace === null) recycle(view.data);
+    this._owns = false;
+  }
+
+  /** Whether {@link Tensor.dispose} has been called on this tensor. */
+  get isDisposed(): boolean {
+    return this._view instanceof DisposedView;
   }
 
   /** The size of each dimension. */
@@ -153,6 +216,7 @@ export class Tensor {
    * y.realize();                      // one fused kernel runs here
    */
   realize(): this {
+    expectLive(this, 'realize');
     // A pending view computes its value at the first read of its array.
     void this._view.data;
     return this;
@@ -160,12 +224,14 @@ export class Tensor {
 
   /** A fresh row-major copy of the elements. */
   data(): TypedArray {
+    expectLive(this, 'data');
     const flat = contiguousData(this);
     return flat.slice();
   }
 
   /** The value of a one-element tensor as a number. */
   item(): number {
+    expectLive(this, 'item');
     if (this.size !== 1) {
       throw new ShapeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     }
@@ -178,6 +244,7 @@ export class Tensor {
 
   /** The elements as nested arrays (a number for a 0-d tensor); see {@link toArray}. */
   toArray(): NestedArray {
+    expectLive(this, 'toArray');
     return toArray(this);
   }
   /**
@@ -185,11 +252,11 @@ export class Tensor {
    * see {@link formatTensor} for the options.
    */
   toString(): string {
-    return formatTensor(this);
+    return this.isDisposed ? `tensor(disposed, shape ${formatShape(this.shape)}, ${this.dtype})` : formatTensor(this);
   }
   /** What Node's `console.log` and `util.inspect` print: the same text as `toString()`. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return formatTensor(this);
+    return this.toString();
   }
 
   // Arithmetic (elementwise, broadcasting; numbers take this tensor's dtype).

@@ -16,8 +16,8 @@
 import { AnomalyError, TraceError, formatShape } from '../errors.js';
 import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
-import type { Primitive, RuleContext } from './primitive.js';
-import { isFloating } from '../dtype.js';
+import type { OutputTarget, Primitive, RuleContext } from './primitive.js';
+import { allocate, allocateUnfilled, isFloating, type TypedArray } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
 import { deferElementwise } from './deferred.js';
 
@@ -180,10 +180,24 @@ function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): 
     const pending = deferElementwise(prim, plain, params);
     if (pending !== null) return pending;
   }
-  const out = prim.impl(plain, params);
+  freshResult = null;
+  const out = prim.impl(plain, params, EVAL_OUTPUT);
+  // A library primitive's result over the array made for it is held by that result alone; any
+  // other result may share an input's array (a view of it), or keep it, so the inputs no
+  // longer hold theirs alone (see Tensor.dispose).
+  if (prim.retainsNothing === true && freshResult !== null && out._view.data === freshResult) out._owns = true;
+  else for (const x of plain) x._owns = false;
+  freshResult = null;
   if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
   return out;
 }
+
+// The array evaluate's output target handed out last (null before the primitive asks for one).
+let freshResult: TypedArray | null = null;
+const EVAL_OUTPUT: OutputTarget = {
+  array: (dtype, size) => (freshResult = allocateUnfilled(dtype, size)),
+  zeros: (dtype, size) => (freshResult = allocate(dtype, size)),
+};
 
 function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Tensor): void {
   const data = contiguousData(out);
@@ -274,6 +288,8 @@ export function variesOverBatch(x: Tensor): boolean {
 export function frozen(x: Tensor): Tensor {
   const t = x._trace;
   if (t !== null && !(t.kind === 'reverse' && t.node.prim === null)) return x;
+  // The handle shares x's array: x no longer holds it alone (a dispose() must not recycle it).
+  x._owns = false;
   return new Tensor(x._view, t);
 }
 

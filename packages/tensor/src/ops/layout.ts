@@ -348,5 +348,10 @@ export function stopGradient(x: Tensor): Tensor {
   expectTensor('stopGradient', 'x', x);
   // Inside a jit trace the cut is recorded, so that every replay makes it (see prims/detach.ts).
   if (isRecording()) return bind(stopGradientPrim, [x], undefined);
-  return x._trace === null ? x : withoutDerivatives(x);
+  if (x._trace === null) return x;
+  const value = withoutDerivatives(x);
+  if (value._trace !== null) return value;
+  // A handle of its own, not the primal a recorded graph keeps (disposing it leaves the graph its values).
+  value._owns = false;
+  return new Tensor(value._view);
 }
