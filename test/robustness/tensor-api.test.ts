@@ -738,6 +738,15 @@ const METHOD_CALLS: { readonly [K in Exclude<MethodName, keyof typeof J> | 'grad
   data: [member('data', () => [x()])],
   realize: [member('realize', () => [x()])],
   dispose: [member('dispose', () => [x()], true)],
+  [Symbol.dispose]: [
+    {
+      name: 'Symbol.dispose',
+      args: () => [x()],
+      mutates: true,
+      method: true,
+      invoke: ([t]) => fn((t as J.Tensor)[Symbol.dispose]).call(t),
+    },
+  ],
   isDisposed: [getter('isDisposed', x)],
   item: [member('item', () => [tensor([3])])],
   var: [member('var', () => [x(), 0, { correction: 0, keepdims: true }])],

@@ -59,6 +59,19 @@ describe('dispose', () => {
     expect(y.isDisposed).toBe(false);
   });
 
+  it('disposes the tensor of a `using` declaration when its block ends', () => {
+    let kept: Tensor | null = null;
+    {
+      using y = made(13, [4]);
+      kept = y;
+      expect(y.isDisposed).toBe(false);
+    }
+    expect(kept.isDisposed).toBe(true);
+    const z = made(14, [4]);
+    z[Symbol.dispose]();
+    expect(z.isDisposed).toBe(true);
+  });
+
   it.each([
     ['js', () => J.setBackend('js')],
     ['wasm', () => J.setBackend(createWasmBackend())],
@@ -164,6 +177,22 @@ describe('dispose', () => {
     expect(bits(pull(ones)[0]!)).toEqual(wantPull);
     value.dispose();
     expect(() => pull(ones)).toThrow(J.ArgumentError);
+
+    // A lowered jit call's result (from the third call on, on the WASM backend) holds its array
+    // alone; disposed, the array serves the next call's result, whose values are right.
+    const [u, v] = [15, 16].map((seed) => made(seed, [5000])) as [Tensor, Tensor];
+    const g = J.jit((p: Tensor, q: Tensor) => p.mul(q).add(1));
+    const wantG = bits(u.mul(v).add(1));
+    let previous: Tensor['_view']['data'] | null = null;
+    let reused = 0;
+    for (let call = 0; call < 6; call++) {
+      const out = g(u, v);
+      if (out._view.data === previous) reused++;
+      expect(bits(out), `call ${call}`).toEqual(wantG);
+      previous = out._view.data;
+      out.dispose();
+    }
+    if (J.getBackend() !== 'js') expect(reused).toBeGreaterThan(0);
 
     const captured = made(11, [6]);
     const f = J.jit((v: Tensor) => v.mul(captured));

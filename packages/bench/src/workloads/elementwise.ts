@@ -22,10 +22,13 @@ export function elementwiseCase(sizes: Sizes, mode: 'eager' | 'jit' = 'eager'): 
       const [a, b, c] = operands() as [Tensor, Tensor, Tensor];
       if (mode === 'jit') {
         const f = jit((x: Tensor, y: Tensor, z: Tensor) => x.mul(y).add(z).tanh());
-        return { run: () => void f(a, b, c) };
+        // dispose(): as below.
+        return { run: () => f(a, b, c).dispose() };
       }
       // realize(): the chain is one pending expression until its value is read; compute it here.
-      return { run: () => void a.mul(b).add(c).tanh().realize() };
+      // dispose(): the result is dropped, as the tfjs row's tidy() and the jax-js row do with
+      // theirs, so its array serves the next run's result.
+      return { run: () => a.mul(b).add(c).tanh().realize().dispose() };
     },
     tfjs(tf) {
       const [a, b, c] = operands().map((t) => toTf(tf, t));

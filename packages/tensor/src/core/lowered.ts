@@ -195,6 +195,8 @@ export class LoweredProgram {
   private running = false;
   /** This call's fresh output arrays. */
   private freshArrays: TypedArray[] = [];
+  /** How many outputs return each fresh array (counted at the first run). */
+  private outputsOfFresh: number[] | null = null;
   /** Views (for the current generation) of the copied sources' slots and of the outputs' slots. */
   private copyViews: (TypedArray | null)[] = [];
   private outputViews: (TypedArray | null)[] = [];
@@ -426,11 +428,22 @@ export class LoweredProgram {
         if (memory.generation !== this.generation) return null;
       }
       loweredRuns++;
+      const outputsOf = (this.outputsOfFresh ??= this.fresh.map(
+        (_, i) => this.outputs.filter(({ place }) => place.kind === 'fresh' && place.index === i).length,
+      ));
       return this.outputs.map(({ view, place }, k) => {
-        if (place.kind !== 'slot') return new Tensor({ ...view, data: this.array(place, sources) });
+        if (place.kind !== 'slot') {
+          const out = new Tensor({ ...view, data: this.array(place, sources) });
+          // A fresh array of this call that only this output returns is held by it alone (see
+          // Tensor.dispose); a source's array is the caller's.
+          if (place.kind === 'fresh' && place.whole && outputsOf[place.index] === 1) out._owns = true;
+          return out;
+        }
         const copy = allocateUnfilled(place.dtype, place.length);
         copy.set(outputViews[k]!);
-        return new Tensor({ ...view, data: copy });
+        const out = new Tensor({ ...view, data: copy });
+        out._owns = true;
+        return out;
       });
     } catch (e) {
       if (memory.generation !== this.generation) return null;

@@ -182,6 +182,14 @@ export class Tensor {
     this._owns = false;
   }
 
+  /**
+   * {@link Tensor.dispose}, for `using` declarations: `using y = a.mul(b);` disposes `y` when the
+   * block ends.
+   */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Whether {@link Tensor.dispose} has been called on this tensor. */
   get isDisposed(): boolean {
     return this._view instanceof DisposedView;
