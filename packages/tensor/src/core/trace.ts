@@ -19,7 +19,8 @@ import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import type { OutputTarget, Primitive, RuleContext } from './primitive.js';
 import { allocate, allocateUnfilled, isFloating, type TypedArray } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
-import { deferElementwise } from './deferred.js';
+import { DEFER_MIN_ELEMENTS, deferElementwise } from './deferred.js';
+import { shapeSize } from '../shape.js';
 
 export const IMPERATIVE_LEVEL = 1;
 
@@ -176,7 +177,15 @@ let recordingPrimal = 0;
 
 function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   const plain = inputs.some((x) => x._trace !== null) ? inputs.map(valueOf) : inputs;
-  if (prim.elementwise !== undefined && recordingPrimal === 0 && !anomalyEnabled()) {
+  // The size test first, here: for small tensors (most operations) it is the whole cost of
+  // eager fusion (a call into deferElementwise cost about 0.02 us of a 0.35 us add [4]).
+  if (
+    prim.elementwise !== undefined &&
+    plain.length !== 0 &&
+    shapeSize(plain[0]!._view.shape) >= DEFER_MIN_ELEMENTS &&
+    recordingPrimal === 0 &&
+    !anomalyEnabled()
+  ) {
     const pending = deferElementwise(prim, plain, params);
     if (pending !== null) return pending;
   }
