@@ -11,7 +11,8 @@ import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { allocateUnfilled, recycledArrayBytes, setRecyclingFloor, type DType } from '../src/dtype.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
-import { DEFER_MIN_ELEMENTS } from '../src/core/deferred.js';
+import { DEFER_MIN_ELEMENTS, deferredComputed, isPending } from '../src/core/deferred.js';
+import { Tensor as TensorClass } from '../src/core/tensor.js';
 import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
 import { RUNS } from './support.js';
 
@@ -135,6 +136,25 @@ describe('dispose', () => {
       overwriteRecycled(kinds);
       expect(bits(shared), name).toEqual(want);
     }
+  });
+
+  it('a pending value shared before it is computed does not hold its array alone after', () => {
+    const n = 2 * DEFER_MIN_ELEMENTS;
+    const [a, b] = [17, 18].map((seed) => made(seed, [n], 'float32')) as [Tensor, Tensor];
+    const alone = a.mul(b).add(1);
+    expect(isPending(alone)).toBe(true);
+    alone.realize();
+    expect(alone._owns).toBe(true);
+    const shared = a.mul(b).add(1);
+    // A tracer over it (as jvp or vmap make over a primal computed one level down).
+    void new TensorClass(shared._view, { kind: 'batch', level: 1e9, primal: shared, axis: 0 });
+    shared.realize();
+    expect(shared._owns).toBe(false);
+    // Disposing a value still pending computes nothing.
+    const before = deferredComputed();
+    const dropped = a.mul(b).add(2);
+    dropped.dispose();
+    expect(deferredComputed()).toBe(before);
   });
 
   it('leaves the tape, gradients and jit their values; a disposed captured tensor is refused', () => {

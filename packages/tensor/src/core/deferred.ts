@@ -78,12 +78,17 @@ class PendingView implements View {
       this.expression = null;
       if (this.owner !== null && this.owner._view === this) {
         this.owner._view = this.computed;
-        // The fused kernel's output was made for this value (dispose() may recycle it).
-        this.owner._owns = this.computed.data === expression.madeArray;
+        // The owner holds the array alone if the kernel made it for this value and nothing came
+        // to share it while it was pending (which cleared the flag; see Tensor.dispose).
+        if (this.computed.data !== expression.madeArray) this.owner._owns = false;
       }
       this.owner = null;
     }
     return this.computed;
+  }
+  /** Whether the value is still to be computed (Tensor.dispose drops such a view unread). */
+  get pending(): boolean {
+    return this.expression !== null;
   }
   get data(): View['data'] {
     return this.value().data;
@@ -232,5 +237,7 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
   const view = new PendingView(new DeferredExpression(out.shape, out.dtype, nodes, steps, operands, backend, kernels));
   const result = new Tensor(view);
   view.owner = result;
+  // Held alone until something shares it; confirmed when computed.
+  result._owns = true;
   return result;
 }

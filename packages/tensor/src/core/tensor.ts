@@ -177,8 +177,8 @@ export class Tensor {
     const view = this._view;
     if (view instanceof DisposedView) return;
     this._view = new DisposedView(view.shape, view.dtype);
-    // A pending value is dropped without being computed (its view is not read).
-    if (this._owns && this._trace === null) recycle(view.data);
+    // A pending value (core/deferred.ts) is dropped without being computed: nothing to recycle.
+    if (this._owns && this._trace === null && (view as { readonly pending?: boolean }).pending !== true) recycle(view.data);
     this._owns = false;
   }
 

@@ -177,28 +177,36 @@ let recordingPrimal = 0;
 
 function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
   const plain = inputs.some((x) => x._trace !== null) ? inputs.map(valueOf) : inputs;
-  // The size test first, here: for small tensors (most operations) it is the whole cost of
-  // eager fusion (a call into deferElementwise cost about 0.02 us of a 0.35 us add [4]).
-  if (
-    prim.elementwise !== undefined &&
-    plain.length !== 0 &&
-    shapeSize(plain[0]!._view.shape) >= DEFER_MIN_ELEMENTS &&
-    recordingPrimal === 0 &&
-    !anomalyEnabled()
-  ) {
-    const pending = deferElementwise(prim, plain, params);
+  if (prim.elementwise !== undefined) {
+    const pending = deferred(prim, plain, params);
     if (pending !== null) return pending;
   }
   freshResult = null;
   const out = prim.impl(plain, params, EVAL_OUTPUT);
-  // A library primitive's result over the array made for it is held by that result alone; any
-  // other result may share an input's array (a view of it), or keep it, so the inputs no
-  // longer hold theirs alone (see Tensor.dispose).
+  noteHolders(prim, plain, out);
+  if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
+  return out;
+}
+
+// (evaluate stays small, so that V8 inlines it into bind: the two steps below are functions of
+// their own.)
+
+/** An elementwise primitive's pending result (core/deferred.ts), or null where it runs now. */
+function deferred<P>(prim: Primitive<P>, plain: readonly Tensor[], params: P): Tensor | null {
+  // The size test first: for small tensors (most operations) it is the whole cost of eager fusion.
+  if (plain.length === 0 || shapeSize(plain[0]!._view.shape) < DEFER_MIN_ELEMENTS || recordingPrimal !== 0 || anomalyEnabled()) return null;
+  return deferElementwise(prim, plain, params);
+}
+
+/**
+ * A library primitive's result over the array made for it is held by that result alone; any
+ * other result may share an input's array (a view of it), or keep it, so the inputs no longer
+ * hold theirs alone (see Tensor.dispose).
+ */
+function noteHolders<P>(prim: Primitive<P>, plain: readonly Tensor[], out: Tensor): void {
   if (prim.retainsNothing === true && freshResult !== null && out._view.data === freshResult) out._owns = true;
   else for (const x of plain) x._owns = false;
   freshResult = null;
-  if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
-  return out;
 }
 
 // The array evaluate's output target handed out last (null before the primitive asks for one).
