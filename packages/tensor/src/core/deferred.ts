@@ -54,9 +54,9 @@ export function isPending(t: Tensor): boolean {
  * A view whose shape and dtype are known and whose array, offset and strides are computed at the
  * first read of any of them. The three are accessors on the prototype, so a view must never be
  * copied by spreading (`{ ...view }` would leave them out): `viewWithData` copies one. A class,
- * not an object literal with its own accessors: V8 keeps those out of the young generation, and
- * the arrays they held were then freed only by full collections (measured: garbage collection
- * took ten times as long in a loop of deferred operations).
+ * not an object literal with its own accessors: with those, a loop of deferred operations ran 89
+ * full garbage collections where the same loop unfused ran 2 (`--trace-gc`), and collection took
+ * ten times as long.
  */
 class PendingView implements View {
   readonly shape: readonly number[];
