@@ -95,7 +95,8 @@ let recycledMinBytes = SMALL_BYTES + 1;
  * shows a wrong value.
  */
 export function setRecyclingFloor(bytes: number = SMALL_BYTES + 1): void {
-  recycledMinBytes = bytes;
+  // At least 1: an empty array is never kept.
+  recycledMinBytes = Math.max(1, bytes);
   recycled.clear();
   recycledBytes = 0;
 }
@@ -107,7 +108,7 @@ const recycledKey = (dtype: DType, size: number): number => size * 4 + DTYPES.in
  */
 export function recycle(data: TypedArray): void {
   const bytes = data.byteLength;
-  if (bytes < recycledMinBytes || bytes === 0 || recycledBytes + bytes > RECYCLED_MAX_BYTES) return;
+  if (bytes < recycledMinBytes || recycledBytes + bytes > RECYCLED_MAX_BYTES) return;
   const key = recycledKey(dtypeOfArray(data), data.length);
   const list = recycled.get(key);
   if (list === undefined) recycled.set(key, [data]);

@@ -10,10 +10,10 @@
 // captured still hold their values when it runs, however late.
 import type { Backend, FusedKernels, FusedNode } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
-import { allocate, allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
+import { allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
 import { fusedNodeBuilder, structureKey } from './fused.js';
-import type { AbstractValue, OutputTarget, Primitive, ShapedPrimitive } from './primitive.js';
+import { NotingOutput, type AbstractValue, type Primitive, type ShapedPrimitive } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
 
 /**
@@ -47,7 +47,7 @@ export function deferredComputed(): number {
 
 /** Whether `t`'s value is still pending (its view's array not read yet). */
 export function isPending(t: Tensor): boolean {
-  return t._view instanceof PendingView && t._view.expression !== null;
+  return t._view instanceof PendingView && t._view.pending;
 }
 
 /**
@@ -120,7 +120,7 @@ class DeferredExpression {
     computed++;
     // One operation alone runs as its own kernel: a fused kernel of one node saves nothing, and
     // on the WASM backend, which stages it in blocks, it is slower than the operation's own.
-    if (this.steps.filter((s) => s !== null).length === 1) return withStandIn(this.backend, () => this.unfused());
+    if (this.nodes.length - this.operands.length === 1) return withStandIn(this.backend, () => this.unfused());
     const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
     const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
     if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) {
@@ -134,15 +134,11 @@ class DeferredExpression {
 
   private unfused(): View {
     const values: Tensor[] = [];
-    let made: TypedArray | null = null;
-    // The last node's result array, as the eval level's target would (see Tensor.dispose).
-    const target: OutputTarget = {
-      array: (dtype, size) => (made = allocateUnfilled(dtype, size)),
-      zeros: (dtype, size) => (made = allocate(dtype, size)),
-    };
+    // Notes the last node's result array, as the eval level does (see Tensor.dispose).
+    const target = new NotingOutput();
     for (const [k, node] of this.nodes.entries()) {
       const step = this.steps[k]!;
-      made = null;
+      target.reset();
       values.push(
         node.kind === 'operand'
           ? new Tensor(this.operands[node.index]!)
@@ -153,9 +149,9 @@ class DeferredExpression {
             ),
       );
     }
-    const last = values[values.length - 1]!._view;
-    if (made !== null && last.data === made && this.steps[this.steps.length - 1]!.prim.retainsNothing === true) this.madeArray = made;
-    return last;
+    const last = values[values.length - 1]!;
+    if (target.madeFor(this.steps[this.steps.length - 1]!.prim, last)) this.madeArray = last._view.data;
+    return last._view;
   }
 }
 

@@ -61,6 +61,28 @@ export interface OutputTarget {
 export const FRESH_OUTPUT: OutputTarget = { array: allocateUnfilled, zeros: allocate };
 
 /**
+ * Fresh memory that notes the array it handed out last, so that a caller can tell whether a
+ * primitive's result is over the array made for it, which that result then holds alone (see
+ * Tensor.dispose). `reset()` before the call, `madeFor` after it.
+ */
+export class NotingOutput implements OutputTarget {
+  private last: TypedArray | null = null;
+  array(dtype: DType, size: number): TypedArray {
+    return (this.last = allocateUnfilled(dtype, size));
+  }
+  zeros(dtype: DType, size: number): TypedArray {
+    return (this.last = allocate(dtype, size));
+  }
+  reset(): void {
+    this.last = null;
+  }
+  /** Whether `out`, a result of `prim`, is over the array made last, and `prim` keeps no reference to it. */
+  madeFor<P>(prim: Primitive<P>, out: Tensor): boolean {
+    return prim.retainsNothing === true && this.last !== null && out._view.data === this.last;
+  }
+}
+
+/**
  * One primitive operation. `impl` runs on untraced tensors (it calls the backend); the rules
  * are written with differentiable tensor operations, so derivatives of derivatives work.
  */

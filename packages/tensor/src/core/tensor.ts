@@ -98,9 +98,10 @@ export type Trace =
   | { readonly kind: 'batch'; readonly level: number; readonly primal: Tensor; readonly axis: number }
   | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
-/** An ArgumentError naming `method` where `t` was disposed. */
-function expectLive(t: Tensor, method: string): void {
-  if (t.isDisposed) throw new ArgumentError(`${method}: this tensor (shape ${formatShape(t.shape)}, ${t.dtype}) was disposed`);
+/** `t`, or an ArgumentError naming `op` (and which of its tensors `t` is) where `t` was disposed. */
+export function expectLive(t: Tensor, op: string, name = 'this tensor'): Tensor {
+  if (t.isDisposed) throw new ArgumentError(`${op}: ${name} (shape ${formatShape(t.shape)}, ${t.dtype}) was disposed`);
+  return t;
 }
 
 /** The view of a disposed tensor: its shape and dtype stay readable; reading its elements throws. */

@@ -16,8 +16,8 @@
 import { AnomalyError, TraceError, formatShape } from '../errors.js';
 import { expectFunction } from '../arguments.js';
 import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
-import type { OutputTarget, Primitive, RuleContext } from './primitive.js';
-import { allocate, allocateUnfilled, isFloating, type TypedArray } from '../dtype.js';
+import { NotingOutput, type Primitive, type RuleContext } from './primitive.js';
+import { isFloating } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
 import { DEFER_MIN_ELEMENTS, deferElementwise } from './deferred.js';
 import { shapeSize } from '../shape.js';
@@ -181,7 +181,7 @@ function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): 
     const pending = deferred(prim, plain, params);
     if (pending !== null) return pending;
   }
-  freshResult = null;
+  EVAL_OUTPUT.reset();
   const out = prim.impl(plain, params, EVAL_OUTPUT);
   noteHolders(prim, plain, out);
   if (inBackward === 0 && anomalyEnabled()) checkForward(prim, plain, out);
@@ -204,17 +204,12 @@ function deferred<P>(prim: Primitive<P>, plain: readonly Tensor[], params: P): T
  * hold theirs alone (see Tensor.dispose).
  */
 function noteHolders<P>(prim: Primitive<P>, plain: readonly Tensor[], out: Tensor): void {
-  if (prim.retainsNothing === true && freshResult !== null && out._view.data === freshResult) out._owns = true;
+  if (EVAL_OUTPUT.madeFor(prim, out)) out._owns = true;
   else for (const x of plain) x._owns = false;
-  freshResult = null;
+  EVAL_OUTPUT.reset();
 }
 
-// The array evaluate's output target handed out last (null before the primitive asks for one).
-let freshResult: TypedArray | null = null;
-const EVAL_OUTPUT: OutputTarget = {
-  array: (dtype, size) => (freshResult = allocateUnfilled(dtype, size)),
-  zeros: (dtype, size) => (freshResult = allocate(dtype, size)),
-};
+const EVAL_OUTPUT = new NotingOutput();
 
 function checkForward<P>(prim: Primitive<P>, inputs: readonly Tensor[], out: Tensor): void {
   const data = contiguousData(out);

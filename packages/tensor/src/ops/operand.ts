@@ -2,10 +2,10 @@
 // typing, as PyTorch's Python scalars), dtypes promote as PyTorch's, and binary operands are
 // broadcast explicitly.
 import { allocate, isFloating, promoteTypes, type DType, type FloatDType } from '../dtype.js';
-import { ArgumentError, DTypeError, formatShape } from '../errors.js';
+import { ArgumentError, DTypeError } from '../errors.js';
 import { describe } from '../arguments.js';
 import { bind } from '../core/trace.js';
-import { Tensor, fromArray } from '../core/tensor.js';
+import { Tensor, expectLive, fromArray } from '../core/tensor.js';
 import { broadcastPrim, castPrim } from '../prims/layout.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 
@@ -23,15 +23,9 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
   return fromArray(data, [], dtype);
 }
 
-/** `x`, or an ArgumentError naming `op` where it was disposed. */
-function live(op: string, name: string, x: Tensor): Tensor {
-  if (x.isDisposed) throw new ArgumentError(`${op}: ${name} (shape ${formatShape(x.shape)}, ${x.dtype}) was disposed`);
-  return x;
-}
-
 /** Checks that `x` is a Tensor (numbers are not accepted here). */
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor) return live(op, name, x);
+  if (x instanceof Tensor) return expectLive(x, op, name);
   throw new ArgumentError(`${op}: expected a Tensor for ${name}, got ${describeOperand(x)}`);
 }
 
@@ -51,7 +45,7 @@ function describeOperand(x: unknown): string {
 }
 
 export function toTensor(op: string, name: string, x: unknown, dtype: DType): Tensor {
-  if (x instanceof Tensor) return live(op, name, x);
+  if (x instanceof Tensor) return expectLive(x, op, name);
   if (typeof x === 'number') return scalarTensor(x, dtype);
   throw new ArgumentError(`${op}: expected a Tensor or a number for ${name}, got ${describeOperand(x)}`);
 }
