@@ -46,6 +46,10 @@ describe('dispose', () => {
     expect(() => x.add(1)).toThrow(J.ArgumentError);
     expect(() => x.add(1)).toThrow(/^add: the first operand \(shape \[2,3\], float64\) was disposed$/);
     expect(() => J.tensor([1, 2, 3]).mul(x)).toThrow(/^mul: the second operand .* was disposed$/);
+    // Operands of one shape and dtype take binaryOperands' short path: the same errors.
+    const same = made(3, [2, 3]);
+    expect(() => x.sub(same)).toThrow(/^sub: the first operand \(shape \[2,3\], float64\) was disposed$/);
+    expect(() => same.div(x)).toThrow(/^div: the second operand \(shape \[2,3\], float64\) was disposed$/);
     expect(() => J.matmul(x, J.ones([3, 2], { dtype: 'float64' }))).toThrow(/^matmul: .* \(shape \[2,3\], float64\) was disposed$/);
     for (const [method, call] of [
       ['data', () => x.data()],

@@ -99,9 +99,14 @@ export type Trace =
   | { readonly kind: 'record'; readonly level: number; readonly primal: Tensor; readonly variable: number; readonly recording: Recording };
 
 /** `t`, or an ArgumentError naming `op` (and which of its tensors `t` is) where `t` was disposed. */
-export function expectLive(t: Tensor, op: string, name = 'this tensor'): Tensor {
-  if (t.isDisposed) throw new ArgumentError(`${op}: ${name} (shape ${formatShape(t.shape)}, ${t.dtype}) was disposed`);
+export function expectLive(t: Tensor, op: string, name?: string): Tensor {
+  // Every op calls this on every operand: the message is built out of line, so that V8 inlines the test.
+  if (t._view instanceof DisposedView) throwDisposed(t, op, name ?? 'this tensor');
   return t;
+}
+
+function throwDisposed(t: Tensor, op: string, name: string): never {
+  throw new ArgumentError(`${op}: ${name} (shape ${formatShape(t.shape)}, ${t.dtype}) was disposed`);
 }
 
 /** The view of a disposed tensor: its shape and dtype stay readable; reading its elements throws. */

@@ -176,7 +176,13 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P
 let recordingPrimal = 0;
 
 function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor {
-  const plain = inputs.some((x) => x._trace !== null) ? inputs.map(valueOf) : inputs;
+  let plain = inputs;
+  for (const x of inputs) {
+    if (x._trace !== null) {
+      plain = inputs.map(valueOf);
+      break;
+    }
+  }
   if (prim.elementwise !== undefined) {
     const pending = deferred(prim, plain, params);
     if (pending !== null) return pending;

@@ -439,12 +439,17 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   }
 
   function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
+    // A comparison into a bool mask, or float operands and output of their dtype. The size test
+    // first: below the threshold (most calls) nothing else here decides anything.
+    const toMask = out instanceof Uint8Array && comparisonSet.has(op);
+    const n = out.length;
+    if (small(toMask ? 'comparison' : 'binary', n)) {
+      fallback.binary(op, a, b, shape, out);
+      return;
+    }
     const dtype = dtypeOfArray(a.data);
     const operands = isFloatArray(a.data) && dtypeOfArray(b.data) === dtype;
-    // Float operands and output of their dtype, or a comparison into a bool mask.
-    const toMask = out instanceof Uint8Array && comparisonSet.has(op);
     const supported = operands && (toMask || (dtypeOfArray(out) === dtype && binarySet.has(op)));
-    const n = out.length;
     // A scalar operand is passed by value; vectors and repeated rows (a bias over a batch) are
     // staged, rows only when long enough that copying them row by row beats the JS loop.
     const aRow = isScalarView(a) ? 0 : repeatedRow(a, shape);
@@ -452,7 +457,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     const aOk = aRow === n || aRow >= MIN_REPEATED_ROW;
     const bOk = bRow === n || bRow >= MIN_REPEATED_ROW;
     const mode = aOk && bOk ? 'vv' : aOk && isScalarView(b) ? 'vs' : bOk && isScalarView(a) ? 'sv' : undefined;
-    if (small(toMask ? 'comparison' : 'binary', n) || !supported || mode === undefined) {
+    if (!supported || mode === undefined) {
       fallback.binary(op, a, b, shape, out);
       return;
     }
