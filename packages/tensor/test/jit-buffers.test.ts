@@ -154,9 +154,12 @@ describe.each(backends)('jit buffer plan (%s backend)', (_name, use) => {
       { dtype: 'int32' },
     );
     for (let k = 0; k < 3; k++) jf(x, good);
+    // The bad call's replay throws midway (on the WASM backend its lowered call meets the index
+    // out of range and leaves it to the planned replay, which throws); the next call follows the
+    // plan again (or, on the WASM backend, runs lowered).
     expect(() => jf(x, bad)).toThrow(/gather/);
-    const before = plannedReplays();
+    const before = plannedReplays() + loweredReplays();
     expect(jf(x, good).item()).toBe(f(x, good).item());
-    expect(plannedReplays()).toBe(before + 1);
+    expect(plannedReplays() + loweredReplays()).toBe(before + 1);
   });
 });

@@ -1,8 +1,8 @@
 // jit's lowered replay (core/lowered.ts): on the WASM backend a program's kernel calls,
 // recorded once, run again on memory the program keeps in linear memory. Every lowered call
 // must equal f bit for bit, for new inputs and for captured tensors assigned between calls;
-// results it returned never change afterwards; what cannot be lowered (arrays filled in
-// JavaScript, inputs of another layout, the JS backend) keeps the ordinary replay.
+// results it returned never change afterwards; what cannot be lowered (arrays a primitive fills
+// in JavaScript, inputs of another layout, the JS backend) keeps the ordinary replay.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as J from '@jacobi/tensor';
 import type { Tensor } from '@jacobi/tensor';
@@ -116,10 +116,89 @@ describe.each(wasmBackends)('lowered jit replay (%s)', (_name, use) => {
     expect(bits(jf(square(6))[0]!)).toEqual(bits(f(square(6))[0]!));
     expect(loweredReplays() - before).toBe(1);
 
-    // take with traced indices: the positions are an array filled in JavaScript from them.
-    const g = (x: Tensor, i: Tensor): Tensor[] => [x.exp().take(i, 0).sum()];
-    const idx = (c: number): Tensor => J.tensor([c % 3, 2, 1], { dtype: 'int32' });
-    expect(compare(g, 5, (c) => [rand(100 + c, [3, 4]), idx(c)])).toBe(0);
+    // A primitive whose result is filled in JavaScript: no recorded kernel wrote what the sum reads.
+    const doubledInJs = definePrimitive<undefined>({
+      name: 'doubledInJs',
+      shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
+      impl: ([x], _params, { shape, dtype }, target) => {
+        const out = target.array(dtype, x!.size);
+        const data = x!.data();
+        for (let i = 0; i < out.length; i++) out[i] = 2 * data[i]!;
+        return fromArray(out, shape, dtype);
+      },
+      vjp: [null],
+      jvp: [null],
+      batch: () => {
+        throw new Error('not batched in this test');
+      },
+    });
+    const g = (x: Tensor): Tensor[] => [bind(doubledInJs, [x.exp()], undefined).sum()];
+    expect(compare(g, 5, (c) => [rand(100 + c, [3, 4])])).toBe(0);
+  });
+
+  it('lowers take, gather and scatterAdd at traced and at constant positions, and casts to bool', () => {
+    use();
+    const idx = (c: number): Tensor => J.tensor([c % 3, 2, 1, -1], { dtype: 'int32' });
+    const taken = (x: Tensor, i: Tensor): Tensor[] => [x.exp().take(i, 0).sum(0), x.take(i, 1)];
+    expect(compare(taken, 5, (c) => [rand(110 + c, [3, 4]), idx(c)])).toBe(3);
+    // An embedding's lookup and its gradient (untakeIndexed, a scatter-add) in one program.
+    const embed = (table: Tensor, i: Tensor): Tensor[] => {
+      const [value, grad] = J.valueAndGrad((w: Tensor) => w.take(i, 0).tanh().square().sum())(table);
+      return [value, grad];
+    };
+    const tokens = (c: number): Tensor =>
+      J.tensor(
+        [
+          [c % 5, 1],
+          [4, c % 2],
+        ],
+        { dtype: 'int32' },
+      );
+    expect(compare(embed, 5, (c) => [rand(120 + c, [5, 3]), tokens(c)])).toBe(3);
+    const scattered = (x: Tensor, i: Tensor): Tensor[] => [J.scatterAdd(J.zeros([3, 4]), 1, i, x)];
+    const positions = (c: number): Tensor => J.tensor([[c % 4], [3], [0]], { dtype: 'int32' });
+    expect(compare(scattered, 5, (c) => [rand(125 + c, [3, 1]), positions(c)])).toBe(3);
+    // Constant positions are take's parameters: a lowered call passes the same array each time.
+    const fixedTake = (x: Tensor): Tensor[] => {
+      const [value, grad] = J.valueAndGrad((w: Tensor) => w.take([2, 0, 2], 0).exp().sum())(x);
+      return [value, grad, x.take([[1, 3]], 1)];
+    };
+    expect(compare(fixedTake, 5, (c) => [rand(128 + c, [3, 4])])).toBe(3);
+    const masks = (x: Tensor): Tensor[] => [x.astype('bool'), x.astype('bool').astype('int32').sum()];
+    const sparse = (c: number): Tensor => J.where(rand(130 + c, [6, 5]).greater(0), rand(135 + c, [6, 5]), 0);
+    expect(compare(masks, 5, (c) => [sparse(c)])).toBe(3);
+  });
+
+  it('reports an index out of range in a lowered call as the unlowered one does, then runs lowered again', () => {
+    use();
+    const f = (x: Tensor, i: Tensor): Tensor[] => [J.gather(x, 1, i).mul(2)];
+    const jf = J.jit(f);
+    const x = rand(140, [2, 5]);
+    const ok = J.tensor(
+      [
+        [4, 0],
+        [1, -5],
+      ],
+      { dtype: 'int32' },
+    );
+    for (let c = 0; c < 3; c++) jf(x, ok);
+    const before = loweredReplays();
+    expect(bits(jf(x, ok)[0]!)).toEqual(bits(f(x, ok)[0]!));
+    expect(loweredReplays() - before).toBe(1);
+    const bad = J.tensor(
+      [
+        [4, 0],
+        [5, 1],
+      ],
+      { dtype: 'int32' },
+    );
+    // The message of gather at traced positions (which checks them when its kernel runs).
+    const message = /^gather: index 5 \(entry 2\) is out of range for an axis of size 5$/;
+    expect(() => J.jit(f)(x, bad)).toThrow(message);
+    expect(() => jf(x, bad)).toThrow(J.ArgumentError);
+    expect(() => jf(x, bad)).toThrow(message);
+    expect(bits(jf(x, ok)[0]!)).toEqual(bits(f(x, ok)[0]!));
+    expect(loweredReplays() - before).toBe(2);
   });
 
   it('shares memory between intermediates whose lifetimes do not overlap, and keeps the zeros of partly written ones', () => {

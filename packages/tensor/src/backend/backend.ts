@@ -196,6 +196,15 @@ export interface Backend {
    */
   gather(x: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void;
   /**
+   * The positions the entries of an integer array `indices` stand for along an axis of `blocks`
+   * consecutive groups of `size`: entry i, in `[0, size)` (or, where `negativeWraps`, in
+   * `[-size, size)`, counting from the end), becomes its non-negative offset plus the start of its
+   * group (`floor(i / (indices.length / blocks)) * size`), written to `out` (as long as `indices`).
+   * Returns -1, or the first entry out of range (then `out` is written only in part). Run as a
+   * kernel, not by the caller, so that positions computed from a jit input are part of the replay.
+   */
+  indexPositions(indices: TypedArray, size: number, negativeWraps: boolean, blocks: number, out: Int32Array): number;
+  /**
    * The transpose of `gather`: `out` (`[outer, n, inner]`) is set to zero, then
    * `out[o, indices[j], i] += g[o, j, i]`; repeated indices accumulate.
    */
@@ -257,6 +266,7 @@ const KERNELS = [
   'reduce',
   'matmul',
   'gather',
+  'indexPositions',
   'scatterAdd',
   'cumsum',
   'argsort',

@@ -299,6 +299,17 @@ function gather(x: TypedArray, outer: number, n: number, inner: number, indices:
   }
 }
 
+function indexPositions(indices: TypedArray, size: number, negativeWraps: boolean, blocks: number, out: Int32Array): number {
+  const low = negativeWraps ? -size : 0;
+  const perBlock = indices.length / blocks;
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i]!;
+    if (v < low || v >= size) return i;
+    out[i] = (v < 0 ? v + size : v) + Math.floor(i / perBlock) * size;
+  }
+  return -1;
+}
+
 function scatterAdd(g: TypedArray, outer: number, n: number, inner: number, indices: Int32Array, out: TypedArray): void {
   out.fill(0);
   const m = indices.length;
@@ -328,6 +339,7 @@ export const jsBackend: Backend = {
   reduce,
   matmul,
   gather,
+  indexPositions,
   scatterAdd,
   cumsum,
   argsort,

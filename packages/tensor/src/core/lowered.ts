@@ -7,8 +7,8 @@
 //
 // A recording is lowered only where it provably describes the whole computation: every array a
 // kernel reads is an input or captured tensor, or was written by an earlier recorded call (an
-// array a primitive filled in JavaScript, such as take's positions, is neither, and the program
-// keeps the ordinary replay). Intermediates share memory where their lifetimes do not overlap,
+// array a primitive filled in JavaScript is neither, and the program keeps the ordinary replay;
+// so the library's primitives leave such work to kernels: take's positions are indexPositions'). Intermediates share memory where their lifetimes do not overlap,
 // except an array a kernel writes only in part, which keeps memory of its own (zero-filled
 // once). Later calls check that the inputs and captured tensors have the recorded layouts; where
 // one differs, or a kernel grows the backend's memory mid-replay, that call runs the ordinary
@@ -30,6 +30,7 @@ const WRITTEN: Record<KernelName | 'fused', number> = {
   reduce: 4,
   matmul: 6,
   gather: 5,
+  indexPositions: 4,
   scatterAdd: 5,
   cumsum: 4,
   argsort: 4,
@@ -58,9 +59,10 @@ export class CallRecorder {
     const calls = this.calls;
     const forward =
       (method: KernelName) =>
-      (...args: unknown[]): void => {
+      (...args: unknown[]): unknown => {
         calls.push({ method, args });
-        (backend[method] as (...a: unknown[]) => void)(...args);
+        // What a kernel returns is passed on (indexPositions' first bad entry).
+        return (backend[method] as (...a: unknown[]) => unknown)(...args);
       };
     const real = backend.fused;
     const fused: FusedKernels | undefined = real && {
@@ -104,7 +106,9 @@ type Place =
       readonly element: number;
       readonly length: number;
       readonly whole: boolean;
-    };
+    }
+  /** An array a primitive holds in its parameters (take's positions): the same, unchanged, at every call. */
+  | { readonly kind: 'fixed'; readonly array: TypedArray };
 
 /** An output made fresh at each call: its dtype, length, and whether it must start zeroed. */
 interface FreshOutput {
@@ -219,9 +223,15 @@ export class LoweredProgram {
 
   /**
    * The lowered form of `recorder`'s calls, whose replay read `sources` (the inputs, then the
-   * captured tensors' values) and returned `outputs`; or a reason it cannot be lowered.
+   * captured tensors' values) and the `fixed` arrays (held in the primitives' parameters, never
+   * written) and returned `outputs`; or a reason it cannot be lowered.
    */
-  static from(recorder: CallRecorder, sources: readonly Tensor[], outputs: readonly Tensor[]): LoweredProgram | string {
+  static from(
+    recorder: CallRecorder,
+    sources: readonly Tensor[],
+    outputs: readonly Tensor[],
+    fixed: ReadonlySet<TypedArray> = new Set(),
+  ): LoweredProgram | string {
     const { backend } = recorder;
     const memory = backend.resident;
     if (memory === undefined) return 'the backend has no memory of its own';
@@ -235,7 +245,7 @@ export class LoweredProgram {
       list.push({ index, start, end: start + byteLength });
       sourceOf.set(buffer as ArrayBuffer, list);
     }
-    const sourcePlace = (a: TypedArray): Exclude<Place, { kind: 'slot' }> | null => {
+    const sourcePlace = (a: TypedArray): Extract<Place, { kind: 'source' | 'fresh' }> | null => {
       const list = sourceOf.get(a.buffer as ArrayBuffer);
       const s = list?.find((x) => x.start <= a.byteOffset && a.byteOffset + a.byteLength <= x.end);
       if (s === undefined) return null;
@@ -253,7 +263,7 @@ export class LoweredProgram {
           );
     const intervals = new Map<ArrayBuffer, [number, number][]>();
     const addInterval = (a: TypedArray): void => {
-      if (sourcePlace(a) !== null) return;
+      if (sourcePlace(a) !== null || fixed.has(a)) return;
       const list = intervals.get(a.buffer as ArrayBuffer) ?? [];
       list.push([a.byteOffset, a.byteOffset + a.byteLength]);
       intervals.set(a.buffer as ArrayBuffer, list);
@@ -282,7 +292,7 @@ export class LoweredProgram {
     const fresh: FreshOutput[] = [];
     for (const t of outputs) {
       const a = t._view.data;
-      if (sourcePlace(a) !== null || a.byteLength <= COPY_IN_MAX) continue;
+      if (sourcePlace(a) !== null || fixed.has(a) || a.byteLength <= COPY_IN_MAX) continue;
       const slot = slotOf(a);
       if (slot.fresh >= 0 || slot.start !== a.byteOffset || slot.end !== a.byteOffset + a.byteLength) continue;
       slot.fresh = fresh.length;
@@ -295,8 +305,9 @@ export class LoweredProgram {
     for (const [i, call] of recorder.calls.entries()) {
       const written = writtenBy(call);
       if (sourcePlace(written) !== null) return `${call.method} writes an input`;
+      if (fixed.has(written)) return `${call.method} writes a primitive's parameter`;
       for (const a of arraysOf(call)) {
-        if (sourcePlace(a) !== null) continue;
+        if (sourcePlace(a) !== null || fixed.has(a)) continue;
         const slot = slotOf(a);
         if (a !== written && !slot.produced) return `${call.method} reads an array no kernel wrote`;
         if (slot.first < 0) slot.first = i;
@@ -311,7 +322,7 @@ export class LoweredProgram {
       target.produced = true;
     }
     for (const t of outputs) {
-      if (sourcePlace(t._view.data) !== null) continue;
+      if (sourcePlace(t._view.data) !== null || fixed.has(t._view.data)) continue;
       const slot = slotOf(t._view.data);
       if (!slot.produced) return 'an output no kernel wrote';
       slot.last = Number.POSITIVE_INFINITY;
@@ -348,6 +359,7 @@ export class LoweredProgram {
           },
     );
     const placeOf = (a: TypedArray): Place => {
+      if (fixed.has(a)) return { kind: 'fixed', array: a };
       const source = sourcePlace(a);
       if (source !== null) {
         const copy = copied[source.index];
@@ -368,7 +380,7 @@ export class LoweredProgram {
       let changesEachCall = false;
       const placed = (a: TypedArray): Place => {
         const place = placeOf(a);
-        changesEachCall ||= place.kind !== 'slot';
+        changesEachCall ||= place.kind !== 'slot' && place.kind !== 'fixed';
         return place;
       };
       const template = (x: unknown): ArgTemplate => {
@@ -422,8 +434,9 @@ export class LoweredProgram {
           result = first.result;
           if (!call.changesEachCall) prepared[i] = first.again;
         } else result = again();
-        // A fused kernel that declined here (it ran when recorded) leaves the call to the ordinary replay.
-        if (result === false) return null;
+        // A fused kernel that declined here (it ran when recorded) leaves the call to the ordinary
+        // replay, and so does an index out of range: the primitive there reports it.
+        if (result === false || (call.method === 'indexPositions' && result !== -1)) return null;
         // A kernel that grew the memory may have read a detached view: this call replays anew.
         if (memory.generation !== this.generation) return null;
       }
@@ -466,6 +479,7 @@ export class LoweredProgram {
 
   private array(place: Place, sources: readonly Tensor[]): TypedArray {
     if (place.kind === 'slot') return this.memory.view(place.dtype, this.address + place.byte, place.length);
+    if (place.kind === 'fixed') return place.array;
     const data = place.kind === 'fresh' ? this.freshArrays[place.index]! : sources[place.index]!._view.data;
     return place.whole ? data : data.subarray(place.element, place.element + place.length);
   }

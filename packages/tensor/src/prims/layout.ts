@@ -1,7 +1,7 @@
 // Primitives that move elements without arithmetic. All are linear, so each JVP is the op
 // itself applied to the tangent and each VJP is the op's transpose. Reshape (of contiguous
 // data), transpose, broadcast and slice are views: they copy nothing.
-import { allocate, type DType } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import { activeBackend } from '../backend/registry.js';
 import { bind } from '../core/trace.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
@@ -186,16 +186,19 @@ export const castPrim: ShapedPrimitive<{ dtype: DType }> = definePrimitive<{ dty
   name: 'cast',
   shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
   impl: ([x], _params, { shape, dtype }, target) => {
-    const out = target.array(dtype, shapeSize(shape));
     if (dtype === 'bool') {
       // NOTE: a copy into a Uint8Array would keep the low byte (256 → 0, 0.5 → 0); true is
-      // "not zero", which NaN is too.
-      const zero = { data: allocate(x!.dtype, 1), offset: 0, strides: shape.map(() => 0) };
+      // "not zero", which NaN is too. The zero comes from the target, before the result (the
+      // last array a target makes is the result's), so that jit's lowered replay sees who
+      // filled it and fills it again.
+      const zero = { data: target.zeros(x!.dtype, 1), offset: 0, strides: shape.map(() => 0) };
+      const out = target.array(dtype, shapeSize(shape));
       activeBackend().binary('notEqual', x!._view, zero, shape, out);
-    } else {
-      // A copy into an Int32Array rounds toward zero, as PyTorch's float-to-integer casts do.
-      activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(shape) }, shape);
+      return fromArray(out, shape, dtype);
     }
+    const out = target.array(dtype, shapeSize(shape));
+    // A copy into an Int32Array rounds toward zero, as PyTorch's float-to-integer casts do.
+    activeBackend().copy(x!._view, { data: out, offset: 0, strides: contiguousStrides(shape) }, shape);
     return fromArray(out, shape, dtype);
   },
   // Only float-to-float casts are ever differentiated: an integer or bool output is a constant.

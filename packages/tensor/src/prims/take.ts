@@ -8,6 +8,7 @@ import { activeBackend } from '../backend/registry.js';
 import { definePrimitive, type ShapedPrimitive } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { bind } from '../core/trace.js';
+import { allocateUnfilled } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { aroundAxis, shapeSize } from '../shape.js';
 import { batchFirst, leadingBatch, moveAxis } from './batching.js';
@@ -91,17 +92,13 @@ export interface UntakeIndexedParams extends TakeIndexedParams {
  */
 function positionsOf(op: string, indices: Tensor, size: number, axis: number, negativeWraps: boolean, blocks: number): Int32Array {
   const values = contiguousData(indices);
-  const out = new Int32Array(values.length);
-  const low = negativeWraps ? -size : 0;
-  const perBlock = values.length / blocks;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < low || v >= size)
-      throw new ArgumentError(
-        `${op}: index ${v} (entry ${i}) is out of range for ${blocks > 1 ? 'an axis' : `axis ${axis}`} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
-      );
-    out[i] = (v < 0 ? v + size : v) + Math.floor(i / perBlock) * size;
-  }
+  // Not from the output target: a step's target makes its result, and this is not the result.
+  const out = allocateUnfilled('int32', values.length) as Int32Array;
+  const bad = activeBackend().indexPositions(values, size, negativeWraps, blocks, out);
+  if (bad >= 0)
+    throw new ArgumentError(
+      `${op}: index ${values[bad]} (entry ${bad}) is out of range for ${blocks > 1 ? 'an axis' : `axis ${axis}`} of size ${size}${negativeWraps ? '' : ' (no negative indices)'}`,
+    );
   return out;
 }
 

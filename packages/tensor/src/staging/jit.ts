@@ -10,6 +10,7 @@ import type { Primitive } from '../core/primitive.js';
 import { Tensor, type Recording } from '../core/tensor.js';
 import { bind, closeRecordLevel, effective, lowerTo, openRecordLevel, traceAt, valueOf } from '../core/trace.js';
 import { shapesEqual } from '../shape.js';
+import type { TypedArray } from '../dtype.js';
 import { flattenAs, leavesIn, unflattenAs, type PyTree, type PyTreeLeaf, type TreeDef } from '../tree.js';
 import { fusedKernels, runFused, type FusedKernels } from '../core/fused.js';
 import { planProgram, stepOutput, unfusedPlan, type Plan } from './plan.js';
@@ -217,11 +218,26 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
     if (recorder === null) return runSteps();
     const outs = recorder.record(runSteps);
     // Only library primitives: a user's customOp may keep or read what it is given outside the backend.
-    fast.lowered = steps.every(retainsNothing) ? LoweredProgram.from(recorder, sources(), outs) : 'a step may keep its arrays';
+    fast.lowered = steps.every(retainsNothing)
+      ? LoweredProgram.from(recorder, sources(), outs, parameterArrays(program))
+      : 'a step may keep its arrays';
     return outs;
   } finally {
     run.end();
   }
+}
+
+/**
+ * The typed arrays the program's primitives hold in their parameters (take's positions): the
+ * same at every call, so a lowered replay passes them as they are.
+ */
+function parameterArrays(program: Program): Set<TypedArray> {
+  const arrays = new Set<TypedArray>();
+  for (const eq of program.equations) {
+    if (typeof eq.params !== 'object' || eq.params === null) continue;
+    for (const value of Object.values(eq.params)) if (ArrayBuffer.isView(value)) arrays.add(value as TypedArray);
+  }
+  return arrays;
 }
 
 // A lowered program whose calls keep falling back (inputs of other layouts, another backend, the

@@ -910,6 +910,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     copy: (src, dst, shape) => fallback.copy(src, dst, shape),
     // Row copies and adds: the JS kernels already run at memory speed (TypedArray.set).
     gather: (x, outer, n, inner, indices, out) => fallback.gather(x, outer, n, inner, indices, out),
+    indexPositions: (indices, size, negativeWraps, blocks, out) => fallback.indexPositions(indices, size, negativeWraps, blocks, out),
     scatterAdd,
     // No SIMD kernels for sorting: the JS ones run.
     cumsum,
