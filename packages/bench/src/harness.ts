@@ -13,7 +13,7 @@ import {
 } from './frameworks.js';
 import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
 import { runMemory, type MemoryReport } from './memory.js';
-import { FULL_TIMING, QUICK_TIMING, measure, type TimingPolicy } from './timing.js';
+import { FULL_TIMING, QUICK_TIMING, measure, median, type TimingPolicy } from './timing.js';
 import {
   caseKey,
   FULL_SIZES,
@@ -129,33 +129,107 @@ function setupFor(c: BenchCase, fw: Framework, jax: JaxJs | null): (() => Prepar
   return c.jaxjs && jax ? () => c.jaxjs!(jax, mode) : 'the jax-js peer runs W1–W5 only';
 }
 
-async function runCell(c: BenchCase, fw: Framework, policy: TimingPolicy, jax: JaxJs | null): Promise<CellResult> {
-  if (fw.unavailable) return { status: 'unavailable', reason: fw.unavailable };
-  const setup = setupFor(c, fw, jax);
-  if (typeof setup === 'string') return { status: 'n/a', reason: setup };
-  let prepared: Prepared | null = null;
-  const tensorsBefore = fw.kind === 'tfjs' ? tf.memory().numTensors : 0;
+/**
+ * Rounds a case is timed in when its policy does not fix the repetitions: the frameworks take
+ * turns, each round a third of the samples, so that a change of the machine's speed while a row
+ * runs (seen on the 2-vCPU machine: 2x within seconds) falls on every framework alike instead
+ * of on whichever ran then.
+ */
+const ROUNDS = 3;
+
+/** The policy of round `round` of `rounds`: the warm-up in the first only, the samples shared out. */
+function roundPolicy(policy: TimingPolicy, round: number, rounds: number): TimingPolicy {
+  if (rounds === 1) return policy;
+  const share = (n: number): number => Math.max(1, Math.ceil(n / rounds));
+  return {
+    ...policy,
+    ...(round === 0 ? {} : { warmup: 0, warmupMs: 0 }),
+    minReps: share(policy.minReps),
+    minTotalMs: policy.minTotalMs / rounds,
+    maxReps: share(policy.maxReps),
+    minRepsSlow: share(policy.minRepsSlow),
+  };
+}
+
+/** A framework's prepared case while its row is timed. */
+interface OpenCell {
+  readonly fw: Framework;
+  readonly prepared: Prepared;
+  readonly samplesMs: number[];
+  error?: string;
+}
+
+/** Prepares the case on every framework, times them in turns, and returns each one's cell. */
+async function runRow(
+  c: BenchCase,
+  frameworks: readonly Framework[],
+  policy: TimingPolicy,
+  jax: JaxJs | null,
+): Promise<Record<string, CellResult>> {
+  const results: Record<string, CellResult> = {};
+  const open: OpenCell[] = [];
+  const tensorsBefore = tf.memory().numTensors;
   try {
-    await fw.activate();
-    const made = setup();
-    if (typeof made === 'string') return { status: 'n/a', reason: made };
-    prepared = made;
-    const p = made;
-    const timing = measure(() => p.run(), policy);
-    const losses = p.losses?.();
-    return { status: 'ok', ...timing, value: valueOf(c, timing.medianMs), ...(losses ? { losses } : {}) };
-  } catch (e) {
-    return { status: 'error', reason: errorText(e) };
-  } finally {
-    try {
-      prepared?.dispose?.();
-    } catch {
-      // The cell's own error, if any, is the one worth reporting.
+    for (const fw of frameworks) {
+      if (fw.unavailable) {
+        results[fw.label] = { status: 'unavailable', reason: fw.unavailable };
+        continue;
+      }
+      const setup = setupFor(c, fw, jax);
+      if (typeof setup === 'string') {
+        results[fw.label] = { status: 'n/a', reason: setup };
+        continue;
+      }
+      try {
+        await fw.activate();
+        const made = setup();
+        if (typeof made === 'string') results[fw.label] = { status: 'n/a', reason: made };
+        else open.push({ fw, prepared: made, samplesMs: [] });
+      } catch (e) {
+        results[fw.label] = { status: 'error', reason: errorText(e) };
+      }
     }
-    if (fw.kind === 'tfjs' && tf.memory().numTensors > tensorsBefore) {
-      console.warn(`warning: tfjs case ${caseKey(c)} on ${fw.label} left ${tf.memory().numTensors - tensorsBefore} tensors behind`);
+    const rounds = policy.reps === undefined ? ROUNDS : 1;
+    for (let round = 0; round < rounds; round++) {
+      for (const cell of open) {
+        if (cell.error !== undefined) continue;
+        try {
+          await cell.fw.activate();
+          cell.samplesMs.push(...measure(() => cell.prepared.run(), roundPolicy(policy, round, rounds)).samplesMs);
+        } catch (e) {
+          cell.error = errorText(e);
+        }
+      }
+    }
+    for (const cell of open) {
+      if (cell.error !== undefined) {
+        results[cell.fw.label] = { status: 'error', reason: cell.error };
+        continue;
+      }
+      const medianMs = median(cell.samplesMs);
+      const losses = cell.prepared.losses?.();
+      results[cell.fw.label] = {
+        status: 'ok',
+        medianMs,
+        samplesMs: cell.samplesMs,
+        value: valueOf(c, medianMs),
+        ...(losses ? { losses } : {}),
+      };
+    }
+  } finally {
+    for (const cell of open) {
+      try {
+        cell.prepared.dispose?.();
+      } catch {
+        // The cell's own error, if any, is the one worth reporting.
+      }
+    }
+    if (tf.memory().numTensors > tensorsBefore) {
+      console.warn(`warning: the tfjs cells of case ${caseKey(c)} left ${tf.memory().numTensors - tensorsBefore} tensors behind`);
     }
   }
+  // In the frameworks' order, as the report lists them.
+  return Object.fromEntries(frameworks.map((fw) => [fw.label, results[fw.label]!]));
 }
 
 function describeCell(r: CellResult, c: BenchCase): string {
@@ -224,9 +298,9 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
       ...(c.ratioLabel === undefined ? {} : { ratioLabel: c.ratioLabel }),
       results: {},
     };
+    row.results = await runRow(c, frameworks, policy, jaxjs?.jax ?? null);
     for (const fw of frameworks) {
-      const r = await runCell(c, fw, policy, jaxjs?.jax ?? null);
-      row.results[fw.label] = r;
+      const r = row.results[fw.label]!;
       if (r.status !== 'n/a' && r.status !== 'unavailable') opts.log(`${row.key} [${fw.label}]: ${describeCell(r, c)}`);
       if (r.status === 'error') warnings.push(`${row.key} on ${fw.label} failed: ${r.reason}`);
       if (r.status === 'ok' && r.losses && !(r.losses.last < r.losses.first)) {

@@ -8,7 +8,8 @@ const HELP = `Usage: pnpm bench [options]
 
 Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends; with
 --peers ...,jaxjs also @jax-js/jax, eagerly and with its jit, on W1-W5) in one process:
-warm-up, repetitions, medians. Prints one table per jacobi backend with speedup = peer
+warm-up, then repetitions in three rounds in which the frameworks take turns, medians.
+Prints one table per jacobi backend with speedup = peer
 time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
 
 Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 tanh(a*b+c)
