@@ -130,7 +130,9 @@ export interface FusedKernels {
   /**
    * Whether `run` computes an expression of these nodes as fast as the unfused kernels would
    * (the WASM backend: in SIMD lanes, not its scalar loop). Eager code defers operations only
-   * into such expressions; absent, every expression is.
+   * into such expressions; absent, every expression is. It must be decided node by node: an
+   * expression over another one that vectorizes vectorizes exactly when it does with that one
+   * as an operand of its dtype (eager code checks each operation so, over its inputs alone).
    */
   vectorizes?(nodes: readonly FusedNode[]): boolean;
 }

@@ -12,7 +12,7 @@ import type { Backend, FusedKernels, FusedNode } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import { allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
-import { fusedNodeBuilder, structureKey } from './fused.js';
+import { fusedNodeBuilder, structureKey, type NodeBuilder } from './fused.js';
 import { NotingOutput, type AbstractValue, type Primitive, type ShapedPrimitive } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
 
@@ -101,43 +101,92 @@ class PendingView implements View {
   }
 }
 
+/** An input of a deferred expression: a pending expression whose nodes it takes in, or a computed view it reads. */
+type ExpressionInput = DeferredExpression | View;
+
+/**
+ * One deferred operation over its inputs: the expression it roots is flattened into nodes only
+ * when computed, so deferring an operation copies nothing (copying a pending input's nodes at
+ * each operation made a chain of k operations cost k² node copies).
+ */
 class DeferredExpression {
-  /** How many later expressions copied this one's nodes: a second reader computes it instead (no work is repeated more than once). */
+  /** How many later expressions took this one's nodes in: a second reader computes it instead (no work is repeated more than once). */
   inlined = 0;
   /** The array the fused kernel wrote (null until then, or where the operations ran one by one). */
   madeArray: TypedArray | null = null;
   constructor(
     readonly shape: readonly number[],
     readonly dtype: DType,
-    readonly nodes: readonly FusedNode[],
-    readonly steps: readonly (NodeStep | null)[],
+    /** This operation's node, from its arguments' nodes. */
+    private readonly node: NodeBuilder,
+    /** How it runs on its own, where the fused kernel declines. */
+    private readonly step: NodeStep,
+    private readonly inputs: readonly ExpressionInput[],
+    /** Operations in the flattened expression (this one and every one taken in). */
+    readonly ops: number,
+    /** The distinct computed views the flattened expression reads, in the order it first reads them. */
     readonly operands: readonly View[],
     readonly backend: Backend,
     readonly kernels: FusedKernels,
   ) {}
 
+  /** Nodes of the flattened expression: its operands and operations. */
+  get size(): number {
+    return this.ops + this.operands.length;
+  }
+
+  /**
+   * The expression as nodes in argument order (each taken-in expression's nodes before the node
+   * that reads it, every operand at its first use, numbered as in `operands`), with each node's
+   * step (null for an operand).
+   */
+  private flatten(): { nodes: FusedNode[]; steps: (NodeStep | null)[] } {
+    const nodes: FusedNode[] = [];
+    const steps: (NodeStep | null)[] = [];
+    const operandNode = new Map<View, number>();
+    const visit = (e: DeferredExpression): number => {
+      const args = e.inputs.map((x) => {
+        if (x instanceof DeferredExpression) return visit(x);
+        let n = operandNode.get(x);
+        if (n === undefined) {
+          n = nodes.length;
+          nodes.push({ kind: 'operand', index: operandNode.size, dtype: x.dtype });
+          steps.push(null);
+          operandNode.set(x, n);
+        }
+        return n;
+      });
+      nodes.push(e.node(args));
+      steps.push(e.step);
+      return nodes.length - 1;
+    };
+    visit(this);
+    return { nodes, steps };
+  }
+
   compute(): View {
     computed++;
     // One operation alone runs as its own kernel: a fused kernel of one node saves nothing, and
     // on the WASM backend, which stages it in blocks, it is slower than the operation's own.
-    if (this.nodes.length - this.operands.length === 1) return withStandIn(this.backend, () => this.unfused());
+    if (this.ops === 1) return withStandIn(this.backend, () => this.unfused(this.flatten()));
+    const flat = this.flatten();
     const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
     const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
-    if (this.kernels.run({ key: structureKey(this.nodes), nodes: this.nodes }, this.operands, this.shape, out)) {
+    if (this.kernels.run({ key: structureKey(flat.nodes), nodes: flat.nodes }, this.operands, this.shape, out)) {
       this.madeArray = out;
       return view;
     }
     // The fused kernel declined (say, a float32 approximation with no SIMD kernel for these
     // operands): each node runs as its own primitive, on the backend of the call.
-    return withStandIn(this.backend, () => this.unfused());
+    return withStandIn(this.backend, () => this.unfused(flat));
   }
 
-  private unfused(): View {
+  private unfused({ nodes, steps }: { nodes: readonly FusedNode[]; steps: readonly (NodeStep | null)[] }): View {
     const values: Tensor[] = [];
     // Notes the last node's result array, as the eval level does (see Tensor.dispose).
     const target = new NotingOutput();
-    for (const [k, node] of this.nodes.entries()) {
-      const step = this.steps[k]!;
+    for (const [k, node] of nodes.entries()) {
+      const step = steps[k]!;
       target.reset();
       values.push(
         node.kind === 'operand'
@@ -150,7 +199,7 @@ class DeferredExpression {
       );
     }
     const last = values[values.length - 1]!;
-    if (target.madeFor(this.steps[this.steps.length - 1]!.prim, last)) this.madeArray = last._view.data;
+    if (target.madeFor(steps[steps.length - 1]!.prim, last)) this.madeArray = last._view.data;
     return last._view;
   }
 }
@@ -178,59 +227,57 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
     kernels,
   );
   if (builder === null) return null;
+  // Whether the fused kernel covers the expression is decided node by node (see
+  // FusedKernels.vectorizes): the expressions taken in were checked when deferred, so this
+  // operation is checked over its inputs alone, each an operand of its dtype.
+  if (kernels.vectorizes !== undefined) {
+    const alone: FusedNode[] = inputs.map((x, index) => ({ kind: 'operand', index, dtype: x.dtype }));
+    alone.push(builder(inputs.map((_, k) => k)));
+    if (!kernels.vectorizes(alone)) return null;
+  }
 
-  const nodes: FusedNode[] = [];
-  const steps: (NodeStep | null)[] = [];
+  // A pending input's nodes are taken in while the kernel stays small; any other input is read now.
+  let ops = 1;
   const operands: View[] = [];
-  const operandNode = new Map<View, number>();
-  const operand = (view: View): number => {
-    let n = operandNode.get(view);
-    if (n === undefined) {
-      n = nodes.length;
-      nodes.push({ kind: 'operand', index: operands.length, dtype: view.dtype });
-      steps.push(null);
-      operands.push(view);
-      operandNode.set(view, n);
-    }
-    return n;
+  const taken: ExpressionInput[] = [];
+  const addOperand = (view: View): void => {
+    if (!operands.includes(view)) operands.push(view);
   };
-  // A pending input's nodes are copied in, its operands merged with ours, while the kernel stays small.
-  const inline = (d: DeferredExpression): number => {
-    const at = new Array<number>(d.nodes.length);
-    for (const [k, node] of d.nodes.entries()) {
-      if (node.kind === 'operand') at[k] = operand(d.operands[node.index]!);
-      else {
-        at[k] = nodes.length;
-        // The same node over the renumbered arguments (its args tuple keeps its length).
-        nodes.push({ ...node, args: node.args.map((a) => at[a]!) } as unknown as FusedNode);
-        steps.push(d.steps[k]!);
-      }
-    }
-    d.inlined++;
-    return at[d.nodes.length - 1]!;
-  };
-  const args = inputs.map((x) => {
+  for (const x of inputs) {
     const d = x._view instanceof PendingView ? x._view.expression : null;
     if (
       d !== null &&
       d.inlined === 0 &&
       d.kernels === kernels &&
-      nodes.length + d.nodes.length < MAX_NODES &&
+      ops - 1 + operands.length + d.size < MAX_NODES &&
       operands.length + d.operands.length <= MAX_OPERANDS
-    )
-      return inline(d);
-    if (operands.length >= MAX_OPERANDS) return -1;
+    ) {
+      d.inlined++;
+      ops += d.ops;
+      for (const view of d.operands) addOperand(view);
+      taken.push(d);
+      continue;
+    }
+    if (operands.length >= MAX_OPERANDS) return null;
     // Read now, so the expression holds computed views only (a pending one is computed here).
     void x._view.data;
     // The expression reads x's array when it runs, however late: x no longer holds it alone.
     x._owns = false;
-    return operand(x._view);
-  });
-  if (args.includes(-1)) return null;
-  nodes.push(builder(args));
-  if (kernels.vectorizes !== undefined && !kernels.vectorizes(nodes)) return null;
-  steps.push({ prim: prim as Primitive, params });
-  const view = new PendingView(new DeferredExpression(out.shape, out.dtype, nodes, steps, operands, backend, kernels));
+    addOperand(x._view);
+    taken.push(x._view);
+  }
+  const expression = new DeferredExpression(
+    out.shape,
+    out.dtype,
+    builder,
+    { prim: prim as Primitive, params },
+    taken,
+    ops,
+    operands,
+    backend,
+    kernels,
+  );
+  const view = new PendingView(expression);
   const result = new Tensor(view);
   view.owner = result;
   // Held alone until something shares it; confirmed when computed.
