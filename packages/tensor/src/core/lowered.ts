@@ -8,11 +8,12 @@
 // A recording is lowered only where it provably describes the whole computation: every array a
 // kernel reads is an input or captured tensor, or was written by an earlier recorded call (an
 // array a primitive filled in JavaScript is neither, and the program keeps the ordinary replay;
-// so the library's primitives leave such work to kernels: take's positions are indexPositions'). Intermediates share memory where their lifetimes do not overlap,
-// except an array a kernel writes only in part, which keeps memory of its own (zero-filled
-// once). Later calls check that the inputs and captured tensors have the recorded layouts; where
-// one differs, or a kernel grows the backend's memory mid-replay, that call runs the ordinary
-// replay instead.
+// so the library's primitives leave such work to kernels: take's positions are indexPositions',
+// and arrays in a primitive's parameters are passed as they are). Intermediates share memory
+// where their lifetimes do not overlap, except an array a kernel writes only in part, which
+// keeps memory of its own (zero-filled once). Later calls check that the inputs and captured
+// tensors have the recorded layouts; where one differs, or a kernel grows the backend's memory
+// mid-replay, that call runs the ordinary replay instead.
 import type { Backend, FusedKernels, ResidentMemory, StridedView } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import type { OutputTarget } from './primitive.js';
