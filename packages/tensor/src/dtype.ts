@@ -61,17 +61,19 @@ function unfilledBuffer(bytes: number): ArrayBuffer {
 // Small arrays are carved out of shared 64 KiB slabs: a fresh ArrayBuffer per small tensor costs
 // more than the arithmetic on it. A slab lives while any of its arrays does, so a long-lived
 // small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own. Slabs are
-// unfilled memory where the host offers it, so a zero-filled array carved from one is filled.
+// zero-filled ArrayBuffers, and each byte is carved out once, so a carved array is all zeros.
+// Measured in the iris step (150×16 results, W3 eager, alternating in one process): the
+// median of seven runs 2.5% faster than slabs of Buffer.allocUnsafeSlow memory, six of them
+// 1.9–4.2% faster, one 1.3% slower (2-core EPYC, Node 20).
 const SLAB_BYTES = 1 << 16;
 const SMALL_BYTES = 1 << 14;
-const SLABS_UNFILLED = allocUnsafeSlow !== undefined;
-let slab = unfilledBuffer(SLAB_BYTES);
+let slab = new ArrayBuffer(SLAB_BYTES);
 let slabOffset = 0;
 
 /** `bytes` (at most SMALL_BYTES) of the current slab as an array of `size` elements of `dtype`. */
 function carve(dtype: DType, size: number, bytes: number): TypedArray {
   if (slabOffset + bytes > SLAB_BYTES) {
-    slab = unfilledBuffer(SLAB_BYTES);
+    slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
   const out = fresh(dtype, size, slab, slabOffset);
@@ -136,8 +138,8 @@ export function allocate(dtype: DType, size: number): TypedArray {
   const kept = reused(dtype, size);
   if (kept !== undefined) return kept.fill(0);
   if (bytes > SMALL_BYTES) return fresh(dtype, size);
-  const out = carve(dtype, size, bytes);
-  return SLABS_UNFILLED ? out.fill(0) : out;
+  // Carved memory is still the slab's zeros.
+  return carve(dtype, size, bytes);
 }
 
 // Test hook: a value every unfilled array is filled with (null: left as the allocator gives it).
