@@ -206,12 +206,13 @@ class DeferredExpression {
 
 /**
  * `prim` (elementwise) applied to untraced `inputs` as a pending tensor, or null where it runs
- * at once: no fused kernels on the active backend, a small result, inputs not of the result's
- * shape (broadcasts arrive as views of that shape), or an operation no fused kernel reproduces.
+ * at once: no fused kernels on the active backend, inputs not of the result's shape (broadcasts
+ * arrive as views of that shape), or an operation no fused kernel reproduces. The caller (the
+ * eval level) has already found the result at least DEFER_MIN_ELEMENTS large: that test runs
+ * before the call, since for small tensors it is the whole cost of eager fusion.
  */
 export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): Tensor | null {
-  // Elementwise inputs arrive broadcast to the result's shape: the first one's size is the result's.
-  if (!deferring || inputs.length === 0 || shapeSize(inputs[0]!.shape) < DEFER_MIN_ELEMENTS) return null;
+  if (!deferring) return null;
   const role = prim.elementwise!;
   const backend = activeBackend();
   const kernels = backend.fused;

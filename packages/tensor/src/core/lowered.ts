@@ -254,6 +254,8 @@ export class LoweredProgram {
       const element = (a.byteOffset - s.start) / a.BYTES_PER_ELEMENT;
       return { kind: 'source', index: s.index, element, length: a.length, whole: element === 0 && a.length === source.length };
     };
+    // An array the program does not place: a source's, or one a primitive holds in its parameters.
+    const isExternal = (a: TypedArray): boolean => fixed.has(a) || sourcePlace(a) !== null;
 
     // Every other array is an intermediate: overlapping ones (views of one another) share a slot.
     const arraysOf = (call: Call): TypedArray[] =>
@@ -264,7 +266,7 @@ export class LoweredProgram {
           );
     const intervals = new Map<ArrayBuffer, [number, number][]>();
     const addInterval = (a: TypedArray): void => {
-      if (sourcePlace(a) !== null || fixed.has(a)) return;
+      if (isExternal(a)) return;
       const list = intervals.get(a.buffer as ArrayBuffer) ?? [];
       list.push([a.byteOffset, a.byteOffset + a.byteLength]);
       intervals.set(a.buffer as ArrayBuffer, list);
@@ -293,7 +295,7 @@ export class LoweredProgram {
     const fresh: FreshOutput[] = [];
     for (const t of outputs) {
       const a = t._view.data;
-      if (sourcePlace(a) !== null || fixed.has(a) || a.byteLength <= COPY_IN_MAX) continue;
+      if (isExternal(a) || a.byteLength <= COPY_IN_MAX) continue;
       const slot = slotOf(a);
       if (slot.fresh >= 0 || slot.start !== a.byteOffset || slot.end !== a.byteOffset + a.byteLength) continue;
       slot.fresh = fresh.length;
@@ -308,7 +310,7 @@ export class LoweredProgram {
       if (sourcePlace(written) !== null) return `${call.method} writes an input`;
       if (fixed.has(written)) return `${call.method} writes a primitive's parameter`;
       for (const a of arraysOf(call)) {
-        if (sourcePlace(a) !== null || fixed.has(a)) continue;
+        if (isExternal(a)) continue;
         const slot = slotOf(a);
         if (a !== written && !slot.produced) return `${call.method} reads an array no kernel wrote`;
         if (slot.first < 0) slot.first = i;
@@ -323,7 +325,7 @@ export class LoweredProgram {
       target.produced = true;
     }
     for (const t of outputs) {
-      if (sourcePlace(t._view.data) !== null || fixed.has(t._view.data)) continue;
+      if (isExternal(t._view.data)) continue;
       const slot = slotOf(t._view.data);
       if (!slot.produced) return 'an output no kernel wrote';
       slot.last = Number.POSITIVE_INFINITY;
