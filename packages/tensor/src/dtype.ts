@@ -116,6 +116,29 @@ export function recycle(data: TypedArray): void {
   if (list === undefined) recycled.set(key, [data]);
   else list.push(data);
   recycledBytes += bytes;
+  lives.set(data, lifeOf(data) + 1);
+}
+
+// An array's contents are written once, when it is made, and never again (Tensor.assign swaps
+// arrays, data() copies), with two exceptions: a recycled array is written again for its next
+// tensor, and jit's planned buffers are rewritten by every replay. What copies an array's
+// contents to keep them (a backend's resident copy) asks about both here.
+const lives = new WeakMap<TypedArray, number>();
+const rewritable = new WeakSet<ArrayBufferLike>();
+
+/** How many times `data` has been recycled: its contents are those of life `lifeOf(data)`. */
+export function lifeOf(data: TypedArray): number {
+  return lives.get(data) ?? 0;
+}
+
+/** Declares that arrays over `buffer` are written again after they are first written (jit's planned buffers). */
+export function markRewritable(buffer: ArrayBufferLike): void {
+  rewritable.add(buffer);
+}
+
+/** Whether `data` lives in a buffer {@link markRewritable} declared. */
+export function isRewritable(data: TypedArray): boolean {
+  return rewritable.has(data.buffer);
 }
 
 /** A recycled array of `size` elements of `dtype`, if one is kept (contents unspecified). */

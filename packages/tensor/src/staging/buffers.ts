@@ -12,7 +12,7 @@
 // (a primitive that viewed its input now copies it, say), that replay stops using the plan for
 // its remaining steps, copies any output found in a planned buffer, and the next call observes
 // afresh.
-import { allocate, allocateUnfilled, arrayOn, itemSize, type DType, type TypedArray } from '../dtype.js';
+import { allocate, allocateUnfilled, arrayOn, itemSize, markRewritable, type DType, type TypedArray } from '../dtype.js';
 import type { OutputTarget } from '../core/primitive.js';
 import { contiguousData, fromArray, type Tensor } from '../core/tensor.js';
 import { stepOutput, type Plan, type Step } from './plan.js';
@@ -168,7 +168,12 @@ export class ReplayBuffers {
       free.push(...(releaseAt.get(i) ?? []));
     });
 
-    const buffers = bytes.map((n) => new ArrayBuffer(n));
+    const buffers = bytes.map((n) => {
+      const buffer = new ArrayBuffer(n);
+      // Every replay writes these again: nothing may keep a copy of their contents.
+      markRewritable(buffer);
+      return buffer;
+    });
     const indexOf = new Map(buffers.map((b, i) => [b, i]));
     const expected = new Int32Array(steps.length).fill(-1);
     const targets = steps.map((_, i): OutputTarget | undefined => {

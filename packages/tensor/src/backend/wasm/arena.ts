@@ -70,11 +70,11 @@ export class Arena {
   }
 
   /**
-   * Holds `bytes` (64-byte aligned, zero-filled, followed by 64 bytes no call writes) outside
-   * every call's scratch until `release`; returns the address. Scratch starts above the
-   * highest region held, so memory keeps room for the largest call seen above it.
+   * Holds `bytes` (64-byte aligned, zero-filled unless `zeroed` is false, followed by 64 bytes
+   * no call writes) outside every call's scratch until `release`; returns the address. Scratch
+   * starts above the highest region held, so memory keeps room for the largest call seen above it.
    */
-  hold(bytes: number): number {
+  hold(bytes: number, zeroed = true): number {
     const need = ((bytes + 63) & ~63) + 64;
     let at = -1;
     const fit = this.free.findIndex((f) => f.bytes >= need);
@@ -92,16 +92,45 @@ export class Arena {
     // Work laid out in the scratch (a prepared product's panels) must be laid out again.
     this.generation++;
     this.ensure(this.base + this.scratchHigh);
-    this.u8View.fill(0, at, at + need);
+    if (zeroed) this.u8View.fill(0, at, at + need);
     return at;
   }
 
-  /** Returns a region `hold` gave out. */
+  /**
+   * Returns a region `hold` gave out. Free neighbours merge, and free space at the top of the
+   * held regions goes back to the scratch, so regions held and released in turn (a cache's
+   * copies of arrays of many sizes) do not fragment memory into ever more growth.
+   */
   release(at: number): void {
     const bytes = this.held.get(at);
     if (bytes === undefined) return;
     this.held.delete(at);
-    this.free.push({ at, bytes });
+    let block = { at, bytes };
+    const rest: { at: number; bytes: number }[] = [];
+    for (const f of this.free) {
+      if (f.at + f.bytes === block.at) block = { at: f.at, bytes: f.bytes + block.bytes };
+      else if (block.at + block.bytes === f.at) block = { at: block.at, bytes: block.bytes + f.bytes };
+      else rest.push(f);
+    }
+    if (block.at + block.bytes === this.base) {
+      this.base = block.at;
+      this.top = this.base;
+      // The scratch starts lower: work laid out in it must be laid out again.
+      this.generation++;
+    } else rest.push(block);
+    this.free = rest;
+  }
+
+  /** Bytes held now (tests check that released regions are reused). */
+  get heldBytes(): number {
+    let total = 0;
+    for (const bytes of this.held.values()) total += bytes;
+    return total;
+  }
+
+  /** Where the scratch starts: above the constants and the highest held region. */
+  get scratchBase(): number {
+    return this.base;
   }
 
   /** Grows memory to at least `end` bytes. */

@@ -14,6 +14,7 @@ import {
 import { jsBackend } from '../js.js';
 import { runFusedJs } from '../fused-js.js';
 import { emitFused, simdDType, type OperandLayout } from './fused-kernels.js';
+import { RESIDENT_COPY_DEFAULTS, ResidentCopies } from './resident-copies.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
 import { aroundAxis } from '../../shape.js';
@@ -60,6 +61,14 @@ export interface WasmBackendOptions {
    * false runs every supported case in WASM (the kernel tests use it to reach the SIMD tails).
    */
   readonly smallToFallback?: boolean;
+  /**
+   * Bytes of linear memory for copies of large operand arrays that kernels read again and
+   * again (an integer, default 64 MiB; 0 turns them off). A fused kernel reads such an array
+   * from its copy instead of copying it into its scratch at every call; a tensor's array never
+   * changes, so the copy stays right until the array is recycled or collected. Memory grows by
+   * at most this much and, as all linear memory, never shrinks.
+   */
+  readonly residentCopyBytes?: number;
 }
 
 /** The backend {@link createWasmBackend} returns: a `Backend` with control of its threads. */
@@ -78,6 +87,8 @@ export interface WasmBackend extends Backend {
    * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
    */
   memoryBytes(): number;
+  /** Bytes of that memory now held by copies of reused operands (at most {@link WasmBackendOptions.residentCopyBytes}). */
+  residentCopyBytes(): number;
 }
 
 /** The most threads a backend may be asked for (a guard against typos such as 2**32). */
@@ -227,8 +238,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     options.threadThreshold === undefined
       ? DEFAULT_THREAD_THRESHOLD
       : expectNumber('createWasmBackend', 'threadThreshold', options.threadThreshold, { min: 0 });
+  const residentBytes =
+    options.residentCopyBytes === undefined
+      ? RESIDENT_COPY_DEFAULTS.budget
+      : expectInteger('createWasmBackend', 'residentCopyBytes', options.residentCopyBytes, 0, 2 ** 31);
   const ex = instantiate(buildKernelModule(fma));
   const arena = new Arena(ex.memory as WasmMemory);
+  const residentCopies = new ResidentCopies(arena, residentBytes);
   const fn = (name: string): Fn => ex[name] as Fn;
   const moduleKernel = kernelLookup(fn);
   const gemmOf: Record<FloatDType, GemmKernels> = {
@@ -872,18 +888,28 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       });
       if (ran) return true;
     }
-    mapBlocks(new Array<DType>(vectors + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
+    // A whole operand read again and again (the same inputs at every call) is read from its
+    // resident copy; the others are staged chunk by chunk. Looked up before the scratch is laid out.
+    let staged = vectors;
+    const copies = rows.map((row, k) => {
+      const data = operands[k]!.data;
+      const at = row === n && data.length === n ? residentCopies.addressOf(data) : -1;
+      if (at >= 0) staged--;
+      return at;
+    });
+    mapBlocks(new Array<DType>(staged + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
       let next = 0;
       const args = operands.map((v, k) => {
         const row = rows[k]!;
         if (row === 0) return v.data[v.offset]!;
+        if (copies[k]! >= 0) return copies[k]! + i * es;
         const at = buffers[next++]!;
         if (row === n) copyInto(mem, at / es, v.data, v.offset + i, len);
         else stageRepeated(mem, at / es, v, row, i, len);
         return at;
       });
-      kernel(...args, buffers[vectors]!, nvec);
+      kernel(...args, buffers[staged]!, nvec);
     });
     return true;
   }
@@ -927,6 +953,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       pool = null;
     },
     memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
+    residentCopyBytes: () => residentCopies.bytes,
   };
   return backend;
 }

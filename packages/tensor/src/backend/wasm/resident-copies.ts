@@ -1,0 +1,97 @@
+// Copies of large, reused operand arrays kept in linear memory. An eager kernel otherwise copies
+// every operand into its scratch at every call (tanh(a*b + c) over 1e6 float32 elements spends a
+// third of its time there), although a tensor's array never changes once written: only recycled
+// arrays (written again for their next tensor) and jit's planned buffers (rewritten by every
+// replay) do, and dtype.ts tells both apart. So an array read often enough is copied once into a
+// held region and read there from then on, within a byte budget, least recently used out first.
+import { dtypeOfArray, isRewritable, itemSize, lifeOf, type TypedArray } from '../../dtype.js';
+import type { Arena } from './arena.js';
+
+/** What is known of one array: how often it was read in its current life, and its copy's address once it has one. */
+interface Known {
+  /** The array's life (dtype.ts `lifeOf`) these facts are about; a recycled array starts anew. */
+  life: number;
+  uses: number;
+  /** The copy's byte address, or -1 while it has none. */
+  at: number;
+  readonly bytes: number;
+}
+
+/** The measured defaults: copies are worth it from arrays of 256 KiB read a third time (see docs/benchmarks.md). */
+export const RESIDENT_COPY_DEFAULTS = {
+  /** The most bytes of copies kept. */
+  budget: 64 << 20,
+  /** Arrays smaller than this are staged per call (their copy costs less than keeping it). */
+  minBytes: 256 << 10,
+  /** The read of an array at which it is copied: an intermediate a gradient reads twice is never copied. */
+  copyAtUse: 3,
+} as const;
+
+/** The copies of one backend's memory. */
+export class ResidentCopies {
+  private readonly known = new WeakMap<TypedArray, Known>();
+  /** The arrays with copies, least recently read first (a Map keeps insertion order). */
+  private readonly order = new Map<number, Known>();
+  private heldBytes = 0;
+  // An array collected while it has a copy gives its region back (later, between tasks).
+  private readonly collected = new FinalizationRegistry<Known>((k) => this.drop(k));
+
+  constructor(
+    private readonly arena: Arena,
+    private readonly budget: number,
+    private readonly minBytes: number = RESIDENT_COPY_DEFAULTS.minBytes,
+    private readonly copyAtUse: number = RESIDENT_COPY_DEFAULTS.copyAtUse,
+  ) {}
+
+  /**
+   * The byte address of a copy of all of `data` in linear memory, made now if this is its
+   * `copyAtUse`-th read; -1 where it has none (the caller stages it). Call it before the
+   * call's scratch is laid out: making a copy may move the scratch and grow the memory.
+   */
+  addressOf(data: TypedArray): number {
+    const bytes = data.byteLength;
+    if (bytes < this.minBytes || bytes > this.budget || data.buffer === this.arena.memoryBuffer || isRewritable(data)) return -1;
+    const life = lifeOf(data);
+    let k = this.known.get(data);
+    if (k === undefined) {
+      k = { life, uses: 0, at: -1, bytes };
+      this.known.set(data, k);
+    } else if (k.life !== life) {
+      // Recycled since: its copy holds another tensor's values.
+      this.drop(k);
+      k.life = life;
+      k.uses = 0;
+    }
+    if (k.at >= 0) {
+      this.order.delete(k.at);
+      this.order.set(k.at, k);
+      return k.at;
+    }
+    if (++k.uses < this.copyAtUse) return -1;
+    for (const oldest of this.order.values()) {
+      if (this.heldBytes + bytes <= this.budget) break;
+      this.drop(oldest);
+    }
+    k.at = this.arena.hold(bytes, false);
+    this.order.set(k.at, k);
+    this.heldBytes += bytes;
+    this.collected.register(data, k, k);
+    this.arena.view(dtypeOfArray(data)).set(data, k.at / itemSize(dtypeOfArray(data)));
+    return k.at;
+  }
+
+  /** Bytes of copies held now (tests check the budget). */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Gives back `k`'s copy, if it has one. */
+  private drop(k: Known): void {
+    if (k.at < 0 || this.order.get(k.at) !== k) return;
+    this.order.delete(k.at);
+    this.arena.release(k.at);
+    this.heldBytes -= k.bytes;
+    this.collected.unregister(k);
+    k.at = -1;
+  }
+}

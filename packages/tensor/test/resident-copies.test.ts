@@ -1,0 +1,185 @@
+// The WASM backend's resident copies of reused operands (backend/wasm/resident-copies.ts): a
+// fused kernel reads a large array it has seen often from a copy in linear memory. The copy is
+// right only while the array keeps its contents, so every test here changes an array's
+// contents the two ways the library does (recycling, jit's planned buffers) after its copy was
+// made, and compares with a backend that keeps no copies.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as J from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { allocateUnfilled, recycle, setRecyclingFloor } from '../src/dtype.js';
+import { fromArray } from '../src/core/tensor.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { Arena } from '../src/backend/wasm/arena.js';
+import { RESIDENT_COPY_DEFAULTS, ResidentCopies } from '../src/backend/wasm/resident-copies.js';
+import type { WasmMemory } from '../src/backend/wasm/wasm-api.js';
+import { plannedReplays } from '../src/staging/buffers.js';
+import { loweredReplays } from '../src/core/lowered.js';
+
+const initial = J.getBackend();
+afterEach(() => {
+  J.setBackend(initial);
+  setRecyclingFloor();
+});
+
+/** Elements of a float32 array at the copies' size floor. */
+const N = RESIDENT_COPY_DEFAULTS.minBytes / 4;
+const made = (seed: number, n = N, dtype: 'float32' | 'float64' = 'float32'): Tensor =>
+  J.randn([n], { rng: J.rng(seed), dtype })
+    .mul(1)
+    .realize();
+const chain = (a: Tensor, b: Tensor, c: Tensor): Tensor => a.mul(b).add(c).tanh().realize();
+const bits = (t: Tensor): number[] => Array.from(t.data());
+/** The first index where `got` and `want` differ as numbers (NaN equal to NaN), or -1: a miss prints one index, not two long arrays. */
+const firstDifference = (got: readonly number[], want: readonly number[]): number =>
+  got.length !== want.length ? Math.min(got.length, want.length) : got.findIndex((v, i) => !Object.is(v, want[i]));
+
+/** `f` on the backend that keeps copies (returned) and on one that keeps none, compared bit for bit. */
+function same(f: () => Tensor, keep = createWasmBackend()): ReturnType<typeof createWasmBackend> {
+  const none = createWasmBackend({ residentCopyBytes: 0 });
+  J.setBackend(none);
+  const want = bits(f());
+  J.setBackend(keep);
+  expect(firstDifference(bits(f()), want)).toBe(-1);
+  return keep;
+}
+
+describe('resident copies', () => {
+  it('give the bits of staged operands, at the call that copies and at later ones, float32 and float64', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const [a, b, c] = [1, 2, 3].map((s) => made(s, N + 5, dtype)) as [Tensor, Tensor, Tensor];
+      const keep = createWasmBackend();
+      const bytes = (N + 5) * (dtype === 'float64' ? 8 : 4);
+      for (let call = 0; call < 5; call++) {
+        same(() => chain(a, b, c), keep);
+        // Copied at the third read.
+        expect(keep.residentCopyBytes()).toBe(call < 2 ? 0 : 3 * bytes);
+      }
+    }
+  });
+
+  it('are what the kernel reads once made', () => {
+    // White-box: an array is written behind the library's back (no tensor's array ever is), so
+    // a kernel that reads its copy gives the old values and one that stages it the new ones.
+    const keep = createWasmBackend();
+    J.setBackend(keep);
+    const [a, b, c] = [1, 2, 3].map((s) => made(s)) as [Tensor, Tensor, Tensor];
+    const before = bits(chain(a, b, c));
+    for (let call = 0; call < 3; call++) chain(a, b, c).dispose();
+    a._view.data.fill(0);
+    expect(firstDifference(bits(chain(a, b, c)), before)).toBe(-1);
+    J.setBackend(createWasmBackend({ residentCopyBytes: 0 }));
+    expect(firstDifference(bits(chain(a, b, c)), before)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('are not read for an array recycled since its copy was made', () => {
+    // An eager operand of a fused kernel is never recycled (the pending expression that read
+    // it took it from its tensor), so the array is handed back here as Tensor.dispose would
+    // hand back one its tensor held alone; then it is written for a new tensor.
+    setRecyclingFloor(1);
+    const keep = createWasmBackend();
+    J.setBackend(keep);
+    const [a, b, c] = [1, 2, 3].map((s) => made(s)) as [Tensor, Tensor, Tensor];
+    for (let call = 0; call < 4; call++) chain(a, b, c).dispose();
+    expect(keep.residentCopyBytes()).toBe(3 * N * 4);
+    const array = a._view.data;
+    recycle(array);
+    const again = allocateUnfilled('float32', N);
+    expect(again === array).toBe(true);
+    again.fill(0.25);
+    const fresh = fromArray(again, [N], 'float32');
+    const got = bits(chain(fresh, b, c));
+    J.setBackend(createWasmBackend({ residentCopyBytes: 0 }));
+    expect(firstDifference(got, bits(chain(fresh, b, c)))).toBe(-1);
+    // Its old copy was given back; the new contents are copied again at their third read.
+    expect(keep.residentCopyBytes()).toBe(2 * N * 4);
+  });
+
+  it("are never made of jit's planned buffers, which every replay rewrites", () => {
+    // The same kernels without the memory a program is lowered into: jit replays the planned
+    // way, writing cumsum's result into a buffer of its own, which the fused step then reads, a
+    // new value at every call.
+    const keep = createWasmBackend();
+    J.setBackend({ ...keep, resident: undefined });
+    const f = (x: Tensor): Tensor => x.cumsum(0).mul(0.5).add(1).tanh();
+    const jf = J.jit(f);
+    const planned = plannedReplays();
+    const lowered = loweredReplays();
+    for (let call = 0; call < 6; call++) {
+      const x = J.randn([64, N / 64], { rng: J.rng(call) });
+      expect(firstDifference(bits(jf(x)), bits(f(x)))).toBe(-1);
+    }
+    expect(plannedReplays() - planned).toBeGreaterThanOrEqual(4);
+    expect(loweredReplays()).toBe(lowered);
+    expect(keep.residentCopyBytes()).toBe(0);
+  });
+
+  it('stay within their budget, the least recently read given back first', () => {
+    const budget = 2 * RESIDENT_COPY_DEFAULTS.minBytes;
+    const keep = createWasmBackend({ residentCopyBytes: budget });
+    const inputs = [1, 2, 3, 4].map((s) => made(s));
+    const c = made(9, N, 'float32');
+    // Four arrays read in turn through a budget of two copies: every read after the first copy
+    // evicts one; the results stay right and memory stops growing.
+    let grown = 0;
+    for (let round = 0; round < 6; round++) {
+      for (const x of inputs) {
+        same(() => chain(x, x, c), keep);
+        expect(keep.residentCopyBytes()).toBeLessThanOrEqual(budget);
+      }
+      if (round === 2) grown = keep.memoryBytes();
+    }
+    expect(keep.residentCopyBytes()).toBe(budget);
+    expect(keep.memoryBytes()).toBe(grown);
+  });
+
+  it('are off at residentCopyBytes 0, and the option is checked', () => {
+    const [a, b, c] = [1, 2, 3].map((s) => made(s)) as [Tensor, Tensor, Tensor];
+    const growth = (backend: ReturnType<typeof createWasmBackend>): number => {
+      J.setBackend(backend);
+      chain(a, b, c).dispose();
+      const first = backend.memoryBytes();
+      for (let call = 0; call < 6; call++) chain(a, b, c).dispose();
+      return backend.memoryBytes() - first;
+    };
+    const none = createWasmBackend({ residentCopyBytes: 0 });
+    expect(growth(none)).toBe(0);
+    expect(none.residentCopyBytes()).toBe(0);
+    for (const bad of [-1, 0.5, Number.NaN, '1' as unknown as number])
+      expect(() => createWasmBackend({ residentCopyBytes: bad })).toThrow(/createWasmBackend: .*residentCopyBytes/);
+  });
+});
+
+describe('ResidentCopies and the arena', () => {
+  const memory = (): WasmMemory => new WebAssembly.Memory({ initial: 1 }) as unknown as WasmMemory;
+
+  it('copy an array at its copyAtUse-th read and keep the copy right for later reads', () => {
+    const arena = new Arena(memory());
+    const copies = new ResidentCopies(arena, 1 << 20, 16, 2);
+    const x = Float64Array.from({ length: 10 }, (_, i) => i * 1.5);
+    expect(copies.addressOf(x)).toBe(-1);
+    const at = copies.addressOf(x);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(Array.from(arena.view('float64').subarray(at / 8, at / 8 + 10))).toEqual(Array.from(x));
+    expect(copies.addressOf(x)).toBe(at);
+    // Too small, or already in linear memory: never copied.
+    const small = new Float64Array(1);
+    for (let i = 0; i < 3; i++) expect(copies.addressOf(small)).toBe(-1);
+    const inside = new Float64Array(arena.memoryBuffer, at, 10);
+    for (let i = 0; i < 3; i++) expect(copies.addressOf(inside)).toBe(-1);
+  });
+
+  it('merge released neighbours and give the top back to the scratch', () => {
+    const arena = new Arena(memory());
+    const base = arena.scratchBase;
+    const [a, b, c] = [100, 200, 300].map((n) => arena.hold(n));
+    arena.release(b!);
+    arena.release(a!);
+    // a and b merged: a region of both their sizes fits where they were.
+    const ab = arena.hold(100 + 200 + 64);
+    expect(ab).toBe(a);
+    arena.release(ab);
+    arena.release(c!);
+    expect(arena.scratchBase).toBe(base);
+    expect(arena.heldBytes).toBe(0);
+  });
+});
