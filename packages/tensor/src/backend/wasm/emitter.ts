@@ -41,7 +41,7 @@ export const SIMD = {
   i32x4Shl: 171, i32x4ShrS: 172, i32x4Add: 174, i32x4Sub: 177,
   i64x2ExtendLowI32x4S: 199, i64x2ExtendHighI32x4S: 200, i64x2Shl: 203, i64x2ShrU: 205, i64x2Add: 206, i64x2Sub: 209,
   f32x4Abs: 224, f32x4Neg: 225, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230,
-  f32x4Div: 231, f32x4Min: 232, f32x4Max: 233,
+  f32x4Div: 231, f32x4Min: 232, f32x4Max: 233, f32x4Pmin: 234,
   f64x2Abs: 236, f64x2Neg: 237, f64x2Sqrt: 239, f64x2Add: 240, f64x2Sub: 241, f64x2Mul: 242,
   f64x2Div: 243, f64x2Min: 244, f64x2Max: 245,
   i32x4TruncSatF32x4S: 248, f32x4ConvertI32x4S: 250,
