@@ -132,6 +132,29 @@ describe('resident copies', () => {
     expect(keep.memoryBytes()).toBe(grown);
   });
 
+  it("serve the threaded products' operands from copies in the threads' memory", async () => {
+    const keep = createWasmBackend({ threads: 2, threadThreshold: 1 });
+    const threads = await keep.threadsReady();
+    // Products of 256 KiB operands: a [256, 256] weight and a [256, 256] input, reused.
+    const side = Math.sqrt(N);
+    const w = J.randn([side, side], { rng: J.rng(5) });
+    const x = J.randn([side, side], { rng: J.rng(6) });
+    const none = createWasmBackend({ threads: 2, threadThreshold: 1, residentCopyBytes: 0 });
+    await none.threadsReady();
+    J.setBackend(none);
+    const want = [bits(x.matmul(w)), bits(x.transpose().matmul(w))];
+    J.setBackend(keep);
+    for (let call = 0; call < 4; call++) {
+      expect(firstDifference(bits(x.matmul(w)), want[0]!)).toBe(-1);
+      // A transposed view reads the same copy with its own strides.
+      expect(firstDifference(bits(x.transpose().matmul(w)), want[1]!)).toBe(-1);
+    }
+    // Copies only where threads started (a host without them runs every product on one thread).
+    expect(keep.residentCopyBytes()).toBe(threads > 1 ? 2 * N * 4 : 0);
+    keep.dispose();
+    none.dispose();
+  });
+
   it('are off at residentCopyBytes 0, and the option is checked', () => {
     const [a, b, c] = [1, 2, 3].map((s) => made(s)) as [Tensor, Tensor, Tensor];
     const growth = (backend: ReturnType<typeof createWasmBackend>): number => {

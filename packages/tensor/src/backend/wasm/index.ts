@@ -62,11 +62,13 @@ export interface WasmBackendOptions {
    */
   readonly smallToFallback?: boolean;
   /**
-   * Bytes of linear memory for copies of large operand arrays that kernels read again and
-   * again (an integer, default 64 MiB; 0 turns them off). A fused kernel reads such an array
-   * from its copy instead of copying it into its scratch at every call; a tensor's array never
-   * changes, so the copy stays right until the array is recycled or collected. Memory grows by
-   * at most this much and, as all linear memory, never shrinks.
+   * Bytes of linear memory for copies of large operand arrays (256 KiB or more) that kernels
+   * read again and again (an integer, default 64 MiB; 0 turns them off). A fused elementwise
+   * kernel, or a matmul split across threads, reads such an array from its copy instead of
+   * copying it into its scratch at every call; a tensor's array never changes, so the copy
+   * stays right until the array is recycled or collected. Each of the backend's memories (its
+   * own and the threads' shared one) grows by at most this much and, as all linear memory,
+   * never shrinks.
    */
   readonly residentCopyBytes?: number;
 }
@@ -293,6 +295,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   // Created at the first matmul above the threshold (or by threadsReady): small programs never
   // pay for compiling the shared-memory module or starting workers. `null`: unavailable here.
   let pool: ThreadPool | null | undefined = threads > 1 ? undefined : null;
+  // The threads' shared memory keeps resident copies of its own (the products' operands).
+  let sharedCopies: ResidentCopies | null = null;
+  const poolCopies = (p: ThreadPool): ResidentCopies => (sharedCopies ??= new ResidentCopies(p.arena, residentBytes));
   function getPool(): ThreadPool | null {
     if (pool !== undefined) return pool;
     pool = createThreadPool(buildKernelModule(fma, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES), SHARED_MAX_PAGES, threads) ?? null;
@@ -815,7 +820,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       const p = getPool();
       // Until a worker is up the product runs here alone: the same result, no waiting.
       // (parallelGemm takes only the blocking from gemmOf: it calls the pool's own exports.)
-      if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out)) return;
+      if (p && p.readyWorkers() > 0 && parallelGemm(p, gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out, poolCopies(p))) return;
     }
     const narrow = dtype === 'float32' && n <= nrOf(GEMM_F32_NARROW);
     const run = prepareGemm(arena, narrow ? narrowF32 : gemmOf[dtype as FloatDType], a, b, batchShape, m, k, n, out);
@@ -951,9 +956,10 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     dispose: () => {
       pool?.dispose();
       pool = null;
+      sharedCopies = null;
     },
     memoryBytes: () => arena.memoryBytes + (pool ? pool.arena.memoryBytes : 0),
-    residentCopyBytes: () => residentCopies.bytes,
+    residentCopyBytes: () => residentCopies.bytes + (sharedCopies?.bytes ?? 0),
   };
   return backend;
 }

@@ -5,6 +5,7 @@
 import type { TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import { blockLayout, type GemmKernels } from './gemm.js';
+import type { ResidentCopies } from './resident-copies.js';
 import { stage } from './stage.js';
 import { forEachElement } from '../odometer.js';
 import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './threads.js';
@@ -51,6 +52,7 @@ export function parallelGemm(
   k: number,
   n: number,
   out: TypedArray,
+  copies: ResidentCopies,
 ): boolean {
   const nb = batchShape.length;
   const batches = batchShape.reduce((x, y) => x * y, 1);
@@ -65,10 +67,14 @@ export function parallelGemm(
   const bChunk = Math.max(nr, roundUp(Math.ceil(ncMax / threads), nr));
 
   pool.wake();
+  // Operands reused call after call (a model's weights, a fixed input) are read from their
+  // resident copies in the shared memory, looked up before the scratch is laid out.
+  const residentA = copies.staged(a, batches * m * k);
+  const residentB = copies.staged(b, batches * k * n);
   const arena = pool.arena;
   arena.reset();
-  const sa = stage(arena, a, [...batchShape, m, k], dtype);
-  const sb = stage(arena, b, [...batchShape, k, n], dtype);
+  const sa = residentA ?? stage(arena, a, [...batchShape, m, k], dtype);
+  const sb = residentB ?? stage(arena, b, [...batchShape, k, n], dtype);
   const aRow = sa.strides[nb]!;
   const aCol = sa.strides[nb + 1]!;
   const bRow = sb.strides[nb]!;

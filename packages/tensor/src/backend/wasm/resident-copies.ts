@@ -5,7 +5,9 @@
 // replay) do, and dtype.ts tells both apart. So an array read often enough is copied once into a
 // held region and read there from then on, within a byte budget, least recently used out first.
 import { dtypeOfArray, isRewritable, itemSize, lifeOf, type TypedArray } from '../../dtype.js';
+import type { StridedView } from '../backend.js';
 import type { Arena } from './arena.js';
+import type { Staged } from './stage.js';
 
 /** What is known of one array: how often it was read in its current life, and its copy's address once it has one. */
 interface Known {
@@ -78,6 +80,17 @@ export class ResidentCopies {
     this.collected.register(data, k, k);
     this.arena.view(dtypeOfArray(data)).set(data, k.at / itemSize(dtypeOfArray(data)));
     return k.at;
+  }
+
+  /**
+   * `view` (reading `count` elements) as staged in its array's resident copy, or null where
+   * it has none (or reads fewer elements than its array holds: staging copies only its span).
+   * Like `addressOf`, called before the call's scratch is laid out.
+   */
+  staged(view: StridedView, count: number): Staged | null {
+    if (view.data.length > count) return null;
+    const at = this.addressOf(view.data);
+    return at < 0 ? null : { ptr: at, offset: view.offset, strides: view.strides };
   }
 
   /** Bytes of copies held now (tests check the budget). */
