@@ -151,6 +151,17 @@ describe('resident copies', () => {
     }
     // Copies only where threads started (a host without them runs every product on one thread).
     expect(keep.residentCopyBytes()).toBe(threads > 1 ? 2 * N * 4 : 0);
+    // The threads' memory copies arrays from 16 KiB (a [64, 64] float32 operand); smaller ones are staged.
+    const [p, q] = [7, 8].map((seed) => J.randn([64, 64], { rng: J.rng(seed) })) as [Tensor, Tensor];
+    const [u, v] = [9, 10].map((seed) => J.randn([32, 32], { rng: J.rng(seed) })) as [Tensor, Tensor];
+    J.setBackend(none);
+    const small = [bits(p.matmul(q)), bits(u.matmul(v))];
+    J.setBackend(keep);
+    for (let call = 0; call < 4; call++) {
+      expect(firstDifference(bits(p.matmul(q)), small[0]!)).toBe(-1);
+      expect(firstDifference(bits(u.matmul(v)), small[1]!)).toBe(-1);
+    }
+    expect(keep.residentCopyBytes()).toBe(threads > 1 ? 2 * N * 4 + 2 * 64 * 64 * 4 : 0);
     keep.dispose();
     none.dispose();
   });
