@@ -89,7 +89,7 @@ export interface WasmBackend extends Backend {
    * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
    */
   memoryBytes(): number;
-  /** Bytes of that memory now held by copies of reused operands (at most {@link WasmBackendOptions.residentCopyBytes}). */
+  /** Bytes of that memory now held by copies of reused operands (at most {@link WasmBackendOptions.residentCopyBytes} in each of the two memories). */
   residentCopyBytes(): number;
 }
 

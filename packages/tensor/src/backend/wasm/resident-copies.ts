@@ -19,7 +19,11 @@ interface Known {
   readonly bytes: number;
 }
 
-/** The measured defaults: copies are worth it from arrays of 256 KiB read a third time (see docs/benchmarks.md). */
+/**
+ * The defaults. The gain was measured on 4 MB operands (docs/benchmarks.md, twelfth session);
+ * 256 KiB is a choice, not a measured break-even: below it an operand is a few staged chunks that
+ * stay in L2, and training loops' many small intermediates never take memory or a copy.
+ */
 export const RESIDENT_COPY_DEFAULTS = {
   /** The most bytes of copies kept. */
   budget: 64 << 20,
