@@ -260,22 +260,28 @@ export interface WindowGeometry {
   readonly out: readonly [number, number];
 }
 
-const KERNELS = [
-  'unary',
-  'binary',
-  'where',
-  'copy',
-  'reduce',
-  'matmul',
-  'gather',
-  'indexPositions',
-  'scatterAdd',
-  'cumsum',
-  'argsort',
-  'takeAlong',
-  'unfold',
-  'fold',
-] as const;
+/** The kernels every backend has: its methods but the name and the optional capabilities. */
+export type KernelName = Exclude<keyof Backend, 'name' | 'fused' | 'resident' | 'memoryBytes'>;
+
+// A record, not a list, so that the compiler checks it names every kernel of the interface (a
+// new kernel that `expectBackend` did not check would reach a custom backend unchecked).
+const KERNEL_NAMES: Record<KernelName, true> = {
+  unary: true,
+  binary: true,
+  where: true,
+  copy: true,
+  reduce: true,
+  matmul: true,
+  gather: true,
+  indexPositions: true,
+  scatterAdd: true,
+  cumsum: true,
+  argsort: true,
+  takeAlong: true,
+  unfold: true,
+  fold: true,
+};
+const KERNELS = Object.keys(KERNEL_NAMES) as KernelName[];
 
 /** Checks that `backend` has a non-empty name and every kernel of the Backend interface. */
 export function expectBackend(op: string, backend: unknown): Backend {

@@ -14,7 +14,7 @@
 // keeps memory of its own (zero-filled once). Later calls check that the inputs and captured
 // tensors have the recorded layouts; where one differs, or a kernel grows the backend's memory
 // mid-replay, that call runs the ordinary replay instead.
-import type { Backend, FusedKernels, ResidentMemory, StridedView } from '../backend/backend.js';
+import type { Backend, FusedKernels, KernelName, ResidentMemory, StridedView } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import type { OutputTarget } from './primitive.js';
 import { Tensor, type View, viewWithData } from './tensor.js';
@@ -22,7 +22,6 @@ import { allocate, allocateUnfilled, dtypeOfArray, type DType, type TypedArray }
 import { shapesEqual } from '../shape.js';
 
 /** The backend's kernels, and the argument each writes (its `out`, or `copy`'s destination view). */
-type KernelName = Exclude<keyof Backend, 'name' | 'fused' | 'resident' | 'memoryBytes'>;
 const WRITTEN: Record<KernelName | 'fused', number> = {
   unary: 2,
   binary: 4,
