@@ -106,6 +106,9 @@ export const MAX_DEFAULT_THREADS = 8;
  */
 export const DEFAULT_THREAD_THRESHOLD = 2 ** 22;
 
+/** The smallest array the threads' shared memory keeps a resident copy of (see `poolCopies`). */
+const SHARED_COPY_MIN_BYTES = 16 << 10;
+
 type Fn = (...args: number[]) => void;
 
 // Elements per staged chunk of an elementwise kernel: three float32 buffers of 64 KiB stay in
@@ -300,7 +303,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   // operands are that large anyway. In one process on one pool, 192×192 float32: 53.4 and 55.4
   // GFLOP/s median with copies against 48.4 and 44.3 without; 176×176: 50.4 against 46.9.
   let sharedCopies: ResidentCopies | null = null;
-  const poolCopies = (p: ThreadPool): ResidentCopies => (sharedCopies ??= new ResidentCopies(p.arena, residentBytes, 16 << 10));
+  const poolCopies = (p: ThreadPool): ResidentCopies =>
+    (sharedCopies ??= new ResidentCopies(p.arena, residentBytes, SHARED_COPY_MIN_BYTES));
   function getPool(): ThreadPool | null {
     if (pool !== undefined) return pool;
     pool = createThreadPool(buildKernelModule(fma, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES), SHARED_MAX_PAGES, threads) ?? null;

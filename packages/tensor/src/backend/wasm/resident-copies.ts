@@ -82,7 +82,8 @@ export class ResidentCopies {
     this.order.set(k.at, k);
     this.heldBytes += bytes;
     this.collected.register(data, k, k);
-    this.arena.view(dtypeOfArray(data)).set(data, k.at / itemSize(dtypeOfArray(data)));
+    const dtype = dtypeOfArray(data);
+    this.arena.view(dtype).set(data, k.at / itemSize(dtype));
     return k.at;
   }
 
