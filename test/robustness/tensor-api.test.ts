@@ -13,7 +13,8 @@
 //   - 'error class': error classes (and GradcheckError) are constructed by the library; the
 //     test checks that they derive from JacobiError, not what `new` does with a symbol message.
 //   - 'class': `Tensor`, whose constructor is internal; its prototype is covered below.
-//   - 'constant': a number export (its type is checked).
+//   - 'constant': a number export, or a frozen record of numbers (checked so: a user must not be
+//     able to change a default the library reads).
 // Type-only exports do not exist at run time and need no entry.
 //
 // Positions: every top-level argument, and every element of a plain array or field of a plain
@@ -143,6 +144,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   GradcheckError: 'error class',
   TreeStructureError: 'error class',
   DEFAULT_THREAD_THRESHOLD: 'constant',
+  FUSED_THREAD_DEFAULTS: 'constant',
   MAX_DEFAULT_THREADS: 'constant',
 
   tensor: direct(
@@ -889,12 +891,15 @@ describe('every export of @jacobi/tensor and @jacobi/tensor/wasm', () => {
     const methods = methodNames.filter((n) => !(n in METHOD_CALLS) && !(n in CALLS));
     expect(methods).toEqual([]);
   });
-  it('keeps the error classes under JacobiError, and the constants numbers', () => {
+  it('keeps the error classes under JacobiError, and the constants numbers or frozen records of them', () => {
     for (const [name, entry] of Object.entries(CALLS)) {
       const value = (J as Record<string, unknown>)[name] ?? (W as Record<string, unknown>)[name];
       if (entry === 'error class')
         expect(value === J.JacobiError || (value as { prototype: unknown }).prototype instanceof J.JacobiError, name).toBe(true);
-      if (entry === 'constant') expect(typeof value, name).toBe('number');
+      if (entry === 'constant' && typeof value === 'object' && value !== null) {
+        expect(Object.isFrozen(value), name).toBe(true);
+        expect(Object.values(value).every((v) => typeof v === 'number') && Object.keys(value).length > 0, name).toBe(true);
+      } else if (entry === 'constant') expect(typeof value, name).toBe('number');
     }
   });
   it.each(FUNCTIONS.filter(([, calls]) => calls.length > 0))(

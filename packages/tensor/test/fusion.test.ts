@@ -2,7 +2,7 @@
 // runs chains of elementwise equations as one kernel gives the eager (unfused) result bit for
 // bit, in float32 and float64, on both backends, at sizes on both sides of the WASM backend's
 // thresholds, over broadcast operands and NaN, ±0 and ±Inf; and the fused steps do run.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getBackend, jit, setBackend, tensor, type DType, type Tensor } from '@jacobi/tensor';
 import { fusedStepsRun } from '../src/core/fused.js';
 import { compiledFusedKernels } from '../src/backend/fused-js.js';
@@ -261,5 +261,116 @@ describe('fused elementwise steps', () => {
     const before = fusedStepsRun();
     expect(f(x).item()).toBeCloseTo(Math.log(1.25) + Math.log(2) + Math.log(5), 12);
     expect(fusedStepsRun()).toBe(before + 1);
+  });
+});
+
+// Large fused kernels whose operands have resident copies in the threads' memory run split
+// across the threads (backend/wasm/parallel-fused.ts). The sizes here stay under the 256 KiB
+// floor of the instance's own copies, so copies held (residentCopyBytes) are the threads' ones:
+// they grow only where a call took the split path.
+describe('fused elementwise kernels split across threads', () => {
+  const threaded = createWasmBackend({ threads: 2, fusedThreadThreshold: 1 });
+  const single = createWasmBackend({ threads: 1 });
+  let threads = 1;
+  beforeAll(async () => {
+    threads = await threaded.threadsReady();
+  });
+  afterAll(() => threaded.dispose());
+
+  /** `f` eagerly on the single-threaded backend and, `calls` times, on the threaded one, compared bit for bit. */
+  function compare(f: () => Tensor, calls: number, label: string): void {
+    setBackend(single);
+    const want = f();
+    setBackend(threaded);
+    for (let call = 0; call < calls; call++) expectSame(f(), want, `${label}, call ${call}`);
+  }
+
+  it('starts its workers', () => {
+    expect(threads).toBe(2);
+  });
+
+  /**
+   * A random chain of SIMD_OPS' unary and arithmetic steps, each reading the last result once
+   * and otherwise inputs: one deferred expression. (An intermediate read twice is computed as a
+   * kernel of its own, and so is a comparison eagerly: their results are fresh arrays, with no
+   * copies. jit fuses comparisons into the chain: see the replays below.)
+   */
+  const EAGER_OPS = SIMD_OPS.slice(0, 3);
+  function linearChain(seed: number): (...xs: Tensor[]) => Tensor {
+    return (...xs: Tensor[]) => {
+      const rand = seededUniform(seed);
+      let last = xs[0]!;
+      for (let k = 0, length = 2 + Math.floor(rand() * 5); k < length; k++) {
+        let first = true;
+        const pick = (): Tensor => {
+          if (!first) return xs[Math.floor(rand() * xs.length)]!;
+          first = false;
+          return last;
+        };
+        last = EAGER_OPS[Math.floor(rand() * EAGER_OPS.length)]!(xs, pick, rand);
+      }
+      return last;
+    };
+  }
+
+  it('equal the single-threaded kernel bit for bit on random chains, float32 and float64', () => {
+    // Two to four units (4,096 vectors each), the last one short, with a partial last vector.
+    const lengths = [16387, 24577, 32001];
+    const split = { float32: 0, float64: 0 };
+    const cases = { float32: 0, float64: 0 };
+    for (let seed = 1; seed <= 30; seed++) {
+      const rand = seededUniform(seed * 7411);
+      const dtype = rand() < 0.5 ? 'float32' : 'float64';
+      const n = lengths[seed % lengths.length]!;
+      // Whole operands and scalars: the split path reads no repeated rows.
+      const shapes = [[n], ...Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rand() < 0.7 ? [n] : []))];
+      const xs = shapes.map((s) => tensor(values(s.length === 0 ? 1 : n, rand), { dtype }).reshape(s));
+      const f = linearChain(seed);
+      const held = threaded.residentCopyBytes();
+      // Copies are made at an array's third read: calls 0 and 1 run on one thread, the rest split.
+      compare(() => f(...xs).realize(), 4, `seed ${seed} ${dtype}[${n}]`);
+      cases[dtype]++;
+      if (threaded.residentCopyBytes() > held) split[dtype]++;
+    }
+    // Every float32 chain is one SIMD kernel; in float64 exp, log, tanh and sigmoid are not (those chains run unfused).
+    expect(split.float32).toBe(cases.float32);
+    expect(split.float64).toBeGreaterThan(0);
+  });
+
+  it('read the copies in the threads memory once made', () => {
+    // White-box, as in resident-copies.test.ts: an operand written behind the library's back
+    // keeps its old values for a kernel that reads its copy, not for one that stages it.
+    const [a, b, c] = [1, 2, 3].map((s) => tensor(values(16387, seededUniform(s))));
+    const chain = (): Tensor => a!.mul(b!).add(c!).tanh().realize();
+    compare(chain, 4, 'tanh(a*b + c)');
+    const before = chain();
+    a!._view.data.fill(0);
+    expectSame(chain(), before, 'after writing a behind the copies');
+    setBackend(single);
+    expect(chain().data()[0]).not.toBe(before.data()[0]);
+  });
+
+  it('stay on one thread, copying nothing, when an operand is made afresh at each call', () => {
+    const [a, b, c] = [4, 5, 6].map((s) => tensor(values(16387, seededUniform(s))));
+    const held = threaded.residentCopyBytes();
+    compare(() => a!.mul(b!).add(c!.mul(1).realize()).tanh().realize(), 5, 'one fresh operand');
+    expect(threaded.residentCopyBytes()).toBe(held);
+  });
+
+  it('split jit replays that read their inputs where they are, comparisons fused', () => {
+    const g = (x: Tensor, y: Tensor): Tensor => x.greater(y).where(x.sigmoid(), y.mul(-0.5));
+    const f = jit(g);
+    const [x, y] = [7, 8].map((s) => tensor(values(24577, seededUniform(s)), { dtype: 'float32' }));
+    setBackend(single);
+    const want = g(x!, y!);
+    setBackend(threaded);
+    const held = threaded.residentCopyBytes();
+    for (let call = 0; call < 4; call++) expectSame(f(x!, y!), want, `replay ${call}`);
+    expect(threaded.residentCopyBytes()).toBe(held + 2 * 24577 * 4);
+  });
+
+  it('checks fusedThreadThreshold', () => {
+    for (const bad of [-1, Number.NaN, '1' as unknown as number])
+      expect(() => createWasmBackend({ fusedThreadThreshold: bad })).toThrow(/createWasmBackend.*fusedThreadThreshold/);
   });
 });

@@ -202,6 +202,27 @@ describe('ResidentCopies and the arena', () => {
     for (let i = 0; i < 3; i++) expect(copies.addressOf(inside)).toBe(-1);
   });
 
+  it('copy all of a set of arrays or none of them (addressesOf)', () => {
+    const arena = new Arena(memory());
+    const copies = new ResidentCopies(arena, 1 << 20, 16, 2);
+    const [x, y, z] = [1, 2, 3].map((v) => new Float32Array(8).fill(v)) as [Float32Array, Float32Array, Float32Array];
+    expect(copies.addressesOf([x, y])).toBe(null);
+    // z is at its first read: no copy is made for x or y either, though they are at their second.
+    expect(copies.addressesOf([x, y, z])).toBe(null);
+    expect(copies.bytes).toBe(0);
+    const at = copies.addressesOf([x, y, z])!;
+    expect(at).toHaveLength(3);
+    expect(copies.bytes).toBe(3 * 32);
+    for (const [k, v] of [x, y, z].entries())
+      expect(Array.from(arena.view('float32').subarray(at[k]! / 4, at[k]! / 4 + 8))).toEqual(Array.from(v));
+    // A fresh array next to copied ones: none is looked up as copied, and nothing new is made.
+    expect(copies.addressesOf([x, new Float32Array(8)])).toBe(null);
+    expect(copies.bytes).toBe(3 * 32);
+    expect(copies.addressesOf([z, x])).toEqual([at[2], at[0]]);
+    // An array never copied (too small) makes the whole set uncopied.
+    expect(copies.addressesOf([x, new Float32Array(2)])).toBe(null);
+  });
+
   it('merge released neighbours and give the top back to the scratch', () => {
     const arena = new Arena(memory());
     const base = arena.scratchBase;

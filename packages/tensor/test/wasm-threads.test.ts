@@ -17,11 +17,13 @@ import {
   CLAIM_WORDS,
   claimUnits,
   createThreadPool,
+  KERNEL_SLOTS,
   POOL_FUNCTIONS,
   RECORD_WORDS,
   SEQ,
   type ClaimWords,
 } from '../src/backend/wasm/threads.js';
+import { FunctionBuilder, ModuleBuilder, OP, T, type ValType } from '../src/backend/wasm/emitter.js';
 import { alloc, matrixView, type Layout } from './kernel-support.js';
 
 const single = createWasmBackend({ threads: 1 });
@@ -218,29 +220,38 @@ async function bundled(): Promise<PoolModules> {
 }
 
 /**
- * Posts a job of zero-filling records (pack_a_f32 of one empty panel) straight into a new
- * pool's control words and waits for its workers: the caller claims nothing, so the job
- * finishes only if the workers' loop (the spliced claimUnits) runs. Phase 1 (two units)
- * precedes the rest.
+ * Posts a job straight into a new pool's control words and waits for its workers: the caller
+ * claims nothing, so the job finishes only if the workers' loop (the spliced claimUnits) runs.
+ * Its units alternate between zero-filling records (pack_a_f32 of one empty panel) and a kernel
+ * added to the pool (storing its second argument at its first), which each worker compiles at
+ * its first unit of it from the bytes in the shared memory. Phase 1 (two units) precedes the rest.
  */
 async function runOnWorkersAlone(m: PoolModules): Promise<void> {
   const pool = m.createThreadPool(m.buildKernelModule(false, m.GEMM_F32, m.GEMM_F64, m.SHARED_MAX_PAGES), m.SHARED_MAX_PAGES, 3);
   if (pool === undefined) return expect.fail('Node should start a thread pool');
   try {
     expect(await pool.whenReady()).toBe(3);
+    const store = pool.addKernel(storeKernel(m.SHARED_MAX_PAGES));
+    expect(store).toBe(m.POOL_FUNCTIONS.length);
     const [units, bytes, w] = [8, 64, m.CLAIM_WORDS];
     const arena = pool.arena;
     arena.reset();
     const region = arena.alloc(units * bytes);
+    const marks = arena.alloc(units * 4);
     const table = arena.alloc(units * 8);
     const recs = arena.alloc(units * m.RECORD_WORDS * 4);
     const c = arena.i32();
     c.fill(-1, region / 4, (region + units * bytes) / 4);
+    c.fill(-1, marks / 4, marks / 4 + units);
     for (let u = 0; u < units; u++) {
       c.set([u, 1], table / 4 + 2 * u);
       // pack_a_f32 of one panel at depth 0 only zero-fills its destination: `bytes` of zeros.
       const [mr, depthPad] = [m.GEMM_F32.mr, bytes / (m.GEMM_F32.mr * 4)];
-      c.set([m.POOL_FUNCTIONS.indexOf('pack_a_f32'), 0, 1, 1, mr, 0, region + u * bytes, depthPad], recs / 4 + u * m.RECORD_WORDS);
+      const record =
+        u % 2 === 0
+          ? [m.POOL_FUNCTIONS.indexOf('pack_a_f32'), 0, 1, 1, mr, 0, region + u * bytes, depthPad]
+          : [store, marks + 4 * u, 100 + u, 0, 0, 0, 0, 0];
+      c.set(record, recs / 4 + u * m.RECORD_WORDS);
     }
     const generation = 0x7abc;
     for (const [word, value] of [
@@ -260,10 +271,23 @@ async function runOnWorkersAlone(m: PoolModules): Promise<void> {
     for (let d = Atomics.load(c, w.done); d < units && Date.now() < until; d = Atomics.load(c, w.done)) Atomics.wait(c, w.done, d, 10);
     expect(Atomics.load(c, w.done)).toBe(units);
     expect(Atomics.load(c, w.error)).toBe(0);
-    expect(c.subarray(region / 4, (region + units * bytes) / 4).every((x) => x === 0)).toBe(true);
+    for (let u = 0; u < units; u++) {
+      const filled = c.subarray((region + u * bytes) / 4, (region + (u + 1) * bytes) / 4);
+      expect(u % 2 === 0 ? filled.every((x) => x === 0) : filled.every((x) => x === -1)).toBe(true);
+      expect(c[marks / 4 + u]).toBe(u % 2 === 0 ? -1 : 100 + u);
+    }
   } finally {
     pool.dispose();
   }
+}
+
+/** A module over a shared memory of at most `maxPages` exporting `unit(at, value, …)`, which stores the i32 `value` at `at`. */
+function storeKernel(maxPages: number): Uint8Array {
+  const f = new FunctionBuilder(Array<ValType>(7).fill(T.i32), []);
+  f.get(0).get(1).mem(OP.i32Store);
+  const mod = new ModuleBuilder(0, maxPages);
+  mod.add('unit', f);
+  return mod.bytes();
 }
 
 describe('the claim loop', () => {
@@ -275,6 +299,19 @@ describe('the claim loop', () => {
 
   it('is what the workers run: they finish a job alone, the caller claiming nothing', async () => {
     await runOnWorkersAlone(sources);
+  });
+
+  it('takes added kernels up to KERNEL_SLOTS, then answers -1', () => {
+    const pool = createThreadPool(buildKernelModule(false, GEMM_F32, GEMM_F64, SHARED_MAX_PAGES), SHARED_MAX_PAGES, 2);
+    if (pool === undefined) return expect.fail('Node should start a thread pool');
+    try {
+      const bytes = storeKernel(SHARED_MAX_PAGES);
+      const slots = Array.from({ length: KERNEL_SLOTS }, () => pool.addKernel(bytes));
+      expect(slots).toEqual(slots.map((_, i) => POOL_FUNCTIONS.length + i));
+      expect(pool.addKernel(bytes)).toBe(-1);
+    } finally {
+      pool.dispose();
+    }
   });
 
   it('stays self-contained through a minifying bundler (esbuild, keep-names on), in the workers too', async () => {

@@ -2,7 +2,7 @@
 // operand layout, each node the same instructions as its unfused SIMD kernel (the tables of
 // map-kernels.ts), compiled into its own small module over the backend's memory.
 import type { FusedExpression, FusedNode } from '../backend.js';
-import { FunctionBuilder, ModuleBuilder, OP, SIMD, T } from './emitter.js';
+import { FunctionBuilder, ModuleBuilder, OP, SIMD, T, type ValType } from './emitter.js';
 import { COMPARISON_OPS, type SimdComparison } from './mask-kernels.js';
 import {
   APPROXIMATION_UNROLL,
@@ -60,11 +60,73 @@ export function simdDType(expr: Pick<FusedExpression, 'nodes'>): 'float32' | 'fl
  * polynomial steps) runs APPROXIMATION_UNROLL vectors per pass, as its unfused kernel does.
  */
 export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', layouts: readonly OperandLayout[]): Uint8Array {
-  const idx = dtype === 'float32' ? 0 : 1;
   const esize = dtype === 'float32' ? 4 : 8;
   const f = new FunctionBuilder([...layouts.map((l) => (l === 'scalar' ? (esize === 4 ? T.f32 : T.f64) : T.i32)), T.i32, T.i32], []);
-  const out = layouts.length;
-  const nvec = layouts.length + 1;
+  const scalarAt = (k: number): void => {
+    f.get(k);
+  };
+  emitFusedBody(f, expr, dtype, layouts, { operand: (k) => k, scalar: scalarAt, out: layouts.length, nvec: layouts.length + 1 });
+  const mod = new ModuleBuilder(0, undefined, true);
+  mod.add('fused', f);
+  return mod.bytes();
+}
+
+/** Bytes per operand slot of a {@link emitFusedUnit} argument block: an address or a scalar, 8-byte aligned. */
+export const FUSED_ARG_BYTES = 8;
+
+/**
+ * The same loop as {@link emitFused}, as a thread pool's job unit over a shared memory of at most
+ * `sharedMaxPages`: `unit(args, first, nvec)` (and four unused i32s: a job record's seven) reads
+ * operand k's address or scalar value at `args + 8k` and the result's address after them, and
+ * computes vectors `first .. first + nvec` of the result. Every unit computes its vectors with
+ * the same instructions as the single call would, so a split result has the same bits.
+ */
+export function emitFusedUnit(
+  expr: FusedExpression,
+  dtype: 'float32' | 'float64',
+  layouts: readonly OperandLayout[],
+  sharedMaxPages: number,
+): Uint8Array {
+  const f = new FunctionBuilder(Array<ValType>(7).fill(T.i32), []);
+  const [args, first, nvec] = [0, 1, 2];
+  // Each vector operand's address and the result's, moved on to the unit's first vector.
+  const pointers = [...layouts.keys(), layouts.length].map((k) => {
+    if (k < layouts.length && layouts[k] === 'scalar') return -1;
+    const local = f.local(T.i32);
+    f.get(args)
+      .mem(OP.i32Load, k * FUSED_ARG_BYTES)
+      .get(first)
+      .i32(4)
+      .op(OP.i32Shl, OP.i32Add)
+      .set(local);
+    return local;
+  });
+  const scalarAt = (k: number): void => {
+    f.get(args).mem(dtype === 'float32' ? OP.f32Load : OP.f64Load, k * FUSED_ARG_BYTES, dtype === 'float32' ? 2 : 3);
+  };
+  emitFusedBody(f, expr, dtype, layouts, { operand: (k) => pointers[k]!, scalar: scalarAt, out: pointers[layouts.length]!, nvec });
+  const mod = new ModuleBuilder(0, sharedMaxPages);
+  mod.add('unit', f);
+  return mod.bytes();
+}
+
+/** Where the body reads its inputs: the local holding vector operand k's address, how to push scalar k, and the locals of the result's address and the vector count. */
+interface FusedParams {
+  readonly operand: (k: number) => number;
+  readonly scalar: (k: number) => void;
+  readonly out: number;
+  readonly nvec: number;
+}
+
+function emitFusedBody(
+  f: FunctionBuilder,
+  expr: FusedExpression,
+  dtype: 'float32' | 'float64',
+  layouts: readonly OperandLayout[],
+  params: FusedParams,
+): void {
+  const idx = dtype === 'float32' ? 0 : 1;
+  const esize = dtype === 'float32' ? 4 : 8;
   const i = f.local(T.i32);
   const unroll = expr.nodes.some((n) => n.kind === 'unary' && n.native) ? APPROXIMATION_UNROLL : 1;
   // One set of value locals per vector of a pass; a splatted scalar operand's local is shared.
@@ -73,34 +135,30 @@ export function emitFused(expr: FusedExpression, dtype: 'float32' | 'float64', l
     first,
     ...Array.from({ length: unroll - 1 }, () => expr.nodes.map((n, k) => (isScalarOperand(n, layouts) ? first[k]! : f.local(T.v128)))),
   ];
-  const addr = (param: number): void => {
-    f.get(param).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
+  const addr = (local: number): void => {
+    f.get(local).get(i).i32(4).op(OP.i32Shl, OP.i32Add);
   };
   for (const [k, n] of expr.nodes.entries()) {
     if (n.kind !== 'operand' || layouts[n.index] !== 'scalar') continue;
-    f.get(n.index)
-      .simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat)
-      .set(first[k]!);
+    params.scalar(n.index);
+    f.simd(esize === 4 ? SIMD.f32x4Splat : SIMD.f64x2Splat).set(first[k]!);
   }
   // Every operand of the pass loaded first, then each vector's nodes and store.
-  f.forRangeUnrolled(i, nvec, unroll, (count) => {
+  f.forRangeUnrolled(i, params.nvec, unroll, (count) => {
     for (let u = 0; u < count; u++) {
       for (const [k, n] of expr.nodes.entries()) {
         if (n.kind !== 'operand' || isScalarOperand(n, layouts)) continue;
-        addr(n.index);
+        addr(params.operand(n.index));
         f.vmem(SIMD.load, u * 16, 0).set(copies[u]![k]!);
       }
     }
     for (let u = 0; u < count; u++) {
       for (let k = 0; k < expr.nodes.length; k++) if (expr.nodes[k]!.kind !== 'operand') emitNode(f, expr.nodes, k, copies[u]!, idx);
-      addr(out);
+      addr(params.out);
       f.get(copies[u]![expr.nodes.length - 1]!);
       f.vmem(SIMD.store, u * 16, 0);
     }
   });
-  const mod = new ModuleBuilder(0, undefined, true);
-  mod.add('fused', f);
-  return mod.bytes();
 }
 
 const isScalarOperand = (n: FusedNode, layouts: readonly OperandLayout[]): boolean => n.kind === 'operand' && layouts[n.index] === 'scalar';

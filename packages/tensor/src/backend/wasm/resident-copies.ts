@@ -55,8 +55,25 @@ export class ResidentCopies {
    * call's scratch is laid out: making a copy may move the scratch and grow the memory.
    */
   addressOf(data: TypedArray): number {
+    const k = this.read(data);
+    return k === null ? -1 : k.at >= 0 || k.uses >= this.copyAtUse ? this.copy(k, data) : -1;
+  }
+
+  /**
+   * {@link addressOf} for all of `arrays` at once: their copies' addresses, or null, having
+   * made no copy, where any of them would have none after this read (every read is counted).
+   * A caller that needs every operand resident then copies none it cannot use.
+   */
+  addressesOf(arrays: readonly TypedArray[]): number[] | null {
+    const facts = arrays.map((data) => this.read(data));
+    if (facts.some((k) => k === null || (k.at < 0 && k.uses < this.copyAtUse))) return null;
+    return facts.map((k, i) => this.copy(k!, arrays[i]!));
+  }
+
+  /** Counts a read of `data` in its current life and returns its facts, or null where it is never copied. */
+  private read(data: TypedArray): Known | null {
     const bytes = data.byteLength;
-    if (bytes < this.minBytes || bytes > this.budget || data.buffer === this.arena.memoryBuffer || isRewritable(data)) return -1;
+    if (bytes < this.minBytes || bytes > this.budget || data.buffer === this.arena.memoryBuffer || isRewritable(data)) return null;
     const life = lifeOf(data);
     let k = this.known.get(data);
     if (k === undefined) {
@@ -68,19 +85,24 @@ export class ResidentCopies {
       k.life = life;
       k.uses = 0;
     }
+    k.uses++;
+    return k;
+  }
+
+  /** `data`'s copy (marked the most recently read), made now if it has none. */
+  private copy(k: Known, data: TypedArray): number {
     if (k.at >= 0) {
       this.order.delete(k.at);
       this.order.set(k.at, k);
       return k.at;
     }
-    if (++k.uses < this.copyAtUse) return -1;
     for (const oldest of this.order.values()) {
-      if (this.heldBytes + bytes <= this.budget) break;
+      if (this.heldBytes + k.bytes <= this.budget) break;
       this.drop(oldest);
     }
-    k.at = this.arena.hold(bytes, false);
+    k.at = this.arena.hold(k.bytes, false);
     this.order.set(k.at, k);
-    this.heldBytes += bytes;
+    this.heldBytes += k.bytes;
     this.collected.register(data, k, k);
     const dtype = dtypeOfArray(data);
     this.arena.view(dtype).set(data, k.at / itemSize(dtype));

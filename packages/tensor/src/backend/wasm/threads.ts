@@ -33,7 +33,14 @@ const TABLE = 66; // byte address of the unit table: [firstRecord, recordCount] 
 const RECS = 67; // byte address of the records
 const ERROR = 68; // set when a unit threw
 const READY = 80; // workers that finished instantiating
+const KERNEL_TABLE = 96; // byte address of the added kernels' [bytes address, length] table (0: none yet)
 const CONTROL_BYTES = 1024;
+
+/**
+ * Most kernels {@link ThreadPool.addKernel} adds: each worker holds a loader for every slot
+ * (compiled from the kernel's bytes at its first unit), and a job record names a slot by index.
+ */
+export const KERNEL_SLOTS = 1024;
 
 /** Most units in one job: the unit index shares the claim word with a 16-bit generation. */
 export const MAX_UNITS = 0xffff;
@@ -121,7 +128,7 @@ export function claimUnits(
 // vitest) and from dist/, in Node (`eval: true`) and in browsers (a Blob URL): the idle wait
 // for the next job around `claimUnits`, whose own source text is spliced in. Plain ES2020.
 const WORKER_SOURCE = `'use strict';
-const SEQ = ${SEQ}, P1DONE = ${P1DONE}, READY = ${READY};
+const SEQ = ${SEQ}, P1DONE = ${P1DONE}, READY = ${READY}, KERNEL_TABLE = ${KERNEL_TABLE};
 const WORDS = ${JSON.stringify(CLAIM_WORDS)};
 const claimUnits = (${claimUnits.toString()});
 function start(d) {
@@ -129,6 +136,19 @@ function start(d) {
   const ex = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory } }).exports;
   const fns = d.names.map((n) => ex[n]);
   const c = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
+  // An added kernel's slot holds a loader until its first unit here: it compiles the kernel's
+  // bytes (written into the shared memory before any job naming it was posted) and takes its place.
+  const first = fns.length;
+  for (let s = 0; s < ${KERNEL_SLOTS}; s++) {
+    fns.push((a0, a1, a2, a3, a4, a5, a6) => {
+      const words = new Int32Array(memory.buffer);
+      const t = (Atomics.load(c, KERNEL_TABLE) >> 2) + 2 * s;
+      const bytes = new Uint8Array(memory.buffer, words[t], words[t + 1]).slice();
+      const unit = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.unit;
+      fns[first + s] = unit;
+      unit(a0, a1, a2, a3, a4, a5, a6);
+    });
+  }
   const awaitPhase1 = (p1) => {
     const until = performance.now() + d.spinMs;
     for (let i = 1, v; (v = Atomics.load(c, P1DONE)) < p1; i++) if ((i & 1023) === 0 && performance.now() > until) Atomics.wait(c, P1DONE, v, 1);
@@ -266,6 +286,13 @@ export interface ThreadPool {
   readonly arena: Arena;
   /** Threads a job can use, the caller included. */
   readonly size: number;
+  /**
+   * Adds a job function: `bytes`, a module importing the pool's memory (shared, of the pool's
+   * maximum) and exporting `unit`, taking seven i32s as a record passes them. Returns the
+   * index job records call it by, or -1 once {@link KERNEL_SLOTS} are taken. The caller
+   * compiles it now; each worker compiles it at its first unit of it.
+   */
+  addKernel(bytes: Uint8Array): number;
   /** Workers that have started and can take units now. */
   readyWorkers(): number;
   /** Resolves once every worker has started (or after `timeoutMs`), to `readyWorkers() + 1`. */
@@ -322,6 +349,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
   }
   let generation = 0;
   let disposed = false;
+  let kernels = 0;
 
   const awaitPhase1 = (p1: number): void => waitFor(P1DONE, p1);
 
@@ -334,6 +362,19 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
   return {
     arena,
     size: 1 + workers.length,
+    addKernel(kernelBytes) {
+      if (kernels === KERNEL_SLOTS) return -1;
+      const unit = new api.Instance(new api.Module(kernelBytes), { env: { memory } }).exports.unit as Fn7;
+      if (Atomics.load(c, KERNEL_TABLE) === 0) Atomics.store(c, KERNEL_TABLE, arena.hold(KERNEL_SLOTS * 8));
+      const at = arena.hold(kernelBytes.length, false);
+      arena.view('bool').set(kernelBytes, at);
+      const table = arena.i32();
+      const entry = (Atomics.load(c, KERNEL_TABLE) >> 2) + 2 * kernels;
+      table[entry] = at;
+      table[entry + 1] = kernelBytes.length;
+      kernels++;
+      return fns.push(unit) - 1;
+    },
     readyWorkers: () => (disposed ? 0 : Atomics.load(c, READY)),
     async whenReady(timeoutMs = 5000): Promise<number> {
       const until = Date.now() + timeoutMs;
@@ -359,7 +400,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       if (!disposed) Atomics.notify(c, SEQ);
       claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1);
       waitFor(DONE, total);
-      if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded matmul unit failed');
+      if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded unit failed');
     },
     wake() {
       // No job is posted: every unit of the last one was claimed, so a woken worker claims
