@@ -1,6 +1,7 @@
 // A fused elementwise kernel split across the thread pool: its vectors cut into equal units,
 // each computed by the kernel's job form (fused-kernels.ts `emitFusedUnit`) on whichever thread
-// claims it, into one result region of the pool's memory, then copied out by the caller. The
+// claims it, into one result region of the pool's memory, and copied out by the caller: each of
+// its own units as soon as it is done (still in its cache), the workers' ones at the end. The
 // operands are read where they lie in that memory (their resident copies there): staging them
 // first would cost the caller about what the split saves.
 import type { TypedArray } from '../../dtype.js';
@@ -55,6 +56,16 @@ export function parallelFused(
     words[r + 2] = first;
     words[r + 3] = Math.min(UNIT_VECTORS, nvec - first);
   }
-  pool.run(tableAt, recsAt, 0, units);
-  out.set(arena.view(dtype).subarray(result / es, result / es + n));
+  const perUnit = (UNIT_VECTORS * 16) / es;
+  const copied = new Uint8Array(units);
+  const copyOut = (u: number): void => {
+    const view = arena.view(dtype);
+    const from = result / es + u * perUnit;
+    out.set(view.subarray(from, Math.min(from + perUnit, result / es + n)), u * perUnit);
+  };
+  pool.run(tableAt, recsAt, 0, units, (u) => {
+    copyOut(u);
+    copied[u] = 1;
+  });
+  for (let u = 0; u < units; u++) if (copied[u] === 0) copyOut(u);
 }

@@ -84,6 +84,8 @@ export const CLAIM_WORDS: ClaimWords = {
  * from the NEXT word until the job's are gone (or the words belong to another job), runs each
  * unit's records, and counts it done, waking the waiters of the last phase-1 unit and of the
  * last unit. A unit after phase 1 first waits, by `awaitPhase1(p1)`, until phase 1 is done.
+ * The caller may pass `afterUnit`, called with each unit it ran itself once that unit is done
+ * (the workers pass none).
  * NOTE: this is the one definition of the loop: the workers run its source text (see
  * WORKER_SOURCE), so it must stay self-contained: only its parameters and the global
  * `Atomics`, no inner functions (a bundler's keep-names helper would be a module reference),
@@ -95,6 +97,7 @@ export function claimUnits(
   fns: readonly Fn7[],
   words: ClaimWords,
   awaitPhase1: (p1: number) => void,
+  afterUnit?: (u: number) => void,
 ): void {
   const W = words.recordWords;
   let mem = new Int32Array(memory.buffer);
@@ -121,6 +124,7 @@ export function claimUnits(
     }
     if (u < p1 && Atomics.add(c, words.p1Done, 1) + 1 === p1) Atomics.notify(c, words.p1Done);
     if (Atomics.add(c, words.done, 1) + 1 === total) Atomics.notify(c, words.done);
+    if (afterUnit !== undefined) afterUnit(u);
   }
 }
 
@@ -300,8 +304,9 @@ export interface ThreadPool {
   /**
    * Runs `total` units described at `tablePtr`/`recsPtr` (byte addresses in the arena); units
    * `0..phase1-1` are finished before any later one starts. Returns when all are done.
+   * `afterUnit`, if given, is called on this thread with each unit it ran itself, once done.
    */
-  run(tablePtr: number, recsPtr: number, phase1: number, total: number): void;
+  run(tablePtr: number, recsPtr: number, phase1: number, total: number, afterUnit?: (u: number) => void): void;
   /**
    * Wakes sleeping workers ahead of a `run` (they find no unit and spin for a while), so that
    * their wake-up overlaps the caller's staging of the operands instead of the job itself.
@@ -383,7 +388,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       }
       return (disposed ? 0 : Atomics.load(c, READY)) + 1;
     },
-    run(tablePtr, recsPtr, phase1, total) {
+    run(tablePtr, recsPtr, phase1, total, afterUnit) {
       if (total > MAX_UNITS) throw new RangeError('wasm backend: too many units in one job');
       // The generation in NEXT and TOTAL lets a worker that read stale words (it slept through
       // whole jobs) see the mismatch instead of claiming a unit of the wrong job.
@@ -398,7 +403,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       Atomics.store(c, NEXT, generation << 16);
       Atomics.add(c, SEQ, 1);
       if (!disposed) Atomics.notify(c, SEQ);
-      claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1);
+      claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1, afterUnit);
       waitFor(DONE, total);
       if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded unit failed');
     },
