@@ -996,10 +996,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       units.set(layoutKey, slot);
     }
     if (slot < 0) return false;
-    p.wake();
     const vectors = operands.filter((_, k) => layouts[k] === 'vector').map((v) => v.data);
     const addresses = poolCopies(p).addressesOf(vectors);
     if (addresses === null) return false;
+    // Only now: a call that stays on this thread (an operand made afresh each time) wakes no one.
+    p.wake();
     let next = 0;
     const args = operands.map((v, k) => (layouts[k] === 'scalar' ? v.data[v.offset]! : addresses[next++]!));
     parallelFused(
