@@ -113,6 +113,28 @@ describe('resident copies', () => {
     expect(keep.residentCopyBytes()).toBe(0);
   });
 
+  it("never give back a copy the same call reads, when a call's operands exceed the budget", async () => {
+    // Three operands of one call through a budget that holds two: copying the third must not
+    // evict the first two (their regions would be reused under the kernel's reads), on the
+    // instance's memory, in the threads' (a split fused kernel), and for a threaded product.
+    const budget = 2 * RESIDENT_COPY_DEFAULTS.minBytes;
+    const [a, b, c] = [1, 2, 3].map((s) => made(s)) as [Tensor, Tensor, Tensor];
+    const keep = createWasmBackend({ residentCopyBytes: budget });
+    for (let call = 0; call < 5; call++) same(() => chain(a, b, c), keep);
+    expect(keep.residentCopyBytes()).toBeLessThanOrEqual(budget);
+    const split = createWasmBackend({ residentCopyBytes: budget, threads: 2, fusedThreadThreshold: 1 });
+    await split.threadsReady();
+    for (let call = 0; call < 5; call++) same(() => chain(a, b, c), split);
+    expect(split.residentCopyBytes()).toBeLessThanOrEqual(2 * budget);
+    const side = Math.sqrt(N);
+    const [w, x] = [5, 6].map((s) => J.randn([side, side], { rng: J.rng(s) })) as [Tensor, Tensor];
+    const products = createWasmBackend({ residentCopyBytes: (3 * N * 4) / 2, threads: 2, threadThreshold: 1 });
+    await products.threadsReady();
+    for (let call = 0; call < 5; call++) same(() => x.matmul(w), products);
+    split.dispose();
+    products.dispose();
+  });
+
   it('stay within their budget, the least recently read given back first', () => {
     const budget = 2 * RESIDENT_COPY_DEFAULTS.minBytes;
     const keep = createWasmBackend({ residentCopyBytes: budget });
@@ -190,16 +212,16 @@ describe('ResidentCopies and the arena', () => {
     const arena = new Arena(memory());
     const copies = new ResidentCopies(arena, 1 << 20, 16, 2);
     const x = Float64Array.from({ length: 10 }, (_, i) => i * 1.5);
-    expect(copies.addressOf(x)).toBe(-1);
-    const at = copies.addressOf(x);
+    expect(copies.addressesFor([x])[0]).toBe(-1);
+    const at = copies.addressesFor([x])[0]!;
     expect(at).toBeGreaterThanOrEqual(0);
     expect(Array.from(arena.view('float64').subarray(at / 8, at / 8 + 10))).toEqual(Array.from(x));
-    expect(copies.addressOf(x)).toBe(at);
+    expect(copies.addressesFor([x])[0]).toBe(at);
     // Too small, or already in linear memory: never copied.
     const small = new Float64Array(1);
-    for (let i = 0; i < 3; i++) expect(copies.addressOf(small)).toBe(-1);
+    for (let i = 0; i < 3; i++) expect(copies.addressesFor([small])[0]).toBe(-1);
     const inside = new Float64Array(arena.memoryBuffer, at, 10);
-    for (let i = 0; i < 3; i++) expect(copies.addressOf(inside)).toBe(-1);
+    for (let i = 0; i < 3; i++) expect(copies.addressesFor([inside])[0]).toBe(-1);
   });
 
   it('copy all of a set of arrays or none of them (addressesOf)', () => {
@@ -221,6 +243,26 @@ describe('ResidentCopies and the arena', () => {
     expect(copies.addressesOf([z, x])).toEqual([at[2], at[0]]);
     // An array never copied (too small) makes the whole set uncopied.
     expect(copies.addressesOf([x, new Float32Array(2)])).toBe(null);
+  });
+
+  it("keep a call's copies while they copy its other arrays, within the budget", () => {
+    const arena = new Arena(memory());
+    // Room for two 64-byte copies.
+    const copies = new ResidentCopies(arena, 128, 16, 1);
+    const [x, y, z] = [1, 2, 3].map((v) => new Float32Array(16).fill(v)) as [Float32Array, Float32Array, Float32Array];
+    const at = copies.addressesFor([x, y, z]);
+    // x and y are copied; z does not fit without giving back x or y, which this call reads.
+    expect(at[2]).toBe(-1);
+    expect(new Set(at.slice(0, 2)).size).toBe(2);
+    for (const [k, v] of [x, y].entries()) expect(arena.view('float32')[at[k]! / 4]).toBe(v[0]);
+    // All or none: three do not fit together, so none is copied.
+    expect(copies.addressesOf([x, y, z])).toBe(null);
+    // A later call gives back the least recently read copy that it does not read.
+    const next = copies.addressesFor([z, y]);
+    expect(next[1]).toBe(at[1]);
+    expect(next[0]).toBeGreaterThanOrEqual(0);
+    expect(arena.view('float32')[next[0]! / 4]).toBe(3);
+    expect(copies.bytes).toBe(128);
   });
 
   it('merge released neighbours and give the top back to the scratch', () => {

@@ -950,13 +950,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
     // A whole operand read again and again (the same inputs at every call) is read from its
     // resident copy; the others are staged chunk by chunk. Looked up before the scratch is laid out.
-    let staged = vectors;
-    const copies = rows.map((row, k) => {
-      const data = operands[k]!.data;
-      const at = row === n && data.length === n ? residentCopies.addressOf(data) : -1;
-      if (at >= 0) staged--;
-      return at;
-    });
+    const whole = rows.map(
+      (row, k) => row === n && operands[k]!.data.length === n && operands[k]!.data.byteLength >= residentCopies.minBytes,
+    );
+    const found = whole.includes(true) ? residentCopies.addressesFor(operands.filter((_, k) => whole[k]).map((v) => v.data)) : [];
+    let nextFound = 0;
+    const copies = whole.map((w) => (w ? found[nextFound++]! : -1));
+    const staged = vectors - copies.filter((at) => at >= 0).length;
     mapBlocks(new Array<DType>(staged + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
       let next = 0;

@@ -6,7 +6,7 @@ import type { TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
 import { blockLayout, type GemmKernels } from './gemm.js';
 import type { ResidentCopies } from './resident-copies.js';
-import { stage } from './stage.js';
+import { stage, type Staged } from './stage.js';
 import { forEachElement } from '../odometer.js';
 import { MAX_UNITS, POOL_FUNCTIONS, RECORD_WORDS, type ThreadPool } from './threads.js';
 
@@ -69,8 +69,7 @@ export function parallelGemm(
   pool.wake();
   // Operands reused call after call (a model's weights, a fixed input) are read from their
   // resident copies in the shared memory, looked up before the scratch is laid out.
-  const residentA = copies.staged(a, batches * m * k);
-  const residentB = copies.staged(b, batches * k * n);
+  const [residentA, residentB] = copies.stagedViews([a, b], [batches * m * k, batches * k * n]) as [Staged | null, Staged | null];
   const arena = pool.arena;
   arena.reset();
   const sa = residentA ?? stage(arena, a, [...batchShape, m, k], dtype);

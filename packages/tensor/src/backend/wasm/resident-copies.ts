@@ -45,29 +45,67 @@ export class ResidentCopies {
   constructor(
     private readonly arena: Arena,
     private readonly budget: number,
-    private readonly minBytes: number = RESIDENT_COPY_DEFAULTS.minBytes,
+    /** Arrays smaller than this are never copied (callers skip the lookup for them). */
+    readonly minBytes: number = RESIDENT_COPY_DEFAULTS.minBytes,
     private readonly copyAtUse: number = RESIDENT_COPY_DEFAULTS.copyAtUse,
   ) {}
 
   /**
-   * The byte address of a copy of all of `data` in linear memory, made now if this is its
-   * `copyAtUse`-th read; -1 where it has none (the caller stages it). Call it before the
-   * call's scratch is laid out: making a copy may move the scratch and grow the memory.
+   * Per array of one call, the byte address of a copy of all of it in linear memory, made now
+   * if this is its `copyAtUse`-th read and it fits the budget; -1 where it has none (the caller
+   * stages it). A copy made here never gives back another of the same call's arrays: its region
+   * could be reused under the kernel's reads. Call it before the call's scratch is laid out:
+   * making a copy may move the scratch and grow the memory.
    */
-  addressOf(data: TypedArray): number {
-    const k = this.read(data);
-    return k === null ? -1 : k.at >= 0 || k.uses >= this.copyAtUse ? this.copy(k, data) : -1;
+  addressesFor(arrays: readonly TypedArray[]): number[] {
+    return this.lookUp(arrays, false)!;
   }
 
   /**
-   * {@link addressOf} for all of `arrays` at once: their copies' addresses, or null, having
-   * made no copy, where any of them would have none after this read (every read is counted).
-   * A caller that needs every operand resident then copies none it cannot use.
+   * {@link addressesFor} for a caller that needs every array resident: their copies'
+   * addresses, or null, having made no copy, where any of them would have none after this read
+   * (every read is counted) or they do not fit the budget together.
    */
   addressesOf(arrays: readonly TypedArray[]): number[] | null {
+    return this.lookUp(arrays, true);
+  }
+
+  /**
+   * `views` (reading `counts` elements each) of one call as staged in their arrays' resident
+   * copies, each null where it has none (or reads fewer elements than its array holds: staging
+   * copies only its span). Like `addressesFor`, called before the call's scratch is laid out.
+   */
+  stagedViews(views: readonly StridedView[], counts: readonly number[]): (Staged | null)[] {
+    const whole = views.map((v, i) => v.data.length <= counts[i]!);
+    const at = this.addressesFor(views.filter((_, i) => whole[i]).map((v) => v.data));
+    let next = 0;
+    return views.map((v, i) => {
+      const ptr = whole[i] ? at[next++]! : -1;
+      return ptr < 0 ? null : { ptr, offset: v.offset, strides: v.strides };
+    });
+  }
+
+  private lookUp(arrays: readonly TypedArray[], all: boolean): number[] | null {
     const facts = arrays.map((data) => this.read(data));
-    if (facts.some((k) => k === null || (k.at < 0 && k.uses < this.copyAtUse))) return null;
-    return facts.map((k, i) => this.copy(k!, arrays[i]!));
+    const wanted = (k: Known | null): k is Known => k !== null && (k.at >= 0 || k.uses >= this.copyAtUse);
+    if (all) {
+      if (!facts.every(wanted)) return null;
+      let bytes = 0;
+      for (const k of new Set(facts)) bytes += k.bytes;
+      if (bytes > this.budget) return null;
+    }
+    // This call's arrays that have copies are not given back while the others are copied.
+    const kept = new Set(facts.filter((k): k is Known => k !== null && k.at >= 0));
+    return facts.map((k, i) => {
+      if (!wanted(k)) return -1;
+      if (k.at < 0 && !this.makeRoom(k.bytes, kept)) return -1;
+      if (k.at < 0) this.copy(k, arrays[i]!);
+      kept.add(k);
+      // The most recently read last.
+      this.order.delete(k.at);
+      this.order.set(k.at, k);
+      return k.at;
+    });
   }
 
   /** Counts a read of `data` in its current life and returns its facts, or null where it is never copied. */
@@ -89,35 +127,23 @@ export class ResidentCopies {
     return k;
   }
 
-  /** `data`'s copy (marked the most recently read), made now if it has none. */
-  private copy(k: Known, data: TypedArray): number {
-    if (k.at >= 0) {
-      this.order.delete(k.at);
-      this.order.set(k.at, k);
-      return k.at;
+  /** Gives back the least recently read copies, except `kept`, until `bytes` more fit the budget; false where they cannot. */
+  private makeRoom(bytes: number, kept: ReadonlySet<Known>): boolean {
+    for (const oldest of [...this.order.values()]) {
+      if (this.heldBytes + bytes <= this.budget) return true;
+      if (!kept.has(oldest)) this.drop(oldest);
     }
-    for (const oldest of this.order.values()) {
-      if (this.heldBytes + k.bytes <= this.budget) break;
-      this.drop(oldest);
-    }
+    return this.heldBytes + bytes <= this.budget;
+  }
+
+  /** Makes `data`'s copy (there is room for it). */
+  private copy(k: Known, data: TypedArray): void {
     k.at = this.arena.hold(k.bytes, false);
     this.order.set(k.at, k);
     this.heldBytes += k.bytes;
     this.collected.register(data, k, k);
     const dtype = dtypeOfArray(data);
     this.arena.view(dtype).set(data, k.at / itemSize(dtype));
-    return k.at;
-  }
-
-  /**
-   * `view` (reading `count` elements) as staged in its array's resident copy, or null where
-   * it has none (or reads fewer elements than its array holds: staging copies only its span).
-   * Like `addressOf`, called before the call's scratch is laid out.
-   */
-  staged(view: StridedView, count: number): Staged | null {
-    if (view.data.length > count) return null;
-    const at = this.addressOf(view.data);
-    return at < 0 ? null : { ptr: at, offset: view.offset, strides: view.strides };
   }
 
   /** Bytes of copies held now (tests check the budget). */
