@@ -45,10 +45,11 @@ export interface WasmBackendOptions {
   /** The backend for cases without a WASM kernel; defaults to the JS backend. */
   readonly fallback?: Backend;
   /**
-   * Threads for large matmuls, the calling one included (an integer from 1 to 256): defaults
-   * to the host's logical processors, at most {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared
-   * memory and a thread allowed to block (Node, or a browser worker of a cross-origin isolated
-   * page); elsewhere every matmul runs on the calling thread.
+   * Threads for large matmuls and large fused elementwise kernels, the calling one included (an
+   * integer from 1 to 256): defaults to the host's logical processors, at most
+   * {@link MAX_DEFAULT_THREADS}; 1 disables threading. Threads need shared memory and a thread
+   * allowed to block (Node, or a browser worker of a cross-origin isolated page); elsewhere
+   * every kernel runs on the calling thread.
    */
   readonly threads?: number;
   /**
@@ -87,8 +88,8 @@ export interface WasmBackendOptions {
 export interface WasmBackend extends Backend {
   /**
    * Starts the worker threads if they are not yet started (they otherwise start at the first
-   * matmul above the threshold) and resolves, once they are up, to the threads a matmul will
-   * use (1 where threading is off or unavailable).
+   * matmul above the threshold, or the first fused kernel above its own) and resolves, once
+   * they are up, to the threads a split kernel will use (1 where threading is off or unavailable).
    */
   threadsReady(): Promise<number>;
   /** Stops the worker threads (they never keep a Node process alive, so this is optional). */
@@ -326,7 +327,7 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
   const binarySet: ReadonlySet<string> = new Set(SIMD_BINARY);
   const comparisonSet: ReadonlySet<string> = new Set(SIMD_COMPARISON);
 
-  // Created at the first matmul above the threshold (or by threadsReady): small programs never
+  // Created at the first matmul or fused kernel above its threshold (or by threadsReady): small programs never
   // pay for compiling the shared-memory module or starting workers. `null`: unavailable here.
   let pool: ThreadPool | null | undefined = threads > 1 ? undefined : null;
   // The threads' shared memory keeps resident copies of its own (the products' operands), of
