@@ -265,6 +265,26 @@ describe('ResidentCopies and the arena', () => {
     expect(copies.bytes).toBe(128);
   });
 
+  it("lay a pool job's scratch out apart from the last job's (resetApart)", () => {
+    const arena = new Arena(memory());
+    const base = arena.scratchBase;
+    const jobs: [number, number][] = [];
+    for (const bytes of [1000, 3000, 500, 500, 2000]) {
+      arena.resetApart();
+      const at = arena.alloc(bytes);
+      jobs.push([at, at + bytes]);
+    }
+    // Each job's range misses the one before it (none in the lane at the base is larger than every
+    // job before it); every other job starts at the base.
+    for (let j = 1; j < jobs.length; j++) expect(jobs[j]![0] >= jobs[j - 1]![1] || jobs[j]![1] <= jobs[j - 1]![0]).toBe(true);
+    expect(jobs.filter(([at]) => at < base + 64).length).toBe(3);
+    // A held region moves the base: the next job starts there.
+    const held = arena.hold(100);
+    arena.resetApart();
+    expect(arena.alloc(8)).toBe(arena.scratchBase);
+    arena.release(held);
+  });
+
   it('merge released neighbours and give the top back to the scratch', () => {
     const arena = new Arena(memory());
     const base = arena.scratchBase;

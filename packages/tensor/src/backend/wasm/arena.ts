@@ -17,6 +17,9 @@ export class Arena {
   /** Held regions (address → bytes) and freed ones, reused first fit. */
   private readonly held = new Map<number, number>();
   private free: { at: number; bytes: number }[] = [];
+  /** Where the scratch of the call {@link resetApart} laid out last starts, and the largest such call's bytes. */
+  private callStart = -1;
+  private jobHigh = 0;
   /** The most scratch bytes one call has used (what a lowered program makes room for). */
   private scratchHigh = 0;
   /** Bumped at every growth (views taken before it may be detached) and whenever the scratch's base moves. */
@@ -49,6 +52,22 @@ export class Arena {
   /** Frees everything allocated since the last reset. */
   reset(): void {
     this.top = this.base;
+  }
+
+  /**
+   * {@link reset}, laying this call's scratch out apart from the last one's, in two lanes: at
+   * the base, and above the largest such call seen; each call takes the other lane from the
+   * last (only a call larger than every one before can reach into the upper lane). For a thread
+   * pool's jobs: a line a worker wrote in one job is then not written by the caller, staging the
+   * next, while the worker's core still holds it (in one process, W4's products with fresh
+   * operands, each after another product's job: 0.303–0.344 ms against 0.341–0.374 for h1·W2,
+   * 1.71–1.79 against 1.74–1.90 for x·W1). Memory keeps room for two calls side by side.
+   */
+  resetApart(): void {
+    // The last call's size, where the base has not moved above its start since.
+    if (this.callStart >= this.base) this.jobHigh = Math.max(this.jobHigh, this.top - this.callStart);
+    this.top = this.callStart === this.base ? this.base + ((this.jobHigh + 63) & ~63) : this.base;
+    this.callStart = this.top;
   }
 
   /**

@@ -33,7 +33,7 @@ export function parallelFused(
   const nvec = Math.ceil((n * es) / 16);
   const units = Math.ceil(nvec / UNIT_VECTORS);
   const arena = pool.arena;
-  arena.reset();
+  arena.resetApart();
   const argsAt = arena.alloc((args.length + 1) * FUSED_ARG_BYTES);
   const result = arena.alloc(nvec * 16);
   const tableAt = arena.alloc(units * 8);

@@ -71,7 +71,7 @@ export function parallelGemm(
   // resident copies in the shared memory, looked up before the scratch is laid out.
   const [residentA, residentB] = copies.stagedViews([a, b], [batches * m * k, batches * k * n]) as [Staged | null, Staged | null];
   const arena = pool.arena;
-  arena.reset();
+  arena.resetApart();
   const sa = residentA ?? stage(arena, a, [...batchShape, m, k], dtype);
   const sb = residentB ?? stage(arena, b, [...batchShape, k, n], dtype);
   const aRow = sa.strides[nb]!;
