@@ -96,8 +96,9 @@ export interface WasmBackend extends Backend {
   dispose(): void;
   /**
    * Bytes of WebAssembly linear memory the backend holds now: its instance's memory and, once
-   * started, the threads' shared memory. Each grows to the largest call's scratch and never
-   * shrinks (WebAssembly memory cannot), so in a training loop it levels off after the first step.
+   * started, the threads' shared memory. Each grows to the largest call's scratch (the threads'
+   * to two calls' side by side: consecutive jobs keep apart) and never shrinks (WebAssembly
+   * memory cannot), so in a training loop it levels off after the first step.
    */
   memoryBytes(): number;
   /** Bytes of that memory now held by copies of reused operands (at most {@link WasmBackendOptions.residentCopyBytes} in each of the two memories). */
