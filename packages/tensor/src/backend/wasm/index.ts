@@ -75,7 +75,7 @@ export interface WasmBackendOptions {
   /**
    * Bytes of linear memory for copies of large operand arrays that kernels read again and
    * again (an integer, default 64 MiB; 0 turns them off): from 256 KiB for fused elementwise
-   * kernels, from 16 KiB for a matmul split across threads. Such a kernel reads the array from its copy instead of
+   * kernels, from 16 KiB for kernels split across threads (their copies live in the threads' memory). Such a kernel reads the array from its copy instead of
    * copying it into its scratch at every call; a tensor's array never changes, so the copy
    * stays right until the array is recycled or collected. Each of the backend's memories (its
    * own and the threads' shared one) grows by at most this much and, as all linear memory,
@@ -220,6 +220,9 @@ function stagedRows(operands: readonly StridedView[], shape: readonly number[], 
   }
   return vectors > 0 ? rows : null;
 }
+
+/** How a fused kernel takes each operand, from its staged row length (0: a scalar). */
+const layoutsOf = (rows: readonly number[]): OperandLayout[] => rows.map((row) => (row === 0 ? 'scalar' : 'vector'));
 
 const EXACT_UNARY: ReadonlySet<string> = new Set(SIMD_EXACT_UNARY);
 
@@ -927,9 +930,9 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       layoutKey += row === 0 ? 's' : 'v';
       if (row > 0) vectors++;
     }
-    const layouts = rows.map((row): OperandLayout => (row === 0 ? 'scalar' : 'vector'));
     let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
+      const layouts = layoutsOf(rows);
       kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
       kernels.set(layoutKey, kernel);
     }
@@ -948,16 +951,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       n >= fusedThreadMin[native ? 'approximated' : 'exact'] &&
       rows.every((row, k) => row === 0 || (row === n && operands[k]!.data.length === n))
     ) {
-      if (threadedFused(expr, dtype, layouts, layoutKey, facts.units, operands, out)) return true;
+      if (threadedFused(expr, dtype, layoutsOf(rows), layoutKey, facts.units, operands, out)) return true;
     }
     // A whole operand read again and again (the same inputs at every call) is read from its
     // resident copy; the others are staged chunk by chunk. Looked up before the scratch is laid out.
-    const whole = rows.map(
-      (row, k) => row === n && operands[k]!.data.length === n && operands[k]!.data.byteLength >= residentCopies.minBytes,
-    );
-    const found = whole.includes(true) ? residentCopies.addressesFor(operands.filter((_, k) => whole[k]).map((v) => v.data)) : [];
-    let nextFound = 0;
-    const copies = whole.map((w) => (w ? found[nextFound++]! : -1));
+    const copies = residentCopies.addressesFor(operands.map((v, k) => (rows[k] === n && v.data.length === n ? v.data : null)));
     const staged = vectors - copies.filter((at) => at >= 0).length;
     mapBlocks(new Array<DType>(staged + 1).fill(dtype), 16 / es, n, out, (buffers, nvec, i, len) => {
       const mem = arena.view(dtype);
@@ -998,21 +996,12 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       units.set(layoutKey, slot);
     }
     if (slot < 0) return false;
-    const vectors = operands.filter((_, k) => layouts[k] === 'vector').map((v) => v.data);
-    const addresses = poolCopies(p).addressesOf(vectors);
+    const addresses = poolCopies(p).addressesOf(operands.map((v, k) => (layouts[k] === 'vector' ? v.data : null)));
     if (addresses === null) return false;
     // Only now: a call that stays on this thread (an operand made afresh each time) wakes no one.
     p.wake();
-    let next = 0;
-    const args = operands.map((v, k) => (layouts[k] === 'scalar' ? v.data[v.offset]! : addresses[next++]!));
-    parallelFused(
-      p,
-      slot,
-      args,
-      layouts.map((l) => l === 'scalar'),
-      dtype,
-      out,
-    );
+    const args = operands.map((v, k) => (layouts[k] === 'scalar' ? v.data[v.offset]! : addresses[k]!));
+    parallelFused(p, slot, args, layouts, dtype, out);
     return true;
   }
 

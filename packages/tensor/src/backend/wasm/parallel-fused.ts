@@ -5,7 +5,7 @@
 // operands are read where they lie in that memory (their resident copies there): staging them
 // first would cost the caller about what the split saves.
 import type { TypedArray } from '../../dtype.js';
-import { FUSED_ARG_BYTES } from './fused-kernels.js';
+import { FUSED_ARG_BYTES, type OperandLayout } from './fused-kernels.js';
 import { RECORD_WORDS, type ThreadPool } from './threads.js';
 
 /**
@@ -17,14 +17,14 @@ const UNIT_VECTORS = 4096;
 /**
  * `out = expr(operands)` over `n` elements on `pool`, by the kernel at `slot` (a
  * {@link ThreadPool.addKernel} index): `args[k]` is vector operand k's byte address in the
- * pool's memory or scalar k's value; `scalar[k]` says which. The result has the bits of the
+ * pool's memory or scalar k's value, as `layouts[k]` says. The result has the bits of the
  * single-threaded kernel's: every vector is computed by the same instructions.
  */
 export function parallelFused(
   pool: ThreadPool,
   slot: number,
   args: readonly number[],
-  scalar: readonly boolean[],
+  layouts: readonly OperandLayout[],
   dtype: 'float32' | 'float64',
   out: TypedArray,
 ): void {
@@ -41,7 +41,7 @@ export function parallelFused(
   const words = arena.i32();
   const values = arena.view(dtype);
   for (const [k, value] of args.entries()) {
-    if (scalar[k]) values[(argsAt + k * FUSED_ARG_BYTES) / es] = value;
+    if (layouts[k] === 'scalar') values[(argsAt + k * FUSED_ARG_BYTES) / es] = value;
     else words[(argsAt + k * FUSED_ARG_BYTES) >> 2] = value;
   }
   words[(argsAt + args.length * FUSED_ARG_BYTES) >> 2] = result;

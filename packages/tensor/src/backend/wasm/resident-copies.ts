@@ -45,28 +45,28 @@ export class ResidentCopies {
   constructor(
     private readonly arena: Arena,
     private readonly budget: number,
-    /** Arrays smaller than this are never copied (callers skip the lookup for them). */
-    readonly minBytes: number = RESIDENT_COPY_DEFAULTS.minBytes,
+    private readonly minBytes: number = RESIDENT_COPY_DEFAULTS.minBytes,
     private readonly copyAtUse: number = RESIDENT_COPY_DEFAULTS.copyAtUse,
   ) {}
 
   /**
    * Per array of one call, the byte address of a copy of all of it in linear memory, made now
    * if this is its `copyAtUse`-th read and it fits the budget; -1 where it has none (the caller
-   * stages it). A copy made here never gives back another of the same call's arrays: its region
-   * could be reused under the kernel's reads. Call it before the call's scratch is laid out:
-   * making a copy may move the scratch and grow the memory.
+   * stages it) and for a null entry (an operand not to look up). A copy made here never gives
+   * back another of the same call's arrays: its region could be reused under the kernel's
+   * reads. Call it before the call's scratch is laid out: making a copy may move the scratch
+   * and grow the memory.
    */
-  addressesFor(arrays: readonly TypedArray[]): number[] {
+  addressesFor(arrays: readonly (TypedArray | null)[]): number[] {
     return this.lookUp(arrays, false)!;
   }
 
   /**
-   * {@link addressesFor} for a caller that needs every array resident: their copies'
-   * addresses, or null, having made no copy, where any of them would have none after this read
-   * (every read is counted) or they do not fit the budget together.
+   * {@link addressesFor} for a caller that needs every array given resident: their copies'
+   * addresses (-1 for null entries), or null, having made no copy, where any of them would have
+   * none after this read (every read is counted) or they do not fit the budget together.
    */
-  addressesOf(arrays: readonly TypedArray[]): number[] | null {
+  addressesOf(arrays: readonly (TypedArray | null)[]): number[] | null {
     return this.lookUp(arrays, true);
   }
 
@@ -76,24 +76,19 @@ export class ResidentCopies {
    * copies only its span). Like `addressesFor`, called before the call's scratch is laid out.
    */
   stagedViews(views: readonly StridedView[], counts: readonly number[]): (Staged | null)[] {
-    const whole = views.map((v, i) => v.data.length <= counts[i]!);
-    const at = this.addressesFor(views.filter((_, i) => whole[i]).map((v) => v.data));
-    let next = 0;
-    return views.map((v, i) => {
-      const ptr = whole[i] ? at[next++]! : -1;
-      return ptr < 0 ? null : { ptr, offset: v.offset, strides: v.strides };
-    });
+    const at = this.addressesFor(views.map((v, i) => (v.data.length <= counts[i]! ? v.data : null)));
+    return views.map((v, i) => (at[i]! < 0 ? null : { ptr: at[i]!, offset: v.offset, strides: v.strides }));
   }
 
-  private lookUp(arrays: readonly TypedArray[], all: boolean): number[] | null {
-    const facts = arrays.map((data) => this.read(data));
+  private lookUp(arrays: readonly (TypedArray | null)[], all: boolean): number[] | null {
+    const facts = arrays.map((data) => (data === null ? null : this.read(data)));
     const wanted = (k: Known | null): k is Known => k !== null && (k.at >= 0 || k.uses >= this.copyAtUse);
     if (all) {
-      if (!facts.every(wanted)) return null;
+      if (!facts.every((k, i) => arrays[i] === null || wanted(k))) return null;
       let bytes = 0;
-      for (const k of new Set(facts)) bytes += k.bytes;
+      for (const k of new Set(facts)) if (k !== null) bytes += k.bytes;
       if (bytes > this.budget) return null;
-    }
+    } else if (!facts.some(wanted)) return facts.map(() => -1);
     // This call's arrays that have copies are not given back while the others are copied.
     const kept = new Set(facts.filter((k): k is Known => k !== null && k.at >= 0));
     return facts.map((k, i) => {
@@ -129,7 +124,8 @@ export class ResidentCopies {
 
   /** Gives back the least recently read copies, except `kept`, until `bytes` more fit the budget; false where they cannot. */
   private makeRoom(bytes: number, kept: ReadonlySet<Known>): boolean {
-    for (const oldest of [...this.order.values()]) {
+    // (Deleting the entry being visited is safe in a Map's iteration.)
+    for (const oldest of this.order.values()) {
       if (this.heldBytes + bytes <= this.budget) return true;
       if (!kept.has(oldest)) this.drop(oldest);
     }

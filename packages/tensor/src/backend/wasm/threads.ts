@@ -370,13 +370,11 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
     addKernel(kernelBytes) {
       if (kernels === KERNEL_SLOTS) return -1;
       const unit = new api.Instance(new api.Module(kernelBytes), { env: { memory } }).exports.unit as Fn7;
-      if (Atomics.load(c, KERNEL_TABLE) === 0) Atomics.store(c, KERNEL_TABLE, arena.hold(KERNEL_SLOTS * 8));
+      let table = Atomics.load(c, KERNEL_TABLE);
+      if (table === 0) Atomics.store(c, KERNEL_TABLE, (table = arena.hold(KERNEL_SLOTS * 8)));
       const at = arena.hold(kernelBytes.length, false);
       arena.view('bool').set(kernelBytes, at);
-      const table = arena.i32();
-      const entry = (Atomics.load(c, KERNEL_TABLE) >> 2) + 2 * kernels;
-      table[entry] = at;
-      table[entry + 1] = kernelBytes.length;
+      arena.i32().set([at, kernelBytes.length], (table >> 2) + 2 * kernels);
       kernels++;
       return fns.push(unit) - 1;
     },
