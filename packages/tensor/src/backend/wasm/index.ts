@@ -112,11 +112,13 @@ const MAX_THREADS = 256;
 export const MAX_DEFAULT_THREADS = 8;
 
 /**
- * Default of {@link WasmBackendOptions.threadThreshold}: 2^22 multiply-adds (a 161³ product).
- * Measured on 2 threads: at 64³ threading is ~25% slower, at 128³ it is within noise of
- * single-threaded (±10%), from 256³ on it is 1.3-1.8× faster.
+ * Default of {@link WasmBackendOptions.threadThreshold}: 2^21 multiply-adds (a 128³ product).
+ * Measured on 2 threads: at 64³ threading is ~25% slower and at 96³ even (with a worse tail);
+ * at 128³, with operands reused call after call (so read from their resident copies), it is
+ * 1.2-1.45× faster on an Intel Xeon and within noise (±10%) on an AMD EPYC, from 256³ on
+ * 1.3-1.8× faster on both.
  */
-export const DEFAULT_THREAD_THRESHOLD = 2 ** 22;
+export const DEFAULT_THREAD_THRESHOLD = 2 ** 21;
 
 /** The smallest array the threads' shared memory keeps a resident copy of (see `poolCopies`). */
 const SHARED_COPY_MIN_BYTES = 16 << 10;
