@@ -270,7 +270,7 @@ function mlpCase(sizes: Sizes, mode: Mode): BenchCase {
     size: `batch ${batch}`,
     dtype: 'float32',
     unit: 'ms/step',
-    timing: { warmup: sizes.mlpWarmup, reps: sizes.mlpSteps },
+    timing: { warmup: sizes.mlpWarmup, warmupMs: sizes.mlpWarmupMs, reps: sizes.mlpSteps },
     jacobi: () => jacobiMlp(sizes, mode),
     tfjs(tf) {
       const { x: x0, t: t0, params } = mlpData(sizes);

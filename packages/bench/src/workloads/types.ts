@@ -53,9 +53,15 @@ export interface Sizes {
   elementwise: number;
   irisSteps: number;
   mlp: { batch: number; widths: number[] };
-  /** Timed steps of W4 (median over them), after `mlpWarmup` untimed ones. */
+  /** Timed steps of W4 (median over them), after `mlpWarmup` untimed ones... */
   mlpSteps: number;
   mlpWarmup: number;
+  /**
+   * ...and more untimed steps until `mlpWarmupMs` have passed: a JavaScript framework's step
+   * keeps getting faster for its first hundred or so steps (V8 optimizing its functions, on the
+   * same cores as the step), and a training run is thousands of steps long.
+   */
+  mlpWarmupMs: number;
   adds: number;
   float64MatmulN: number;
   memorySteps: number;
@@ -77,6 +83,7 @@ export const FULL_SIZES: Sizes = {
   mlp: { batch: 128, widths: [784, 256, 128, 10] },
   mlpSteps: 50,
   mlpWarmup: 5,
+  mlpWarmupMs: 1500,
   adds: 10_000,
   float64MatmulN: 256,
   memorySteps: 10_000,
@@ -94,6 +101,7 @@ export const QUICK_SIZES: Sizes = {
   mlp: { batch: 16, widths: [784, 64, 32, 10] },
   mlpSteps: 3,
   mlpWarmup: 0,
+  mlpWarmupMs: 0,
   adds: 1000,
   float64MatmulN: 32,
   memorySteps: 200,
