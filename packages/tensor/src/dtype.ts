@@ -58,22 +58,25 @@ function unfilledBuffer(bytes: number): ArrayBuffer {
     : new ArrayBuffer(bytes);
 }
 
-// Small arrays are carved out of shared 64 KiB slabs: a fresh ArrayBuffer per small tensor costs
+// Small arrays are carved out of shared 256 KiB slabs: a fresh ArrayBuffer per small tensor costs
 // more than the arithmetic on it. A slab lives while any of its arrays does, so a long-lived
-// small tensor keeps at most 64 KiB alive; larger arrays get buffers of their own. Slabs are
-// zero-filled ArrayBuffers, and each byte is carved out once, so a carved array is all zeros.
-// Measured in the iris step (150×16 results, W3 eager, alternating in one process): the
-// median of seven runs 2.5% faster than slabs of Buffer.allocUnsafeSlow memory, six of them
-// 1.9–4.2% faster, one 1.3% slower (2-core EPYC, Node 20).
-const SLAB_BYTES = 1 << 16;
+// small tensor keeps at most 256 KiB alive; larger arrays get buffers of their own. Slabs are
+// unfilled memory (see unfilledBuffer): `allocate` zeroes what it carves, `allocateUnfilled`'s
+// kernels write every element. Measured (2-vCPU Intel Xeon, Node 20): carving and writing a
+// 9.6 KB array cost 0.74 µs from zero-filled 64 KiB slabs, 0.56 from unfilled 64 KiB ones, 0.45
+// from unfilled 256 KiB ones (0.51 at 1 MiB); the iris step (W3 eager, `pnpm bench --only W3`,
+// three alternating processes each) 55.3-56.6 ms against 57.4-58.6 with zero-filled 64 KiB
+// slabs. (Earlier, on a 2-vCPU AMD EPYC, unfilled 64 KiB slabs had read 2.5% slower than
+// zero-filled ones in W3; unfilled 256 KiB slabs are not yet measured there.)
+const SLAB_BYTES = 1 << 18;
 const SMALL_BYTES = 1 << 14;
-let slab = new ArrayBuffer(SLAB_BYTES);
+let slab = unfilledBuffer(SLAB_BYTES);
 let slabOffset = 0;
 
 /** `bytes` (at most SMALL_BYTES) of the current slab as an array of `size` elements of `dtype`. */
 function carve(dtype: DType, size: number, bytes: number): TypedArray {
   if (slabOffset + bytes > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    slab = unfilledBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
   const out = fresh(dtype, size, slab, slabOffset);
@@ -161,8 +164,7 @@ export function allocate(dtype: DType, size: number): TypedArray {
   const kept = reused(dtype, size);
   if (kept !== undefined) return kept.fill(0);
   if (bytes > SMALL_BYTES) return fresh(dtype, size);
-  // Carved memory is still the slab's zeros.
-  return carve(dtype, size, bytes);
+  return carve(dtype, size, bytes).fill(0);
 }
 
 // Test hook: a value every unfilled array is filled with (null: left as the allocator gives it).

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { setUnfilledPattern } from '../src/dtype.js';
+import { allocate, allocateUnfilled, setUnfilledPattern } from '../src/dtype.js';
 import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
 import { RUNS, shapeArb, tensorArb } from './support.js';
 
@@ -94,5 +94,22 @@ describe('every kernel writes all of an unfilled result', () => {
       ['softmax', () => J.softmax(big, 1)],
     ];
     for (const [name, f] of cases) expectSameWithMarker(name, f);
+  });
+});
+
+describe('zero-filled allocations', () => {
+  it('allocate gives zeros where the small-array slab it carves from holds other bytes', () => {
+    // Small arrays share slabs of unfilled memory: write over everything after an unfilled
+    // array in its slab, so that whatever allocate carves next starts out as those bytes.
+    for (const dtype of ['float32', 'float64', 'int32', 'bool'] as const) {
+      const probe = allocateUnfilled(dtype, 8);
+      const rest = new Uint8Array(probe.buffer, probe.byteOffset + probe.byteLength);
+      rest.fill(0xff);
+      for (const size of [1, 7, 100, 1000]) {
+        const zeros = allocate(dtype, size);
+        const nonzero = Array.from(zeros).findIndex((v) => v !== 0);
+        expect(nonzero, `${dtype}[${size}]`).toBe(-1);
+      }
+    }
   });
 });

@@ -115,8 +115,9 @@ export const MAX_DEFAULT_THREADS = 8;
  * Default of {@link WasmBackendOptions.threadThreshold}: 2^21 multiply-adds (a 128³ product).
  * Measured on 2 threads: at 64³ threading is ~25% slower and at 96³ even (with a worse tail);
  * at 128³, with operands reused call after call (so read from their resident copies), it is
- * 1.2-1.45× faster on an Intel Xeon and within noise (±10%) on an AMD EPYC, from 256³ on
- * 1.3-1.8× faster on both.
+ * 1.2-1.45× faster on an Intel Xeon, and on an AMD EPYC (whose second vCPU's share comes and
+ * goes) 24-39 GFLOP/s against 28-30 single-threaded, faster in half of eight runs; from 256³
+ * on 1.3-1.8× faster on both.
  */
 export const DEFAULT_THREAD_THRESHOLD = 2 ** 21;
 
