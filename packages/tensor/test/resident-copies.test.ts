@@ -113,6 +113,25 @@ describe('resident copies', () => {
     expect(keep.residentCopyBytes()).toBe(0);
   });
 
+  it("are never made of a lowered jit program's arrays in linear memory, which every call rewrites", async () => {
+    // A lowered program keeps its intermediates at fixed places in the instance's memory; the
+    // threaded product reads one from the threads' memory, which must stage it at every call
+    // instead of copying it once (the copy would hold the first calls' values).
+    const keep = createWasmBackend({ threads: 2, threadThreshold: 1 });
+    expect(await keep.threadsReady()).toBe(2);
+    J.setBackend(keep);
+    const w = J.randn([64, 64], { rng: J.rng(11) });
+    const f = (x: Tensor): Tensor => x.mul(2).add(1).matmul(w);
+    const jf = J.jit(f);
+    const lowered = loweredReplays();
+    for (let call = 0; call < 8; call++) {
+      const x = J.randn([64, 64], { rng: J.rng(20 + call) });
+      expect(firstDifference(bits(jf(x)), bits(f(x))), `call ${call}`).toBe(-1);
+    }
+    expect(loweredReplays() - lowered).toBeGreaterThanOrEqual(5);
+    keep.dispose();
+  });
+
   it("never give back a copy the same call reads, when a call's operands exceed the budget", async () => {
     // Three operands of one call through a budget that holds two: copying the third must not
     // evict the first two (their regions would be reused under the kernel's reads), on the

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD backend: one instance with its own memory; inputs are copied in, results
 // copied out. Cases without a SIMD kernel (strided binary and where, copy, ...) use the JS kernels.
-import { arrayOn, dtypeOfArray, isFloating, itemSize, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
+import { arrayOn, dtypeOfArray, isFloating, itemSize, markRewritable, type DType, type FloatDType, type TypedArray } from '../../dtype.js';
 import {
   expectBackend,
   type Backend,
@@ -1016,7 +1016,12 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     resident: {
       hold: (bytes) => arena.hold(bytes),
       release: (at) => arena.release(at),
-      view: (dtype, at, length) => arrayOn(dtype, arena.memoryBuffer, length, at),
+      view: (dtype, at, length) => {
+        // A lowered jit program's arrays here are rewritten by every call: the threads' memory
+        // must never keep a resident copy of one (the copies here skip this memory anyway).
+        markRewritable(arena.memoryBuffer);
+        return arrayOn(dtype, arena.memoryBuffer, length, at);
+      },
       get generation() {
         return arena.generation;
       },

@@ -2,7 +2,8 @@
 // every operand into its scratch at every call (tanh(a*b + c) over 1e6 float32 elements spends a
 // third of its time there), although a tensor's array never changes once written: only recycled
 // arrays (written again for their next tensor) and jit's planned buffers (rewritten by every
-// replay) do, and dtype.ts tells both apart. So an array read often enough is copied once into a
+// replay; so are a lowered program's arrays in the instance's memory, which the backend's
+// `resident.view` declares) do, and dtype.ts tells both apart. So an array read often enough is copied once into a
 // held region and read there from then on, within a byte budget, least recently used out first.
 import { dtypeOfArray, isRewritable, itemSize, lifeOf, type TypedArray } from '../../dtype.js';
 import type { StridedView } from '../backend.js';
