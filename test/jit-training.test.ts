@@ -1,9 +1,11 @@
 // jit applied to the README's training loops: the PyTorch-style loop (a jitted forward pass,
 // loss.backward(), an optimiser's step on requiresGrad parameters) and the functional one
 // (jit of valueAndGrad and the update) train exactly as the eager loops do: the same losses,
-// bit for bit, step after step, on the XOR network of the README and on a small CNN.
+// bit for bit, step after step, on the XOR network of the README, on a small CNN, and on an MLP
+// whose products run on the WebAssembly backend's threads.
 import { describe, expect, it } from 'vitest';
-import { jit, noGrad, rng, tensor, valueAndGrad, randn, type Tensor } from '@jacobi/tensor';
+import { getBackend, jit, noGrad, rng, setBackend, tensor, valueAndGrad, randn, zeros, type Tensor } from '@jacobi/tensor';
+import { createWasmBackend } from '@jacobi/tensor/wasm';
 import { Conv2d, Dense, Flatten, MaxPool2d, ReLU, SGD, Sequential, halfSquaredError, softmaxCrossEntropy } from '@jacobi/nn';
 
 const xor = {
@@ -70,4 +72,61 @@ describe('jit in training loops', () => {
     }
     expect(step.lower(eagerParams).toString()).toContain('unfold');
   });
+
+  it("jit of an MLP's training step equals the eager step over many calls, its products on threads", async () => {
+    // Every product splits across two threads (threshold 1), and the [64, 64] float32
+    // intermediates (16 KiB) are large enough for the threads' resident copies: a lowered
+    // program's intermediates must still be read afresh at every call.
+    const backend = createWasmBackend({ threads: 2, threadThreshold: 1 });
+    expect(await backend.threadsReady()).toBe(2);
+    const previous = getBackend();
+    setBackend(backend);
+    try {
+      const r = rng(4);
+      const widths = [96, 64, 64, 10];
+      const x = randn([64, widths[0]!], { rng: r });
+      const labels = tensor(
+        Array.from({ length: 64 }, () => r.int(10)),
+        { dtype: 'int32' },
+      );
+      const init = widths.slice(1).flatMap((out, i) => [randn([widths[i]!, out], { rng: r }).mul(Math.sqrt(2 / widths[i]!)), zeros([out])]);
+      const loss = (...ps: Tensor[]): Tensor => {
+        let h = x;
+        for (let l = 0; l < 3; l++) {
+          h = h.matmul(ps[2 * l]!).add(ps[2 * l + 1]!);
+          if (l < 2) h = h.relu();
+        }
+        return softmaxCrossEntropy(h, labels);
+      };
+      const vg = valueAndGrad(loss, { argnums: init.map((_, i) => i) });
+      const update = (ps: Tensor[]): [Tensor, Tensor[]] => {
+        const [value, grads] = vg(...ps);
+        return [value, ps.map((p, i) => p.sub(grads[i]!.mul(0.05)))];
+      };
+      const step = jit(update);
+      let eagerParams = init;
+      let jitParams = init;
+      for (let s = 0; s < 12; s++) {
+        const [a, nextEager] = update(eagerParams);
+        const [b, nextJit] = step(jitParams);
+        expect(b.item(), `step ${s}`).toBe(a.item());
+        [eagerParams, jitParams] = [nextEager, nextJit];
+      }
+      expectSameElements(jitParams, eagerParams);
+    } finally {
+      setBackend(previous);
+      backend.dispose();
+    }
+  });
 });
+
+/** Every parameter of `got` equals `want`'s element for element. */
+function expectSameElements(got: readonly Tensor[], want: readonly Tensor[]): void {
+  got.forEach((p, i) => {
+    const [g, w] = [p.data(), want[i]!.data()];
+    expect(
+      Array.from(g).findIndex((v, j) => !Object.is(v, w[j])),
+      `parameter ${i}`,
+    ).toBe(-1);
+  });
+}
