@@ -4,7 +4,19 @@
 // bit for bit, step after step, on the XOR network of the README, on a small CNN, and on an MLP
 // whose products run on the WebAssembly backend's threads.
 import { describe, expect, it } from 'vitest';
-import { getBackend, jit, noGrad, rng, setBackend, tensor, valueAndGrad, randn, zeros, type Tensor } from '@jacobi/tensor';
+import {
+  getBackend,
+  jit,
+  noGrad,
+  rng,
+  setBackend,
+  tensor,
+  valueAndGrad,
+  randn,
+  zeros,
+  type JitFunction,
+  type Tensor,
+} from '@jacobi/tensor';
 import { createWasmBackend } from '@jacobi/tensor/wasm';
 import { Conv2d, Dense, Flatten, MaxPool2d, ReLU, SGD, Sequential, halfSquaredError, softmaxCrossEntropy } from '@jacobi/nn';
 
@@ -56,21 +68,9 @@ describe('jit in training loops', () => {
     const x = randn([5, 1, 4, 4], { rng: r });
     const labels = tensor([0, 2, 1, 1, 0], { dtype: 'int32' });
     const loss = (...ps: Tensor[]) => model.withParameters(ps, () => softmaxCrossEntropy(model.forward(x), labels));
-    const vg = valueAndGrad(loss, { argnums: model.parameters().map((_, i) => i) });
-    const update = (ps: Tensor[]): [Tensor, Tensor[]] => {
-      const [value, grads] = vg(...ps);
-      return [value, ps.map((p, i) => p.sub(grads[i]!.mul(0.1)))];
-    };
-    const step = jit(update);
-    let eagerParams = noGrad(() => model.parameters().map((p) => p.mul(1)));
-    let jitParams = eagerParams;
-    for (let s = 0; s < 15; s++) {
-      const [a, nextEager] = update(eagerParams);
-      const [b, nextJit] = step(jitParams);
-      expect(b.item(), `step ${s}`).toBe(a.item());
-      [eagerParams, jitParams] = [nextEager, nextJit];
-    }
-    expect(step.lower(eagerParams).toString()).toContain('unfold');
+    const start = noGrad(() => model.parameters().map((p) => p.mul(1)));
+    const { step, eager } = trainBothWays(loss, start, 0.1, 15);
+    expect(step.lower(eager).toString()).toContain('unfold');
   });
 
   it("jit of an MLP's training step equals the eager step over many calls, its products on threads", async () => {
@@ -98,21 +98,8 @@ describe('jit in training loops', () => {
         }
         return softmaxCrossEntropy(h, labels);
       };
-      const vg = valueAndGrad(loss, { argnums: init.map((_, i) => i) });
-      const update = (ps: Tensor[]): [Tensor, Tensor[]] => {
-        const [value, grads] = vg(...ps);
-        return [value, ps.map((p, i) => p.sub(grads[i]!.mul(0.05)))];
-      };
-      const step = jit(update);
-      let eagerParams = init;
-      let jitParams = init;
-      for (let s = 0; s < 12; s++) {
-        const [a, nextEager] = update(eagerParams);
-        const [b, nextJit] = step(jitParams);
-        expect(b.item(), `step ${s}`).toBe(a.item());
-        [eagerParams, jitParams] = [nextEager, nextJit];
-      }
-      expectSameElements(jitParams, eagerParams);
+      const { eager, jitted } = trainBothWays(loss, init, 0.05, 12);
+      expectSameElements(jitted, eager);
     } finally {
       setBackend(previous);
       backend.dispose();
@@ -129,4 +116,31 @@ function expectSameElements(got: readonly Tensor[], want: readonly Tensor[]): vo
       `parameter ${i}`,
     ).toBe(-1);
   });
+}
+
+/**
+ * `steps` SGD steps on `loss` from `start`, eagerly and through jit of the same update, expecting
+ * the same loss at every step; returns the jitted step and both final parameter lists.
+ */
+function trainBothWays(
+  loss: (...ps: Tensor[]) => Tensor,
+  start: Tensor[],
+  lr: number,
+  steps: number,
+): { step: JitFunction<[Tensor[]], [Tensor, Tensor[]]>; eager: Tensor[]; jitted: Tensor[] } {
+  const vg = valueAndGrad(loss, { argnums: start.map((_, i) => i) });
+  const update = (ps: Tensor[]): [Tensor, Tensor[]] => {
+    const [value, grads] = vg(...ps);
+    return [value, ps.map((p, i) => p.sub(grads[i]!.mul(lr)))];
+  };
+  const step = jit(update);
+  let eager = start;
+  let jitted = start;
+  for (let s = 0; s < steps; s++) {
+    const [a, nextEager] = update(eager);
+    const [b, nextJit] = step(jitted);
+    expect(b.item(), `step ${s}`).toBe(a.item());
+    [eager, jitted] = [nextEager, nextJit];
+  }
+  return { step, eager, jitted };
 }
