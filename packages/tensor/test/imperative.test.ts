@@ -21,6 +21,28 @@ describe('backward()', () => {
     expect(y.isLeaf).toBe(false);
     expect(y.grad).toBeNull();
   });
+  it('walks graphs whose nodes were made far apart, and graphs made in one run, in the right order', () => {
+    // The walk orders nodes by creation, placing them by id where a graph's ids fill their
+    // range and sorting them where they are spread out: both orders must be the same.
+    const w = tensor([0.5, -1.5], { requiresGrad: true, dtype: 'float64' });
+    const early = w.mul(w); // d/dw = 2w
+    const other = tensor([1, 2], { requiresGrad: true });
+    let noise = other;
+    for (let i = 0; i < 500; i++) noise = noise.add(1); // unrelated nodes between the two parts
+    const late = early.mul(w).add(w.exp()); // w³ + e^w
+    late.sum().backward();
+    expectClose(
+      w.grad!.toArray() as number[],
+      [0.5, -1.5].map((v) => 3 * v * v + Math.exp(v)),
+    );
+    w.grad = null;
+    let chain = w;
+    for (let i = 0; i < 300; i++) chain = chain.mul(1.001).add(0.001);
+    chain.sum().backward();
+    expectClose(w.grad!.toArray() as number[], [1.001 ** 300, 1.001 ** 300]);
+    noise.sum().backward();
+    expect(other.grad!.toArray()).toEqual([1, 1]);
+  });
   it('takes a cotangent for non-scalar outputs', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     w.mul(w).backward({ gradient: tensor([1, 10]) });

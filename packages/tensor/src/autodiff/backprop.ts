@@ -16,20 +16,42 @@ export interface BackpropOptions {
   readonly caller: string;
 }
 
+// Numbers the walks of `reachable`: a node it reaches is marked with its walk's number, which
+// is cheaper than a Set of the nodes seen (a walk never runs inside another).
+let walks = 0;
+
 /** Every node reachable from `roots`, latest first. */
 function reachable(roots: Iterable<Node>): Node[] {
-  const seen = new Set<Node>(roots);
-  const stack = [...seen];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
+  const walk = ++walks;
+  const found: Node[] = [];
+  for (const root of roots) {
+    if (root.walk === walk) continue;
+    root.walk = walk;
+    found.push(root);
+  }
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < found.length; i++) {
+    const node = found[i]!;
+    if (node.id < lo) lo = node.id;
+    if (node.id > hi) hi = node.id;
     for (const p of node.parents) {
-      if (p !== null && !seen.has(p)) {
-        seen.add(p);
-        stack.push(p);
+      if (p !== null && p.walk !== walk) {
+        p.walk = walk;
+        found.push(p);
       }
     }
   }
-  return [...seen].sort((a, b) => b.id - a.id);
+  // Node ids count up as nodes are made, so a graph's ids mostly fill their range: placing each
+  // node at its id orders them in one pass (a 10,000-node graph's sort cost a tenth of its
+  // backward pass). Sparse ids (a small graph among old nodes) are sorted instead.
+  const span = hi - lo + 1;
+  if (span > 4 * found.length + 64) return found.sort((a, b) => b.id - a.id);
+  const byId = new Array<Node | undefined>(span);
+  for (const node of found) byId[hi - node.id] = node;
+  let k = 0;
+  for (const node of byId) if (node !== undefined) found[k++] = node;
+  return found;
 }
 
 /** Pulls `cotangent` (for `root`) back to every reachable leaf; returns the leaves' cotangents. */

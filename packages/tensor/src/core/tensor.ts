@@ -78,6 +78,8 @@ export interface Node {
   /** Where the operation was created, captured only in anomaly mode. */
   stack: string | null;
   released: boolean;
+  /** The last graph walk that reached this node (autodiff/backprop.ts `reachable`). */
+  walk: number;
 }
 
 /**

@@ -145,6 +145,7 @@ export function newNode(
     grad: null,
     stack: anomalyEnabled() ? userCallSite() : null,
     released: false,
+    walk: 0,
   };
 }
 
