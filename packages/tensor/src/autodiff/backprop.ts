@@ -45,6 +45,7 @@ function reachable(roots: Iterable<Node>): Node[] {
   // Node ids count up as nodes are made, so a graph's ids mostly fill their range: placing each
   // node at its id orders them in one pass (a 10,000-node graph's sort cost a tenth of its
   // backward pass). Sparse ids (a small graph among old nodes) are sorted instead.
+  if (found.length < 2) return found;
   const span = hi - lo + 1;
   if (span > 4 * found.length + 64) return found.sort((a, b) => b.id - a.id);
   const byId = new Array<Node | undefined>(span);
