@@ -706,7 +706,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
 };
 
 /** Tensor members without a free function of the same name: the receiver is the first argument. */
-type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_owns'>;
+type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_owns' | '_handle'>;
 const member = (name: string, args: () => Args, mutates = false): Call => ({
   name,
   args,

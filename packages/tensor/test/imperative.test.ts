@@ -174,6 +174,28 @@ describe('noGrad, detach, assign', () => {
     leafLoss.backward({ createGraph: true });
     expect(w.grad!.toArray()).toEqual([2, 2]);
   });
+  it('a tensor read by several recorded operations gives each the values and trace it had then', () => {
+    // The tape keeps one handle on a tensor for as long as its view and trace stay the same.
+    const x = tensor([3, 4]);
+    const w = tensor([1, 1], { requiresGrad: true });
+    const first = w.mul(x);
+    const again = w.mul(x);
+    x.assign(tensor([30, 40]));
+    const later = w.mul(x);
+    first.add(again).add(later).sum().backward();
+    expect(w.grad!.toArray()).toEqual([36, 48]);
+    // Made requiresGrad between two reads: the second read is a leaf's, and a recorded backward
+    // pass differentiates through it (d²/dv² of v³ = 6v), not through the first.
+    const v = tensor([2, 5], { dtype: 'float64' });
+    const before = w.mul(v).sum();
+    v.requiresGrad = true;
+    const cube = v.mul(v).mul(v).sum();
+    J.gradients([cube], [v], { createGraph: true })[0]!.sum().backward();
+    expect(v.grad!.toArray()).toEqual([12, 30]);
+    w.grad = null;
+    before.backward();
+    expect(w.grad!.toArray()).toEqual([2, 5]);
+  });
   it('.grad assignment checks shape and dtype', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     expect(() => (w.grad = tensor([1]))).toThrow(J.ShapeError);

@@ -157,12 +157,19 @@ export class Tensor {
    * come to share the array.
    */
   _owns: boolean;
+  /**
+   * @internal The handle core/trace.ts `frozen` last made of this tensor for a recorded node,
+   * reused while it still has this tensor's view and trace (an `assign` or `dispose` changes
+   * them), so that a constant read by many recorded operations gets one handle, not one each.
+   */
+  _handle: Tensor | undefined;
 
   /** @internal Use `tensor()` and the creation functions instead. */
   constructor(view: View, trace: Trace | null = null) {
     this._view = view;
     this._trace = trace;
     this._owns = false;
+    this._handle = undefined;
     // A tracer shares its primal's view.
     if (trace !== null) trace.primal._owns = false;
   }

@@ -309,7 +309,10 @@ export function frozen(x: Tensor): Tensor {
   if (t !== null && !(t.kind === 'reverse' && t.node.prim === null)) return x;
   // The handle shares x's array: x no longer holds it alone (a dispose() must not recycle it).
   x._owns = false;
-  return new Tensor(x._view, t);
+  const last = x._handle;
+  if (last !== undefined && last._view === x._view && last._trace === t) return last;
+  x._handle = new Tensor(x._view, t);
+  return x._handle;
 }
 
 function processReverse<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P, level: number): Tensor {
