@@ -91,8 +91,8 @@ const mutants = [
   [
     'reverse walk in creation order instead of reverse topological order',
     'autodiff/backprop.ts',
-    'sort((a, b) => b.id - a.id)',
-    'sort((a, b) => a.id - b.id)',
+    'byId[hi - node.id] = node',
+    'byId[node.id - lo] = node',
     [SEED, GRAPHS],
   ],
   [
