@@ -1,0 +1,107 @@
+// jit on the WebAssembly backend's threaded paths: random programs of products and elementwise
+// steps over [64, 64] float32 values (16 KiB, the size from which the threads' memory keeps
+// resident copies), on a backend that splits every product and every fused kernel across its
+// threads. From the third call a program runs lowered, its intermediates at fixed places in the
+// backend's memory and rewritten at every call; each of eight calls, on new inputs, must give the eager
+// values and gradients bit for bit. (The random graphs of test/ use tensors of at most 24
+// elements, which never reach these paths.)
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as J from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { loweredReplays } from '../src/core/lowered.js';
+import { RUNS } from './support.js';
+
+const SIDE = 64;
+
+/** One step: which operation, on which earlier values (indices into the values so far). */
+interface Step {
+  readonly op: 'matmul' | 'matmulT' | 'add' | 'mul' | 'tanh' | 'sigmoid' | 'scaled';
+  readonly a: number;
+  readonly b: number;
+}
+
+const stepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.constantFrom('matmul', 'matmulT', 'add', 'mul', 'tanh', 'sigmoid', 'scaled'),
+  a: fc.nat(),
+  b: fc.nat(),
+});
+
+/** The program's function of its two inputs: each step reads earlier values (modulo their count). */
+function program(steps: readonly Step[]): (x: Tensor, w: Tensor) => Tensor {
+  return (x, w) => {
+    const values = [x, w];
+    for (const { op, a, b } of steps) {
+      const [u, v] = [values[a % values.length]!, values[b % values.length]!];
+      // Products are scaled by 1/8 so that values stay of order one through a chain of them.
+      const next =
+        op === 'matmul'
+          ? u.matmul(v).mul(0.125)
+          : op === 'matmulT'
+            ? u.transpose().matmul(v).mul(0.125)
+            : op === 'add'
+              ? u.add(v)
+              : op === 'mul'
+                ? u.mul(v)
+                : op === 'tanh'
+                  ? u.tanh()
+                  : op === 'sigmoid'
+                    ? u.sigmoid()
+                    : u.mul(0.5).add(v.mul(-0.25));
+      values.push(next);
+    }
+    return values[values.length - 1]!;
+  };
+}
+
+const input = (seed: number): Tensor => J.randn([SIDE, SIDE], { rng: J.rng(seed) });
+
+/** The first index where two tensors' elements differ (NaN equal to NaN), or -1. */
+function firstDifference(got: Tensor, want: Tensor): number {
+  const [a, b] = [got.data(), want.data()];
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+describe('jit on the threaded paths of the WebAssembly backend', () => {
+  const initial = J.getBackend();
+  const backend = createWasmBackend({ threads: 2, threadThreshold: 1, fusedThreadThreshold: 1 });
+  beforeAll(async () => {
+    // Without the workers nothing would run threaded and this would test the single-threaded paths again.
+    expect(await backend.threadsReady()).toBe(2);
+    J.setBackend(backend);
+  });
+  afterAll(() => {
+    J.setBackend(initial);
+    backend.dispose();
+  });
+
+  it('gives the eager values and gradients at every call, lowered calls included', () => {
+    const lowered = loweredReplays();
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 2, maxLength: 6 }), fc.nat(1000), (steps, seed) => {
+        const f = program(steps);
+        const loss = (x: Tensor, w: Tensor): Tensor => f(x, w).sum();
+        const jf = J.jit(f);
+        const jg = J.jit(J.valueAndGrad(loss, { argnums: [0, 1] }));
+        const g = J.valueAndGrad(loss, { argnums: [0, 1] });
+        const w = input(seed);
+        for (let call = 0; call < 8; call++) {
+          const x = input(seed + 1 + call);
+          const label = `${JSON.stringify(steps)}, call ${call}`;
+          expect(firstDifference(jf(x, w), f(x, w)), label).toBe(-1);
+          const [value, grads] = jg(x, w);
+          const [want, wantGrads] = g(x, w);
+          expect(firstDifference(value, want), `value, ${label}`).toBe(-1);
+          grads.forEach((gi, i) => expect(firstDifference(gi, wantGrads[i]!), `gradient ${i}, ${label}`).toBe(-1));
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // The lowered replay ran (the calls from the third on of every program), long enough for a
+    // value read at every call to reach the threads' copies (at its third read).
+    expect(loweredReplays() - lowered).toBeGreaterThanOrEqual(RUNS * 6);
+  });
+});
