@@ -184,6 +184,13 @@ describe('noGrad, detach, assign', () => {
     const later = w.mul(x);
     first.add(again).add(later).sum().backward();
     expect(w.grad!.toArray()).toEqual([36, 48]);
+    // The handle on a replaced view goes with it: it would keep the old array alive.
+    expect(x._handle).toBeDefined();
+    x.assign(tensor([5, 6]));
+    expect(x._handle).toBeUndefined();
+    w.mul(x);
+    x.dispose();
+    expect(x._handle).toBeUndefined();
     // Made requiresGrad between two reads: the second read is a leaf's, and a recorded backward
     // pass differentiates through it (d²/dv² of v³ = 6v), not through the first.
     const v = tensor([2, 5], { dtype: 'float64' });

@@ -105,6 +105,8 @@ export function assign(t: Tensor, value: Tensor): void {
   value._owns = false;
   t._owns = false;
   t._view = fresh._view;
+  // The tape's handle on the old view must not keep the old array alive until the next read.
+  t._handle = undefined;
   const trace = leafTrace(t);
   if (trace !== null) t._trace = { ...trace, primal: fresh };
 }

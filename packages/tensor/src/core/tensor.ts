@@ -159,8 +159,9 @@ export class Tensor {
   _owns: boolean;
   /**
    * @internal The handle core/trace.ts `frozen` last made of this tensor for a recorded node,
-   * reused while it still has this tensor's view and trace (an `assign` or `dispose` changes
-   * them), so that a constant read by many recorded operations gets one handle, not one each.
+   * reused while it still has this tensor's view and trace, so that a constant read by many
+   * recorded operations gets one handle, not one each. `assign` and `dispose` drop it: it must
+   * not keep a replaced array alive (a parameter's last values, between training steps).
    */
   _handle: Tensor | undefined;
 
@@ -192,6 +193,7 @@ export class Tensor {
     const view = this._view;
     if (view instanceof DisposedView) return;
     this._view = new DisposedView(view.shape, view.dtype);
+    this._handle = undefined;
     // A pending value (core/deferred.ts) is dropped without being computed: nothing to recycle.
     if (this._owns && this._trace === null && (view as { readonly pending?: boolean }).pending !== true) recycle(view.data);
     this._owns = false;
