@@ -1,7 +1,7 @@
 // jit on the WebAssembly backend's threaded paths: random programs of products and elementwise
 // steps over [64, 64] float32 values (16 KiB, the size from which the threads' memory keeps
-// resident copies), on a backend that splits every product and every fused kernel across its
-// threads. From the third call a program runs lowered, its intermediates at fixed places in the
+// resident copies) and [256, 256] ones (large enough for a fused kernel to split into several
+// units), on a backend that splits every product and every fused kernel across its threads. From the third call a program runs lowered, its intermediates at fixed places in the
 // backend's memory and rewritten at every call; each of eight calls, on new inputs, must give the eager
 // values and gradients bit for bit. (The random graphs of test/ use tensors of at most 24
 // elements, which never reach these paths.)
@@ -12,8 +12,6 @@ import type { Tensor } from '../src/index.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { loweredReplays } from '../src/core/lowered.js';
 import { RUNS } from './support.js';
-
-const SIDE = 64;
 
 /** One step: which operation, on which earlier values (indices into the values so far). */
 interface Step {
@@ -55,7 +53,7 @@ function program(steps: readonly Step[]): (x: Tensor, w: Tensor) => Tensor {
   };
 }
 
-const input = (seed: number): Tensor => J.randn([SIDE, SIDE], { rng: J.rng(seed) });
+const input = (side: number, seed: number): Tensor => J.randn([side, side], { rng: J.rng(seed) });
 
 /** The first index where two tensors' elements differ (NaN equal to NaN), or -1. */
 function firstDifference(got: Tensor, want: Tensor): number {
@@ -78,7 +76,10 @@ describe('jit on the threaded paths of the WebAssembly backend', () => {
     backend.dispose();
   });
 
-  it('gives the eager values and gradients at every call, lowered calls included', () => {
+  it.each([
+    { side: 64, runs: RUNS },
+    { side: 256, runs: Math.max(1, Math.round(RUNS / 3)) },
+  ])('gives the eager values and gradients at every call, lowered calls included, on [$side, $side] values', ({ side, runs }) => {
     const lowered = loweredReplays();
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 2, maxLength: 6 }), fc.nat(1000), (steps, seed) => {
@@ -87,9 +88,9 @@ describe('jit on the threaded paths of the WebAssembly backend', () => {
         const jf = J.jit(f);
         const jg = J.jit(J.valueAndGrad(loss, { argnums: [0, 1] }));
         const g = J.valueAndGrad(loss, { argnums: [0, 1] });
-        const w = input(seed);
+        const w = input(side, seed);
         for (let call = 0; call < 8; call++) {
-          const x = input(seed + 1 + call);
+          const x = input(side, seed + 1 + call);
           const label = `${JSON.stringify(steps)}, call ${call}`;
           expect(firstDifference(jf(x, w), f(x, w)), label).toBe(-1);
           const [value, grads] = jg(x, w);
@@ -98,10 +99,10 @@ describe('jit on the threaded paths of the WebAssembly backend', () => {
           grads.forEach((gi, i) => expect(firstDifference(gi, wantGrads[i]!), `gradient ${i}, ${label}`).toBe(-1));
         }
       }),
-      { numRuns: RUNS },
+      { numRuns: runs },
     );
     // The lowered replay ran (the calls from the third on of every program), long enough for a
     // value read at every call to reach the threads' copies (at its third read).
-    expect(loweredReplays() - lowered).toBeGreaterThanOrEqual(RUNS * 6);
+    expect(loweredReplays() - lowered).toBeGreaterThanOrEqual(runs * 6);
   });
 });
