@@ -1,5 +1,5 @@
-// jit on the WebAssembly backend's threaded paths: random programs of products and elementwise
-// steps over [64, 64] float32 values (16 KiB, the size from which the threads' memory keeps
+// jit on the WebAssembly backend's threaded paths: random programs of products, elementwise
+// steps, row sums, softmax and where over [64, 64] float32 values (16 KiB, the size from which the threads' memory keeps
 // resident copies) and [256, 256] ones (large enough for a fused kernel to split into several
 // units), on a backend that splits every product and every fused kernel across its threads. From the third call a program runs lowered, its intermediates at fixed places in the
 // backend's memory and rewritten at every call; each of eight calls, on new inputs, must give the eager
@@ -15,13 +15,13 @@ import { RUNS } from './support.js';
 
 /** One step: which operation, on which earlier values (indices into the values so far). */
 interface Step {
-  readonly op: 'matmul' | 'matmulT' | 'add' | 'mul' | 'tanh' | 'sigmoid' | 'scaled';
+  readonly op: 'matmul' | 'matmulT' | 'add' | 'mul' | 'tanh' | 'sigmoid' | 'scaled' | 'rowSums' | 'softmax' | 'relu' | 'larger';
   readonly a: number;
   readonly b: number;
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
-  op: fc.constantFrom('matmul', 'matmulT', 'add', 'mul', 'tanh', 'sigmoid', 'scaled'),
+  op: fc.constantFrom('matmul', 'matmulT', 'add', 'mul', 'tanh', 'sigmoid', 'scaled', 'rowSums', 'softmax', 'relu', 'larger'),
   a: fc.nat(),
   b: fc.nat(),
 });
@@ -46,7 +46,15 @@ function program(steps: readonly Step[]): (x: Tensor, w: Tensor) => Tensor {
                   ? u.tanh()
                   : op === 'sigmoid'
                     ? u.sigmoid()
-                    : u.mul(0.5).add(v.mul(-0.25));
+                    : op === 'scaled'
+                      ? u.mul(0.5).add(v.mul(-0.25))
+                      : op === 'rowSums'
+                        ? u.sum(1, true).mul(0.125).mul(v)
+                        : op === 'softmax'
+                          ? J.softmax(u, 1)
+                          : op === 'relu'
+                            ? u.relu()
+                            : J.where(u.greater(v), u, v);
       values.push(next);
     }
     return values[values.length - 1]!;
