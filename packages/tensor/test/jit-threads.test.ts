@@ -1,10 +1,11 @@
 // jit on the WebAssembly backend's threaded paths: random programs of products, elementwise
-// steps, row sums, softmax and where over [64, 64] float32 values (16 KiB, the size from which the threads' memory keeps
-// resident copies) and [256, 256] ones (large enough for a fused kernel to split into several
-// units), on a backend that splits every product and every fused kernel across its threads. From the third call a program runs lowered, its intermediates at fixed places in the
-// backend's memory and rewritten at every call; each of eight calls, on new inputs, must give the eager
-// values and gradients bit for bit. (The random graphs of test/ use tensors of at most 24
-// elements, which never reach these paths.)
+// steps, row sums, softmax and where over [64, 64] float32 values (16 KiB, the size from which
+// the threads' memory keeps resident copies) and [256, 256] ones (large enough for a fused
+// kernel to split into several units), on a backend that splits every product and every fused
+// kernel across its threads. From the third call a program runs lowered, its intermediates at
+// fixed places in the backend's memory and rewritten at every call; each of eight calls, on new
+// inputs, must give the eager values and gradients bit for bit. (The random graphs of test/ use
+// tensors of at most 24 elements, which never reach these paths.)
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
@@ -12,51 +13,41 @@ import type { Tensor } from '../src/index.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { loweredReplays } from '../src/core/lowered.js';
 import { RUNS } from './support.js';
+import { firstDifference } from './kernel-support.js';
 
-/** One step: which operation, on which earlier values (indices into the values so far). */
+// Products are scaled by 1/8 so that values stay of order one through a chain of them.
+const OPS = {
+  matmul: (u, v) => u.matmul(v).mul(0.125),
+  matmulT: (u, v) => u.transpose().matmul(v).mul(0.125),
+  add: (u, v) => u.add(v),
+  mul: (u, v) => u.mul(v),
+  tanh: (u) => u.tanh(),
+  sigmoid: (u) => u.sigmoid(),
+  scaled: (u, v) => u.mul(0.5).add(v.mul(-0.25)),
+  rowSums: (u, v) => u.sum(1, true).mul(0.125).mul(v),
+  softmax: (u) => J.softmax(u, 1),
+  relu: (u) => u.relu(),
+  larger: (u, v) => J.where(u.greater(v), u, v),
+} satisfies Record<string, (u: Tensor, v: Tensor) => Tensor>;
+
+/** One step: which operation, on which earlier values (indices into the values so far, modulo their count). */
 interface Step {
-  readonly op: 'matmul' | 'matmulT' | 'add' | 'mul' | 'tanh' | 'sigmoid' | 'scaled' | 'rowSums' | 'softmax' | 'relu' | 'larger';
+  readonly op: keyof typeof OPS;
   readonly a: number;
   readonly b: number;
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
-  op: fc.constantFrom('matmul', 'matmulT', 'add', 'mul', 'tanh', 'sigmoid', 'scaled', 'rowSums', 'softmax', 'relu', 'larger'),
+  op: fc.constantFrom(...(Object.keys(OPS) as (keyof typeof OPS)[])),
   a: fc.nat(),
   b: fc.nat(),
 });
 
-/** The program's function of its two inputs: each step reads earlier values (modulo their count). */
+/** The program's function of its two inputs: the last step's value. */
 function program(steps: readonly Step[]): (x: Tensor, w: Tensor) => Tensor {
   return (x, w) => {
     const values = [x, w];
-    for (const { op, a, b } of steps) {
-      const [u, v] = [values[a % values.length]!, values[b % values.length]!];
-      // Products are scaled by 1/8 so that values stay of order one through a chain of them.
-      const next =
-        op === 'matmul'
-          ? u.matmul(v).mul(0.125)
-          : op === 'matmulT'
-            ? u.transpose().matmul(v).mul(0.125)
-            : op === 'add'
-              ? u.add(v)
-              : op === 'mul'
-                ? u.mul(v)
-                : op === 'tanh'
-                  ? u.tanh()
-                  : op === 'sigmoid'
-                    ? u.sigmoid()
-                    : op === 'scaled'
-                      ? u.mul(0.5).add(v.mul(-0.25))
-                      : op === 'rowSums'
-                        ? u.sum(1, true).mul(0.125).mul(v)
-                        : op === 'softmax'
-                          ? J.softmax(u, 1)
-                          : op === 'relu'
-                            ? u.relu()
-                            : J.where(u.greater(v), u, v);
-      values.push(next);
-    }
+    for (const { op, a, b } of steps) values.push(OPS[op](values[a % values.length]!, values[b % values.length]!));
     return values[values.length - 1]!;
   };
 }
@@ -64,12 +55,7 @@ function program(steps: readonly Step[]): (x: Tensor, w: Tensor) => Tensor {
 const input = (side: number, seed: number): Tensor => J.randn([side, side], { rng: J.rng(seed) });
 
 /** The first index where two tensors' elements differ (NaN equal to NaN), or -1. */
-function firstDifference(got: Tensor, want: Tensor): number {
-  const [a, b] = [got.data(), want.data()];
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
+const differsAt = (got: Tensor, want: Tensor): number => firstDifference(got.data(), want.data());
 
 describe('jit on the threaded paths of the WebAssembly backend', () => {
   const initial = J.getBackend();
@@ -100,11 +86,11 @@ describe('jit on the threaded paths of the WebAssembly backend', () => {
         for (let call = 0; call < 8; call++) {
           const x = input(side, seed + 1 + call);
           const label = `${JSON.stringify(steps)}, call ${call}`;
-          expect(firstDifference(jf(x, w), f(x, w)), label).toBe(-1);
+          expect(differsAt(jf(x, w), f(x, w)), label).toBe(-1);
           const [value, grads] = jg(x, w);
           const [want, wantGrads] = g(x, w);
-          expect(firstDifference(value, want), `value, ${label}`).toBe(-1);
-          grads.forEach((gi, i) => expect(firstDifference(gi, wantGrads[i]!), `gradient ${i}, ${label}`).toBe(-1));
+          expect(differsAt(value, want), `value, ${label}`).toBe(-1);
+          grads.forEach((gi, i) => expect(differsAt(gi, wantGrads[i]!), `gradient ${i}, ${label}`).toBe(-1));
         }
       }),
       { numRuns: runs },

@@ -53,13 +53,14 @@ export interface Sizes {
   elementwise: number;
   irisSteps: number;
   mlp: { batch: number; widths: number[] };
-  /** Timed steps of W4 (median over them), after `mlpWarmup` untimed ones... */
+  /** Timed steps of W4 (median over them). */
   mlpSteps: number;
+  /** Untimed W4 steps before them: at least `mlpWarmup`, and more until `mlpWarmupMs` have passed. */
   mlpWarmup: number;
   /**
-   * ...and more untimed steps until `mlpWarmupMs` have passed: a JavaScript framework's step
-   * keeps getting faster for its first hundred or so steps (V8 optimizing its functions, on the
-   * same cores as the step), and a training run is thousands of steps long.
+   * A JavaScript framework's step keeps getting faster for its first hundred or so steps (V8
+   * optimizing its functions, on the same cores as the step), and a training run is thousands
+   * of steps long: W4 times the steady state.
    */
   mlpWarmupMs: number;
   adds: number;

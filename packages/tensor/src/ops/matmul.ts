@@ -23,7 +23,7 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   if (a0.ndim === 0 || b0.ndim === 0) {
     throw new ShapeError(`matmul: cannot multiply ${formatShape(a0.shape)} by ${formatShape(b0.shape)} (operands must have rank ≥ 1)`);
   }
-  // Two matrices (every product of a dense layer and its gradients): no batch to broadcast.
+  // Two matrices (a dense layer's product): no batch dimensions to broadcast.
   if (a0.ndim === 2 && b0.ndim === 2 && a0.shape[1] === b0.shape[0]) return bind(matmulPrim, [a0, b0], undefined);
   const a = a0.ndim === 1 ? a0.reshape([1, a0.shape[0]!]) : a0;
   const b = b0.ndim === 1 ? b0.reshape([b0.shape[0]!, 1]) : b0;
