@@ -247,6 +247,16 @@ export class FunctionBuilder {
     return this.br(0).end().end();
   }
   /**
+   * A loop that runs `body` once, then again while `again` pushes a nonzero i32 (a do-while, for
+   * loops whose count is known to be at least one): `loop body again br_if 0 end`.
+   */
+  doWhile(body: () => void, again: () => void): this {
+    this.loop();
+    body();
+    again();
+    return this.brIf(0).end();
+  }
+  /**
    * `for (; counter < end; counter += step) body()` over i32 locals, compared unsigned; the
    * counter starts where it is (locals start at 0; set it before for another start).
    */

@@ -85,84 +85,88 @@ export function emitPack(mod: ModuleBuilder, name: string, esize: 4 | 8, r: numb
   const vmid = transposing ? Array.from({ length: lanes }, () => f.local(T.v128)) : [];
   const dBlockEnd = f.local(T.i32);
   for (let j = 0; j < rowOff.length; j++) f.get(si).i32(j * esize).op(OP.i32Mul).set(rowOff[j]!);
-
-  f.block().loop();
-  f.get(i).get(rows).op(OP.i32GeU).brIf(1);
-  // Panel start for row i: (i / r) * panelBytes + (i % r) * esize.
-  f.get(dst).get(i).i32(r).op(OP.i32DivU).get(panelB);
-  f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
-  f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
-  f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
-  /** Opens an `if` taken when the path is emitted, `stride` is 1 and rows i..i+r-1 are a whole panel. */
-  const ifFullPanelWithUnit = (emitted: boolean, stride: number): void => {
-    if (emitted) {
-      f.get(stride).i32(1).op(OP.i32Eq);
-      f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU, OP.i32And);
-      f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
-    } else f.i32(0);
-    f.if();
+  // The depth loops of one panel row: until d reaches its end, one source depth step per pass.
+  const untilPanelEnd = (): void => void f.get(d).get(dEnd).op(OP.i32Eq);
+  const nextDepth = (): void => {
+    f.get(s).get(spB).op(OP.i32Add).set(s);
+    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
   };
 
-  // Copy path: a unit stride along the panel rows, so every depth step is r contiguous source
-  // elements, copied as whole vectors (only when a panel row is a whole number of vectors).
-  ifFullPanelWithUnit((r * esize) % 16 === 0, si);
-  {
-    f.block().loop();
-    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
-    for (let v = 0; v < (r * esize) / 16; v++) {
-      f.get(d).get(s).vmem(SIMD.load, v * 16, 0).vmem(SIMD.store, v * 16, 0);
-    }
-    f.get(s).get(spB).op(OP.i32Add).set(s);
-    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
-    f.br(0).end().end();
-    f.get(i).i32(r).op(OP.i32Add).set(i);
-  }
-  f.else();
-  ifFullPanelWithUnit(transposing, sp);
-  if (transposing) {
-    // Blocks of `lanes` depths: per group of `lanes` rows, load one vector per row, transpose in
-    // registers, store one vector per depth at its place in the panel.
-    const rounds = transposeRounds(esize);
-    f.get(d).get(depth).i32(-lanes).op(OP.i32And).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dBlockEnd);
-    f.block().loop();
-    f.get(d).get(dBlockEnd).op(OP.i32Eq).brIf(1);
-    for (let g = 0; g < r / lanes; g++) {
-      for (let j = 0; j < lanes; j++) f.get(s).get(rowOff[g * lanes + j]!).op(OP.i32Add).vmem(SIMD.load, 0, 0).set(vin[j]!);
-      for (let k = 0; k < rounds.length - 1; k++) {
-        const from = k % 2 === 0 ? vin : vmid;
-        const to = k % 2 === 0 ? vmid : vin;
-        rounds[k]!.forEach(([x, y, sel], j) => f.get(from[x]!).get(from[y]!).shuffle(sel).set(to[j]!));
+  f.loopUntil(
+    () => f.get(i).get(rows).op(OP.i32GeU),
+    () => {
+      // Panel start for row i: (i / r) * panelBytes + (i % r) * esize.
+      f.get(dst).get(i).i32(r).op(OP.i32DivU).get(panelB);
+      f.op(OP.i32Mul, OP.i32Add).get(i).i32(r).op(OP.i32RemU).i32(esize).op(OP.i32Mul, OP.i32Add).set(d);
+      f.get(src).get(i).get(si).op(OP.i32Mul).i32(esize).op(OP.i32Mul, OP.i32Add).set(s);
+      f.get(d).get(depth).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dEnd);
+      /** Opens an `if` taken when the path is emitted, `stride` is 1 and rows i..i+r-1 are a whole panel. */
+      const ifFullPanelWithUnit = (emitted: boolean, stride: number): void => {
+        if (emitted) {
+          f.get(stride).i32(1).op(OP.i32Eq);
+          f.get(i).i32(r).op(OP.i32Add).get(rows).op(OP.i32LeU, OP.i32And);
+          f.get(i).i32(r).op(OP.i32RemU, OP.i32Eqz, OP.i32And);
+        } else f.i32(0);
+        f.if();
+      };
+
+      // Copy path: a unit stride along the panel rows, so every depth step is r contiguous source
+      // elements, copied as whole vectors (only when a panel row is a whole number of vectors).
+      ifFullPanelWithUnit((r * esize) % 16 === 0, si);
+      {
+        f.loopUntil(untilPanelEnd, () => {
+          for (let v = 0; v < (r * esize) / 16; v++) {
+            f.get(d).get(s).vmem(SIMD.load, v * 16, 0).vmem(SIMD.store, v * 16, 0);
+          }
+          nextDepth();
+        });
+        f.get(i).i32(r).op(OP.i32Add).set(i);
       }
-      const last = rounds.length % 2 === 1 ? vin : vmid;
-      rounds[rounds.length - 1]!.forEach(([x, y, sel], p) => {
-        f.get(d).get(last[x]!).get(last[y]!).shuffle(sel).vmem(SIMD.store, (p * r + g * lanes) * esize, 0);
-      });
-    }
-    f.get(s).i32(16).op(OP.i32Add).set(s);
-    f.get(d).i32(lanes * r * esize).op(OP.i32Add).set(d);
-    f.br(0).end().end();
-    // The last depth % lanes depths, element by element.
-    f.block().loop();
-    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
-    for (let j = 0; j < r; j++) f.get(d).get(s).get(rowOff[j]!).op(OP.i32Add).mem(load, 0, align).mem(store, j * esize, align);
-    f.get(s).get(spB).op(OP.i32Add).set(s);
-    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
-    f.br(0).end().end();
-    f.get(i).i32(r).op(OP.i32Add).set(i);
-  }
-  f.else();
-  {
-    f.block().loop();
-    f.get(d).get(dEnd).op(OP.i32Eq).brIf(1);
-    f.get(d).get(s).mem(load, 0, align).mem(store, 0, align);
-    f.get(s).get(spB).op(OP.i32Add).set(s);
-    f.get(d).i32(r * esize).op(OP.i32Add).set(d);
-    f.br(0).end().end();
-    f.get(i).i32(1).op(OP.i32Add).set(i);
-  }
-  f.end();
-  f.end();
-  f.br(0).end().end();
+      f.else();
+      ifFullPanelWithUnit(transposing, sp);
+      if (transposing) {
+        // Blocks of `lanes` depths: per group of `lanes` rows, load one vector per row, transpose in
+        // registers, store one vector per depth at its place in the panel.
+        const rounds = transposeRounds(esize);
+        f.get(d).get(depth).i32(-lanes).op(OP.i32And).i32(r * esize).op(OP.i32Mul, OP.i32Add).set(dBlockEnd);
+        f.loopUntil(
+          () => f.get(d).get(dBlockEnd).op(OP.i32Eq),
+          () => {
+            for (let g = 0; g < r / lanes; g++) {
+              for (let j = 0; j < lanes; j++) f.get(s).get(rowOff[g * lanes + j]!).op(OP.i32Add).vmem(SIMD.load, 0, 0).set(vin[j]!);
+              for (let k = 0; k < rounds.length - 1; k++) {
+                const from = k % 2 === 0 ? vin : vmid;
+                const to = k % 2 === 0 ? vmid : vin;
+                rounds[k]!.forEach(([x, y, sel], j) => f.get(from[x]!).get(from[y]!).shuffle(sel).set(to[j]!));
+              }
+              const last = rounds.length % 2 === 1 ? vin : vmid;
+              rounds[rounds.length - 1]!.forEach(([x, y, sel], p) => {
+                f.get(d).get(last[x]!).get(last[y]!).shuffle(sel).vmem(SIMD.store, (p * r + g * lanes) * esize, 0);
+              });
+            }
+            f.get(s).i32(16).op(OP.i32Add).set(s);
+            f.get(d).i32(lanes * r * esize).op(OP.i32Add).set(d);
+          },
+        );
+        // The last depth % lanes depths, element by element.
+        f.loopUntil(untilPanelEnd, () => {
+          for (let j = 0; j < r; j++) f.get(d).get(s).get(rowOff[j]!).op(OP.i32Add).mem(load, 0, align).mem(store, j * esize, align);
+          nextDepth();
+        });
+        f.get(i).i32(r).op(OP.i32Add).set(i);
+      }
+      f.else();
+      {
+        f.loopUntil(untilPanelEnd, () => {
+          f.get(d).get(s).mem(load, 0, align).mem(store, 0, align);
+          nextDepth();
+        });
+        f.get(i).i32(1).op(OP.i32Add).set(i);
+      }
+      f.end();
+      f.end();
+    },
+  );
   mod.add(name, f);
 }
 
@@ -213,58 +217,69 @@ export function emitMacro(mod: ModuleBuilder, name: string, g: GemmShape, fma: b
   f.get(kcPad).i32(nr * esize).op(OP.i32Mul).set(bPanel);
   f.get(bp).set(bpj);
   f.i32(0).set(jr);
-  f.block().loop(); // over column panels
-  f.get(jr).get(ncPad).op(OP.i32GeU).brIf(1);
-  f.get(ap).set(api);
-  f.get(cp).get(jr).i32(esize).op(OP.i32Mul, OP.i32Add).set(ci);
-  f.i32(0).set(ir);
-  f.block().loop(); // over row panels
-  f.get(ir).get(mcPad).op(OP.i32GeU).brIf(1);
-
-  for (const row of acc) for (const a of row) f.v128I32(0).set(a);
-  f.get(api).set(pa);
-  // The depth loop ends on the B pointer when A's may not move (aColBytes 0: a broadcast).
-  if (stridedA) f.get(bpj).tee(pb).get(bPanel).op(OP.i32Add).set(pEnd);
-  else f.get(pa).get(aPanel).op(OP.i32Add).set(pEnd).get(bpj).set(pb);
-  f.loop(); // over depth, `unroll` steps per trip; kcPad > 0 is a multiple of unroll
-  for (let u = 0; u < unroll; u++) {
-    for (let v = 0; v < nrVecs; v++) f.get(pb).vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize).set(bv[v]!);
-    for (let r = 0; r < mr; r++) {
-      f.get(pa);
-      if (stridedA && r > 0) f.get(rowOff[r]!).op(OP.i32Add);
-      f.vmem(splat, stridedA ? 0 : (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
-      for (let v = 0; v < nrVecs; v++) {
-        if (fma) f.get(av).get(bv[v]!).get(acc[r]![v]!).simd(madd).set(acc[r]![v]!);
-        else f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(mul, add).set(acc[r]![v]!);
+  /** `unroll` depth steps of the tile: B's vectors, then each row's A splat into its accumulators. */
+  const depthSteps = (): void => {
+    for (let u = 0; u < unroll; u++) {
+      for (let v = 0; v < nrVecs; v++) f.get(pb).vmem(SIMD.load, (u * nr + v * lanesOf(g)) * esize).set(bv[v]!);
+      for (let r = 0; r < mr; r++) {
+        f.get(pa);
+        if (stridedA && r > 0) f.get(rowOff[r]!).op(OP.i32Add);
+        f.vmem(splat, stridedA ? 0 : (u * mr + r) * esize, esize === 4 ? 2 : 3).set(av);
+        for (let v = 0; v < nrVecs; v++) {
+          if (fma) f.get(av).get(bv[v]!).get(acc[r]![v]!).simd(madd).set(acc[r]![v]!);
+          else f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(mul, add).set(acc[r]![v]!);
+        }
       }
     }
-  }
-  if (stridedA) {
-    f.get(pa).get(aCol).op(OP.i32Add).set(pa);
-    f.get(pb).i32(nr * esize).op(OP.i32Add).tee(pb).get(pEnd).op(OP.i32Ne).brIf(0);
-  } else {
-    f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
-    f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne).brIf(0);
-  }
-  f.end();
-
-  // C tile += accumulators, or = them for the first depth block.
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nrVecs; v++) {
-      f.get(ci);
-      if (r > 0) f.get(ldc).i32(r).op(OP.i32Mul, OP.i32Add);
-      if (overwrite) f.get(acc[r]![v]!).vmem(SIMD.store, v * 16);
-      else f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
+  };
+  /** Moves both pointers on and pushes whether the depth loop goes on. */
+  const nextDepthSteps = (): void => {
+    if (stridedA) {
+      f.get(pa).get(aCol).op(OP.i32Add).set(pa);
+      f.get(pb).i32(nr * esize).op(OP.i32Add).tee(pb).get(pEnd).op(OP.i32Ne);
+    } else {
+      f.get(pb).i32(unroll * nr * esize).op(OP.i32Add).set(pb);
+      f.get(pa).i32(unroll * mr * esize).op(OP.i32Add).tee(pa).get(pEnd).op(OP.i32Ne);
     }
-  }
-  f.get(api).get(aPanel).op(OP.i32Add).set(api);
-  f.get(ci).get(ldc).i32(mr).op(OP.i32Mul, OP.i32Add).set(ci);
-  f.get(ir).i32(mr).op(OP.i32Add).set(ir);
-  f.br(0).end().end();
+  };
+  /** C tile += accumulators, or = them for the first depth block. */
+  const storeTile = (): void => {
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nrVecs; v++) {
+        f.get(ci);
+        if (r > 0) f.get(ldc).i32(r).op(OP.i32Mul, OP.i32Add);
+        if (overwrite) f.get(acc[r]![v]!).vmem(SIMD.store, v * 16);
+        else f.tee(pa).get(pa).vmem(SIMD.load, v * 16).get(acc[r]![v]!).simd(add).vmem(SIMD.store, v * 16);
+      }
+    }
+  };
+  /** One row panel against the current column panel: zeroed accumulators, the depth loop, the store. */
+  const rowPanel = (): void => {
+    for (const row of acc) for (const a of row) f.v128I32(0).set(a);
+    f.get(api).set(pa);
+    // The depth loop ends on the B pointer when A's may not move (aColBytes 0: a broadcast).
+    if (stridedA) f.get(bpj).tee(pb).get(bPanel).op(OP.i32Add).set(pEnd);
+    else f.get(pa).get(aPanel).op(OP.i32Add).set(pEnd).get(bpj).set(pb);
+    // kcPad > 0 is a multiple of unroll: at least one trip.
+    f.doWhile(depthSteps, nextDepthSteps);
+    storeTile();
+    f.get(api).get(aPanel).op(OP.i32Add).set(api);
+    f.get(ci).get(ldc).i32(mr).op(OP.i32Mul, OP.i32Add).set(ci);
+    f.get(ir).i32(mr).op(OP.i32Add).set(ir);
+  };
 
-  f.get(bpj).get(bPanel).op(OP.i32Add).set(bpj);
-  f.get(jr).i32(nr).op(OP.i32Add).set(jr);
-  f.br(0).end().end();
+  // Column panels outermost, then row panels.
+  f.loopUntil(
+    () => f.get(jr).get(ncPad).op(OP.i32GeU),
+    () => {
+      f.get(ap).set(api);
+      f.get(cp).get(jr).i32(esize).op(OP.i32Mul, OP.i32Add).set(ci);
+      f.i32(0).set(ir);
+      f.loopUntil(() => f.get(ir).get(mcPad).op(OP.i32GeU), rowPanel);
+      f.get(bpj).get(bPanel).op(OP.i32Add).set(bpj);
+      f.get(jr).i32(nr).op(OP.i32Add).set(jr);
+    },
+  );
   mod.add(name, f);
 }
 
@@ -288,17 +303,13 @@ export function emitCompact(mod: ModuleBuilder, name: string): void {
   const d = f.local(T.i32);
   const s = f.local(T.i32);
   f.get(rowBytes).i32(15).op(OP.i32Add).i32(-16).op(OP.i32And).set(vecEnd);
-  f.block().loop();
-  f.get(i).get(rows).op(OP.i32GeU).brIf(1);
-  f.get(dst).get(i).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(d);
-  f.get(src).get(i).get(pitch).op(OP.i32Mul, OP.i32Add).set(s);
-  f.i32(0).set(j);
-  f.block().loop();
-  f.get(j).get(vecEnd).op(OP.i32GeU).brIf(1);
-  f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).vmem(SIMD.load, 0, 2).vmem(SIMD.store, 0, 2);
-  f.get(j).i32(16).op(OP.i32Add).set(j);
-  f.br(0).end().end();
-  f.get(i).i32(1).op(OP.i32Add).set(i);
-  f.br(0).end().end();
+  f.forRange(i, rows, 1, () => {
+    f.get(dst).get(i).get(rowBytes).op(OP.i32Mul, OP.i32Add).set(d);
+    f.get(src).get(i).get(pitch).op(OP.i32Mul, OP.i32Add).set(s);
+    f.i32(0).set(j);
+    f.forRange(j, vecEnd, 16, () => {
+      f.get(d).get(j).op(OP.i32Add).get(s).get(j).op(OP.i32Add).vmem(SIMD.load, 0, 2).vmem(SIMD.store, 0, 2);
+    });
+  });
   mod.add(name, f);
 }
