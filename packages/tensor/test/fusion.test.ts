@@ -2,12 +2,12 @@
 // runs chains of elementwise equations as one kernel gives the eager (unfused) result bit for
 // bit, in float32 and float64, on both backends, at sizes on both sides of the WASM backend's
 // thresholds, over broadcast operands and NaN, ±0 and ±Inf; and the fused steps do run.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getBackend, jit, setBackend, tensor, type DType, type Tensor } from '@jacobi/tensor';
 import { fusedStepsRun } from '../src/core/fused.js';
 import { compiledFusedKernels } from '../src/backend/fused-js.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
-import { seededUniform } from './kernel-support.js';
+import { seededUniform, threadedBackend } from './kernel-support.js';
 
 const initial = getBackend();
 afterEach(() => setBackend(initial));
@@ -269,13 +269,8 @@ describe('fused elementwise steps', () => {
 // floor of the instance's own copies, so copies held (residentCopyBytes) are the threads' ones:
 // they grow only where a call took the split path.
 describe('fused elementwise kernels split across threads', () => {
-  const threaded = createWasmBackend({ threads: 2, fusedThreadThreshold: 1 });
+  const { backend: threaded, threads } = threadedBackend({ threads: 2, fusedThreadThreshold: 1 });
   const single = createWasmBackend({ threads: 1 });
-  let threads = 1;
-  beforeAll(async () => {
-    threads = await threaded.threadsReady();
-  });
-  afterAll(() => threaded.dispose());
 
   /** `f` eagerly on the single-threaded backend and, `calls` times, on the threaded one, compared bit for bit. */
   function compare(f: () => Tensor, calls: number, label: string): void {
@@ -286,7 +281,7 @@ describe('fused elementwise kernels split across threads', () => {
   }
 
   it('starts its workers', () => {
-    expect(threads).toBe(2);
+    expect(threads()).toBe(2);
   });
 
   /**

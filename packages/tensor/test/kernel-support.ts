@@ -3,6 +3,8 @@
 import type { DType, TypedArray } from '../src/dtype.js';
 import type { Backend, StridedView } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
+import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../src/backend/wasm/index.js';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A small seeded generator (mulberry32) of numbers in [0, 1). */
 export function seededUniform(seed: number): () => number {
@@ -90,4 +92,18 @@ export function countingFallback(kernels: readonly (keyof Backend)[]): { backend
     };
   }
   return { backend, calls: () => calls };
+}
+
+/**
+ * A WASM backend with `options` for the tests of one describe block (call it there): its
+ * workers started before them, and stopped after; `threads()` says how many threads came up.
+ */
+export function threadedBackend(options: WasmBackendOptions): { readonly backend: WasmBackend; readonly threads: () => number } {
+  const backend = createWasmBackend(options);
+  let threads = 1;
+  beforeAll(async () => {
+    threads = await backend.threadsReady();
+  });
+  afterAll(() => backend.dispose());
+  return { backend, threads: () => threads };
 }

@@ -101,15 +101,26 @@ export type FusedNode =
   | { readonly kind: 'cast'; readonly args: readonly [number]; readonly dtype: DType };
 
 /**
+ * A reduction that ends a fused expression: `op` over the last `axes` axes of the expression's
+ * shape, as `Backend.reduce` computes it over those (trailing) axes of the unfused result.
+ */
+export interface FusedReduction {
+  readonly op: ReduceKernel;
+  readonly axes: number;
+}
+
+/**
  * A chain of elementwise operations over one output shape, as one kernel: nodes in evaluation
- * order, the last one the result. `key` names its structure (ops, dtypes, operand layouts) so a
- * backend compiles one kernel per key. A unary node marked `native` computes the backend's own
- * approximation (the one its unfused kernel uses at that node's size), the others the reference
- * (JS) scalar functions.
+ * order, the last one the result. `key` names its structure (ops, dtypes, operand layouts, the
+ * reduction) so a backend compiles one kernel per key. A unary node marked `native` computes the
+ * backend's own approximation (the one its unfused kernel uses at that node's size), the others
+ * the reference (JS) scalar functions. With `reduction`, the result is the last node reduced
+ * over the trailing axes, and the elementwise values are never written out.
  */
 export interface FusedExpression {
   readonly key: string;
   readonly nodes: readonly FusedNode[];
+  readonly reduction?: FusedReduction;
 }
 
 /** How a backend runs fused expressions (optional: without it, jit runs every equation as it is). */
@@ -122,9 +133,16 @@ export interface FusedKernels {
    */
   unaryVariant(kernel: UnaryKernel, input: DType, output: DType, size: number): 'reference' | 'native' | null;
   /**
-   * Computes `expr` over `shape` into contiguous `out`, its operands read through their views;
-   * returns false (having written nothing that matters) where it cannot, and the caller runs
-   * the unfused equations instead.
+   * Whether `run` reduces an expression of `dtype` over `shape` by `reduction` exactly as
+   * `reduce` would reduce its unfused result (the same kernel, the same order of operations);
+   * absent or false: a reduction is never fused, and runs after the expression as traced.
+   */
+  reduces?(reduction: FusedReduction, dtype: DType, shape: readonly number[]): boolean;
+  /**
+   * Computes `expr` over `shape` into contiguous `out` (of the reduced shape where the
+   * expression has a reduction), its operands read through their views; returns false (having
+   * written nothing that matters) where it cannot, and the caller runs the unfused equations
+   * instead.
    */
   run(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean;
   /**

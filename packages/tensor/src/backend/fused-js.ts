@@ -103,6 +103,8 @@ function kernelOf(expr: FusedExpression): RowKernel | null {
  * forbids generating code (then the equations run unfused).
  */
 export function runFusedJs(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
+  // A reduction is never fused here (the backend has no `reduces`): the caller reduces the unfused result.
+  if (expr.reduction !== undefined) return false;
   if (expr.nodes.some((n) => n.kind === 'unary' && n.native)) return false;
   const kernel = kernelOf(expr);
   if (kernel === null) return false;

@@ -12,7 +12,7 @@ import type { Backend, FusedKernels, FusedNode } from '../backend/backend.js';
 import { activeBackend, withStandIn } from '../backend/registry.js';
 import { allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
-import { fusedNodeBuilder, structureKey, type NodeBuilder } from './fused.js';
+import { fusedExpression, fusedNodeBuilder, trailingReduction, type FusedReduction, type NodeBuilder } from './fused.js';
 import { NotingOutput, type AbstractValue, type Primitive, type ShapedPrimitive } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
 
@@ -172,13 +172,28 @@ class DeferredExpression {
     const flat = this.flatten();
     const out = allocateUnfilled(this.dtype, shapeSize(this.shape));
     const view: View = { data: out, offset: 0, strides: contiguousStrides(this.shape), shape: this.shape, dtype: this.dtype };
-    if (this.kernels.run({ key: structureKey(flat.nodes), nodes: flat.nodes }, this.operands, this.shape, out)) {
+    if (this.kernels.run(fusedExpression(flat.nodes), this.operands, this.shape, out)) {
       this.madeArray = out;
       return view;
     }
     // The fused kernel declined (say, a float32 approximation with no SIMD kernel for these
     // operands): each node runs as its own primitive, on the backend of the call.
     return withStandIn(this.backend, () => this.unfused(flat));
+  }
+
+  /**
+   * The expression reduced by `reduction` into a fresh tensor of `shape`, in one fused kernel
+   * that never writes the elementwise values out; null where the kernel declines (then the
+   * caller computes the expression and reduces it).
+   */
+  reduced(reduction: FusedReduction, shape: readonly number[]): Tensor | null {
+    const flat = this.flatten();
+    const out = allocateUnfilled(this.dtype, shapeSize(shape));
+    if (!this.kernels.run(fusedExpression(flat.nodes, reduction), this.operands, this.shape, out)) return null;
+    computed++;
+    const result = new Tensor({ data: out, offset: 0, strides: contiguousStrides(shape), shape, dtype: this.dtype });
+    result._owns = true;
+    return result;
   }
 
   private unfused({ nodes, steps }: { nodes: readonly FusedNode[]; steps: readonly (NodeStep | null)[] }): View {
@@ -283,5 +298,27 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
   view.owner = result;
   // Held alone until something shares it; confirmed when computed.
   result._owns = true;
+  return result;
+}
+
+/**
+ * `prim` (a reduction) of the pending tensor `x` as one fused kernel of `x`'s expression ending
+ * in the reduction, or null where it runs as usual (on `x`'s computed value): `x` not pending,
+ * its expression already taken in by another one, deferred on another backend than the active
+ * one, or a reduction its kernels do not reproduce (`FusedKernels.reduces`). `x` stays pending:
+ * a later read computes it, and no later expression takes it in (its work is repeated at most
+ * once, as for any pending value with two readers).
+ */
+export function reducePending<P>(prim: Primitive<P>, x: Tensor, params: P): Tensor | null {
+  const view = x._view;
+  if (!deferring || !(view instanceof PendingView) || !('shape' in prim)) return null;
+  const d = view.expression;
+  if (d === null || d.inlined !== 0 || d.backend !== activeBackend()) return null;
+  const reduction = trailingReduction(prim, params, d.shape, d.dtype, d.kernels);
+  if (reduction === null) return null;
+  const out = (prim as ShapedPrimitive<P>).shape([x], params);
+  if (out.dtype !== d.dtype) return null;
+  const result = d.reduced(reduction, out.shape);
+  if (result !== null) d.inlined++;
   return result;
 }

@@ -2,13 +2,13 @@
 // deferred results, core/deferred.ts) to the active backend's fused kernels: which primitive
 // becomes which node, and running an expression. Staging never reaches the backend itself.
 import type { DType } from '../dtype.js';
-import type { FusedExpression, FusedKernels, FusedNode } from '../backend/backend.js';
+import type { FusedExpression, FusedKernels, FusedNode, FusedReduction } from '../backend/backend.js';
 import { activeBackend } from '../backend/registry.js';
-import { FRESH_OUTPUT, type ElementwiseRole, type OutputTarget } from './primitive.js';
+import { FRESH_OUTPUT, type ElementwiseRole, type OutputTarget, type Primitive } from './primitive.js';
 import { shapeSize } from '../shape.js';
 import { fromArray, type Tensor } from './tensor.js';
 
-export type { FusedExpression, FusedKernels, FusedNode };
+export type { FusedExpression, FusedKernels, FusedNode, FusedReduction };
 
 let ran = 0;
 
@@ -74,14 +74,41 @@ export function structureKey(nodes: readonly FusedNode[]): string {
     .join(' ');
 }
 
+/** The expression of `nodes`, ending in `reduction` where one is given, with its structure key. */
+export function fusedExpression(nodes: readonly FusedNode[], reduction?: FusedReduction): FusedExpression {
+  const key = structureKey(nodes);
+  return reduction === undefined ? { key, nodes } : { key: `${key} | ${reduction.op}(${reduction.axes})`, nodes, reduction };
+}
+
+/**
+ * The reduction a fused kernel of `kernels` may end in for `prim` (with `params`) over a `dtype`
+ * value of `shape`: a reduction primitive over a trailing run of axes that the kernels reproduce
+ * (`FusedKernels.reduces`); null otherwise.
+ */
+export function trailingReduction<P>(
+  prim: Primitive<P>,
+  params: P,
+  shape: readonly number[],
+  dtype: DType,
+  kernels: FusedKernels,
+): FusedReduction | null {
+  if (prim.reduction === undefined || kernels.reduces === undefined) return null;
+  const { kernel, axes } = prim.reduction(params);
+  const first = shape.length - axes.length;
+  if (axes.length === 0 || !axes.every((axis, i) => axis === first + i)) return null;
+  const reduction: FusedReduction = { op: kernel, axes: axes.length };
+  return kernels.reduces(reduction, dtype, shape) ? reduction : null;
+}
+
 /** The active backend's fused kernels, or undefined where it has none (then nothing is fused). */
 export function fusedKernels(): FusedKernels | undefined {
   return activeBackend().fused;
 }
 
 /**
- * `expr` over `shape` from `operands` (each of that shape) as a tensor on an array from `target`,
- * or null where `kernels` cannot run it.
+ * `expr` over `shape` from `operands` (each of that shape) as a tensor of `outShape` (the reduced
+ * shape where `expr` ends in a reduction) on an array from `target`, or null where `kernels`
+ * cannot run it.
  */
 export function runFused(
   kernels: FusedKernels,
@@ -90,8 +117,9 @@ export function runFused(
   shape: readonly number[],
   dtype: DType,
   target: OutputTarget = FRESH_OUTPUT,
+  outShape: readonly number[] = shape,
 ): Tensor | null {
-  const out = target.array(dtype, shapeSize(shape));
+  const out = target.array(dtype, shapeSize(outShape));
   if (
     !kernels.run(
       expr,
@@ -102,7 +130,7 @@ export function runFused(
   )
     return null;
   ran++;
-  return fromArray(out, shape, dtype);
+  return fromArray(out, outShape, dtype);
 }
 
 /** How many fused steps have run in this process (tests check that fusion happened). */

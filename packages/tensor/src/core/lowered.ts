@@ -67,6 +67,7 @@ export class CallRecorder {
     const real = backend.fused;
     const fused: FusedKernels | undefined = real && {
       unaryVariant: (...a) => real.unaryVariant(...a),
+      ...(real.reduces === undefined ? {} : { reduces: real.reduces.bind(real) }),
       run: (...args) => {
         const ran = real.run(...args);
         // A fused kernel that declined wrote nothing: the equations' own calls follow.

@@ -1,7 +1,7 @@
 // What a primitive is: its kernel call, per input its derivative rules, and its batching rule. The interpreters
 // only ever call `impl`, `jvp[i]`, `vjp[i]` and `batch`; they never name a primitive.
 import { allocate, allocateUnfilled, type DType, type TypedArray } from '../dtype.js';
-import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
+import type { BinaryKernel, ReduceKernel, UnaryKernel } from '../backend/backend.js';
 import type { Tensor } from './tensor.js';
 
 /** What is known of a tensor before it is computed: its shape and dtype. */
@@ -44,6 +44,12 @@ export type ElementwiseRole =
   | { readonly kind: 'binary'; readonly kernel: BinaryKernel }
   | { readonly kind: 'where' }
   | { readonly kind: 'cast' };
+
+/**
+ * What a reduction primitive computes, for fused kernels that end in a reduction: the backend's
+ * reduce kernel and the axes it reduces (sorted, distinct), given the primitive's params.
+ */
+export type ReductionRole<P> = (params: P) => { readonly kernel: ReduceKernel; readonly axes: readonly number[] };
 
 /**
  * Where a kernel call puts its result: fresh memory by default; jit's replay hands a primitive
@@ -100,6 +106,8 @@ export interface Primitive<P = unknown> {
   readonly batch: BatchRule<P>;
   /** Set on elementwise primitives: what a fused kernel computes for it (see staging/plan.ts). */
   readonly elementwise?: ElementwiseRole;
+  /** Set on reduction primitives: what a fused kernel that ends in it reduces (see staging/plan.ts, core/deferred.ts). */
+  readonly reduction?: ReductionRole<P>;
   /**
    * True where `impl` keeps no reference to its inputs or its result once it returns (every
    * primitive of the library; user-defined ones, such as customOp's, may keep either). jit reuses
@@ -124,6 +132,7 @@ export interface PrimitiveDefinition<P> {
   readonly jvp: readonly JvpRule<P>[];
   readonly batch: BatchRule<P>;
   readonly elementwise?: ElementwiseRole;
+  readonly reduction?: ReductionRole<P>;
 }
 
 /** A primitive of the library: one that knows its output's shape before it runs. */

@@ -19,7 +19,7 @@ import { anomalyEnabled, firstNonFinite, userCallSite } from './anomaly.js';
 import { NotingOutput, type Primitive, type RuleContext } from './primitive.js';
 import { isFloating } from '../dtype.js';
 import { Tensor, contiguousData, type Node, type Recording, type Trace } from './tensor.js';
-import { DEFER_MIN_ELEMENTS, deferElementwise } from './deferred.js';
+import { DEFER_MIN_ELEMENTS, deferElementwise, isPending, reducePending } from './deferred.js';
 import { shapeSize } from '../shape.js';
 
 export const IMPERATIVE_LEVEL = 1;
@@ -187,6 +187,9 @@ function evaluate<P>(prim: Primitive<P>, inputs: readonly Tensor[], params: P): 
   if (prim.elementwise !== undefined) {
     const pending = deferred(prim, plain, params);
     if (pending !== null) return pending;
+  } else if (prim.reduction !== undefined && plain.length === 1 && isPending(plain[0]!)) {
+    const reduced = reducePending(prim, plain[0]!, params);
+    if (reduced !== null) return reduced;
   }
   EVAL_OUTPUT.reset();
   const out = prim.impl(plain, params, EVAL_OUTPUT);

@@ -206,7 +206,7 @@ function replay(c: Compiled, tensors: readonly Tensor[]): Tensor[] {
         // The equation recorded its result's shape and dtype: the shape rule need not run again.
         values[step.eq.out] = step.eq.prim.impl(step.eq.inputs.map(read), step.eq.params, target, step.eq);
       } else {
-        const out = runFused(fusedHere!, step.expr, step.operands.map(read), step.shape, step.dtype, target);
+        const out = runFused(fusedHere!, step.expr, step.operands.map(read), step.shape, step.dtype, target, step.outShape);
         if (out !== null) values[step.out] = out;
         else for (const eq of step.equations) values[eq.out] = eq.prim.impl(eq.inputs.map(read), eq.params, recorder?.target(FRESH_OUTPUT));
       }

@@ -7,11 +7,13 @@
 import type { DType } from '../dtype.js';
 import { shapesEqual } from '../shape.js';
 import {
+  fusedExpression,
   fusedNodeBuilder,
-  structureKey,
+  trailingReduction,
   type FusedExpression,
   type FusedKernels,
   type FusedNode,
+  type FusedReduction,
   type NodeBuilder,
 } from '../core/fused.js';
 import type { Tensor } from '../core/tensor.js';
@@ -20,15 +22,21 @@ import type { Atom, Equation, Program } from './program.js';
 /** One step of a replay: an equation as traced, or a fused group of them. */
 export type Step = { readonly kind: 'equation'; readonly eq: Equation } | FusedStep;
 
-/** A group of elementwise equations run as one kernel; `equations` run instead where the kernel declines. */
+/**
+ * A group of elementwise equations run as one kernel, possibly ending in a reduction of the
+ * last one's result; `equations` run instead where the kernel declines.
+ */
 export interface FusedStep {
   readonly kind: 'fused';
   readonly expr: FusedExpression;
   /** The kernel's operands (program variables or constants), each of the group's shape. */
   readonly operands: readonly Atom[];
-  /** The variable the group defines (its last equation's), and its shape and dtype. */
+  /** The variable the group defines (its last equation's). */
   readonly out: number;
+  /** The elementwise equations' shape (the kernel runs over it). */
   readonly shape: readonly number[];
+  /** The result's shape: `shape`, or the reduced shape where the group ends in a reduction. */
+  readonly outShape: readonly number[];
   readonly dtype: DType;
   readonly equations: readonly Equation[];
 }
@@ -61,8 +69,10 @@ function nodeOf(eq: Equation, kernels: FusedKernels, dtypes: ReadonlyMap<number,
 /**
  * The plan of `p` for a backend's fused kernels: maximal groups of elementwise equations whose
  * intermediates are read only inside the group and are not outputs (the broadcasts feeding a
- * group stay views, which the kernel reads through their strides). Groups of one equation stay
- * equations.
+ * group stay views, which the kernel reads through their strides), each possibly ended by a
+ * reduction over trailing axes that alone reads the group's result and that the kernels
+ * reproduce (`FusedKernels.reduces`); nothing takes a reduced group in. Groups of one equation
+ * stay equations.
  */
 export function planProgram(p: Program, kernels: FusedKernels): Plan {
   const dtypes = new Map<number, DType>();
@@ -77,9 +87,25 @@ export function planProgram(p: Program, kernels: FusedKernels): Plan {
   const groupOf = new Map<number, number[]>();
   const nodes = new Map<number, NodeBuilder>();
   const memberOf = new Map<number, number[]>();
+  // The reductions that end groups, by their equation's index.
+  const reductions = new Map<number, FusedReduction>();
   p.equations.forEach((eq, index) => {
     const node = nodeOf(eq, kernels, dtypes);
-    if (node === null) return;
+    if (node === null) {
+      const input = eq.inputs.length === 1 ? eq.inputs[0]! : null;
+      if (input === null || !('variable' in input) || outputs.has(input.variable) || uses.get(input.variable) !== 1) return;
+      const inner = groupOf.get(input.variable);
+      if (inner === undefined) return;
+      const root = p.equations[inner[inner.length - 1]!]!;
+      const reduction = trailingReduction(eq.prim, eq.params, root.shape, root.dtype, kernels);
+      if (reduction === null || eq.dtype !== root.dtype) return;
+      // Closed: the reduced value is not an elementwise one of the group's shape.
+      groupOf.delete(input.variable);
+      const group = [...inner, index];
+      reductions.set(index, reduction);
+      for (const i of group) memberOf.set(i, group);
+      return;
+    }
     nodes.set(index, node);
     const group = [index];
     for (const v of new Set(eq.inputs.flatMap((a) => ('variable' in a ? [a.variable] : [])))) {
@@ -99,7 +125,7 @@ export function planProgram(p: Program, kernels: FusedKernels): Plan {
   p.equations.forEach((eq, index) => {
     const group = memberOf.get(index);
     if (group === undefined || group.length < 2) steps.push({ kind: 'equation', eq });
-    else if (group[group.length - 1] === index) steps.push(fusedStep(p, group, nodes, dtypes));
+    else if (group[group.length - 1] === index) steps.push(fusedStep(p, group, nodes, dtypes, reductions.get(index)));
   });
   return { steps };
 }
@@ -109,12 +135,16 @@ export function unfusedPlan(p: Program): Plan {
   return { steps: p.equations.map((eq) => ({ kind: 'equation', eq })) };
 }
 
-/** The fused step of the equations `group` (indices into p.equations, in order; the last is the root). */
+/**
+ * The fused step of the equations `group` (indices into p.equations, in order; the last is the
+ * root), whose last equation is `reduction`'s where one is given.
+ */
 function fusedStep(
   p: Program,
   group: readonly number[],
   builders: ReadonlyMap<number, NodeBuilder>,
   dtypes: ReadonlyMap<number, DType>,
+  reduction?: FusedReduction,
 ): FusedStep {
   const nodes: FusedNode[] = [];
   const operands: Atom[] = [];
@@ -136,7 +166,8 @@ function fusedStep(
     return n;
   };
   const equations = group.map((i) => p.equations[i]!);
-  for (const [k, eq] of equations.entries()) {
+  const elementwise = reduction === undefined ? equations : equations.slice(0, -1);
+  for (const [k, eq] of elementwise.entries()) {
     const args = eq.inputs.map(read);
     nodes.push(builders.get(group[k]!)!(args));
     nodeOfVariable.set(eq.out, nodes.length - 1);
@@ -144,10 +175,11 @@ function fusedStep(
   const root = equations[equations.length - 1]!;
   return {
     kind: 'fused',
-    expr: { key: structureKey(nodes), nodes },
+    expr: fusedExpression(nodes, reduction),
     operands,
     out: root.out,
-    shape: root.shape,
+    shape: elementwise[elementwise.length - 1]!.shape,
+    outShape: root.shape,
     dtype: root.dtype,
     equations,
   };

@@ -6,6 +6,7 @@ import {
   type Backend,
   type BinaryKernel,
   type FusedExpression,
+  type FusedReduction,
   type ReduceKernel,
   type StridedView,
   type UnaryKernel,
@@ -17,7 +18,7 @@ import { emitFused, emitFusedUnit, simdDType, type OperandLayout } from './fused
 import { RESIDENT_COPY_DEFAULTS, ResidentCopies } from './resident-copies.js';
 import { expectBoolean, expectInteger, expectNumber, expectOptions } from '../../arguments.js';
 import { isRowMajor, isScalarView } from '../views.js';
-import { aroundAxis } from '../../shape.js';
+import { aroundAxis, shapeSize } from '../../shape.js';
 import { Arena } from './arena.js';
 import { FunctionBuilder, ModuleBuilder, SIMD, T } from './emitter.js';
 import { prepareGemm, type GemmKernels } from './gemm.js';
@@ -25,7 +26,7 @@ import { nrOf } from './matmul-kernels.js';
 import { copyInto, copyOut } from './stage.js';
 import { EMIT_APPROXIMATE_F32, SIMD_BINARY, SIMD_EXACT_UNARY, type ApproximateF32, type SimdBinary } from './map-kernels.js';
 import { MASK_BLOCK, SIMD_COMPARISON, type SimdComparison } from './mask-kernels.js';
-import { KERNEL_FAMILIES, kernelLookup, type ExactUnary, type FamilyName } from './kernel-families.js';
+import { KERNEL_FAMILIES, kernelLookup, kernelName, type ExactUnary, type FamilyName } from './kernel-families.js';
 import { buildKernelModule, GEMM_F32, GEMM_F32_NARROW, GEMM_F64, SHARED_MAX_PAGES } from './module.js';
 import { parallelFused } from './parallel-fused.js';
 import { parallelGemm } from './parallel-gemm.js';
@@ -126,6 +127,13 @@ const SHARED_COPY_MIN_BYTES = 16 << 10;
 
 type Fn = (...args: number[]) => void;
 
+/** A fused expression's job on the thread pool: the pool, the job form's slot, its arguments. */
+interface SplitJob {
+  readonly pool: ThreadPool;
+  readonly slot: number;
+  readonly args: readonly number[];
+}
+
 /**
  * Defaults of {@link WasmBackendOptions.fusedThreadThreshold}: elements from which a fused
  * elementwise kernel whose operands are resident in the threads' memory is split across them,
@@ -222,6 +230,47 @@ function stagedRows(operands: readonly StridedView[], shape: readonly number[], 
     vectors++;
   }
   return vectors > 0 ? rows : null;
+}
+
+/**
+ * Reduces `outer` rows of `len` contiguous elements into `out` as the backend's `reduce` does,
+ * in its chunks and order: whole rows, as many as fit CHUNK elements, per call of the row
+ * kernel `rowKernel(src, rows, len, sums)`; a longer row in segments of CHUNK, their partial
+ * results added (or maxed) in order in float64. `at(i, count)` gives the byte address where
+ * elements [i, i + count) lie (a caller that makes them chunk by chunk computes them there
+ * first); `sums` is a float64 scratch of one entry per row of a chunk, read through `f64()`.
+ */
+function reduceInChunks(
+  op: ReduceKernel,
+  rowKernel: Fn,
+  at: (i: number, count: number) => number,
+  outer: number,
+  len: number,
+  sums: number,
+  f64: () => Float64Array,
+  out: TypedArray,
+): void {
+  if (len <= CHUNK) {
+    const rowsPer = Math.max(1, Math.floor(CHUNK / len));
+    for (let r = 0; r < outer; r += rowsPer) {
+      const nr = Math.min(rowsPer, outer - r);
+      rowKernel(at(r * len, nr * len), nr, len, sums);
+      const res = f64();
+      for (let i = 0; i < nr; i++) out[r + i] = res[sums / 8 + i]!;
+    }
+    return;
+  }
+  for (let r = 0; r < outer; r++) {
+    let acc = op === 'sum' ? 0 : -Infinity;
+    for (let j = 0; j < len; j += CHUNK) {
+      const sl = Math.min(CHUNK, len - j);
+      rowKernel(at(r * len + j, sl), 1, sl, sums);
+      const part = f64()[sums / 8]!;
+      // Math.max propagates NaN, like the kernel itself.
+      acc = op === 'sum' ? acc + part : Math.max(acc, part);
+    }
+    out[r] = acc;
+  }
 }
 
 /** How a fused kernel takes each operand, from its staged row length (0: a scalar). */
@@ -681,31 +730,13 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       return;
     }
     const rowsPer = Math.max(1, Math.floor(CHUNK / len));
-    const seg = Math.min(len, CHUNK); // a row longer than CHUNK is reduced in segments
     const px = arena.alloc(Math.min(rowsPer * len, rows * len, CHUNK) * es);
     const pd = arena.alloc(rowsPer * 8);
-    if (len <= CHUNK) {
-      for (let r = 0; r < rows; r += rowsPer) {
-        const nr = Math.min(rowsPer, rows - r);
-        copyInto(arena.view(dtype), px / es, x, r * len, nr * len);
-        kernel(px, nr, len, pd);
-        const res = arena.view('float64');
-        for (let i = 0; i < nr; i++) out[r + i] = res[pd / 8 + i]!;
-      }
-      return;
-    }
-    for (let r = 0; r < rows; r++) {
-      let acc = op === 'sum' ? 0 : -Infinity;
-      for (let j = 0; j < len; j += seg) {
-        const sl = Math.min(seg, len - j);
-        copyInto(arena.view(dtype), px / es, x, r * len + j, sl);
-        kernel(px, 1, sl, pd);
-        const part = arena.view('float64')[pd / 8]!;
-        // Math.max propagates NaN, like the kernel itself.
-        acc = op === 'sum' ? acc + part : Math.max(acc, part);
-      }
-      out[r] = acc;
-    }
+    const staged = (i: number, count: number): number => {
+      copyInto(arena.view(dtype), px / es, x, i, count);
+      return px;
+    };
+    reduceInChunks(op, kernel, staged, rows, len, pd, () => arena.view('float64') as Float64Array, out);
   }
 
   /**
@@ -899,16 +930,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       readonly units: Map<string, number>;
     }
   >();
-  /**
-   * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
-   * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
-   * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
-   * structure and layout. Below the fused family's threshold, or for what SIMD does not cover, the JS
-   * fused loop runs, which computes the same reference functions; an expression with native
-   * nodes has no other fused kernel and declines.
-   */
-  function runFused(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
-    const n = out.length;
+  /** What is known of an expression's structure (see fusedShapes), made at its first call. */
+  function factsOf(expr: FusedExpression) {
     let facts = fusedShapes.get(expr.key);
     if (facts === undefined) {
       facts = {
@@ -919,14 +942,11 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       };
       fusedShapes.set(expr.key, facts);
     }
-    const { native, dtype, kernels } = facts;
-    // The staged rows are not even looked at where the JS loop runs anyway.
-    const rows = dtype === null || n === 0 || (!native && small('fused', n)) ? null : stagedRows(operands, shape, n);
-    if (dtype === null || rows === null) {
-      if (native || !runFusedJs(expr, operands, shape, out)) return false;
-      if (preparing !== null) preparing.again = () => runFusedJs(expr, operands, shape, out);
-      return true;
-    }
+    return facts;
+  }
+
+  /** The SIMD kernel of `expr` for operands staged as `rows` (see stagedRows), compiled at its first use. */
+  function fusedKernelFor(expr: FusedExpression, dtype: 'float32' | 'float64', kernels: Map<string, Fn>, rows: readonly number[]) {
     let layoutKey = '';
     let vectors = 0;
     for (const row of rows) {
@@ -935,10 +955,155 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     }
     let kernel = kernels.get(layoutKey);
     if (kernel === undefined) {
-      const layouts = layoutsOf(rows);
-      kernel = instantiate(emitFused(expr, dtype, layouts), { env: { memory: ex.memory } }).fused as Fn;
+      kernel = instantiate(emitFused(expr, dtype, layoutsOf(rows)), { env: { memory: ex.memory } }).fused as Fn;
       kernels.set(layoutKey, kernel);
     }
+    return { kernel, layoutKey, vectors };
+  }
+
+  /**
+   * Whether `reduce` reduces the trailing `reduction.axes` axes of a `dtype` array of `shape`
+   * with its row kernel: the one reduction a fused kernel reproduces (`runFusedReduced`).
+   */
+  function reducesRows(reduction: FusedReduction, dtype: DType, shape: readonly number[]): boolean {
+    const size = shapeSize(shape);
+    return (
+      (dtype === 'float32' || dtype === 'float64') &&
+      Number.isInteger(reduction.axes) &&
+      reduction.axes > 0 &&
+      reduction.axes <= shape.length &&
+      size > 0 &&
+      !small('reduceRows', size)
+    );
+  }
+
+  /**
+   * `expr` over `shape`, reduced over its trailing `reduction.axes` axes into `out`, with the
+   * elementwise values never leaving linear memory: each chunk of rows (or, for a row longer
+   * than CHUNK, each segment of it) is computed by the expression's SIMD kernel into scratch and
+   * reduced there by `reduce`'s row kernel, in `reduce`'s chunks and order, so the result is the
+   * unfused one bit for bit. Declines (false) where `reduce` would not run its row kernel and
+   * where the expression has no SIMD kernel.
+   */
+  function runFusedReduced(
+    expr: FusedExpression,
+    reduction: FusedReduction,
+    operands: readonly StridedView[],
+    shape: readonly number[],
+    out: TypedArray,
+  ): boolean {
+    const root = expr.nodes[expr.nodes.length - 1]!.dtype;
+    if (!reducesRows(reduction, root, shape) || dtypeOfArray(out) !== root) return false;
+    const n = shapeSize(shape);
+    const facts = factsOf(expr);
+    const { dtype, kernels } = facts;
+    if (dtype !== root) return false;
+    const rows = stagedRows(operands, shape, n);
+    if (rows === null) return false;
+    const { kernel, layoutKey, vectors } = fusedKernelFor(expr, dtype, kernels, rows);
+    let len = 1;
+    for (let d = shape.length - reduction.axes; d < shape.length; d++) len *= shape[d]!;
+    const job = splits(facts, n, rows, operands) ? splitJob(expr, dtype, layoutsOf(rows), layoutKey, facts.units, operands) : null;
+    if (job !== null) {
+      splitReduced(job, reduction, dtype, layoutsOf(rows), n, len, out);
+      return true;
+    }
+    const reduceRow = moduleKernel('reduceRows', reduction.op, dtype);
+    const es = itemSize(dtype);
+    const lanes = 16 / es;
+    const outer = n / len;
+    // A whole operand that lives in linear memory (a lowered jit replay's) is read where it is,
+    // one with a resident copy from that copy; the others are staged chunk by chunk. (The
+    // kernel's last partial vector reads past an array's end: held regions have slack there.)
+    const copies = operands.map((v, k) => (rows[k] === n ? addressOf(v.data) : -1));
+    const wanted = operands.map((v, k) => (rows[k] === n && copies[k]! < 0 && v.data.length === n ? v.data : null));
+    residentCopies.addressesFor(wanted).forEach((at, k) => {
+      if (at >= 0) copies[k] = at;
+    });
+    const staged = vectors - copies.filter((at) => at >= 0).length;
+    // `reduce`'s chunks: whole rows up to CHUNK elements, or segments of CHUNK of one long row.
+    const rowsPer = Math.max(1, Math.floor(CHUNK / len));
+    const cap = Math.ceil(Math.min(rowsPer * len, n, CHUNK) / lanes) * lanes;
+    arena.reset();
+    const buffers = Array.from({ length: staged + 1 }, () => arena.alloc(cap * es));
+    const pd = arena.alloc(rowsPer * 8);
+    const values = buffers[staged]!;
+    /** Computes elements [i, i + count) of the expression at `values`. */
+    const compute = (i: number, count: number): void => {
+      const mem = arena.view(dtype);
+      let next = 0;
+      const args = operands.map((v, k) => {
+        const row = rows[k]!;
+        if (row === 0) return v.data[v.offset]!;
+        if (copies[k]! >= 0) return copies[k]! + (v.offset + i) * es;
+        const at = buffers[next++]!;
+        if (row === n) copyInto(mem, at / es, v.data, v.offset + i, count);
+        else stageRepeated(mem, at / es, v, row, i, count);
+        return at;
+      });
+      kernel(...args, values, Math.ceil(count / lanes));
+    };
+    const at = (i: number, count: number): number => {
+      compute(i, count);
+      return values;
+    };
+    reduceInChunks(reduction.op, reduceRow, at, outer, len, pd, () => arena.view('float64') as Float64Array, out);
+    return true;
+  }
+
+  /**
+   * {@link runFusedReduced}'s expression split across the threads by `job` into a region of
+   * their memory, reduced there by this thread with the row kernel of its own instance of the
+   * pool's module.
+   */
+  function splitReduced(
+    job: SplitJob,
+    reduction: FusedReduction,
+    dtype: 'float32' | 'float64',
+    layouts: readonly OperandLayout[],
+    n: number,
+    len: number,
+    out: TypedArray,
+  ): void {
+    const p = job.pool;
+    const reduceRow = p.exported(kernelName('reduceRows', reduction.op, dtype)) as Fn;
+    const result = parallelFused(p, job.slot, job.args, layouts, dtype, null, n);
+    // After the job's own scratch, in the same lane (see Arena.resetApart).
+    const sums = p.arena.alloc(Math.max(1, Math.floor(CHUNK / len)) * 8);
+    const es = itemSize(dtype);
+    reduceInChunks(
+      reduction.op,
+      reduceRow,
+      (i) => result + i * es,
+      n / len,
+      len,
+      sums,
+      () => p.arena.view('float64') as Float64Array,
+      out,
+    );
+  }
+
+  /**
+   * An expression in one SIMD pass per chunk of CHUNK elements: contiguous operands and repeated
+   * rows (a bias over a batch) are staged chunk by chunk, as the unfused kernels stage theirs
+   * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
+   * structure and layout. Below the fused family's threshold, or for what SIMD does not cover, the JS
+   * fused loop runs, which computes the same reference functions; an expression with native
+   * nodes has no other fused kernel and declines.
+   */
+  function runFused(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
+    if (expr.reduction !== undefined) return runFusedReduced(expr, expr.reduction, operands, shape, out);
+    const n = out.length;
+    const facts = factsOf(expr);
+    const { native, dtype, kernels } = facts;
+    // The staged rows are not even looked at where the JS loop runs anyway.
+    const rows = dtype === null || n === 0 || (!native && small('fused', n)) ? null : stagedRows(operands, shape, n);
+    if (dtype === null || rows === null) {
+      if (native || !runFusedJs(expr, operands, shape, out)) return false;
+      if (preparing !== null) preparing.again = () => runFusedJs(expr, operands, shape, out);
+      return true;
+    }
+    const { kernel, layoutKey, vectors } = fusedKernelFor(expr, dtype, kernels, rows);
     const es = itemSize(dtype);
     // Every vector operand whole and in linear memory (a lowered jit replay): no staging.
     if (rows.every((row, k) => row === 0 || (row === n && operands[k]!.offset === 0))) {
@@ -950,11 +1115,12 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
       });
       if (ran) return true;
     }
-    if (
-      n >= fusedThreadMin[native ? 'approximated' : 'exact'] &&
-      rows.every((row, k) => row === 0 || (row === n && operands[k]!.data.length === n))
-    ) {
-      if (threadedFused(expr, dtype, layoutsOf(rows), layoutKey, facts.units, operands, out)) return true;
+    // Split across the threads where they are up and every vector operand has a resident copy
+    // in their memory (made at its third read, as the copies here are).
+    const job = splits(facts, n, rows, operands) ? splitJob(expr, dtype, layoutsOf(rows), layoutKey, facts.units, operands) : null;
+    if (job !== null) {
+      parallelFused(job.pool, job.slot, job.args, layoutsOf(rows), dtype, out);
+      return true;
     }
     // A whole operand read again and again (the same inputs at every call) is read from its
     // resident copy; the others are staged chunk by chunk. Looked up before the scratch is laid out.
@@ -977,42 +1143,47 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
     return true;
   }
 
+  /** Whether a fused call over `n` elements is large enough to split, and reads only whole arrays and scalars. */
+  function splits(facts: { readonly native: boolean }, n: number, rows: readonly number[], operands: readonly StridedView[]): boolean {
+    return (
+      n >= fusedThreadMin[facts.native ? 'approximated' : 'exact'] &&
+      rows.every((row, k) => row === 0 || (row === n && operands[k]!.data.length === n))
+    );
+  }
+
   /**
-   * {@link runFused}'s call split across the threads, where they are up and every vector
-   * operand has a resident copy in their memory (made at its third read, as the copies here
-   * are); false, having computed nothing, elsewhere.
+   * The pool, the job form's slot and the arguments (operands' addresses in the pool's memory,
+   * scalars' values) for splitting `expr` across the threads, with the workers woken; null where
+   * the pool is not up, its slots are taken, or an operand has no resident copy there.
    */
-  function threadedFused(
+  function splitJob(
     expr: FusedExpression,
     dtype: 'float32' | 'float64',
     layouts: readonly OperandLayout[],
     layoutKey: string,
     units: Map<string, number>,
     operands: readonly StridedView[],
-    out: TypedArray,
-  ): boolean {
+  ): SplitJob | null {
     const p = getPool();
-    if (p === null || p.readyWorkers() === 0) return false;
+    if (p === null || p.readyWorkers() === 0) return null;
     let slot = units.get(layoutKey);
     if (slot === undefined) {
       slot = p.addKernel(emitFusedUnit(expr, dtype, layouts, SHARED_MAX_PAGES));
       units.set(layoutKey, slot);
     }
-    if (slot < 0) return false;
+    if (slot < 0) return null;
     const addresses = poolCopies(p).addressesOf(operands.map((v, k) => (layouts[k] === 'vector' ? v.data : null)));
-    if (addresses === null) return false;
+    if (addresses === null) return null;
     // Only now: a call that stays on this thread (an operand made afresh each time) wakes no one.
     p.wake();
-    const args = operands.map((v, k) => (layouts[k] === 'scalar' ? v.data[v.offset]! : addresses[k]!));
-    parallelFused(p, slot, args, layouts, dtype, out);
-    return true;
+    return { pool: p, slot, args: operands.map((v, k) => (layouts[k] === 'scalar' ? v.data[v.offset]! : addresses[k]!)) };
   }
 
   const backend: WasmBackend = {
     name: fma ? 'wasm-simd-relaxed' : 'wasm-simd',
     // Every binary kernel and `where` here computes the reference function (the SIMD ones are
     // exact IEEE operations); only unary nodes can be native.
-    fused: { unaryVariant, run: runFused, vectorizes: (nodes) => simdDType({ nodes }) !== null },
+    fused: { unaryVariant, run: runFused, reduces: reducesRows, vectorizes: (nodes) => simdDType({ nodes }) !== null },
     resident: {
       hold: (bytes) => arena.hold(bytes),
       release: (at) => arena.release(at),

@@ -1,7 +1,8 @@
 // A fused elementwise kernel split across the thread pool: its vectors cut into equal units,
 // each computed by the kernel's job form (fused-kernels.ts `emitFusedUnit`) on whichever thread
 // claims it, into one result region of the pool's memory, and copied out by the caller: each of
-// its own units as soon as it is done (still in its cache), the workers' ones at the end. The
+// its own units as soon as it is done (still in its cache), the workers' ones at the end (or
+// left there, for a reduction the caller then runs over the region). The
 // operands are read where they lie in that memory (their resident copies there): staging them
 // first would cost the caller about what the split saves.
 import type { TypedArray } from '../../dtype.js';
@@ -18,7 +19,10 @@ const UNIT_VECTORS = 4096;
  * `out = expr(operands)` over `n` elements on `pool`, by the kernel at `slot` (a
  * {@link ThreadPool.addKernel} index): `args[k]` is vector operand k's byte address in the
  * pool's memory or scalar k's value, as `layouts[k]` says. The result has the bits of the
- * single-threaded kernel's: every vector is computed by the same instructions.
+ * single-threaded kernel's: every vector is computed by the same instructions. With `out`
+ * null, nothing is copied out: the result stays in the pool's memory, at the byte address
+ * returned, until the pool's next job lays out its scratch (`n` elements, then the last
+ * vector's padding).
  */
 export function parallelFused(
   pool: ThreadPool,
@@ -26,9 +30,9 @@ export function parallelFused(
   args: readonly number[],
   layouts: readonly OperandLayout[],
   dtype: 'float32' | 'float64',
-  out: TypedArray,
-): void {
-  const n = out.length;
+  out: TypedArray | null,
+  n: number = out!.length,
+): number {
   const es = dtype === 'float32' ? 4 : 8;
   const nvec = Math.ceil((n * es) / 16);
   const units = Math.ceil(nvec / UNIT_VECTORS);
@@ -58,6 +62,10 @@ export function parallelFused(
   }
   const perUnit = (UNIT_VECTORS * 16) / es;
   const copied = new Uint8Array(units);
+  if (out === null) {
+    pool.run(tableAt, recsAt, 0, units);
+    return result;
+  }
   const copyOut = (u: number): void => {
     const view = arena.view(dtype);
     const from = result / es + u * perUnit;
@@ -68,4 +76,5 @@ export function parallelFused(
     copied[u] = 1;
   });
   for (let u = 0; u < units; u++) if (copied[u] === 0) copyOut(u);
+  return result;
 }

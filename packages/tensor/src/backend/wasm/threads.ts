@@ -290,6 +290,8 @@ export interface ThreadPool {
   readonly arena: Arena;
   /** Threads a job can use, the caller included. */
   readonly size: number;
+  /** The caller's own instance's export `name` (a kernel over the shared memory, run on this thread), or undefined. */
+  exported(name: string): unknown;
   /**
    * Adds a job function: `bytes`, a module importing the pool's memory (shared, of the pool's
    * maximum) and exporting `unit`, taking seven i32s as a record passes them. Returns the
@@ -367,6 +369,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
   return {
     arena,
     size: 1 + workers.length,
+    exported: (name) => exports[name],
     addKernel(kernelBytes) {
       if (kernels === KERNEL_SLOTS) return -1;
       const unit = new api.Instance(new api.Module(kernelBytes), { env: { memory } }).exports.unit as Fn7;
