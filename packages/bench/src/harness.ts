@@ -25,7 +25,7 @@ import {
   type Unit,
 } from './workloads/types.js';
 import { float64MatmulCase, matmulCases } from './workloads/matmul.js';
-import { elementwiseCase } from './workloads/elementwise.js';
+import { elementwiseCase, reductionCase } from './workloads/elementwise.js';
 import { convCases } from './workloads/conv.js';
 import { vmapCases } from './workloads/vmap.js';
 import { embeddingCases } from './workloads/embedding.js';
@@ -51,7 +51,15 @@ export interface BenchOptions {
 }
 
 export type CellResult =
-  | { status: 'ok'; medianMs: number; samplesMs: number[]; value: number; losses?: LossTrace }
+  | {
+      status: 'ok';
+      medianMs: number;
+      samplesMs: number[];
+      value: number;
+      losses?: LossTrace;
+      /** Set where a call took at least the policy's `longCallMs`: the cell was timed on `calls` calls only. */
+      long?: { calls: number; longCallMs: number };
+    }
   | { status: 'error' | 'unavailable' | 'n/a'; reason: string };
 
 export interface CaseResult {
@@ -109,6 +117,8 @@ export function buildCases(sizes: Sizes): BenchCase[] {
     ...matmulCases(sizes),
     elementwiseCase(sizes),
     elementwiseCase(sizes, 'jit'),
+    reductionCase(sizes),
+    reductionCase(sizes, 'jit'),
     ...irisCases(sizes),
     ...mlpCases(sizes),
     ...overheadCases(sizes),
@@ -157,6 +167,8 @@ interface OpenCell {
   readonly prepared: Prepared;
   readonly samplesMs: number[];
   error?: string;
+  /** A call took at least `longCallMs`: no further rounds. */
+  long?: boolean;
 }
 
 /** Prepares the case on every framework, times them in turns, and returns each one's cell. */
@@ -192,10 +204,12 @@ async function runRow(
     const rounds = policy.reps === undefined ? ROUNDS : 1;
     for (let round = 0; round < rounds; round++) {
       for (const cell of open) {
-        if (cell.error !== undefined) continue;
+        if (cell.error !== undefined || cell.long) continue;
         try {
           await cell.fw.activate();
-          cell.samplesMs.push(...measure(() => cell.prepared.run(), roundPolicy(policy, round, rounds)).samplesMs);
+          const { samplesMs } = measure(() => cell.prepared.run(), roundPolicy(policy, round, rounds));
+          cell.samplesMs.push(...samplesMs);
+          if (policy.reps === undefined && samplesMs.some((ms) => ms >= policy.longCallMs)) cell.long = true;
         } catch (e) {
           cell.error = errorText(e);
         }
@@ -214,6 +228,7 @@ async function runRow(
         samplesMs: cell.samplesMs,
         value: valueOf(c, medianMs),
         ...(losses ? { losses } : {}),
+        ...(cell.long ? { long: { calls: cell.samplesMs.length, longCallMs: policy.longCallMs } } : {}),
       };
     }
   } finally {

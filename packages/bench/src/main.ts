@@ -8,12 +8,13 @@ const HELP = `Usage: pnpm bench [options]
 
 Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends; with
 --peers ...,jaxjs also @jax-js/jax, eagerly and with its jit, on W1-W5) in one process:
-warm-up, then repetitions in three rounds in which the frameworks take turns, medians.
+warm-up, then repetitions in three rounds in which the frameworks take turns, medians (a cell
+whose call takes over 10 s is timed on one call after its warm-up, and the note says so).
 Prints one table per jacobi backend with speedup = peer
 time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
 
 Workloads: W1 matmul (square N = 64 … 1024, and [16,128,256]×[256,256]), W2 tanh(a*b+c)
-over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
+and sum((a-b)^2) over 1e6 elements, W3 the seed's iris network (1000 full-batch SGD steps), W4 an MNIST-size
 MLP step (784-256-128-10, batch 128), W5 per-op overhead (10,000 adds of [4] tensors),
 W6 float64 matmul and iris, W7 an embedding lookup (4096 rows of a [50000,128] table) and its
 scatter-add gradient, W8 float32 kernels with WebAssembly versions (sin and erf over 1e6
@@ -30,7 +31,7 @@ Options:
                         setBackend does not accept is skipped with a note
   --peers LIST          peers, comma-separated: cpu, wasm (tfjs backends; the default is cpu,wasm),
                         jaxjs (@jax-js/jax 0.1.25 on its wasm device, eager and jit, W1-W5; opt-in:
-                        its W5 takes minutes at full size), or none
+                        its W3 and W5 calls take up to minutes at full size), or none
   --only LIST           only these workloads, e.g. W1,W4,memory
   --no-ceiling          skip the SIMD ceiling measurement
   --memory-steps N      steps of the memory workload (default 10000; 200 with --quick)

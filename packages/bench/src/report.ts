@@ -39,6 +39,12 @@ function note(row: CaseResult, label: string): string {
       : [],
   );
   if (losses.length > 0) parts.push(losses.join(', '));
+  for (const [fw, r] of Object.entries(row.results)) {
+    if (r.status === 'ok' && r.long !== undefined) {
+      const { calls, longCallMs } = r.long;
+      parts.push(`${fw.replace('tfjs-', '')}: ${calls} timed call${calls === 1 ? '' : 's'} (a call took over ${longCallMs / 1000} s)`);
+    }
+  }
   const peerNote = Object.values(row.results).find((x) => x.status === 'n/a');
   if (peerNote && peerNote.status === 'n/a') parts.push(peerNote.reason);
   return parts.join('; ');

@@ -15,6 +15,13 @@ export interface TimingPolicy {
   maxReps: number;
   slowMs: number;
   minRepsSlow: number;
+  /**
+   * A call at least this long (its warm-up call, in adaptive mode) is timed once: one call of
+   * that length averages out the machine's jitter by itself, and a peer whose training run takes
+   * minutes (jax-js's eager W3) would otherwise hold the bench for an hour. The harness then
+   * takes no further rounds of that cell. Infinity: never.
+   */
+  longCallMs: number;
 }
 
 export const FULL_TIMING: TimingPolicy = {
@@ -25,6 +32,7 @@ export const FULL_TIMING: TimingPolicy = {
   maxReps: 1000,
   slowMs: 1000,
   minRepsSlow: 3,
+  longCallMs: 10_000,
 };
 /** `--quick`: every workload once, no warm-up. */
 export const QUICK_TIMING: TimingPolicy = { ...FULL_TIMING, warmup: 0, warmupMs: 0, reps: 1 };
@@ -57,9 +65,11 @@ export function measure(fn: () => void, policy: TimingPolicy): Timing {
       warmMs = performance.now() - t0;
     }
     reps =
-      warmMs >= policy.slowMs
-        ? policy.minRepsSlow
-        : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3))));
+      warmMs >= policy.longCallMs
+        ? 1
+        : warmMs >= policy.slowMs
+          ? policy.minRepsSlow
+          : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3))));
   }
   const samplesMs: number[] = [];
   for (let i = 0; i < reps; i++) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runBench, type BenchOptions } from '../src/harness.js';
 import { formatReport } from '../src/report.js';
 import { measureSimdCeiling, simdModuleBytes } from '../src/simd-ceiling.js';
+import { FULL_TIMING, measure } from '../src/timing.js';
 
 const tiny: BenchOptions = {
   quick: true,
@@ -65,5 +66,21 @@ describe('bench harness', () => {
     expect(c.perCoreGflops).toBeGreaterThan(0);
     expect(c.allCoresGflops).toBeGreaterThan(0);
     expect(c.accumulators).toBe(8);
+  });
+});
+
+describe('timing policy', () => {
+  const busy = (ms: number) => () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const policy = { ...FULL_TIMING, warmupMs: 0, minReps: 5, minTotalMs: 0, slowMs: 1e9 };
+
+  it('times a call that takes at least longCallMs once after its warm-up', () => {
+    expect(measure(busy(4), { ...policy, longCallMs: 3 }).samplesMs).toHaveLength(1);
+  });
+
+  it('times shorter calls as many times as the policy asks', () => {
+    expect(measure(busy(1), { ...policy, longCallMs: 1000 }).samplesMs).toHaveLength(5);
   });
 });
