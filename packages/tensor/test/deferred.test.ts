@@ -93,6 +93,22 @@ describe.each(backends)('deferred elementwise chains on %s', (_name, use) => {
     });
   });
 
+  it('a pending value read twice by one operation (square) is taken in once, and stays pending', () => {
+    use();
+    const [a, b] = [10, 11].map((s) => rand(s, [n])) as [Tensor, Tensor];
+    const p = a.sub(b).mul(0.5);
+    const y = p.square().add(1).sqrt();
+    // p's nodes are in y's expression; nothing read p's value on its own.
+    expect(isPending(p)).toBe(true);
+    const before = deferredComputed();
+    y.realize();
+    expect(deferredComputed()).toBe(before + 1);
+    sameAsImmediate(() => {
+      const q = a.sub(b).mul(0.5);
+      return [q.square().add(q.mul(q)).sqrt(), q, a.mul(b).square().square()];
+    });
+  });
+
   it('what happens between the call and the read changes nothing', () => {
     use();
     const w = J.tensor(rand(8, [n]).data(), { requiresGrad: true });

@@ -144,9 +144,11 @@ class DeferredExpression {
     const nodes: FusedNode[] = [];
     const steps: (NodeStep | null)[] = [];
     const operandNode = new Map<View, number>();
+    // An expression read twice by one operation (x.mul(x)) is one node, read twice.
+    const expressionNode = new Map<DeferredExpression, number>();
     const visit = (e: DeferredExpression): number => {
       const args = e.inputs.map((x) => {
-        if (x instanceof DeferredExpression) return visit(x);
+        if (x instanceof DeferredExpression) return expressionNode.get(x) ?? visit(x);
         let n = operandNode.get(x);
         if (n === undefined) {
           n = nodes.length;
@@ -158,6 +160,7 @@ class DeferredExpression {
       });
       nodes.push(e.node(args));
       steps.push(e.step);
+      expressionNode.set(e, nodes.length - 1);
       return nodes.length - 1;
     };
     visit(this);
@@ -259,7 +262,13 @@ export function deferElementwise<P>(prim: Primitive<P>, inputs: readonly Tensor[
   const addOperand = (view: View): void => {
     if (!operands.includes(view)) operands.push(view);
   };
-  for (const x of inputs) {
+  for (const [k, x] of inputs.entries()) {
+    // The same pending tensor twice (x.mul(x), square): taken in once, its node read twice.
+    const again = inputs.indexOf(x);
+    if (again < k) {
+      taken.push(taken[again]!);
+      continue;
+    }
     const d = x._view instanceof PendingView ? x._view.expression : null;
     if (
       d !== null &&
