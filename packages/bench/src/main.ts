@@ -9,7 +9,7 @@ const HELP = `Usage: pnpm bench [options]
 Runs each workload with jacobi and with TensorFlow.js 4.22 (cpu and wasm backends; with
 --peers ...,jaxjs also @jax-js/jax, eagerly and with its jit, on W1-W5) in one process:
 warm-up, then repetitions in three rounds in which the frameworks take turns, medians (a cell
-whose call takes over 10 s is timed on one call after its warm-up, and the note says so).
+whose warm-up call takes over 10 s has that call as its one sample, and the note says so).
 Prints one table per jacobi backend with speedup = peer
 time / jacobi time, the WASM SIMD ceiling and matmul as a share of it.
 
@@ -35,6 +35,8 @@ Options:
   --only LIST           only these workloads, e.g. W1,W4,memory
   --no-ceiling          skip the SIMD ceiling measurement
   --memory-steps N      steps of the memory workload (default 10000; 200 with --quick)
+  --iris-steps N        SGD steps of W3 and W6 (default 1000; 30 with --quick): jax-js's eager
+                        W3 runs up to 100 (see below), so --iris-steps 50 compares it
   --memory-budget S     stop the memory workload after S seconds (default 120; 0: no limit)
   --help                this text
 `;
@@ -97,6 +99,12 @@ function parseArgs(argv: readonly string[]): { opts: Omit<BenchOptions, 'log'>; 
       case '--memory-steps':
         opts.memorySteps = count(value());
         break;
+      case '--iris-steps': {
+        const steps = count(value());
+        if (steps === 0) throw new UsageError('--iris-steps takes a positive count');
+        opts.sizes = { ...opts.sizes, irisSteps: steps };
+        break;
+      }
       case '--memory-budget': {
         const s = count(value());
         opts.memoryBudgetS = s === 0 ? null : s;

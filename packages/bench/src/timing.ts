@@ -16,10 +16,11 @@ export interface TimingPolicy {
   slowMs: number;
   minRepsSlow: number;
   /**
-   * A call at least this long (its warm-up call, in adaptive mode) is timed once: one call of
-   * that length averages out the machine's jitter by itself, and a peer whose training run takes
-   * minutes (jax-js's eager W3) would otherwise hold the bench for an hour. The harness then
-   * takes no further rounds of that cell. Infinity: never.
+   * In adaptive mode, a warm-up call at least this long is the cell's one sample, and a first
+   * timed call that long (in a round without warm-up) its last: one call of that length averages
+   * out the machine's jitter by itself, and a peer whose training run takes minutes (jax-js's
+   * eager W3) would otherwise hold the bench for an hour. The harness then takes no further
+   * rounds of that cell. Infinity: never.
    */
   longCallMs: number;
 }
@@ -56,6 +57,9 @@ export function measure(fn: () => void, policy: TimingPolicy): Timing {
     const t0 = performance.now();
     fn();
     warmMs = performance.now() - t0;
+    // A call this long has warmed itself up: it is the one sample (a second one of jax-js's eager
+    // W3, whose calls leak memory, ran out of Node's 4 GB heap).
+    if (policy.reps === undefined && warmMs >= policy.longCallMs) return { medianMs: warmMs, samplesMs: [warmMs] };
   }
   let reps = policy.reps;
   if (reps === undefined) {

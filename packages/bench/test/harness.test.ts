@@ -76,8 +76,31 @@ describe('timing policy', () => {
   };
   const policy = { ...FULL_TIMING, warmupMs: 0, minReps: 5, minTotalMs: 0, slowMs: 1e9 };
 
-  it('times a call that takes at least longCallMs once after its warm-up', () => {
-    expect(measure(busy(4), { ...policy, longCallMs: 3 }).samplesMs).toHaveLength(1);
+  it('takes a warm-up call of at least longCallMs as the one sample', () => {
+    let calls = 0;
+    const timing = measure(
+      () => {
+        calls++;
+        busy(4)();
+      },
+      { ...policy, longCallMs: 3 },
+    );
+    expect(calls).toBe(1);
+    expect(timing.samplesMs).toHaveLength(1);
+    expect(timing.medianMs).toBeGreaterThanOrEqual(3);
+  });
+
+  it('times a first call of at least longCallMs once where there is no warm-up', () => {
+    let calls = 0;
+    const timing = measure(
+      () => {
+        calls++;
+        busy(4)();
+      },
+      { ...policy, warmup: 0, longCallMs: 3 },
+    );
+    expect(calls).toBe(2);
+    expect(timing.samplesMs).toHaveLength(1);
   });
 
   it('times shorter calls as many times as the policy asks', () => {

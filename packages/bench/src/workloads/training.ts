@@ -91,6 +91,14 @@ function jaxStep(
 const otherRow = (caseMode: Mode, mode: JaxMode): string | null =>
   caseMode === mode ? null : `jax-js ${mode} runs in the ${mode === 'jit' ? "', jit'" : 'eager'} row`;
 
+/**
+ * Most W3 steps jax-js's eager row runs: its eager training steps keep JavaScript heap they never
+ * give back (see docs/benchmarks.md), and one call of 1000 steps ran out of Node's default 4 GB
+ * heap after 12 minutes, twice (2-vCPU Xeon, jax-js 0.1.25), ending the whole bench run.
+ */
+const JAXJS_EAGER_IRIS_MAX_STEPS = 100;
+const JAXJS_EAGER_IRIS_NOTE = `jax-js's eager steps leak memory: 1000 ran out of Node's heap; it runs up to ${JAXJS_EAGER_IRIS_MAX_STEPS} (--iris-steps 50)`;
+
 // ---- W3 / W6: X [150, 4], 4-16-16-3, sigmoid everywhere, no biases (the seed), E = ½‖X₃ − T‖².
 const IRIS_WIDTHS = [4, 16, 16, 3];
 const IRIS_LR = 0.01;
@@ -173,6 +181,7 @@ function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
         ? (jax, jaxMode) => {
             const elsewhere = otherRow(mode, jaxMode);
             if (elsewhere !== null) return elsewhere;
+            if (jaxMode === 'eager' && steps > JAXJS_EAGER_IRIS_MAX_STEPS) return JAXJS_EAGER_IRIS_NOTE;
             const { numpy: np, nn } = jax;
             const { x: x0, t: t0, weights } = irisData();
             const [x, t] = [toJax(jax, x0), toJax(jax, t0)];

@@ -1093,7 +1093,8 @@ export function createWasmBackend(opts?: WasmBackendOptions): WasmBackend {
    * (the buffers stay in L2), scalars passed by value; the kernel is compiled once per
    * structure and layout. Below the fused family's threshold, or for what SIMD does not cover, the JS
    * fused loop runs, which computes the same reference functions; an expression with native
-   * nodes has no other fused kernel and declines.
+   * nodes has no other fused kernel and declines. One that ends in a reduction is
+   * {@link runFusedReduced}'s.
    */
   function runFused(expr: FusedExpression, operands: readonly StridedView[], shape: readonly number[], out: TypedArray): boolean {
     if (expr.reduction !== undefined) return runFusedReduced(expr, expr.reduction, operands, shape, out);
