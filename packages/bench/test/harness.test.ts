@@ -76,30 +76,30 @@ describe('timing policy', () => {
   };
   const policy = { ...FULL_TIMING, warmupMs: 0, minReps: 5, minTotalMs: 0, slowMs: 1e9 };
 
-  it('takes a warm-up call of at least longCallMs as the one sample', () => {
-    let calls = 0;
-    const timing = measure(
-      () => {
-        calls++;
+  /** A 4 ms call that counts how often it ran. */
+  const counted = () => {
+    const state = {
+      calls: 0,
+      run: () => {
+        state.calls++;
         busy(4)();
       },
-      { ...policy, longCallMs: 3 },
-    );
-    expect(calls).toBe(1);
+    };
+    return state;
+  };
+
+  it('takes a warm-up call of at least longCallMs as the one sample', () => {
+    const call = counted();
+    const timing = measure(call.run, { ...policy, longCallMs: 3 });
+    expect(call.calls).toBe(1);
     expect(timing.samplesMs).toHaveLength(1);
     expect(timing.medianMs).toBeGreaterThanOrEqual(3);
   });
 
   it('times a first call of at least longCallMs once where there is no warm-up', () => {
-    let calls = 0;
-    const timing = measure(
-      () => {
-        calls++;
-        busy(4)();
-      },
-      { ...policy, warmup: 0, longCallMs: 3 },
-    );
-    expect(calls).toBe(2);
+    const call = counted();
+    const timing = measure(call.run, { ...policy, warmup: 0, longCallMs: 3 });
+    expect(call.calls).toBe(2);
     expect(timing.samplesMs).toHaveLength(1);
   });
 
