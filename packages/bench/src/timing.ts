@@ -16,9 +16,9 @@ export interface TimingPolicy {
   slowMs: number;
   minRepsSlow: number;
   /**
-   * In adaptive mode, a warm-up call at least this long is the cell's one sample, and a first
-   * timed call that long (in a round without warm-up) its last: one call of that length averages
-   * out the machine's jitter by itself, and a peer whose training run takes minutes (jax-js's
+   * In adaptive mode, a call at least this long that sizes the repetitions (a warm-up call, or
+   * the one untimed call of a round without warm-up) is the cell's one sample: one call of that
+   * length averages out the machine's jitter by itself, and a peer whose training run takes minutes (jax-js's
    * eager W3) would otherwise hold the bench for an hour. The harness then takes no further
    * rounds of that cell. Infinity: never.
    */
@@ -51,30 +51,24 @@ export function median(xs: readonly number[]): number {
 
 /** Times `fn` under the policy: each timed call is one sample. */
 export function measure(fn: () => void, policy: TimingPolicy): Timing {
+  const adaptive = policy.reps === undefined;
+  // In adaptive mode a round without warm-up still makes one untimed call, which sizes its repetitions.
+  const warmup = adaptive ? Math.max(1, policy.warmup) : policy.warmup;
   let warmMs = 0;
   const start = performance.now();
-  for (let i = 0; i < policy.warmup || (i > 0 && performance.now() - start < policy.warmupMs); i++) {
+  for (let i = 0; i < warmup || (i > 0 && performance.now() - start < policy.warmupMs); i++) {
     const t0 = performance.now();
     fn();
     warmMs = performance.now() - t0;
     // A call this long has warmed itself up: it is the one sample (a second one of jax-js's eager
     // W3, whose calls leak memory, ran out of Node's 4 GB heap).
-    if (policy.reps === undefined && warmMs >= policy.longCallMs) return { medianMs: warmMs, samplesMs: [warmMs] };
+    if (adaptive && warmMs >= policy.longCallMs) return { medianMs: warmMs, samplesMs: [warmMs] };
   }
-  let reps = policy.reps;
-  if (reps === undefined) {
-    if (policy.warmup === 0) {
-      const t0 = performance.now();
-      fn();
-      warmMs = performance.now() - t0;
-    }
-    reps =
-      warmMs >= policy.longCallMs
-        ? 1
-        : warmMs >= policy.slowMs
-          ? policy.minRepsSlow
-          : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3))));
-  }
+  const reps =
+    policy.reps ??
+    (warmMs >= policy.slowMs
+      ? policy.minRepsSlow
+      : Math.min(policy.maxReps, Math.max(policy.minReps, Math.ceil(policy.minTotalMs / Math.max(warmMs, 1e-3)))));
   const samplesMs: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

@@ -60,21 +60,15 @@ export function parallelFused(
     words[r + 2] = first;
     words[r + 3] = Math.min(UNIT_VECTORS, nvec - first);
   }
-  const perUnit = (UNIT_VECTORS * 16) / es;
-  const copied = new Uint8Array(units);
   if (out === null) {
     pool.run(tableAt, recsAt, 0, units);
     return result;
   }
-  const copyOut = (u: number): void => {
+  const perUnit = (UNIT_VECTORS * 16) / es;
+  pool.run(tableAt, recsAt, 0, units, (u) => {
     const view = arena.view(dtype);
     const from = result / es + u * perUnit;
     out.set(view.subarray(from, Math.min(from + perUnit, result / es + n)), u * perUnit);
-  };
-  pool.run(tableAt, recsAt, 0, units, (u) => {
-    copyOut(u);
-    copied[u] = 1;
   });
-  for (let u = 0; u < units; u++) if (copied[u] === 0) copyOut(u);
   return result;
 }

@@ -206,30 +206,23 @@ export function parallelGemm(
 
   // The caller copies out the rows of each unit it ran as soon as that unit is done, while the
   // workers still compute (the copy is part of its share of the job instead of a serial tail:
-  // a fresh result page-faults at its first write), and the workers' rows at the end.
+  // a fresh result page-faults at its first write), and the workers' rows after the job.
   const c0 = cp / es;
-  const copyUnit = (i: number): void => {
+  let touched = false;
+  pool.run(tablePtr, recsPtr, phase1, total, (u, own) => {
+    // Before its first copy the caller writes one element a page's length apart over the
+    // result: a fresh array takes its page faults here, beside the workers, instead of in the
+    // serial copy of their rows at the end (a cache line a page where it is mapped already).
+    if (own && !touched) {
+      touched = true;
+      for (let e = 0, step = PAGE_BYTES / es, end = batches * m * n; e < end; e += step) out[e] = 0;
+    }
     const view = arena.view(dtype);
-    const [batch, i0, rows] = units[i]!;
+    const [batch, i0, rows] = units[u - phase1]!;
     const cb = c0 + batch * mPad * ldc + i0 * ldc;
     const o0 = batch * m * n + i0 * n;
     if (ldc === n) out.set(view.subarray(cb, cb + rows * n), o0);
     else for (let r = 0; r < rows; r++) out.set(view.subarray(cb + r * ldc, cb + r * ldc + n), o0 + r * n);
-  };
-  const copied = new Uint8Array(units.length);
-  let touched = false;
-  pool.run(tablePtr, recsPtr, phase1, total, (u) => {
-    // After its first unit the caller writes one element a page's length apart over the
-    // result: a fresh array takes its page faults here, beside the workers, instead of in the
-    // serial copy of their rows at the end (a cache line a page where it is mapped already).
-    if (!touched) {
-      touched = true;
-      for (let e = 0, step = PAGE_BYTES / es, end = batches * m * n; e < end; e += step) out[e] = 0;
-    }
-    if (u < phase1) return;
-    copyUnit(u - phase1);
-    copied[u - phase1] = 1;
   });
-  for (let i = 0; i < units.length; i++) if (copied[i] === 0) copyUnit(i);
   return true;
 }

@@ -306,9 +306,11 @@ export interface ThreadPool {
   /**
    * Runs `total` units described at `tablePtr`/`recsPtr` (byte addresses in the arena); units
    * `0..phase1-1` are finished before any later one starts. Returns when all are done.
-   * `afterUnit`, if given, is called on this thread with each unit it ran itself, once done.
+   * `collect`, if given, is called once with each unit from `phase1` on: on this thread with
+   * each one it ran itself as soon as that unit is done (`own`; the workers still compute, and
+   * its results are in this thread's cache), then with the workers' ones after the job.
    */
-  run(tablePtr: number, recsPtr: number, phase1: number, total: number, afterUnit?: (u: number) => void): void;
+  run(tablePtr: number, recsPtr: number, phase1: number, total: number, collect?: (u: number, own: boolean) => void): void;
   /**
    * Wakes sleeping workers ahead of a `run` (they find no unit and spin for a while), so that
    * their wake-up overlaps the caller's staging of the operands instead of the job itself.
@@ -389,7 +391,7 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       }
       return (disposed ? 0 : Atomics.load(c, READY)) + 1;
     },
-    run(tablePtr, recsPtr, phase1, total, afterUnit) {
+    run(tablePtr, recsPtr, phase1, total, collect) {
       if (total > MAX_UNITS) throw new RangeError('wasm backend: too many units in one job');
       // The generation in NEXT and TOTAL lets a worker that read stale words (it slept through
       // whole jobs) see the mismatch instead of claiming a unit of the wrong job.
@@ -404,9 +406,24 @@ export function createThreadPool(bytes: Uint8Array, maxPages: number, threads: n
       Atomics.store(c, NEXT, generation << 16);
       Atomics.add(c, SEQ, 1);
       if (!disposed) Atomics.notify(c, SEQ);
-      claimUnits(c, memory, fns, CLAIM_WORDS, awaitPhase1, afterUnit);
+      const ran = collect === undefined ? null : new Uint8Array(total);
+      claimUnits(
+        c,
+        memory,
+        fns,
+        CLAIM_WORDS,
+        awaitPhase1,
+        ran === null
+          ? undefined
+          : (u) => {
+              if (u < phase1) return;
+              ran[u] = 1;
+              collect!(u, true);
+            },
+      );
       waitFor(DONE, total);
       if (Atomics.load(c, ERROR) !== 0) throw new Error('wasm backend: a threaded unit failed');
+      if (ran !== null) for (let u = phase1; u < total; u++) if (ran[u] === 0) collect!(u, false);
     },
     wake() {
       // No job is posted: every unit of the last one was claimed, so a woken worker claims
