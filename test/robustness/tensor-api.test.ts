@@ -531,6 +531,8 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
   formatTensor: direct('formatTensor', () => [x(), { threshold: 4, edgeItems: 1 }]),
 
   noGrad: direct('noGrad', () => [() => leaf().mul(2)]),
+  tidy: direct('tidy', () => [() => x().mul(2)]),
+  keep: direct('keep', () => [x()]),
   isGradEnabled: direct('isGradEnabled', () => []),
   detectAnomaly: direct('detectAnomaly', () => [() => x().log()]),
   setDetectAnomaly: direct('setDetectAnomaly', () => [false]),
@@ -706,7 +708,7 @@ const CALLS: { readonly [K in keyof Exports]: Entry } = {
 };
 
 /** Tensor members without a free function of the same name: the receiver is the first argument. */
-type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_owns' | '_handle'>;
+type MethodName = Exclude<keyof J.Tensor, '_view' | '_trace' | '_owns' | '_handle' | '_scope'>;
 const member = (name: string, args: () => Args, mutates = false): Call => ({
   name,
   args,

@@ -91,7 +91,7 @@ export interface BenchReport {
   ceiling: SimdCeiling | null;
   cases: CaseResult[];
   /** The memory workload per mode (eager, then jit); empty where it was not run. */
-  memory: (MemoryReport & { framework: string; mode: 'eager' | 'jit'; model: string })[];
+  memory: (MemoryReport & { framework: string; mode: 'eager' | 'tidy' | 'jit'; model: string })[];
   notes: string[];
   warnings: string[];
   seconds: number;
@@ -339,7 +339,7 @@ export async function runBench(opts: BenchOptions, command = ''): Promise<BenchR
     const fw = jacobi.frameworks[0]!;
     await fw.activate();
     const steps = opts.memorySteps ?? sizes.memorySteps;
-    for (const mode of ['eager', 'jit'] as const) {
+    for (const mode of ['eager', 'tidy', 'jit'] as const) {
       opts.log(
         `memory: ${steps} W4 steps (${mode}) with ${fw.label}${opts.memoryBudgetS === null ? '' : ` (budget ${opts.memoryBudgetS} s)`} ...`,
       );

@@ -32,6 +32,7 @@ describe('bench harness', () => {
       'W1 matmul N=8',
       'W1 batched matmul [2,4,8]x[8,8]',
       'W4 MLP 16-8-4 step batch 4',
+      'W4 MLP 16-8-4 step, tidy batch 4',
       'W4 MLP 16-8-4 step, jit batch 4',
     ]);
     for (const row of report.cases) {
@@ -46,7 +47,7 @@ describe('bench harness', () => {
     const mlp = report.cases[2]!.results['jacobi(js)']!;
     expect(mlp.status === 'ok' && mlp.samplesMs.length).toBe(3);
     expect(mlp.status === 'ok' && Number.isFinite(mlp.losses!.first)).toBe(true);
-    expect(report.memory.map((m) => m.mode)).toEqual(['eager', 'jit']);
+    expect(report.memory.map((m) => m.mode)).toEqual(['eager', 'tidy', 'jit']);
     for (const m of report.memory) {
       expect(m.stepsRun).toBe(20);
       expect(m.checkpoints.map((s) => s.step)).toEqual([2, 20]);
@@ -57,7 +58,7 @@ describe('bench harness', () => {
     const text = formatReport(report);
     expect(text).toContain('speedup vs cpu');
     expect(text).toContain('W4 MLP 16-8-4 step');
-    expect(JSON.parse(JSON.stringify(report)).cases).toHaveLength(4);
+    expect(JSON.parse(JSON.stringify(report)).cases).toHaveLength(5);
   });
 
   it('emits a valid SIMD module and measures a positive ceiling', async () => {

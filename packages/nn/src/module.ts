@@ -2,7 +2,7 @@
 // only assigns tensors and child modules to properties; names follow the property path.
 // Buffers (non-trainable state such as BatchNorm's running statistics) are tensor fields the
 // module registered by name: saved with the model, never given to an optimiser.
-import { Tensor, noGrad } from '@jacobi/tensor';
+import { Tensor, keep, noGrad } from '@jacobi/tensor';
 import { ArgumentError, ShapeError } from '@jacobi/tensor';
 import { ModelFileError } from './errors.js';
 import { checkBoolean, checkFunction, checkOptions, checkString, checkTensor, describeValue } from './validate.js';
@@ -117,7 +117,8 @@ export abstract class Module {
       throw new ArgumentError(`${op}: field '${name}' already holds a parameter or a module`);
     }
     this.#bufferNames.add(name);
-    (this as unknown as Record<string, Tensor>)[name] = value;
+    // A buffer lives as long as its module, also one registered inside a tidy scope.
+    (this as unknown as Record<string, Tensor>)[name] = keep(value);
     return value;
   }
 

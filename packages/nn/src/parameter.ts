@@ -1,10 +1,10 @@
 // Making parameters for the PyTorch-style layers: fresh requiresGrad leaves, filled the way
 // PyTorch's `reset_parameters` fills them.
-import { full, rand, type DType, type Rng, type Tensor } from '@jacobi/tensor';
+import { full, keep, rand, type DType, type Rng, type Tensor } from '@jacobi/tensor';
 
-/** `t` as a fresh trainable leaf (detached, `requiresGrad`). */
+/** `t` as a fresh trainable leaf (detached, `requiresGrad`), which a `tidy` scope it is made in does not end. */
 export function asParameter(t: Tensor): Tensor {
-  const p = t.detach();
+  const p = keep(t.detach());
   p.requiresGrad = true;
   return p;
 }

@@ -183,3 +183,4 @@ export type { GradcheckOptions, GradcheckReport, GradcheckMismatch } from './aut
 export { toDot, toMermaid } from './autodiff/graph-export.js';
 export { setBackend, getBackend, registerBackend, backendMemoryBytes } from './backend/registry.js';
 export type { Backend, StridedView, UnaryKernel, BinaryKernel, ReduceKernel, WindowGeometry } from './backend/backend.js';
+export { tidy, keep } from './core/tidy.js';

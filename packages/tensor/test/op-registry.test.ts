@@ -112,6 +112,8 @@ const NOT_METHODS = {
   broadcastShapes: 'a shape rule, on shapes',
   formatTensor: 'the method is toString()',
   noGrad: 'a context: runs a function',
+  tidy: 'a context: runs a function',
+  keep: 'marks a tensor for the enclosing tidy scope (tf.keep), not an operation on it',
   isGradEnabled: 'reads the context',
   detectAnomaly: 'a context: runs a function',
   setDetectAnomaly: 'sets the context',

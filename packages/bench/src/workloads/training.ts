@@ -2,7 +2,7 @@
 // side uses plain tensor ops, valueAndGrad and assign under noGrad (eager), or one jit-compiled
 // function of the parameters that returns the loss and the updated parameters (jit); the tfjs
 // side the same math with tf.train.sgd. Both start from the same data and weights (drawn with jacobi's seeded rng).
-import { jit, noGrad, randn, rng, tensor, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
+import { jit, noGrad, randn, rng, tensor, tidy, valueAndGrad, zeros, type Rng, type Tensor } from '@jacobi/tensor';
 import type { BenchCase, LossTrace, Prepared, Sizes } from './types.js';
 import type { JaxArray, JaxJs, JaxMode, TF, TfTensor, TfVariable } from '../frameworks.js';
 import { toJax, toTf } from './convert.js';
@@ -25,21 +25,27 @@ function sgdStep(params: readonly Tensor[], grads: readonly Tensor[], lr: number
   noGrad(() => params.forEach((p, i) => p.assign(p.sub(grads[i]!.mul(lr)))));
 }
 
-/** A training step as a step function: eager (updates `params` in place) or jit (returns new parameters). */
-type Mode = 'eager' | 'jit';
+/**
+ * A training step as a step function: eager (updates `params` in place), eager in a `tidy` scope
+ * (the same step; what it made and did not return is disposed at its end), or jit (returns new
+ * parameters).
+ */
+type Mode = 'eager' | 'tidy' | 'jit';
 
 /**
  * `step(params) → [loss, params']` for `loss`: with 'eager' valueAndGrad then sgdStep in place;
- * with 'jit' the same math as one function of the parameters, jit-compiled, returning fresh ones.
+ * with 'tidy' that step inside `tidy`; with 'jit' the same math as one function of the
+ * parameters, jit-compiled, returning fresh ones.
  */
 function stepFunction(loss: (...ps: Tensor[]) => Tensor, count: number, lr: number, mode: Mode): (ps: Tensor[]) => [Tensor, Tensor[]] {
   const vg = valueAndGrad(loss, { argnums: Array.from({ length: count }, (_, i) => i) });
-  if (mode === 'eager') {
-    return (ps) => {
+  if (mode !== 'jit') {
+    const step = (ps: Tensor[]): [Tensor, Tensor[]] => {
       const [value, grads] = vg(...ps);
       sgdStep(ps, grads, lr);
       return [value, ps];
     };
+    return mode === 'tidy' ? (ps) => tidy(() => step(ps)) : step;
   }
   const step = jit((ps: Tensor[]): [Tensor, Tensor[]] => {
     const [value, grads] = vg(...ps);
@@ -91,6 +97,9 @@ function jaxStep(
 const otherRow = (caseMode: Mode, mode: JaxMode): string | null =>
   caseMode === mode ? null : `jax-js ${mode} runs in the ${mode === 'jit' ? "', jit'" : 'eager'} row`;
 
+/** A row's title suffix for its mode. */
+const modeSuffix = (mode: Mode): string => (mode === 'eager' ? '' : `, ${mode}`);
+
 /**
  * Most W3 steps jax-js's eager row runs: its eager training steps keep JavaScript heap they never
  * give back (see docs/benchmarks.md), and one call of 1000 steps ran out of Node's default 4 GB
@@ -118,7 +127,7 @@ function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
   };
   return {
     workload: dtype === 'float32' ? 'W3' : 'W6',
-    title: mode === 'jit' ? 'iris 4-16-16-3 SGD, jit' : 'iris 4-16-16-3 SGD',
+    title: `iris 4-16-16-3 SGD${modeSuffix(mode)}`,
     size: `${steps} steps`,
     dtype,
     unit: 'ms',
@@ -222,7 +231,11 @@ function irisCase(sizes: Sizes, dtype: DType, mode: Mode = 'eager'): BenchCase {
   };
 }
 
-export const irisCases = (sizes: Sizes): BenchCase[] => [irisCase(sizes, 'float32'), irisCase(sizes, 'float32', 'jit')];
+export const irisCases = (sizes: Sizes): BenchCase[] => [
+  irisCase(sizes, 'float32'),
+  irisCase(sizes, 'float32', 'tidy'),
+  irisCase(sizes, 'float32', 'jit'),
+];
 export const float64IrisCase = (sizes: Sizes): BenchCase => irisCase(sizes, 'float64');
 
 // ---- W4: batch × 784-256-128-10 with biases, relu, softmax cross-entropy (batch mean), SGD.
@@ -275,7 +288,7 @@ function mlpCase(sizes: Sizes, mode: Mode): BenchCase {
   const { batch, widths } = sizes.mlp;
   return {
     workload: 'W4',
-    title: `MLP ${widths.join('-')} step${mode === 'jit' ? ', jit' : ''}`,
+    title: `MLP ${widths.join('-')} step${modeSuffix(mode)}`,
     size: `batch ${batch}`,
     dtype: 'float32',
     unit: 'ms/step',
@@ -346,5 +359,5 @@ function mlpCase(sizes: Sizes, mode: Mode): BenchCase {
   };
 }
 
-/** W4 eagerly and with jit. */
-export const mlpCases = (sizes: Sizes): BenchCase[] => [mlpCase(sizes, 'eager'), mlpCase(sizes, 'jit')];
+/** W4 eagerly, eagerly in tidy scopes, and with jit. */
+export const mlpCases = (sizes: Sizes): BenchCase[] => [mlpCase(sizes, 'eager'), mlpCase(sizes, 'tidy'), mlpCase(sizes, 'jit')];

@@ -7,6 +7,7 @@ import {
   Tensor,
   type TreeDef,
   TreeStructureError,
+  keep,
   noGrad,
   tensor,
   treeFlatten,
@@ -237,7 +238,8 @@ export abstract class Optimizer {
     updates.forEach((u, i) => {
       if (u === null) return;
       this.steps[i]!++;
-      for (const [slot, b] of Object.entries(u.state)) this.buffers.get(slot)![i] = b;
+      // The state outlives a tidy scope the step runs in, as the parameters do.
+      for (const [slot, b] of Object.entries(u.state)) this.buffers.get(slot)![i] = keep(b);
       noGrad(() => this.params[i]!.assign(u.value));
     });
   }
@@ -300,7 +302,7 @@ export abstract class Optimizer {
       const p = this.params[i]!;
       if (value.shape.join() !== p.shape.join() || value.ndim !== p.ndim)
         throw fail(`buffer '${name}' has shape [${value.shape}], parameter ${i} has [${p.shape}]`, name as string);
-      slot[i] = copyOf(value, p.dtype);
+      slot[i] = keep(copyOf(value, p.dtype));
     }
     const savedSteps = [...(steps as number[])];
     return () => {

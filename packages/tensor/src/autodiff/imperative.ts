@@ -4,6 +4,7 @@ import { IMPERATIVE_LEVEL, isRecording, newNode, traceAt } from '../core/trace.j
 import { Tensor, contiguousData, isContiguousView } from '../core/tensor.js';
 import { allocate, allocateUnfilled, isFloating, type TypedArray } from '../dtype.js';
 import { fromArray } from '../core/tensor.js';
+import { keepInScope, noteHeldOutside, outsideScopes } from '../core/scope.js';
 import { shapesEqual } from '../shape.js';
 import { backprop, backpropMany, releaseFrom } from './backprop.js';
 import type { Node } from '../core/tensor.js';
@@ -50,7 +51,8 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
   }
   const trace = leafTrace(t);
   if (flag && trace === null) {
-    const primal = new Tensor(t._view);
+    // The leaf's own handle on its view lives as long as the leaf, not as a tidy scope.
+    const primal = outsideScopes(() => new Tensor(t._view));
     // The primal shares t's array (and the tape will read it).
     t._owns = false;
     const node = newNode(IMPERATIVE_LEVEL, null, undefined, primal, [], null);
@@ -74,6 +76,8 @@ export function setGrad(t: Tensor, value: Tensor | null): void {
     if (value.dtype !== t.dtype) throw new DTypeError(`grad: assigned gradient has dtype ${value.dtype}, expected ${t.dtype}`);
   }
   trace.node.grad = value;
+  // A gradient stored on a leaf outlives the tidy scope it was set in.
+  if (value !== null) keepInScope(value);
 }
 
 /** Replaces the contents of a leaf in place (optimisers use it); recorded graphs keep the old values. */
@@ -100,7 +104,9 @@ export function assign(t: Tensor, value: Tensor): void {
     data = allocateUnfilled(t.dtype, t.size);
     data.set(contiguousData(value));
   }
-  const fresh = fromArray(data, t.shape, t.dtype);
+  const fresh = outsideScopes(() => fromArray(data, t.shape, t.dtype));
+  // The leaf keeps the array past the end of an open tidy scope it was not made in.
+  noteHeldOutside(t, data);
   // The leaf may now hold value's own array: neither holds it alone.
   value._owns = false;
   t._owns = false;
@@ -153,7 +159,10 @@ export function backward(t: Tensor, options?: BackwardOptions): void {
     caller: 'backward',
   });
   // Accumulate only once the whole walk has succeeded: a failed backward changes no .grad.
-  for (const [node, ct] of leaves) node.grad = node.grad === null ? ct : node.grad.add(ct);
+  for (const [node, ct] of leaves) {
+    node.grad = node.grad === null ? ct : node.grad.add(ct);
+    keepInScope(node.grad);
+  }
 }
 
 /** Options of `gradients`, as PyTorch's `torch.autograd.grad`. */

@@ -15,6 +15,7 @@ import { contiguousStrides, shapeSize, shapesEqual } from '../shape.js';
 import { fusedExpression, fusedNodeBuilder, trailingReduction, type FusedReduction, type NodeBuilder } from './fused.js';
 import { NotingOutput, type AbstractValue, type Primitive, type ShapedPrimitive } from './primitive.js';
 import { Tensor, type View } from './tensor.js';
+import { noteHeldOutside } from './scope.js';
 
 /**
  * Results smaller than this run at once: below it the work of building an expression costs
@@ -78,6 +79,8 @@ class PendingView implements View {
       this.expression = null;
       if (this.owner !== null && this.owner._view === this) {
         this.owner._view = this.computed;
+        // A value made before the open tidy scope, computed inside it, keeps its array past the scope's end.
+        noteHeldOutside(this.owner, this.computed.data);
         // The owner holds the array alone if the kernel made it for this value and nothing came
         // to share it while it was pending (which cleared the flag; see Tensor.dispose).
         if (this.computed.data !== expression.madeArray) this.owner._owns = false;

@@ -10,6 +10,7 @@ import { contiguousStrides, shapeSize } from '../shape.js';
 import { ArgumentError, ShapeError, TraceError, formatShape } from '../errors.js';
 import { describe } from '../arguments.js';
 import { variesOverBatch } from './trace.js';
+import { openScope } from './scope.js';
 import type { Primitive } from './primitive.js';
 // NOTE: the methods below call the op modules, which in turn construct Tensors: an import
 // cycle, safe because neither side touches the other while its module is being evaluated
@@ -164,6 +165,8 @@ export class Tensor {
    * not keep a replaced array alive (a parameter's last values, between training steps).
    */
   _handle: Tensor | undefined;
+  /** @internal The serial of the `tidy` scope open when this tensor was made (core/scope.ts; 0: none). */
+  _scope: number;
 
   /** @internal Use `tensor()` and the creation functions instead. */
   constructor(view: View, trace: Trace | null = null) {
@@ -171,6 +174,9 @@ export class Tensor {
     this._trace = trace;
     this._owns = false;
     this._handle = undefined;
+    const scope = openScope();
+    this._scope = scope === null ? 0 : scope.serial;
+    if (scope !== null) scope.tensors.push(this);
     // A tracer shares its primal's view.
     if (trace !== null) trace.primal._owns = false;
   }

@@ -76,6 +76,14 @@ export function closeRecordLevel(id: number): void {
   levels.delete(id);
 }
 
+/**
+ * Whether a transform is open (a vjp, grad, jvp, vmap or jit trace above the imperative level) or
+ * a backward pass is running: the tensors made now may be kept by the transform's tape.
+ */
+export function transformOpen(): boolean {
+  return levels.size > 1 || inBackward > 0;
+}
+
 /** Whether a jit trace is being recorded (random draws and in-place changes are refused then). */
 export function isRecording(): boolean {
   return stagingFloor > 0;

@@ -18,6 +18,7 @@ import { ReplayBuffers, retainsNothing } from './buffers.js';
 import { LoweredProgram, recorderForActiveBackend } from '../core/lowered.js';
 import { FRESH_OUTPUT } from '../core/primitive.js';
 import { formatProgram, programView, withoutDeadCode, type Atom, type Equation, type Program, type ProgramView } from './program.js';
+import { outsideScopes } from '../core/scope.js';
 
 /** A traced program with what rebuilds its results: the output structure and its non-tensor leaves. */
 interface Compiled {
@@ -274,7 +275,8 @@ export function jit<A extends readonly PyTree[], R extends PyTree>(f: (...args: 
     const key = signature(def, leaves);
     const hit = cache.get(key);
     if (hit !== undefined) return { compiled: hit, tensors, results: null };
-    const { compiled, results } = trace('jit', f as unknown as (...a: PyTree[]) => PyTree, def, leaves);
+    // Tracing belongs to no tidy scope: the program keeps the constants it made while tracing.
+    const { compiled, results } = outsideScopes(() => trace('jit', f as unknown as (...a: PyTree[]) => PyTree, def, leaves));
     cache.set(key, compiled);
     return { compiled, tensors, results };
   };

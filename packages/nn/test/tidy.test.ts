@@ -1,0 +1,44 @@
+// Training steps inside tidy: the parameters a model makes, the buffers it registers and the
+// state an optimiser keeps outlive the scope, so a loop of scoped steps trains to the same bits
+// as the loop without it, even with every recycled array overwritten after each step.
+import { describe, expect, it } from 'vitest';
+import { noGrad, rng, randn, tidy, type Tensor } from '@jacobi/tensor';
+import { Adam, BatchNorm1d, Linear, SGD, Sequential, mse, trainStep, type Optimizer } from '@jacobi/nn';
+import { fillRecycled } from '../../tensor/src/dtype.js';
+
+const bits = (t: Tensor): number[] => Array.from(t.data());
+
+function training(scoped: boolean, makeOptimizer: (ps: Tensor[]) => Optimizer): number[][] {
+  const r = rng(21);
+  const x = randn([32, 5], { rng: r });
+  const y = randn([32, 2], { rng: r });
+  // Made inside a scope when scoped: the model's parameters and buffers must survive it.
+  const [model, optimizer] = (scoped ? tidy : (f: () => [Sequential, Optimizer]) => f())(() => {
+    const m = new Sequential(
+      new Linear(5, 8, { rng: rng(22) }),
+      new BatchNorm1d(8),
+      (h: Tensor) => h.tanh(),
+      new Linear(8, 2, { rng: rng(23) }),
+    );
+    return [m, makeOptimizer(m.parameters())] as [Sequential, Optimizer];
+  });
+  const losses: number[] = [];
+  for (let s = 0; s < 12; s++) {
+    const step = () => trainStep(model, optimizer, mse, x, y);
+    losses.push(scoped ? tidy(step) : step());
+    if (scoped) fillRecycled();
+  }
+  const buffers = noGrad(() => model.buffers().map(bits));
+  return [losses, ...model.parameters().map(bits), ...buffers];
+}
+
+describe('tidy around training steps', () => {
+  it('Adam: the same losses, parameters and running statistics as without tidy', () => {
+    const adam = (ps: Tensor[]) => new Adam(ps, { lr: 0.01 });
+    expect(training(true, adam)).toEqual(training(false, adam));
+  });
+  it('SGD with momentum: the same as without tidy', () => {
+    const sgd = (ps: Tensor[]) => new SGD(ps, { lr: 0.05, momentum: 0.9 });
+    expect(training(true, sgd)).toEqual(training(false, sgd));
+  });
+});
