@@ -89,17 +89,26 @@ function carve(dtype: DType, size: number, bytes: number): TypedArray {
 // that kind: a fresh large array page-faults on its first write, a reused one is mapped already
 // (a 1e6-element float32 tanh(a*b+c) in a loop: median 3.4-4.1 ms reusing its output against
 // 4.8-5.3 fresh). dispose() leaves small arrays, carved from slabs, to the collector; the end of
-// a tidy scope keeps them too (below). At most 64 MiB is kept.
-const recycled = new Map<number, TypedArray[]>();
+// a tidy scope keeps them too (below). At most 64 MiB of large arrays is kept.
+
+/** The arrays kept of one dtype and length, and when one was last kept or taken (a tick of `clock`). */
+interface Kind {
+  readonly arrays: TypedArray[];
+  readonly small: boolean;
+  used: number;
+}
+const recycled = new Map<number, Kind>();
+let clock = 0;
 /** The arrays in `recycled`. */
 const inRecycled = new WeakSet<TypedArray>();
-// Small arrays a `tidy` scope freed, kept for the next allocation of their kind: memory written a
-// step ago is still in the cache, a fresh slab's is not (a 9.6 KB result copied into fresh slab
-// memory took 1.3-1.7 µs, into memory written just before 0.4 µs; 2-vCPU AMD EPYC, Node 20).
-// Each keeps its 256 KiB slab alive, so at most this many are kept.
+// Small arrays a `tidy` scope freed are kept too: memory written a step ago is still in the
+// cache, a fresh slab's is not (a 9.6 KB result copied into fresh slab memory took 1.3-1.7 µs,
+// into memory written just before 0.4 µs; 2-vCPU AMD EPYC, Node 20). Each keeps its 256 KiB slab
+// alive, so at most this many are kept.
 const SMALL_RECYCLED_MAX = 256;
-/** How many arrays of at most SMALL_BYTES `recycled` holds. */
+/** How many arrays of at most SMALL_BYTES `recycled` holds, and the bytes of the larger ones. */
 let smallRecycled = 0;
+let largeBytes = 0;
 const RECYCLED_MAX_BYTES = 64 << 20;
 let recycledBytes = 0;
 let recycledMinBytes = SMALL_BYTES + 1;
@@ -112,10 +121,11 @@ let recycledMinBytes = SMALL_BYTES + 1;
 export function setRecyclingFloor(bytes: number = SMALL_BYTES + 1): void {
   // At least 1: an empty array is never kept.
   recycledMinBytes = Math.max(1, bytes);
-  for (const list of recycled.values()) for (const a of list) inRecycled.delete(a);
+  for (const kind of recycled.values()) for (const a of kind.arrays) inRecycled.delete(a);
   recycled.clear();
   recycledBytes = 0;
   smallRecycled = 0;
+  largeBytes = 0;
 }
 const recycledKey = (dtype: DType, size: number): number => size * 4 + DTYPES.indexOf(dtype);
 
@@ -125,21 +135,61 @@ const recycledKey = (dtype: DType, size: number): number => size * 4 + DTYPES.in
  */
 export function recycle(data: TypedArray): void {
   const bytes = data.byteLength;
-  if (bytes < recycledMinBytes || recycledBytes + bytes > RECYCLED_MAX_BYTES) return;
-  keep(data, bytes);
+  if (bytes >= recycledMinBytes) keep(data, bytes);
+}
+
+/**
+ * Keeps `data`, which nothing reads or writes any more (a `tidy` scope ended the lives of every
+ * tensor that held it), for a later allocation of its dtype and length, small arrays included.
+ */
+export function recycleFreed(data: TypedArray): void {
+  const bytes = data.byteLength;
+  if (bytes > 0) keep(data, bytes);
 }
 
 function keep(data: TypedArray, bytes: number): void {
   // An array handed back twice (disposed in a tidy scope, then freed by its end) is kept once.
   if (inRecycled.has(data)) return;
-  inRecycled.add(data);
-  if (bytes <= SMALL_BYTES) smallRecycled++;
   const key = recycledKey(dtypeOfArray(data), data.length);
-  const list = recycled.get(key);
-  if (list === undefined) recycled.set(key, [data]);
-  else list.push(data);
+  const small = bytes <= SMALL_BYTES;
+  // Room is made by dropping arrays of the kinds least recently kept or taken (what an earlier
+  // loop left), never of this one.
+  if (small) {
+    if (smallRecycled >= SMALL_RECYCLED_MAX && !dropOldest(key, true)) return;
+  } else {
+    if (bytes > RECYCLED_MAX_BYTES) return;
+    while (largeBytes + bytes > RECYCLED_MAX_BYTES) if (!dropOldest(key, false)) return;
+  }
+  let kind = recycled.get(key);
+  if (kind === undefined) {
+    kind = { arrays: [], small, used: 0 };
+    recycled.set(key, kind);
+  }
+  kind.arrays.push(data);
+  kind.used = ++clock;
+  inRecycled.add(data);
+  if (small) smallRecycled++;
+  else largeBytes += bytes;
   recycledBytes += bytes;
   lives.set(data, lifeOf(data) + 1);
+}
+
+/** Drops one array of the least recently used kind of this size class but `key`'s; false where there is none. */
+function dropOldest(key: number, small: boolean): boolean {
+  let oldest: Kind | undefined;
+  for (const [k, kind] of recycled)
+    if (k !== key && kind.small === small && kind.arrays.length > 0 && (oldest === undefined || kind.used < oldest.used)) oldest = kind;
+  if (oldest === undefined) return false;
+  forget(oldest.arrays.shift()!);
+  return true;
+}
+
+/** Takes `out`, just removed from its kind's list, off the books. */
+function forget(out: TypedArray): void {
+  inRecycled.delete(out);
+  recycledBytes -= out.byteLength;
+  if (out.byteLength <= SMALL_BYTES) smallRecycled--;
+  else largeBytes -= out.byteLength;
 }
 
 // An array's contents are written once, when it is made, and never again (Tensor.assign swaps
@@ -167,12 +217,11 @@ export function isRewritable(data: TypedArray): boolean {
 /** A recycled array of `size` elements of `dtype`, if one is kept (contents unspecified). */
 function reused(dtype: DType, size: number): TypedArray | undefined {
   if (recycledBytes === 0) return undefined;
-  const out = recycled.get(recycledKey(dtype, size))?.pop();
-  if (out !== undefined) {
-    inRecycled.delete(out);
-    recycledBytes -= out.byteLength;
-    if (out.byteLength <= SMALL_BYTES) smallRecycled--;
-  }
+  const kind = recycled.get(recycledKey(dtype, size));
+  const out = kind?.arrays.pop();
+  if (out === undefined) return undefined;
+  kind!.used = ++clock;
+  forget(out);
   return out;
 }
 
@@ -181,8 +230,8 @@ function reused(dtype: DType, size: number): TypedArray | undefined {
  * tests: a tensor that still reads one of them shows it.
  */
 export function fillRecycled(): void {
-  for (const list of recycled.values())
-    for (const a of list) a.fill(a instanceof Float32Array || a instanceof Float64Array ? Number.NaN : 7);
+  for (const kind of recycled.values())
+    for (const a of kind.arrays) a.fill(a instanceof Float32Array || a instanceof Float64Array ? Number.NaN : 7);
 }
 
 /** Bytes of recycled arrays kept for later allocations (tests check the bound). */
@@ -206,17 +255,6 @@ let allocationLog: TypedArray[] | null = null;
 /** Where `allocate` and `allocateUnfilled` list the arrays they hand out from now on (null: nowhere). */
 export function setAllocationLog(log: TypedArray[] | null): void {
   allocationLog = log;
-}
-
-/**
- * Keeps `data`, which nothing reads or writes any more (a `tidy` scope ended the lives of every
- * tensor that held it), for a later allocation of its dtype and length, small arrays included.
- */
-export function recycleFreed(data: TypedArray): void {
-  const bytes = data.byteLength;
-  if (bytes === 0 || recycledBytes + bytes > RECYCLED_MAX_BYTES) return;
-  if (bytes <= SMALL_BYTES && smallRecycled >= SMALL_RECYCLED_MAX) return;
-  keep(data, bytes);
 }
 
 // Test hook: a value every unfilled array is filled with (null: left as the allocator gives it).

@@ -59,6 +59,25 @@ describe('tidy', () => {
     expect(bits(out)).toEqual(bits(made(13, [3, 4]).mul(5)));
   });
 
+  it('makes room for the arrays it frees by dropping those of the kind least recently used', () => {
+    // 64 MiB of one kind, left by an earlier loop: the whole budget.
+    const stale = Array.from({ length: 17 }, () =>
+      J.zeros([1 << 20], { dtype: 'float32' })
+        .add(1)
+        .realize(),
+    );
+    for (const t of stale) t.dispose();
+    expect(recycledArrayBytes()).toBe(64 << 20);
+    const x = made(14, [64, 1024]);
+    let freed: unknown = null;
+    J.tidy(() => {
+      freed = x.mul(2).realize()._view.data;
+    });
+    // The next result of that kind takes the array the scope freed.
+    expect(x.mul(3).realize()._view.data).toBe(freed);
+    expect(recycledArrayBytes()).toBeLessThanOrEqual(64 << 20);
+  });
+
   it('returns numbers and other values as they are', () => {
     expect(J.tidy(() => J.tensor([1, 2, 3]).sum().item())).toBe(6);
     expect(J.tidy(() => undefined)).toBeUndefined();
