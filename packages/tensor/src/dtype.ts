@@ -99,8 +99,6 @@ interface Kind {
 }
 const recycled = new Map<number, Kind>();
 let clock = 0;
-/** The arrays in `recycled`. */
-const inRecycled = new WeakSet<TypedArray>();
 // Small arrays a `tidy` scope freed are kept too: memory written a step ago is still in the
 // cache, a fresh slab's is not (a 9.6 KB result copied into fresh slab memory took 1.3-1.7 µs,
 // into memory written just before 0.4 µs; 2-vCPU AMD EPYC, Node 20). Each keeps its 256 KiB slab
@@ -121,7 +119,6 @@ let recycledMinBytes = SMALL_BYTES + 1;
 export function setRecyclingFloor(bytes: number = SMALL_BYTES + 1): void {
   // At least 1: an empty array is never kept.
   recycledMinBytes = Math.max(1, bytes);
-  for (const kind of recycled.values()) for (const a of kind.arrays) inRecycled.delete(a);
   recycled.clear();
   recycledBytes = 0;
   smallRecycled = 0;
@@ -148,8 +145,6 @@ export function recycleFreed(data: TypedArray): void {
 }
 
 function keep(data: TypedArray, bytes: number): void {
-  // An array handed back twice (disposed in a tidy scope, then freed by its end) is kept once.
-  if (inRecycled.has(data)) return;
   const key = recycledKey(dtypeOfArray(data), data.length);
   const small = bytes <= SMALL_BYTES;
   // Room is made by dropping arrays of the kinds least recently kept or taken (what an earlier
@@ -167,7 +162,6 @@ function keep(data: TypedArray, bytes: number): void {
   }
   kind.arrays.push(data);
   kind.used = ++clock;
-  inRecycled.add(data);
   if (small) smallRecycled++;
   else largeBytes += bytes;
   recycledBytes += bytes;
@@ -186,7 +180,6 @@ function dropOldest(key: number, small: boolean): boolean {
 
 /** Takes `out`, just removed from its kind's list, off the books. */
 function forget(out: TypedArray): void {
-  inRecycled.delete(out);
   recycledBytes -= out.byteLength;
   if (out.byteLength <= SMALL_BYTES) smallRecycled--;
   else largeBytes -= out.byteLength;

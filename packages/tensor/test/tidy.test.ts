@@ -46,16 +46,18 @@ describe('tidy', () => {
   it('hands an array out once when a tensor disposed inside the scope held it', () => {
     setRecyclingFloor(1);
     const x = made(13, [3, 4]);
-    const want = [bits(x.sum(1)), bits(x.max(1))];
+    const want = [bits(x.sum(1)), bits(x.max(1)), bits(x.mean(1))];
     const out = J.tidy(() => {
-      // The only result of three elements: its array is kept at dispose() and again at the end.
+      // The only results of three elements: a dispose() inside the scope, of a tensor made or
+      // kept there, must not hand its array out before the end does.
       x.sum(1).dispose();
+      J.keep(x.min(1)).dispose();
       return x.mul(5);
     });
     fillRecycled();
     // Two results of that kind after the scope must not be given one array.
-    const [p, q] = [x.sum(1), x.max(1)];
-    expect([bits(p), bits(q)]).toEqual(want);
+    const [p, q, r] = [x.sum(1), x.max(1), x.mean(1)];
+    expect([bits(p), bits(q), bits(r)]).toEqual(want);
     expect(bits(out)).toEqual(bits(made(13, [3, 4]).mul(5)));
   });
 

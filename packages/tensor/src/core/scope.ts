@@ -77,5 +77,8 @@ export function noteHeldOutside(t: Tensor, data: TypedArray): void {
 export function keepInScope(t: Tensor): void {
   if (open === null) return;
   t._scope = 0;
+  // Its array is in the scope's list: a dispose() before the scope ends leaves it to the end,
+  // which would otherwise hand it out a second time.
+  t._owns = false;
   open.kept.push(t);
 }

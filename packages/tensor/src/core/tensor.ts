@@ -201,7 +201,9 @@ export class Tensor {
     this._view = new DisposedView(view.shape, view.dtype);
     this._handle = undefined;
     // A pending value (core/deferred.ts) is dropped without being computed: nothing to recycle.
-    if (this._owns && this._trace === null && (view as { readonly pending?: boolean }).pending !== true) recycle(view.data);
+    // The array of a tensor made in an open tidy scope is the scope's to hand back, at its end.
+    if (this._owns && this._trace === null && this._scope === 0 && (view as { readonly pending?: boolean }).pending !== true)
+      recycle(view.data);
     this._owns = false;
   }
 

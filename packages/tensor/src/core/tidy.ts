@@ -127,7 +127,11 @@ function end(scope: Scope, result: unknown): void {
     } else if (held.overlaps(a)) outer?.arrays.push(a);
     else recycleFreed(a);
   }
-  if (outer === null) return;
+  if (outer === null) {
+    // Made in no open scope now: `dispose()` recycles their arrays itself again.
+    for (const t of results) if (t._scope === scope.serial) t._scope = 0;
+    return;
+  }
   for (const t of results) {
     if (t._scope !== scope.serial) continue;
     t._scope = outer.serial;
@@ -162,7 +166,10 @@ class HeldArrays {
 /** Gives everything `scope` made to the scope around it, if any, where it is that scope's own (nothing is freed). */
 function handOver(scope: Scope): void {
   const outer = scope.outer;
-  if (outer === null) return;
+  if (outer === null) {
+    for (const t of scope.tensors) if (t._scope === scope.serial) t._scope = 0;
+    return;
+  }
   for (const t of scope.tensors) {
     if (t._scope !== scope.serial) continue;
     t._scope = outer.serial;
