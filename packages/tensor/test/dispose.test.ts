@@ -13,7 +13,7 @@ import { allocateUnfilled, recycledArrayBytes, setRecyclingFloor, type DType } f
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { DEFER_MIN_ELEMENTS, deferredComputed, isPending } from '../src/core/deferred.js';
 import { Tensor as TensorClass } from '../src/core/tensor.js';
-import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
+import { operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 
 const initial = J.getBackend();
@@ -229,10 +229,7 @@ describe('dispose', () => {
   });
 });
 
-const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
-const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
-  .filter((r): r is OpSpec => !isConstantSpec(r))
-  .concat(compositeRows);
+const specs = operationRows;
 
 describe('every op row keeps its value and gradient when its inputs are disposed and their arrays reused', () => {
   for (const spec of specs) {

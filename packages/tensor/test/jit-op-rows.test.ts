@@ -6,15 +6,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
+import { operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 import { loweredReplays } from '../src/core/lowered.js';
 import { activeBackend } from '../src/backend/registry.js';
 
-const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
-const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
-  .filter((r): r is OpSpec => !isConstantSpec(r))
-  .concat(compositeRows);
+const specs = operationRows;
 
 /** The same values in reverse order (the same domain, other positions). */
 const reversed = (x: Tensor): Tensor => J.tensor(Array.from(x.data()).reverse(), { dtype: x.dtype }).reshape(x.shape);

@@ -720,3 +720,11 @@ export const compositeRows: readonly OpSpec[] = [
     smooth: true,
   },
 ];
+
+/** Whether a row is one of a constant primitive (no inputs to perturb). */
+export const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
+
+/** Every row with inputs, the primitives' then the composites'; a row shared by several primitives appears once. */
+export const operationRows: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
+  .filter((r): r is OpSpec => !isConstantSpec(r))
+  .concat(compositeRows);

@@ -5,14 +5,10 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
+import { isConstantSpec, operationRows, primitiveRows, type ConstantSpec } from './op-rows.js';
 import { RUNS, shapeArb, tensorArb } from './support.js';
 
-const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec => 'constant' in row;
-// A row shared by several primitives runs once.
-const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
-  .filter((r): r is OpSpec => !isConstantSpec(r))
-  .concat(compositeRows);
+const specs = operationRows;
 const constants: readonly ConstantSpec[] = Object.values(primitiveRows).filter(isConstantSpec);
 
 describe('non-differentiable primitives are constants to both modes', () => {

@@ -9,7 +9,7 @@ import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { fillRecycled, recycledArrayBytes, setRecyclingFloor } from '../src/dtype.js';
 import { DEFER_MIN_ELEMENTS, isPending } from '../src/core/deferred.js';
-import { compositeRows, primitiveRows, type ConstantSpec, type OpSpec } from './op-rows.js';
+import { operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 
 afterEach(() => setRecyclingFloor());
@@ -258,10 +258,7 @@ describe('tidy', () => {
   });
 });
 
-const isConstantSpec = (r: OpSpec | ConstantSpec): r is ConstantSpec => 'constant' in r;
-const specs: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
-  .filter((r): r is OpSpec => !isConstantSpec(r))
-  .concat(compositeRows);
+const specs = operationRows;
 
 describe('every op row keeps its value and gradient when computed in tidy and its arrays reused', () => {
   for (const spec of specs) {
