@@ -322,7 +322,7 @@ const NN: { [K in keyof typeof nn]: Row } = {
   },
   miniBatches: { kind: 'function', args: () => [x43(), y42(), { batchSize: 3, rng: seeded(), dropLast: false }] },
   trainStep: { kind: 'function', args: trainArgs('backward') },
-  trainEpoch: { kind: 'function', args: trainArgs({ batchSize: 2, rng: seeded(), mode: 'functional' }) },
+  trainEpoch: { kind: 'function', args: trainArgs({ batchSize: 2, rng: seeded(), mode: 'functional', tidy: true }) },
   predict: { kind: 'function', args: () => [mlp(), x43()] },
   fit: {
     kind: 'function',
@@ -332,7 +332,16 @@ const NN: { [K in keyof typeof nn]: Row } = {
         m,
         x43(),
         y42(),
-        { optimizer: sgdFor(m), loss: nn.mse, epochs: 2, batchSize: 2, rng: seeded(), mode: 'backward', onEpoch: () => undefined },
+        {
+          optimizer: sgdFor(m),
+          loss: nn.mse,
+          epochs: 2,
+          batchSize: 2,
+          rng: seeded(),
+          mode: 'backward',
+          tidy: true,
+          onEpoch: () => undefined,
+        },
       ];
     },
   },

@@ -3,7 +3,7 @@
 // as the loop without it, even with every recycled array overwritten after each step.
 import { describe, expect, it } from 'vitest';
 import { noGrad, rng, randn, tidy, type Tensor } from '@jacobi/tensor';
-import { Adam, BatchNorm1d, Linear, SGD, Sequential, mse, trainStep, type Optimizer } from '@jacobi/nn';
+import { Adam, BatchNorm1d, Linear, SGD, Sequential, fit, mse, trainEpoch, trainStep, type Optimizer } from '@jacobi/nn';
 import { fillRecycled } from '../../tensor/src/dtype.js';
 
 const bits = (t: Tensor): number[] => Array.from(t.data());
@@ -40,5 +40,52 @@ describe('tidy around training steps', () => {
   it('SGD with momentum: the same as without tidy', () => {
     const sgd = (ps: Tensor[]) => new SGD(ps, { lr: 0.05, momentum: 0.9 });
     expect(training(true, sgd)).toEqual(training(false, sgd));
+  });
+});
+
+describe('fit and trainEpoch with { tidy: true }', () => {
+  const setup = () => {
+    const r = rng(31);
+    const x = randn([40, 5], { rng: r });
+    const y = randn([40, 2], { rng: r });
+    const model = new Sequential(
+      new Linear(5, 8, { rng: rng(32) }),
+      new BatchNorm1d(8),
+      (h: Tensor) => h.relu(),
+      new Linear(8, 2, { rng: rng(33) }),
+    );
+    return { x, y, model, optimizer: new Adam(model.parameters(), { lr: 0.01 }) };
+  };
+  it('trains to the same bits as without it, in both gradient modes', () => {
+    for (const mode of ['backward', 'functional'] as const) {
+      const run = (scoped: boolean) => {
+        const { x, y, model, optimizer } = setup();
+        const losses = fit(model, x, y, { optimizer, loss: mse, epochs: 3, batchSize: 16, rng: rng(34), mode, tidy: scoped });
+        fillRecycled();
+        return [losses, ...model.parameters().map(bits), ...noGrad(() => model.buffers().map(bits))];
+      };
+      expect(run(true), mode).toEqual(run(false));
+    }
+  });
+  it('ends the tensors of each step with the step', () => {
+    for (const scoped of [true, false]) {
+      const { x, y, model, optimizer } = setup();
+      const seen: Tensor[] = [];
+      const loss = (pred: Tensor, target: Tensor) => {
+        seen.push(pred);
+        return mse(pred, target);
+      };
+      trainEpoch(model, optimizer, loss, x, y, { batchSize: 20, tidy: scoped });
+      expect(
+        seen.map((t) => t.isDisposed),
+        `tidy: ${scoped}`,
+      ).toEqual([scoped, scoped]);
+    }
+  });
+  it('refuses a tidy option that is not a boolean', () => {
+    const { x, y, model, optimizer } = setup();
+    expect(() => trainEpoch(model, optimizer, mse, x, y, { tidy: 1 as unknown as boolean })).toThrow(
+      /^trainEpoch: opts\.tidy must be a boolean, got 1$/,
+    );
   });
 });
