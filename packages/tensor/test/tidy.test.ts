@@ -80,6 +80,27 @@ describe('tidy', () => {
     expect(recycledArrayBytes()).toBeLessThanOrEqual(64 << 20);
   });
 
+  it('finds the results without calling getters, and closes the scope', () => {
+    const x = made(15, [2, 2]);
+    let calls = 0;
+    const out = J.tidy(() => {
+      const kept = x.mul(2);
+      return {
+        kept,
+        get hidden(): Tensor {
+          calls++;
+          throw new Error('a getter ran');
+        },
+      };
+    });
+    expect(calls).toBe(0);
+    expect(bits(out.kept)).toEqual(bits(x.mul(2)));
+    // No scope is left open: a tensor made now is never disposed by one.
+    const later = x.add(1);
+    J.tidy(() => x.mul(3));
+    expect(later.isDisposed).toBe(false);
+  });
+
   it('returns numbers and other values as they are', () => {
     expect(J.tidy(() => J.tensor([1, 2, 3]).sum().item())).toBe(6);
     expect(J.tidy(() => undefined)).toBeUndefined();

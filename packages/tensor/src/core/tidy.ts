@@ -73,7 +73,10 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-/** The tensors in `value`: itself, or those in its arrays and plain objects at any depth. */
+/**
+ * The tensors in `value`: itself, or those in the data properties of its arrays and plain
+ * objects at any depth. Getters are not called: finding the results runs no user code.
+ */
 function tensorsIn(value: unknown, found: Set<Tensor>, seen: Set<object>): void {
   if (value instanceof Tensor) {
     found.add(value);
@@ -81,30 +84,36 @@ function tensorsIn(value: unknown, found: Set<Tensor>, seen: Set<object>): void 
   }
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   seen.add(value);
-  if (Array.isArray(value)) {
-    for (const v of value) tensorsIn(v, found, seen);
-    return;
-  }
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return;
-  for (const key of Object.keys(value)) tensorsIn((value as Record<string, unknown>)[key], found, seen);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return;
+  for (const key of Object.keys(value)) {
+    const d = Object.getOwnPropertyDescriptor(value, key);
+    if (d !== undefined && 'value' in d) tensorsIn(d.value, found, seen);
+  }
 }
 
 /** Ends `scope` (still the innermost one) after `f` returned `result`. */
 function end(scope: Scope, result: unknown): void {
   const results = new Set<Tensor>();
-  tensorsIn(result, results, new Set());
-  for (const t of results) {
-    if (t._trace !== null) {
-      exitScope(scope);
-      handOver(scope);
-      return;
+  try {
+    tensorsIn(result, results, new Set());
+    for (const t of results) {
+      if (t._trace !== null) {
+        exitScope(scope);
+        handOver(scope);
+        return;
+      }
     }
+    // A value still pending is computed now, while its operands' arrays are intact, into an
+    // array of this scope's.
+    for (const t of results) if (!(t._view instanceof DisposedView)) void t._view.data;
+    for (const t of scope.kept) if (!(t._view instanceof DisposedView)) void t._view.data;
+  } catch (e) {
+    // (A kernel that failed computing a pending value.) Nothing is disposed, as when f throws.
+    exitScope(scope);
+    handOver(scope);
+    throw e;
   }
-  // A value still pending is computed now, while its operands' arrays are intact, into an array
-  // of this scope's.
-  for (const t of results) if (!(t._view instanceof DisposedView)) void t._view.data;
-  for (const t of scope.kept) if (!(t._view instanceof DisposedView)) void t._view.data;
   exitScope(scope);
   // What outlives the scope: the results (which the scope around it may still free) and what
   // tensors made outside it hold (a kept tensor counts so), which no scope frees.
