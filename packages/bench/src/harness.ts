@@ -90,7 +90,7 @@ export interface BenchReport {
   jaxjs?: JaxJsInfo;
   ceiling: SimdCeiling | null;
   cases: CaseResult[];
-  /** The memory workload per mode (eager, then jit); empty where it was not run. */
+  /** The memory workload per mode (eager, in tidy scopes, then jit); empty where it was not run. */
   memory: (MemoryReport & { framework: string; mode: 'eager' | 'tidy' | 'jit'; model: string })[];
   notes: string[];
   warnings: string[];

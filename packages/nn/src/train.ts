@@ -148,7 +148,8 @@ function epochOnce(
   let total = 0;
   let count = 0;
   for (const [xb, yb] of batches) {
-    total += scoped ? tidy(() => stepOnce(op, model, optimizer, loss, xb, yb, mode)) : stepOnce(op, model, optimizer, loss, xb, yb, mode);
+    const step = () => stepOnce(op, model, optimizer, loss, xb, yb, mode);
+    total += scoped ? tidy(step) : step();
     count++;
   }
   return total / Math.max(1, count);

@@ -132,7 +132,7 @@ const recycledKey = (dtype: DType, size: number): number => size * 4 + DTYPES.in
  */
 export function recycle(data: TypedArray): void {
   const bytes = data.byteLength;
-  if (bytes >= recycledMinBytes) keep(data, bytes);
+  if (bytes >= recycledMinBytes) keepForReuse(data, bytes);
 }
 
 /**
@@ -141,10 +141,10 @@ export function recycle(data: TypedArray): void {
  */
 export function recycleFreed(data: TypedArray): void {
   const bytes = data.byteLength;
-  if (bytes > 0) keep(data, bytes);
+  if (bytes > 0) keepForReuse(data, bytes);
 }
 
-function keep(data: TypedArray, bytes: number): void {
+function keepForReuse(data: TypedArray, bytes: number): void {
   const key = recycledKey(dtypeOfArray(data), data.length);
   const small = bytes <= SMALL_BYTES;
   // Room is made by dropping arrays of the kinds least recently kept or taken (what an earlier

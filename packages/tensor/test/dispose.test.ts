@@ -13,7 +13,7 @@ import { allocateUnfilled, recycledArrayBytes, setRecyclingFloor, type DType } f
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { DEFER_MIN_ELEMENTS, deferredComputed, isPending } from '../src/core/deferred.js';
 import { Tensor as TensorClass } from '../src/core/tensor.js';
-import { operationRows } from './op-rows.js';
+import { floatPositions, operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 
 const initial = J.getBackend();
@@ -237,7 +237,7 @@ describe('every op row keeps its value and gradient when its inputs are disposed
       setRecyclingFloor(1);
       fc.assert(
         fc.property(spec.inputs, (xs) => {
-          const floats = xs.map((x, i) => (x.dtype === 'float32' || x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
+          const floats = floatPositions(xs);
           const want = bits(spec.fn(...xs));
           const wantGrads =
             floats.length === 0 ? [] : [J.grad((...a: Tensor[]) => spec.fn(...a).sum(), { argnums: floats })(...xs)].flat().map(bits);

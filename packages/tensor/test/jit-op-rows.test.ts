@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { operationRows } from './op-rows.js';
+import { floatPositions, operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 import { loweredReplays } from '../src/core/lowered.js';
 import { activeBackend } from '../src/backend/registry.js';
@@ -27,7 +27,7 @@ describe('every op row under jit equals the eager op, lowered calls included', (
     it(spec.name, () => {
       fc.assert(
         fc.property(spec.inputs, (xs) => {
-          const floats = xs.map((x, i) => (x.dtype === 'float32' || x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
+          const floats = floatPositions(xs);
           const value = J.jit(spec.fn);
           const gradOfSum = floats.length > 0 ? J.grad((...a: Tensor[]) => spec.fn(...a).sum(), { argnums: floats }) : null;
           const jitGrad = gradOfSum === null ? null : J.jit(gradOfSum);

@@ -728,3 +728,7 @@ export const isConstantSpec = (row: OpSpec | ConstantSpec): row is ConstantSpec 
 export const operationRows: readonly OpSpec[] = [...new Set(Object.values(primitiveRows))]
   .filter((r): r is OpSpec => !isConstantSpec(r))
   .concat(compositeRows);
+
+/** The positions of a row's float inputs: the ones its gradient rows differentiate. */
+export const floatPositions = (xs: readonly Tensor[]): number[] =>
+  xs.flatMap((x, i) => (x.dtype === 'float32' || x.dtype === 'float64' ? [i] : []));

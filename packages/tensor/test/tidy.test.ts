@@ -9,7 +9,7 @@ import * as J from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { fillRecycled, recycledArrayBytes, setRecyclingFloor } from '../src/dtype.js';
 import { DEFER_MIN_ELEMENTS, isPending } from '../src/core/deferred.js';
-import { operationRows } from './op-rows.js';
+import { floatPositions, operationRows } from './op-rows.js';
 import { RUNS } from './support.js';
 
 afterEach(() => setRecyclingFloor());
@@ -286,7 +286,7 @@ describe('every op row keeps its value and gradient when computed in tidy and it
     it(spec.name, () => {
       fc.assert(
         fc.property(spec.inputs, (xs) => {
-          const floats = xs.map((x, i) => (x.dtype === 'float32' || x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
+          const floats = floatPositions(xs);
           const gradOf = () =>
             floats.length === 0 ? [] : [J.grad((...a: Tensor[]) => spec.fn(...a).sum(), { argnums: floats })(...xs)].flat();
           const want = bits(spec.fn(...xs));

@@ -1,6 +1,7 @@
 // The open `tidy` scope (core/tidy.ts): what was made while it is open, so that its end can end
-// the lives of the tensors it did not return and hand their arrays to later allocations. Only
-// types are imported: Tensor's constructor and the allocators report here.
+// the lives of the tensors it did not return and hand their arrays to later allocations.
+// Tensor's constructor lists itself here; the allocators list their arrays in the log this
+// module hands to dtype.ts.
 import type { TypedArray } from '../dtype.js';
 import { setAllocationLog } from '../dtype.js';
 import type { Tensor } from './tensor.js';
@@ -27,11 +28,6 @@ let serials = 0;
 /** The innermost open scope, or null. */
 export function openScope(): Scope | null {
   return open;
-}
-
-/** The serial a tensor made now records (0 outside every scope). */
-export function scopeSerial(): number {
-  return open === null ? 0 : open.serial;
 }
 
 /** Opens a scope inside the current one and returns it. */

@@ -16,7 +16,8 @@ import { transformOpen } from './trace.js';
  * given to {@link keep}, as {@link Tensor.dispose} would: a later use of such a tensor throws an
  * ArgumentError. Their arrays serve later allocations of the same dtype and length, so a training
  * loop whose steps run in `tidy` writes each step's results into memory the step before used,
- * which is still in the processor's cache (the iris step, W3 in `pnpm bench`, runs faster so).
+ * which is still in the processor's cache, instead of fresh memory (the MNIST-size step, W4 in
+ * `pnpm bench`, runs faster so; a step of small tensors gains about what the scope costs).
  *
  * Tensors made before `f` runs keep their values, also those `f` changes with `assign` (an
  * optimiser's step) and the `.grad` a `backward()` inside `f` sets. The result of `f` must not be
@@ -26,11 +27,12 @@ import { transformOpen } from './trace.js';
  * belong to the outer one. Optional, as `dispose()` is: without it memory is collected as usual.
  *
  * @example
+ * const lossAndGrad = valueAndGrad((v: Tensor) => x.matmul(v).tanh().square().mean());
  * for (let step = 0; step < 1000; step++) {
  *   const loss = tidy(() => {
- *     const [value, grads] = lossAndGrads(w1, w2);
- *     noGrad(() => [w1, w2].forEach((w, i) => w.assign(w.sub(grads[i]!.mul(0.1)))));
- *     return value.item();
+ *     const [value, g] = lossAndGrad(w);
+ *     noGrad(() => w.assign(w.sub(g.mul(0.1)))); // w keeps its new values
+ *     return value.item(); // everything else the step made is disposed
  *   });
  * }
  */
@@ -43,13 +45,11 @@ export function tidy<T>(f: () => T): T {
     result = f();
   } catch (e) {
     // What f made is left to the collector: a tensor it stored before throwing stays usable.
-    exitScope(scope);
-    handOver(scope);
+    closeFreeingNothing(scope);
     throw e;
   }
   if (result instanceof Promise) {
-    exitScope(scope);
-    handOver(scope);
+    closeFreeingNothing(scope);
     throw new ArgumentError('tidy: f returned a promise; the scope ends when f returns, so f must be synchronous');
   }
   end(scope, result);
@@ -99,8 +99,7 @@ function end(scope: Scope, result: unknown): void {
     tensorsIn(result, results, new Set());
     for (const t of results) {
       if (t._trace !== null) {
-        exitScope(scope);
-        handOver(scope);
+        closeFreeingNothing(scope);
         return;
       }
     }
@@ -110,8 +109,7 @@ function end(scope: Scope, result: unknown): void {
     for (const t of scope.kept) if (!(t._view instanceof DisposedView)) void t._view.data;
   } catch (e) {
     // (A kernel that failed computing a pending value.) Nothing is disposed, as when f throws.
-    exitScope(scope);
-    handOver(scope);
+    closeFreeingNothing(scope);
     throw e;
   }
   exitScope(scope);
@@ -128,26 +126,17 @@ function end(scope: Scope, result: unknown): void {
     t._handle = undefined;
     t._owns = false;
   }
-  const outer = scope.outer;
+  // Survivors' arrays go to the scope around it (as its own, or as held outside); the rest are free.
+  const passed: TypedArray[] = [];
+  const passedOutside: TypedArray[] = [...scope.heldOutside];
   for (const a of scope.arrays) {
     if (outside.overlaps(a)) {
-      outer?.heldOutside.add(a);
-      outer?.arrays.push(a);
-    } else if (held.overlaps(a)) outer?.arrays.push(a);
+      passed.push(a);
+      passedOutside.push(a);
+    } else if (held.overlaps(a)) passed.push(a);
     else recycleFreed(a);
   }
-  if (outer === null) {
-    // Made in no open scope now: `dispose()` recycles their arrays itself again.
-    for (const t of results) if (t._scope === scope.serial) t._scope = 0;
-    return;
-  }
-  for (const t of results) {
-    if (t._scope !== scope.serial) continue;
-    t._scope = outer.serial;
-    outer.tensors.push(t);
-  }
-  for (const a of scope.heldOutside) outer.heldOutside.add(a);
-  for (const t of scope.kept) outer.kept.push(t);
+  handOver(scope, results, passed, passedOutside);
 }
 
 /**
@@ -172,19 +161,27 @@ class HeldArrays {
   }
 }
 
-/** Gives everything `scope` made to the scope around it, if any, where it is that scope's own (nothing is freed). */
-function handOver(scope: Scope): void {
+/** Closes `scope` and gives all it made to the scope around it: nothing is disposed or freed. */
+function closeFreeingNothing(scope: Scope): void {
+  exitScope(scope);
+  handOver(scope, scope.tensors, scope.arrays, scope.heldOutside);
+}
+
+/**
+ * Gives `tensors` (those made in `scope`), `arrays`, the arrays `outside` held by tensors made
+ * outside it, and its kept tensors to the scope around it, where they are that scope's own; at
+ * the top level, the tensors made in `scope` are made in no scope (`dispose()` recycles their
+ * arrays itself again).
+ */
+function handOver(scope: Scope, tensors: Iterable<Tensor>, arrays: readonly TypedArray[], outside: Iterable<TypedArray>): void {
   const outer = scope.outer;
-  if (outer === null) {
-    for (const t of scope.tensors) if (t._scope === scope.serial) t._scope = 0;
-    return;
-  }
-  for (const t of scope.tensors) {
+  for (const t of tensors) {
     if (t._scope !== scope.serial) continue;
-    t._scope = outer.serial;
-    outer.tensors.push(t);
+    t._scope = outer === null ? 0 : outer.serial;
+    outer?.tensors.push(t);
   }
-  for (const a of scope.arrays) outer.arrays.push(a);
-  for (const a of scope.heldOutside) outer.heldOutside.add(a);
+  if (outer === null) return;
+  for (const a of arrays) outer.arrays.push(a);
+  for (const a of outside) outer.heldOutside.add(a);
   for (const t of scope.kept) outer.kept.push(t);
 }
